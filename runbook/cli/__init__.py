@@ -1,0 +1,48 @@
+"""Headless subcommands of `runbook-console`.
+
+Each module here exposes `NAME`, `HELP`, `add_arguments(parser)` and
+`run(args) -> int`; `console.cli` discovers them, so a subcommand never pulls
+in the TUI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+from types import ModuleType
+
+
+def subcommand_modules() -> list[ModuleType]:
+    """Every subcommand module in this package, sorted by name."""
+    modules = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if not info.name.startswith("_"):
+            modules.append(importlib.import_module(f"{__name__}.{info.name}"))
+    return modules
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line, exit code attached."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def build_parser(prog: str = "runbook-console") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Guided runbook checklists with live panes. "
+        "Without a subcommand, opens the console on PATH.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in subcommand_modules():
+        sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(sub)
+        sub.set_defaults(handler=module.run)
+    return parser
+
+
+def subcommand_names() -> set[str]:
+    return {module.NAME for module in subcommand_modules()}

@@ -1,0 +1,281 @@
+"""Commands inside a runbook: fenced blocks, `$ ` prompts, inline code, variables.
+
+Pure functions from text to `Command` values; the parser decides which text
+belongs to which step.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from runbook.model import Command, Variable
+from runbook.risk import classify
+from runbook.values import parse_duration
+
+SHELL_LANGUAGES = frozenset(
+    "sh bash shell zsh ksh console shell-session shellsession terminal fish".split()
+)
+KNOWN_PROGRAMS = frozenset(
+    """kubectl oc docker docker-compose podman make curl wget helm systemctl journalctl git npm yarn
+    pnpm node python python3 pip pip3 bash sh ssh scp rsync aws gcloud az terraform kustomize
+    etcdctl amtool promtool redis-cli psql mysql ps top df du free tail cat grep ls ping dig
+    nslookup openssl service kill pkill rm cp mv mkdir chmod chown sudo tar gzip jq yq awk sed
+    find env export echo ip ss netstat lsof vmstat iostat dmesg uptime htop nc telnet crictl
+    ctr nerdctl virsh ansible ansible-playbook vault consul nomad mongo mongosh go cargo java
+    mvn gradle dotnet ruby gem bundle php composer kubeadm kubelet minikube kind k9s stern
+    argocd flux istioctl linkerd velero pg_dump pg_restore mysqldump uname hostname date
+    watch timeout xargs tee head less more sort uniq wc cut tr""".split()
+)
+_PROMPT = re.compile(r"^\s*\$\s")
+_HEREDOC = re.compile(r"<<-?\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)['\"]?")
+_OPENERS = re.compile(r"^\s*(for|while|until|if|case|select)\b|\{\s*$|\(\s*$")
+_CLOSERS = re.compile(r"^\s*(done|fi|esac|\}|\))(\s|;|$)")
+_SPECIAL_ENV = frozenset(
+    "HOME PATH USER PWD SHELL HOSTNAME TERM LANG UID EUID RANDOM OLDPWD IFS LINENO SECONDS "
+    "BASH_SOURCE FUNCNAME PPID".split()
+)
+_ASSIGNED = re.compile(r"(?:^|[\s;&|(])(?:export\s+|local\s+|readonly\s+)?([A-Za-z_]\w*)=")
+_EXPORT = re.compile(r"^\s*export\s+([A-Za-z_]\w*)=(.*)$")
+_LOOP_VAR = re.compile(r"\b(?:for|read(?:\s+-\w+)*)\s+([A-Za-z_]\w*)")
+_PLACEHOLDER = re.compile(r"(?<![<\w])<([A-Za-z][A-Za-z0-9_.-]*)>")
+
+
+@dataclass(frozen=True)
+class FenceInfo:
+    """A fence's language and attributes (Runme's `{ name=x }` or JSON form)."""
+
+    language: str
+    attributes: tuple[tuple[str, str], ...]
+
+    def get(self, key: str) -> str | None:
+        for name, value in self.attributes:
+            if name == key:
+                return value
+        return None
+
+
+def parse_fence_info(info: str) -> FenceInfo:
+    """Split ```` ```sh { name=restart interactive=false } ```` into language and attributes."""
+    info = info.strip()
+    language, _, rest = info.partition(" ")
+    if language.startswith("{"):
+        language, rest = "", info
+    rest = rest.strip()
+    attributes: list[tuple[str, str]] = []
+    if rest.startswith("{") and rest.endswith("}"):
+        try:
+            loaded = json.loads(rest)
+        except ValueError:
+            loaded = None
+        if isinstance(loaded, dict):
+            attributes = [(str(k), _attribute_text(v)) for k, v in loaded.items()]
+        else:
+            for match in re.finditer(r"([\w.-]+)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s}]+)", rest[1:-1]):
+                attributes.append((match.group(1), match.group(2).strip("\"'")))
+    return FenceInfo(language.lower(), tuple(attributes))
+
+
+def _attribute_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def is_runnable_block(info: FenceInfo, content: str) -> bool:
+    """Whether a fenced block holds shell commands rather than output, config or a tree."""
+    if info.get("rb-risk") or info.get("name"):
+        return True
+    if info.language in SHELL_LANGUAGES:
+        return any(
+            line.strip() and not line.strip().startswith("#") for line in content.split("\n")
+        )
+    if info.language not in ("", "text", "txt", "plain", "plaintext"):
+        return False
+    if any(_PROMPT.match(line) for line in content.split("\n")):
+        return True
+    if info.language:
+        return False
+    code_lines = [ln.strip() for ln in content.split("\n") if ln.strip()]
+    code_lines = [ln for ln in code_lines if not ln.startswith("#")]
+    return bool(code_lines) and all(looks_like_command(ln) for ln in code_lines[:3])
+
+
+def looks_like_command(text: str) -> bool:
+    """Whether one line reads as a shell command (`kubectl -n $NS get pod $POD`)."""
+    words = text.strip().split()
+    if len(words) < 2 and not (words and words[0].startswith("./")):
+        return False
+    program = words[0]
+    if program == "sudo" and len(words) > 2:
+        program = words[1]
+    return program in KNOWN_PROGRAMS or (
+        program.startswith("./") and len(program) > 2 and "/" not in program[-1]
+    )
+
+
+@dataclass
+class _Group:
+    line: int
+    comments: list[str]
+    code: list[str]
+
+
+def split_block(content: str, first_line: int) -> list[tuple[list[str], str, int]]:
+    """Split a shell block into (comments, code, line) groups at comment lines.
+
+    A comment line after code starts a new group, unless the code is inside a
+    loop, conditional, heredoc or continued line; comments after the last code
+    stay with it. A session transcript (`$ ` prompts) gives one group per prompt,
+    its output lines dropped.
+    """
+    lines = content.split("\n")
+    if any(_PROMPT.match(line) for line in lines):
+        return _split_session(lines, first_line)
+    groups: list[_Group] = [_Group(first_line, [], [])]
+    depth = 0
+    heredoc: str | None = None
+    continued = False
+    for offset, line in enumerate(lines):
+        stripped = line.strip()
+        current = groups[-1]
+        if heredoc is not None or continued:
+            current.code.append(line)
+            if heredoc is not None and stripped == heredoc:
+                heredoc = None
+            continued = heredoc is None and line.rstrip().endswith("\\")
+            continue
+        if not stripped:
+            if current.code:
+                current.code.append(line)
+            continue
+        if stripped.startswith("#") and not stripped.startswith("#!") and depth == 0:
+            if current.code:
+                groups.append(_Group(first_line + offset, [], []))
+            groups[-1].comments.append(stripped.lstrip("#").strip())
+            continue
+        if not current.code:
+            current.line = first_line + offset
+        current.code.append(line)
+        depth = max(0, depth + len(_OPENERS.findall(line)) - len(_CLOSERS.findall(line)))
+        heredoc_match = _HEREDOC.search(line)
+        if heredoc_match:
+            heredoc = heredoc_match.group(1)
+        continued = line.rstrip().endswith("\\")
+    if len(groups) > 1 and not groups[-1].code:
+        groups[-2].comments.extend(groups.pop().comments)
+    return [(g.comments, "\n".join(g.code).strip("\n"), g.line) for g in groups]
+
+
+def _split_session(lines: list[str], first_line: int) -> list[tuple[list[str], str, int]]:
+    groups: list[tuple[list[str], str, int]] = []
+    pending: list[str] = []
+    continued_from: int | None = None
+    for offset, line in enumerate(lines):
+        if continued_from is not None:
+            comments, code, at = groups[-1]
+            groups[-1] = (comments, f"{code}\n{line}", at)
+            if not line.rstrip().endswith("\\"):
+                continued_from = None
+        elif _PROMPT.match(line):
+            code = _PROMPT.sub("", line, count=1)
+            groups.append((pending, code, first_line + offset))
+            pending = []
+            if code.rstrip().endswith("\\"):
+                continued_from = offset
+        elif line.strip().startswith("#") and not groups:
+            pending.append(line.strip().lstrip("#").strip())
+    return groups
+
+
+def strip_inline_comment(code: str) -> tuple[str, str | None]:
+    """`node --version  # must match` -> ("node --version", "must match"), quote-aware."""
+    if "\n" in code or "#" not in code:
+        return code, None
+    quote: str | None = None
+    for index, char in enumerate(code):
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and index > 0 and code[index - 1] in " \t":
+            return code[:index].rstrip(), code[index + 1 :].strip()
+    return code, None
+
+
+def find_variables(code: str, defaults: dict[str, str] | None = None) -> tuple[Variable, ...]:
+    """`$VAR`, `${VAR}`, `<placeholder>` and `export X=...` in shell code, in order of use."""
+    defaults = defaults or {}
+    assigned = set(_ASSIGNED.findall(code)) | set(_LOOP_VAR.findall(code))
+    found: dict[str, Variable] = {}
+    for line in code.split("\n"):
+        export = _EXPORT.match(line)
+        if export:
+            name, value = export.group(1), export.group(2).strip().strip("\"'")
+            found.setdefault(name, Variable(name, "export", value))
+    for name, default in _dollar_names(code):
+        if name in assigned or name in _SPECIAL_ENV or name in found:
+            continue
+        found[name] = Variable(name, "env", default if default is not None else defaults.get(name))
+    for match in _PLACEHOLDER.finditer(code):
+        name = match.group(1)
+        found.setdefault(name, Variable(name, "placeholder", defaults.get(name)))
+    return tuple(found.values())
+
+
+def _dollar_names(code: str) -> list[tuple[str, str | None]]:
+    """Names expanded by the shell (outside single quotes), with `${X:-default}` defaults."""
+    names: list[tuple[str, str | None]] = []
+    in_single = in_double = False
+    index = 0
+    while index < len(code):
+        char = code[index]
+        if char == "\\" and not in_single:
+            index += 2
+            continue
+        if char == "'" and not in_double:
+            in_single = not in_single
+        elif char == '"' and not in_single:
+            in_double = not in_double
+        elif char == "$" and not in_single:
+            braced = re.match(r"\$\{([A-Za-z_]\w*)(?::?-([^}]*))?\}", code[index:])
+            plain = re.match(r"\$([A-Za-z_]\w*)", code[index:])
+            if braced:
+                names.append((braced.group(1), braced.group(2)))
+            elif plain:
+                names.append((plain.group(1), None))
+        index += 1
+    return names
+
+
+def make_command(
+    code: str,
+    line: int,
+    *,
+    comments: tuple[str, ...] = (),
+    info: FenceInfo | None = None,
+    defaults: dict[str, str] | None = None,
+) -> Command:
+    """Build a Command, reading our `rb-` fence attributes where present."""
+    info = info or FenceInfo("", ())
+    code, trailing = strip_inline_comment(code)
+    if trailing:
+        comments = (*comments, trailing)
+    risk = info.get("rb-risk")
+    timeout = info.get("rb-timeout")
+    confirm = info.get("rb-confirm")
+    return Command(
+        code=code,
+        line=line,
+        risk=risk if risk in ("read-only", "mutating", "destructive") else classify(code),  # type: ignore[arg-type]
+        variables=find_variables(code, defaults),
+        comments=comments,
+        language=info.language,
+        name=info.get("name"),
+        timeout_s=parse_duration(timeout) if timeout else None,
+        confirm=None if confirm is None else confirm.lower() in ("true", "yes", "1"),
+        verify=info.get("rb-verify"),
+        attributes=info.attributes,
+    )

@@ -1,0 +1,346 @@
+"""The runbook model: what a runbook.md says, as frozen dataclasses.
+
+Everything here is plain data: the parser builds it, the executor, the CLI and
+the TUI read it. `to_dict` gives the JSON shape documented in docs/schema.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Risk = Literal["read-only", "mutating", "destructive"]
+StepKind = Literal["manual", "command", "wait", "decision", "deadline"]
+VariableKind = Literal["env", "placeholder", "export"]
+TableKind = Literal["thresholds", "endpoints", "environments", "generic"]
+
+RISK_ORDER: dict[Risk, int] = {"read-only": 0, "mutating": 1, "destructive": 2}
+"""Risks ranked, so the riskiest of several commands can be picked with max()."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A value the operator supplies before a command runs."""
+
+    name: str
+    kind: VariableKind
+    default: str | None = None
+    """The default from an `export NAME=value` line; env defaults come at run time."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """One runnable command (possibly several shell lines run as one script)."""
+
+    code: str
+    """The shell code, comment lines and `$ ` prompts removed."""
+    line: int
+    """1-based line in the runbook where the code starts."""
+    risk: Risk
+    variables: tuple[Variable, ...] = ()
+    comments: tuple[str, ...] = ()
+    """Comment lines that belong to the command, without their `#`."""
+    language: str = ""
+    name: str | None = None
+    """A Runme `name=` attribute, if any."""
+    timeout_s: float | None = None
+    confirm: bool | None = None
+    """Explicit override of the confirmation rule, from the `rb-confirm` attribute."""
+    verify: str | None = None
+    """A read-only command that checks the effect, from the `rb-verify` attribute."""
+    attributes: tuple[tuple[str, str], ...] = ()
+    """Every fence attribute as written (Runme's and ours)."""
+
+    @property
+    def variable_names(self) -> tuple[str, ...]:
+        return tuple(variable.name for variable in self.variables)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing the operator does: tick it, run it, wait, decide or beat a deadline."""
+
+    index: int
+    """1-based position in its procedure."""
+    text: str
+    """The step's markdown, kept for rendering."""
+    line: int
+    kind: StepKind
+    commands: tuple[Command, ...] = ()
+    wait_s: float | None = None
+    deadline_s: float | None = None
+    condition: str | None = None
+    """For a decision: the condition ("healthy")."""
+    outcome: str | None = None
+    """For a decision: what to do when the condition holds ("decommission blue")."""
+
+    @property
+    def title(self) -> str:
+        """The step's first line as plain text, for lists."""
+        first = self.text.strip().splitlines()[0] if self.text.strip() else ""
+        return first.replace("**", "").replace("`", "")
+
+    @property
+    def risk(self) -> Risk:
+        """The riskiest of the step's commands (read-only when it has none)."""
+        return max((c.risk for c in self.commands), key=RISK_ORDER.__getitem__, default="read-only")
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """A section whose body is a list of actions or runnable code."""
+
+    title: str
+    line: int
+    steps: tuple[Step, ...]
+    path: tuple[str, ...] = ()
+    """Titles of the enclosing sections, outermost first."""
+    level: int = 2
+    intro: str = ""
+    """Markdown before the first step (context, warnings)."""
+
+    @property
+    def key(self) -> str:
+        """A stable identifier within the runbook: the section path and title."""
+        return " / ".join((*self.path, self.title))
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and what lies under it."""
+
+    title: str
+    level: int
+    line: int
+    body: str = ""
+    """Markdown of the section's own body (not its subsections)."""
+    children: tuple[Section, ...] = ()
+    procedure: Procedure | None = None
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One side of a threshold: `> 500ms` is Bound(">", 0.5, "s")."""
+
+    op: str
+    value: float
+    unit: str
+    text: str = ""
+
+    def breached_by(self, observed: float) -> bool:
+        """Whether an observed value (in this bound's unit) crosses it."""
+        if self.op in (">", "above"):
+            return observed > self.value
+        if self.op == ">=":
+            return observed >= self.value
+        if self.op in ("<", "below"):
+            return observed < self.value
+        if self.op == "<=":
+            return observed <= self.value
+        return observed == self.value
+
+
+@dataclass(frozen=True)
+class Threshold:
+    metric: str
+    warning: Bound | None
+    critical: Bound | None
+    action: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str
+    purpose: str
+    expect_status: int | None
+    expect_body: Any
+    """Parsed JSON body the response must contain, or None."""
+    expect_text: str
+    """The table cell as written."""
+    line: int
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    purpose: str
+    url: str | None
+    status: str
+    line: int
+
+    @property
+    def is_production(self) -> bool:
+        return self.name.strip().lower() in ("production", "prod")
+
+
+@dataclass(frozen=True)
+class Severity:
+    level: str
+    title: str
+    acknowledge_s: float | None
+    escalate_s: float | None
+    procedure: str
+    """Key of the procedure that handles this severity."""
+    line: int
+
+
+@dataclass(frozen=True)
+class Reference:
+    title: str
+    target: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Table:
+    kind: TableKind
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    line: int
+    section: str = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the document; `warning` leaves it usable."""
+
+    line: int
+    message: str
+    severity: Literal["warning", "error"] = "warning"
+
+
+@dataclass(frozen=True)
+class Runbook:
+    title: str
+    sha256: str
+    path: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    sections: tuple[Section, ...] = ()
+    procedures: tuple[Procedure, ...] = ()
+    thresholds: tuple[Threshold, ...] = ()
+    endpoints: tuple[Endpoint, ...] = ()
+    environments: tuple[Environment, ...] = ()
+    severities: tuple[Severity, ...] = ()
+    references: tuple[Reference, ...] = ()
+    tables: tuple[Table, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    def procedure(self, name: str) -> Procedure | None:
+        """Find a procedure by key, exact title or unambiguous case-insensitive substring."""
+        for procedure in self.procedures:
+            if name in (procedure.key, procedure.title):
+                return procedure
+        needle = name.casefold()
+        matches = [p for p in self.procedures if needle in p.key.casefold()]
+        return matches[0] if len(matches) == 1 else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape printed by `runbook-console show --json`."""
+        return {
+            "title": self.title,
+            "path": self.path,
+            "sha256": self.sha256,
+            "metadata": self.metadata,
+            "procedures": [_procedure_dict(p) for p in self.procedures],
+            "thresholds": [
+                {
+                    "metric": t.metric,
+                    "warning": _bound_dict(t.warning),
+                    "critical": _bound_dict(t.critical),
+                    "action": t.action,
+                    "line": t.line,
+                }
+                for t in self.thresholds
+            ],
+            "endpoints": [
+                {
+                    "path": e.path,
+                    "purpose": e.purpose,
+                    "expect_status": e.expect_status,
+                    "expect_body": e.expect_body,
+                    "expect_text": e.expect_text,
+                    "line": e.line,
+                }
+                for e in self.endpoints
+            ],
+            "environments": [
+                {
+                    "name": e.name,
+                    "purpose": e.purpose,
+                    "url": e.url,
+                    "status": e.status,
+                    "line": e.line,
+                }
+                for e in self.environments
+            ],
+            "severities": [
+                {
+                    "level": s.level,
+                    "title": s.title,
+                    "acknowledge_s": s.acknowledge_s,
+                    "escalate_s": s.escalate_s,
+                    "procedure": s.procedure,
+                    "line": s.line,
+                }
+                for s in self.severities
+            ],
+            "references": [
+                {"title": r.title, "target": r.target, "line": r.line} for r in self.references
+            ],
+            "tables": [
+                {
+                    "kind": t.kind,
+                    "section": t.section,
+                    "header": list(t.header),
+                    "rows": [list(r) for r in t.rows],
+                    "line": t.line,
+                }
+                for t in self.tables
+            ],
+            "problems": [
+                {"line": p.line, "severity": p.severity, "message": p.message}
+                for p in self.problems
+            ],
+        }
+
+
+def _bound_dict(bound: Bound | None) -> dict[str, Any] | None:
+    if bound is None:
+        return None
+    return {"op": bound.op, "value": bound.value, "unit": bound.unit}
+
+
+def _procedure_dict(procedure: Procedure) -> dict[str, Any]:
+    return {
+        "title": procedure.title,
+        "key": procedure.key,
+        "path": list(procedure.path),
+        "line": procedure.line,
+        "steps": [
+            {
+                "index": s.index,
+                "text": s.text,
+                "line": s.line,
+                "kind": s.kind,
+                **({"wait_s": s.wait_s} if s.wait_s is not None else {}),
+                **({"deadline_s": s.deadline_s} if s.deadline_s is not None else {}),
+                **(
+                    {"condition": s.condition, "outcome": s.outcome} if s.kind == "decision" else {}
+                ),
+                "commands": [
+                    {
+                        "code": c.code,
+                        "line": c.line,
+                        "risk": c.risk,
+                        "variables": list(c.variable_names),
+                        "comments": list(c.comments),
+                        **({"name": c.name} if c.name else {}),
+                        **({"timeout_s": c.timeout_s} if c.timeout_s is not None else {}),
+                    }
+                    for c in s.commands
+                ],
+            }
+            for s in procedure.steps
+        ],
+    }

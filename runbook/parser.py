@@ -1,0 +1,553 @@
+"""Markdown in, Runbook out.
+
+`parse` reads markdown-it-py tokens (CommonMark + tables + front matter) into
+sections, procedures, steps and typed tables; it does no IO. `load` reads a
+file and turns every way a file can be unusable into a one-line `LoadError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+from runbook.commands import (
+    is_runnable_block,
+    looks_like_command,
+    make_command,
+    parse_fence_info,
+    split_block,
+)
+from runbook.model import (
+    Command,
+    Problem,
+    Procedure,
+    Reference,
+    Runbook,
+    Section,
+    Severity,
+    Step,
+    StepKind,
+    Table,
+)
+from runbook.tables import read_table, typed_rows
+from runbook.values import DURATION_WORDS, parse_duration, plain_text
+
+MAX_BYTES = 8 * 1024 * 1024
+"""Larger files are refused: no real runbook is this big, and parsing one would stall the UI."""
+MAX_NESTING = 40
+"""markdown-it stops reading blocks nested deeper than this; we warn when that happens."""
+
+_MARKER = re.compile(r"^(\s*)(?:[-*+]|\d{1,9}[.)])(\s+|$)")
+_HEADING_NUMBER = re.compile(r"^\s*(?:\d+(?:\.\d+)*[.)]?|[A-Z][.)])\s+")
+_DECISION = re.compile(
+    r"^(?:if|when|unless|in case|otherwise)\b\s*(.*?)\s*[:,]\s*(?:then\s+)?(.+)$", re.I
+)
+_DEADLINE = re.compile(rf"\bwithin\s+(\d+(?:\.\d+)?)\s*({DURATION_WORDS})\b", re.I)
+_WAIT = re.compile(
+    rf"^(?:monitor|wait|watch|observe|sleep|pause|let it run|allow|give it)\b.*?"
+    rf"(\d+(?:\.\d+)?)\s*({DURATION_WORDS})\b",
+    re.I,
+)
+_SEVERITY = re.compile(r"^(P|SEV|S)\s*-?\s*(\d)\b\s*[-:–—]?\s*(.*)$", re.I)
+_LABEL_ITEM = re.compile(r"^\s*(\*\*|__)[^*_]+?(:\s*\1|\1\s*:)")
+_DESCRIBES_PREVIOUS = re.compile(r"\b(this|it|which|that)\s+(will|does|would)\b[^.]*:\s*$", re.I)
+_REFERENCE_SECTION = re.compile(r"reference|see also|related|further reading|links", re.I)
+_ACTION_VERBS = frozenset(
+    """check verify run restart ensure confirm investigate inspect look review deploy rollback
+    roll switch monitor scale clean apply document triage schedule escalate acknowledge notify
+    open update delete remove increase decrease set add create stop start kill drain cordon
+    uncordon identify find test validate compare wait make use try contact page call reboot
+    reload rotate back restore edit fix enable disable describe get ssh login log collect capture
+    examine determine consider talk read follow tick mark record announce post declare assign
+    communicate resolve mitigate build tag push pull merge revert promote upgrade downgrade
+    install purge flush clear rerun retry trigger silence pause resume go""".split()
+)
+
+
+class LoadError(Exception):
+    """A runbook file that cannot be used; `str()` is one line naming the file."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def load(path: str | Path) -> Runbook:
+    """Read and parse a runbook file.
+
+    Raises:
+        LoadError: the file is missing, unreadable, a directory, binary or too large.
+    """
+    file = Path(path)
+    try:
+        if file.is_dir():
+            raise LoadError(f"{path}: is a directory, not a runbook file")
+        with file.open("rb") as stream:
+            data = stream.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise LoadError(f"{path}: no such file") from None
+    except OSError as error:
+        raise LoadError(f"{path}: cannot read ({error.strerror or error})") from None
+    if len(data) > MAX_BYTES:
+        raise LoadError(f"{path}: too large (over {MAX_BYTES // (1024 * 1024)} MB); not a runbook")
+    if b"\x00" in data:
+        raise LoadError(f"{path}: binary file (NUL bytes), not markdown")
+    problems: list[Problem] = []
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        text = data.decode("utf-8", errors="replace")
+        problems.append(
+            Problem(
+                text.count("\n", 0, error.start) + 1,
+                f"not valid UTF-8 (byte {error.start}); undecodable bytes shown as \ufffd",
+            )
+        )
+    runbook = parse(text, path=str(file), sha256=hashlib.sha256(data).hexdigest())
+    return replace(runbook, problems=(*problems, *runbook.problems)) if problems else runbook
+
+
+def _markdown() -> MarkdownIt:
+    return (
+        MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
+        .enable("table")
+        .use(front_matter_plugin)
+    )
+
+
+_MD = _markdown()
+
+
+def parse(text: str, path: str | None = None, sha256: str | None = None) -> Runbook:
+    """Build the Runbook model from markdown text. Never raises on any text."""
+    digest = sha256 or hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    builder = _Builder(text, path)
+    builder.read(_MD.parse(text))
+    return builder.finish(digest)
+
+
+@dataclass
+class _Block:
+    kind: str
+    tokens: list[Token]
+    line: int
+    """1-based."""
+    end: int
+    """1-based, exclusive."""
+
+
+@dataclass
+class _OpenSection:
+    title: str
+    level: int
+    line: int
+    blocks: list[_Block] = field(default_factory=list)
+    children: list[_OpenSection] = field(default_factory=list)
+
+
+@dataclass
+class _Draft:
+    text: str
+    line: int
+    commands: list[Command] = field(default_factory=list)
+
+
+class _Builder:
+    def __init__(self, text: str, path: str | None) -> None:
+        self.text = text
+        self.lines = text.split("\n")
+        self.path = path
+        self.root = _OpenSection("", 0, 1)
+        self.stack = [self.root]
+        self.metadata: dict[str, Any] = {}
+        self.problems: list[Problem] = []
+        self.procedures: list[Procedure] = []
+        self.tables: list[Table] = []
+        self.references: dict[tuple[str, str], Reference] = {}
+        self.exports: dict[str, str] = {}
+        self.first_h1: str | None = None
+
+    # -- tokens to blocks -------------------------------------------------
+    def read(self, tokens: list[Token]) -> None:
+        index = 0
+        deepest = 0
+        while index < len(tokens):
+            token = tokens[index]
+            end = self._block_end(tokens, index)
+            block_tokens = tokens[index : end + 1]
+            deepest = max(deepest, max(t.level for t in block_tokens))
+            first, last = token.map or (0, 0)
+            if token.map is None and token.type.endswith("_close"):
+                index = end + 1
+                continue
+            kind = token.type.removesuffix("_open")
+            if kind == "heading":
+                self._open_section(token, block_tokens)
+            elif kind == "front_matter":
+                self._front_matter(token)
+            else:
+                block = _Block(kind, block_tokens, first + 1, last + 1)
+                self.stack[-1].blocks.append(block)
+                self._collect_links(block)
+            index = end + 1
+        if deepest >= MAX_NESTING - 1:
+            self.problems.append(
+                Problem(
+                    0, f"nesting deeper than {MAX_NESTING} levels; the deepest part is not read"
+                )
+            )
+
+    @staticmethod
+    def _block_end(tokens: list[Token], start: int) -> int:
+        token = tokens[start]
+        if token.nesting != 1:
+            return start
+        closing = token.type.replace("_open", "_close")
+        for index in range(start + 1, len(tokens)):
+            if tokens[index].type == closing and tokens[index].level == token.level:
+                return index
+        return len(tokens) - 1
+
+    def _open_section(self, token: Token, block_tokens: list[Token]) -> None:
+        level = int(token.tag[1:])
+        inline = block_tokens[1] if len(block_tokens) > 1 else None
+        title = _HEADING_NUMBER.sub("", plain_text(inline.content if inline else "")).strip()
+        if level == 1 and self.first_h1 is None:
+            self.first_h1 = title
+        while len(self.stack) > 1 and self.stack[-1].level >= level:
+            self.stack.pop()
+        section = _OpenSection(title or "(untitled)", level, (token.map or (0, 0))[0] + 1)
+        self.stack[-1].children.append(section)
+        self.stack.append(section)
+
+    def _front_matter(self, token: Token) -> None:
+        try:
+            loaded = yaml.safe_load(token.content)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            line = mark.line + 2 if mark is not None else 1
+            self.problems.append(
+                Problem(line, f"front matter is not valid YAML: {error}".split("\n")[0])
+            )
+            return
+        if isinstance(loaded, dict):
+            self.metadata = {str(key): value for key, value in loaded.items()}
+        elif loaded is not None:
+            self.problems.append(Problem(1, "front matter is not a mapping; ignored"))
+
+    def _collect_links(self, block: _Block) -> None:
+        for token in block.tokens:
+            children = token.children or []
+            for index, child in enumerate(children):
+                if child.type != "link_open":
+                    continue
+                href = str(child.attrs.get("href", ""))
+                words = []
+                for inner in children[index + 1 :]:
+                    if inner.type == "link_close":
+                        break
+                    words.append(inner.content)
+                if href and not href.startswith("#"):
+                    self._add_reference(plain_text("".join(words)) or href, href, block.line)
+
+    def _add_reference(self, title: str, target: str, line: int) -> None:
+        self.references.setdefault((title, target), Reference(title, target, line))
+
+    # -- blocks to model --------------------------------------------------
+    def finish(self, digest: str) -> Runbook:
+        # A lone H1 is the document's title, not a section worth naming in every path.
+        lone_h1 = len(self.root.children) == 1 and self.root.children[0].level == 1
+        top = self.root.children[0] if lone_h1 else None
+        sections = tuple(
+            self._finish_section(child, () if child is not top else None)
+            for child in self.root.children
+        )
+        root_procedure = self._procedure(self.root, ())
+        if root_procedure:
+            self.procedures.insert(0, root_procedure)
+        self._check_duplicates()
+        title = self.metadata.get("title") or self.first_h1
+        if not title and self.path:
+            title = Path(self.path).stem
+        if not self.text.strip():
+            self.problems.append(Problem(1, "empty file: nothing to read"))
+        thresholds, endpoints, environments = typed_rows(self.tables)
+        return Runbook(
+            title=str(title or "Untitled runbook"),
+            sha256=digest,
+            path=self.path,
+            metadata=self.metadata,
+            sections=sections,
+            procedures=tuple(self.procedures),
+            thresholds=thresholds,
+            endpoints=endpoints,
+            environments=environments,
+            severities=tuple(self._severities()),
+            references=tuple(self.references.values()),
+            tables=tuple(self.tables),
+            problems=tuple(self.problems),
+        )
+
+    def _finish_section(self, section: _OpenSection, path: tuple[str, ...] | None) -> Section:
+        """Finish a section; `path` None marks the title H1, left out of its children's paths."""
+        procedure = self._procedure(section, path or ())
+        if procedure:
+            self.procedures.append(procedure)
+        if _REFERENCE_SECTION.search(section.title):
+            self._reference_items(section)
+        child_path = () if path is None else (*path, section.title)
+        children = tuple(self._finish_section(c, child_path) for c in section.children)
+        body = "\n\n".join(self._source(block) for block in section.blocks)
+        return Section(section.title, section.level, section.line, body, children, procedure)
+
+    def _procedure(self, section: _OpenSection, path: tuple[str, ...]) -> Procedure | None:
+        drafts: list[_Draft] = []
+        intro: list[str] = []
+        pending: list[_Block] = []
+
+        def attach(markdown: str) -> None:
+            if drafts:
+                drafts[-1].text += "\n\n" + markdown
+            else:
+                intro.append(markdown)
+
+        def flush_pending() -> None:
+            for block in pending:
+                attach(self._source(block))
+            pending.clear()
+
+        for block in section.blocks:
+            if block.kind == "paragraph":
+                pending.append(block)
+            elif block.kind in ("bullet_list", "ordered_list"):
+                lead_in = self._source(pending[-1]) if pending else ""
+                if drafts and lead_in and _DESCRIBES_PREVIOUS.search(lead_in):
+                    flush_pending()
+                    drafts[-1].text += "\n\n" + self._source(block)
+                elif block.kind == "ordered_list" or self._is_action_list(block):
+                    flush_pending()
+                    drafts.extend(self._list_steps(block))
+                else:
+                    flush_pending()
+                    attach(self._source(block))
+            elif block.kind == "table":
+                self.tables.append(
+                    read_table(block.tokens, self.lines, section.title, self.problems)
+                )
+                flush_pending()
+                attach(self._source(block))
+            elif block.kind in ("fence", "code_block"):
+                token = block.tokens[0]
+                info = parse_fence_info(token.info if block.kind == "fence" else "")
+                if not is_runnable_block(info, token.content):
+                    flush_pending()
+                    attach(self._source(block))
+                    continue
+                lead = " ".join(self._source(b) for b in pending)
+                pending.clear()
+                drafts.extend(self._block_steps(token, info, block.line + 1, lead))
+            else:
+                flush_pending()
+                attach(self._source(block))
+        if not drafts:
+            return None
+        flush_pending()
+        steps = tuple(_step(index, draft) for index, draft in enumerate(drafts, start=1))
+        return Procedure(
+            title=section.title or "(preamble)",
+            line=section.line,
+            steps=steps,
+            path=path,
+            level=section.level,
+            intro="\n\n".join(intro),
+        )
+
+    def _source(self, block: _Block) -> str:
+        return "\n".join(self.lines[block.line - 1 : block.end - 1]).strip("\n")
+
+    def _items(self, block: _Block) -> list[tuple[int, int, list[Token]]]:
+        """(first line, end line, tokens) of each top-level item of a list block."""
+        items: list[tuple[int, int, list[Token]]] = []
+        item_level = block.tokens[0].level + 1
+        for index, token in enumerate(block.tokens):
+            if token.type == "list_item_open" and token.level == item_level:
+                end = self._block_end(block.tokens, index)
+                first, last = token.map or (block.line - 1, block.end - 1)
+                items.append((first + 1, last + 1, block.tokens[index : end + 1]))
+        return items
+
+    def _is_action_list(self, block: _Block) -> bool:
+        items = self._items(block)
+        labelled = sum(
+            1 for first, _, _ in items if _LABEL_ITEM.match(_strip_marker(self.lines[first - 1]))
+        )
+        if items and labelled * 2 >= len(items):
+            return False
+        for first, end, tokens in items:
+            if (
+                self._inline_commands(tokens)
+                or _first_word(self._item_text(first, end)) in _ACTION_VERBS
+            ):
+                return True
+        return False
+
+    def _item_text(self, first: int, end: int) -> str:
+        raw = self.lines[first - 1 : end - 1]
+        if not raw:
+            return ""
+        marker = _MARKER.match(raw[0])
+        width = marker.end() if marker else 0
+        body = [raw[0][width:]]
+        for line in raw[1:]:
+            indent = len(line) - len(line.lstrip(" "))
+            body.append(line[min(indent, width) :])
+        return "\n".join(body).strip()
+
+    def _inline_commands(self, tokens: list[Token]) -> list[Command]:
+        commands: list[Command] = []
+        for token in tokens:
+            line = (token.map[0] + 1) if token.map else 0
+            for child in token.children or ():
+                if child.type == "code_inline" and looks_like_command(child.content):
+                    commands.append(
+                        make_command(child.content.strip(), line, defaults=self.exports)
+                    )
+        return commands
+
+    def _list_steps(self, block: _Block) -> list[_Draft]:
+        drafts = []
+        for first, end, tokens in self._items(block):
+            draft = _Draft(self._item_text(first, end), first)
+            for token in tokens:
+                if token.type == "fence":
+                    info = parse_fence_info(token.info)
+                    if is_runnable_block(info, token.content):
+                        line = (token.map[0] + 2) if token.map else first
+                        for group in self._block_steps(token, info, line, ""):
+                            draft.commands.extend(group.commands)
+            if not draft.commands:
+                draft.commands = self._inline_commands(tokens)
+            drafts.append(draft)
+        return drafts
+
+    def _block_steps(self, token: Token, info: Any, line: int, lead: str) -> list[_Draft]:
+        drafts = []
+        for comments, code, at in split_block(token.content, line):
+            if not code.strip():
+                continue
+            for export_line in code.split("\n"):
+                match = re.match(r"\s*export\s+([A-Za-z_]\w*)=(\S*)", export_line)
+                if match:
+                    self.exports.setdefault(match.group(1), match.group(2).strip("\"'"))
+            command = make_command(
+                code, at, comments=tuple(comments), info=info, defaults=self.exports
+            )
+            if comments:
+                text = comments[0] + ("\n\n" + " ".join(comments[1:]) if comments[1:] else "")
+            else:
+                text = lead or f"Run `{code.splitlines()[0].strip()}`"
+            lead = ""
+            drafts.append(_Draft(text, at, [command]))
+        return drafts
+
+    def _reference_items(self, section: _OpenSection) -> None:
+        for block in section.blocks:
+            if block.kind != "bullet_list" and block.kind != "ordered_list":
+                continue
+            for first, end, tokens in self._items(block):
+                text = self._item_text(first, end)
+                label, _, rest = plain_text(text).partition(":")
+                codes = [
+                    c.content for t in tokens for c in (t.children or ()) if c.type == "code_inline"
+                ]
+                if codes and rest:
+                    self._add_reference(label.strip(), codes[0], first)
+
+    def _severities(self) -> list[Severity]:
+        severities = []
+        for procedure in self.procedures:
+            match = _SEVERITY.match(procedure.title)
+            if not match:
+                continue
+            level = f"{match.group(1).upper()}{match.group(2)}"
+            acknowledge = escalate = None
+            for step in procedure.steps:
+                lowered = step.title.lower()
+                if step.deadline_s is None:
+                    continue
+                if lowered.startswith(("ack", "respond")) and acknowledge is None:
+                    acknowledge = step.deadline_s
+                elif "escalat" in lowered and escalate is None:
+                    escalate = step.deadline_s
+            severities.append(
+                Severity(
+                    level,
+                    match.group(3).strip(),
+                    acknowledge,
+                    escalate,
+                    procedure.key,
+                    procedure.line,
+                )
+            )
+        return severities
+
+    def _check_duplicates(self) -> None:
+        seen: dict[str, int] = {}
+        for procedure in self.procedures:
+            if procedure.key in seen:
+                self.problems.append(
+                    Problem(
+                        procedure.line,
+                        f"duplicate procedure title {procedure.title!r} "
+                        f"(also at line {seen[procedure.key]})",
+                    )
+                )
+            else:
+                seen[procedure.key] = procedure.line
+
+
+def _strip_marker(line: str) -> str:
+    return _MARKER.sub("", line, count=1)
+
+
+def _first_word(text: str) -> str:
+    words = re.findall(r"[A-Za-z][A-Za-z'-]*", plain_text(text))
+    return words[0].lower() if words else ""
+
+
+def _step(index: int, draft: _Draft) -> Step:
+    plain = plain_text(draft.text.split("\n", 1)[0])
+    kind: StepKind = "command" if draft.commands else "manual"
+    wait_s = deadline_s = None
+    condition = outcome = None
+    decision = _DECISION.match(plain)
+    deadline = _DEADLINE.search(plain)
+    wait = _WAIT.search(plain)
+    if decision:
+        kind = "decision"
+        condition, outcome = decision.group(1) or "otherwise", decision.group(2)
+    elif deadline:
+        kind = "deadline"
+        deadline_s = parse_duration(deadline.group(1) + deadline.group(2))
+    elif wait:
+        kind = "wait"
+        wait_s = parse_duration(wait.group(1) + wait.group(2))
+    return Step(
+        index=index,
+        text=draft.text,
+        line=draft.line,
+        kind=kind,
+        commands=tuple(draft.commands),
+        wait_s=wait_s,
+        deadline_s=deadline_s,
+        condition=condition,
+        outcome=outcome,
+    )

@@ -1,0 +1,113 @@
+"""Tables: read cells from tokens, then type the ones whose header we recognise."""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it.token import Token
+
+from runbook.model import Endpoint, Environment, Problem, Table, TableKind, Threshold
+from runbook.values import normalise_url, parse_bound, parse_expected_response, plain_text
+
+_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def read_table(
+    tokens: list[Token], lines: list[str], section: str, problems: list[Problem]
+) -> Table:
+    """The header and rows of one table block; ragged source rows are reported."""
+    rows: list[list[str]] = []
+    header: list[str] = []
+    for index, token in enumerate(tokens):
+        if token.type == "tr_open":
+            rows.append([])
+        elif token.type in ("th_open", "td_open") and rows:
+            inline = tokens[index + 1]
+            rows[-1].append(inline.content.strip() if inline.type == "inline" else "")
+    if rows:
+        header, rows = rows[0], rows[1:]
+    first, end = tokens[0].map or (0, 0)
+    for offset, source in enumerate(lines[first:end]):
+        cells = _PIPE.split(source.strip().strip("|"))
+        if offset != 1 and len(cells) != len(header) and source.strip():
+            problems.append(
+                Problem(
+                    first + offset + 1,
+                    f"table row has {len(cells)} cells, its header has {len(header)}",
+                )
+            )
+            break
+    return Table(
+        kind=_kind(header),
+        header=tuple(header),
+        rows=tuple(tuple(row) for row in rows),
+        line=first + 1,
+        section=section,
+    )
+
+
+def _kind(header: list[str]) -> TableKind:
+    names = [plain_text(h).lower() for h in header]
+    if {"metric", "warning", "critical"} <= set(names):
+        return "thresholds"
+    if any(n.startswith("endpoint") for n in names) and any("expect" in n for n in names):
+        return "endpoints"
+    if any(n.startswith("environment") for n in names) and any(n in ("url", "urls") for n in names):
+        return "environments"
+    return "generic"
+
+
+def _column(table: Table, row: tuple[str, ...], *names: str) -> str:
+    for index, heading in enumerate(table.header):
+        label = plain_text(heading).lower()
+        if any(label.startswith(name) for name in names) and index < len(row):
+            return row[index]
+    return ""
+
+
+def typed_rows(
+    tables: list[Table],
+) -> tuple[tuple[Threshold, ...], tuple[Endpoint, ...], tuple[Environment, ...]]:
+    """Thresholds, endpoints and environments from every recognised table, in order."""
+    thresholds: list[Threshold] = []
+    endpoints: list[Endpoint] = []
+    environments: list[Environment] = []
+    for table in tables:
+        for offset, row in enumerate(table.rows):
+            line = table.line + 2 + offset
+            if table.kind == "thresholds":
+                thresholds.append(
+                    Threshold(
+                        metric=plain_text(_column(table, row, "metric")),
+                        warning=parse_bound(_column(table, row, "warning")),
+                        critical=parse_bound(_column(table, row, "critical")),
+                        action=plain_text(_column(table, row, "action")),
+                        line=line,
+                    )
+                )
+            elif table.kind == "endpoints":
+                cell = _column(table, row, "endpoint")
+                path = plain_text(cell).split()[0] if plain_text(cell) else ""
+                expected = _column(table, row, "expect")
+                status, body = parse_expected_response(expected)
+                endpoints.append(
+                    Endpoint(
+                        path,
+                        plain_text(_column(table, row, "purpose")),
+                        status,
+                        body,
+                        plain_text(expected),
+                        line,
+                    )
+                )
+            elif table.kind == "environments":
+                environments.append(
+                    Environment(
+                        name=plain_text(_column(table, row, "environment")),
+                        purpose=plain_text(_column(table, row, "purpose")),
+                        url=normalise_url(_column(table, row, "url")),
+                        status=plain_text(_column(table, row, "status")),
+                        line=line,
+                    )
+                )
+    return tuple(thresholds), tuple(endpoints), tuple(environments)
