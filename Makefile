@@ -1,0 +1,98 @@
+# Runbook console: build, deploy and operate the Monkeytown reference service.
+# Blue-green on one box: nginx proxy on 127.0.0.1:$(PORT), blue and green containers on
+# $(BLUE_PORT) and $(GREEN_PORT). Everything is overridable, e.g.
+#   make deploy VERSION=v2 MONKEYTOWN_PREFIX=drill1 PORT=3100 BLUE_PORT=3101 GREEN_PORT=3102
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
+VERSION ?= latest
+ENV ?= prod
+PORT ?= 3000
+BLUE_PORT ?= 3001
+GREEN_PORT ?= 3002
+PREVIEW_PORT ?= 4173
+LINES ?= 50
+BASE_IMAGE ?= runbook-base:bookworm
+WEB_IMAGE ?= monkeytown-web
+PROXY_IMAGE ?= monkeytown-proxy:latest
+DOCKER_BUILD_NETWORK ?= host
+PYTHON ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
+
+export MONKEYTOWN_PORT ?= $(PORT)
+export MONKEYTOWN_BLUE_PORT ?= $(BLUE_PORT)
+export MONKEYTOWN_GREEN_PORT ?= $(GREEN_PORT)
+export WEB_IMAGE PROXY_IMAGE BASE_IMAGE LINES
+# The classic builder: the engine here has no buildx, and builds must work offline.
+export DOCKER_BUILDKIT ?= 0
+
+DOCKER_BUILD = docker build --quiet --network $(DOCKER_BUILD_NETWORK) --build-arg BASE_IMAGE=$(BASE_IMAGE)
+# Drops the classic builder's deprecation notice from stderr; real errors still show and fail.
+QUIET_BUILD = 2>&1 >/dev/null | { grep -vE 'DEPRECATED|BuildKit is currently|environment-variable|^$$' >&2 || true; }
+
+.PHONY: help test console services base-image build build-proxy deploy rollback rollback-now \
+	status logs-tail update-config history dev preview clean down
+
+help: ## List targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+test:
+	bash scripts/test.sh
+
+console:
+	bash scripts/console.sh
+
+services: ## Install tools if missing and start the Docker engine
+	@bash scripts/services.sh
+
+base-image: services ## Build the offline base image (runbook-base:bookworm) if absent
+	@if [ "$(BASE_IMAGE)" = runbook-base:bookworm ]; then bash scripts/base-image.sh; fi
+
+build: base-image build-proxy ## Build $(WEB_IMAGE):$(VERSION) from Dockerfile.web
+	@echo "build: $(WEB_IMAGE):$(VERSION) from infrastructure/docker/Dockerfile.web (base $(BASE_IMAGE))"
+	@$(DOCKER_BUILD) --build-arg VERSION=$(VERSION) -f infrastructure/docker/Dockerfile.web \
+		-t $(WEB_IMAGE):$(VERSION) . $(QUIET_BUILD)
+
+build-proxy: base-image ## Build the nginx proxy image if absent
+	@if docker image inspect $(PROXY_IMAGE) >/dev/null 2>&1; then \
+		echo "build: $(PROXY_IMAGE) present"; \
+	else \
+		echo "build: $(PROXY_IMAGE) from infrastructure/docker/Dockerfile.proxy"; \
+		$(DOCKER_BUILD) -f infrastructure/docker/Dockerfile.proxy -t $(PROXY_IMAGE) . $(QUIET_BUILD); \
+	fi
+
+deploy: ## Blue-green deploy of $(WEB_IMAGE):$(VERSION) (make build VERSION=x first)
+	@DEPLOY_ENV=$(ENV) bash deploy/deploy.sh $(VERSION)
+
+rollback: ## Roll back to the previous version (five steps, zero downtime)
+	@bash deploy/rollback.sh
+
+rollback-now: ## Immediate rollback to the still-running previous colour
+	@bash deploy/rollback.sh --now
+
+status: ## Live colour; version, health and uptime of each container
+	@bash deploy/status.sh
+
+logs-tail: ## Last $(LINES) log lines of the live container (FOLLOW=1 to follow)
+	@bash deploy/logs-tail.sh
+
+update-config: ## Apply deploy/config/$(ENV).json without restart
+	@bash deploy/update-config.sh $(ENV)
+
+history: ## Last deployments from the deployment history
+	@tail -n $(LINES) $${DEPLOY_HISTORY_DIR:-.monkeytown/devops/deployment-history}/deployments.jsonl 2>/dev/null \
+		|| echo "history: no deployments recorded yet"
+
+dev: ## Run the service as a local process on 127.0.0.1:$(PORT) (dev config)
+	$(PYTHON) deploy/service/app.py --config deploy/config/dev.json --host 127.0.0.1 \
+		--port $(PORT) --version dev
+
+preview: ## Run the built image $(WEB_IMAGE):$(VERSION) alone on 127.0.0.1:$(PREVIEW_PORT)
+	docker run --rm --network host --name $${MONKEYTOWN_PREFIX:-monkeytown}-preview \
+		-e APP_HOST=127.0.0.1 -e APP_PORT=$(PREVIEW_PORT) $(WEB_IMAGE):$(VERSION)
+
+clean: ## Clear build caches: Python caches and dangling service images
+	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +
+	-docker image prune --force --filter label=org.opencontainers.image.title=monkeytown-web >/dev/null
+
+down: ## Remove this sandbox's proxy and colour containers (images stay)
+	@bash deploy/down.sh
