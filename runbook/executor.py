@@ -1,0 +1,323 @@
+"""Run a planned step safely and report on it, for the headless CLI and the TUI alike.
+
+```python
+executor = Executor(config)
+step_plan = executor.plan(runbook, "Emergency Rollback", 1, environment="Production")
+confirmation = step_plan.confirm(typed="Production")      # after the operator's yes
+result = executor.run(step_plan, reporter, confirmation)  # blocks; call from a thread worker
+executor.cancel(by="alice")                               # from any thread
+```
+
+`run` checks the plan (missing values, confirmation, runbook unchanged on disk),
+then hands each command to a detached supervisor (`runbook.supervisor`) that
+holds the environment lock and writes output, audit and result to the run
+directory; `run` tails that directory and calls the reporter from its own
+thread. If the console dies, the supervisor carries on; `runbook.runs.list_runs`
+finds the run later and `Executor.follow` picks it up again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import runbook
+from runbook import audit, history, paths, runs
+from runbook.atomic_file import read_json, write_json_atomic
+from runbook.config import Config
+from runbook.model import Procedure, Runbook, Step
+from runbook.plan import Confirmation, Plan, file_sha256
+from runbook.plan import plan as make_plan
+from runbook.runs import OutputLine, RunInfo
+
+StepStatus = Literal["succeeded", "failed", "cancelled", "timed-out", "refused"]
+POLL_S = 0.05
+_SUPERVISOR_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from runbook.supervisor import main; sys.exit(main(sys.argv[2:]))"
+)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    status: StepStatus
+    exit_code: int | None = None
+    reason: str | None = None
+    """Why a step was refused or could not finish."""
+    cancelled_by: str | None = None
+    run_ids: tuple[str, ...] = ()
+    started: str | None = None
+    ended: str | None = None
+    duration_s: float = 0.0
+    output_tail: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "succeeded"
+
+
+class StepReporter(Protocol):
+    """Receives a step's progress; all calls come from the thread that called `run`.
+
+    A refused step gets only `finished`. The TUI implements this by posting messages.
+    """
+
+    def started(self, plan: Plan) -> None: ...
+
+    def output(self, plan: Plan, line: OutputLine) -> None: ...
+
+    def finished(self, plan: Plan, result: StepResult) -> None: ...
+
+
+class NullReporter:
+    def started(self, plan: Plan) -> None:
+        pass
+
+    def output(self, plan: Plan, line: OutputLine) -> None:
+        pass
+
+    def finished(self, plan: Plan, result: StepResult) -> None:
+        pass
+
+
+class Executor:
+    """Runs one step at a time; `cancel` may be called from any thread."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+        self._guard = threading.Lock()
+        self._running = False
+        self._cancelled_by: str | None = None
+        self._supervisors: dict[str, subprocess.Popen[bytes]] = {}
+
+    def plan(
+        self,
+        runbook: Runbook,
+        procedure: Procedure | str,
+        step: Step | int,
+        *,
+        environment: str | None = None,
+        values: Mapping[str, str] | None = None,
+    ) -> Plan:
+        """`runbook.plan.plan` with this executor's config."""
+        return make_plan(
+            runbook, procedure, step, environment=environment, values=values, config=self.config
+        )
+
+    @staticmethod
+    def dry_run(plan: Plan) -> tuple[str, ...]:
+        """The commands the step would run, resolved; nothing is spawned."""
+        return plan.resolved_commands
+
+    def cancel(self, by: str) -> None:
+        """Ask the running step to stop (SIGTERM, then SIGKILL after the grace period)."""
+        with self._guard:
+            if self._running and self._cancelled_by is None:
+                self._cancelled_by = by
+
+    def refusal(self, plan: Plan, confirmation: Confirmation | None) -> str | None:
+        """Why the plan may not run now, or None."""
+        if not plan.commands:
+            return "this step has no command to run"
+        if plan.missing:
+            return "missing values for: " + ", ".join(plan.missing)
+        if not plan.needs_confirmation:
+            return None
+        if confirmation is None:
+            return f"{plan.risk} step needs confirmation"
+        if confirmation.plan_digest != plan.digest or confirmation.environment != plan.environment:
+            return "confirmation was given for a different command; confirm again"
+        if plan.runbook_path is not None:
+            current = file_sha256(plan.runbook_path)
+            if current != confirmation.runbook_sha256:
+                return "runbook changed since confirmation; confirm again"
+        elif confirmation.runbook_sha256 != plan.runbook_sha256:
+            return "runbook changed since confirmation; confirm again"
+        return None
+
+    def run(
+        self,
+        plan: Plan,
+        reporter: StepReporter | None = None,
+        confirmation: Confirmation | None = None,
+    ) -> StepResult:
+        """Run every command of the step in order, stopping at the first that does not succeed.
+
+        Blocks until the step ends; call it from a worker thread in a UI.
+        """
+        reporter = reporter or NullReporter()
+        reason = self.refusal(plan, confirmation)
+        if reason is not None:
+            result = StepResult(status="refused", reason=reason)
+            reporter.finished(plan, result)
+            return result
+        with self._guard:
+            if self._running:
+                raise RuntimeError("this Executor is already running a step")
+            self._running, self._cancelled_by = True, None
+        try:
+            reporter.started(plan)
+            return self._run_commands(plan, reporter)
+        finally:
+            with self._guard:
+                self._running, self._cancelled_by = False, None
+
+    def _run_commands(self, plan: Plan, reporter: StepReporter) -> StepResult:
+        run_ids: list[str] = []
+        started: str | None = None
+        state: dict[str, object] = {}
+        tail: list[str] = []
+        duration = 0.0
+        for number, command in enumerate(plan.commands, start=1):
+            run_id = runs.new_run_id()
+            run_ids.append(run_id)
+            if len(plan.commands) > 1:
+                reporter.output(
+                    plan,
+                    OutputLine(
+                        runs.now_iso(), "system", f"command {number} of {len(plan.commands)}"
+                    ),
+                )
+            directory = self._start(
+                plan, command.code, command.timeout_s, dict(command.env), run_id
+            )
+            state = self._follow(directory, lambda line: reporter.output(plan, line))
+            started = started or str(state.get("started") or "") or None
+            duration += float(str(state.get("duration_s") or 0.0))
+            tail = [line.text for line in runs.read_output(directory) if line.stream != "system"][
+                -20:
+            ]
+            if state.get("status") != "succeeded":
+                break
+        status = str(state.get("status", "failed"))
+        exit_code = state.get("exit_code")
+        result = StepResult(
+            status=status
+            if status in ("succeeded", "failed", "cancelled", "timed-out", "refused")
+            else "failed",  # type: ignore[arg-type]
+            exit_code=exit_code if isinstance(exit_code, int) else None,
+            reason=str(state["reason"]) if state.get("reason") else None,
+            cancelled_by=str(state["cancelled_by"]) if state.get("cancelled_by") else None,
+            run_ids=tuple(run_ids),
+            started=started,
+            ended=str(state.get("ended") or "") or None,
+            duration_s=round(duration, 3),
+            output_tail=tuple(tail),
+        )
+        reporter.finished(plan, result)
+        return result
+
+    def _start(
+        self, plan: Plan, code: str, timeout_s: float, values_env: dict[str, str], run_id: str
+    ) -> Path:
+        directory = self.config.runs_dir / run_id
+        directory.mkdir(parents=True, exist_ok=False)
+        repo_root = Path(plan.cwd)
+        spec = {
+            "run_id": run_id,
+            "code": code,
+            "cwd": plan.cwd,
+            "timeout_s": timeout_s,
+            "grace_s": plan.grace_s,
+            "environment": plan.environment,
+            "production": plan.production,
+            "risk": plan.risk,
+            "mutating": plan.mutating,
+            "lock_dir": str(self.config.lock_dir),
+            "audit_file": str(self.config.audit_file),
+            "history_file": str(history.history_file(repo_root)),
+            "runbook_path": plan.runbook_path,
+            "runbook_sha256": plan.runbook_sha256,
+            "procedure": plan.procedure,
+            "procedure_title": plan.procedure_title,
+            "step": plan.step_index,
+            "step_title": plan.step_title,
+            "identity": audit.operator_identity(),
+            "secret_patterns": list(self.config.secret_patterns),
+            "secret_names": list(self.config.secret_names),
+            "console_pid": os.getpid(),
+            "created": runs.now_iso(),
+        }
+        write_json_atomic(directory / "spec.json", spec)
+        env = {**os.environ, **dict(plan.env), **values_env}
+        package_root = str(Path(runbook.__file__).resolve().parent.parent)
+        with (directory / "supervisor.log").open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-I", "-c", _SUPERVISOR_BOOT, package_root, str(directory)],
+                env=env,
+                cwd=directory,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        self._supervisors[str(directory)] = process
+        return directory
+
+    def follow(self, info: RunInfo, on_line: Callable[[OutputLine], None]) -> dict[str, object]:
+        """Stream an existing run's output (from the start) until it ends; its final state.
+
+        Used to re-attach to a run started by a console that has since gone.
+        """
+        return self._follow(info.directory, on_line)
+
+    def _follow(self, directory: Path, on_line: Callable[[OutputLine], None]) -> dict[str, object]:
+        tail = runs.OutputTail(directory / "output.jsonl")
+        signalled = False
+        process = self._supervisors.get(str(directory))
+        while True:
+            for line in tail.read_new():
+                on_line(line)
+            state = read_json(directory / "state.json")
+            state = state if isinstance(state, dict) else {}
+            if state.get("status") in runs.FINAL_STATUSES:
+                for line in tail.read_new():
+                    on_line(line)
+                if process is not None:
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        process.wait(timeout=2)
+                    self._supervisors.pop(str(directory), None)
+                return state
+            with self._guard:
+                by = self._cancelled_by if self._running else None
+            if by is not None and not signalled:
+                signalled = True
+                write_json_atomic(directory / "cancel.json", {"by": by, "time": runs.now_iso()})
+                pid = state.get("supervisor_pid")
+                if isinstance(pid, int):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGTERM)
+                elif process is not None:
+                    process.send_signal(signal.SIGTERM)
+            if self._supervisor_gone(process, state):
+                for line in tail.read_new():
+                    on_line(line)
+                final = read_json(directory / "state.json")
+                if isinstance(final, dict) and final.get("status") in runs.FINAL_STATUSES:
+                    return final
+                return {
+                    **state,
+                    "status": "failed",
+                    "reason": "the supervisor died; see " + str(directory / "supervisor.log"),
+                }
+            time.sleep(POLL_S)
+
+    @staticmethod
+    def _supervisor_gone(process: subprocess.Popen[bytes] | None, state: dict[str, object]) -> bool:
+        if process is not None:
+            return process.poll() is not None
+        pid = state.get("supervisor_pid")
+        return isinstance(pid, int) and not runs.pid_alive(pid)
+
+
+def repository_root(runbook_path: str | None) -> Path:
+    return paths.repository_root(runbook_path)

@@ -1,0 +1,109 @@
+"""Deployment history: one JSON Lines record per deploy or rollback.
+
+The file is `deployments.jsonl` in the seed's `deployment-history/` directory
+(`<repo>/.monkeytown/devops/deployment-history/`, or DEPLOY_HISTORY_DIR). The
+repository's deploy scripts append their own records, tagged with the
+RUNBOOK_RUN_ID the executor gives every run; after a deploy or rollback step the
+executor adds a record only when the scripts wrote none for that run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from runbook import paths
+
+Action = Literal["deploy", "rollback", "rollback-now"]
+HISTORY_FILE = "deployments.jsonl"
+FIELDS = (
+    "time",
+    "action",
+    "environment",
+    "from_version",
+    "to_version",
+    "colour",
+    "user",
+    "host",
+    "outcome",
+    "run_id",
+)
+
+_MAKE = re.compile(r"(?:^|[\s;&|(])make\b[^\n;&|]*?\b(rollback-now|rollback|deploy)\b", re.M)
+_TAG_CURRENT = re.compile(r"\bdocker\s+(?:image\s+)?tag\s+\S+?:(\S+)\s+\S+:current\b")
+_COMPOSE_UP = re.compile(r"\bdocker[- ]compose\b[^\n]*\s(?:up|restart)\b")
+
+
+def history_file(repo_root: Path) -> Path:
+    return paths.history_dir(repo_root) / HISTORY_FILE
+
+
+def classify(code: str) -> tuple[Action, str | None] | None:
+    """Whether a command deploys or rolls back, and the version it moves to if it says.
+
+    `make deploy`, `make rollback`, `make rollback-now`; `docker tag IMG:<sha> IMG:current`
+    (a manual rollback, to `<sha>`); `docker compose ... up|restart` (a deploy).
+    """
+    make = _MAKE.search(code)
+    if make:
+        return make.group(1), None  # type: ignore[return-value]
+    tag = _TAG_CURRENT.search(code)
+    if tag:
+        version = tag.group(1).strip("'\"")
+        return "rollback", version
+    if _COMPOSE_UP.search(code):
+        return "deploy", None
+    return None
+
+
+def read_history(path: Path) -> list[dict[str, Any]]:
+    """Every record, oldest first; torn or foreign lines are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    records: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            records.append(value)
+    return records
+
+
+def append_record(path: Path, record: dict[str, Any]) -> None:
+    """Append one record durably (O_APPEND, one write, fsync). Raises OSError."""
+    full = {name: record.get(name) for name in FIELDS}
+    full.update(record)
+    if not full.get("time"):
+        full["time"] = datetime.now(UTC).isoformat(timespec="seconds")
+    line = (json.dumps(full, ensure_ascii=False) + "\n").encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def has_run(path: Path, run_id: str) -> bool:
+    return any(record.get("run_id") == run_id for record in read_history(path))
+
+
+def record_if_missing(path: Path, run_id: str, record: dict[str, Any]) -> bool:
+    """Append `record` unless the deploy scripts already wrote one for `run_id`.
+
+    Returns:
+        True when a record was appended.
+    """
+    if has_run(path, run_id):
+        return False
+    append_record(path, {**record, "run_id": run_id})
+    return True

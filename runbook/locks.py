@@ -1,0 +1,133 @@
+"""One mutating step at a time per environment, across every console on the box.
+
+The lock is an `fcntl.flock` on `<lock dir>/<environment>.lock`, taken by the
+supervisor process that runs the step, so it lives exactly as long as the step
+(the kernel drops it when that process ends, even on kill -9). The file's JSON
+body says who holds it, so a second operator learns at once who, since when and
+which step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    user: str
+    pid: int
+    since: str
+    """ISO 8601 time the lock was taken."""
+    environment: str
+    runbook: str | None = None
+    procedure: str | None = None
+    step: int | None = None
+    run_id: str | None = None
+
+    def describe(self) -> str:
+        """`Production is locked by alice since 03:12:05 running 'Emergency Rollback' step 1`."""
+        try:
+            since = datetime.fromisoformat(self.since).astimezone().strftime("%H:%M:%S")
+        except ValueError:
+            since = self.since
+        what = f" running '{self.procedure}'" if self.procedure else ""
+        step = f" step {self.step}" if self.step is not None else ""
+        return f"{self.environment} is locked by {self.user} since {since}{what}{step}"
+
+
+class LockBusy(Exception):
+    """Someone else holds the environment's lock."""
+
+    def __init__(self, holder: LockHolder | None, environment: str) -> None:
+        self.holder = holder
+        message = holder.describe() if holder else f"{environment} is locked by another step"
+        super().__init__(message)
+
+
+class LockError(Exception):
+    """The lock file cannot be created or opened."""
+
+
+def lock_path(lock_dir: Path, environment: str) -> Path:
+    safe = re.sub(r"[^a-z0-9_.-]", "_", environment.strip().casefold()) or "default"
+    return lock_dir / f"{safe}.lock"
+
+
+class EnvironmentLock:
+    """A held lock; release it with `release()` or by ending the process."""
+
+    def __init__(self, fd: int, path: Path, holder: LockHolder) -> None:
+        self.fd = fd
+        self.path = path
+        self.holder = holder
+
+    @classmethod
+    def acquire(cls, lock_dir: Path, holder: LockHolder) -> EnvironmentLock:
+        """Take the environment's lock at once or fail.
+
+        Raises:
+            LockBusy: another process holds it (the exception names the holder).
+            LockError: the lock directory or file cannot be used.
+        """
+        path = lock_path(lock_dir, holder.environment)
+        fd = _open(path)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LockBusy(read_holder(lock_dir, holder.environment), holder.environment) from None
+        body = json.dumps(asdict(holder)).encode()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, body, 0)
+        os.fsync(fd)
+        return cls(fd, path, holder)
+
+    def release(self) -> None:
+        if self.fd < 0:
+            return
+        with contextlib.suppress(OSError):
+            os.ftruncate(self.fd, 0)
+        os.close(self.fd)  # closing the last descriptor drops the flock
+        self.fd = -1
+
+
+def read_holder(lock_dir: Path, environment: str) -> LockHolder | None:
+    """Who holds the environment's lock now, or None when it is free."""
+    path = lock_path(lock_dir, environment)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # held: read who holds it
+        else:
+            return None
+        raw = os.pread(fd, 65536, 0)
+    finally:
+        os.close(fd)
+    try:
+        data = json.loads(raw)
+        return LockHolder(**data)
+    except (ValueError, TypeError):
+        return LockHolder(user="unknown", pid=0, since="?", environment=environment)
+
+
+def _open(path: Path) -> int:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as error:
+        raise LockError(f"cannot open lock file {path}: {error.strerror or error}") from None
+    with contextlib.suppress(OSError):
+        os.fchmod(fd, 0o666)  # every operator's console must be able to take it
+    return fd

@@ -1,0 +1,224 @@
+"""What a step will do, worked out before anything runs: the Plan and its Confirmation.
+
+A Plan holds the exact resolved commands, the working directory, the target
+environment and whether it is production, the risk, whether confirmation is
+needed, the runbook's sha256 and any variables still missing. The UI shows it;
+the operator's yes becomes a Confirmation bound to the plan's digest (commands,
+directory, environment and runbook hash), which the executor checks again just
+before the step runs.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from runbook import paths
+from runbook.config import DEFAULT_ENVIRONMENT, Config
+from runbook.model import RISK_ORDER, Procedure, Risk, Runbook, Step
+from runbook.resolve import resolve
+
+
+class PlanError(ValueError):
+    """The procedure or step asked for does not exist."""
+
+
+class ConfirmationError(ValueError):
+    """The operator's answer does not confirm the plan (for production: wrong name typed)."""
+
+
+@dataclass(frozen=True)
+class PlannedCommand:
+    code: str
+    """Exactly what bash will run, values substituted and quoted."""
+    risk: Risk
+    line: int
+    timeout_s: float
+    env: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    """Variable values also given as environment (may hold secrets; never printed)."""
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The operator's yes to one plan; stale as soon as the plan or the runbook changes."""
+
+    plan_digest: str
+    runbook_sha256: str
+    environment: str
+    by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    runbook_path: str | None
+    runbook_sha256: str
+    procedure: str
+    """The procedure's key (section path and title)."""
+    procedure_title: str
+    step_index: int
+    step_title: str
+    commands: tuple[PlannedCommand, ...]
+    cwd: str
+    environment: str
+    production: bool
+    risk: Risk
+    needs_confirmation: bool
+    missing: tuple[str, ...]
+    grace_s: float
+    env: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    """The environment's settings from config, given to every command."""
+
+    @property
+    def resolved_commands(self) -> tuple[str, ...]:
+        return tuple(command.code for command in self.commands)
+
+    @property
+    def mutating(self) -> bool:
+        return self.risk != "read-only"
+
+    @property
+    def digest(self) -> str:
+        """A hash of everything the confirmation vouches for."""
+        parts = [self.runbook_sha256, self.environment, self.cwd, *self.resolved_commands]
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    def describe(self) -> str:
+        """The text a confirmation prompt shows: commands, directory, environment."""
+        target = f"{self.environment} (PRODUCTION)" if self.production else self.environment
+        lines = [f"Step {self.step_index}: {self.step_title}", f"  risk:        {self.risk}"]
+        lines += [f"  environment: {target}", f"  directory:   {self.cwd}", "  command:"]
+        for code in self.resolved_commands:
+            lines += [f"    {text}" for text in code.splitlines()]
+        return "\n".join(lines)
+
+    def confirm(self, typed: str | None = None, by: str | None = None) -> Confirmation:
+        """Turn the operator's answer into a Confirmation.
+
+        Args:
+            typed: for production, the environment name as the operator typed it.
+            by: who confirms (the current user by default).
+
+        Raises:
+            ConfirmationError: production and `typed` is not the environment's name.
+        """
+        if self.production and (typed or "").strip().casefold() != self.environment.casefold():
+            raise ConfirmationError(
+                f"type the environment name ({self.environment}) to confirm a production step"
+            )
+        return Confirmation(
+            plan_digest=self.digest,
+            runbook_sha256=self.runbook_sha256,
+            environment=self.environment,
+            by=by or _user(),
+            at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+
+
+def find_step(
+    runbook: Runbook, procedure: Procedure | str, step: Step | int
+) -> tuple[Procedure, Step]:
+    """Look up a procedure (by key, title or unambiguous substring) and a step (1-based index)."""
+    found = runbook.procedure(procedure) if isinstance(procedure, str) else procedure
+    if found is None:
+        raise PlanError(f"no procedure {procedure!r} in {runbook.path or runbook.title}")
+    if isinstance(step, Step):
+        return found, step
+    for candidate in found.steps:
+        if candidate.index == step:
+            return found, candidate
+    raise PlanError(f"procedure {found.title!r} has no step {step} (it has {len(found.steps)})")
+
+
+def plan(
+    runbook: Runbook,
+    procedure: Procedure | str,
+    step: Step | int,
+    *,
+    environment: str | None = None,
+    values: Mapping[str, str] | None = None,
+    config: Config | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Plan:
+    """Work out exactly what running a step would do, without running anything.
+
+    Args:
+        runbook: the parsed runbook (its `path` gives the working directory).
+        procedure: a Procedure, or its key/title.
+        step: a Step, or its 1-based index.
+        environment: the target environment (default "Development").
+        values: the operator's variable values, by name (placeholders without `<>`).
+        config: the operator's config (defaults when None).
+        environ: the operator's environment (os.environ when None).
+    """
+    config = config or Config()
+    environ = os.environ if environ is None else environ
+    found_procedure, found_step = find_step(runbook, procedure, step)
+    environment = environment or DEFAULT_ENVIRONMENT
+    settings = config.environment(environment).env
+    production = config.is_production(environment)
+    commands: list[PlannedCommand] = []
+    missing: list[str] = []
+    for command in found_step.commands:
+        resolution = resolve(command, values or {}, settings, environ)
+        missing += [name for name in resolution.missing if name not in missing]
+        commands.append(
+            PlannedCommand(
+                code=resolution.code,
+                risk=command.risk,
+                line=command.line,
+                timeout_s=command.timeout_s or config.execution.default_timeout_s,
+                env=tuple(sorted(resolution.env.items())),
+            )
+        )
+    risk: Risk = max(
+        (c.risk for c in found_step.commands), key=RISK_ORDER.__getitem__, default="read-only"
+    )
+    return Plan(
+        runbook_path=str(Path(runbook.path).resolve()) if runbook.path else None,
+        runbook_sha256=runbook.sha256,
+        procedure=found_procedure.key,
+        procedure_title=found_procedure.title,
+        step_index=found_step.index,
+        step_title=found_step.title,
+        commands=tuple(commands),
+        cwd=str(paths.repository_root(runbook.path)),
+        environment=environment,
+        production=production,
+        risk=risk,
+        needs_confirmation=_needs_confirmation(found_step, risk, production),
+        missing=tuple(missing),
+        grace_s=config.execution.grace_s,
+        env=tuple(sorted(settings.items())),
+    )
+
+
+def _needs_confirmation(step: Step, risk: Risk, production: bool) -> bool:
+    """Mutating and destructive steps need a yes; `rb-confirm` can ask for one, or waive it
+    for a mutating step outside production (never for a destructive or production one)."""
+    overrides = {c.confirm for c in step.commands if c.confirm is not None}
+    if True in overrides:
+        return True
+    if risk == "read-only":
+        return False
+    return not (overrides == {False} and risk == "mutating" and not production)
+
+
+def file_sha256(path: str) -> str | None:
+    """The sha256 of the runbook file as it is on disk now, None if it cannot be read."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return str(os.getuid())

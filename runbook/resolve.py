@@ -1,0 +1,220 @@
+"""Put the operator's values into a command, so that no value can run anything.
+
+`$VAR`, `${VAR}` and `<placeholder>` occurrences of the command's declared
+variables are replaced with the value quoted for where it stands: shell-quoted
+outside quotes, backslash-escaped inside double quotes, spliced out and back
+into single quotes. `$VAR` inside single quotes is left alone, as bash would.
+Values of secret-named variables are never written into the command text: they
+reach the shell through the environment, so the command shown and audited
+holds only `$NAME`.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from runbook.masking import is_secret_name
+from runbook.model import Command, Variable
+
+_TOKEN = re.compile(
+    r"\$\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}"
+    r"|\$(?P<plain>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|<(?P<placeholder>[A-Za-z0-9_][A-Za-z0-9_.:-]*)>"
+)
+_DOUBLE_QUOTE_SPECIAL = re.compile(r'([\\$`"])')
+_IMAGE_BEFORE_PLACEHOLDER = r"([A-Za-z0-9][A-Za-z0-9._/:-]*?):<{name}>"
+
+
+class ResolveError(ValueError):
+    """A value cannot be used (it holds a NUL byte, which no shell argument can)."""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    code: str
+    """The command with the values substituted, ready for `bash -c`."""
+    env: dict[str, str]
+    """Values of env-kind variables, given to the process as environment too."""
+    missing: tuple[str, ...]
+    """Variables with no value from the operator, the config or the environment."""
+
+
+def placeholder_name(variable: Variable) -> str:
+    """The bare name of a placeholder (`<previous-sha>` and `previous-sha` both work)."""
+    return variable.name.strip("<>")
+
+
+def default_value(
+    variable: Variable, env_settings: Mapping[str, str], environ: Mapping[str, str]
+) -> str | None:
+    """The value offered before the operator types: config, then environment, then the runbook."""
+    name = placeholder_name(variable)
+    if name in env_settings:
+        return env_settings[name]
+    if variable.kind == "env" and name in environ:
+        return environ[name]
+    return variable.default
+
+
+def resolve(
+    command: Command,
+    provided: Mapping[str, str],
+    env_settings: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Resolution:
+    """Substitute values into a command.
+
+    Args:
+        command: the runbook command.
+        provided: values the operator gave, by variable name (placeholders without `<>`).
+        env_settings: the selected environment's `env` table from config.
+        environ: the operator's environment (os.environ by default).
+
+    Raises:
+        ResolveError: a value contains a NUL byte.
+    """
+    import os
+
+    settings = dict(env_settings or {})
+    environment = os.environ if environ is None else environ
+    values: dict[str, str] = {}
+    missing: list[str] = []
+    substitute: dict[str, str] = {}
+    placeholders: dict[str, str] = {}
+    exports: dict[str, str] = {}
+    child_env: dict[str, str] = {}
+    for variable in command.variables:
+        name = placeholder_name(variable)
+        value = provided.get(name, provided.get(variable.name))
+        if value is None:
+            value = default_value(variable, settings, environment)
+        if value is None:
+            if variable.kind != "export":
+                missing.append(name)
+            continue
+        if "\0" in value:
+            raise ResolveError(f"value for {name} contains a NUL byte")
+        values[name] = value
+        if variable.kind == "placeholder":
+            placeholders[name] = value
+        elif variable.kind == "env":
+            child_env[name] = value
+            if not is_secret_name(name):
+                substitute[name] = value
+        elif value != variable.default:
+            exports[name] = value
+    code = _substitute(command.code, substitute, placeholders)
+    for name, value in exports.items():
+        code = _replace_export(code, name, value)
+    return Resolution(code=code, env=child_env, missing=tuple(missing))
+
+
+def _replace_export(code: str, name: str, value: str) -> str:
+    """`export NAME=old` becomes `export NAME='new value'`."""
+    pattern = re.compile(rf"^(\s*export\s+{re.escape(name)}=)\S*", re.MULTILINE)
+    quoted = shlex.quote(value)
+    return pattern.sub(lambda match: match.group(1) + quoted, code)
+
+
+def _substitute(code: str, variables: Mapping[str, str], placeholders: Mapping[str, str]) -> str:
+    """Walk the code tracking bash quoting, replacing each known name with a quoted value."""
+    out: list[str] = []
+    state = "plain"  # plain | single | double | ansi ($'...')
+    position = 0
+    while position < len(code):
+        char = code[position]
+        if state in ("single", "ansi"):
+            if state == "ansi" and char == "\\":
+                out.append(code[position : position + 2])
+                position += 2
+                continue
+            if char == "'":
+                state = "plain"
+            elif state == "single":
+                match = _TOKEN.match(code, position)
+                if match and match.group("placeholder") in placeholders:
+                    out.append("'" + shlex.quote(placeholders[match.group("placeholder")]) + "'")
+                    position = match.end()
+                    continue
+            out.append(char)
+            position += 1
+            continue
+        if char == "\\":
+            out.append(code[position : position + 2])
+            position += 2
+            continue
+        if state == "plain" and code.startswith("$'", position):
+            state = "ansi"
+            out.append("$'")
+            position += 2
+            continue
+        if state == "plain" and char == "'":
+            state = "single"
+        elif char == '"':
+            state = "double" if state == "plain" else "plain"
+        else:
+            match = _TOKEN.match(code, position)
+            value = _value_for(match, variables, placeholders) if match else None
+            if match and value is not None:
+                if state == "double":
+                    out.append(_DOUBLE_QUOTE_SPECIAL.sub(r"\\\1", value))
+                else:
+                    out.append(shlex.quote(value))
+                position = match.end()
+                continue
+        out.append(char)
+        position += 1
+    return "".join(out)
+
+
+def _value_for(
+    match: re.Match[str], variables: Mapping[str, str], placeholders: Mapping[str, str]
+) -> str | None:
+    name = match.group("braced") or match.group("plain")
+    if name is not None:
+        return variables.get(name)
+    return placeholders.get(match.group("placeholder"))
+
+
+def image_repository(command: Command, variable: Variable) -> str | None:
+    """The image repository a placeholder tags, as in `monkeytown-web:<previous-sha>`."""
+    pattern = _IMAGE_BEFORE_PLACEHOLDER.format(name=re.escape(placeholder_name(variable)))
+    match = re.search(pattern, command.code)
+    return match.group(1) if match else None
+
+
+def suggestions(command: Command, variable: Variable) -> list[str]:
+    """Values to offer for a placeholder: for an image tag, the tags the Docker engine holds.
+
+    Returns [] when the placeholder is no image tag, or no engine answers.
+    """
+    repository = image_repository(command, variable)
+    if repository is None:
+        return []
+    return docker_image_tags(repository)
+
+
+def docker_image_tags(repository: str) -> list[str]:
+    """Tags of `repository` held by the local Docker engine, newest image first; [] without one."""
+    try:
+        # Imported here: the docker SDK is slow to import and only this offer needs it.
+        import docker
+
+        client = docker.from_env(timeout=3)
+        try:
+            images = client.images.list(name=repository)
+        finally:
+            client.close()
+    except Exception:  # noqa: BLE001 - no engine, no permission, bad DOCKER_HOST: offer nothing
+        return []
+    images.sort(key=lambda image: str(image.attrs.get("Created", "")), reverse=True)
+    tags: list[str] = []
+    for image in images:
+        for tag in image.tags:
+            repo, _, name = tag.rpartition(":")
+            if repo == repository and name not in tags:
+                tags.append(name)
+    return tags

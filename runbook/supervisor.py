@@ -1,0 +1,376 @@
+"""The detached process that runs one command and records it, whatever happens to the console.
+
+Started by `runbook.executor` in its own session with SIGHUP ignored, it:
+takes the environment lock (mutating steps), writes the audit start record
+(refusing a mutating step if it cannot), runs `bash -e -c CODE` in a new
+session, writes masked, timestamped output lines to `output.jsonl`, enforces
+the timeout and cancel (SIGTERM to the group and every descendant, SIGKILL
+after the grace period), then writes the audit end record, the deployment
+history record if the scripts wrote none, releases the lock and, last, the
+final `state.json`. A console that died meanwhile finds all of it on disk.
+
+Cancel: write `cancel.json` ({"by": user}) in the run directory, then SIGTERM
+this process.
+"""
+
+from __future__ import annotations
+
+import codecs
+import collections
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from runbook import history, process_tree
+from runbook.atomic_file import read_json, write_json_atomic
+from runbook.audit import AuditError, AuditTrail
+from runbook.locks import EnvironmentLock, LockBusy, LockError, LockHolder
+from runbook.masking import Masker, StreamMasker
+from runbook.runs import OutputLine, Stream, now_iso
+
+LINGER_S = 0.3
+"""How long background processes may outlive the step's shell before they are ended."""
+KILL_WAIT_S = 0.6
+"""After SIGKILL, how long to wait for pipes to close before giving up on them."""
+MAX_LINE = 65536
+TAIL_LINES = 20
+
+
+class _Output:
+    """One of the child's pipes: decode, mask, split into lines."""
+
+    def __init__(self, name: Stream, pipe: IO[bytes], masker: StreamMasker) -> None:
+        self.name: Stream = name
+        self.pipe = pipe
+        self.masker = masker
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.buffer = ""
+
+    def feed(self, data: bytes) -> list[str]:
+        self.buffer += self.masker.feed(self.decoder.decode(data))
+        return self._split()
+
+    def finish(self) -> list[str]:
+        self.buffer += self.masker.feed(self.decoder.decode(b"", final=True)) + self.masker.flush()
+        lines = self._split()
+        if self.buffer:
+            lines.append(self.buffer.rstrip("\r"))
+            self.buffer = ""
+        return lines
+
+    def _split(self) -> list[str]:
+        *lines, self.buffer = self.buffer.split("\n")
+        while len(self.buffer) > MAX_LINE:
+            lines.append(self.buffer[:MAX_LINE])
+            self.buffer = self.buffer[MAX_LINE:]
+        return [line.rstrip("\r") for line in lines]
+
+
+class Supervisor:
+    def __init__(self, directory: Path, spec: dict[str, Any]) -> None:
+        self.directory = directory
+        self.spec = spec
+        self.cancel_requested = False
+        self.started = now_iso()
+        self.started_at = time.monotonic()
+        self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+        self.log = (directory / "output.jsonl").open("ab")
+        self.masker = Masker.from_env(
+            os.environ, spec.get("secret_patterns", ()), spec.get("secret_names", ())
+        )
+        self.lock: EnvironmentLock | None = None
+        self.audit: AuditTrail | None = None
+
+    # -- records -------------------------------------------------------------
+
+    def state(self, status: str, **extra: Any) -> None:
+        write_json_atomic(
+            self.directory / "state.json",
+            {"status": status, "supervisor_pid": os.getpid(), "started": self.started, **extra},
+        )
+
+    def line(self, stream: Stream, text: str) -> None:
+        self.log.write(OutputLine(now_iso(), stream, text).to_json().encode())
+        self.log.flush()
+        if stream != "system":
+            self.tail.append(text if stream == "stdout" else f"[stderr] {text}")
+
+    def audit_record(self, event: str, **extra: Any) -> dict[str, Any]:
+        spec = self.spec
+        return {
+            "time": now_iso(),
+            "event": event,
+            "run_id": spec["run_id"],
+            **spec.get("identity", {}),
+            "environment": spec["environment"],
+            "production": spec.get("production", False),
+            "runbook": spec.get("runbook_path"),
+            "runbook_sha256": spec.get("runbook_sha256"),
+            "procedure": spec.get("procedure"),
+            "step": spec.get("step"),
+            "step_title": spec.get("step_title"),
+            "risk": spec.get("risk"),
+            "command": self.masker.mask(spec["code"]),
+            "cwd": spec["cwd"],
+            **extra,
+        }
+
+    # -- the run -------------------------------------------------------------
+
+    def run(self) -> int:
+        self.state("starting")
+        spec = self.spec
+        if spec.get("mutating"):
+            holder = LockHolder(
+                user=str(spec.get("identity", {}).get("user", "?")),
+                pid=os.getpid(),
+                since=now_iso(),
+                environment=spec["environment"],
+                runbook=spec.get("runbook_path"),
+                procedure=spec.get("procedure_title") or spec.get("procedure"),
+                step=spec.get("step"),
+                run_id=spec["run_id"],
+            )
+            try:
+                self.lock = EnvironmentLock.acquire(Path(spec["lock_dir"]), holder)
+            except (LockBusy, LockError) as error:
+                return self.refuse(str(error))
+        trail = AuditTrail(Path(spec["audit_file"]))
+        try:
+            trail.append(self.audit_record("start"))
+            self.audit = trail
+        except AuditError as error:
+            if spec.get("mutating"):
+                return self.refuse(f"{error}; mutating steps do not run without an audit trail")
+            self.line("system", f"warning: {error}; running this read-only step anyway")
+        if self.cancel_requested:
+            return self.end("cancelled", None, None, self.cancelled_by())
+        return self.execute()
+
+    def refuse(self, reason: str) -> int:
+        self.line("system", f"refused: {reason}")
+        self.close_log()
+        if self.lock:
+            self.lock.release()
+        self.state("refused", reason=reason, ended=now_iso(), duration_s=0.0)
+        return 0
+
+    def cancelled_by(self) -> str:
+        data = read_json(self.directory / "cancel.json")
+        return str(data.get("by", "unknown")) if isinstance(data, dict) else "signal"
+
+    def execute(self) -> int:
+        spec = self.spec
+        env = {**os.environ, "RUNBOOK_RUN_ID": spec["run_id"]}
+        try:
+            child = subprocess.Popen(
+                ["bash", "-e", "-c", spec["code"]],
+                cwd=spec["cwd"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as error:
+            self.line("system", f"cannot start bash in {spec['cwd']}: {error}")
+            return self.end("failed", None, None, None, reason=str(error))
+        assert child.stdout is not None and child.stderr is not None
+        self.state("running", child_pid=child.pid)
+        selector = selectors.DefaultSelector()
+        for name, pipe in (("stdout", child.stdout), ("stderr", child.stderr)):
+            os.set_blocking(pipe.fileno(), False)
+            selector.register(pipe, selectors.EVENT_READ, _Output(name, pipe, self.masker.stream()))  # type: ignore[arg-type]
+
+        me = os.getpid()
+        grace = float(spec["grace_s"])
+        deadline = self.started_at + float(spec["timeout_s"])
+        outcome: str | None = None
+        by: str | None = None
+        stop_at: float | None = None
+        killed = False
+        main_status: int | None = None
+        main_exit_at = 0.0
+        while True:
+            now = time.monotonic()
+            if outcome is None and main_status is None:
+                if self.cancel_requested:
+                    outcome, by = "cancelled", self.cancelled_by()
+                    self.line("system", f"cancelled by {by}: SIGTERM to the step's processes")
+                elif now >= deadline:
+                    outcome = "timed-out"
+                    self.line("system", f"timed out after {spec['timeout_s']}s: SIGTERM")
+                if outcome:
+                    stop_at = now
+                    process_tree.signal_tree(me, signal.SIGTERM, group=child.pid)
+            statuses = process_tree.reap_children()
+            if child.pid in statuses:
+                main_status = statuses[child.pid]
+                child.returncode = process_tree.exit_code(main_status)
+                main_exit_at = now
+            if main_status is not None and stop_at is None:
+                pipes_open = bool(selector.get_map())
+                if not pipes_open or now - main_exit_at >= LINGER_S:
+                    leftovers = process_tree.descendants(me)
+                    if leftovers:
+                        self.line("system", f"ending {len(leftovers)} process(es) left behind")
+                        process_tree.signal_tree(me, signal.SIGTERM, group=child.pid)
+                        stop_at = now
+                    elif not pipes_open:
+                        break
+            if stop_at is not None and not killed and now >= stop_at + grace:
+                self.line("system", f"still running after {grace}s grace: SIGKILL")
+                killed = True
+            if killed:
+                process_tree.signal_tree(me, signal.SIGKILL, group=child.pid)
+            if (
+                stop_at is not None
+                and main_status is not None
+                and not selector.get_map()
+                and not process_tree.descendants(me)
+            ):
+                break
+            if stop_at is not None and killed and now >= stop_at + grace + KILL_WAIT_S:
+                break
+            for key, _ in selector.select(timeout=0.05):
+                output: _Output = key.data
+                try:
+                    data = os.read(output.pipe.fileno(), 65536)
+                except BlockingIOError:
+                    continue
+                if data:
+                    for text in output.feed(data):
+                        self.line(output.name, text)
+                else:
+                    self._close(selector, output)
+        for key in list(selector.get_map().values()):
+            self._close(selector, key.data)
+        process_tree.reap_children()
+        if main_status is None:
+            return self.end(
+                outcome or "failed", None, None, by, reason="the step's shell never exited"
+            )
+        code = process_tree.exit_code(main_status)
+        status = outcome or ("succeeded" if code == 0 else "failed")
+        return self.end(status, code, process_tree.signal_name(main_status), by)
+
+    def _close(self, selector: selectors.BaseSelector, output: _Output) -> None:
+        try:
+            while data := os.read(output.pipe.fileno(), 65536):
+                for text in output.feed(data):
+                    self.line(output.name, text)
+        except (BlockingIOError, OSError):
+            pass
+        for text in output.finish():
+            self.line(output.name, text)
+        selector.unregister(output.pipe)
+        output.pipe.close()
+
+    def close_log(self) -> None:
+        if not self.log.closed:
+            self.log.flush()
+            os.fsync(self.log.fileno())
+            self.log.close()
+
+    def end(
+        self,
+        status: str,
+        exit_code: int | None,
+        signal_name: str | None,
+        by: str | None,
+        reason: str | None = None,
+    ) -> int:
+        duration = round(time.monotonic() - self.started_at, 3)
+        ended = now_iso()
+        result = {
+            "exit_code": exit_code,
+            "signal": signal_name,
+            "cancelled_by": by,
+            "reason": reason,
+            "ended": ended,
+            "duration_s": duration,
+        }
+        self.line("system", _summary(status, exit_code, by, duration))
+        self.close_log()
+        if self.audit is not None:
+            try:
+                self.audit.append(
+                    self.audit_record("end", status=status, **result, output_tail=list(self.tail))
+                )
+            except AuditError as error:
+                result["audit_error"] = str(error)
+        history_error = self.record_history(status)
+        if history_error:
+            result["history_error"] = history_error
+        if self.lock:
+            self.lock.release()
+        self.state(status, child_exit=exit_code, **result)
+        return 0
+
+    def record_history(self, status: str) -> str | None:
+        """Add a deployment-history record for a deploy/rollback step; the error, if any."""
+        spec = self.spec
+        found = history.classify(spec["code"])
+        if found is None or not spec.get("history_file") or status == "refused":
+            return None
+        action, to_version = found
+        identity = spec.get("identity", {})
+        try:
+            history.record_if_missing(
+                Path(spec["history_file"]),
+                spec["run_id"],
+                {
+                    "action": action,
+                    "environment": spec["environment"],
+                    "from_version": None,
+                    "to_version": to_version,
+                    "colour": None,
+                    "user": identity.get("user"),
+                    "host": identity.get("host"),
+                    "outcome": status,
+                },
+            )
+        except OSError as error:
+            return f"deployment history not written: {error}"
+        return None
+
+
+def _summary(status: str, exit_code: int | None, by: str | None, duration: float) -> str:
+    if status == "cancelled":
+        return f"cancelled by {by} after {duration:.1f}s"
+    if exit_code is None:
+        return f"{status} after {duration:.1f}s"
+    return f"{status} (exit {exit_code}) after {duration:.1f}s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: `python -m runbook.supervisor RUN_DIR`."""
+    args = sys.argv[1:] if argv is None else argv
+    directory = Path(args[0])
+    # The console's hangup must not end the step; SIGTERM means "cancel", handled below.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    cancelled: list[bool] = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: cancelled.append(True))
+    process_tree.become_subreaper()
+    spec = read_json(directory / "spec.json")
+    if not isinstance(spec, dict):
+        print(f"no readable spec.json in {directory}", file=sys.stderr)
+        return 2
+    supervisor = Supervisor(directory, spec)
+
+    def on_term(signum: int, frame: object) -> None:
+        supervisor.cancel_requested = True
+
+    supervisor.cancel_requested = bool(cancelled)
+    signal.signal(signal.SIGTERM, on_term)
+    return supervisor.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
