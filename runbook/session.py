@@ -1,0 +1,200 @@
+"""Checklist progress per runbook, saved atomically after every change.
+
+One JSON file per runbook (keyed by its absolute path) in `<state dir>/sessions/`.
+Every change rewrites it via temp file + fsync + rename, so a `kill -9` at any
+moment leaves the previous or the new version, never a torn one.
+
+```python
+store = SessionStore()                       # <state dir>/sessions
+session = store.load(path)                   # None when there is nothing to resume
+if session is None:
+    session = store.start(path, runbook.sha256)
+session.mark("Rollback Procedure / Manual Rollback", 2, "done", by="alice")   # saved
+session.mark(key, 3, "skipped", reason="no recent deployment")            # saved
+session.add_note(key, 3, "checked with Bob")                              # saved
+session.put(key, 4, StepState(status="failed", exit_code=2))              # saved
+```
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from runbook.atomic_file import read_json, write_json_atomic
+
+StepStatus = Literal["pending", "running", "done", "skipped", "failed"]
+OUTPUT_LINES_KEPT = 200
+FORMAT_VERSION = 1
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class StepState:
+    """What happened to one step (times are ISO 8601 strings in UTC)."""
+
+    status: StepStatus = "pending"
+    at: str | None = None
+    """When the status last changed."""
+    by: str | None = None
+    reason: str | None = None
+    """Why it was skipped, or how it failed."""
+    notes: list[str] = field(default_factory=list)
+    output: list[tuple[str, str]] = field(default_factory=list)
+    """(stream, line) of the last run, newest last, at most OUTPUT_LINES_KEPT."""
+    exit_code: int | None = None
+    started_at: str | None = None
+    run_ids: list[str] = field(default_factory=list)
+    """Runs (see runbook.runs) that executed this step, oldest first."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StepState:
+        known = {f.name for f in fields(cls)}
+        state = cls(**{k: v for k, v in data.items() if k in known})
+        state.output = [(str(s), str(t)) for s, t in state.output]
+        return state
+
+
+@dataclass
+class Session:
+    """The checklist state of one runbook; every mutating method saves it."""
+
+    runbook_path: str
+    runbook_sha256: str
+    created: str = field(default_factory=_now)
+    updated: str = field(default_factory=_now)
+    environment: str | None = None
+    procedure: str | None = None
+    """The procedure the operator was on, to reopen it."""
+    steps: dict[str, StepState] = field(default_factory=dict)
+    store: SessionStore | None = field(default=None, repr=False, compare=False)
+
+    @staticmethod
+    def key(procedure_key: str, step_index: int) -> str:
+        return f"{procedure_key}#{step_index}"
+
+    def step(self, procedure_key: str, step_index: int) -> StepState:
+        """The state of a step (pending if never touched); does not save."""
+        return self.steps.get(self.key(procedure_key, step_index)) or StepState()
+
+    def put(self, procedure_key: str, step_index: int, state: StepState) -> None:
+        """Replace a step's state and save."""
+        state.output = state.output[-OUTPUT_LINES_KEPT:]
+        self.steps[self.key(procedure_key, step_index)] = state
+        self.procedure = procedure_key
+        self.save()
+
+    def mark(
+        self,
+        procedure_key: str,
+        step_index: int,
+        status: StepStatus,
+        *,
+        by: str | None = None,
+        reason: str | None = None,
+        exit_code: int | None = None,
+        run_id: str | None = None,
+        output: list[tuple[str, str]] | None = None,
+    ) -> StepState:
+        """Set a step's status (with who, why, and the run's outcome) and save."""
+        state = self.step(procedure_key, step_index)
+        state.status, state.at, state.by, state.reason = status, _now(), by, reason
+        if status == "running":
+            state.started_at = state.at
+        if exit_code is not None:
+            state.exit_code = exit_code
+        if run_id is not None:
+            state.run_ids.append(run_id)
+        if output is not None:
+            state.output = list(output)
+        self.put(procedure_key, step_index, state)
+        return state
+
+    def add_note(self, procedure_key: str, step_index: int, text: str) -> None:
+        state = self.step(procedure_key, step_index)
+        state.notes.append(text)
+        self.put(procedure_key, step_index, state)
+
+    def set_environment(self, environment: str) -> None:
+        self.environment = environment
+        self.save()
+
+    def save(self) -> None:
+        if self.store is not None:
+            self.store.save(self)
+
+    @property
+    def changed_since(self) -> bool:
+        """Whether the runbook on disk differs from the one this session was made with."""
+        try:
+            current = hashlib.sha256(Path(self.runbook_path).read_bytes()).hexdigest()
+        except OSError:
+            return True
+        return current != self.runbook_sha256
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": FORMAT_VERSION,
+            "runbook_path": self.runbook_path,
+            "runbook_sha256": self.runbook_sha256,
+            "created": self.created,
+            "updated": self.updated,
+            "environment": self.environment,
+            "procedure": self.procedure,
+            "steps": {key: asdict(state) for key, state in self.steps.items()},
+        }
+
+
+class SessionStore:
+    """Sessions on disk, one file per runbook path."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        if directory is None:
+            from runbook.config import load_config
+
+            directory = load_config().sessions_dir
+        self.directory = directory
+
+    def path_for(self, runbook_path: str | Path) -> Path:
+        absolute = str(Path(runbook_path).expanduser().resolve())
+        return self.directory / (hashlib.sha256(absolute.encode()).hexdigest()[:32] + ".json")
+
+    def load(self, runbook_path: str | Path) -> Session | None:
+        """The saved session for this runbook, or None (nothing saved, or unreadable)."""
+        data = read_json(self.path_for(runbook_path))
+        if not isinstance(data, dict) or "runbook_path" not in data:
+            return None
+        try:
+            steps = {k: StepState.from_dict(v) for k, v in dict(data.get("steps", {})).items()}
+            return Session(
+                runbook_path=str(data["runbook_path"]),
+                runbook_sha256=str(data.get("runbook_sha256", "")),
+                created=str(data.get("created", _now())),
+                updated=str(data.get("updated", _now())),
+                environment=data.get("environment"),
+                procedure=data.get("procedure"),
+                steps=steps,
+                store=self,
+            )
+        except (TypeError, ValueError):
+            return None
+
+    def start(self, runbook_path: str | Path, runbook_sha256: str) -> Session:
+        """A fresh session (replacing any saved one), saved at once."""
+        absolute = str(Path(runbook_path).expanduser().resolve())
+        session = Session(runbook_path=absolute, runbook_sha256=runbook_sha256, store=self)
+        session.save()
+        return session
+
+    def save(self, session: Session) -> None:
+        session.updated = _now()
+        write_json_atomic(self.path_for(session.runbook_path), session.to_dict())
+
+    def discard(self, runbook_path: str | Path) -> None:
+        self.path_for(runbook_path).unlink(missing_ok=True)
