@@ -1,0 +1,48 @@
+"""`runbook-console audit`: the audit trail of executed steps."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from runbook.audit import read_records
+from runbook.cli import CliError
+from runbook.config import ConfigError, load_config
+
+NAME = "audit"
+HELP = "Print the audit trail: who ran which command where, and how it ended."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print records as JSON Lines")
+    parser.add_argument("--limit", type=int, default=0, metavar="N", help="only the last N")
+    parser.add_argument("--config", metavar="FILE", help="config file to use")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        raise CliError(str(error)) from None
+    records = read_records(config.audit_file)
+    if args.limit > 0:
+        records = records[-args.limit :]
+    if args.json:
+        for record in records:
+            print(json.dumps(record, ensure_ascii=False))
+        return 0
+    if not records:
+        print(f"no records in {config.audit_file}")
+        return 0
+    for r in records:
+        where = f"{r.get('environment', '?')}{' (PROD)' if r.get('production') else ''}"
+        step = f"{r.get('procedure', '?')} step {r.get('step', '?')}"
+        outcome = ""
+        if r.get("event") == "end":
+            outcome = f" -> {r.get('status')} exit={r.get('exit_code')} {r.get('duration_s')}s"
+        command = " ; ".join(str(r.get("command", "")).splitlines())
+        print(
+            f"{r.get('time', '?')} {r.get('event', '?'):<5} {r.get('user', '?')} {where} "
+            f"{step}: {command}{outcome}"
+        )
+    return 0
