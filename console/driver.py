@@ -1,0 +1,154 @@
+"""The bridge between the console and the core's executor.
+
+The executor runs on a worker thread; `ConsoleReporter` turns its callbacks into
+messages, the only thing code on that thread does with the UI. Confirmation happens
+on the UI side before `run` is called, and the executor checks it again.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from console.messages import StepFinished, StepOutput, StepStarted
+from console.screens.confirm import ConfirmRequest
+from console.screens.variables import VariableQuestion
+from console.settings import ConsoleSettings
+from runbook import resolve
+from runbook.executor import Executor, StepResult
+from runbook.locks import read_holder
+from runbook.model import Procedure, Runbook, Step
+from runbook.plan import Confirmation, Plan
+from runbook.runs import OutputLine, RunInfo
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+STREAMS = {"stdout": "stdout", "stderr": "stderr", "system": "info"}
+"""Executor stream names to the output pane's."""
+
+
+class ConsoleReporter:
+    """The executor's StepReporter: posts messages to the app (post_message is thread-safe)."""
+
+    def __init__(self, app: App[object], procedure_key: str, step_index: int) -> None:
+        self.app = app
+        self.procedure_key = procedure_key
+        self.step_index = step_index
+
+    def started(self, plan: Plan) -> None:
+        command = "\n".join(plan.resolved_commands)
+        self.app.post_message(StepStarted(self.procedure_key, self.step_index, command))
+
+    def output(self, plan: Plan | None, line: OutputLine) -> None:
+        stream = STREAMS.get(line.stream, "stdout")
+        self.app.post_message(
+            StepOutput(self.procedure_key, self.step_index, [(stream, line.text)])
+        )
+
+    def finished(self, plan: Plan | None, result: StepResult) -> None:
+        detail = result.reason or ""
+        if result.cancelled_by:
+            detail = f"cancelled by {result.cancelled_by}"
+        self.app.post_message(
+            StepFinished(
+                self.procedure_key,
+                self.step_index,
+                result.status,
+                result.exit_code,
+                detail,
+                run_ids=result.run_ids,
+            )
+        )
+
+
+class Driver:
+    """What the console asks of the core for one runbook and environment."""
+
+    def __init__(self, runbook: Runbook, settings: ConsoleSettings, environment: str) -> None:
+        self.runbook = runbook
+        self.settings = settings
+        self.environment = environment
+        self.config = settings.config
+        self.env_settings = self.config.environment(environment).env
+        self.executor = Executor(self.config)
+
+    def questions(self, step: Step) -> list[VariableQuestion]:
+        """The variables the step's commands need, with their defaults."""
+        seen: dict[str, VariableQuestion] = {}
+        for command in step.commands:
+            for variable in command.variables:
+                if variable.kind == "export":
+                    continue
+                name = resolve.placeholder_name(variable)
+                if name in seen:
+                    continue
+                default = resolve.default_value(variable, self.env_settings, os.environ) or ""
+                hint = "image tag" if resolve.image_repository(command, variable) else ""
+                seen[name] = VariableQuestion(name=name, default=default, hint=hint)
+        return list(seen.values())
+
+    def suggestions(self, step: Step) -> dict[str, list[str]]:
+        """Offers per variable (image tags the Docker engine holds); slow, so run on a thread."""
+        offers: dict[str, list[str]] = {}
+        for command in step.commands:
+            for variable in command.variables:
+                name = resolve.placeholder_name(variable)
+                if name not in offers:
+                    offers[name] = resolve.suggestions(command, variable)
+        return offers
+
+    def plan(self, procedure: Procedure, step: Step, values: dict[str, str]) -> Plan:
+        return self.executor.plan(
+            self.runbook, procedure, step, environment=self.environment, values=values
+        )
+
+    def dry_run_lines(self, plan: Plan) -> list[str]:
+        """What a run would do, as lines; starts nothing."""
+        lines = plan.describe().splitlines()
+        if plan.missing:
+            lines.append(f"missing values: {', '.join(plan.missing)}")
+        lines.append(
+            "needs confirmation" if plan.needs_confirmation else "runs without confirmation"
+        )
+        return lines
+
+    def confirm_request(self, plan: Plan) -> ConfirmRequest:
+        holder = read_holder(self.config.lock_dir, plan.environment)
+        return ConfirmRequest(
+            title=f"{plan.procedure_title} › step {plan.step_index}: {plan.step_title}",
+            risk=plan.risk,
+            commands=plan.resolved_commands,
+            cwd=plan.cwd,
+            environment=plan.environment,
+            production=plan.production,
+            procedure=plan.procedure,
+            lock_note=holder.describe() if holder is not None else "",
+        )
+
+    def run(
+        self, plan: Plan, confirmation: Confirmation | None, reporter: ConsoleReporter
+    ) -> StepResult:
+        """Run the planned step; blocks, so it is called from a thread worker."""
+        return self.executor.run(plan, reporter, confirmation)
+
+    def follow(self, info: RunInfo, reporter: ConsoleReporter) -> None:
+        """Re-attach to a run a previous console started; blocks until it ends."""
+        state = self.executor.follow(info, lambda line: reporter.output(None, line))
+        exit_code = state.get("exit_code")
+        status = str(state.get("status", "failed"))
+        reporter.finished(
+            None,
+            StepResult(
+                status=status
+                if status in ("succeeded", "failed", "cancelled", "timed-out", "refused")
+                else "failed",  # type: ignore[arg-type]
+                exit_code=exit_code if isinstance(exit_code, int) else None,
+                reason=str(state.get("reason") or "") or None,
+                run_ids=(info.run_id,),
+            ),
+        )
+
+    def cancel(self, by: str) -> None:
+        """Ask the running step to stop (thread-safe)."""
+        self.executor.cancel(by)

@@ -1,0 +1,106 @@
+"""`runbook-console [PATH] [--env ENV] [--read-only] [--config FILE] [--reduced-colour]`: the TUI.
+
+Reached from `console.cli.main` when no headless subcommand is named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_RUNBOOK = REPOSITORY_ROOT / ".monkeytown" / "devops" / "runbook.md"
+SEED_RUNBOOK = REPOSITORY_ROOT.parent / "shared" / "seed" / "runbook.md"
+
+NOT_A_TERMINAL = (
+    "runbook-console: the console needs a terminal; without one use "
+    "`runbook-console show|check|run PATH ...` (see `runbook-console --help`)"
+)
+
+
+def default_runbook_path(cwd: Path | None = None) -> Path:
+    """./runbook.md when present, else the project's own runbook, else the team's seed."""
+    local = (cwd or Path.cwd()) / "runbook.md"
+    if local.is_file():
+        return local
+    if PROJECT_RUNBOOK.is_file():
+        return PROJECT_RUNBOOK
+    return SEED_RUNBOOK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="runbook-console",
+        description="Open a runbook as guided checklists.",
+    )
+    parser.add_argument(
+        "path", nargs="?", help="the runbook (default: ./runbook.md or the project's)"
+    )
+    parser.add_argument("--env", dest="environment", help="environment to act on")
+    parser.add_argument("--read-only", action="store_true", help="hide every mutating action")
+    parser.add_argument("--config", help="config file (default: the XDG config dir)")
+    parser.add_argument(
+        "--reduced-colour",
+        "--reduced-color",
+        dest="reduced_colour",
+        action="store_true",
+        help="use the terminal's 16 colours only",
+    )
+    parser.add_argument(
+        "--no-resume",
+        dest="resume",
+        action="store_false",
+        help="start a fresh checklist instead of the saved session",
+    )
+    return parser
+
+
+def launch(argv: list[str]) -> int:
+    """Parse the TUI's arguments, load the runbook and run the console; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(NOT_A_TERMINAL, file=sys.stderr)
+        return 2
+    from runbook.config import ConfigError, load_config
+    from runbook.parser import LoadError, load
+
+    path = Path(args.path) if args.path else default_runbook_path()
+    try:
+        runbook = load(path)
+    except LoadError as error:
+        print(f"runbook-console: {error}", file=sys.stderr)
+        return error.exit_code or 2
+    try:
+        config = load_config(args.config or os.environ.get("RUNBOOK_CONFIG_FILE"))
+    except ConfigError as error:
+        print(f"runbook-console: {error}", file=sys.stderr)
+        return 2
+    environment = args.environment
+    if environment is not None:
+        known = [env.name for env in runbook.environments] + list(config.environments)
+        match = [name for name in known if name.casefold() == environment.casefold()]
+        if known and not match:
+            print(
+                f"runbook-console: unknown environment {environment!r} "
+                f"(known: {', '.join(dict.fromkeys(known))})",
+                file=sys.stderr,
+            )
+            return 2
+        environment = match[0] if match else environment
+
+    from console.app import RunbookConsole
+    from console.settings import ConsoleSettings
+
+    settings = ConsoleSettings(
+        runbook_path=str(path),
+        environment=environment,
+        read_only=args.read_only,
+        reduced_colour=args.reduced_colour,
+        config=config,
+        resume=args.resume,
+    )
+    app = RunbookConsole(runbook, settings)
+    result = app.run()
+    return int(result or 0)

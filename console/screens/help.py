@@ -1,0 +1,87 @@
+"""Every key binding of the console, grouped, with what it does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+
+def format_keys(key: str) -> str:
+    """`j,down` -> `j ↓`."""
+    names = {
+        "down": "↓",
+        "up": "↑",
+        "left": "←",
+        "right": "→",
+        "enter": "enter",
+        "escape": "esc",
+        "question_mark": "?",
+        "slash": "/",
+        "space": "space",
+    }
+    parts = [names.get(part.strip(), part.strip()) for part in key.split(",")]
+    return " ".join(part.replace("ctrl+", "^") for part in parts)
+
+
+class HelpScreen(ModalScreen[None]):
+    """A scrollable list of every binding; any of escape, q, ? or F1 closes it."""
+
+    BINDINGS = [
+        Binding(
+            "escape,q,question_mark,f1",
+            "dismiss",
+            "Close",
+            id="help-close",
+            tooltip="Close the help",
+        ),
+        Binding("j,down", "scroll_down", "Down", show=False, id="help-down", tooltip="Scroll down"),
+        Binding("k,up", "scroll_up", "Up", show=False, id="help-up", tooltip="Scroll up"),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Vertical {
+        width: 80; max-width: 100%; height: 100%; max-height: 40;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    HelpScreen #help-title { text-style: bold; width: 1fr; }
+    HelpScreen #help-body { height: 1fr; }
+    HelpScreen .help-group { text-style: bold; color: $text-accent; margin-top: 1; }
+    """
+
+    def __init__(self, groups: Iterable[tuple[str, list[Binding]]], intro: str = "") -> None:
+        super().__init__()
+        self.groups = [(title, bindings) for title, bindings in groups if bindings]
+        self.intro = intro
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Keys  (esc closes; ctrl+p opens the command palette)", id="help-title")
+            with VerticalScroll(id="help-body"):
+                if self.intro:
+                    yield Static(Content.styled(self.intro, "$text-muted"))
+                for title, bindings in self.groups:
+                    yield Static(title, classes="help-group")
+                    lines = []
+                    for binding in bindings:
+                        keys = binding.key_display or format_keys(binding.key)
+                        lines.append(
+                            Content.assemble(
+                                (f"{keys:>14}", "bold $accent"),
+                                "  ",
+                                (binding.description, "bold"),
+                                (f"  {binding.tooltip}" if binding.tooltip else "", "$text-muted"),
+                            )
+                        )
+                    yield Static(Content("\n").join(lines))
+
+    def action_scroll_down(self) -> None:
+        self.query_one("#help-body", VerticalScroll).scroll_down()
+
+    def action_scroll_up(self) -> None:
+        self.query_one("#help-body", VerticalScroll).scroll_up()

@@ -1,0 +1,391 @@
+"""The main screen: navigator, checklist and the pane deck (detail, output, live)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from console.screens.prompt import TextPromptScreen, YesNoScreen
+from console.screens.search import SearchHit, SearchScreen
+from console.widgets.live_dock import LiveDock
+from console.widgets.navigator import Navigator
+from console.widgets.pane_deck import PaneDeck
+from console.widgets.status_bar import ProductionBanner, StatusBar
+from console.widgets.step_detail import StepDetail
+from console.widgets.step_list import StepList
+from console.widgets.step_output import StepOutput as StepOutputPane
+from runbook.model import Procedure, Step
+
+if TYPE_CHECKING:
+    from console.app import RunbookConsole
+
+MIN_WIDTH = 60
+MIN_HEIGHT = 16
+"""Below this the console shows a "terminal too small" message instead of a cut-off screen."""
+WIDE_WIDTH = 160
+WIDE_HEIGHT = 45
+"""From this size every pane shows at once instead of as tabs."""
+
+
+class MainScreen(Screen[None]):
+    """Where the operator works through a procedure."""
+
+    BINDING_GROUP_TITLE = "Runbook"
+    BINDINGS = [
+        Binding(
+            "space,x",
+            "tick",
+            "Tick",
+            id="step-tick",
+            tooltip="Mark the highlighted step done, or pending again",
+        ),
+        Binding(
+            "r",
+            "run",
+            "Run",
+            id="step-run",
+            tooltip="Run the step's commands (asks to confirm mutating ones)",
+        ),
+        Binding(
+            "d",
+            "dry_run",
+            "Dry-run",
+            id="step-dry-run",
+            tooltip="Show the resolved commands without running anything",
+        ),
+        Binding("s", "skip", "Skip", id="step-skip", tooltip="Skip the step, giving a reason"),
+        Binding("n", "note", "Note", id="step-note", tooltip="Add a note to the step"),
+        Binding(
+            "c",
+            "cancel",
+            "Cancel run",
+            show=False,
+            id="step-cancel",
+            tooltip="Cancel the running step (SIGTERM, then SIGKILL after the grace period)",
+        ),
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            show=False,
+            id="runbook-search",
+            tooltip="Search every step and command of the runbook",
+        ),
+        Binding(
+            "g",
+            "jump",
+            "Jump",
+            show=False,
+            id="procedure-jump",
+            tooltip="Jump to a procedure by name",
+        ),
+        Binding(
+            "1",
+            "show_pane('detail')",
+            "Detail",
+            show=False,
+            id="pane-detail",
+            tooltip="Show the step detail pane",
+        ),
+        Binding(
+            "2",
+            "show_pane('output')",
+            "Output",
+            show=False,
+            id="pane-output",
+            tooltip="Show the output pane",
+        ),
+        Binding(
+            "3",
+            "show_pane('live')",
+            "Live",
+            show=False,
+            id="pane-live",
+            tooltip="Show the live pane",
+        ),
+        Binding(
+            "tab",
+            "app.focus_next",
+            "Next pane",
+            show=False,
+            id="focus-next",
+            tooltip="Move focus to the next pane",
+        ),
+        Binding(
+            "shift+tab",
+            "app.focus_previous",
+            "Previous pane",
+            show=False,
+            id="focus-previous",
+            tooltip="Move focus to the previous pane",
+        ),
+        Binding(
+            "question_mark",
+            "app.help",
+            "Help",
+            id="help-question",
+            tooltip="List every key binding",
+        ),
+        Binding(
+            "q",
+            "app.quit_console",
+            "Quit",
+            id="quit-q",
+            tooltip="Quit (asks first while a step runs)",
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ready = False
+        """Set once composed and mounted, so timers never reach half-built widgets."""
+
+    @property
+    def console(self) -> RunbookConsole:
+        from console.app import RunbookConsole
+
+        assert isinstance(self.app, RunbookConsole)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        console = self.console
+        yield StatusBar(id="status-bar")
+        yield ProductionBanner(
+            f"PRODUCTION · {console.environment} · commands act on the live system",
+            id="production-banner",
+        )
+        with Horizontal(id="body"):
+            yield Navigator(console.runbook, console.progress, id="navigator")
+            with Vertical(id="work"):
+                step_list = StepList(console.progress, id="step-list")
+                step_list.read_only = console.read_only
+                yield step_list
+                yield PaneDeck(
+                    StepDetail(id="pane-detail"),
+                    StepOutputPane(id="pane-output"),
+                    LiveDock(console.runbook, id="pane-live"),
+                    id="pane-deck",
+                )
+        yield Static(id="too-small")
+        yield Footer(id="footer")
+
+    def on_mount(self) -> None:
+        console = self.console
+        status = self.query_one(StatusBar)
+        status.runbook_title = console.runbook.title or console.runbook_path
+        status.environment = console.environment
+        status.production = console.production
+        status.mode = "READ-ONLY" if console.read_only else ""
+        status.session_state = console.session_state
+        self.query_one(ProductionBanner).set_class(console.production, "-shown")
+        self._apply_size(self.size.width, self.size.height)
+        procedure = console.initial_procedure()
+        if procedure is not None:
+            self.open_procedure(procedure, focus=False)
+            self.query_one(Navigator).select_procedure(procedure.key)
+        self.query_one(StepList).focus()
+        self.ready = True
+        console.call_after_refresh(console.tick_clock)
+
+    # Layout -----------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._apply_size(self.size.width, self.size.height)
+
+    def _apply_size(self, width: int, height: int) -> None:
+        tiny = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.set_class(tiny, "-tiny")
+        if tiny:
+            self.query_one("#too-small", Static).update(
+                f"Terminal too small: {width}x{height}.\n"
+                f"The console needs at least {MIN_WIDTH}x{MIN_HEIGHT}.\n\nctrl+q quits."
+            )
+        wide = width >= WIDE_WIDTH and height >= WIDE_HEIGHT
+        self.set_class(wide, "-wide")
+        self.set_class(not wide, "-narrow")
+
+    # Opening things ---------------------------------------------------------------
+
+    @property
+    def step_list(self) -> StepList:
+        return self.query_one(StepList)
+
+    def open_procedure(
+        self, procedure: Procedure, step_index: int | None = None, focus: bool = True
+    ) -> None:
+        self.step_list.show_procedure(procedure, step_index)
+        self.console.current_procedure_key = procedure.key
+        self._show_detail()
+        if focus:
+            self.step_list.focus()
+
+    @on(Navigator.ProcedureHighlighted)
+    def _preview(self, event: Navigator.ProcedureHighlighted) -> None:
+        current = self.step_list.procedure
+        if current is None or current.key != event.procedure.key:
+            self.open_procedure(event.procedure, focus=False)
+
+    @on(Navigator.ProcedureOpened)
+    def _opened(self, event: Navigator.ProcedureOpened) -> None:
+        self.open_procedure(event.procedure)
+
+    @on(StepList.StepHighlighted)
+    def _step_highlighted(self) -> None:
+        self._show_detail()
+
+    @on(StepList.OptionSelected, "#step-list")
+    def _step_selected(self) -> None:
+        deck = self.query_one(PaneDeck)
+        if self.has_class("-narrow"):
+            deck.active = "detail"
+        self.query_one(StepDetail).focus()
+
+    def _show_detail(self) -> None:
+        procedure = self.step_list.procedure
+        step = self.step_list.current_step
+        record = (
+            self.console.progress.record(procedure.key, step.index)
+            if procedure is not None and step is not None
+            else None
+        )
+        self.query_one(StepDetail).show_step(procedure, step, record, self.console.read_only)
+
+    def refresh_step(self, procedure_key: str, step_index: int) -> None:
+        """Redraw everything that shows a step after its record changed."""
+        procedure = self.console.runbook.procedure(procedure_key)
+        if procedure is None:
+            return
+        if self.step_list.procedure is not None and self.step_list.procedure.key == procedure_key:
+            self.step_list.refresh_step(step_index)
+            current = self.step_list.current_step
+            if current is not None and current.index == step_index:
+                self._show_detail()
+        self.query_one(Navigator).refresh_procedure(procedure)
+        self.query_one(StatusBar).session_state = self.console.session_state
+
+    def reload(self) -> None:
+        """Redraw everything after the progress was replaced."""
+        self.query_one(Navigator).refresh_labels()
+        procedure = self.step_list.procedure
+        if procedure is not None:
+            self.step_list.show_procedure(procedure)
+        self._show_detail()
+        self.query_one(StatusBar).session_state = self.console.session_state
+
+    def tick_timers(self) -> None:
+        """Called every second while a countdown shows."""
+        self.step_list.refresh_timers()
+
+    def _current(self) -> tuple[Procedure, Step] | None:
+        procedure = self.step_list.procedure
+        step = self.step_list.current_step
+        if procedure is None or step is None:
+            self.notify("Open a procedure and highlight a step first.", severity="warning")
+            return None
+        return procedure, step
+
+    # Checklist actions ------------------------------------------------------------
+
+    def action_tick(self) -> None:
+        current = self._current()
+        if current is None:
+            return
+        procedure, step = current
+        record = self.console.progress.record(procedure.key, step.index)
+        if record.status == "running":
+            self.notify("The step is running; cancel it first (c).", severity="warning")
+            return
+        status = "pending" if record.status in ("done", "skipped") else "done"
+        self.console.set_status(procedure.key, step.index, status)
+        if status == "done":
+            self._advance(procedure, step)
+
+    def _advance(self, procedure: Procedure, step: Step) -> None:
+        if step.index < len(procedure.steps) and self.step_list.highlighted == step.index - 1:
+            self.step_list.highlighted = step.index
+
+    @work(group="dialogs", exclusive=True, description="Skip a step")
+    async def action_skip(self) -> None:
+        current = self._current()
+        if current is None:
+            return
+        procedure, step = current
+        reason = await self.app.push_screen_wait(
+            TextPromptScreen(f"Skip step {step.index}: why?", "reason (kept in the session)")
+        )
+        if reason:
+            self.console.set_status(procedure.key, step.index, "skipped", reason=reason)
+            self._advance(procedure, step)
+
+    @work(group="dialogs", exclusive=True, description="Add a note")
+    async def action_note(self) -> None:
+        current = self._current()
+        if current is None:
+            return
+        procedure, step = current
+        note = await self.app.push_screen_wait(
+            TextPromptScreen(f"Note on step {step.index}", "what you saw or did")
+        )
+        if note:
+            self.console.add_note(procedure.key, step.index, note)
+
+    def action_run(self) -> None:
+        current = self._current()
+        if current is not None:
+            self.console.start_step(*current, dry_run=False)
+
+    def action_dry_run(self) -> None:
+        current = self._current()
+        if current is not None:
+            self.console.start_step(*current, dry_run=True)
+
+    def action_cancel(self) -> None:
+        self.console.cancel_step()
+
+    def action_show_pane(self, name: str) -> None:
+        self.query_one(PaneDeck).active = name
+
+    def show_output(self) -> StepOutputPane:
+        if self.has_class("-narrow"):
+            self.query_one(PaneDeck).active = "output"
+        return self.query_one(StepOutputPane)
+
+    @work(group="dialogs", exclusive=True, description="Search the runbook")
+    async def action_search(self) -> None:
+        hit: SearchHit | None = await self.app.push_screen_wait(SearchScreen(self.console.runbook))
+        if hit is not None:
+            self.jump_to(hit.procedure_key, hit.step_index)
+
+    def jump_to(self, procedure_key: str, step_index: int | None = None) -> None:
+        procedure = self.console.runbook.procedure(procedure_key)
+        if procedure is None:
+            return
+        self.query_one(Navigator).select_procedure(procedure.key)
+        self.open_procedure(procedure, step_index)
+
+    def action_jump(self) -> None:
+        self.console.action_jump()
+
+    # Execution ---------------------------------------------------------------------
+
+    def write_output(self, lines: list[tuple[str, str]]) -> None:
+        self.query_one(StepOutputPane).write_lines(lines)
+
+    async def confirm_quit(self) -> bool:
+        return bool(
+            await self.app.push_screen_wait(
+                YesNoScreen(
+                    "A step is still running. Quit anyway?",
+                    "The step keeps running in the background and its outcome is recorded; "
+                    "the next console shows it.",
+                    yes="Quit",
+                    no="Stay",
+                )
+            )
+        )

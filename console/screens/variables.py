@@ -1,0 +1,111 @@
+"""The form that asks for a command's variables before it runs, with suggestions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, Label, Static
+
+
+@dataclass(frozen=True)
+class VariableQuestion:
+    """One variable to ask for."""
+
+    name: str
+    default: str = ""
+    suggestions: tuple[str, ...] = ()
+    hint: str = ""
+
+
+class VariablesScreen(ModalScreen[dict[str, str] | None]):
+    """Returns the values by name, or None when cancelled."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="variables-cancel", tooltip="Do not run the step"),
+    ]
+    DEFAULT_CSS = """
+    VariablesScreen { align: center middle; }
+    VariablesScreen > Vertical {
+        width: 76; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    VariablesScreen #variables-title { text-style: bold; margin-bottom: 1; }
+    VariablesScreen #variables-fields { height: auto; max-height: 14; }
+    VariablesScreen .variable-hint { color: $text-muted; }
+    VariablesScreen .variables-buttons { height: 3; align: right middle; }
+    VariablesScreen Button { margin-left: 2; min-width: 10; }
+    """
+
+    def __init__(self, title: str, questions: list[VariableQuestion]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.questions = questions
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, id="variables-title")
+            with VerticalScroll(id="variables-fields"):
+                for question in self.questions:
+                    yield Label(question.name)
+                    yield Input(
+                        value=question.default,
+                        placeholder=question.hint or question.name,
+                        suggester=SuggestFromList(question.suggestions, case_sensitive=False)
+                        if question.suggestions
+                        else None,
+                        id=f"variable-{question.name}",
+                        classes="variable-input",
+                    )
+                    if question.suggestions:
+                        shown = ", ".join(question.suggestions[:4])
+                        yield Static(f"suggestions: {shown} (→ accepts)", classes="variable-hint")
+            with Horizontal(classes="variables-buttons"):
+                yield Button("Cancel", id="variables-cancel")
+                yield Button("Continue", id="variables-ok", variant="primary")
+
+    def on_mount(self) -> None:
+        inputs = list(self.query(".variable-input").results(Input))
+        if inputs:
+            inputs[0].focus()
+
+    def set_suggestions(self, name: str, suggestions: list[str]) -> None:
+        """Offer suggestions that arrived after the form opened (image tags from Docker)."""
+        for widget in self.query(f"#variable-{name}").results(Input):
+            widget.suggester = SuggestFromList(suggestions, case_sensitive=False)
+            if not widget.value and suggestions:
+                widget.placeholder = f"e.g. {suggestions[0]}"
+
+    def _values(self) -> dict[str, str]:
+        return {
+            question.name: self.query_one(f"#variable-{question.name}", Input).value
+            for question in self.questions
+        }
+
+    @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        inputs = list(self.query(".variable-input").results(Input))
+        position = inputs.index(event.input) if event.input in inputs else -1
+        if 0 <= position < len(inputs) - 1:
+            inputs[position + 1].focus()
+        else:
+            self._submit()
+
+    @on(Button.Pressed, "#variables-ok")
+    def _submit(self) -> None:
+        values = self._values()
+        missing = [name for name, value in values.items() if not value.strip()]
+        if missing:
+            self.notify(f"Missing: {', '.join(missing)}", severity="warning")
+            self.query_one(f"#variable-{missing[0]}", Input).focus()
+            return
+        self.dismiss(values)
+
+    @on(Button.Pressed, "#variables-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

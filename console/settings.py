@@ -1,0 +1,60 @@
+"""What the console is started with: injected into the App, so tests fix clocks and names."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from runbook.config import Config
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+        return os.environ.get("USER", "operator")
+
+
+class CpuMeter:
+    """The console's own CPU use since the previous reading, as a percentage of one core."""
+
+    def __init__(self) -> None:
+        self._last_cpu = time.process_time()
+        self._last_wall = time.monotonic()
+
+    def __call__(self) -> float:
+        cpu, wall = time.process_time(), time.monotonic()
+        elapsed = wall - self._last_wall
+        used = (cpu - self._last_cpu) / elapsed * 100 if elapsed > 0 else 0.0
+        self._last_cpu, self._last_wall = cpu, wall
+        return used
+
+
+@dataclass
+class ConsoleSettings:
+    """Options of one console run."""
+
+    runbook_path: str = ""
+    environment: str | None = None
+    """Environment to act on; None picks the config's default (never production)."""
+    read_only: bool = False
+    reduced_colour: bool = False
+    config: Config = field(default_factory=Config)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
+    """Local time, timezone-aware; tests pass a fixed one."""
+    user: str = field(default_factory=_user)
+    hostname: str = field(default_factory=socket.gethostname)
+    cpu_meter: Callable[[], float] = field(default_factory=CpuMeter)
+    session_dir: Path | None = None
+    """Where sessions are saved; None uses the config's state dir."""
+    confirm_arm_delay: float = 0.6
+    """Seconds during which the confirmation screen ignores Enter and paste."""
+    resume: bool = True
+    """Restore the saved session for this runbook, if any."""
+    theme: str | None = None

@@ -1,0 +1,60 @@
+"""The place for live panes (containers, health, gauges, logs: issue 5).
+
+Until the live sources land, it lists what the runbook says to watch: its endpoints
+and alerting thresholds, marked as not connected, so the operator still sees them.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from runbook.model import Runbook
+
+
+class LiveDock(VerticalScroll, can_focus=True):
+    """Docked beside the checklist on large terminals, a tab at 80x24."""
+
+    HELP = "What the runbook says to watch. Live values arrive with the live panes."
+    DEFAULT_CSS = """
+    LiveDock { padding: 0 1; }
+    LiveDock .live-heading { text-style: bold; color: $text-accent; margin-top: 1; }
+    """
+
+    def __init__(self, runbook: Runbook, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.runbook = runbook
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Content.styled(
+                "Live panes not connected: values appear here once they are.", "$text-muted"
+            ),
+            id="live-status",
+        )
+        if self.runbook.endpoints:
+            yield Static("Endpoints", classes="live-heading")
+            lines = [
+                Content.assemble((f"{endpoint.path:<10}", "bold"), " ", endpoint.expect_text)
+                for endpoint in self.runbook.endpoints
+            ]
+            yield Static(Content("\n").join(lines), id="live-endpoints")
+        if self.runbook.thresholds:
+            yield Static("Thresholds", classes="live-heading")
+            lines = []
+            for threshold in self.runbook.thresholds:
+                warning = threshold.warning.text if threshold.warning else "-"
+                critical = threshold.critical.text if threshold.critical else "-"
+                lines.append(
+                    Content.assemble(
+                        (threshold.metric, "bold"),
+                        ("  warn ", "$text-muted"),
+                        (warning, "$warning"),
+                        ("  crit ", "$text-muted"),
+                        (critical, "$error"),
+                    )
+                )
+                lines.append(Content.styled(f"  → {threshold.action}", "$text-muted"))
+            yield Static(Content("\n").join(lines), id="live-thresholds")

@@ -1,0 +1,92 @@
+"""The top bar: runbook name, environment, session state, clock and the console's CPU use."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.widgets import Label, Static
+
+
+class StatusBar(Horizontal):
+    """One line of context that is always on screen."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        dock: top;
+        background: $panel;
+        color: $foreground;
+    }
+    StatusBar Label { padding: 0 1; height: 1; }
+    StatusBar #status-title {
+        width: 1fr; text-style: bold; text-overflow: ellipsis; text-wrap: nowrap;
+    }
+    StatusBar #status-env { background: $success 40%; color: $text; text-style: bold; }
+    StatusBar #status-env.-production {
+        background: $error; color: $text; text-style: bold reverse;
+    }
+    StatusBar #status-session { color: $text-muted; }
+    StatusBar #status-session.-running { color: $warning; text-style: bold; }
+    StatusBar #status-mode { background: $warning 40%; }
+    StatusBar #status-clock { color: $text-muted; }
+    """
+
+    runbook_title: reactive[str] = reactive("")
+    environment: reactive[str] = reactive("")
+    production: reactive[bool] = reactive(False)
+    session_state: reactive[str] = reactive("new session")
+    running: reactive[bool] = reactive(False)
+    mode: reactive[str] = reactive("")
+    """"read-only", "dry-run" or "" for normal operation."""
+    clock_text: reactive[str] = reactive("")
+    cpu_text: reactive[str] = reactive("")
+
+    def compose(self) -> ComposeResult:
+        yield Label(id="status-title")
+        yield Label(id="status-mode")
+        yield Label(id="status-env")
+        yield Label(id="status-session")
+        yield Label(id="status-clock")
+
+    def on_mount(self) -> None:
+        self._refresh_all()
+
+    def _refresh_all(self) -> None:
+        self.query_one("#status-title", Label).update(self.runbook_title)
+        env = self.query_one("#status-env", Label)
+        env.update(self.environment.upper() if self.production else self.environment)
+        env.set_class(self.production, "-production")
+        mode = self.query_one("#status-mode", Label)
+        mode.update(self.mode)
+        mode.display = bool(self.mode)
+        session = self.query_one("#status-session", Label)
+        session.update(self.session_state)
+        session.set_class(self.running, "-running")
+        clock = " ".join(part for part in (self.clock_text, self.cpu_text) if part)
+        self.query_one("#status-clock", Label).update(clock)
+
+    def watch_runbook_title(self) -> None:
+        if self.is_mounted:
+            self._refresh_all()
+
+    watch_environment = watch_production = watch_session_state = watch_running = watch_runbook_title
+    watch_mode = watch_clock_text = watch_cpu_text = watch_runbook_title
+
+
+class ProductionBanner(Static):
+    """A full-width warning shown only while the environment is production."""
+
+    DEFAULT_CSS = """
+    ProductionBanner {
+        dock: top;
+        height: 1;
+        width: 1fr;
+        background: $error;
+        color: $text;
+        text-style: bold;
+        content-align: center middle;
+        display: none;
+    }
+    ProductionBanner.-shown { display: block; }
+    """

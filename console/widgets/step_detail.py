@@ -1,0 +1,112 @@
+"""One step in full: its own markdown (never the whole document), commands, notes, last output."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Markdown, Static
+
+from console.progress import StepRecord
+from console.widgets.step_list import risk_badge
+from runbook.model import Procedure, Step
+
+OUTPUT_LINES_SHOWN = 12
+"""Lines of the last run shown under the step; the output pane has the rest."""
+
+
+class StepDetail(VerticalScroll, can_focus=True):
+    """The highlighted step, rendered on its own so a large runbook never renders at once."""
+
+    HELP = "The highlighted step: its text, its commands with their risk, notes and last output."
+    DEFAULT_CSS = """
+    StepDetail { padding: 0 1; }
+    StepDetail #detail-heading { text-style: bold; color: $text-accent; }
+    StepDetail Markdown { margin: 0; padding: 0; }
+    StepDetail .detail-command { margin: 0 0 1 0; }
+    StepDetail #detail-notes, StepDetail #detail-output { margin: 0 0 1 0; }
+    StepDetail #detail-output { color: $text-muted; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-heading")
+        yield Markdown(id="detail-markdown")
+        yield Static(id="detail-extra")
+        yield Static(id="detail-commands")
+        yield Static(id="detail-notes")
+        yield Static(id="detail-output")
+
+    def show_step(
+        self,
+        procedure: Procedure | None,
+        step: Step | None,
+        record: StepRecord | None,
+        read_only: bool = False,
+    ) -> None:
+        heading = self.query_one("#detail-heading", Static)
+        markdown = self.query_one("#detail-markdown", Markdown)
+        extra = self.query_one("#detail-extra", Static)
+        commands = self.query_one("#detail-commands", Static)
+        notes = self.query_one("#detail-notes", Static)
+        output = self.query_one("#detail-output", Static)
+        if procedure is None or step is None:
+            heading.update(procedure.title if procedure else "No step selected")
+            markdown.update(procedure.intro if procedure else "")
+            for widget in (extra, commands, notes, output):
+                widget.update("")
+                widget.display = False
+            return
+        heading.update(
+            Content.assemble(f"Step {step.index} of {len(procedure.steps)} · ", step.kind)
+        )
+        markdown.update(step.text)
+        extra_lines: list[Content] = []
+        if step.kind == "decision":
+            extra_lines.append(
+                Content.assemble(
+                    ("Decision: ", "bold $accent"),
+                    f"if {step.condition or '?'} → {step.outcome or '?'}",
+                )
+            )
+            extra_lines.append(
+                Content.styled(
+                    "tick when the condition holds, skip (s) when it does not", "$text-muted"
+                )
+            )
+        if step.kind == "wait" and step.wait_s:
+            extra_lines.append(Content.styled("Run (r) starts the countdown.", "$text-muted"))
+        extra.update(Content("\n").join(extra_lines))
+        extra.display = bool(extra_lines)
+        command_lines: list[Content] = []
+        for command in step.commands:
+            hidden = read_only and command.risk != "read-only"
+            badge = risk_badge(command.risk)
+            suffix = "  (hidden: read-only console)" if hidden else ""
+            names = ", ".join(command.variable_names)
+            variables = f"  needs {names}" if names else ""
+            command_lines.append(
+                Content.assemble(badge, (f" line {command.line}{variables}{suffix}", "$text-muted"))
+            )
+            for code_line in command.code.splitlines():
+                command_lines.append(Content.styled(f"  $ {code_line}", "$text-accent"))
+        commands.update(Content("\n").join(command_lines))
+        commands.display = bool(command_lines)
+        notes_text = record.notes if record else []
+        notes.update(
+            Content("\n").join(
+                [Content.styled("Notes", "bold")] + [Content(f"  ✎ {note}") for note in notes_text]
+            )
+        )
+        notes.display = bool(notes_text)
+        tail = record.output[-OUTPUT_LINES_SHOWN:] if record else []
+        output.update(
+            Content("\n").join(
+                [Content.styled("Last output", "bold")]
+                + [
+                    Content.styled(f"  {line}", "$error" if stream == "stderr" else "")
+                    for stream, line in tail
+                ]
+            )
+        )
+        output.display = bool(tail)
+        self.scroll_home(animate=False)

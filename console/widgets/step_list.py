@@ -1,0 +1,224 @@
+"""The checklist: a procedure's steps with state, who and when, commands and countdowns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from console.progress import Progress, StepRecord
+from runbook.model import Procedure, Step
+
+STATUS_GLYPH = {
+    "pending": ("○", "$text-muted"),
+    "running": ("▶", "$warning"),
+    "done": ("✓", "$success"),
+    "skipped": ("»", "$text-muted"),
+    "failed": ("✗", "$error"),
+}
+"""Glyph and theme colour per step status."""
+
+RISK_STYLE = {
+    "read-only": "$success",
+    "mutating": "bold $warning",
+    "destructive": "bold reverse $error",
+}
+
+COMMANDS_SHOWN = 2
+"""Commands listed under a step in the checklist; the detail pane shows them all."""
+
+
+def format_duration(seconds: float) -> str:
+    """`4:05`, `1:02:03`; negative values are shown as overdue by the caller."""
+    total = int(abs(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
+def risk_badge(risk: str) -> Content:
+    return Content.styled(f" {risk} ", RISK_STYLE.get(risk, ""))
+
+
+def timer_text(
+    step: Step, record: StepRecord, now: datetime, procedure_started: datetime | None
+) -> Content | None:
+    """The countdown of a wait step or the time left of a deadline step, if any."""
+    if step.kind == "wait" and step.wait_s:
+        if record.status == "running" and record.started_at is not None:
+            left = step.wait_s - (now - record.started_at).total_seconds()
+            if left > 0:
+                return Content.styled(f"⏳ {format_duration(left)} left", "bold $warning")
+            return Content.styled("⏳ wait over", "bold $success")
+        return Content.styled(f"⏳ wait {format_duration(step.wait_s)}", "$text-muted")
+    if step.kind == "deadline" and step.deadline_s:
+        if record.status in ("done", "skipped"):
+            return Content.styled(f"⏱ within {format_duration(step.deadline_s)}", "$text-muted")
+        if procedure_started is None:
+            return Content.styled(f"⏱ within {format_duration(step.deadline_s)}", "$accent")
+        left = step.deadline_s - (now - procedure_started).total_seconds()
+        if left >= 0:
+            style = "bold $error" if left < 60 else "bold $accent"
+            return Content.styled(f"⏱ {format_duration(left)} left", style)
+        return Content.styled(f"⏱ overdue {format_duration(-left)}", "bold reverse $error")
+    return None
+
+
+def step_prompt(
+    step: Step,
+    record: StepRecord,
+    now: datetime,
+    procedure_started: datetime | None,
+    read_only: bool = False,
+) -> Content:
+    """The lines of one checklist row."""
+    glyph, colour = STATUS_GLYPH[record.status]
+    title_style = "$text-muted strike" if record.status == "skipped" else ""
+    first = Content.assemble(
+        (glyph, f"bold {colour}"),
+        f" {step.index}. ",
+        (step.title or "(empty step)", title_style),
+    )
+    lines = [first]
+    meta: list[Content] = []
+    timer = timer_text(step, record, now, procedure_started)
+    if timer is not None:
+        meta.append(timer)
+    if step.kind == "decision":
+        branch = Content.assemble(
+            ("◆ if ", "$accent"),
+            (step.condition or "?", "bold"),
+            ("→ ", "$accent"),
+            step.outcome or "",
+        )
+        meta.append(branch)
+    if record.status in ("done", "failed", "skipped", "running") and record.at is not None:
+        when = record.at.strftime("%H:%M")
+        who = f" by {record.by}" if record.by else ""
+        word = {"done": "done", "failed": "failed", "skipped": "skipped", "running": "started"}
+        detail = f"{word[record.status]} {when}{who}"
+        if record.status == "skipped" and record.reason:
+            detail += f": {record.reason}"
+        elif record.status == "failed" and record.exit_code is not None:
+            detail += f" (exit {record.exit_code})"
+        meta.append(Content.styled(detail, "$text-muted"))
+    if record.notes:
+        meta.append(Content.styled(f"✎ {len(record.notes)}", "$accent"))
+    if meta:
+        lines.append(Content("   ").append(Content("  ·  ").join(meta)))
+    for command in step.commands[:COMMANDS_SHOWN]:
+        hidden = read_only and command.risk != "read-only"
+        code = command.code.splitlines()[0] if command.code else ""
+        more = " …" if "\n" in command.code else ""
+        lines.append(
+            Content.assemble(
+                "   ",
+                risk_badge(command.risk),
+                " ",
+                (f"$ {code}{more}", "$text-muted strike" if hidden else "$text-accent"),
+            )
+        )
+    if len(step.commands) > COMMANDS_SHOWN:
+        extra = len(step.commands) - COMMANDS_SHOWN
+        lines.append(Content.styled(f"   + {extra} more command(s)", "$text-muted"))
+    return Content("\n").join(lines)
+
+
+class StepList(OptionList):
+    """The selected procedure's steps; the highlighted one is the current step."""
+
+    HELP = "The steps of the open procedure. Tick, skip, note or run the highlighted step."
+    BINDING_GROUP_TITLE = "Checklist"
+    BINDINGS = [
+        Binding(
+            "j", "cursor_down", "Down", show=False, id="steps-down", tooltip="Move to the next step"
+        ),
+        Binding(
+            "k", "cursor_up", "Up", show=False, id="steps-up", tooltip="Move to the previous step"
+        ),
+    ]
+
+    @dataclass
+    class StepHighlighted(Message):
+        """The cursor moved to a step."""
+
+        procedure: Procedure
+        step: Step
+        step_list: StepList
+
+        @property
+        def control(self) -> StepList:
+            return self.step_list
+
+    def __init__(self, progress: Progress, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.progress = progress
+        self.procedure: Procedure | None = None
+        self.read_only = False
+
+    @property
+    def current_step(self) -> Step | None:
+        if self.procedure is None or self.highlighted is None:
+            return None
+        if 0 <= self.highlighted < len(self.procedure.steps):
+            return self.procedure.steps[self.highlighted]
+        return None
+
+    def show_procedure(self, procedure: Procedure, step_index: int | None = None) -> None:
+        """Fill the list with a procedure's steps and put the cursor on a step."""
+        same = self.procedure is not None and self.procedure.key == procedure.key
+        previous = self.highlighted if same else None
+        self.procedure = procedure
+        now = self.progress.clock()
+        started = self.progress.procedure_started.get(procedure.key)
+        self.set_options(
+            Option(self._prompt(step, now, started), id=str(step.index)) for step in procedure.steps
+        )
+        if step_index is not None:
+            self.highlighted = max(0, step_index - 1)
+        elif previous is not None:
+            self.highlighted = previous
+        elif procedure.steps:
+            self.highlighted = self._first_open_index(procedure)
+
+    def _first_open_index(self, procedure: Procedure) -> int:
+        for position, step in enumerate(procedure.steps):
+            if self.progress.record(procedure.key, step.index).status in ("pending", "running"):
+                return position
+        return 0
+
+    def _prompt(self, step: Step, now: datetime, started: datetime | None) -> Content:
+        assert self.procedure is not None
+        record = self.progress.record(self.procedure.key, step.index)
+        return step_prompt(step, record, now, started, self.read_only)
+
+    def refresh_step(self, step_index: int) -> None:
+        """Redraw one row after its record changed."""
+        if self.procedure is None or not 1 <= step_index <= len(self.procedure.steps):
+            return
+        step = self.procedure.steps[step_index - 1]
+        now = self.progress.clock()
+        started = self.progress.procedure_started.get(self.procedure.key)
+        self.replace_option_prompt_at_index(step_index - 1, self._prompt(step, now, started))
+
+    def refresh_timers(self) -> bool:
+        """Redraw rows that show a countdown; returns whether any did."""
+        if self.procedure is None:
+            return False
+        ticking = False
+        for step in self.procedure.steps:
+            if step.kind in ("wait", "deadline"):
+                self.refresh_step(step.index)
+                ticking = True
+        return ticking
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        step = self.current_step
+        if step is not None and self.procedure is not None:
+            self.post_message(self.StepHighlighted(self.procedure, step, self))
