@@ -29,7 +29,7 @@ DOCKER_BUILD = docker build --quiet --network $(DOCKER_BUILD_NETWORK) --build-ar
 # Drops the classic builder's deprecation notice from stderr; real errors still show and fail.
 QUIET_BUILD = 2>&1 >/dev/null | { grep -vE 'DEPRECATED|BuildKit is currently|environment-variable|^$$' >&2 || true; }
 
-.PHONY: help test console services base-image build build-proxy deploy rollback rollback-now \
+.PHONY: help test console lint services base-image build build-proxy deploy rollback rollback-now \
 	status logs-tail update-config history dev preview clean down
 
 help: ## List targets
@@ -40,6 +40,12 @@ test:
 
 console:
 	bash scripts/console.sh
+
+lint: ## ruff, mypy and the import contracts
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m mypy
+	$(if $(wildcard .venv/bin/lint-imports),.venv/bin/lint-imports,lint-imports)
 
 services: ## Install tools if missing and start the Docker engine
 	@bash scripts/services.sh
