@@ -7,7 +7,7 @@ Unknown programs are mutating: a guess errs towards asking for confirmation.
 from __future__ import annotations
 
 import re
-import shlex
+from functools import lru_cache
 
 from runbook.model import RISK_ORDER, Risk
 
@@ -31,12 +31,19 @@ READ_ONLY_WORDS = frozenset(
 )
 WRAPPERS = frozenset("sudo nohup time command exec nice ionice stdbuf timeout xargs".split())
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_SEPARATORS = frozenset({"|", "||", "&&", ";", "&", ";;", "(", ")", "|&", "\n"})
+_TOKEN = re.compile(
+    r"""(?P<comment>(?:(?<=\s)|^)\#[^\n]*)"""
+    r"""|(?P<op>\|\||&&|;;|\|&|[;&|()\n]|\d*>>|\d*>&\d*|\d*>\|?|<<<|<<-?|<&|<)"""
+    r"""|(?P<word>(?:[^\s;&|()<>'"\\]|\\.|'[^']*'?|"(?:[^"\\]|\\.)*"?)+)""",
+    re.M,
+)
+_QUOTED = re.compile(r"""'([^']*)'?|"((?:[^"\\]|\\.)*)"?|\\(.)""")
 _MUTATING_CURL = re.compile(
     r"^(-X|--request)$|^-X[A-Z]+$|^(-d|--data.*|-F|--form|-T|--upload-file|--json)$"
 )
 
 
+@lru_cache(maxsize=4096)
 def classify(code: str) -> Risk:
     """The riskiest simple command in `code`."""
     return riskiest(_classify_simple(words) for words in simple_commands(code))
@@ -48,31 +55,40 @@ def riskiest(risks: object) -> Risk:
 
 
 def simple_commands(code: str) -> list[list[str]]:
-    """Split shell code into simple commands (word lists), quote-aware."""
-    lexer = shlex.shlex(code.replace("\\\n", " "), posix=True, punctuation_chars=";&|()<>")
-    lexer.whitespace = " \t\r"
-    lexer.whitespace_split = True
-    lexer.commenters = "#"
+    """Split shell code into simple commands (word lists, quotes removed)."""
+    return [list(words) for words in _simple_commands(code)]
+
+
+@lru_cache(maxsize=4096)
+def _simple_commands(code: str) -> tuple[tuple[str, ...], ...]:
     commands: list[list[str]] = [[]]
-    try:
-        tokens = list(lexer)
-    except ValueError:  # unbalanced quotes: fall back to plain words
-        tokens = code.replace("|", " | ").replace(";", " ; ").split()
     redirect_target = False
-    for token in tokens:
-        if token in _SEPARATORS or token.startswith("\n"):
+    for match in _TOKEN.finditer(code.replace("\\\n", " ")):
+        operator, word = match.group("op"), match.group("word")
+        if match.group("comment"):
             commands.append([])
-        elif token in (">", ">>", ">|"):
-            redirect_target = True
-        elif token in ("<", "<<", "<<<", ">&", "<&"):
-            commands[-1].append("\x00redirect-in")
-        elif redirect_target:
-            redirect_target = False
-            if token not in ("/dev/null", "&1", "&2", "/dev/stderr", "/dev/stdout"):
-                commands[-1].append("\x00writes-file")
-        else:
-            commands[-1].append(token)
-    return [c for c in commands if c]
+        elif operator:
+            if ">" in operator and "&" not in operator:
+                redirect_target = True
+            elif "<" in operator or ">" in operator:
+                commands[-1].append("\x00redirect")
+            else:
+                commands.append([])
+        elif word:
+            word = _unquote(word)
+            if redirect_target:
+                redirect_target = False
+                if word not in ("/dev/null", "/dev/stderr", "/dev/stdout"):
+                    commands[-1].append("\x00writes-file")
+            else:
+                commands[-1].append(word)
+    return tuple(tuple(c) for c in commands if c)
+
+
+def _unquote(word: str) -> str:
+    if "'" not in word and '"' not in word and "\\" not in word:
+        return word
+    return _QUOTED.sub(lambda m: m.group(1) or m.group(2) or m.group(3) or "", word)
 
 
 def _classify_simple(words: list[str]) -> Risk:

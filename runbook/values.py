@@ -99,5 +99,7 @@ def normalise_url(text: str) -> str | None:
 
 def plain_text(markdown: str) -> str:
     """Table-cell markdown as plain text (code spans, emphasis and links flattened)."""
+    if not any(char in markdown for char in "[`*_"):
+        return markdown.strip()
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
     return text.replace("`", "").replace("**", "").replace("__", "").strip()

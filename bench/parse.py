@@ -1,0 +1,53 @@
+"""Parse time of the seed runbook and of a synthetic 10,000-line runbook.
+
+Prints figures; asserts nothing. Target: under 100 ms for 10,000 lines.
+Usage: python bench/parse.py [LINES]
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from runbook.parser import parse
+
+SEED = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "seed_runbook.md"
+
+
+def synthetic(lines: int) -> str:
+    """A runbook of about `lines` lines: procedures with lists, code, tables and waits."""
+    chunk = (
+        "## Procedure {n}\n\n1. Acknowledge alert within 5 minutes\n"
+        "2. Check status: `kubectl -n ns{n} get pod $POD`\n3. Monitor for 5 minutes\n"
+        "4. If healthy: close\n\n```bash\n# Restart\nmake rollback-{n}\n\n# Verify\n"
+        "curl http://localhost:3000/health?n={n}\n```\n\n| Metric | Warning | Critical | Action |\n"
+        "|---|---|---|---|\n| CPU | > 70% | > 90% | Scale |\n\n"
+    )
+    per_chunk = chunk.count("\n")
+    return "# Synthetic\n\n" + "".join(chunk.format(n=n) for n in range(lines // per_chunk))
+
+
+def measure(text: str, repeat: int = 7) -> tuple[float, float]:
+    timings = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        parse(text)
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings) * 1000, min(timings) * 1000
+
+
+def main() -> None:
+    lines = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    seed = SEED.read_text(encoding="utf-8")
+    big = synthetic(lines)
+    for name, text in (("seed", seed), (f"synthetic {lines} lines", big)):
+        median, best = measure(text)
+        lines_read = text.count("\n")
+        print(f"{name:>24}: {lines_read:>6} lines  median {median:7.1f} ms  best {best:7.1f} ms")
+    print("target: under 100 ms for 10,000 lines")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: virtualenv, dependencies, the real
+# services (Docker Engine; Prometheus is started by the tests themselves), lint,
+# type check, import contracts and every test. `make test` and .ci/run call this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+bash scripts/services.sh
+
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== mypy"
+.venv/bin/mypy
+echo "== import contracts"
+.venv/bin/lint-imports
+echo "== pytest"
+export RUNBOOK_REQUIRE_SERVICES=1
+exec .venv/bin/pytest -p no:cacheprovider "$@"
