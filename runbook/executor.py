@@ -98,6 +98,12 @@ class Executor:
         self._running = False
         self._cancelled_by: str | None = None
         self._supervisors: dict[str, subprocess.Popen[bytes]] = {}
+        self._active_run_id: str | None = None
+
+    @property
+    def active_run_id(self) -> str | None:
+        """The run (see runbook.runs) of the command in progress, if any."""
+        return self._active_run_id
 
     def plan(
         self,
@@ -170,6 +176,7 @@ class Executor:
         finally:
             with self._guard:
                 self._running, self._cancelled_by = False, None
+                self._active_run_id = None
 
     def _run_commands(self, plan: Plan, reporter: StepReporter) -> StepResult:
         run_ids: list[str] = []
