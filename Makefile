@@ -30,7 +30,7 @@ DOCKER_BUILD = docker build --quiet --network $(DOCKER_BUILD_NETWORK) --build-ar
 QUIET_BUILD = 2>&1 >/dev/null | { grep -vE 'DEPRECATED|BuildKit is currently|environment-variable|^$$' >&2 || true; }
 
 .PHONY: help test console lint services base-image build build-proxy deploy rollback rollback-now \
-	status logs-tail update-config history dev preview clean down
+	status logs-tail update-config history audit dev preview clean down
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -87,6 +87,11 @@ update-config: ## Apply deploy/config/$(ENV).json without restart
 history: ## Last deployments from the deployment history
 	@tail -n $(LINES) $${DEPLOY_HISTORY_DIR:-.monkeytown/devops/deployment-history}/deployments.jsonl 2>/dev/null \
 		|| echo "history: no deployments recorded yet"
+
+audit: ## Versions of the packages inside $(WEB_IMAGE):$(VERSION), to check against advisories
+	@docker run --rm --entrypoint dpkg-query $(WEB_IMAGE):$(VERSION) \
+		-W -f '$${Package} $${Version}\n' python3 python3-prometheus-client libssl3 2>/dev/null \
+		|| echo "audit: $(WEB_IMAGE):$(VERSION) is not a Debian-based image; run pip-audit inside it"
 
 dev: ## Run the service as a local process on 127.0.0.1:$(PORT) (dev config)
 	$(PYTHON) deploy/service/app.py --config deploy/config/dev.json --host 127.0.0.1 \
