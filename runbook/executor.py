@@ -68,7 +68,10 @@ class StepResult:
 class StepReporter(Protocol):
     """Receives a step's progress; all calls come from the thread that called `run`.
 
-    A refused step gets only `finished`. The TUI implements this by posting messages.
+    `started` comes once the first command's supervisor is spawned (so
+    `Executor.active_run_id` names its run and can be saved in the session),
+    then `output` for every line, then `finished` once. A refused step gets only
+    `finished`. The TUI implements this by posting messages.
     """
 
     def started(self, plan: Plan) -> None: ...
@@ -171,7 +174,6 @@ class Executor:
                 raise RuntimeError("this Executor is already running a step")
             self._running, self._cancelled_by = True, None
         try:
-            reporter.started(plan)
             return self._run_commands(plan, reporter)
         finally:
             with self._guard:
@@ -197,6 +199,9 @@ class Executor:
             directory = self._start(
                 plan, command.code, command.timeout_s, dict(command.env), run_id
             )
+            self._active_run_id = run_id
+            if number == 1:
+                reporter.started(plan)  # after the spawn, so `active_run_id` names the run
             state = self._follow(directory, lambda line: reporter.output(plan, line))
             started = started or str(state.get("started") or "") or None
             duration += float(str(state.get("duration_s") or 0.0))
