@@ -29,11 +29,16 @@ SERVICE_NAME = "monkeytown-web"
 
 REQUESTS = Counter("http_requests_total", "HTTP requests served.", ["method", "path", "code"])
 LATENCY = Histogram(
-    "http_request_duration_seconds", "Time to answer an HTTP request.", ["path"],
+    "http_request_duration_seconds",
+    "Time to answer an HTTP request.",
+    ["path"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
-BUILD_INFO = Gauge("app_build_info", "Build of the running service; value is 1.",
-                   ["service", "version", "environment"])
+BUILD_INFO = Gauge(
+    "app_build_info",
+    "Build of the running service; value is 1.",
+    ["service", "version", "environment"],
+)
 CONFIG_RELOADS = Counter("app_config_reloads_total", "SIGHUP config reloads.", ["outcome"])
 READY = Gauge("app_ready", "1 when /ready answers 200.")
 START_TIME = Gauge("app_start_time_seconds", "Unix time the process started.")
@@ -80,8 +85,10 @@ class ServiceState:
             return
         self._set_build_info()
         CONFIG_RELOADS.labels("applied").inc()
-        log(f"config reloaded: environment={self.config.environment} "
-            f"message={self.config.message!r} drills={self.config.drills}")
+        log(
+            f"config reloaded: environment={self.config.environment} "
+            f"message={self.config.message!r} drills={self.config.drills}"
+        )
 
 
 def make_handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
@@ -128,12 +135,15 @@ def make_handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
                 time.sleep(drills.latency_ms / 1000)
             if drills.error_ratio and random.random() < drills.error_ratio:
                 return self.json(500, {"error": "drill: injected error"})
-            return self.json(200, {
-                "service": SERVICE_NAME,
-                "version": state.version,
-                "environment": state.config.environment,
-                "message": state.config.message,
-            })
+            return self.json(
+                200,
+                {
+                    "service": SERVICE_NAME,
+                    "version": state.version,
+                    "environment": state.config.environment,
+                    "message": state.config.message,
+                },
+            )
 
         @staticmethod
         def json(code: int, payload: dict[str, str]) -> tuple[int, str, bytes]:
@@ -152,15 +162,26 @@ def grow_memory(state: ServiceState, stop: threading.Event) -> None:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Monkeytown reference web service")
-    parser.add_argument("--config", default=os.environ.get("APP_CONFIG"),
-                        help="JSON config file (env APP_CONFIG)")
-    parser.add_argument("--host", default=os.environ.get("APP_HOST", "127.0.0.1"),
-                        help="address to listen on (env APP_HOST)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("APP_PORT", "3000")),
-                        help="port to listen on (env APP_PORT)")
-    parser.add_argument("--version", dest="app_version",
-                        default=os.environ.get("APP_VERSION", "dev"),
-                        help="version reported in X-Version and metrics (env APP_VERSION)")
+    parser.add_argument(
+        "--config", default=os.environ.get("APP_CONFIG"), help="JSON config file (env APP_CONFIG)"
+    )
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("APP_HOST", "127.0.0.1"),
+        help="address to listen on (env APP_HOST)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("APP_PORT", "3000")),
+        help="port to listen on (env APP_PORT)",
+    )
+    parser.add_argument(
+        "--version",
+        dest="app_version",
+        default=os.environ.get("APP_VERSION", "dev"),
+        help="version reported in X-Version and metrics (env APP_VERSION)",
+    )
     return parser.parse_args(argv)
 
 
@@ -197,10 +218,13 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, on_sigterm)
 
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
-    threading.Thread(target=grow_memory, args=(state, stop), name="drill-memory",
-                     daemon=True).start()
-    log(f"version {state.version} listening on {args.host}:{args.port} "
-        f"(environment {config.environment}, config {args.config or 'defaults'})")
+    threading.Thread(
+        target=grow_memory, args=(state, stop), name="drill-memory", daemon=True
+    ).start()
+    log(
+        f"version {state.version} listening on {args.host}:{args.port} "
+        f"(environment {config.environment}, config {args.config or 'defaults'})"
+    )
 
     # Signal handlers run on this thread, so it waits here rather than in serve_forever.
     while not stop.wait(0.5):

@@ -92,14 +92,16 @@ def parse_drills(raw: Any) -> Drills:
         raise ConfigError(f"unknown drill {unknown[0]!r}")
     defaults = Drills()
     return Drills(
-        latency_ms=int(_number(raw.get("latency_ms", defaults.latency_ms),
-                               "drills.latency_ms", 0, 60_000)),
-        error_ratio=_number(raw.get("error_ratio", defaults.error_ratio),
-                            "drills.error_ratio", 0, 1),
+        latency_ms=int(
+            _number(raw.get("latency_ms", defaults.latency_ms), "drills.latency_ms", 0, 60_000)
+        ),
+        error_ratio=_number(
+            raw.get("error_ratio", defaults.error_ratio), "drills.error_ratio", 0, 1
+        ),
         crash_on_start=_flag(raw.get("crash_on_start", False), "drills.crash_on_start"),
         memory_growth_mb_per_minute=_number(
-            raw.get("memory_growth_mb_per_minute", 0), "drills.memory_growth_mb_per_minute",
-            0, 1024),
+            raw.get("memory_growth_mb_per_minute", 0), "drills.memory_growth_mb_per_minute", 0, 1024
+        ),
         fail_readiness=_flag(raw.get("fail_readiness", False), "drills.fail_readiness"),
     )
 
@@ -126,10 +128,12 @@ def parse_config(text: str) -> ServiceConfig:
     return ServiceConfig(
         environment=_text(raw.get("environment", defaults.environment), "environment"),
         message=_text(raw.get("message", defaults.message), "message"),
-        warmup_seconds=_number(raw.get("warmup_seconds", defaults.warmup_seconds),
-                               "warmup_seconds", 0, 600),
-        drain_seconds=_number(raw.get("drain_seconds", defaults.drain_seconds),
-                              "drain_seconds", 0, 60),
+        warmup_seconds=_number(
+            raw.get("warmup_seconds", defaults.warmup_seconds), "warmup_seconds", 0, 600
+        ),
+        drain_seconds=_number(
+            raw.get("drain_seconds", defaults.drain_seconds), "drain_seconds", 0, 60
+        ),
         drills=parse_drills(raw.get("drills", {})),
     )
 
