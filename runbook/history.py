@@ -33,7 +33,7 @@ FIELDS = (
     "run_id",
 )
 
-_MAKE = re.compile(r"(?:^|[\s;&|(])make\b[^\n;&|]*?\b(rollback-now|rollback|deploy)\b", re.M)
+_MAKE = re.compile(r"(?:^|[\s;&|(/])make\b[^\n;&|]*?\b(rollback-now|rollback|deploy)\b", re.M)
 _TAG_CURRENT = re.compile(r"\bdocker\s+(?:image\s+)?tag\s+\S+?:(\S+)\s+\S+:current\b")
 _COMPOSE_UP = re.compile(r"\bdocker[- ]compose\b[^\n]*\s(?:up|restart)\b")
 

@@ -1,0 +1,138 @@
+"""`runbook-console run`, `history`, `audit` and `runs` on a plain (non-TTY) terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+RUNBOOK = """# Test runbook
+
+## Environments
+
+| Environment | Purpose | URL | Status |
+|-------------|---------|-----|--------|
+| Development | Local testing | localhost:5173 | Active |
+| Production  | Live system | TBD | Planned |
+
+## Rollback
+
+```bash
+# Say where we are
+pwd
+```
+
+```bash
+# Restore specific version
+touch restored-<version>
+```
+"""
+
+
+@pytest.fixture
+def runbook_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RUNBOOK_LOCK_DIR", str(tmp_path / "locks"))
+    monkeypatch.setenv("DEPLOY_HISTORY_DIR", str(tmp_path / "history"))
+    path = tmp_path / "repo" / "runbook.md"
+    path.parent.mkdir()
+    path.write_text(RUNBOOK)
+    return path
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "console.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ},
+        timeout=120,
+    )
+
+
+def procedure_step_count(path: Path) -> int:
+    from runbook.parser import load
+
+    procedure = load(path).procedure("Rollback")
+    assert procedure is not None
+    return len(procedure.steps)
+
+
+def test_mutating_step_refused_without_tty_or_confirm(runbook_path: Path) -> None:
+    assert procedure_step_count(runbook_path) == 2
+    result = cli("run", str(runbook_path), "-p", "Rollback", "--var", "version=v1")
+    assert result.returncode == 3, result.stderr
+    assert str(runbook_path.parent) in result.stdout  # the read-only pwd ran
+    assert "--confirm Development" in result.stderr
+    assert not (runbook_path.parent / "restored-v1").exists()
+
+
+def test_confirm_names_the_environment(runbook_path: Path) -> None:
+    wrong = cli("run", str(runbook_path), "-p", "Rollback", "--step", "2", "--var", "version=v1",
+                "--confirm", "Production")  # fmt: skip
+    assert wrong.returncode == 3
+    assert not (runbook_path.parent / "restored-v1").exists()
+    right = cli("run", str(runbook_path), "-p", "Rollback", "--step", "2", "--var", "version=v1",
+                "--confirm", "Development")  # fmt: skip
+    assert right.returncode == 0, right.stderr
+    assert (runbook_path.parent / "restored-v1").exists()
+
+    audit = cli("audit", "--json")
+    records = [json.loads(line) for line in audit.stdout.splitlines()]
+    assert [r["event"] for r in records] == ["start", "end"]
+    assert records[0]["command"] == "touch restored-v1"
+    assert "touch restored-v1" in cli("audit").stdout
+    runs = cli("runs", "--json")
+    assert json.loads(runs.stdout.splitlines()[0])["status"] == "succeeded"
+
+
+def test_dry_run_prints_resolved_commands_only(runbook_path: Path) -> None:
+    result = cli("run", str(runbook_path), "-p", "Rollback", "--dry-run", "--env", "Production",
+                 "--var", "version=$(id)")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "touch restored-'$(id)'" in result.stdout
+    assert "Production (PRODUCTION)" in result.stdout
+    assert not list(runbook_path.parent.glob("restored*"))
+
+
+def test_history_prints_records(runbook_path: Path, tmp_path: Path) -> None:
+    history = tmp_path / "history" / "deployments.jsonl"
+    history.parent.mkdir()
+    record = {
+        "time": "2026-01-17T10:00:00+00:00",
+        "action": "rollback",
+        "environment": "Production",
+        "from_version": "b2",
+        "to_version": "a1",
+        "user": "alice",
+        "host": "ops1",
+        "outcome": "succeeded",
+        "run_id": "r1",
+        "colour": "blue",
+    }
+    history.write_text(json.dumps(record) + "\n")
+    plain = cli("history", str(runbook_path))
+    assert "rollback" in plain.stdout and "b2 -> a1" in plain.stdout and "alice" in plain.stdout
+    as_json = cli("history", "--json", str(runbook_path))
+    assert json.loads(as_json.stdout) == record
+
+
+def test_unknown_procedure_is_a_one_line_error(runbook_path: Path) -> None:
+    result = cli("run", str(runbook_path), "-p", "Nope")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_broken_config_is_a_one_line_error(runbook_path: Path) -> None:
+    Path(os.environ["RUNBOOK_CONFIG_FILE"]).write_text("[execution\n")
+    result = cli("run", str(runbook_path), "-p", "Rollback", "--dry-run")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "not valid TOML" in result.stderr
