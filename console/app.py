@@ -52,7 +52,7 @@ class RunbookConsole(App[int]):
             id="quit",
             tooltip="Quit (asks first while a step runs)",
         ),
-        Binding("f1", "help", "Help", id="help", tooltip="List every key binding"),
+        Binding("f1", "help", "Help", show=False, id="help", tooltip="List every key binding"),
     ]
 
     def __init__(self, runbook: Runbook, settings: ConsoleSettings | None = None) -> None:
@@ -432,9 +432,20 @@ class RunbookConsole(App[int]):
         reason = None if status == "done" else (message.detail or message.status)
         self.running = None
         self.session.add_run_ids(message.procedure_key, message.step_index, message.run_ids)
-        self.set_status(
-            message.procedure_key, message.step_index, status, reason, message.exit_code
+        procedure = self.runbook.procedure(message.procedure_key)
+        step = (
+            procedure.steps[message.step_index - 1]
+            if procedure is not None and 0 < message.step_index <= len(procedure.steps)
+            else None
         )
+        if step is not None and step.kind == "wait" and step.wait_s and status == "done":
+            # The check ran; the wait's countdown (from the run's start) carries on.
+            self.progress.keep_waiting(message.procedure_key, message.step_index)
+            self._refresh_step(message.procedure_key, message.step_index)
+        else:
+            self.set_status(
+                message.procedure_key, message.step_index, status, reason, message.exit_code
+            )
         screen = self.main_screen
         summary = f"Step {message.step_index} {message.status}"
         if message.exit_code is not None and message.status != "succeeded":

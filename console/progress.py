@@ -143,6 +143,14 @@ class Progress:
         record.output.extend(lines)
         del record.output[:-OUTPUT_TAIL_LINES]
 
+    def keep_waiting(self, procedure_key: str, step_index: int) -> StepRecord:
+        """A wait step's command finished: it stays running until its time is up."""
+        record = self.record(procedure_key, step_index)
+        record.status = "running"
+        if record.started_at is None:
+            record.started_at = self.clock()
+        return self._changed(procedure_key, step_index)
+
     def start_timer(self, procedure_key: str, step_index: int) -> StepRecord:
         """Start a wait step's countdown."""
         return self.set_status(procedure_key, step_index, "running")

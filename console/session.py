@@ -155,8 +155,10 @@ class SessionKeeper:
                 self.session.save()
 
     def describe(self) -> str:
+        if self.error:
+            return "NOT SAVED"
         if self.saved_at:
-            return f"saved {self.saved_at}"
+            return "session saved"
         if self.resumed_steps:
             return "resumed"
         return "new session"

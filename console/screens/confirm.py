@@ -118,7 +118,9 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         request = self.request
         with Vertical(id="confirm-dialog"):
-            yield Static(f"PRODUCTION: {request.environment.upper()}", id="confirm-banner")
+            yield Static(
+                f"PRODUCTION · {request.environment} · type its name to run", id="confirm-banner"
+            )
             yield Label(
                 Content.assemble(risk_badge(request.risk), " ", ("Run this step?", "bold")),
                 id="confirm-title",

@@ -184,11 +184,13 @@ class MainScreen(Screen[None]):
         status.mode = "READ-ONLY" if console.read_only else ""
         status.session_state = console.session_state
         self.query_one(ProductionBanner).set_class(console.production, "-shown")
+        self.query_one(Navigator).border_title = "Procedures"
         self._apply_size(self.size.width, self.size.height)
         procedure = console.initial_procedure()
         if procedure is not None:
             self.open_procedure(procedure, focus=False)
-            self.query_one(Navigator).select_procedure(procedure.key)
+            navigator = self.query_one(Navigator)
+            navigator.call_after_refresh(navigator.select_procedure, procedure.key)
         self.query_one(StepList).focus()
         self.ready = True
         console.call_after_refresh(console.tick_clock)

@@ -14,7 +14,6 @@ class StatusBar(Horizontal):
     DEFAULT_CSS = """
     StatusBar {
         height: 1;
-        dock: top;
         background: $panel;
         color: $foreground;
     }
@@ -79,7 +78,6 @@ class ProductionBanner(Static):
 
     DEFAULT_CSS = """
     ProductionBanner {
-        dock: top;
         height: 1;
         width: 1fr;
         background: $error;

@@ -75,8 +75,9 @@ def step_prompt(
     now: datetime,
     procedure_started: datetime | None,
     read_only: bool = False,
+    width: int | None = None,
 ) -> Content:
-    """The lines of one checklist row."""
+    """The lines of one checklist row; lines past the first are cut to `width` with an ellipsis."""
     glyph, colour = STATUS_GLYPH[record.status]
     title_style = "$text-muted strike" if record.status == "skipped" else ""
     first = Content.assemble(
@@ -126,6 +127,8 @@ def step_prompt(
     if len(step.commands) > COMMANDS_SHOWN:
         extra = len(step.commands) - COMMANDS_SHOWN
         lines.append(Content.styled(f"   + {extra} more command(s)", "$text-muted"))
+    if width is not None and width > 8:
+        lines = [lines[0], *(line.truncate(width, ellipsis=True) for line in lines[1:])]
     return Content("\n").join(lines)
 
 
@@ -185,6 +188,7 @@ class StepList(OptionList):
             self.highlighted = previous
         elif procedure.steps:
             self.highlighted = self._first_open_index(procedure)
+        self._update_title()
 
     def _first_open_index(self, procedure: Procedure) -> int:
         for position, step in enumerate(procedure.steps):
@@ -195,7 +199,22 @@ class StepList(OptionList):
     def _prompt(self, step: Step, now: datetime, started: datetime | None) -> Content:
         assert self.procedure is not None
         record = self.progress.record(self.procedure.key, step.index)
-        return step_prompt(step, record, now, started, self.read_only)
+        width = self.scrollable_content_region.width - 1 if self.is_mounted else None
+        return step_prompt(step, record, now, started, self.read_only, width)
+
+    def on_resize(self) -> None:
+        if self.procedure is not None:
+            self.show_procedure(self.procedure)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        if self.procedure is None:
+            self.border_title = "Checklist"
+            return
+        finished, failed, total = self.progress.counts(self.procedure)
+        failed_text = f" · {failed} failed" if failed else ""
+        self.border_title = f"{self.procedure.title}"
+        self.border_subtitle = f"{finished}/{total} done{failed_text}"
 
     def refresh_step(self, step_index: int) -> None:
         """Redraw one row after its record changed."""
@@ -205,17 +224,26 @@ class StepList(OptionList):
         now = self.progress.clock()
         started = self.progress.procedure_started.get(self.procedure.key)
         self.replace_option_prompt_at_index(step_index - 1, self._prompt(step, now, started))
+        self._update_title()
 
     def refresh_timers(self) -> bool:
-        """Redraw rows that show a countdown; returns whether any did."""
+        """Redraw countdown rows whose text changed; returns whether any did.
+
+        Rows that read the same are left alone, so an idle console writes nothing.
+        """
         if self.procedure is None:
             return False
-        ticking = False
-        for step in self.procedure.steps:
-            if step.kind in ("wait", "deadline"):
-                self.refresh_step(step.index)
-                ticking = True
-        return ticking
+        changed = False
+        now = self.progress.clock()
+        started = self.progress.procedure_started.get(self.procedure.key)
+        for position, step in enumerate(self.procedure.steps):
+            if step.kind not in ("wait", "deadline"):
+                continue
+            prompt = self._prompt(step, now, started)
+            if position < self.option_count and self.get_option_at_index(position).prompt != prompt:
+                self.replace_option_prompt_at_index(position, prompt)
+                changed = True
+        return changed
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()

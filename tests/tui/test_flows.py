@@ -1,0 +1,368 @@
+"""Pilot tests: every flow of the console, driven by keys as an operator would."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from console.messages import StepFinished
+from console.screens.confirm import ConfirmScreen
+from console.screens.help import HelpScreen
+from console.screens.main import MainScreen
+from console.screens.search import SearchScreen
+from console.screens.variables import VariablesScreen
+from console.widgets.step_list import StepList
+from console.widgets.step_output import StepOutput
+from tests.tui.conftest import MakeConsole, wait_for_workers
+
+OPS = Path(__file__).parent / "fixtures" / "ops.md"
+
+
+@pytest.fixture
+def ops_copy(tmp_path: Path) -> Path:
+    """The drill runbook in a directory of its own: commands run there (no .git above)."""
+    folder = tmp_path / "ops"
+    folder.mkdir()
+    target = folder / "runbook.md"
+    shutil.copy(OPS, target)
+    return target
+
+
+def step_list(app: object) -> StepList:
+    return app.screen.query_one(StepList)  # type: ignore[attr-defined]
+
+
+async def open_procedure(pilot, app, title: str) -> None:  # type: ignore[no-untyped-def]
+    main = app.main_screen
+    procedure = app.runbook.procedure(title)
+    assert procedure is not None, title
+    main.jump_to(procedure.key)
+    await pilot.pause()
+
+
+async def test_opens_the_seed_with_every_procedure(make_console: MakeConsole) -> None:
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert step_list(app).procedure is not None
+        titles = {p.title for p in app.runbook.procedures}
+        assert "Zero-Downtime Deployment (Blue-Green)" in titles
+        assert app.screen.has_class("-narrow")
+
+
+async def test_tick_untick_and_advance(make_console: MakeConsole) -> None:
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, app, "Blue-Green")
+        key = step_list(app).procedure.key  # type: ignore[union-attr]
+        await pilot.press("space")
+        record = app.progress.record(key, 1)
+        assert record.status == "done" and record.by == "alice"
+        assert step_list(app).highlighted == 1, "the cursor moves to the next step"
+        await pilot.press("k", "x")
+        assert app.progress.record(key, 1).status == "pending"
+
+
+async def test_skip_with_reason_and_note(make_console: MakeConsole) -> None:
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, app, "P1 - Critical")
+        key = step_list(app).procedure.key  # type: ignore[union-attr]
+        await pilot.press("j", "j", "s")
+        await pilot.pause()
+        await pilot.press(*"no recent deploy", "enter")
+        await pilot.pause()
+        record = app.progress.record(key, 3)
+        assert record.status == "skipped" and record.reason == "no recent deploy"
+        await pilot.press("k", "n")
+        await pilot.pause()
+        await pilot.press(*"paged bob", "enter")
+        await pilot.pause()
+        assert app.progress.record(key, 3).notes == ["03:12 alice: paged bob"]
+
+
+async def test_skip_needs_a_reason(make_console: MakeConsole) -> None:
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, app, "P2 - High")
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, MainScreen), "an empty reason is refused"
+        await pilot.press("escape")
+        await pilot.pause()
+        key = step_list(app).procedure.key  # type: ignore[union-attr]
+        assert app.progress.record(key, 1).status == "pending"
+
+
+async def test_run_read_only_step_streams_output(make_console: MakeConsole, ops_copy: Path) -> None:
+    messages: list[object] = []
+    app = make_console(ops_copy)
+    async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        await open_procedure(pilot, app, "Greet")
+        await pilot.press("r")
+        await wait_for_workers(app)
+        await pilot.pause()
+        finished = [m for m in messages if isinstance(m, StepFinished)]
+        assert finished and finished[-1].status == "succeeded"
+        key = step_list(app).procedure.key  # type: ignore[union-attr]
+        record = app.progress.record(key, 1)
+        assert record.status == "done"
+        assert ("stdout", "hello-from-step") in record.output
+        log = app.screen.query_one(StepOutput).log_widget
+        assert any("hello-from-step" in line.text for line in log.lines)
+        assert app.screen.query_one("#pane-deck").active == "output"  # type: ignore[attr-defined]
+
+
+async def test_confirm_then_cancel_a_mutating_step(
+    make_console: MakeConsole, ops_copy: Path
+) -> None:
+    marker = ops_copy.parent / "marker.txt"
+    app = make_console(ops_copy)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, app, "Mark deployed")
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.focused is not None and app.focused.id == "confirm-cancel"
+        await pilot.press("enter")  # Enter lands on Cancel
+        await wait_for_workers(app)
+        assert isinstance(app.screen, MainScreen)
+        assert not marker.exists()
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await wait_for_workers(app)
+        await pilot.pause()
+        assert marker.exists()
+        key = step_list(app).procedure.key  # type: ignore[union-attr]
+        assert app.progress.record(key, 1).status == "done"
+
+
+async def test_production_needs_the_typed_name_and_refuses_paste(
+    make_console: MakeConsole, ops_copy: Path
+) -> None:
+    marker = ops_copy.parent / "marker.txt"
+    app = make_console(ops_copy, environment="Production")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, app, "Mark deployed")
+        await pilot.press("r")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen) and screen.has_class("-production")
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.screen is screen, "y without the typed name does not confirm"
+        typed = screen.query_one("#confirm-typed", Input)
+        typed.focus()
+        from textual import events
+
+        typed.post_message(events.Paste("Production"))
+        await pilot.pause()
+        assert typed.value == "", "pasting the name is refused"
+        await pilot.press(*"Production")
+        await pilot.press("enter")  # moves to Run
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "confirm-run"
+        await pilot.press("enter")
+        await wait_for_workers(app)
+        await pilot.pause()
+        assert marker.exists()
+
+
+async def test_held_enter_cannot_confirm(make_console: MakeConsole, ops_copy: Path) -> None:
+    app = make_console(ops_copy, confirm_arm_delay=30.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, app, "Mark deployed")
+        await pilot.press("r")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        screen.query_one("#confirm-run").focus()
+        await pilot.press("enter", "enter", "y")
+        await pilot.pause()
+        assert app.screen is screen, "nothing confirms before the screen is armed"
+        assert not (ops_copy.parent / "marker.txt").exists()
+
+
+async def test_read_only_console_never_offers_mutating_runs(
+    make_console: MakeConsole, ops_copy: Path
+) -> None:
+    app = make_console(ops_copy, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, app, "Mark deployed")
+        await pilot.press("r")
+        await wait_for_workers(app)
+        assert isinstance(app.screen, MainScreen)
+        assert not (ops_copy.parent / "marker.txt").exists()
+        from console.commands import RunbookCommands
+
+        provider = RunbookCommands(app.screen)
+        titles = [title for title, _help, _callback in provider._commands()]  # noqa: SLF001
+        assert "step: Run selected" not in titles
+        assert "step: Dry-run selected" in titles
+
+
+async def test_variables_form_then_dry_run_spawns_nothing(
+    make_console: MakeConsole, ops_copy: Path, tmp_path: Path
+) -> None:
+    app = make_console(ops_copy)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, app, "Mark deployed")
+        await pilot.press("j", "d")
+        await pilot.pause()
+        assert isinstance(app.screen, VariablesScreen)
+        await pilot.press(*"abc123", "enter")
+        await wait_for_workers(app)
+        await pilot.pause()
+        log = app.screen.query_one(StepOutput).log_widget
+        text = "\n".join(line.text for line in log.lines)
+        assert "echo monkeytown-web:abc123" in text
+        runs_dir = app.settings.config.runs_dir
+        assert not runs_dir.exists() or not any(runs_dir.iterdir())
+
+
+async def test_cancel_a_running_step(make_console: MakeConsole, ops_copy: Path) -> None:
+    messages: list[object] = []
+    app = make_console(ops_copy)
+    async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        await open_procedure(pilot, app, "Slow")
+        await pilot.press("r")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.progress.record(app.running[0], 1).status == "running" if app.running else False:
+                break
+        assert app.running is not None
+        await pilot.press("c")
+        await wait_for_workers(app)
+        await pilot.pause()
+        finished = [m for m in messages if isinstance(m, StepFinished)]
+        assert finished and finished[-1].status == "cancelled"
+        assert app.running is None
+
+
+async def test_resume_after_restart(make_console: MakeConsole) -> None:
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, app, "Blue-Green")
+        key = step_list(app).procedure.key  # type: ignore[union-attr]
+        await pilot.press("space", "space", "n")
+        await pilot.pause()
+        await pilot.press(*"green is up", "enter")
+        await pilot.pause()
+        await pilot.press("q")
+        await pilot.pause()
+    again = make_console()
+    async with again.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert again.progress.record(key, 1).status == "done"
+        assert again.progress.record(key, 2).status == "done"
+        assert again.progress.record(key, 3).notes == ["03:12 alice: green is up"]
+        assert step_list(again).procedure.key == key, "reopens the procedure in use"
+
+
+async def test_search_jumps_to_the_step(make_console: MakeConsole) -> None:
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("slash")
+        await pilot.pause()
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press(*"rollback-now")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        procedure = step_list(app).procedure
+        assert procedure is not None and procedure.title == "Emergency Rollback"
+
+
+async def test_palette_runs_area_verb_commands(make_console: MakeConsole) -> None:
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, app, "P3 - Warning")
+        key = step_list(app).procedure.key  # type: ignore[union-attr]
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"step: tick")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.progress.record(key, 1).status == "done"
+
+
+async def test_help_lists_every_binding(make_console: MakeConsole) -> None:
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        listed = {b.description for _title, bindings in app.screen.groups for b in bindings}
+        for binding in MainScreen.BINDINGS:
+            assert binding.description in listed  # type: ignore[union-attr]
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_tiny_terminal_and_resize_storm(make_console: MakeConsole) -> None:
+    app = make_console()
+    async with app.run_test(size=(20, 10)) as pilot:
+        await pilot.pause()
+        assert app.screen.has_class("-tiny")
+        too_small = app.screen.query_one("#too-small")
+        assert "too small" in str(too_small.render())
+        for width, height in [(80, 24), (20, 10), (200, 60), (1, 1), (120, 40), (33, 7)] * 5:
+            await pilot.resize_terminal(width, height)
+        await pilot.resize_terminal(200, 60)
+        await pilot.pause()
+        assert app.screen.has_class("-wide") and not app.screen.has_class("-tiny")
+
+
+async def test_worker_failure_becomes_a_notification(
+    make_console: MakeConsole, ops_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_console(ops_copy)
+
+    def explode(*_args: object) -> None:
+        raise RuntimeError("executor exploded")
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        monkeypatch.setattr(app.driver, "run", explode)
+        await open_procedure(pilot, app, "Greet")
+        await pilot.press("r")
+        await wait_for_workers(app)
+        await pilot.pause()
+        assert app.is_running
+        assert any("executor exploded" in str(n.message) for n in app._notifications)  # noqa: SLF001
+        key = step_list(app).procedure.key  # type: ignore[union-attr]
+        assert app.progress.record(key, 1).status == "failed"
+        assert app.running is None
+
+
+async def test_quit_asks_while_a_step_runs(make_console: MakeConsole, ops_copy: Path) -> None:
+    app = make_console(ops_copy)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, app, "Slow")
+        await pilot.press("r")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.running is not None:
+                break
+        await pilot.press("q")
+        await pilot.pause()
+        from console.screens.prompt import YesNoScreen
+
+        assert isinstance(app.screen, YesNoScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("c")
+        await wait_for_workers(app)
