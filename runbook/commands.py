@@ -228,6 +228,8 @@ def find_variables(code: str, defaults: dict[str, str] | None = None) -> tuple[V
 def _dollar_names(code: str) -> list[tuple[str, str | None]]:
     """Names expanded by the shell (outside single quotes), with `${X:-default}` defaults."""
     names: list[tuple[str, str | None]] = []
+    if "$" not in code:
+        return names
     in_single = in_double = False
     index = 0
     while index < len(code):

@@ -25,6 +25,7 @@ _BOUND = re.compile(r"^\s*(>=|<=|≥|≤|>|<|=|==|above|below|over|under)?\s*(.+
 _OPS = {"≥": ">=", "≤": "<=", "above": ">", "over": ">", "below": "<", "under": "<", "==": "="}
 _STATUS = re.compile(r"\b([1-5]\d\d)\b")
 _JSONISH = re.compile(r"\{.*\}|\[.*\]", re.S)
+_MARKUP = re.compile(r"[\[`*_]")
 _BARE_KEY = re.compile(r"([{,]\s*)([A-Za-z_][\w-]*)\s*:")
 
 
@@ -99,7 +100,7 @@ def normalise_url(text: str) -> str | None:
 
 def plain_text(markdown: str) -> str:
     """Table-cell markdown as plain text (code spans, emphasis and links flattened)."""
-    if not any(char in markdown for char in "[`*_"):
+    if not _MARKUP.search(markdown):
         return markdown.strip()
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
     return text.replace("`", "").replace("**", "").replace("__", "").strip()
