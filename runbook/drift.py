@@ -7,6 +7,7 @@ reports it now.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -64,6 +65,9 @@ def _command_drift(code: str, root: Path, targets: set[str] | None) -> list[str]
         if program == "make":
             messages.extend(_make_drift(args, root, targets))
             continue
+        if program in ("npm", "yarn", "pnpm") and args[:1] in (["run"], ["run-script"]):
+            messages.extend(_script_drift(args[1:2], root))
+            continue
         paths = []
         if "/" in program and not program.startswith("/"):
             paths.append(program)
@@ -98,6 +102,21 @@ def _make_drift(args: list[str], root: Path, targets: set[str] | None) -> list[s
         if not a.startswith("-") and "=" not in a and a not in directory + makefile_names
     ]
     return [f"make target {t!r} is not defined in the Makefile" for t in wanted if t not in targets]
+
+
+def _script_drift(names: list[str], root: Path) -> list[str]:
+    package = root / "package.json"
+    try:
+        scripts = json.loads(package.read_text(encoding="utf-8")).get("scripts", {})
+    except FileNotFoundError:
+        return [f"`npm run` needs a package.json in {root}, and there is none"]
+    except (OSError, ValueError, AttributeError):
+        return [f"{package} cannot be read as JSON"]
+    return [
+        f"npm script {name!r} is not defined in package.json"
+        for name in names
+        if name not in scripts
+    ]
 
 
 def _option_values(args: list[str], options: set[str] | frozenset[str]) -> list[str]:

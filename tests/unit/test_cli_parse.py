@@ -148,6 +148,17 @@ def test_check_drift_and_thresholds(tmp_path: Path) -> None:
     assert len(messages) == 4, messages
 
 
+def test_check_npm_scripts(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "package.json").write_text('{"scripts": {"build": "vite build"}}')
+    runbook = tmp_path / "runbook.md"
+    runbook.write_text("## Build\n\n```bash\nnpm run build\nnpm run dev\n```\n")
+    result = cli("check", str(runbook))
+    assert result.returncode == 1
+    assert "npm script 'dev' is not defined" in result.stdout
+    assert "'build'" not in result.stdout
+
+
 def test_check_many_files_worst_exit_code(tmp_path: Path) -> None:
     good = tmp_path / "good.md"
     good.write_text("## Fix\n\n1. Check `kubectl get pods`\n")
