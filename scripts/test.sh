@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# pip warns about find-links folders this machine's config names but lacks: noise, not news.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 \
+    | { grep -v "^WARNING: Location" || true; }
 
 bash scripts/services.sh
 
