@@ -196,9 +196,13 @@ class Executor:
                         runs.now_iso(), "system", f"command {number} of {len(plan.commands)}"
                     ),
                 )
-            directory = self._start(
-                plan, command.code, command.timeout_s, dict(command.env), run_id
-            )
+            try:
+                directory = self._start(
+                    plan, command.code, command.timeout_s, dict(command.env), run_id
+                )
+            except OSError as error:
+                state = {"status": "refused", "reason": f"cannot start the step: {error}"}
+                break
             self._active_run_id = run_id
             if number == 1:
                 reporter.started(plan)  # after the spawn, so `active_run_id` names the run

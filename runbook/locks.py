@@ -124,7 +124,11 @@ def read_holder(lock_dir: Path, environment: str) -> LockHolder | None:
 
 def _open(path: Path) -> int:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(OSError):
+                # Shared like /tmp: every operator creates lock files, none removes another's.
+                os.chmod(path.parent, 0o1777)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as error:
         raise LockError(f"cannot open lock file {path}: {error.strerror or error}") from None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import collections
+import contextlib
 import os
 import selectors
 import signal
@@ -146,14 +147,21 @@ class Supervisor:
             self.audit = trail
         except AuditError as error:
             if spec.get("mutating"):
-                return self.refuse(f"{error}; mutating steps do not run without an audit trail")
+                return self.refuse(
+                    f"{error}; mutating steps do not run without an audit trail", audit=False
+                )
             self.line("system", f"warning: {error}; running this read-only step anyway")
         if self.cancel_requested:
             return self.end("cancelled", None, None, self.cancelled_by())
         return self.execute()
 
-    def refuse(self, reason: str) -> int:
+    def refuse(self, reason: str, audit: bool = True) -> int:
         self.line("system", f"refused: {reason}")
+        if audit:
+            with contextlib.suppress(AuditError):
+                AuditTrail(Path(self.spec["audit_file"])).append(
+                    self.audit_record("refused", status="refused", reason=reason)
+                )
         self.close_log()
         if self.lock:
             self.lock.release()

@@ -12,6 +12,7 @@ timed out, 2 usage or file problems, 3 a step was refused or declined.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -267,18 +268,27 @@ class _Walker:
 
     def _execute(self, plan: Plan, confirmation: Confirmation | None) -> StepResult:
         results: list[StepResult] = []
-        worker = threading.Thread(
-            target=lambda: results.append(self.executor.run(plan, self.printer, confirmation)),
-            name="runbook-step",
-            daemon=True,
-        )
-        worker.start()
-        while worker.is_alive():
+        done = threading.Event()
+
+        def work() -> None:
             try:
-                worker.join(0.2)
-            except KeyboardInterrupt:
-                print("\n  cancelling (SIGTERM, then SIGKILL after grace)...", flush=True)
-                self.executor.cancel(by=_user())
+                results.append(self.executor.run(plan, self.printer, confirmation))
+            finally:
+                done.set()
+
+        # Ctrl-C only raises a flag here: the handler must not take the executor's lock.
+        interrupts: list[int] = []
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: interrupts.append(signum))
+        try:
+            threading.Thread(target=work, name="runbook-step", daemon=True).start()
+            cancelled = False
+            while not done.wait(0.1):
+                if interrupts and not cancelled:
+                    cancelled = True
+                    print("\n  cancelling (SIGTERM, then SIGKILL after grace)...", flush=True)
+                    self.executor.cancel(by=_user())
+        finally:
+            signal.signal(signal.SIGINT, previous)
         return results[0] if results else StepResult(status="failed", reason="executor crashed")
 
 
