@@ -1,0 +1,282 @@
+"""`runbook-console incident ...`: open, acknowledge, escalate, note, close and list incidents.
+
+    runbook-console incident start --severity P1 [--title T] [--env ENV] [--base-url URL] [PATH]
+    runbook-console incident status [ID]        deadlines as countdowns, recent-deploy hint
+    runbook-console incident ack [ID]           acknowledge (timestamped)
+    runbook-console incident escalate [ID] [--to WHO]
+    runbook-console incident severity [ID] LEVEL
+    runbook-console incident note [ID] TEXT
+    runbook-console incident step [ID] N done|skipped|failed [--reason R]
+    runbook-console incident mitigated [ID]
+    runbook-console incident close [ID] --resolution TEXT
+    runbook-console incident list
+    runbook-console incident timeline [ID] [--kind K ...] [--actor A] [--grep TEXT] [--json]
+
+ID defaults to the newest open incident; a unique prefix is enough.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime
+from pathlib import Path
+
+from runbook import paths
+from runbook.cli import CliError
+from runbook.cli._incident_common import config, load_runbook, store
+from runbook.incident import (
+    Incident,
+    IncidentError,
+    IncidentStore,
+    deployment_hint,
+    find_severity,
+    open_incident,
+)
+from runbook.incident_events import step_event
+from runbook.report import format_duration
+from runbook.timeline import EVENT_KINDS, filter_events, now_utc, parse_time
+
+NAME = "incident"
+HELP = "Incident mode: start, acknowledge, escalate, note, close; deadlines and timeline."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="config file to use")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    start = actions.add_parser("start", help="open an incident at a severity of the runbook")
+    start.add_argument("path", metavar="PATH", nargs="?", help="the runbook")
+    start.add_argument("--severity", "-s", required=True, help="P1, P2, ... as the runbook says")
+    start.add_argument("--title", "-t", help="one line saying what is wrong")
+    start.add_argument("--env", "-e", metavar="ENV", help="affected environment")
+    start.add_argument(
+        "--base-url", metavar="URL", help="take gauges at open from URL/metrics (fallback)"
+    )
+
+    for name, text in (
+        ("status", "deadlines, countdowns and the recent-deployment hint"),
+        ("ack", "acknowledge the incident"),
+        ("mitigated", "record that the impact is mitigated"),
+    ):
+        sub = actions.add_parser(name, help=text)
+        sub.add_argument("id", metavar="ID", nargs="?")
+    escalate = actions.add_parser("escalate", help="record an escalation")
+    escalate.add_argument("id", metavar="ID", nargs="?")
+    escalate.add_argument("--to", metavar="WHO", help="who it went to")
+
+    severity = actions.add_parser("severity", help="change the severity")
+    severity.add_argument("args", nargs="+", metavar="[ID] LEVEL")
+
+    note = actions.add_parser("note", help="add an operator note to the timeline")
+    note.add_argument("args", nargs="+", metavar="[ID] TEXT")
+
+    step = actions.add_parser("step", help="record a checklist step as done, skipped or failed")
+    step.add_argument("args", nargs="+", metavar="[ID] N STATUS")
+    step.add_argument("--reason", help="why it was skipped or failed")
+
+    close = actions.add_parser("close", help="close with a resolution")
+    close.add_argument("id", metavar="ID", nargs="?")
+    close.add_argument("--resolution", "-r", required=True)
+    close.add_argument("--base-url", metavar="URL", help="take gauges at close from URL/metrics")
+
+    listing = actions.add_parser("list", help="every incident, newest last")
+    listing.add_argument("--json", action="store_true")
+
+    timeline = actions.add_parser("timeline", help="print the timeline, filtered")
+    timeline.add_argument("id", metavar="ID", nargs="?")
+    timeline.add_argument(
+        "--kind", action="append", metavar="KIND", help=f"one of {', '.join(EVENT_KINDS)}"
+    )
+    timeline.add_argument("--actor")
+    timeline.add_argument("--grep", metavar="TEXT")
+    timeline.add_argument("--json", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = config(args.config)
+    incidents = store(settings)
+    try:
+        handler = _HANDLERS[args.action]
+        return handler(args, incidents)
+    except IncidentError as error:
+        raise CliError(str(error), 1) from None
+
+
+def _start(args: argparse.Namespace, incidents: IncidentStore) -> int:
+    runbook = load_runbook(args.path)
+    incident = open_incident(runbook, args.severity, title=args.title, environment=args.env)
+    if args.base_url:
+        from runbook.probes import snapshot
+
+        incident.gauges_open = snapshot(runbook, args.base_url)
+    incidents.save(incident)
+    print(f"{incident.id} opened: {incident.title} ({incident.severity} {incident.severity_title})")
+    print(f"checklist: {incident.procedure}")
+    _print_deadlines(incident, now_utc())
+    hint = deployment_hint(runbook, incident.procedure, now_utc(), _history(runbook.path))
+    if hint:
+        print(f"hint: {hint.text}")
+    return 0
+
+
+def _history(runbook_path: str | None) -> Path:
+    return paths.history_dir(paths.repository_root(runbook_path)) / "deployments.jsonl"
+
+
+def _print_deadlines(incident: Incident, now: datetime) -> None:
+    for deadline in incident.deadlines(now):
+        print(f"  {deadline.label:<45} {deadline.state(now):<6} {deadline.countdown(now)}")
+
+
+def _status(args: argparse.Namespace, incidents: IncidentStore) -> int:
+    now = now_utc()
+    incident = incidents.update(args.id, lambda i: i.check_deadlines(now))
+    print(f"{incident.id}  {incident.status}  {incident.severity} {incident.severity_title}")
+    print(f"  {incident.title}")
+    print(f"  checklist: {incident.procedure}")
+    _print_deadlines(incident, now)
+    for name, seconds in incident.durations().items():
+        print(f"  time to {name}: {format_duration(seconds)}")
+    if incident.is_open and incident.runbook_path and Path(incident.runbook_path).is_file():
+        runbook = load_runbook(incident.runbook_path)
+        hint = deployment_hint(runbook, incident.procedure, now, _history(runbook.path))
+        if hint:
+            print(f"  hint: {hint.text}")
+    return 0
+
+
+def _ack(args: argparse.Namespace, incidents: IncidentStore) -> int:
+    incident = incidents.update(args.id, lambda i: i.acknowledge())
+    print(f"{incident.id} acknowledged at {incident.acknowledged_at} by {incident.acknowledged_by}")
+    return 0
+
+
+def _escalate(args: argparse.Namespace, incidents: IncidentStore) -> int:
+    incident = incidents.update(args.id, lambda i: i.escalate(to=args.to))
+    print(f"{incident.id} escalated{' to ' + args.to if args.to else ''}")
+    return 0
+
+
+def _split_id(values: list[str], rest: int) -> tuple[str | None, list[str]]:
+    """`[ID] A B`: the optional leading id and the `rest` required values."""
+    if len(values) > rest:
+        return values[0], values[1:]
+    if len(values) < rest:
+        raise CliError(f"expected {rest} value(s), got {len(values)}", 2)
+    return None, values
+
+
+def _severity(args: argparse.Namespace, incidents: IncidentStore) -> int:
+    incident_id, (level,) = _split_id(args.args, 1)
+    current = incidents.load(incidents.resolve_id(incident_id))
+    if not current.runbook_path:
+        raise CliError("this incident has no runbook to take severities from", 2)
+    severity = find_severity(load_runbook(current.runbook_path), level)
+    incident = incidents.update(current.id, lambda i: i.change_severity(severity))
+    print(f"{incident.id} is now {incident.severity}; checklist: {incident.procedure}")
+    return 0
+
+
+def _note(args: argparse.Namespace, incidents: IncidentStore) -> int:
+    if len(args.args) >= 2 and args.args[0].startswith("INC-"):
+        incident_id, text = args.args[0], " ".join(args.args[1:])
+    else:
+        incident_id, text = None, " ".join(args.args)
+    incident = incidents.update(incident_id or "current", lambda i: i.note(text))
+    print(f"{incident.id}: note recorded")
+    return 0
+
+
+def _step(args: argparse.Namespace, incidents: IncidentStore) -> int:
+    incident_id, (number, status) = _split_id(args.args, 2)
+    current = incidents.load(incidents.resolve_id(incident_id))
+    title = f"step {number}"
+    if current.runbook_path and Path(current.runbook_path).is_file():
+        procedure = load_runbook(current.runbook_path).procedure(current.procedure)
+        found = [s for s in (procedure.steps if procedure else ()) if str(s.index) == number]
+        if found:
+            title = found[0].title
+    try:
+        event = step_event(current.procedure, int(number), title, status, reason=args.reason)
+    except ValueError as error:
+        raise CliError(str(error), 2) from None
+    incidents.append(current.id, event)
+    print(f"{current.id}: {event.text}")
+    return 0
+
+
+def _mitigated(args: argparse.Namespace, incidents: IncidentStore) -> int:
+    incident = incidents.update(args.id, lambda i: i.mitigate())
+    print(f"{incident.id} mitigated at {incident.mitigated_at}")
+    return 0
+
+
+def _close(args: argparse.Namespace, incidents: IncidentStore) -> int:
+    current = incidents.load(incidents.resolve_id(args.id))
+    gauges = None
+    if args.base_url and current.runbook_path:
+        from runbook.probes import snapshot
+
+        gauges = snapshot(load_runbook(current.runbook_path), args.base_url)
+
+    def close(incident: Incident) -> None:
+        incident.close(args.resolution)
+        if gauges is not None:
+            incident.gauges_close = gauges
+
+    incident = incidents.update(current.id, close)
+    durations = incident.durations()
+    print(
+        f"{incident.id} closed: {incident.resolution} "
+        f"(acknowledged {format_duration(durations['acknowledge'])}, "
+        f"mitigated {format_duration(durations['mitigate'])}, "
+        f"resolved {format_duration(durations['resolve'])})"
+    )
+    print(f"report: runbook-console report {incident.id}")
+    return 0
+
+
+def _list(args: argparse.Namespace, incidents: IncidentStore) -> int:
+    found = incidents.list()
+    if args.json:
+        for incident in found:
+            summary = {k: v for k, v in incident.to_dict().items() if k != "events"}
+            print(json.dumps(summary, ensure_ascii=False))
+        return 0
+    if not found:
+        print(f"no incidents in {incidents.directory}")
+    for incident in found:
+        drill = " DRILL" if incident.drill else ""
+        print(
+            f"{incident.id}  {incident.status:<9} {incident.severity:<3} "
+            f"{parse_time(incident.opened_at):%Y-%m-%d %H:%M}{drill}  {incident.title}"
+        )
+    return 0
+
+
+def _timeline(args: argparse.Namespace, incidents: IncidentStore) -> int:
+    incident = incidents.load(incidents.resolve_id(args.id or "latest"))
+    events = filter_events(incident.events, kinds=args.kind, actor=args.actor, text=args.grep)
+    for event in events:
+        if args.json:
+            print(json.dumps(event.to_dict(), ensure_ascii=False))
+        else:
+            stamp = f"{parse_time(event.time):%H:%M:%S}"
+            print(f"{stamp}  {event.actor:<12} {event.kind:<18} {event.text}")
+    return 0
+
+
+_HANDLERS = {
+    "start": _start,
+    "status": _status,
+    "ack": _ack,
+    "escalate": _escalate,
+    "severity": _severity,
+    "note": _note,
+    "step": _step,
+    "mitigated": _mitigated,
+    "close": _close,
+    "list": _list,
+    "timeline": _timeline,
+}

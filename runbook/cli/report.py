@@ -1,0 +1,46 @@
+"""`runbook-console report INCIDENT [-o FILE]`: the incident's Markdown report, secrets masked."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from runbook import paths
+from runbook.atomic_file import write_atomic
+from runbook.cli import CliError
+from runbook.cli._incident_common import config, store
+from runbook.incident import IncidentError
+from runbook.incident_events import masker_for
+from runbook.report import render
+
+NAME = "report"
+HELP = "Write an incident's Markdown report (timeline, commands, durations, gauges)."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "incident",
+        metavar="INCIDENT",
+        nargs="?",
+        default="latest",
+        help="incident id or unique prefix (default: the newest)",
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    parser.add_argument("--config", metavar="FILE", help="config file to use")
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = config(args.config)
+    incidents = store(settings)
+    try:
+        incident = incidents.load(incidents.resolve_id(args.incident))
+    except IncidentError as error:
+        raise CliError(str(error), 1) from None
+    history = paths.history_dir(paths.repository_root(incident.runbook_path)) / "deployments.jsonl"
+    text = render(incident, masker=masker_for(settings), history_path=history)
+    if args.output:
+        write_atomic(Path(args.output), text.encode(), 0o644)
+        print(f"report for {incident.id} written to {args.output}")
+    else:
+        print(text, end="")
+    return 0

@@ -1,0 +1,584 @@
+"""Incident mode: severity, deadlines as countdowns, explicit timestamped actions, a timeline.
+
+```python
+store = IncidentStore()                                    # <state dir>/incidents/
+incident = open_incident(runbook, "P1", title="checkout down", clock=clock)
+store.save(incident)
+for deadline in incident.deadlines(clock()):              # acknowledge, escalate
+    print(deadline.name, deadline.state(clock()), deadline.remaining_s(clock()))
+store.update(incident.id, lambda i: i.acknowledge(by="alice", at=clock()))
+```
+
+Deadlines come from the runbook's severities (P1: acknowledge within 5 minutes,
+escalate if not resolved within 15). Each is `ok` while more than half its
+window is left, `amber` below half, `red` in the last fifth, `due` once passed,
+and `met` when the action happened (or the incident was resolved) in time;
+`late` when it happened after the deadline. The clock is injectable everywhere,
+so tests never sleep.
+
+Incidents are JSON files written atomically; `IncidentStore.update` holds an
+exclusive lock around read-modify-write so the TUI and the CLI can both record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from runbook import paths
+from runbook.atomic_file import read_json, write_json_atomic
+from runbook.history import read_history
+from runbook.model import Procedure, Runbook, Severity
+from runbook.timeline import (
+    CONSOLE_ACTOR,
+    Event,
+    EventKind,
+    iso,
+    make_event,
+    now_utc,
+    operator,
+    parse_time,
+)
+
+Clock = Callable[[], datetime]
+DeadlineName = Literal["acknowledge", "escalate"]
+DeadlineState = Literal["ok", "amber", "red", "due", "met", "late"]
+IncidentStatus = Literal["open", "mitigated", "closed"]
+
+AMBER_SHARE = 0.5
+"""A deadline turns amber when less than this share of its window is left."""
+RED_SHARE = 0.2
+"""... and red when less than this share is left."""
+RECENT_DEPLOY_S = 3600.0
+"""A deploy this recent makes the console suggest the rollback procedure."""
+
+
+class IncidentError(ValueError):
+    """A request that makes no sense for this incident (unknown severity, already closed)."""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A countdown: an action due by a moment, and when (if ever) it happened."""
+
+    name: DeadlineName
+    label: str
+    """What the runbook asks: "Acknowledge alert within 5 minutes"."""
+    starts_at: datetime
+    due_at: datetime
+    done_at: datetime | None = None
+
+    @property
+    def window_s(self) -> float:
+        return max((self.due_at - self.starts_at).total_seconds(), 0.0)
+
+    def remaining_s(self, now: datetime) -> float:
+        """Seconds left (negative once overdue); measured at `done_at` once done."""
+        return (self.due_at - (self.done_at or now)).total_seconds()
+
+    def state(self, now: datetime) -> DeadlineState:
+        remaining = self.remaining_s(now)
+        if self.done_at is not None:
+            return "met" if remaining >= 0 else "late"
+        if remaining <= 0:
+            return "due"
+        window = self.window_s or 1.0
+        if remaining < window * RED_SHARE:
+            return "red"
+        if remaining < window * AMBER_SHARE:
+            return "amber"
+        return "ok"
+
+    def countdown(self, now: datetime) -> str:
+        """`04:12` left, `+01:03` overdue, or `done 02:10` / `late +00:40`."""
+        remaining = self.remaining_s(now)
+        text = _mmss(abs(remaining))
+        state = self.state(now)
+        if state == "met":
+            return f"done {text} early"
+        if state == "late":
+            return f"late +{text}"
+        return f"+{text} overdue" if remaining <= 0 else f"{text} left"
+
+
+def _mmss(seconds: float) -> str:
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+@dataclass
+class Incident:
+    """An incident (or a drill run as one): severity, deadlines, timeline, outcome."""
+
+    id: str
+    title: str
+    severity: str
+    severity_title: str
+    acknowledge_s: float | None
+    escalate_s: float | None
+    procedure: str
+    """Key of the severity's procedure, opened as the checklist."""
+    opened_at: str
+    opened_by: str
+    runbook_path: str | None = None
+    runbook_sha256: str | None = None
+    environment: str | None = None
+    severity_since: str | None = None
+    """When the current severity was set; its deadlines count from here."""
+    acknowledged_at: str | None = None
+    acknowledged_by: str | None = None
+    escalated_at: str | None = None
+    escalated_to: str | None = None
+    mitigated_at: str | None = None
+    closed_at: str | None = None
+    resolution: str | None = None
+    drill: str | None = None
+    """The drill id when this incident is a drill; reports say DRILL."""
+    alert: dict[str, Any] | None = None
+    """Alert name and labels when the incident came from an alert."""
+    gauges_open: list[dict[str, Any]] = field(default_factory=list)
+    gauges_close: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    # -- derived ---------------------------------------------------------------------------
+
+    @property
+    def status(self) -> IncidentStatus:
+        if self.closed_at:
+            return "closed"
+        return "mitigated" if self.mitigated_at else "open"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    def deadlines(self, now: datetime | None = None) -> list[Deadline]:
+        """The acknowledge and escalate countdowns of the current severity (those it has)."""
+        start = parse_time(self.severity_since or self.opened_at)
+        found: list[Deadline] = []
+        if self.acknowledge_s is not None:
+            found.append(
+                Deadline(
+                    "acknowledge",
+                    f"Acknowledge within {_human(self.acknowledge_s)}",
+                    start,
+                    start + timedelta(seconds=self.acknowledge_s),
+                    _maybe(self.acknowledged_at),
+                )
+            )
+        if self.escalate_s is not None:
+            resolved = _maybe(self.mitigated_at) or _maybe(self.closed_at)
+            escalated = _maybe(self.escalated_at)
+            done = min((t for t in (resolved, escalated) if t is not None), default=None)
+            found.append(
+                Deadline(
+                    "escalate",
+                    f"Escalate if not resolved within {_human(self.escalate_s)}",
+                    start,
+                    start + timedelta(seconds=self.escalate_s),
+                    done,
+                )
+            )
+        return found
+
+    def durations(self) -> dict[str, float | None]:
+        """Seconds from opening to acknowledge, mitigate and resolve (None if not yet)."""
+        opened = parse_time(self.opened_at)
+
+        def since_open(value: str | None) -> float | None:
+            return (parse_time(value) - opened).total_seconds() if value else None
+
+        return {
+            "acknowledge": since_open(self.acknowledged_at),
+            "mitigate": since_open(self.mitigated_at),
+            "resolve": since_open(self.closed_at),
+        }
+
+    # -- actions: each one an explicit, timestamped event -------------------------------------
+
+    def record(self, event: Event) -> Event:
+        self.events.append(event)
+        return event
+
+    def add(
+        self,
+        kind: EventKind,
+        text: str,
+        *,
+        actor: str | None = None,
+        at: datetime | None = None,
+        **data: Any,
+    ) -> Event:
+        return self.record(make_event(kind, text, actor=actor, at=at, **data))
+
+    def acknowledge(self, by: str | None = None, at: datetime | None = None) -> Event:
+        self._require_open()
+        if self.acknowledged_at:
+            raise IncidentError(f"{self.id} was already acknowledged at {self.acknowledged_at}")
+        event = self.add("acknowledged", "Incident acknowledged", actor=by, at=at)
+        self.acknowledged_at, self.acknowledged_by = event.time, event.actor
+        return event
+
+    def escalate(
+        self, to: str | None = None, by: str | None = None, at: datetime | None = None
+    ) -> Event:
+        self._require_open()
+        target = f" to {to}" if to else ""
+        event = self.add("escalated", f"Escalated{target}", actor=by, at=at, to=to)
+        if not self.escalated_at:
+            self.escalated_at, self.escalated_to = event.time, to
+        return event
+
+    def change_severity(
+        self, severity: Severity, by: str | None = None, at: datetime | None = None
+    ) -> Event:
+        """Move to another severity; its deadlines count from now."""
+        self._require_open()
+        if severity.level == self.severity:
+            raise IncidentError(f"{self.id} is already {severity.level}")
+        event = self.add(
+            "severity-changed",
+            f"Severity {self.severity} -> {severity.level} ({severity.title})",
+            actor=by,
+            at=at,
+            previous=self.severity,
+            severity=severity.level,
+        )
+        self.severity, self.severity_title = severity.level, severity.title
+        self.acknowledge_s, self.escalate_s = severity.acknowledge_s, severity.escalate_s
+        self.procedure = severity.procedure
+        self.severity_since = event.time
+        return event
+
+    def note(self, text: str, by: str | None = None, at: datetime | None = None) -> Event:
+        return self.add("note", text, actor=by, at=at)
+
+    def mitigate(
+        self, text: str = "Impact mitigated", by: str | None = None, at: datetime | None = None
+    ) -> Event:
+        self._require_open()
+        event = self.add("mitigated", text, actor=by, at=at)
+        if not self.mitigated_at:
+            self.mitigated_at = event.time
+        return event
+
+    def close(self, resolution: str, by: str | None = None, at: datetime | None = None) -> Event:
+        """Close with a resolution; an incident never mitigated counts as mitigated now."""
+        self._require_open()
+        if not resolution.strip():
+            raise IncidentError("closing needs a resolution")
+        event = self.add("closed", f"Closed: {resolution}", actor=by, at=at)
+        self.closed_at, self.resolution = event.time, resolution
+        if not self.mitigated_at:
+            self.mitigated_at = event.time
+        return event
+
+    def check_deadlines(self, now: datetime) -> list[Deadline]:
+        """Deadlines that fell due since the last check; each is recorded once as an event."""
+        if not self.is_open:
+            return []
+        already = {
+            (e.data.get("deadline"), e.data.get("severity"))
+            for e in self.events
+            if e.kind == "deadline-due"
+        }
+        newly: list[Deadline] = []
+        for deadline in self.deadlines(now):
+            if deadline.state(now) != "due" or (deadline.name, self.severity) in already:
+                continue
+            self.add(
+                "deadline-due",
+                f"{self.severity}: {deadline.label}: deadline passed",
+                actor=CONSOLE_ACTOR,
+                at=deadline.due_at,
+                deadline=deadline.name,
+                severity=self.severity,
+            )
+            newly.append(deadline)
+        return newly
+
+    def _require_open(self) -> None:
+        if not self.is_open:
+            raise IncidentError(f"{self.id} is closed")
+
+    # -- persistence ----------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in _SCALAR_FIELDS}
+        data["events"] = [event.to_dict() for event in self.events]
+        data["status"] = self.status
+        return data
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Incident:
+        values: dict[str, Any] = {name: raw.get(name) for name in _SCALAR_FIELDS if name in raw}
+        for name in ("gauges_open", "gauges_close"):
+            values[name] = list(raw.get(name) or [])
+        incident = cls(**values)
+        incident.events = [Event.from_dict(e) for e in raw.get("events") or []]
+        return incident
+
+
+_SCALAR_FIELDS = (
+    "id title severity severity_title acknowledge_s escalate_s procedure opened_at opened_by "
+    "runbook_path runbook_sha256 environment severity_since acknowledged_at acknowledged_by "
+    "escalated_at escalated_to mitigated_at closed_at resolution drill alert "
+    "gauges_open gauges_close"
+).split()
+
+
+def _maybe(value: str | None) -> datetime | None:
+    return parse_time(value) if value else None
+
+
+def _human(seconds: float) -> str:
+    if seconds % 3600 == 0 and seconds >= 3600:
+        hours = int(seconds // 3600)
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    if seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds:g} seconds"
+
+
+def find_severity(runbook: Runbook, level: str) -> Severity:
+    """The runbook's severity named `level` (case-insensitive: p1, P1)."""
+    for severity in runbook.severities:
+        if severity.level.casefold() == level.strip().casefold():
+            return severity
+    known = ", ".join(s.level for s in runbook.severities) or "none"
+    raise IncidentError(f"the runbook defines no severity {level!r} (it has: {known})")
+
+
+def new_incident_id(at: datetime) -> str:
+    return f"INC-{at:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def open_incident(
+    runbook: Runbook,
+    level: str,
+    *,
+    title: str | None = None,
+    by: str | None = None,
+    clock: Clock = now_utc,
+    environment: str | None = None,
+    drill: str | None = None,
+    alert: dict[str, Any] | None = None,
+) -> Incident:
+    """A new incident at `level`, its severity's procedure as checklist, "opened" recorded."""
+    severity = find_severity(runbook, level)
+    at = clock()
+    actor = by or operator()
+    incident = Incident(
+        id=new_incident_id(at),
+        title=title or f"{severity.level} {severity.title}",
+        severity=severity.level,
+        severity_title=severity.title,
+        acknowledge_s=severity.acknowledge_s,
+        escalate_s=severity.escalate_s,
+        procedure=severity.procedure,
+        opened_at=iso(at),
+        opened_by=actor,
+        runbook_path=str(Path(runbook.path).resolve()) if runbook.path else None,
+        runbook_sha256=runbook.sha256,
+        environment=environment,
+        drill=drill,
+        alert=alert,
+    )
+    incident.severity_since = incident.opened_at
+    incident.add(
+        "opened",
+        f"{'DRILL ' if drill else ''}Incident opened: {incident.title} "
+        f"({severity.level} {severity.title})",
+        actor=actor,
+        at=at,
+        severity=severity.level,
+        procedure=severity.procedure,
+    )
+    return incident
+
+
+# -- recent deployment hint ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeploymentHint:
+    """A deploy happened recently: say so and offer the rollback step or procedure."""
+
+    record: dict[str, Any]
+    age_s: float
+    procedure: str | None
+    step: int | None
+
+    @property
+    def text(self) -> str:
+        version = self.record.get("to_version") or "?"
+        minutes = int(self.age_s // 60)
+        where = (
+            f"; rollback: {self.procedure} step {self.step}"
+            if self.procedure and self.step
+            else f"; rollback: {self.procedure}"
+            if self.procedure
+            else ""
+        )
+        return (
+            f"Recent deployment: {version} ({self.record.get('environment') or '?'}) "
+            f"{minutes} min ago by {self.record.get('user') or '?'}{where}"
+        )
+
+
+def recent_deployments(
+    history_path: Path, now: datetime, within_s: float = RECENT_DEPLOY_S
+) -> list[dict[str, Any]]:
+    """Successful deploys recorded within `within_s` before `now`, newest first."""
+    found = []
+    for record in read_history(history_path):
+        if record.get("action") != "deploy" or record.get("outcome") not in (None, "succeeded"):
+            continue
+        try:
+            age = (now - parse_time(str(record.get("time")))).total_seconds()
+        except (TypeError, ValueError):
+            continue
+        if 0 <= age <= within_s:
+            found.append((age, record))
+    return [record for _, record in sorted(found, key=lambda pair: pair[0])]
+
+
+def rollback_target(runbook: Runbook, procedure_key: str | None) -> tuple[str | None, int | None]:
+    """Where the runbook says to roll back: a step of the severity's procedure, else a procedure.
+
+    The seed's P1 step 3 ("If recent deployment: rollback immediately") is preferred;
+    otherwise a procedure titled like "Rollback".
+    """
+    procedure = runbook.procedure(procedure_key) if procedure_key else None
+    if procedure is not None:
+        for step in procedure.steps:
+            if "rollback" in step.text.casefold():
+                return procedure.key, step.index
+    candidates: list[Procedure] = [p for p in runbook.procedures if "rollback" in p.key.casefold()]
+    candidates.sort(key=lambda p: (not p.steps or not p.steps[0].commands, p.line))
+    return (candidates[0].key, None) if candidates else (None, None)
+
+
+def deployment_hint(
+    runbook: Runbook,
+    procedure_key: str | None,
+    now: datetime,
+    history_path: Path | None = None,
+    within_s: float = RECENT_DEPLOY_S,
+) -> DeploymentHint | None:
+    """The "recent deployment?" hint, or None when the history shows no deploy that recent."""
+    if history_path is None:
+        history_path = paths.history_dir(paths.repository_root(runbook.path)) / "deployments.jsonl"
+    recent = recent_deployments(history_path, now, within_s)
+    if not recent:
+        return None
+    procedure, step = rollback_target(runbook, procedure_key)
+    age = (now - parse_time(str(recent[0]["time"]))).total_seconds()
+    return DeploymentHint(recent[0], age, procedure, step)
+
+
+def deployments_between(
+    history_path: Path, start: datetime, end: datetime | None
+) -> list[dict[str, Any]]:
+    """Deploys and rollbacks recorded between two moments (end None: until now)."""
+    found = []
+    for record in read_history(history_path):
+        try:
+            moment = parse_time(str(record.get("time")))
+        except (TypeError, ValueError):
+            continue
+        if moment >= start - timedelta(seconds=1) and (end is None or moment <= end):
+            found.append(record)
+    return found
+
+
+# -- storage --------------------------------------------------------------------------------
+
+
+class IncidentStore:
+    """Incidents as `<state dir>/incidents/<id>.json`, one lock file per incident."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory or paths.state_dir() / "incidents"
+
+    def path_for(self, incident_id: str) -> Path:
+        return self.directory / f"{incident_id}.json"
+
+    def save(self, incident: Incident) -> None:
+        write_json_atomic(self.path_for(incident.id), incident.to_dict())
+
+    def load(self, incident_id: str) -> Incident:
+        """An incident by id, unique id prefix, or `latest`/`current` (newest open one)."""
+        resolved = self.resolve_id(incident_id)
+        raw = read_json(self.path_for(resolved))
+        if not isinstance(raw, dict):
+            raise IncidentError(f"incident {incident_id} cannot be read")
+        return Incident.from_dict(raw)
+
+    def resolve_id(self, incident_id: str | None) -> str:
+        ids = self.ids()
+        if incident_id in (None, "", "latest", "current"):
+            for candidate in reversed(ids):
+                raw = read_json(self.path_for(candidate))
+                if isinstance(raw, dict) and not raw.get("closed_at"):
+                    return candidate
+            if incident_id == "latest" and ids:
+                return ids[-1]
+            raise IncidentError("no open incident; start one with: incident start --severity P1")
+        assert incident_id is not None
+        if incident_id in ids:
+            return incident_id
+        matches = [i for i in ids if i.casefold().startswith(incident_id.casefold())]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise IncidentError(f"no incident {incident_id} in {self.directory}")
+        raise IncidentError(f"{incident_id} matches several incidents: {', '.join(matches)}")
+
+    def ids(self) -> list[str]:
+        """Every incident id, oldest first (ids start with their opening time)."""
+        if not self.directory.is_dir():
+            return []
+        return sorted(p.stem for p in self.directory.glob("INC-*.json"))
+
+    def list(self) -> list[Incident]:
+        found = []
+        for incident_id in self.ids():
+            raw = read_json(self.path_for(incident_id))
+            if isinstance(raw, dict):
+                found.append(Incident.from_dict(raw))
+        return found
+
+    @contextlib.contextmanager
+    def locked(self, incident_id: str) -> Iterator[Incident]:
+        """Load under an exclusive lock, yield, save on a clean exit."""
+        resolved = self.resolve_id(incident_id)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.directory / f".{resolved}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            incident = self.load(resolved)
+            yield incident
+            self.save(incident)
+        finally:
+            os.close(fd)
+
+    def update(self, incident_id: str, change: Callable[[Incident], Any]) -> Incident:
+        """Apply `change` to the stored incident under the lock and save it."""
+        with self.locked(incident_id) as incident:
+            change(incident)
+        return incident
+
+    def append(self, incident_id: str, event: Event) -> None:
+        """Record one event (the TUI's timeline, the drill runner) without losing others'."""
+        self.update(incident_id, lambda incident: incident.record(event))

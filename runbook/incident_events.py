@@ -1,0 +1,129 @@
+"""Turn what the console does into incident timeline events.
+
+`IncidentReporter` wraps any `StepReporter` (the TUI's, the plain terminal's)
+and records every command the executor runs, with its exit status and a masked
+output excerpt. `step_event` records checklist marks (done, skipped with a
+reason, failed). Masking happens here, at recording time, so the incident file
+never holds a secret; the report masks again with the operator's current rules.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from runbook.masking import Masker
+from runbook.timeline import Event, make_event
+
+if TYPE_CHECKING:
+    from runbook.config import Config
+    from runbook.executor import StepReporter, StepResult
+    from runbook.plan import Plan
+    from runbook.runs import OutputLine
+
+EXCERPT_LINES = 12
+"""Output lines kept with each command event (the last ones; the run directory has all)."""
+
+
+def masker_for(config: Config | None = None) -> Masker:
+    """The masker the executor uses: secret-named env values plus configured patterns."""
+    patterns = config.secret_patterns if config else ()
+    names = config.secret_names if config else ()
+    return Masker.from_env(os.environ, patterns, names)
+
+
+def step_event(
+    procedure: str,
+    step_index: int,
+    step_title: str,
+    status: str,
+    *,
+    reason: str | None = None,
+    actor: str | None = None,
+) -> Event:
+    """A checklist mark as an event: status is done, skipped or failed."""
+    kind = {"done": "step-done", "skipped": "step-skipped", "failed": "step-failed"}.get(status)
+    if kind is None:
+        raise ValueError(f"unknown step status {status!r}")
+    text = f"Step {step_index} {status}: {step_title}"
+    if reason:
+        text += f" ({reason})"
+    return make_event(
+        kind,  # type: ignore[arg-type]
+        text,
+        actor=actor,
+        procedure=procedure,
+        step=step_index,
+        reason=reason,
+    )
+
+
+def command_event(
+    plan: Plan,
+    result: StepResult,
+    masker: Masker,
+    *,
+    actor: str | None = None,
+    output: list[str] | None = None,
+) -> Event:
+    """A finished (or refused) step's commands as one `command` event."""
+    commands = [masker.mask(code) for code in plan.resolved_commands]
+    lines = output if output is not None else list(result.output_tail)
+    excerpt = [masker.mask(line) for line in lines[-EXCERPT_LINES:]]
+    status = result.status
+    exit_text = f"exit {result.exit_code}" if result.exit_code is not None else status
+    first_line = commands[0].splitlines()[0] if commands and commands[0] else plan.step_title
+    return make_event(
+        "command",
+        f"{first_line} -> {exit_text}",
+        actor=actor,
+        procedure=plan.procedure,
+        step=plan.step_index,
+        step_title=plan.step_title,
+        commands=commands,
+        risk=plan.risk,
+        mutating=plan.mutating,
+        environment=plan.environment,
+        status=status,
+        exit_code=result.exit_code,
+        reason=result.reason,
+        run_ids=list(result.run_ids),
+        duration_s=result.duration_s,
+        output=excerpt,
+    )
+
+
+class IncidentReporter:
+    """A StepReporter that also records each finished step as a `command` event."""
+
+    def __init__(
+        self,
+        record: Callable[[Event], None],
+        inner: StepReporter | None = None,
+        masker: Masker | None = None,
+        actor: str | None = None,
+    ) -> None:
+        self.record = record
+        self.inner = inner
+        self.masker = masker or masker_for()
+        self.actor = actor
+        self._lines: list[str] = []
+
+    def started(self, plan: Plan) -> None:
+        self._lines = []
+        if self.inner is not None:
+            self.inner.started(plan)
+
+    def output(self, plan: Plan, line: OutputLine) -> None:
+        if line.stream != "system":
+            self._lines.append(line.text)
+            del self._lines[:-EXCERPT_LINES]
+        if self.inner is not None:
+            self.inner.output(plan, line)
+
+    def finished(self, plan: Plan, result: StepResult) -> None:
+        output = self._lines or list(result.output_tail)
+        self.record(command_event(plan, result, self.masker, actor=self.actor, output=output))
+        if self.inner is not None:
+            self.inner.finished(plan, result)
