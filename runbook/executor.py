@@ -19,6 +19,7 @@ finds the run later and `Executor.follow` picks it up again.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
@@ -41,6 +42,7 @@ from runbook.runs import OutputLine, RunInfo
 
 StepStatus = Literal["succeeded", "failed", "cancelled", "timed-out", "refused"]
 POLL_S = 0.05
+_FINAL = ("succeeded", "failed", "cancelled", "timed-out", "refused")
 _SUPERVISOR_BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
     "from runbook.supervisor import main; sys.exit(main(sys.argv[2:]))"
@@ -63,6 +65,26 @@ class StepResult:
     @property
     def ok(self) -> bool:
         return self.status == "succeeded"
+
+    @classmethod
+    def from_state(
+        cls, state: Mapping[str, object], run_ids: tuple[str, ...] = (), tail: tuple[str, ...] = ()
+    ) -> StepResult:
+        """A result from a run's `state.json` (as `Executor.follow` returns it)."""
+        status = str(state.get("status", "failed"))
+        exit_code = state.get("exit_code")
+        duration = state.get("duration_s")
+        return cls(
+            status=status if status in _FINAL else "failed",  # type: ignore[arg-type]
+            exit_code=exit_code if isinstance(exit_code, int) else None,
+            reason=str(state["reason"]) if state.get("reason") else None,
+            cancelled_by=str(state["cancelled_by"]) if state.get("cancelled_by") else None,
+            run_ids=run_ids,
+            started=str(state["started"]) if state.get("started") else None,
+            ended=str(state["ended"]) if state.get("ended") else None,
+            duration_s=float(duration) if isinstance(duration, int | float) else 0.0,
+            output_tail=tail,
+        )
 
 
 class StepReporter(Protocol):
@@ -188,7 +210,6 @@ class Executor:
         duration = 0.0
         for number, command in enumerate(plan.commands, start=1):
             run_id = runs.new_run_id()
-            run_ids.append(run_id)
             if len(plan.commands) > 1:
                 reporter.output(
                     plan,
@@ -204,6 +225,7 @@ class Executor:
                 state = {"status": "refused", "reason": f"cannot start the step: {error}"}
                 break
             self._active_run_id = run_id
+            run_ids.append(run_id)
             if number == 1:
                 reporter.started(plan)  # after the spawn, so `active_run_id` names the run
             state = self._follow(directory, lambda line: reporter.output(plan, line))
@@ -214,20 +236,10 @@ class Executor:
             ]
             if state.get("status") != "succeeded":
                 break
-        status = str(state.get("status", "failed"))
-        exit_code = state.get("exit_code")
-        result = StepResult(
-            status=status
-            if status in ("succeeded", "failed", "cancelled", "timed-out", "refused")
-            else "failed",  # type: ignore[arg-type]
-            exit_code=exit_code if isinstance(exit_code, int) else None,
-            reason=str(state["reason"]) if state.get("reason") else None,
-            cancelled_by=str(state["cancelled_by"]) if state.get("cancelled_by") else None,
-            run_ids=tuple(run_ids),
+        result = dataclasses.replace(
+            StepResult.from_state(state, tuple(run_ids), tuple(tail)),
             started=started,
-            ended=str(state.get("ended") or "") or None,
             duration_s=round(duration, 3),
-            output_tail=tuple(tail),
         )
         reporter.finished(plan, result)
         return result
@@ -282,9 +294,21 @@ class Executor:
     def follow(self, info: RunInfo, on_line: Callable[[OutputLine], None]) -> dict[str, object]:
         """Stream an existing run's output (from the start) until it ends; its final state.
 
-        Used to re-attach to a run started by a console that has since gone.
+        Used to re-attach to a run started by a console that has since gone;
+        `cancel` works on it as on a run started here. `StepResult.from_state`
+        turns the returned state into a result.
         """
-        return self._follow(info.directory, on_line)
+        with self._guard:
+            if self._running:
+                raise RuntimeError("this Executor is already running a step")
+            self._running, self._cancelled_by = True, None
+            self._active_run_id = info.run_id
+        try:
+            return self._follow(info.directory, on_line)
+        finally:
+            with self._guard:
+                self._running, self._cancelled_by = False, None
+                self._active_run_id = None
 
     def _follow(self, directory: Path, on_line: Callable[[OutputLine], None]) -> dict[str, object]:
         tail = runs.OutputTail(directory / "output.jsonl")

@@ -13,7 +13,7 @@ import pytest
 from step_helpers import PROCEDURE, fast_config
 
 from runbook.audit import read_records
-from runbook.executor import Executor
+from runbook.executor import Executor, StepResult
 from runbook.runs import OutputLine, list_runs, load_run, read_output
 from runbook.session import SessionStore
 
@@ -128,3 +128,32 @@ def test_runs_of_a_dead_supervisor_show_as_lost(tmp_path: Path) -> None:
     (directory / "state.json").write_text(f'{{"status": "running", "supervisor_pid": {dead.pid}}}')
     (info,) = list_runs(config.runs_dir)
     assert info.status == "lost"
+
+
+def test_a_followed_run_can_be_cancelled_from_the_new_console() -> None:
+    import threading
+
+    from step_helpers import Recorder, make_runbook
+
+    first = Executor(fast_config())
+    recorder = Recorder(wait_for="working")
+    plan = first.plan(make_runbook("echo working; sleep 60"), PROCEDURE, 1)
+    worker = threading.Thread(target=first.run, args=(plan, recorder))
+    worker.start()
+    assert recorder.seen.wait(30)
+    run_id = first.active_run_id
+    assert run_id is not None
+    info = load_run(first.config.runs_dir / run_id)
+    assert info is not None
+    second = Executor(fast_config())
+    states: list[dict[str, object]] = []
+    follower = threading.Thread(target=lambda: states.append(second.follow(info, lambda _: None)))
+    follower.start()
+    while second.active_run_id != run_id:
+        follower.join(0.01)
+    second.cancel(by="carol")
+    follower.join(30)
+    worker.join(30)
+    assert states[0]["status"] == "cancelled"
+    assert StepResult.from_state(states[0]).cancelled_by == "carol"
+    assert recorder.results[0].cancelled_by == "carol"
