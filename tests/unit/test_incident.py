@@ -1,0 +1,225 @@
+"""Incident mode: deadlines on an injected clock, explicit actions, storage, deploy hint."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from runbook.incident import (
+    IncidentError,
+    IncidentStore,
+    deployment_hint,
+    find_severity,
+    open_incident,
+)
+from runbook.incident_events import step_event
+from runbook.parser import load
+from runbook.timeline import filter_events, iso
+
+REPO = Path(__file__).resolve().parents[2]
+PROJECT_RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"
+T0 = datetime(2026, 11, 28, 3, 0, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+@pytest.fixture
+def runbook():
+    return load(PROJECT_RUNBOOK)
+
+
+def test_p1_deadlines_come_from_the_runbook_and_change_colour(runbook) -> None:
+    clock = FakeClock()
+    incident = open_incident(runbook, "p1", title="site down", clock=clock, by="alice")
+    ack, escalate = incident.deadlines(clock())
+    assert (ack.name, ack.window_s) == ("acknowledge", 300)
+    assert (escalate.name, escalate.window_s) == ("escalate", 900)
+    assert incident.procedure == "On-Call Procedures / P1 - Critical (System Down)"
+
+    states = []
+    for offset in (0, 149, 151, 239, 241, 299, 300, 400):
+        clock.now = T0 + timedelta(seconds=offset)
+        states.append(ack.state(clock()))
+    assert states == ["ok", "ok", "amber", "amber", "red", "red", "due", "due"]
+    assert ack.countdown(T0 + timedelta(seconds=61)) == "03:59 left"
+    assert ack.countdown(T0 + timedelta(seconds=363)) == "+01:03 overdue"
+
+
+def test_acknowledge_and_escalate_are_timestamped_events(runbook) -> None:
+    clock = FakeClock()
+    incident = open_incident(runbook, "P1", clock=clock, by="alice")
+    incident.acknowledge(by="bob", at=clock.advance(200))
+    incident.escalate(to="team-lead", by="bob", at=clock.advance(800))
+    ack, escalate = incident.deadlines(clock())
+    assert ack.state(clock()) == "met" and ack.remaining_s(clock()) == 100
+    assert escalate.state(clock()) == "late"
+    assert incident.acknowledged_at == iso(T0 + timedelta(seconds=200))
+    assert incident.acknowledged_by == "bob"
+    kinds = [(e.kind, e.actor) for e in incident.events]
+    assert kinds == [("opened", "alice"), ("acknowledged", "bob"), ("escalated", "bob")]
+    with pytest.raises(IncidentError):
+        incident.acknowledge(at=clock())
+
+
+def test_due_deadlines_are_recorded_once(runbook) -> None:
+    clock = FakeClock()
+    incident = open_incident(runbook, "P1", clock=clock)
+    assert incident.check_deadlines(clock.advance(100)) == []
+    first = incident.check_deadlines(clock.advance(250))
+    assert [d.name for d in first] == ["acknowledge"]
+    assert incident.check_deadlines(clock.advance(10)) == []
+    later = incident.check_deadlines(clock.advance(600))
+    assert [d.name for d in later] == ["escalate"]
+    due_events = [e for e in incident.events if e.kind == "deadline-due"]
+    assert [e.time for e in due_events] == [
+        iso(T0 + timedelta(seconds=300)),
+        iso(T0 + timedelta(seconds=900)),
+    ]
+    assert all(e.actor == "console" for e in due_events)
+
+
+def test_resolving_in_time_meets_the_escalation_deadline(runbook) -> None:
+    clock = FakeClock()
+    incident = open_incident(runbook, "P1", clock=clock)
+    incident.acknowledge(at=clock.advance(60))
+    incident.mitigate(at=clock.advance(240))
+    incident.close("rolled back to v1", at=clock.advance(120))
+    assert [d.state(clock.advance(3600)) for d in incident.deadlines()] == ["met", "met"]
+    assert incident.durations() == {"acknowledge": 60, "mitigate": 300, "resolve": 420}
+    assert incident.status == "closed"
+    with pytest.raises(IncidentError):
+        incident.note("too late", at=clock())  # notes are fine...
+        incident.escalate(at=clock())  # ...escalating a closed incident is not
+
+
+def test_severity_change_restarts_the_countdowns(runbook) -> None:
+    clock = FakeClock()
+    incident = open_incident(runbook, "P2", clock=clock)
+    (ack,) = [d for d in incident.deadlines() if d.name == "acknowledge"]
+    assert ack.window_s == 900 and len(incident.deadlines()) == 1
+    incident.change_severity(find_severity(runbook, "P1"), by="carol", at=clock.advance(600))
+    ack, escalate = incident.deadlines()
+    assert ack.starts_at == T0 + timedelta(seconds=600)
+    assert escalate.due_at == T0 + timedelta(seconds=1500)
+    assert incident.procedure.endswith("P1 - Critical (System Down)")
+    assert incident.events[-1].kind == "severity-changed"
+    assert incident.events[-1].data == {"previous": "P2", "severity": "P1"}
+
+
+def test_p3_has_no_countdown_and_unknown_severity_is_refused(runbook) -> None:
+    assert open_incident(runbook, "P3").deadlines() == []
+    with pytest.raises(IncidentError, match="P1, P2, P3"):
+        open_incident(runbook, "P0")
+
+
+def test_store_round_trip_prefix_and_current(runbook, tmp_path: Path) -> None:
+    store = IncidentStore(tmp_path / "incidents")
+    clock = FakeClock()
+    first = open_incident(runbook, "P1", clock=clock, title="one")
+    store.save(first)
+    first_closed = store.update(first.id, lambda i: i.close("done", at=clock.advance(5)))
+    second = open_incident(runbook, "P2", clock=FakeClock(T0 + timedelta(hours=1)), title="two")
+    store.save(second)
+    assert store.resolve_id(None) == second.id
+    assert store.load(first.id[:20]).title == "one"
+    assert store.load(first.id).to_dict() == first_closed.to_dict()
+    store.append(second.id, step_event(second.procedure, 2, "Investigate", "skipped", reason="x"))
+    assert store.load("current").events[-1].kind == "step-skipped"
+    mode = (store.path_for(second.id).stat().st_mode) & 0o777
+    assert mode == 0o600
+
+
+def test_concurrent_appends_lose_nothing(runbook, tmp_path: Path) -> None:
+    store = IncidentStore(tmp_path / "incidents")
+    incident = open_incident(runbook, "P1")
+    store.save(incident)
+    code = (
+        "import sys; from runbook.incident import IncidentStore; "
+        "from runbook.timeline import make_event; from pathlib import Path\n"
+        "store = IncidentStore(Path(sys.argv[1]))\n"
+        "for n in range(20): store.append(sys.argv[2], make_event('note', f'{sys.argv[3]} {n}'))"
+    )
+    writers = [
+        subprocess.Popen([sys.executable, "-c", code, str(store.directory), incident.id, name])
+        for name in ("a", "b", "c")
+    ]
+    assert all(w.wait(timeout=60) == 0 for w in writers)
+    notes = [e for e in store.load(incident.id).events if e.kind == "note"]
+    assert len(notes) == 60
+
+
+def test_timeline_filters(runbook) -> None:
+    clock = FakeClock()
+    incident = open_incident(runbook, "P1", clock=clock, by="alice")
+    incident.acknowledge(by="bob", at=clock.advance(10))
+    incident.note("disk looks fine", by="bob", at=clock.advance(10))
+    incident.record(step_event(incident.procedure, 2, "Check", "done", actor="bob"))
+    incident.record(step_event(incident.procedure, 3, "Rollback", "skipped", reason="no deploy"))
+    assert [e.kind for e in filter_events(incident.events, kinds=["step-"])] == [
+        "step-done",
+        "step-skipped",
+    ]
+    assert [e.kind for e in filter_events(incident.events, actor="BOB", kinds=["note"])] == ["note"]
+    assert [e.text for e in filter_events(incident.events, text="DISK")] == ["disk looks fine"]
+    since = filter_events(
+        incident.events, since=T0 + timedelta(seconds=5), until=T0 + timedelta(seconds=15)
+    )
+    assert [e.kind for e in since] == ["acknowledged"]
+
+
+def _history(path: Path, *records: dict[str, object]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def test_recent_deployment_hint_offers_the_p1_rollback_step(runbook, tmp_path: Path) -> None:
+    history = _history(
+        tmp_path / "deployments.jsonl",
+        {
+            "time": "2026-11-28T01:00:00Z",
+            "action": "deploy",
+            "to_version": "v1",
+            "outcome": "succeeded",
+        },
+        {
+            "time": "2026-11-28T02:40:00Z",
+            "action": "deploy",
+            "to_version": "v2",
+            "outcome": "succeeded",
+            "environment": "prod",
+            "user": "dora",
+        },
+        {
+            "time": "2026-11-28T02:50:00Z",
+            "action": "deploy",
+            "to_version": "v3",
+            "outcome": "failed",
+        },
+    )
+    procedure = find_severity(runbook, "P1").procedure
+    hint = deployment_hint(runbook, procedure, T0, history)
+    assert hint is not None
+    assert hint.record["to_version"] == "v2" and int(hint.age_s) == 1200
+    assert (hint.procedure, hint.step) == (procedure, 3)
+    assert "v2 (prod) 20 min ago by dora" in hint.text
+    assert deployment_hint(runbook, procedure, T0 + timedelta(hours=2), history) is None
+    # P3's procedure has no rollback step: the rollback procedure itself is offered.
+    p3 = deployment_hint(runbook, find_severity(runbook, "P3").procedure, T0, history)
+    assert p3 is not None and p3.step is None
+    assert p3.procedure is not None and "Rollback" in p3.procedure
