@@ -36,7 +36,9 @@ _SPECIAL_ENV = frozenset(
     "HOME PATH USER PWD SHELL HOSTNAME TERM LANG UID EUID RANDOM OLDPWD IFS LINENO SECONDS "
     "BASH_SOURCE FUNCNAME PPID".split()
 )
-_ASSIGNED = re.compile(r"(?:^|[\s;&|(])(?:export\s+|local\s+|readonly\s+)?([A-Za-z_]\w*)=")
+_ASSIGNED = re.compile(
+    r"(?:^|[;&|(\n])\s*(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_]\w*)="
+)
 _EXPORT = re.compile(r"^\s*export\s+([A-Za-z_]\w*)=(.*)$")
 _LOOP_VAR = re.compile(r"\b(?:for|read(?:\s+-\w+)*)\s+([A-Za-z_]\w*)")
 _PLACEHOLDER = re.compile(r"(?<![<\w])<([A-Za-z][A-Za-z0-9_.-]*)>")

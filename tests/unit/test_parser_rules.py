@@ -180,6 +180,11 @@ def test_variables() -> None:
     assert by_name["previous-sha"].kind == "placeholder"
 
 
+def test_make_arguments_are_not_assignments() -> None:
+    names = [v.name for v in find_variables("make deploy VERSION=$VERSION && X=1 echo $X")]
+    assert names == ["VERSION"]
+
+
 def test_heredoc_marker_is_not_a_placeholder() -> None:
     assert find_variables("cat <<EOF\nx\nEOF\nsort < in.txt > out.txt") == ()
 
