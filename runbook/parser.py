@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block.table import table
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
@@ -126,7 +128,16 @@ def _markdown() -> MarkdownIt:
     # source with two regexes, which halves parse time on large runbooks.
     md.core.ruler.disable(["inline", "text_join"])
     md.block.ruler.disable(["html_block", "lheading", "reference"])
+    md.block.ruler.at("table", _piped_table, {"alt": ["paragraph", "reference"]})
     return md
+
+
+def _piped_table(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """The table rule, skipped at once where the header line has no pipe (most lines)."""
+    begin = state.bMarks[start_line] + state.tShift[start_line]
+    if "|" not in state.src[begin : state.eMarks[start_line]]:
+        return False
+    return table(state, start_line, end_line, silent)
 
 
 _MD = _markdown()
