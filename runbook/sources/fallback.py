@@ -1,0 +1,189 @@
+"""Gauge values without Prometheus.
+
+- CPU and memory: the busiest container in the latest Docker stats (CPU % as
+  `docker stats`, 100 = one core; memory as used / limit).
+- p99 latency and error rate: the service's own `/metrics`, scraped directly and
+  parsed with prometheus_client's parser. Both come from the change between two
+  scrapes (bucket deltas of `http_request_duration_seconds`, deltas of
+  `http_requests_total`), so they describe the last interval, as `rate()` would.
+  Requests for /metrics itself (our scrapes) are left out. No requests in the
+  interval means no data, not 0.
+- Disk: `shutil.disk_usage` of a host path, only when the Docker host is local.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from runbook.model import Threshold
+from runbook.sources.docker import ContainerInfo, ContainerStats
+from runbook.sources.gauges import Reading, metric_kind
+
+LATENCY_METRIC = "http_request_duration_seconds"
+REQUESTS_METRIC = "http_requests"
+SCRAPE_PATH = "/metrics"
+
+
+@dataclass(frozen=True)
+class ServiceCounters:
+    """Cumulative figures from one scrape."""
+
+    buckets: dict[float, float]
+    """Upper bound -> cumulative count, summed over paths (scrapes excluded)."""
+    requests: float
+    errors: float
+
+
+def parse_metrics(text: str) -> ServiceCounters:
+    """Sum the service's histogram buckets and request counters from exposition text."""
+    buckets: dict[float, float] = {}
+    requests = errors = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.labels.get("path") == SCRAPE_PATH:
+                continue
+            if sample.name == LATENCY_METRIC + "_bucket":
+                bound = float(sample.labels["le"])
+                buckets[bound] = buckets.get(bound, 0.0) + sample.value
+            elif sample.name == REQUESTS_METRIC + "_total":
+                requests += sample.value
+                if sample.labels.get("code", "").startswith("5"):
+                    errors += sample.value
+    return ServiceCounters(buckets, requests, errors)
+
+
+def quantile_from_deltas(
+    quantile: float, current: dict[float, float], previous: dict[float, float]
+) -> float | None:
+    """`histogram_quantile` over the bucket increase between two scrapes."""
+    bounds = sorted(current)
+    if not bounds:
+        return None
+    deltas = [max(0.0, current[b] - previous.get(b, 0.0)) for b in bounds]
+    total = deltas[-1]
+    if total <= 0:
+        return None
+    rank = quantile * total
+    lower_bound, lower_count = 0.0, 0.0
+    for bound, count in zip(bounds, deltas, strict=True):
+        if count >= rank:
+            if math.isinf(bound):
+                return lower_bound  # as Prometheus: the highest finite bound
+            if count == lower_count:
+                return bound
+            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (
+                count - lower_count
+            )
+        lower_bound, lower_count = bound, count
+    return None
+
+
+@dataclass
+class ServiceScraper:
+    """Latency p99 and error rate from two successive scrapes of the service's /metrics."""
+
+    metrics_url: str
+    timeout_s: float = 2.0
+    previous: ServiceCounters | None = None
+    source: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.source = f"scrape {self.metrics_url}"
+
+    async def scrape(self, client: httpx.AsyncClient) -> tuple[float | None, float | None, str]:
+        """(p99 seconds, error rate %, error); values None until two scrapes or no traffic."""
+        try:
+            response = await client.get(self.metrics_url, timeout=self.timeout_s)
+            response.raise_for_status()
+            current = parse_metrics(response.text)
+        except (httpx.HTTPError, ValueError) as error:
+            return None, None, f"cannot scrape {self.metrics_url}: {type(error).__name__}"
+        previous, self.previous = self.previous, current
+        if previous is None:
+            return None, None, ""
+        p99 = quantile_from_deltas(0.99, current.buckets, previous.buckets)
+        served = current.requests - previous.requests
+        errors = current.errors - previous.errors
+        error_rate = 100.0 * errors / served if served > 0 else None
+        return p99, error_rate, ""
+
+
+def busiest(
+    stats: Iterable[ContainerStats], containers: dict[str, ContainerInfo]
+) -> tuple[tuple[float, str] | None, tuple[float, str] | None]:
+    """(cpu %, name) and (memory %, name) of the busiest running containers."""
+    cpu: tuple[float, str] | None = None
+    memory: tuple[float, str] | None = None
+    for sample in stats:
+        info = containers.get(sample.id)
+        if info is None or info.state != "running":
+            continue
+        if sample.cpu_percent is not None and (cpu is None or sample.cpu_percent > cpu[0]):
+            cpu = (sample.cpu_percent, info.name)
+        if sample.memory_used is not None and sample.memory_limit:
+            percent = 100.0 * sample.memory_used / sample.memory_limit
+            if memory is None or percent > memory[0]:
+                memory = (percent, info.name)
+    return cpu, memory
+
+
+def disk_percent(path: str) -> float:
+    usage = shutil.disk_usage(path)
+    return 100.0 * usage.used / usage.total
+
+
+def fallback_readings(
+    thresholds: Sequence[Threshold],
+    *,
+    stats: Iterable[ContainerStats],
+    containers: dict[str, ContainerInfo],
+    p99_s: float | None,
+    error_rate: float | None,
+    scrape_source: str,
+    scrape_error: str,
+    disk_path: str | None,
+) -> list[Reading]:
+    """One reading per threshold from the embedded sources."""
+    now = time.time()
+    cpu, memory = busiest(stats, containers)
+    readings = []
+    for threshold in thresholds:
+        kind = metric_kind(threshold.metric)
+        metric = threshold.metric
+        if kind == "cpu":
+            readings.append(
+                Reading(metric, cpu[0], f"docker stats ({cpu[1]})", now)
+                if cpu
+                else Reading(metric, None, "docker stats", now)
+            )
+        elif kind == "memory":
+            readings.append(
+                Reading(metric, memory[0], f"docker stats ({memory[1]})", now)
+                if memory
+                else Reading(metric, None, "docker stats", now)
+            )
+        elif kind in ("latency", "error_rate"):
+            value = p99_s if kind == "latency" else error_rate
+            readings.append(Reading(metric, value, scrape_source, now, scrape_error))
+        elif kind == "disk":
+            if disk_path is None:
+                readings.append(Reading(metric, None, "host disk (remote engine: unknown)", now))
+            else:
+                try:
+                    readings.append(
+                        Reading(metric, disk_percent(disk_path), f"host disk {disk_path}", now)
+                    )
+                except OSError as error:
+                    readings.append(
+                        Reading(metric, None, f"host disk {disk_path}", now, str(error))
+                    )
+        else:
+            readings.append(Reading(metric, None, "no fallback for this metric", now))
+    return readings

@@ -1,0 +1,234 @@
+"""Threshold gauges: one per row of the runbook's alerting thresholds table.
+
+A gauge turns readings (from Prometheus or the fallback) into a state:
+ok, warning, critical, stale (the last value is old or the source failed) or
+no-data (never had a value). A failed read never becomes 0: it keeps the last
+value, marked stale with its age. When a gauge is warning or critical it names the
+runbook procedure that applies: the one whose title shares the most words with the
+row's Action and Metric text, else the severity procedure whose title carries the
+state's word ("Critical", "Warning").
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from runbook.model import Procedure, Runbook, Threshold
+
+GaugeState = Literal["ok", "warning", "critical", "stale", "no-data"]
+MetricKind = Literal["cpu", "memory", "latency", "error_rate", "disk", "unknown"]
+
+HISTORY_LENGTH = 30
+"""Readings kept for the sparkline."""
+
+
+def metric_kind(metric: str) -> MetricKind:
+    """What a threshold row measures, from its wording."""
+    text = metric.casefold()
+    if "cpu" in text or "processor" in text:
+        return "cpu"
+    if "mem" in text or "ram" in text:
+        return "memory"
+    if "latency" in text or "p99" in text or "response time" in text or "duration" in text:
+        return "latency"
+    if "error" in text or "5xx" in text or "failure" in text:
+        return "error_rate"
+    if "disk" in text or "storage" in text or "filesystem" in text:
+        return "disk"
+    return "unknown"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One value from a source; `value` None means the source had nothing."""
+
+    metric: str
+    value: float | None
+    source: str
+    at: float
+    error: str = ""
+    """Set when the read failed (refused, 5xx, timeout): the gauge goes stale."""
+
+
+@dataclass(frozen=True)
+class GaugesRead:
+    readings: tuple[Reading, ...]
+    source: str
+    """"prometheus <url>" or "fallback"."""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class GaugeValue:
+    metric: str
+    kind: MetricKind
+    value: float | None
+    """The last good value (kept, not zeroed, when stale)."""
+    unit: str
+    state: GaugeState
+    age_s: float | None
+    source: str
+    detail: str
+    history: tuple[float, ...]
+    action: str
+    warning_text: str
+    critical_text: str
+    procedure: str | None
+    """Key of the runbook procedure to open when warning or critical."""
+    severity_procedure: str | None = None
+    """The on-call procedure for this severity, offered beside `procedure`."""
+
+    def value_text(self) -> str:
+        if self.value is None:
+            return "no data"
+        if self.unit == "s":
+            text = f"{self.value * 1000:.0f} ms" if self.value < 1 else f"{self.value:.2f} s"
+        elif self.unit == "%":
+            text = f"{self.value:.1f} %"
+        else:
+            text = f"{self.value:g} {self.unit}".strip()
+        if self.state == "stale" and self.age_s is not None:
+            return f"{text} stale ({self.age_s:.0f} s)"
+        return text
+
+
+class Gauge:
+    """State and history of one threshold row."""
+
+    def __init__(
+        self, threshold: Threshold, runbook: Runbook | None = None, stale_after_s: float = 15.0
+    ) -> None:
+        self.threshold = threshold
+        self.kind = metric_kind(threshold.metric)
+        self.stale_after_s = stale_after_s
+        self.history: deque[float] = deque(maxlen=HISTORY_LENGTH)
+        self.value: float | None = None
+        self.value_at: float | None = None
+        self.source = ""
+        self.detail = ""
+        self.failed = False
+        self._runbook = runbook
+
+    @property
+    def unit(self) -> str:
+        bound = self.threshold.warning or self.threshold.critical
+        return bound.unit if bound else ""
+
+    def update(self, reading: Reading) -> GaugeValue:
+        self.source = reading.source
+        if reading.error:
+            self.failed, self.detail = True, reading.error
+        elif reading.value is None:
+            self.failed, self.detail = False, "no data"
+            self.value = self.value_at = None
+        else:
+            self.failed, self.detail = False, ""
+            self.value, self.value_at = reading.value, reading.at
+            self.history.append(reading.value)
+        return self.current(reading.at)
+
+    def state(self, now: float | None = None) -> GaugeState:
+        now = time.time() if now is None else now
+        if self.value is None or self.value_at is None:
+            return "no-data"
+        if self.failed or now - self.value_at > self.stale_after_s:
+            return "stale"
+        critical, warning = self.threshold.critical, self.threshold.warning
+        if critical is not None and critical.breached_by(self.value):
+            return "critical"
+        if warning is not None and warning.breached_by(self.value):
+            return "warning"
+        return "ok"
+
+    def current(self, now: float | None = None) -> GaugeValue:
+        now = time.time() if now is None else now
+        state = self.state(now)
+        procedure = severity = None
+        if state in ("warning", "critical") and self._runbook is not None:
+            found = applicable_procedure(self._runbook, self.threshold, state)
+            procedure = found.key if found else None
+            on_call = severity_procedure(self._runbook, state)
+            severity = on_call.key if on_call else None
+        return GaugeValue(
+            metric=self.threshold.metric,
+            kind=self.kind,
+            value=self.value,
+            unit=self.unit,
+            state=state,
+            age_s=None if self.value_at is None else max(0.0, now - self.value_at),
+            source=self.source,
+            detail=self.detail,
+            history=tuple(self.history),
+            action=self.threshold.action,
+            warning_text=self.threshold.warning.text if self.threshold.warning else "",
+            critical_text=self.threshold.critical.text if self.threshold.critical else "",
+            procedure=procedure,
+            severity_procedure=severity,
+        )
+
+
+_STOP = frozenset(
+    "a an and or the of to for in on up down it is be with if as by at from this that "
+    "check usage rate high low".split()
+)
+
+
+def words(text: str) -> set[str]:
+    """Significant lower-case word stems of a text."""
+    found = set()
+    for word in re.findall(r"[a-z0-9]+", text.casefold()):
+        if word in _STOP or len(word) < 3:
+            continue
+        for suffix in ("ing", "ed", "es", "s"):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+                word = word[: -len(suffix)]
+                break
+        found.add(word)
+    return found
+
+
+def applicable_procedure(
+    runbook: Runbook, threshold: Threshold, state: GaugeState
+) -> Procedure | None:
+    """The procedure to offer when `threshold` is in `state` (warning or critical)."""
+    wanted = words(threshold.action) | words(threshold.metric)
+    scored: list[tuple[int, Procedure]] = []
+    for procedure in runbook.procedures:
+        # Titles weigh most; a word in a step and in its command counts twice. Comments
+        # are left out (they say things like "reloads without restart").
+        prose = " ".join(step.text for step in procedure.steps)
+        code = " ".join(command.code for step in procedure.steps for command in step.commands)
+        score = 3 * len(wanted & words(procedure.title))
+        score += len(wanted & words(prose)) + len(wanted & words(code))
+        if score:
+            scored.append((score, procedure))
+    scored.sort(key=lambda pair: -pair[0])
+    if scored and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+        return scored[0][1]
+    return severity_procedure(runbook, state)
+
+
+def severity_procedure(runbook: Runbook, state: GaugeState) -> Procedure | None:
+    """The severity procedure whose title names the state; critical falls to the first."""
+    severities = list(runbook.severities)
+    if not severities:
+        return None
+    for severity in severities:
+        if state in severity.title.casefold():
+            return runbook.procedure(severity.procedure)
+    chosen = severities[0] if state == "critical" else severities[-1]
+    return runbook.procedure(chosen.procedure)
+
+
+def gauges_for(
+    runbook: Runbook, thresholds: Iterable[Threshold] | None = None, stale_after_s: float = 15.0
+) -> list[Gauge]:
+    return [
+        Gauge(threshold, runbook, stale_after_s)
+        for threshold in (runbook.thresholds if thresholds is None else thresholds)
+    ]

@@ -1,0 +1,139 @@
+"""Endpoint checks: every row of the runbook's endpoints table against a base URL.
+
+All checks of a round run concurrently, each under its own deadline
+(`asyncio.wait_for` around the whole request, body included), so an endpoint that
+accepts and never answers costs its own row a timeout and nobody else anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from runbook.model import Endpoint
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    path: str
+    url: str
+    ok: bool
+    status: int | None
+    """HTTP status, None when no response arrived."""
+    latency_s: float | None
+    detail: str
+    """Why it failed ("timed out after 2.0 s", "expected 200, got 503", ...), or "ok"."""
+    expected: str
+    checked_at: float
+    changed_at: float
+    """When `ok` last flipped (or the first check)."""
+
+
+@dataclass(frozen=True)
+class HealthChecked:
+    results: tuple[CheckResult, ...]
+
+
+def body_matches(expected: Any, response_text: str) -> tuple[bool, str]:
+    """Whether a response body contains the expected JSON (a subset match for objects)."""
+    if expected is None:
+        return True, ""
+    try:
+        actual = json.loads(response_text)
+    except ValueError:
+        return False, "body is not JSON"
+    if _contains(actual, expected):
+        return True, ""
+    return False, f"body {json.dumps(actual)[:80]} lacks {json.dumps(expected)}"
+
+
+def _contains(actual: Any, expected: Any) -> bool:
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            key in actual and _contains(actual[key], value) for key, value in expected.items()
+        )
+    return bool(actual == expected)
+
+
+def join_url(base_url: str, path: str) -> str:
+    return base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+async def check_endpoint(
+    client: httpx.AsyncClient, base_url: str, endpoint: Endpoint, deadline_s: float
+) -> tuple[bool, int | None, float | None, str]:
+    """One check: (ok, status, latency seconds, detail)."""
+    url = join_url(base_url, endpoint.path)
+    started = time.monotonic()
+    try:
+        response = await asyncio.wait_for(client.get(url), timeout=deadline_s)
+    except TimeoutError:
+        return False, None, None, f"timed out after {deadline_s:g} s"
+    except httpx.HTTPError as error:
+        return False, None, None, f"{type(error).__name__}: {error}"[:160]
+    latency = time.monotonic() - started
+    if endpoint.expect_status is not None and response.status_code != endpoint.expect_status:
+        return (
+            False,
+            response.status_code,
+            latency,
+            (f"expected {endpoint.expect_status}, got {response.status_code}"),
+        )
+    if endpoint.expect_status is None and response.status_code >= 400:
+        return False, response.status_code, latency, f"HTTP {response.status_code}"
+    matched, why = body_matches(endpoint.expect_body, response.text)
+    if not matched:
+        return False, response.status_code, latency, why
+    return True, response.status_code, latency, "ok"
+
+
+class HealthChecker:
+    """Checks all endpoints each round and remembers when each one last changed."""
+
+    def __init__(
+        self, endpoints: Sequence[Endpoint], base_url: str, *, deadline_s: float = 2.0
+    ) -> None:
+        self.endpoints = tuple(endpoints)
+        self.base_url = base_url
+        self.deadline_s = deadline_s
+        self.last: dict[str, CheckResult] = {}
+
+    async def check_all(self, client: httpx.AsyncClient) -> tuple[CheckResult, ...]:
+        outcomes = await asyncio.gather(
+            *(
+                check_endpoint(client, self.base_url, endpoint, self.deadline_s)
+                for endpoint in self.endpoints
+            )
+        )
+        now = time.time()
+        results = []
+        for endpoint, (ok, status, latency, detail) in zip(self.endpoints, outcomes, strict=True):
+            previous = self.last.get(endpoint.path)
+            changed_at = now if previous is None or previous.ok != ok else previous.changed_at
+            result = CheckResult(
+                path=endpoint.path,
+                url=join_url(self.base_url, endpoint.path),
+                ok=ok,
+                status=status,
+                latency_s=latency,
+                detail=detail,
+                expected=endpoint.expect_text,
+                checked_at=now,
+                changed_at=changed_at,
+            )
+            self.last[endpoint.path] = result
+            results.append(result)
+        return tuple(results)
+
+    def client(self) -> httpx.AsyncClient:
+        """A client whose own timeout backs up the per-check deadline."""
+        return httpx.AsyncClient(timeout=httpx.Timeout(self.deadline_s + 1.0))
+
+
+__all__ = ["CheckResult", "HealthChecked", "HealthChecker", "check_endpoint"]

@@ -1,0 +1,285 @@
+"""Container logs: follow one or several containers, reconnect without duplicates.
+
+Each container is followed on its own daemon thread with timestamps on. After a
+stream ends or fails (engine restarted, container restarted), the follower waits
+for the engine and reopens the stream with `since` = the last timestamp seen,
+rounded down to the microsecond; lines at or before that timestamp which were
+already delivered are dropped, so nothing is shown twice and nothing is lost
+while the container kept its log. A gap marker line records each reconnect.
+Lines are handed over in batches (every `flush_s`) so a chatty container costs
+one callback per batch, not per line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from docker.errors import NotFound
+
+from runbook.sources.docker import Emit, Engine, iter_lines
+
+LineKind = Literal["line", "gap", "info"]
+
+
+@dataclass(frozen=True)
+class LogLine:
+    container: str
+    """The container's name as given to the follower."""
+    timestamp: str
+    """RFC 3339 with 9 fractional digits (fixed width, so strings sort by time)."""
+    text: str
+    kind: LineKind = "line"
+
+    @property
+    def clock(self) -> str:
+        """HH:MM:SS.mmm of the timestamp, for display."""
+        return self.timestamp[11:23]
+
+
+@dataclass(frozen=True)
+class LogBatch:
+    lines: tuple[LogLine, ...]
+
+
+def normalise_timestamp(stamp: str) -> str:
+    """`2026-11-28T00:34:02.1234Z` -> `2026-11-28T00:34:02.123400000Z` (fixed width)."""
+    head, _, rest = stamp.rstrip("Z").partition(".")
+    digits = "".join(ch for ch in rest if ch.isdigit())
+    return f"{head}.{digits[:9]:0<9}Z"
+
+
+def timestamp_seconds(stamp: str) -> float:
+    """Epoch seconds of a normalised timestamp, rounded down to the microsecond."""
+    base = datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    micros = int(stamp[20:26])
+    return math.floor(base.timestamp()) + micros / 1_000_000
+
+
+def now_stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
+
+
+class LogFilter:
+    """A substring or regular expression, optionally inverted; empty matches everything."""
+
+    def __init__(self, pattern: str = "", *, regex: bool = False, invert: bool = False) -> None:
+        self.pattern = pattern
+        self.regex = regex
+        self.invert = invert
+        self.error: str | None = None
+        self._compiled: re.Pattern[str] | None = None
+        if regex and pattern:
+            try:
+                self._compiled = re.compile(pattern)
+            except re.error as error:
+                self.error = str(error)
+
+    def matches(self, line: LogLine) -> bool:
+        if line.kind != "line" or not self.pattern or self.error:
+            return True
+        if self._compiled is not None:
+            found = self._compiled.search(line.text) is not None
+        else:
+            found = self.pattern.casefold() in line.text.casefold()
+        return found != self.invert
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the pattern occurs in `text`, for highlighting (empty when inverted)."""
+        if not self.pattern or self.error or self.invert:
+            return []
+        if self._compiled is not None:
+            return [m.span() for m in self._compiled.finditer(text) if m.end() > m.start()]
+        lowered, needle = text.casefold(), self.pattern.casefold()
+        found, start = [], lowered.find(needle)
+        while start >= 0:
+            found.append((start, start + len(needle)))
+            start = lowered.find(needle, start + len(needle))
+        return found
+
+
+class LogBuffer:
+    """The newest `max_lines` lines; older ones fall off."""
+
+    def __init__(self, max_lines: int = 5000) -> None:
+        self.lines: deque[LogLine] = deque(maxlen=max_lines)
+
+    def extend(self, lines: Iterable[LogLine]) -> None:
+        self.lines.extend(lines)
+
+    def matching(self, log_filter: LogFilter) -> list[LogLine]:
+        return [line for line in self.lines if log_filter.matches(line)]
+
+
+class _Dedup:
+    """Remembers the last timestamp and the lines delivered at exactly that timestamp."""
+
+    def __init__(self) -> None:
+        self.last: str | None = None
+        self.at_last: set[str] = set()
+
+    def fresh(self, stamp: str, text: str) -> bool:
+        if self.last is not None:
+            if stamp < self.last:
+                return False
+            if stamp == self.last:
+                if text in self.at_last:
+                    return False
+                self.at_last.add(text)
+                return True
+        self.last, self.at_last = stamp, {text}
+        return True
+
+
+def split_line(raw: bytes) -> tuple[str, str]:
+    """(normalised timestamp, text) from a `--timestamps` log line."""
+    text = raw.decode("utf-8", errors="replace").rstrip("\r")
+    stamp, _, rest = text.partition(" ")
+    if len(stamp) >= 20 and stamp[4] == "-" and stamp[10] == "T":
+        return normalise_timestamp(stamp), rest
+    return now_stamp(), text
+
+
+class LogFollower:
+    """Follows containers' logs until `stop()`; `run` blocks and emits LogBatch."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        containers: Iterable[str],
+        *,
+        tail: int = 200,
+        flush_s: float = 0.1,
+        retry_s: float = 1.0,
+    ) -> None:
+        self.engine = engine
+        self.containers = tuple(containers)
+        self.tail = tail
+        self.flush_s = flush_s
+        self.retry_s = retry_s
+        self._pending: list[LogLine] = []
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._streams: dict[str, Any] = {}
+
+    def stop(self) -> None:
+        self._stopped.set()
+        with self._lock:
+            streams = list(self._streams.values())
+        for stream in streams:
+            self.engine.unregister(stream)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set() or self.engine.stopped
+
+    def run(self, emit: Emit) -> None:
+        threads = [
+            threading.Thread(target=self._follow, args=(name,), name=f"logs {name}", daemon=True)
+            for name in self.containers
+        ]
+        for thread in threads:
+            thread.start()
+        while not self.stopped:
+            self._stopped.wait(self.flush_s)
+            self._flush(emit)
+        self._flush(emit)
+
+    def _flush(self, emit: Emit) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if batch:
+            emit(LogBatch(tuple(batch)))
+
+    def _add(self, line: LogLine) -> None:
+        with self._lock:
+            self._pending.append(line)
+
+    def _follow(self, container: str) -> None:
+        dedup = _Dedup()
+        opened_before = False
+        reason = ""
+        exited_noted = False
+        while not self.stopped:
+            if not self.engine.wait_reachable(timeout_s=1.0):
+                if not reason:
+                    reason = "engine unreachable"
+                continue
+            client = None
+            stream: Any = None
+            try:
+                client = self.engine.client(timeout_s=None, pool=1)
+                kwargs: dict[str, Any] = {"stream": True, "follow": True, "timestamps": True}
+                if dedup.last is None:
+                    kwargs["tail"] = self.tail
+                else:
+                    kwargs["since"] = timestamp_seconds(dedup.last)
+                stream = client.logs(container, **kwargs)
+                with self._lock:
+                    self._streams[container] = stream
+                self.engine.register(stream)
+                if opened_before and reason:
+                    self._add(
+                        LogLine(container, now_stamp(), f"reconnected after {reason}", kind="gap")
+                    )
+                opened_before, reason = True, ""
+                got_lines = self._read(container, stream, dedup)
+                if got_lines:
+                    exited_noted = False
+                running = bool(client.inspect_container(container)["State"]["Running"])
+                if not running:
+                    if not exited_noted:
+                        self._add(LogLine(container, now_stamp(), "container stopped", "info"))
+                        exited_noted = True
+                    self._stopped.wait(self.retry_s)
+                else:
+                    reason = "stream ended"
+            except NotFound:
+                self._add(LogLine(container, now_stamp(), "no such container", "info"))
+                self._stopped.wait(self.retry_s * 3)
+            except Exception as error:  # noqa: BLE001 - raw urllib3 errors when the daemon dies
+                reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+                self._stopped.wait(0.2)
+            finally:
+                if stream is not None:
+                    self.engine.unregister(stream)
+                with self._lock:
+                    self._streams.pop(container, None)
+                if client is not None:
+                    with contextlib.suppress(Exception):
+                        client.close()
+
+    def _read(self, container: str, stream: Iterator[bytes], dedup: _Dedup) -> bool:
+        got = False
+        for raw in iter_lines(stream, bytearray()):
+            if self.stopped:
+                break
+            stamp, text = split_line(raw)
+            if dedup.fresh(stamp, text):
+                self._add(LogLine(container, stamp, text))
+                got = True
+        return got
+
+
+def follow_for(engine: Engine, containers: Iterable[str], seconds: float) -> list[LogLine]:
+    """Collect lines for a while (for scripts and tests)."""
+    follower = LogFollower(engine, containers)
+    lines: list[LogLine] = []
+    thread = threading.Thread(
+        target=follower.run,
+        args=(lambda batch: lines.extend(batch.lines) if isinstance(batch, LogBatch) else None,),
+        daemon=True,
+    )
+    thread.start()
+    time.sleep(seconds)
+    follower.stop()
+    thread.join(2)
+    return lines

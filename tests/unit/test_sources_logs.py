@@ -1,0 +1,131 @@
+"""Log following with a fake engine: reconnect with `since`, a gap marker, no duplicates."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import urllib3
+
+from runbook.sources.logs import (
+    LogBatch,
+    LogBuffer,
+    LogFilter,
+    LogFollower,
+    LogLine,
+    normalise_timestamp,
+    split_line,
+    timestamp_seconds,
+)
+
+T1 = "2026-11-28T01:00:00.100000001Z"
+T2 = "2026-11-28T01:00:00.2Z"
+T3 = "2026-11-28T01:00:01.000000300Z"
+
+
+class FakeClient:
+    def __init__(self, script: list[Any], calls: list[dict[str, Any]]) -> None:
+        self.script = script
+        self.calls = calls
+
+    def logs(self, container: str, **kwargs: Any) -> Iterator[bytes]:
+        self.calls.append(kwargs)
+        step = self.script.pop(0) if self.script else []
+        return iter_chunks(step)
+
+    def inspect_container(self, container: str) -> dict[str, Any]:
+        return {"State": {"Running": bool(self.script)}}
+
+    def close(self) -> None:
+        pass
+
+
+def iter_chunks(step: list[Any]) -> Iterator[bytes]:
+    for item in step:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+class FakeEngine:
+    def __init__(self, script: list[Any]) -> None:
+        self.script = script
+        self.calls: list[dict[str, Any]] = []
+        self.stopped = False
+
+    def wait_reachable(self, timeout_s: float | None = None) -> bool:
+        return True
+
+    def client(self, timeout_s: float | None = None, pool: int = 4) -> FakeClient:
+        return FakeClient(self.script, self.calls)
+
+    def register(self, stream: Any) -> None:
+        pass
+
+    def unregister(self, stream: Any) -> None:
+        pass
+
+
+def test_reconnect_uses_since_marks_the_gap_and_drops_repeats() -> None:
+    script: list[Any] = [
+        # A line split across frames, then the daemon dies mid-stream (raw urllib3 error).
+        [f"{T1} first\n{T2} sec".encode(), b"ond\n", urllib3.exceptions.ProtocolError("gone")],
+        # After reconnecting, the engine replays from `since` (rounded down): T2 again.
+        [f"{T2} second\n{T3} third\n".encode()],
+    ]
+    engine = FakeEngine(script)
+    follower = LogFollower(engine, ["web"], flush_s=0.02, retry_s=0.05)  # type: ignore[arg-type]
+    lines: list[LogLine] = []
+    thread = threading.Thread(
+        target=follower.run,
+        args=(lambda m: lines.extend(m.lines) if isinstance(m, LogBatch) else None,),
+    )
+    thread.start()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and not any(line.kind == "info" for line in lines):
+        time.sleep(0.02)
+    follower.stop()
+    thread.join(2)
+    texts = [(line.kind, line.text) for line in lines]
+    assert texts[:2] == [("line", "first"), ("line", "second")]
+    assert texts[2][0] == "gap" and "gone" in texts[2][1]
+    assert texts[3] == ("line", "third")
+    assert [t for t in texts if t == ("line", "second")] == [("line", "second")]
+    assert engine.calls[0]["tail"] == 200 and "since" not in engine.calls[0]
+    assert engine.calls[1]["since"] == timestamp_seconds(normalise_timestamp(T2))
+
+
+def test_timestamps_are_fixed_width_and_sortable() -> None:
+    assert normalise_timestamp(T2) == "2026-11-28T01:00:00.200000000Z"
+    assert normalise_timestamp(T1) < normalise_timestamp(T2) < normalise_timestamp(T3)
+    assert split_line(f"{T3} hello world".encode()) == (
+        "2026-11-28T01:00:01.000000300Z",
+        "hello world",
+    )
+    assert timestamp_seconds("2026-11-28T01:00:00.200000900Z") % 1 == pytest.approx(0.2, abs=1e-6)
+
+
+def test_filter_substring_regex_inverse_and_highlight() -> None:
+    line = LogLine("web", T1, "GET /health 200")
+    gap = LogLine("web", T1, "reconnected", kind="gap")
+    assert LogFilter("health").matches(line)
+    assert LogFilter("HEALTH").matches(line)
+    assert not LogFilter("health", invert=True).matches(line)
+    assert LogFilter(r"\d{3}$", regex=True).matches(line)
+    assert not LogFilter(r"5\d\d", regex=True).matches(line)
+    assert LogFilter(r"5\d\d", regex=True, invert=True).matches(line)
+    assert LogFilter("nothing").matches(gap)  # markers always show
+    broken = LogFilter("(", regex=True)
+    assert broken.error and broken.matches(line)
+    assert LogFilter("h").spans("health check") == [(0, 1), (5, 6), (8, 9)]
+    assert LogFilter("h", invert=True).spans("health") == []
+
+
+def test_buffer_is_bounded() -> None:
+    buffer = LogBuffer(max_lines=3)
+    buffer.extend(LogLine("web", T1, str(n)) for n in range(10))
+    assert [line.text for line in buffer.lines] == ["7", "8", "9"]
+    assert [line.text for line in buffer.matching(LogFilter("9"))] == ["9"]

@@ -1,0 +1,64 @@
+"""Sources settings from the same TOML file as runbook.config."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from runbook.config import ConfigError
+from runbook.sources.settings import DEFAULT_BASE_URL, load_source_settings
+
+
+def write_config(text: str) -> None:
+    path = Path(os.environ["RUNBOOK_CONFIG_FILE"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_defaults_without_a_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    settings = load_source_settings()
+    assert settings.environment == "Development"
+    assert settings.base_url == DEFAULT_BASE_URL and settings.prometheus_url is None
+    assert settings.resolved_docker_host == "unix:///var/run/docker.sock"
+    assert settings.resolved_metrics_url == "http://localhost:3000/metrics"
+
+
+def test_environment_sources_and_queries() -> None:
+    write_config(
+        """
+        [sources]
+        health_interval_s = 3
+        prometheus_retries = 0
+
+        [environments.Production]
+        docker_host = "tcp://127.0.0.1:2375"
+        prometheus_url = "http://127.0.0.1:9090"
+        base_url = "http://127.0.0.1:3001"
+
+        [environments.Production.sources]
+        query_preset = "cadvisor"
+        health_interval_s = 1.5
+
+        [environments.Production.queries]
+        "CPU Usage" = "my_cpu_query"
+        """
+    )
+    settings = load_source_settings("production")
+    assert settings.docker_host == "tcp://127.0.0.1:2375"
+    assert settings.prometheus_url == "http://127.0.0.1:9090"
+    assert settings.health_interval_s == 1.5 and settings.prometheus_retries == 0
+    assert settings.query_preset == "cadvisor"
+    assert settings.query_for("cpu usage") == "my_cpu_query"
+    assert load_source_settings("Staging").health_interval_s == 3
+
+
+def test_bad_values_are_one_line_errors() -> None:
+    write_config("[sources]\nhealth_interval_s = -1\n")
+    with pytest.raises(ConfigError, match="health_interval_s"):
+        load_source_settings()
+    write_config('[environments.Dev.sources]\nquery_preset = "datadog"\n')
+    with pytest.raises(ConfigError, match="query_preset"):
+        load_source_settings("Dev")
