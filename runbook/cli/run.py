@@ -181,7 +181,7 @@ class _Walker:
         except PlanError as error:
             raise CliError(str(error)) from None
         if self.args.dry_run:
-            print(plan.describe(), flush=True)
+            print(_details(plan), flush=True)
             if plan.missing:
                 print("  missing values: " + ", ".join(plan.missing), flush=True)
             return 0
@@ -233,7 +233,7 @@ class _Walker:
     def _confirm(self, plan: Plan) -> Confirmation | None:
         if not plan.needs_confirmation:
             return None
-        print(plan.describe(), flush=True)
+        print(_details(plan), flush=True)
         if plan.missing:
             return plan.confirm(typed=plan.environment)  # refused as missing values next
         if self.args.confirm is not None:
@@ -290,6 +290,11 @@ class _Walker:
         finally:
             signal.signal(signal.SIGINT, previous)
         return results[0] if results else StepResult(status="failed", reason="executor crashed")
+
+
+def _details(plan: Plan) -> str:
+    """The plan as a confirmation shows it, without the step title already printed."""
+    return plan.describe().split("\n", 1)[1]
 
 
 def _user() -> str:
