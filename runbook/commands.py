@@ -39,6 +39,7 @@ _SPECIAL_ENV = frozenset(
 _ASSIGNED = re.compile(
     r"(?:^|[;&|(\n])\s*(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_]\w*)="
 )
+_ASSIGNMENT_ONLY = re.compile(r"^\s*(?:export\s+)?(?:[A-Za-z_]\w*=(?:<[^>\n]*>|\S*)\s*)+$")
 _EXPORT = re.compile(r"^\s*export\s+([A-Za-z_]\w*)=(.*)$")
 _LOOP_VAR = re.compile(r"\b(?:for|read(?:\s+-\w+)*)\s+([A-Za-z_]\w*)")
 _PLACEHOLDER = re.compile(r"(?<![<\w])<([A-Za-z][A-Za-z0-9_.-]*)>")
@@ -124,6 +125,11 @@ class _Group:
     code: list[str]
 
 
+def is_transcript(content: str) -> bool:
+    """Whether a block is a terminal session: `$ ` prompts, output between them."""
+    return any(_PROMPT.match(line) for line in content.split("\n"))
+
+
 def split_block(content: str, first_line: int) -> list[tuple[list[str], str, int]]:
     """Split a shell block into (comments, code, line) groups at comment lines.
 
@@ -133,7 +139,7 @@ def split_block(content: str, first_line: int) -> list[tuple[list[str], str, int
     its output lines dropped.
     """
     lines = content.split("\n")
-    if any(_PROMPT.match(line) for line in lines):
+    if is_transcript(content):
         return _split_session(lines, first_line)
     groups: list[_Group] = [_Group(first_line, [], [])]
     depth = 0
@@ -182,6 +188,13 @@ def _split_session(lines: list[str], first_line: int) -> list[tuple[list[str], s
                 continued_from = None
         elif _PROMPT.match(line):
             code = _PROMPT.sub("", line, count=1)
+            if groups and _ASSIGNMENT_ONLY.match(groups[-1][1]):
+                # `$ NODE=x` then `$ kubectl debug node/$NODE`: one script, or NODE is lost.
+                comments, earlier, at = groups.pop()
+                code, pending = f"{earlier}\n{code}", comments + pending
+                groups.append((pending, code, at))
+                pending = []
+                continue
             groups.append((pending, code, first_line + offset))
             pending = []
             if code.rstrip().endswith("\\"):

@@ -22,6 +22,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from runbook.commands import (
     is_runnable_block,
+    is_transcript,
     looks_like_command,
     make_command,
     parse_fence_info,
@@ -403,13 +404,15 @@ class _Builder:
         )
         if items and labelled * 2 >= len(items):
             return False
-        for first, end, tokens in items:
-            if (
-                self._inline_commands(tokens)
-                or _first_word(self._item_text(first, end)) in _ACTION_VERBS
-            ):
-                return True
-        return False
+        # Most items must read as actions: one "read only filesystem" among
+        # symptoms does not make a checklist.
+        actions = sum(
+            1
+            for first, end, tokens in items
+            if self._inline_commands(tokens)
+            or _first_word(self._item_text(first, end)) in _ACTION_VERBS
+        )
+        return actions > 0 and actions * 2 >= len(items)
 
     def _item_text(self, first: int, end: int) -> str:
         raw = self.lines[first - 1 : end - 1]
@@ -449,7 +452,8 @@ class _Builder:
         return drafts
 
     def _block_steps(self, token: Token, info: Any, line: int, lead: str) -> list[_Draft]:
-        drafts = []
+        drafts: list[_Draft] = []
+        transcript = is_transcript(token.content)
         for comments, code, at in split_block(token.content, line):
             if not code.strip():
                 continue
@@ -460,6 +464,10 @@ class _Builder:
             command = make_command(
                 code, at, comments=tuple(comments), info=info, defaults=self.exports
             )
+            if transcript and drafts:
+                # A terminal session is one action: its prompts stay together in one step.
+                drafts[-1].commands.append(command)
+                continue
             if comments:
                 text = comments[0] + ("\n\n" + " ".join(comments[1:]) if comments[1:] else "")
             else:

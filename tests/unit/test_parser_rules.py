@@ -34,12 +34,13 @@ def test_prompt_lines_stripped_and_output_dropped() -> None:
         "## Diagnosis\n\nLook at the logs.\n\n```shell\n$ kubectl logs sts/am -c reloader\n\n"
         "level=error msg=failed\n$ kubectl get pods\nNAME READY\n```\n"
     )
-    logs, pods = procedure.steps
-    assert logs.text == "Look at the logs."
-    assert [c.code for c in logs.commands] == ["kubectl logs sts/am -c reloader"]
-    assert logs.line == 6
-    assert pods.text == "Run `kubectl get pods`"
-    assert [c.code for c in pods.commands] == ["kubectl get pods"]
+    (step,) = procedure.steps
+    assert step.text == "Look at the logs."
+    assert [c.code for c in step.commands] == [
+        "kubectl logs sts/am -c reloader",
+        "kubectl get pods",
+    ]
+    assert [c.line for c in step.commands] == [6, 9]
 
 
 def test_fence_in_list_item_belongs_to_item() -> None:
@@ -265,3 +266,26 @@ def test_links_become_references() -> None:
     assert [(r.title, r.target) for r in runbook.references] == [
         ("Debugging Pods", "https://kubernetes.io/docs/debug")
     ]
+
+
+def test_symptom_list_is_not_a_checklist() -> None:
+    procedure = only_procedure(
+        "## Diagnosis\n\n- Check pods via `kubectl get pods`\n\nOther things to check:\n\n"
+        "- app responding slowly\n- read only filesystem\n- wrong user permissions\n"
+    )
+    assert len(procedure.steps) == 1
+    assert "read only filesystem" in procedure.steps[0].text
+
+
+def test_transcript_is_one_step_and_keeps_assignments_with_their_use() -> None:
+    procedure = only_procedure(
+        "## Mitigation\n\nDebug the node:\n\n```shell\n$ NODE_NAME=node-1\n"
+        "$ kubectl -n default debug node/$NODE_NAME\n$ chroot /host\n```\n"
+    )
+    (step,) = procedure.steps
+    assert step.text == "Debug the node:"
+    assert [c.code for c in step.commands] == [
+        "NODE_NAME=node-1\nkubectl -n default debug node/$NODE_NAME",
+        "chroot /host",
+    ]
+    assert step.commands[0].variables == ()
