@@ -3,6 +3,7 @@
 # /health and /ready, switch the proxy with a graceful reload, keep the old colour running
 # for rollback, record the deployment.   Usage: deploy/deploy.sh VERSION
 set -euo pipefail
+# shellcheck source=deploy/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 VERSION="${1:-${VERSION:-}}"
@@ -48,7 +49,7 @@ else
 fi
 switch_proxy "$target"
 
-say "4/5 tagging $WEB_IMAGE:current=$VERSION${from_version:+, $WEB_IMAGE:previous=$from_version}"
+say "4/5 tagging $WEB_IMAGE:current=$to_version${from_version:+, $WEB_IMAGE:previous=$from_version}"
 docker tag "$IMAGE" "$WEB_IMAGE:current"
 if [ -n "$live" ]; then
   docker tag "$(docker inspect -f '{{.Image}}' "$(web_container "$live")")" "$WEB_IMAGE:previous"

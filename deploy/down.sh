@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Remove the sandbox's proxy and web containers and its state (images and history stay).
 set -euo pipefail
+# shellcheck source=deploy/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_docker
 

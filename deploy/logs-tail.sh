@@ -2,6 +2,7 @@
 # Last log lines of the live web container and the proxy.
 # LINES=50 by default; FOLLOW=1 keeps following the live container.
 set -euo pipefail
+# shellcheck source=deploy/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_docker
 

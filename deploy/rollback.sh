@@ -7,6 +7,7 @@
 #                             moves to it at once and the current colour is stopped.
 # The current colour is stopped only after the proxy has switched, so no request is dropped.
 set -euo pipefail
+# shellcheck source=deploy/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 action=rollback

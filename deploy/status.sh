@@ -3,6 +3,7 @@
 # then a request through the proxy. Exits 1 when a deployment exists but the proxy path
 # is unhealthy.
 set -euo pipefail
+# shellcheck source=deploy/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_docker
 

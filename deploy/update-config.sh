@@ -4,6 +4,7 @@
 # send SIGHUP, confirm the service still answers.   Usage: deploy/update-config.sh ENV
 # CONFIG_FILE overrides the source file (drills and tests use it).
 set -euo pipefail
+# shellcheck source=deploy/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 env_name="${1:-}"

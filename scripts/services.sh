@@ -18,10 +18,12 @@ declare -A PACKAGE_FOR=(
   [docker-compose]=docker-compose
   [prometheus]=prometheus
   [debootstrap]=debootstrap
+  [curl]=curl
+  [make]=make
 )
 
 missing_packages=()
-for tool in dockerd docker-compose prometheus debootstrap; do
+for tool in dockerd docker-compose prometheus debootstrap curl make; do
   if command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ]; then
     echo "services: $tool present"
   else
@@ -31,7 +33,15 @@ done
 if [ "${#missing_packages[@]}" -gt 0 ]; then
   echo "services: installing ${missing_packages[*]}"
   as_root apt-get update -qq >/dev/null
+  # Keep the packaged daemon from starting with its default bridge: this script starts
+  # dockerd itself, host networking only.
+  policy_added=no
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    as_root bash -c 'printf "#!/bin/sh\nexit 101\n" >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
+    policy_added=yes
+  fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_packages[@]}" >/dev/null
+  if [ "$policy_added" = yes ]; then as_root rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 if docker info >/dev/null 2>&1; then
