@@ -71,8 +71,8 @@ class RunbookConsole(App[int]):
         self.current_procedure_key: str | None = None
         self.running: tuple[str, int] | None = None
         """(procedure key, step index) of the step whose command runs now."""
-        self._clock_text = ""
-        self._cpu_text = ""
+        self.clock_text = ""
+        self.cpu_text = ""
         self._exit_code = 0
 
     def _default_environment(self) -> str:
@@ -107,7 +107,11 @@ class RunbookConsole(App[int]):
             )
         self._reattach_runs()
         self.set_interval(CLOCK_INTERVAL_S, self.tick_clock, name="clock")
-        self.set_interval(CPU_INTERVAL_S, self._tick_cpu, name="cpu")
+        self.settings.cpu_meter()  # reset: the figure should not include start-up
+        if self.settings.cpu_first_sample_s > 0:
+            self.set_timer(self.settings.cpu_first_sample_s, self._start_cpu_meter)
+        else:
+            self._start_cpu_meter()
         self._install_signal_handlers()
 
     def _install_signal_handlers(self) -> None:
@@ -250,18 +254,22 @@ class RunbookConsole(App[int]):
     def tick_clock(self) -> None:
         now = self.settings.clock()
         text = now.strftime("%H:%M")
-        if text != self._clock_text:
-            self._clock_text = text
+        if text != self.clock_text:
+            self.clock_text = text
             self._update_status(clock_text=text)
         screen = self.main_screen
         if screen is not None:
             screen.tick_timers()
         self._check_waits()
 
+    def _start_cpu_meter(self) -> None:
+        self._tick_cpu()
+        self.set_interval(CPU_INTERVAL_S, self._tick_cpu, name="cpu")
+
     def _tick_cpu(self) -> None:
         text = f"cpu {self.settings.cpu_meter():.0f}%"
-        if text != self._cpu_text:
-            self._cpu_text = text
+        if text != self.cpu_text:
+            self.cpu_text = text
             self._update_status(cpu_text=text)
 
     def _update_status(self, **values: object) -> None:

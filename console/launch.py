@@ -6,7 +6,6 @@ Reached from `console.cli.main` when no headless subcommand is named.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -28,6 +27,14 @@ def default_runbook_path(cwd: Path | None = None) -> Path:
     if PROJECT_RUNBOOK.is_file():
         return PROJECT_RUNBOOK
     return SEED_RUNBOOK
+
+
+def is_terminal() -> bool:
+    """Whether both stdin and stdout are terminals (the TUI needs both)."""
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 def launch(argv: list[str]) -> int:
     """Parse the TUI's arguments, load the runbook and run the console; returns the exit code."""
     args = build_parser().parse_args(argv)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not is_terminal():
         print(NOT_A_TERMINAL, file=sys.stderr)
         return 2
     from runbook.config import ConfigError, load_config
@@ -73,7 +80,7 @@ def launch(argv: list[str]) -> int:
         print(f"runbook-console: {error}", file=sys.stderr)
         return error.exit_code or 2
     try:
-        config = load_config(args.config or os.environ.get("RUNBOOK_CONFIG_FILE"))
+        config = load_config(args.config)
     except ConfigError as error:
         print(f"runbook-console: {error}", file=sys.stderr)
         return 2

@@ -51,6 +51,8 @@ class ConsoleSettings:
     user: str = field(default_factory=_user)
     hostname: str = field(default_factory=socket.gethostname)
     cpu_meter: Callable[[], float] = field(default_factory=CpuMeter)
+    cpu_first_sample_s: float = 1.0
+    """When the first CPU figure shows (the meter is reset at start, so it excludes startup)."""
     session_dir: Path | None = None
     """Where sessions are saved; None uses the config's state dir."""
     confirm_arm_delay: float = 0.6

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
@@ -26,7 +26,7 @@ def format_keys(key: str) -> str:
         "space": "space",
     }
     parts = [names.get(part.strip(), part.strip()) for part in key.split(",")]
-    return " ".join(part.replace("ctrl+", "^") for part in parts)
+    return " / ".join(part.replace("ctrl+", "^") for part in parts)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -52,6 +52,10 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen #help-title { text-style: bold; width: 1fr; }
     HelpScreen #help-body { height: 1fr; }
     HelpScreen .help-group { text-style: bold; color: $text-accent; margin-top: 1; }
+    HelpScreen .help-row { height: auto; }
+    HelpScreen .help-keys { width: 16; text-align: right; padding-right: 2;
+        color: $accent; text-style: bold; }
+    HelpScreen .help-text { width: 1fr; }
     """
 
     def __init__(self, groups: Iterable[tuple[str, list[Binding]]], intro: str = "") -> None:
@@ -67,18 +71,20 @@ class HelpScreen(ModalScreen[None]):
                     yield Static(Content.styled(self.intro, "$text-muted"))
                 for title, bindings in self.groups:
                     yield Static(title, classes="help-group")
-                    lines = []
                     for binding in bindings:
                         keys = binding.key_display or format_keys(binding.key)
-                        lines.append(
-                            Content.assemble(
-                                (f"{keys:>14}", "bold $accent"),
-                                "  ",
-                                (binding.description, "bold"),
-                                (f"  {binding.tooltip}" if binding.tooltip else "", "$text-muted"),
+                        with Horizontal(classes="help-row"):
+                            yield Static(keys, classes="help-keys")
+                            yield Static(
+                                Content.assemble(
+                                    (binding.description, "bold"),
+                                    (
+                                        f"  {binding.tooltip}" if binding.tooltip else "",
+                                        "$text-muted",
+                                    ),
+                                ),
+                                classes="help-text",
                             )
-                        )
-                    yield Static(Content("\n").join(lines))
 
     def action_scroll_down(self) -> None:
         self.query_one("#help-body", VerticalScroll).scroll_down()

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 MIN_WIDTH = 60
 MIN_HEIGHT = 16
 """Below this the console shows a "terminal too small" message instead of a cut-off screen."""
+COMPACT_WIDTH = 110
+"""Below this width the status bar drops user@host."""
 WIDE_WIDTH = 160
 WIDE_HEIGHT = 45
 """From this size every pane shows at once instead of as tabs."""
@@ -183,6 +185,9 @@ class MainScreen(Screen[None]):
         status.production = console.production
         status.mode = "READ-ONLY" if console.read_only else ""
         status.session_state = console.session_state
+        status.host_text = f"{console.settings.user}@{console.settings.hostname}"
+        status.clock_text = console.clock_text
+        status.cpu_text = console.cpu_text
         self.query_one(ProductionBanner).set_class(console.production, "-shown")
         self.query_one(Navigator).border_title = "Procedures"
         self._apply_size(self.size.width, self.size.height)
@@ -190,10 +195,16 @@ class MainScreen(Screen[None]):
         if procedure is not None:
             self.open_procedure(procedure, focus=False)
             navigator = self.query_one(Navigator)
-            navigator.call_after_refresh(navigator.select_procedure, procedure.key)
+            navigator.call_after_refresh(self._sync_navigator)
         self.query_one(StepList).focus()
         self.ready = True
         console.call_after_refresh(console.tick_clock)
+
+    def _sync_navigator(self) -> None:
+        """Put the navigator's cursor on the procedure the checklist shows."""
+        procedure = self.step_list.procedure
+        if procedure is not None:
+            self.query_one(Navigator).select_procedure(procedure.key)
 
     # Layout -----------------------------------------------------------------
 
@@ -208,6 +219,7 @@ class MainScreen(Screen[None]):
                 f"Terminal too small: {width}x{height}.\n"
                 f"The console needs at least {MIN_WIDTH}x{MIN_HEIGHT}.\n\nctrl+q quits."
             )
+        self.set_class(width < COMPACT_WIDTH, "-compact")
         wide = width >= WIDE_WIDTH and height >= WIDE_HEIGHT
         self.set_class(wide, "-wide")
         self.set_class(not wide, "-narrow")

@@ -29,6 +29,7 @@ class StatusBar(Horizontal):
     StatusBar #status-session.-running { color: $warning; text-style: bold; }
     StatusBar #status-mode { background: $warning 40%; }
     StatusBar #status-clock { color: $text-muted; }
+    StatusBar #status-host { color: $text-muted; }
     """
 
     runbook_title: reactive[str] = reactive("")
@@ -38,6 +39,8 @@ class StatusBar(Horizontal):
     running: reactive[bool] = reactive(False)
     mode: reactive[str] = reactive("")
     """"read-only", "dry-run" or "" for normal operation."""
+    host_text: reactive[str] = reactive("")
+    """user@host, shown where there is room: over SSH it says which box this is."""
     clock_text: reactive[str] = reactive("")
     cpu_text: reactive[str] = reactive("")
 
@@ -46,6 +49,7 @@ class StatusBar(Horizontal):
         yield Label(id="status-mode")
         yield Label(id="status-env")
         yield Label(id="status-session")
+        yield Label(id="status-host")
         yield Label(id="status-clock")
 
     def on_mount(self) -> None:
@@ -62,6 +66,7 @@ class StatusBar(Horizontal):
         session = self.query_one("#status-session", Label)
         session.update(self.session_state)
         session.set_class(self.running, "-running")
+        self.query_one("#status-host", Label).update(self.host_text)
         clock = " ".join(part for part in (self.clock_text, self.cpu_text) if part)
         self.query_one("#status-clock", Label).update(clock)
 
@@ -70,7 +75,7 @@ class StatusBar(Horizontal):
             self._refresh_all()
 
     watch_environment = watch_production = watch_session_state = watch_running = watch_runbook_title
-    watch_mode = watch_clock_text = watch_cpu_text = watch_runbook_title
+    watch_mode = watch_clock_text = watch_cpu_text = watch_host_text = watch_runbook_title
 
 
 class ProductionBanner(Static):

@@ -74,7 +74,17 @@ class StepDetail(VerticalScroll, can_focus=True):
                 )
             )
         if step.kind == "wait" and step.wait_s:
-            extra_lines.append(Content.styled("Run (r) starts the countdown.", "$text-muted"))
+            extra_lines.append(
+                Content.styled("r runs the check and starts the countdown.", "$text-muted")
+            )
+        if step.kind == "manual":
+            extra_lines.append(Content.styled("Do it, then tick it (space).", "$text-muted"))
+        if step.kind == "deadline":
+            extra_lines.append(
+                Content.styled(
+                    "The deadline counts from the procedure's first tick.", "$text-muted"
+                )
+            )
         extra.update(Content("\n").join(extra_lines))
         extra.display = bool(extra_lines)
         command_lines: list[Content] = []

@@ -53,19 +53,23 @@ def timer_text(
         if record.status == "running" and record.started_at is not None:
             left = step.wait_s - (now - record.started_at).total_seconds()
             if left > 0:
-                return Content.styled(f"⏳ {format_duration(left)} left", "bold $warning")
-            return Content.styled("⏳ wait over", "bold $success")
-        return Content.styled(f"⏳ wait {format_duration(step.wait_s)}", "$text-muted")
+                return Content.styled(f"waiting · {format_duration(left)} left", "bold $warning")
+            return Content.styled("wait over", "bold $success")
+        return Content.styled(f"wait {format_duration(step.wait_s)} (r starts)", "$text-muted")
     if step.kind == "deadline" and step.deadline_s:
         if record.status in ("done", "skipped"):
-            return Content.styled(f"⏱ within {format_duration(step.deadline_s)}", "$text-muted")
+            return Content.styled(f"within {format_duration(step.deadline_s)}", "$text-muted")
         if procedure_started is None:
-            return Content.styled(f"⏱ within {format_duration(step.deadline_s)}", "$accent")
+            return Content.styled(
+                f"deadline {format_duration(step.deadline_s)} from the first tick", "$accent"
+            )
         left = step.deadline_s - (now - procedure_started).total_seconds()
         if left >= 0:
             style = "bold $error" if left < 60 else "bold $accent"
-            return Content.styled(f"⏱ {format_duration(left)} left", style)
-        return Content.styled(f"⏱ overdue {format_duration(-left)}", "bold reverse $error")
+            return Content.styled(f"deadline · {format_duration(left)} left", style)
+        return Content.styled(
+            f"deadline passed {format_duration(-left)} ago", "bold reverse $error"
+        )
     return None
 
 
@@ -94,7 +98,7 @@ def step_prompt(
         branch = Content.assemble(
             ("◆ if ", "$accent"),
             (step.condition or "?", "bold"),
-            ("→ ", "$accent"),
+            (" → ", "$accent"),
             step.outcome or "",
         )
         meta.append(branch)

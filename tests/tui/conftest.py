@@ -63,6 +63,7 @@ def make_console(tmp_path: Path, clock: FakeClock) -> MakeConsole:
             user="alice",
             hostname="ops-box",
             cpu_meter=lambda: 0.0,
+            cpu_first_sample_s=0.0,
             session_dir=tmp_path / "sessions",
             confirm_arm_delay=0.0,
             config=Config(

@@ -32,10 +32,20 @@ def ops_copy(tmp_path: Path) -> Path:
 
 
 def step_list(app: object) -> StepList:
-    return app.screen.query_one(StepList)  # type: ignore[attr-defined]
+    return app.main_screen.query_one(StepList)  # type: ignore[attr-defined]
+
+
+async def until_ready(pilot, app) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the main screen is composed and mounted."""
+    for _ in range(100):
+        if app.main_screen is not None:
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the main screen never became ready")
 
 
 async def open_procedure(pilot, app, title: str) -> None:  # type: ignore[no-untyped-def]
+    await until_ready(pilot, app)
     main = app.main_screen
     procedure = app.runbook.procedure(title)
     assert procedure is not None, title
@@ -46,7 +56,7 @@ async def open_procedure(pilot, app, title: str) -> None:  # type: ignore[no-unt
 async def test_opens_the_seed_with_every_procedure(make_console: MakeConsole) -> None:
     app = make_console()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await until_ready(pilot, app)
         assert isinstance(app.screen, MainScreen)
         assert step_list(app).procedure is not None
         titles = {p.title for p in app.runbook.procedures}
@@ -260,7 +270,7 @@ async def test_resume_after_restart(make_console: MakeConsole) -> None:
         await pilot.pause()
     again = make_console()
     async with again.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await until_ready(pilot, again)
         assert again.progress.record(key, 1).status == "done"
         assert again.progress.record(key, 2).status == "done"
         assert again.progress.record(key, 3).notes == ["03:12 alice: green is up"]
@@ -270,6 +280,7 @@ async def test_resume_after_restart(make_console: MakeConsole) -> None:
 async def test_search_jumps_to_the_step(make_console: MakeConsole) -> None:
     app = make_console()
     async with app.run_test(size=(80, 24)) as pilot:
+        await until_ready(pilot, app)
         await pilot.press("slash")
         await pilot.pause()
         assert isinstance(app.screen, SearchScreen)
@@ -299,6 +310,7 @@ async def test_palette_runs_area_verb_commands(make_console: MakeConsole) -> Non
 async def test_help_lists_every_binding(make_console: MakeConsole) -> None:
     app = make_console()
     async with app.run_test(size=(80, 24)) as pilot:
+        await until_ready(pilot, app)
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -315,7 +327,7 @@ async def test_help_lists_every_binding(make_console: MakeConsole) -> None:
 async def test_tiny_terminal_and_resize_storm(make_console: MakeConsole) -> None:
     app = make_console()
     async with app.run_test(size=(20, 10)) as pilot:
-        await pilot.pause()
+        await until_ready(pilot, app)
         assert app.screen.has_class("-tiny")
         too_small = app.screen.query_one("#too-small")
         assert "too small" in str(too_small.render())
@@ -366,3 +378,40 @@ async def test_quit_asks_while_a_step_runs(make_console: MakeConsole, ops_copy: 
         assert app.is_running
         await pilot.press("c")
         await wait_for_workers(app)
+
+
+async def test_walk_blue_green_of_the_project_runbook_in_dry_run(
+    make_console: MakeConsole, project_runbook: Path
+) -> None:
+    app = make_console(project_runbook)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, app, "Blue-Green")
+        procedure = step_list(app).procedure
+        assert procedure is not None and len(procedure.steps) == 6
+        dry_runs: list[str] = []
+        for step in procedure.steps:
+            assert step_list(app).current_step == step
+            await pilot.press("d")
+            await pilot.pause()
+            if isinstance(app.screen, VariablesScreen):
+                await pilot.press(*"1.4.2", "enter")
+            await wait_for_workers(app)
+            await pilot.pause()
+            log = app.screen.query_one(StepOutput).log_widget
+            text = "\n".join(line.text for line in log.lines)
+            dry_runs.append(text)
+            if step.commands:
+                assert "nothing was started" in str(app.screen.query_one("#output-title").render())
+                assert step.commands[0].code.split()[0] in text
+            if step.kind == "decision" and step.condition == "unhealthy":
+                await pilot.press("s")
+                await pilot.pause()
+                await pilot.press(*"green healthy", "enter")
+            else:
+                await pilot.press("space")
+            await pilot.pause()
+        finished, failed, total = app.progress.counts(procedure)
+        assert (finished, failed, total) == (6, 0, 6)
+        assert "make build" in dry_runs[0] and "make rollback" in dry_runs[5]
+        runs_dir = app.settings.config.runs_dir
+        assert not runs_dir.exists() or not any(runs_dir.iterdir()), "dry-run started nothing"
