@@ -283,7 +283,9 @@ class Engine:
         with self._changed:
             if reachable == self.state.reachable and (reachable or hint == self.state.hint):
                 return
-            self.state = EngineState(reachable, time.time(), detail, hint)
+            # "Unreachable since" keeps the time of the first failure when the reason changes.
+            since = self.state.since if reachable == self.state.reachable else time.time()
+            self.state = EngineState(reachable, since, detail, hint)
             listeners = list(self._listeners)
             self._changed.notify_all()
         if not reachable:
@@ -322,6 +324,18 @@ class Engine:
         if pinger is not None:
             with contextlib.suppress(Exception):
                 pinger.close()
+
+
+def run_until_stopped(engine: Any, loop: Callable[[], None], name: str) -> None:
+    """Run `loop` on a daemon thread and return as soon as it ends or the engine stops.
+
+    A call blocked on a hung engine (an inspect waiting for its timeout) then never
+    holds up the caller, such as a TUI worker the app waits for when quitting.
+    """
+    thread = threading.Thread(target=loop, name=name, daemon=True)
+    thread.start()
+    while thread.is_alive() and not engine.stopped:
+        thread.join(0.05)
 
 
 def _short(error: BaseException) -> str:
@@ -367,6 +381,9 @@ class ContainerMonitor:
 
     def run(self, emit: Emit) -> None:
         """Follow the engine until `engine.stop()`; blocks (run it on a worker thread)."""
+        run_until_stopped(self.engine, lambda: self._loop(emit), "docker-containers")
+
+    def _loop(self, emit: Emit) -> None:
         while not self.engine.stopped:
             if not self.engine.wait_reachable():
                 break
@@ -506,15 +523,16 @@ class StatsPoller:
 
     engine: Engine
     interval_s: float = 2.0
-    threads: int = 16
-    read_timeout_s: float = 2.0
+    threads: int = 128
+    """At most this many reads at once (one per visible row)."""
+    read_timeout_s: float = 2.5
     _visible: tuple[str, ...] = ()
     _previous: dict[str, _Sample] = field(default_factory=dict)
     _wake: threading.Event = field(default_factory=threading.Event)
     _work: queue.SimpleQueue[tuple[str, queue.SimpleQueue[Any]]] = field(
         default_factory=queue.SimpleQueue
     )
-    _started: bool = False
+    _readers: int = 0
 
     def watch(self, container_ids: Iterable[str]) -> None:
         """Read stats for exactly these containers from now on (the rows on screen)."""
@@ -527,28 +545,33 @@ class StatsPoller:
 
     def run(self, emit: Emit) -> None:
         """Poll until `engine.stop()`; blocks."""
-        self._start_readers()
+        run_until_stopped(self.engine, lambda: self._loop(emit), "docker-stats")
+
+    def _loop(self, emit: Emit) -> None:
         while not self.engine.stopped:
             if not self.engine.wait_reachable():
                 break
             self._wake.clear()
-            samples = self._read_all(self._visible) if self._visible else []
+            visible = self._visible
+            self._ensure_readers(len(visible))
+            samples = self._read_all(visible) if visible else []
             if samples:
                 emit(StatsSampled(tuple(samples)))
-            # A second read a second later gives new rows their first CPU figure quickly.
-            first_reads = any(sample.cpu_percent is None for sample in samples)
-            self._wake.wait(min(1.0, self.interval_s) if first_reads else self.interval_s)
+            # New rows get their second read (their first CPU figure) at once: the read
+            # itself waits for the engine's next one-second collection.
+            if not any(sample.cpu_percent is None for sample in samples):
+                self._wake.wait(self.interval_s)
 
     def stop(self) -> None:
         self._wake.set()
 
-    def _start_readers(self) -> None:
-        if self._started:
-            return
-        self._started = True
-        for number in range(self.threads):
+    def _ensure_readers(self, wanted: int) -> None:
+        # dockerd answers every one-shot read at its next collection tick, so reads
+        # only overlap (one tick per round) when there is a reader per row.
+        while self._readers < min(max(wanted, 1), self.threads):
+            self._readers += 1
             threading.Thread(
-                target=self._reader, name=f"docker-stats-{number}", daemon=True
+                target=self._reader, name=f"docker-stats-{self._readers}", daemon=True
             ).start()
 
     def _reader(self) -> None:

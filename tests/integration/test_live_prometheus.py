@@ -1,0 +1,159 @@
+"""Gauges from a real Prometheus scraping the reference service, and from the fallback;
+Prometheus refused, answering 5xx or never answering turns gauges stale, never 0."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http.server
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from live_helpers import (
+    SilentServer,
+    free_port,
+    http_ok,
+    prometheus,
+    start_service,
+    stop_process,
+    wait_for,
+)
+
+from runbook.model import Bound, Endpoint, Threshold
+from runbook.sources.fallback import ServiceScraper
+from runbook.sources.gauges import Gauge
+from runbook.sources.health import HealthChecker
+from runbook.sources.prometheus import PrometheusSource
+from runbook.sources.settings import SourceSettings
+
+pytestmark = pytest.mark.integration
+
+LATENCY = Threshold(
+    "Request Latency (p99)", Bound(">", 0.5, "s", "> 500ms"), Bound(">", 1, "s", "> 1s"), "", 1
+)
+ERRORS = Threshold("Error Rate", Bound(">", 1, "%", "> 1%"), Bound(">", 5, "%", "> 5%"), "", 2)
+CPU = Threshold("CPU Usage", Bound(">", 70, "%", "> 70%"), Bound(">", 90, "%", "> 90%"), "", 3)
+
+
+@pytest.fixture
+def service() -> Iterator[str]:
+    port = free_port()
+    process = start_service(port, DRILL_ERROR_RATIO="0.5", DRILL_LATENCY_MS="20")
+    traffic_stop = threading.Event()
+
+    def traffic() -> None:
+        while not traffic_stop.is_set():
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=traffic, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        traffic_stop.set()
+        thread.join(3)
+        stop_process(process)
+
+
+def test_gauges_from_real_prometheus_then_stale_when_it_dies(service: str, tmp_path: Path) -> None:
+    with prometheus([service], tmp_path) as url:
+        source = PrometheusSource(url, timeout_s=1.0, retries=1, settings=SourceSettings())
+        gauges = {t.metric: Gauge(t) for t in (LATENCY, ERRORS, CPU)}
+
+        def poll() -> dict[str, Any]:
+            return {
+                r.metric: gauges[r.metric].update(r) for r in source.read([LATENCY, ERRORS, CPU])
+            }
+
+        wait_for(lambda: poll()["Error Rate"].value is not None, 30, 0.5)
+        values = poll()
+        assert 10 < values["Error Rate"].value < 90  # the drill answers half of / with 500
+        wait_for(lambda: poll()["Request Latency (p99)"].value is not None, 10, 0.5)
+        assert 0.01 < poll()["Request Latency (p99)"].value < 0.5
+        assert values["CPU Usage"].state == "no-data"  # no node-exporter here: no data, not 0
+        assert values["Error Rate"].source == f"prometheus {url}"
+    # Prometheus is gone (killed): the next read fails fast and the gauges go stale.
+    started = time.monotonic()
+    values = poll()
+    assert time.monotonic() - started < 5
+    assert values["Error Rate"].state == "stale" and values["Error Rate"].value is not None
+    assert "stale (" in values["Error Rate"].value_text()
+    assert "refused" in values["Error Rate"].detail
+
+
+class Failing(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802
+        self.send_response(503)
+        self.end_headers()
+        self.wfile.write(b"unavailable")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_5xx_and_silent_prometheus_go_stale_within_5s() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    silent = SilentServer()
+    try:
+        for url in (f"http://127.0.0.1:{server.server_address[1]}", silent.url):
+            gauge = Gauge(ERRORS)
+            gauge.update(_reading(3.0))
+            source = PrometheusSource(url, timeout_s=2.0, retries=1, settings=SourceSettings())
+            started = time.monotonic()
+            reading = source.read([ERRORS])[0]
+            value = gauge.update(reading)
+            assert time.monotonic() - started < 5
+            assert reading.value is None and reading.error
+            assert value.state == "stale" and value.value == 3.0
+            fresh = Gauge(ERRORS).update(reading)
+            assert fresh.state == "no-data" and fresh.value_text() == "no data"
+    finally:
+        server.shutdown()
+        silent.close()
+
+
+def _reading(value: float) -> Any:
+    from runbook.sources.gauges import Reading
+
+    return Reading("Error Rate", value, "prometheus", time.time())
+
+
+async def test_fallback_scrapes_the_service_directly(service: str) -> None:
+    scraper = ServiceScraper(f"http://{service}/metrics")
+    async with httpx.AsyncClient() as client:
+        assert (await scraper.scrape(client))[:2] == (None, None)
+        await asyncio.sleep(1.5)
+        p99, error_rate, error = await scraper.scrape(client)
+    assert error == ""
+    assert p99 is not None and 0.01 < p99 < 0.5
+    assert error_rate is not None and 10 < error_rate < 90
+
+
+async def test_health_of_real_endpoints_and_a_hanging_one(service: str) -> None:
+    silent = SilentServer()
+    endpoints = [
+        Endpoint("/health", "", 200, {"status": "healthy"}, "200", 1),
+        Endpoint("/ready", "", 200, None, "200", 2),
+        Endpoint("/metrics", "", None, None, "Prometheus", 3),
+    ]
+    wait_for(lambda: http_ok(f"http://{service}/ready"), 5, 0.1)  # after its warm-up
+    try:
+        checker = HealthChecker(endpoints, f"http://{service}", deadline_s=1.0)
+        hanging = HealthChecker(endpoints[:1], silent.url, deadline_s=1.0)
+        started = time.monotonic()
+        async with checker.client() as client:
+            good, bad = await asyncio.gather(checker.check_all(client), hanging.check_all(client))
+        assert time.monotonic() - started < 2.0
+    finally:
+        silent.close()
+    assert [r.ok for r in good] == [True, True, True], [r.detail for r in good]
+    assert not bad[0].ok and "timed out" in bad[0].detail
