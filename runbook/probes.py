@@ -28,8 +28,8 @@ from runbook.model import Endpoint, Runbook, Threshold
 GaugeState = Literal["ok", "warning", "critical", "no-data"]
 MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
 """The container limit the runbook names (256 MiB); memory % is measured against it."""
-REQUEST_PATHS_EXCLUDED = ("/metrics",)
-"""Scrapes themselves are not traffic."""
+REQUEST_PATHS_EXCLUDED = ("/metrics", "/health", "/ready")
+"""Scrapes and probes are not traffic: a readiness probe's 503 during warm-up is no error."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,461 @@
+"""Drill mode: a scenario's fault in a sandbox, the trainee works the runbook, a score.
+
+```python
+drill = Drill(find_scenario("crash-loop"), runbook, sandbox=DockerSandbox(...))
+drill.start()                      # sandbox up, traffic on, fault injected and visible
+drill.acknowledge()                # explicit, timestamped, like an incident
+drill.run_step(2)                  # the named procedure's step 2, for real, in the sandbox
+drill.mark(4, "skipped", reason="logs not needed")
+drill.wait_for_mitigation(60)      # the endpoint and threshold checks decide
+result = drill.finish()            # score saved; sandbox removed
+```
+
+A drill is an incident with `drill` set: the same timeline, deadlines and
+report, all marked DRILL. Commands run through the executor (confirmation,
+audit trail, lock) against the environment `DRILL-<id>`, whose settings point
+every make target and deploy script at the sandbox. A command that names a
+port or container outside the sandbox is refused before it runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from runbook import paths
+from runbook.config import Config, EnvironmentConfig, ExecutionConfig
+from runbook.drills.checks import CheckState, DrillChecks
+from runbook.drills.load import LoadGenerator
+from runbook.drills.scenarios import Scenario
+from runbook.drills.score import Score, save_result, score
+from runbook.executor import Executor, StepReporter, StepResult
+from runbook.incident import Incident, IncidentStore, open_incident
+from runbook.incident_events import IncidentReporter, masker_for, step_event
+from runbook.model import Procedure, Runbook
+from runbook.plan import Plan
+from runbook.timeline import Event, make_event, now_utc
+
+DRILL_ACTOR = "drill"
+BANNER = "DRILL"
+"""Shown on every line the drill prints and in the console's banner."""
+_LOOPBACK_PORT = re.compile(r"(?:localhost|127\.0\.0\.1):(\d+)")
+_UNPREFIXED_CONTAINER = re.compile(r"(?<![\w-])monkeytown-(?:web|proxy)(?:-\w+)?\b")
+_COMPOSE = re.compile(r"\bdocker[- ]compose\b")
+_ENV_LOCK = threading.Lock()
+
+
+class DrillSandbox(Protocol):
+    """What a drill needs of a sandbox (DockerSandbox implements it)."""
+
+    drill_id: str
+    environment: str
+    directory: Path
+    proxy_port: int
+    blue_port: int
+    green_port: int
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def history_dir(self) -> Path: ...
+
+    def env(self) -> dict[str, str]: ...
+
+    def names(self) -> list[str]: ...
+
+    def up(self) -> None: ...
+
+    def inject(self, scenario: Scenario) -> None: ...
+
+    def down(self) -> None: ...
+
+
+class DrillError(RuntimeError):
+    """The drill could not start or a request does not fit it; one line."""
+
+
+def new_drill_id() -> str:
+    return secrets.token_hex(3)
+
+
+def drills_dir(config: Config | None = None) -> Path:
+    """Where drill results and sandboxes live: `<state dir>/drills/`."""
+    return (config.state_dir if config else paths.state_dir()) / "drills"
+
+
+def sandbox_refusal(codes: tuple[str, ...], sandbox: DrillSandbox) -> str | None:
+    """Why a command would reach outside the sandbox, or None when it stays inside."""
+    own_ports = {sandbox.proxy_port, sandbox.blue_port, sandbox.green_port}
+    for code in codes:
+        for port in _LOOPBACK_PORT.findall(code):
+            if int(port) not in own_ports:
+                return (
+                    f"refused in a drill: {code!r} talks to port {port}, outside the sandbox "
+                    f"(its ports: {', '.join(str(p) for p in sorted(own_ports))})"
+                )
+        if _UNPREFIXED_CONTAINER.search(code):
+            return f"refused in a drill: {code!r} names a container outside the sandbox"
+        if _COMPOSE.search(code):
+            return f"refused in a drill: {code!r} runs a compose file outside the sandbox"
+    return None
+
+
+@contextlib.contextmanager
+def _history_env(directory: Path) -> Iterator[None]:
+    """The executor records deploys in DEPLOY_HISTORY_DIR: the sandbox's, never the real one."""
+    with _ENV_LOCK:
+        previous = os.environ.get("DEPLOY_HISTORY_DIR")
+        os.environ["DEPLOY_HISTORY_DIR"] = str(directory)
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop("DEPLOY_HISTORY_DIR", None)
+            else:
+                os.environ["DEPLOY_HISTORY_DIR"] = previous
+
+
+class Drill:
+    """One drill run: start, let the trainee act, poll the checks, finish with a score."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        runbook: Runbook,
+        *,
+        sandbox: DrillSandbox,
+        config: Config | None = None,
+        store: IncidentStore | None = None,
+        clock: Callable[[], datetime] = now_utc,
+        trainee: str | None = None,
+        load_rate: float = 20.0,
+        on_event: Callable[[Event], None] | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.runbook = runbook
+        self.sandbox = sandbox
+        self.id = sandbox.drill_id
+        self.clock = clock
+        self.trainee = trainee
+        self.on_event = on_event
+        base = config or Config()
+        environment = EnvironmentConfig(
+            name=sandbox.environment,
+            production=False,
+            env=sandbox.env(),
+            base_url=sandbox.base_url,
+        )
+        execution = (
+            dataclasses.replace(base.execution, lock_dir=str(sandbox.directory / "locks"))
+            if base.execution
+            else ExecutionConfig(lock_dir=str(sandbox.directory / "locks"))
+        )
+        self.config = dataclasses.replace(
+            base,
+            environments={**base.environments, sandbox.environment: environment},
+            execution=execution,
+        )
+        self.store = store or IncidentStore(self.config.state_dir / "incidents")
+        self.executor = Executor(self.config)
+        self.masker = masker_for(self.config)
+        self.checks = DrillChecks(runbook, sandbox.base_url)
+        self.load = LoadGenerator(sandbox.base_url + "/", rate=load_rate)
+        self.incident: Incident | None = None
+        self.started_at: datetime | None = None
+        self.last_state: CheckState | None = None
+        self._restarts: dict[str, int] = {}
+        self._loaded = False
+        self._down = False
+
+    # -- the procedure ----------------------------------------------------------------------
+
+    @property
+    def procedure(self) -> Procedure:
+        found = self.runbook.procedure(self.scenario.procedure)
+        if found is None:
+            raise DrillError(
+                f"the runbook has no procedure {self.scenario.procedure!r} for this drill"
+            )
+        return found
+
+    @property
+    def incident_id(self) -> str:
+        if self.incident is None:
+            raise DrillError("the drill has not started")
+        return self.incident.id
+
+    def _record(self, event: Event) -> None:
+        if self.incident is None:
+            return
+        self.incident.record(event)
+        self.store.append(self.incident.id, event)
+        if self.on_event is not None:
+            self.on_event(event)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self, baseline_timeout_s: float = 60, fault_timeout_s: float = 90) -> Incident:
+        """Bring the sandbox up, start traffic, inject the fault and wait until it shows."""
+        procedure = self.procedure
+        try:
+            self.sandbox.up()
+            self.load.start()
+            self._loaded = True
+            if not self._wait(lambda s: s.healthy, baseline_timeout_s, stable=2):
+                raise DrillError(f"the sandbox did not become healthy: {self._faults()}")
+            self.sandbox.inject(self.scenario)
+            if not self._wait(lambda s: s.shows(self.scenario.symptom), fault_timeout_s):
+                raise DrillError("the injected fault did not show in the checks")
+        except BaseException:
+            self.abort()
+            raise
+        opened = open_incident(
+            self.runbook,
+            self.scenario.severity,
+            title=f"{BANNER}: {self.scenario.title}",
+            by=DRILL_ACTOR,
+            clock=self.clock,
+            environment=self.sandbox.environment,
+            drill=self.id,
+            alert={"name": self.scenario.alert, "labels": {"scenario": self.scenario.name}},
+        )
+        opened.procedure = procedure.key
+        opened.gauges_open = [
+            r.to_dict() for r in (self.last_state.readings if self.last_state else ())
+        ]
+        self.store.save(opened)
+        self.incident = opened
+        self.started_at = self.clock()
+        faults = "; ".join(self.last_state.faults) if self.last_state else ""
+        self._record(
+            make_event(
+                "fault-injected",
+                f"{BANNER} {self.scenario.name}: {self.scenario.briefing} Now: {faults}",
+                actor=DRILL_ACTOR,
+                scenario=self.scenario.name,
+                sandbox=self.sandbox.kind,
+                base_url=self.sandbox.base_url,
+            )
+        )
+        if self.last_state is not None:
+            for event in DrillChecks.changes(None, self.last_state):
+                self._record(event)
+        return opened
+
+    def _wait(
+        self, condition: Callable[[CheckState], bool], timeout_s: float, stable: int = 1
+    ) -> bool:
+        deadline = time.monotonic() + timeout_s
+        streak = 0
+        while time.monotonic() < deadline:
+            state, _ = self.checks.poll()
+            self.last_state = state
+            streak = streak + 1 if condition(state) else 0
+            if streak >= stable:
+                return True
+            time.sleep(1.0)
+        return False
+
+    def _faults(self) -> str:
+        return "; ".join(self.last_state.faults) if self.last_state else "no data"
+
+    def poll(self) -> CheckState:
+        """Check now; record what changed; record mitigation once the checks pass."""
+        state, events = self.checks.poll()
+        self.last_state = state
+        for event in events:
+            self._record(event)
+        self._check_restarts()
+        if (
+            self.checks.mitigated
+            and self.incident is not None
+            and self.incident.mitigated_at is None
+        ):
+            event = make_event(
+                "mitigated",
+                f"{BANNER}: checks pass: every endpoint healthy, request gauges below warning",
+                actor="console",
+            )
+            self.incident.mitigated_at = event.time
+
+            def apply(incident: Incident) -> None:
+                incident.record(event)
+                incident.mitigated_at = incident.mitigated_at or event.time
+
+            self.store.update(self.incident.id, apply)
+            if self.on_event is not None:
+                self.on_event(event)
+        return state
+
+    def _check_restarts(self) -> None:
+        if self.sandbox.kind != "docker":
+            return
+        import subprocess
+
+        for name in self.sandbox.names():
+            done = subprocess.run(
+                ["docker", "inspect", "-f", "{{.RestartCount}}", name],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            )
+            if done.returncode != 0 or not done.stdout.strip().isdigit():
+                continue
+            count = int(done.stdout.strip())
+            before = self._restarts.get(name)
+            self._restarts[name] = count
+            if before is not None and count > before:
+                self._record(
+                    make_event(
+                        "container-restart",
+                        f"{name} restarted ({count} restarts)",
+                        actor="console",
+                        container=name,
+                        restarts=count,
+                    )
+                )
+
+    @property
+    def mitigated(self) -> bool:
+        return self.incident is not None and self.incident.mitigated_at is not None
+
+    def wait_for_mitigation(self, timeout_s: float, interval_s: float = 1.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            self.poll()
+            if self.mitigated:
+                return True
+            time.sleep(interval_s)
+        return self.mitigated
+
+    # -- trainee actions ----------------------------------------------------------------------
+
+    def acknowledge(self) -> None:
+        if self.incident is None:
+            raise DrillError("the drill has not started")
+        event = make_event("acknowledged", "Incident acknowledged", actor=self.trainee)
+        self.incident.acknowledged_at, self.incident.acknowledged_by = event.time, event.actor
+
+        def apply(incident: Incident) -> None:
+            incident.record(event)
+            incident.acknowledged_at, incident.acknowledged_by = event.time, event.actor
+
+        self.store.update(self.incident.id, apply)
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def note(self, text: str) -> None:
+        self._record(make_event("note", text, actor=self.trainee))
+
+    def mark(
+        self, index: int, status: str, reason: str | None = None, procedure: str | None = None
+    ) -> None:
+        """Tick a step done, skipped (with a reason) or failed without running it."""
+        found = self.runbook.procedure(procedure) if procedure else self.procedure
+        if found is None:
+            raise DrillError(f"no procedure {procedure!r}")
+        step = next((s for s in found.steps if s.index == index), None)
+        if step is None:
+            raise DrillError(f"{found.title} has no step {index}")
+        self._record(
+            step_event(found.key, index, step.title, status, reason=reason, actor=self.trainee)
+        )
+
+    def plan(self, index: int, procedure: str | None = None) -> Plan:
+        found = self.runbook.procedure(procedure) if procedure else self.procedure
+        if found is None:
+            raise DrillError(f"no procedure {procedure!r}")
+        return self.executor.plan(self.runbook, found, index, environment=self.sandbox.environment)
+
+    def run_step(
+        self,
+        index: int,
+        procedure: str | None = None,
+        reporter: StepReporter | None = None,
+    ) -> StepResult:
+        """Run a step's commands for real against the sandbox (confirmed: it is a drill)."""
+        step_plan = self.plan(index, procedure)
+        refusal = sandbox_refusal(step_plan.resolved_commands, self.sandbox)
+        recorder = IncidentReporter(self._record, reporter, self.masker, self.trainee)
+        if refusal is not None:
+            result = StepResult(status="refused", reason=refusal)
+            recorder.finished(step_plan, result)
+            return result
+        confirmation = step_plan.confirm(typed=self.sandbox.environment, by=self.trainee)
+        with _history_env(self.sandbox.history_dir):
+            result = self.executor.run(step_plan, recorder, confirmation)
+        status = "done" if result.ok else "failed"
+        reason = None if result.ok else (result.reason or f"exit {result.exit_code}")
+        self._record(
+            step_event(
+                step_plan.procedure,
+                index,
+                step_plan.step_title,
+                status,
+                reason=reason,
+                actor=self.trainee,
+            )
+        )
+        return result
+
+    # -- the end ------------------------------------------------------------------------------
+
+    def finish(self, resolution: str | None = None) -> Score:
+        """Score, close the drill's incident, save the result and remove the sandbox."""
+        if self.incident is None or self.started_at is None:
+            raise DrillError("the drill has not started")
+        try:
+            if not self.mitigated:
+                self.poll()
+            ended = self.clock()
+            closing = [r.to_dict() for r in (self.last_state.readings if self.last_state else ())]
+            text = resolution or (
+                f"{BANNER} ended: mitigated" if self.mitigated else f"{BANNER} ended: not mitigated"
+            )
+
+            def close(incident: Incident) -> None:
+                incident.gauges_close = closing
+                if incident.is_open:
+                    mitigated_at = incident.mitigated_at
+                    incident.close(text, by=DRILL_ACTOR, at=ended)
+                    incident.mitigated_at = mitigated_at
+
+            self.incident = self.store.update(self.incident.id, close)
+            result = score(
+                scenario=self.scenario.name,
+                drill_id=self.id,
+                procedure=self.procedure,
+                events=self.incident.events,
+                started_at=self.started_at,
+                ended_at=ended,
+                sandbox=self.sandbox.kind,
+                acknowledge_s=self.incident.acknowledge_s,
+                incident=self.incident.id,
+            )
+            save_result(drills_dir(self.config), result)
+            return result
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        """Stop traffic and remove the sandbox (safe to call more than once)."""
+        if self._loaded:
+            self.load.stop()
+            self._loaded = False
+        if not self._down:
+            self._down = True
+            self.sandbox.down()

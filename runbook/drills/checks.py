@@ -1,0 +1,137 @@
+"""Is the fault still there? The endpoint checks and threshold gauges, and what changed.
+
+A drill is mitigated when every endpoint of the runbook's endpoints table answers
+as expected through the sandbox's proxy and the request gauges (p99 latency,
+error rate) are below their warning marks over the last interval, with traffic
+flowing, for `STABLE_POLLS` polls in a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from runbook.model import Runbook
+from runbook.probes import HealthResult, MetricsWatcher, Reading, check_endpoints, readings
+from runbook.timeline import CONSOLE_ACTOR, Event, make_event
+
+REQUEST_GAUGES = ("latency", "error")
+"""The gauges a drill's faults move; CPU, memory and disk are shown but do not decide."""
+STABLE_POLLS = 2
+
+
+@dataclass(frozen=True)
+class CheckState:
+    health: tuple[HealthResult, ...]
+    readings: tuple[Reading, ...]
+    faults: tuple[str, ...]
+    """What is wrong now, one line each; empty when healthy."""
+    has_traffic: bool
+
+    @property
+    def healthy(self) -> bool:
+        return not self.faults and self.has_traffic
+
+    def shows(self, symptom: str) -> bool:
+        """Whether the scenario's symptom is visible: latency, errors, health or ready."""
+        if symptom in ("health", "ready"):
+            path = "/health" if symptom == "health" else "/ready"
+            return any(h.path == path and not h.ok for h in self.health)
+        return any(
+            symptom.rstrip("s") in r.metric.casefold() and r.state in ("warning", "critical")
+            for r in self.readings
+        )
+
+
+def _is_request_gauge(reading: Reading) -> bool:
+    return any(word in reading.metric.casefold() for word in REQUEST_GAUGES)
+
+
+@dataclass
+class DrillChecks:
+    """Polls the sandbox; remembers the last state to report changes as timeline events."""
+
+    runbook: Runbook
+    base_url: str
+    timeout_s: float = 2.0
+    _watcher: MetricsWatcher | None = None
+    _last: CheckState | None = None
+    _healthy_streak: int = 0
+    history: list[CheckState] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._watcher = MetricsWatcher(self.base_url.rstrip("/") + "/metrics", self.timeout_s)
+
+    def poll(self) -> tuple[CheckState, list[Event]]:
+        """Check now; the state and the events describing what changed since the last poll."""
+        assert self._watcher is not None
+        health = tuple(check_endpoints(self.runbook, self.base_url, self.timeout_s))
+        figures = self._watcher.poll()
+        found = tuple(readings(self.runbook, figures))
+        faults = [f"{h.path}: {h.detail}" for h in health if not h.ok]
+        faults += [
+            f"{r.metric} {r.display} ({r.state})"
+            for r in found
+            if _is_request_gauge(r) and r.state in ("warning", "critical")
+        ]
+        traffic = figures is not None and figures.requests > 0
+        state = CheckState(health, found, tuple(faults), traffic)
+        events = self.changes(self._last, state)
+        self._last = state
+        self.history.append(state)
+        self._healthy_streak = self._healthy_streak + 1 if state.healthy else 0
+        return state, events
+
+    @property
+    def mitigated(self) -> bool:
+        return self._healthy_streak >= STABLE_POLLS
+
+    @staticmethod
+    def changes(before: CheckState | None, after: CheckState) -> list[Event]:
+        """Timeline events for what differs between two states (before None: all problems)."""
+        events: list[Event] = []
+        old_health = {h.path: h for h in before.health} if before else {}
+        for result in after.health:
+            previous = old_health.get(result.path)
+            if previous is None and result.ok:
+                continue
+            if previous is None or previous.ok != result.ok:
+                word = "healthy" if result.ok else "failing"
+                events.append(
+                    make_event(
+                        "health-change",
+                        f"{result.path} {word}: {result.detail}",
+                        actor=CONSOLE_ACTOR,
+                        path=result.path,
+                        ok=result.ok,
+                        status=result.status,
+                    )
+                )
+        old_readings = {r.metric: r for r in before.readings} if before else {}
+        for reading in after.readings:
+            previous_state = (
+                old_readings[reading.metric].state if reading.metric in old_readings else "ok"
+            )
+            if reading.state == "no-data" or previous_state == reading.state:
+                continue
+            if reading.state in ("warning", "critical"):
+                kind, text = (
+                    "threshold-breach",
+                    f"{reading.metric} {reading.display} {reading.state}",
+                )
+            elif reading.state == "ok" and previous_state in ("warning", "critical"):
+                kind, text = "threshold-recovery", f"{reading.metric} back to {reading.display}"
+            else:
+                continue
+            events.append(
+                make_event(
+                    kind,  # type: ignore[arg-type]
+                    text,
+                    actor=CONSOLE_ACTOR,
+                    metric=reading.metric,
+                    value=reading.value,
+                    unit=reading.unit,
+                    state=reading.state,
+                    source=reading.source,
+                )
+            )
+        return events

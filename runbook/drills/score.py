@@ -1,0 +1,211 @@
+"""A drill's score, computed from its timeline, and the saved results.
+
+- time to first action: from the fault showing to the first step marked or run;
+- time to mitigation: from the fault showing to the checks passing;
+- steps of the named procedure followed (done or run), skipped (with reasons),
+  not touched, and whether they were taken in order;
+- mutating commands that did not help: mitigation did not follow within
+  `HELP_WINDOW_S` of them (and before the next mutating command).
+
+Points start at 100: minus 10 per mutating command that did not help, 5 per
+step taken out of order, 5 per step skipped without a reason, 2 per started
+minute to mitigation past the severity's acknowledge window; never below 0.
+A drill that was never mitigated scores 0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from runbook.model import Procedure
+from runbook.timeline import Event, ordered, parse_time
+
+HELP_WINDOW_S = 60.0
+RESULTS_FILE = "results.jsonl"
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    index: int
+    title: str
+    status: str
+    """done, ran, failed, skipped or untouched."""
+    reason: str | None = None
+    at_s: float | None = None
+    """Seconds after the drill started that the step was first touched."""
+
+
+@dataclass(frozen=True)
+class Score:
+    scenario: str
+    drill_id: str
+    started_at: str
+    ended_at: str
+    mitigated: bool
+    time_to_first_action_s: float | None
+    time_to_mitigation_s: float | None
+    steps: list[StepOutcome]
+    in_order: bool
+    out_of_order: list[int]
+    unhelpful_commands: list[str]
+    points: int
+    sandbox: str
+    incident: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def followed(self) -> int:
+        return sum(1 for s in self.steps if s.status in ("done", "ran"))
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for s in self.steps if s.status == "skipped")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["followed"], data["skipped"] = self.followed, self.skipped
+        return data
+
+    def summary(self) -> str:
+        def secs(value: float | None) -> str:
+            return "-" if value is None else f"{value:.0f}s"
+
+        return (
+            f"{self.scenario}: {'mitigated' if self.mitigated else 'NOT mitigated'}, "
+            f"{self.points} points; first action {secs(self.time_to_first_action_s)}, "
+            f"mitigation {secs(self.time_to_mitigation_s)}; steps followed {self.followed}, "
+            f"skipped {self.skipped}{'' if self.in_order else ', out of order'}; "
+            f"unhelpful mutating commands {len(self.unhelpful_commands)}"
+        )
+
+
+def _seconds(start: datetime, event: Event) -> float:
+    return round((event.moment - start).total_seconds(), 3)
+
+
+def score(
+    *,
+    scenario: str,
+    drill_id: str,
+    procedure: Procedure,
+    events: list[Event],
+    started_at: datetime,
+    ended_at: datetime,
+    sandbox: str,
+    acknowledge_s: float | None = None,
+    incident: str | None = None,
+) -> Score:
+    """Score a drill from its timeline (events before `started_at` are setup and ignored)."""
+    timeline = [e for e in ordered(events) if e.moment >= started_at]
+    actions = [e for e in timeline if e.kind.startswith("step-") or e.kind == "command"]
+    first_action = _seconds(started_at, actions[0]) if actions else None
+    mitigation = next((e for e in timeline if e.kind == "mitigated"), None)
+    mitigated_s = _seconds(started_at, mitigation) if mitigation else None
+
+    touched: dict[int, StepOutcome] = {}
+    order: list[int] = []
+    for event in actions:
+        if event.data.get("procedure") != procedure.key or not isinstance(
+            event.data.get("step"), int
+        ):
+            continue
+        index = int(event.data["step"])
+        if event.kind == "command":
+            status = "ran" if event.data.get("status") == "succeeded" else "failed"
+        else:
+            status = event.kind.removeprefix("step-")
+        previous = touched.get(index)
+        if previous is None:
+            order.append(index)
+        if previous is None or previous.status in ("failed", "skipped") or status == "done":
+            touched[index] = StepOutcome(
+                index,
+                next((s.title for s in procedure.steps if s.index == index), f"step {index}"),
+                status,
+                event.data.get("reason"),
+                previous.at_s if previous else _seconds(started_at, event),
+            )
+    steps = [
+        touched.get(step.index, StepOutcome(step.index, step.title, "untouched"))
+        for step in procedure.steps
+    ]
+    out_of_order = [index for n, index in enumerate(order) if any(index < o for o in order[:n])]
+
+    mutating = [e for e in timeline if e.kind == "command" and e.data.get("mutating")]
+    unhelpful: list[str] = []
+    for n, event in enumerate(mutating):
+        deadline = event.moment.timestamp() + HELP_WINDOW_S
+        following = mutating[n + 1].moment.timestamp() if n + 1 < len(mutating) else None
+        helped = mitigation is not None and (
+            event.moment <= mitigation.moment
+            and mitigation.moment.timestamp() <= deadline
+            and (following is None or mitigation.moment.timestamp() <= following)
+        )
+        if not helped:
+            commands = event.data.get("commands") or [event.text]
+            unhelpful.append(" && ".join(str(c) for c in commands))
+
+    points = 0
+    if mitigation is not None:
+        points = 100 - 10 * len(unhelpful) - 5 * len(out_of_order)
+        points -= 5 * sum(1 for s in steps if s.status == "skipped" and not s.reason)
+        if acknowledge_s and mitigated_s is not None and mitigated_s > acknowledge_s:
+            points -= 2 * int((mitigated_s - acknowledge_s) // 60 + 1)
+    return Score(
+        scenario=scenario,
+        drill_id=drill_id,
+        started_at=started_at.isoformat(),
+        ended_at=ended_at.isoformat(),
+        mitigated=mitigation is not None,
+        time_to_first_action_s=first_action,
+        time_to_mitigation_s=mitigated_s,
+        steps=steps,
+        in_order=not out_of_order,
+        out_of_order=out_of_order,
+        unhelpful_commands=unhelpful,
+        points=max(points, 0),
+        sandbox=sandbox,
+        incident=incident,
+    )
+
+
+def save_result(directory: Path, result: Score) -> Path:
+    """Append the score to `<directory>/results.jsonl` (one line, fsync)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / RESULTS_FILE
+    line = (json.dumps(result.to_dict(), ensure_ascii=False) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return path
+
+
+def load_results(directory: Path) -> list[dict[str, Any]]:
+    try:
+        text = (directory / RESULTS_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    results = []
+    for line in text.splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            results.append(value)
+    return results
+
+
+def parse_started(result: dict[str, Any]) -> datetime | None:
+    try:
+        return parse_time(str(result.get("started_at")))
+    except ValueError:
+        return None
