@@ -92,8 +92,11 @@ class StepReporter(Protocol):
 
     `started` comes once the first command's supervisor is spawned (so
     `Executor.active_run_id` names its run and can be saved in the session),
-    then `output` for every line, then `finished` once. A refused step gets only
-    `finished`. The TUI implements this by posting messages.
+    then `output` for every line, then `finished` once. A step refused before
+    anything is spawned (confirmation, missing values) gets only `finished`; one
+    the supervisor refuses (lock held, audit trail unwritable) gets `started`,
+    the refusal as a `system` line, then `finished`. The TUI implements this by
+    posting messages.
     """
 
     def started(self, plan: Plan) -> None: ...
@@ -312,7 +315,7 @@ class Executor:
 
     def _follow(self, directory: Path, on_line: Callable[[OutputLine], None]) -> dict[str, object]:
         tail = runs.OutputTail(directory / "output.jsonl")
-        signalled = False
+        asked = signalled = False
         process = self._supervisors.get(str(directory))
         while True:
             for line in tail.read_new():
@@ -329,15 +332,15 @@ class Executor:
                 return state
             with self._guard:
                 by = self._cancelled_by if self._running else None
-            if by is not None and not signalled:
-                signalled = True
+            if by is not None and not asked:
+                asked = True
                 write_json_atomic(directory / "cancel.json", {"by": by, "time": runs.now_iso()})
-                pid = state.get("supervisor_pid")
-                if isinstance(pid, int):
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGTERM)
-                elif process is not None:
-                    process.send_signal(signal.SIGTERM)
+            pid = state.get("supervisor_pid")
+            if asked and not signalled and isinstance(pid, int):
+                # Signalled only once the supervisor has said its pid (and so has its handler).
+                signalled = True
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
             if self._supervisor_gone(process, state):
                 for line in tail.read_new():
                     on_line(line)

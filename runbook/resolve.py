@@ -80,11 +80,10 @@ def resolve(
 
     settings = dict(env_settings or {})
     environment = os.environ if environ is None else environ
-    values: dict[str, str] = {}
     missing: list[str] = []
-    substitute: dict[str, str] = {}
-    placeholders: dict[str, str] = {}
-    exports: dict[str, str] = {}
+    substitute: dict[str, Value] = {}
+    placeholders: dict[str, Value] = {}
+    exports: dict[str, Value] = {}
     child_env: dict[str, str] = {}
     for variable in command.variables:
         name = placeholder_name(variable)
@@ -97,29 +96,63 @@ def resolve(
             continue
         if "\0" in value:
             raise ResolveError(f"value for {name} contains a NUL byte")
-        values[name] = value
-        if variable.kind == "placeholder":
-            placeholders[name] = value
-        elif variable.kind == "env":
+        if variable.kind == "env":
             child_env[name] = value
             if not is_secret_name(name):
                 substitute[name] = value
-        elif value != variable.default:
-            exports[name] = value
+            continue
+        if variable.kind == "export" and value == variable.default:
+            continue
+        # A secret typed for a placeholder or export reaches the shell through the
+        # environment too, so the command shown and audited never holds it.
+        text: Value = value
+        if is_secret_name(name):
+            text = EnvRef(secret_env_name(name))
+            child_env[text.name] = value
+        (placeholders if variable.kind == "placeholder" else exports)[name] = text
     code = _substitute(command.code, substitute, placeholders)
-    for name, value in exports.items():
-        code = _replace_export(code, name, value)
+    for name, replacement in exports.items():
+        code = _replace_export(code, name, replacement)
     return Resolution(code=code, env=child_env, missing=tuple(missing))
 
 
-def _replace_export(code: str, name: str, value: str) -> str:
+@dataclass(frozen=True)
+class EnvRef:
+    """Stands for a value the shell takes from the environment variable `name`."""
+
+    name: str
+
+
+Value = str | EnvRef
+
+
+def secret_env_name(name: str) -> str:
+    """`api-token` -> `RUNBOOK_SECRET_API_TOKEN` (the name marks it secret for masking)."""
+    return "RUNBOOK_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def _quoted(value: Value, context: str) -> str:
+    """The text that makes bash see `value` as one word, in a plain/double/single context."""
+    if isinstance(value, EnvRef):
+        reference = "${" + value.name + "}"
+        return {"plain": f'"{reference}"', "double": reference}.get(context, f"'\"{reference}\"'")
+    if context == "double":
+        return _DOUBLE_QUOTE_SPECIAL.sub(r"\\\1", value)
+    if context == "single":
+        return "'" + shlex.quote(value) + "'"
+    return shlex.quote(value)
+
+
+def _replace_export(code: str, name: str, value: Value) -> str:
     """`export NAME=old` becomes `export NAME='new value'`."""
     pattern = re.compile(rf"^(\s*export\s+{re.escape(name)}=)\S*", re.MULTILINE)
-    quoted = shlex.quote(value)
+    quoted = _quoted(value, "plain")
     return pattern.sub(lambda match: match.group(1) + quoted, code)
 
 
-def _substitute(code: str, variables: Mapping[str, str], placeholders: Mapping[str, str]) -> str:
+def _substitute(
+    code: str, variables: Mapping[str, Value], placeholders: Mapping[str, Value]
+) -> str:
     """Walk the code tracking bash quoting, replacing each known name with a quoted value."""
     out: list[str] = []
     state = "plain"  # plain | single | double | ansi ($'...')
@@ -136,7 +169,7 @@ def _substitute(code: str, variables: Mapping[str, str], placeholders: Mapping[s
             elif state == "single":
                 match = _TOKEN.match(code, position)
                 if match and match.group("placeholder") in placeholders:
-                    out.append("'" + shlex.quote(placeholders[match.group("placeholder")]) + "'")
+                    out.append(_quoted(placeholders[match.group("placeholder")], "single"))
                     position = match.end()
                     continue
             out.append(char)
@@ -159,10 +192,7 @@ def _substitute(code: str, variables: Mapping[str, str], placeholders: Mapping[s
             match = _TOKEN.match(code, position)
             value = _value_for(match, variables, placeholders) if match else None
             if match and value is not None:
-                if state == "double":
-                    out.append(_DOUBLE_QUOTE_SPECIAL.sub(r"\\\1", value))
-                else:
-                    out.append(shlex.quote(value))
+                out.append(_quoted(value, state))
                 position = match.end()
                 continue
         out.append(char)
@@ -171,8 +201,8 @@ def _substitute(code: str, variables: Mapping[str, str], placeholders: Mapping[s
 
 
 def _value_for(
-    match: re.Match[str], variables: Mapping[str, str], placeholders: Mapping[str, str]
-) -> str | None:
+    match: re.Match[str], variables: Mapping[str, Value], placeholders: Mapping[str, Value]
+) -> Value | None:
     name = match.group("braced") or match.group("plain")
     if name is not None:
         return variables.get(name)

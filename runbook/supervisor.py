@@ -151,7 +151,7 @@ class Supervisor:
                     f"{error}; mutating steps do not run without an audit trail", audit=False
                 )
             self.line("system", f"warning: {error}; running this read-only step anyway")
-        if self.cancel_requested:
+        if self.cancel_asked():
             return self.end("cancelled", None, None, self.cancelled_by())
         return self.execute()
 
@@ -167,6 +167,10 @@ class Supervisor:
             self.lock.release()
         self.state("refused", reason=reason, ended=now_iso(), duration_s=0.0)
         return 0
+
+    def cancel_asked(self) -> bool:
+        """SIGTERM arrived, or a console wrote cancel.json (it may not know our pid yet)."""
+        return self.cancel_requested or (self.directory / "cancel.json").exists()
 
     def cancelled_by(self) -> str:
         data = read_json(self.directory / "cancel.json")
@@ -207,7 +211,7 @@ class Supervisor:
         while True:
             now = time.monotonic()
             if outcome is None and main_status is None:
-                if self.cancel_requested:
+                if self.cancel_asked():
                     outcome, by = "cancelled", self.cancelled_by()
                     self.line("system", f"cancelled by {by}: SIGTERM to the step's processes")
                 elif now >= deadline:

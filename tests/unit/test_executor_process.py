@@ -133,3 +133,20 @@ def test_cancel_without_a_running_step_is_ignored() -> None:
 def _current_run_id(executor: Executor) -> str:
     assert executor.active_run_id is not None
     return executor.active_run_id
+
+
+def test_cancel_at_the_very_start_is_honoured() -> None:
+    executor = Executor(fast_config(GRACE_S))
+
+    class CancelAtStart(Recorder):
+        def started(self, plan: object) -> None:  # type: ignore[override]
+            executor.cancel(by="eager")
+
+    recorder = CancelAtStart()
+    plan = executor.plan(make_runbook("echo should-not-matter; sleep 60"), PROCEDURE, 1)
+    started = time.monotonic()
+    result = executor.run(plan, recorder)
+    assert time.monotonic() - started <= GRACE_S + 1.0 + 1.0  # plus the supervisor's start
+    assert result.status == "cancelled"
+    assert result.cancelled_by == "eager"
+    assert processes_with_run_id(result.run_ids[0]) == []

@@ -82,3 +82,28 @@ def test_any_value_reaches_the_program_unchanged(value: str) -> None:
         f"x{value}y",
         f"{value}z",
     ]
+
+
+def test_secret_placeholders_reach_the_shell_through_the_environment() -> None:
+    token = Variable("api-token", "placeholder")
+    cmd = command("printf '%s\\0' <api-token> \"x<api-token>\" 'y<api-token>'", token)
+    resolved = resolve(cmd, {"api-token": "s3cr3t $(id)"}, environ={})
+    assert "s3cr3t" not in resolved.code
+    assert resolved.env == {"RUNBOOK_SECRET_API_TOKEN": "s3cr3t $(id)"}
+    out = subprocess.run(
+        ["bash", "-c", resolved.code], capture_output=True, env=resolved.env, check=True
+    )
+    assert out.stdout.decode().split("\0")[:-1] == [
+        "s3cr3t $(id)",
+        "xs3cr3t $(id)",
+        "ys3cr3t $(id)",
+    ]
+
+
+def test_secret_export_override_stays_out_of_the_command() -> None:
+    cmd = command(
+        "export DB_PASSWORD=changeme\necho ok", Variable("DB_PASSWORD", "export", "changeme")
+    )
+    resolved = resolve(cmd, {"DB_PASSWORD": "hunter2"}, environ={})
+    assert resolved.code == 'export DB_PASSWORD="${RUNBOOK_SECRET_DB_PASSWORD}"\necho ok'
+    assert resolved.env == {"RUNBOOK_SECRET_DB_PASSWORD": "hunter2"}
