@@ -381,7 +381,15 @@ def main(argv: list[str] | None = None) -> int:
 
     supervisor.cancel_requested = bool(cancelled)
     signal.signal(signal.SIGTERM, on_term)
-    return supervisor.run()
+    try:
+        return supervisor.run()
+    except BaseException as error:
+        # Whatever broke (a full disk, a bug), the step must not run on unsupervised.
+        process_tree.signal_tree(os.getpid(), signal.SIGKILL)
+        process_tree.reap_children()
+        with contextlib.suppress(Exception):
+            supervisor.state("failed", reason=f"supervisor error: {error!r}", ended=now_iso())
+        raise
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import pytest
 from step_helpers import PROCEDURE, Recorder, fast_config, make_runbook, processes_with_run_id
 
 from runbook.executor import Executor
+from runbook.plan import Plan
 
 GRACE_S = 1.0
 
@@ -21,7 +22,9 @@ def _private_locks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEPLOY_HISTORY_DIR", str(tmp_path / "history"))
 
 
-def run_in_thread(executor: Executor, code: str, recorder: Recorder, **kwargs: object):
+def run_in_thread(
+    executor: Executor, code: str, recorder: Recorder, **kwargs: object
+) -> threading.Thread:
     runbook = make_runbook(code, **kwargs)  # type: ignore[arg-type]
     plan = executor.plan(runbook, PROCEDURE, 1)
     worker = threading.Thread(target=executor.run, args=(plan, recorder), name="step-worker")
@@ -139,7 +142,7 @@ def test_cancel_at_the_very_start_is_honoured() -> None:
     executor = Executor(fast_config(GRACE_S))
 
     class CancelAtStart(Recorder):
-        def started(self, plan: object) -> None:  # type: ignore[override]
+        def started(self, plan: Plan) -> None:
             executor.cancel(by="eager")
 
     recorder = CancelAtStart()
