@@ -266,3 +266,31 @@ def test_environment_settings_reach_the_command(tmp_path: Path) -> None:
     )
     result = executor.run(plan, recorder)
     assert recorder.texts("stdout") == [f"green {result.run_ids[0]}"]
+
+
+def test_audit_fail_closed_on_a_read_only_mount(tmp_path: Path) -> None:
+    """A truly read-only directory (a read-only tmpfs), which stops root too."""
+    readonly = tmp_path / "ro"
+    readonly.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(readonly)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        config = Config(
+            execution=ExecutionConfig(grace_s=1.0, audit_file=str(readonly / "audit.jsonl"))
+        )
+        executor = Executor(config)
+        marker = tmp_path / "mutated"
+        plan = executor.plan(make_runbook(f"touch {marker}", risk="mutating"), PROCEDURE, 1)
+        result = executor.run(plan, confirmation=plan.confirm())
+        assert result.status == "refused"
+        assert "Read-only file system" in (result.reason or "")
+        assert not marker.exists()
+        read_only = executor.plan(make_runbook("echo fine"), PROCEDURE, 1)
+        assert executor.run(read_only).status == "succeeded"
+    finally:
+        subprocess.run(["umount", str(readonly)], check=False)
