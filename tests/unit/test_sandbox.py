@@ -1,0 +1,134 @@
+"""The embedded sandbox service (a local process) and the drill checks against it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from runbook.drills.checks import DrillChecks
+from runbook.drills.load import LoadGenerator
+from runbook.parser import load
+from runbook.probes import check_endpoints, snapshot
+from runbook.sandbox import LocalSandbox, service_reachable, start_embedded
+
+REPO = Path(__file__).resolve().parents[2]
+PROJECT_RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"
+
+
+@pytest.fixture
+def runbook():
+    return load(PROJECT_RUNBOOK)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split()[2] == "Z")
+
+
+def test_embedded_service_answers_every_endpoint_and_stops(runbook) -> None:
+    box = start_embedded()
+    try:
+        assert box.base_url.startswith("http://127.0.0.1:")
+        assert [(h.path, h.ok) for h in check_endpoints(runbook, box.base_url)] == [
+            ("/health", True),
+            ("/ready", True),
+            ("/metrics", True),
+        ]
+        gauges = {g["metric"]: g for g in snapshot(runbook, box.base_url, interval_s=0.3)}
+        assert gauges["Memory Usage"]["value"] > 0
+        assert gauges["Memory Usage"]["source"] == "/metrics"
+    finally:
+        pid = box.pid
+        box.stop()
+    assert pid is not None and not _pid_alive(pid)
+    assert not service_reachable(box.base_url)
+    assert not box.directory.exists()
+
+
+def test_sandbox_dies_with_a_killed_console(tmp_path: Path) -> None:
+    code = (
+        "import sys, time; from runbook.sandbox import start_embedded\n"
+        "box = start_embedded(); print(box.pid, box.base_url, flush=True); time.sleep(60)"
+    )
+    console = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    assert console.stdout is not None
+    pid_text, url = console.stdout.readline().split()
+    assert service_reachable(url)
+    console.send_signal(signal.SIGKILL)
+    console.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while _pid_alive(int(pid_text)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _pid_alive(int(pid_text))
+
+
+def test_checks_see_a_fault_and_its_mitigation_on_a_local_service(runbook) -> None:
+    """The same checks a drill ends on: error ratio pushed by config + SIGHUP, then removed."""
+    with LocalSandbox() as box:
+        good = json.loads(box.config_path.read_text())
+        load_gen = LoadGenerator(box.base_url + "/", rate=40, threads=4).start()
+        try:
+            checks = DrillChecks(runbook, box.base_url)
+            for _ in range(3):
+                state, _ = checks.poll()
+                time.sleep(0.5)
+            assert state.healthy and checks.mitigated
+
+            box.write_config({**good, "drills": {**good["drills"], "error_ratio": 0.5}})
+            box.reload()
+            events = []
+            for _ in range(10):
+                time.sleep(0.5)
+                state, new = checks.poll()
+                events += new
+                if state.shows("errors"):
+                    break
+            assert state.shows("errors") and not checks.mitigated
+            assert any(e.kind == "threshold-breach" and "Error Rate" in e.text for e in events)
+
+            box.write_config(good)
+            box.reload()
+            for _ in range(10):
+                time.sleep(0.5)
+                state, new = checks.poll()
+                events += new
+                if checks.mitigated:
+                    break
+            assert checks.mitigated
+            assert any(e.kind == "threshold-recovery" for e in events)
+        finally:
+            load_gen.stop()
+        assert load_gen.sent > 20
+
+
+def test_readiness_fault_shows_as_health_change(runbook) -> None:
+    with LocalSandbox() as box:
+        checks = DrillChecks(runbook, box.base_url)
+        checks.poll()
+        good = json.loads(box.config_path.read_text())
+        box.write_config({**good, "drills": {**good["drills"], "fail_readiness": True}})
+        box.reload()
+        time.sleep(0.5)
+        state, events = checks.poll()
+        assert state.shows("ready") and not state.shows("health")
+        assert [e.text for e in events if e.kind == "health-change"] == [
+            "/ready failing: 503, expected 200"
+        ]
+
+
+def test_load_refuses_non_loopback() -> None:
+    with pytest.raises(ValueError):
+        LoadGenerator("http://example.com/")
