@@ -17,6 +17,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from runbook.cli import CliError
@@ -25,7 +26,7 @@ from runbook.executor import Executor, StepResult
 from runbook.model import Procedure, Runbook, Step
 from runbook.plan import Confirmation, ConfirmationError, Plan, PlanError
 from runbook.resolve import default_value, placeholder_name, suggestions
-from runbook.runs import OutputLine
+from runbook.runs import OutputLine, list_runs
 from runbook.session import Session, SessionStore, StepStatus
 
 NAME = "run"
@@ -137,7 +138,9 @@ class _Walker:
 
     def walk(self, steps: list[Step]) -> int:
         if not self.args.dry_run:
+            self._report_unfinished_runs()
             self.session = self._open_session()
+            self._offer_resume(steps)
         worst = 0
         for step in steps:
             code = self.step(step, len(self.procedure.steps))
@@ -145,6 +148,30 @@ class _Walker:
             if code:
                 break
         return worst
+
+    def _report_unfinished_runs(self) -> None:
+        """Steps of this runbook still running (a console that died, another operator)."""
+        path = str(Path(self.runbook.path).resolve()) if self.runbook.path else None
+        for info in list_runs(self.config.runs_dir):
+            if info.spec.get("runbook_path") == path and not info.finished:
+                spec = info.spec
+                who = spec.get("identity", {}).get("user", "?")
+                print(
+                    f"note: step {spec.get('step')} of {spec.get('procedure_title')!r} is still "
+                    f"{info.status} ({spec.get('environment')}, started by {who}); "
+                    f"follow it with: runbook-console runs {info.run_id}",
+                    flush=True,
+                )
+
+    def _offer_resume(self, steps: list[Step]) -> None:
+        if self.session is None or self.args.resume or self.args.step is not None:
+            return
+        key = self.procedure.key
+        done = [s for s in steps if self.session.step(key, s.index).status in ("done", "skipped")]
+        if not done or not self.interactive:
+            return
+        answer = input(f"Resume: skip the {len(done)} step(s) already done? [Y/n] ")
+        self.args.resume = answer.strip().lower() in ("", "y", "yes")
 
     def _open_session(self) -> Session | None:
         if self.runbook.path is None:

@@ -118,3 +118,19 @@ def test_ctrl_c_cancels_the_running_step(runbook_path: Path) -> None:
     term.send("\x03")
     term.expect("cancelled by")
     assert term.finish() == 1
+
+
+def test_reopening_offers_to_resume(runbook_path: Path) -> None:
+    first = Terminal("run", str(runbook_path), "-p", "Restart")
+    first.expect("Run it? [y/N]")
+    first.send("y\n")
+    first.expect("succeeded")
+    assert first.finish() == 0
+    (runbook_path.parent / "restarted").unlink()
+
+    again = Terminal("run", str(runbook_path), "-p", "Restart")
+    again.expect("Resume: skip the 1 step(s) already done? [Y/n]")
+    again.send("\n")
+    again.expect("already done in the saved session; skipping")
+    assert again.finish() == 0
+    assert not (runbook_path.parent / "restarted").exists()

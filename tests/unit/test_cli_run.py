@@ -136,3 +136,27 @@ def test_broken_config_is_a_one_line_error(runbook_path: Path) -> None:
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "not valid TOML" in result.stderr
+
+
+def test_a_step_still_running_is_announced(runbook_path: Path) -> None:
+    from runbook.config import load_config
+
+    run_dir = load_config().runs_dir / "20260101T031205-abcdef01"
+    run_dir.mkdir(parents=True)
+    spec = {
+        "run_id": run_dir.name,
+        "code": "make rollback-now",
+        "runbook_path": str(runbook_path.resolve()),
+        "procedure_title": "Rollback",
+        "step": 2,
+        "environment": "Production",
+        "identity": {"user": "alice"},
+    }
+    (run_dir / "spec.json").write_text(json.dumps(spec))
+    # This test process stands in for the live supervisor of that run.
+    (run_dir / "state.json").write_text(
+        json.dumps({"status": "running", "supervisor_pid": os.getpid()})
+    )
+    result = cli("run", str(runbook_path), "-p", "Rollback", "--step", "1")
+    assert "step 2 of 'Rollback' is still running (Production, started by alice)" in result.stdout
+    assert f"runbook-console runs {run_dir.name}" in result.stdout
