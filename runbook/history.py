@@ -35,7 +35,7 @@ FIELDS = (
 
 _MAKE = re.compile(r"(?:^|[\s;&|(/])make\b[^\n;&|]*?\b(rollback-now|rollback|deploy)\b", re.M)
 _TAG_CURRENT = re.compile(r"\bdocker\s+(?:image\s+)?tag\s+\S+?:(\S+)\s+\S+:current\b")
-_COMPOSE_UP = re.compile(r"\bdocker[- ]compose\b[^\n]*\s(?:up|restart)\b")
+_COMPOSE_UP = re.compile(r"\bdocker[- ]compose\b[^\n]*\sup\b")
 
 
 def history_file(repo_root: Path) -> Path:
@@ -46,7 +46,9 @@ def classify(code: str) -> tuple[Action, str | None] | None:
     """Whether a command deploys or rolls back, and the version it moves to if it says.
 
     `make deploy`, `make rollback`, `make rollback-now`; `docker tag IMG:<sha> IMG:current`
-    (a manual rollback, to `<sha>`); `docker compose ... up|restart` (a deploy).
+    (a manual rollback, to `<sha>`); `docker compose ... up` (a deploy). The
+    `compose restart` that follows a manual re-tag is not counted again: the re-tag
+    step already recorded that rollback, with its version.
     """
     make = _MAKE.search(code)
     if make:

@@ -28,6 +28,7 @@ def test_classify() -> None:
         "abc123",
     )
     assert classify("docker-compose -f deploy/docker-compose.prod.yml up -d") == ("deploy", None)
+    assert classify("docker-compose -f deploy/docker-compose.prod.yml restart") is None
     assert classify("make status") is None
     assert classify("docker images | grep monkeytown-web") is None
 
