@@ -37,7 +37,7 @@ from docker.errors import DockerException, NotFound
 from runbook.config import DEFAULT_ENVIRONMENT, Config
 from runbook.plan import Plan, PlannedCommand
 
-Emit = Callable[[object], None]
+Emit = Callable[[object], object]
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 

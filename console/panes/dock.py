@@ -1,0 +1,132 @@
+"""`LivePanes`: gauges, health, containers and logs in one widget, to replace LiveDock.
+
+    LivePanes(runbook, settings, sources, id="pane-live")
+
+`settings` is the environment's `SourceSettings`; `sources` defaults to
+`LiveSources.create(runbook, settings)`. Requests go up as messages the app may
+handle: `ProcedureOpenRequested(key)` and `ContainerActionRequested(plan)`. If the
+app does not handle a container action, LivePanes confirms it (ConfirmScreen) and
+runs it through the executor itself, so it is audited either way.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from console.panes.containers import ContainersPane
+from console.panes.gauges import GaugesPane
+from console.panes.health import HealthPane
+from console.panes.logs import LogsPane
+from console.panes.messages import ContainerActionRequested, FollowLogsRequested
+from runbook.config import Config, load_config
+from runbook.executor import Executor, StepResult
+from runbook.model import Runbook
+from runbook.plan import Confirmation, ConfirmationError, Plan
+from runbook.sources.docker import ContainerInfo, ContainerStats
+from runbook.sources.live import LiveSources, off_thread
+from runbook.sources.settings import SourceSettings
+
+
+class LivePanes(Vertical, can_focus=False):
+    """What is happening now, next to what to do about it."""
+
+    HELP = "Live panes: gauges, endpoint health, containers and their logs."
+    DEFAULT_CSS = """
+    LivePanes { height: 1fr; }
+    LivePanes > #live-problem { color: $warning; height: auto; }
+    LivePanes > GaugesPane, LivePanes > HealthPane { border-bottom: solid $panel; }
+    LivePanes:focus-within { border: none; }
+    """
+
+    def __init__(
+        self,
+        runbook: Runbook,
+        settings: SourceSettings,
+        sources: LiveSources | None = None,
+        *,
+        config: Config | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.runbook = runbook
+        self.settings = settings
+        self.sources = sources or LiveSources.create(runbook, settings)
+        self.config = config
+
+    def compose(self) -> ComposeResult:
+        problem = self.sources.start_problem()
+        if problem:
+            yield Static(f"Docker: {problem}", id="live-problem")
+        yield GaugesPane(self.sources, self._stats_snapshot, id="live-gauges")
+        yield HealthPane(self.sources, id="live-health")
+        yield ContainersPane(
+            self.sources,
+            environment=self.settings.environment,
+            config=self.config,
+            runbook_sha256=self.runbook.sha256,
+            runbook_path=self.runbook.path,
+            id="live-containers",
+        )
+        yield LogsPane(self.sources, id="live-logs")
+
+    def _stats_snapshot(self) -> tuple[list[ContainerStats], dict[str, ContainerInfo]]:
+        pane = self.query_one(ContainersPane)
+        return list(pane.stats.values()), dict(pane.containers)
+
+    def on_unmount(self) -> None:
+        self.sources.stop()
+
+    def stop(self) -> None:
+        """Close every stream now (returns at once)."""
+        self.sources.stop()
+
+    @on(FollowLogsRequested)
+    def _follow(self, message: FollowLogsRequested) -> None:
+        message.stop()
+        self.query_one(LogsPane).follow(message.containers)
+
+    @on(ContainerActionRequested)
+    def _action(self, message: ContainerActionRequested) -> None:
+        # The app may take these over (its own confirm and output panes); if it has a
+        # handler, let the message through instead.
+        if hasattr(self.app, "on_container_action_requested"):
+            return
+        message.stop()
+        self._confirm_and_run(message.plan)
+
+    @work(group="container-action", exit_on_error=False, description="Container action")
+    async def _confirm_and_run(self, plan: Plan) -> None:
+        from console.screens.confirm import ConfirmRequest, ConfirmScreen
+
+        confirmation: Confirmation | None = None
+        if plan.needs_confirmation:
+            screen = ConfirmScreen(
+                ConfirmRequest(
+                    title=plan.step_title,
+                    risk=plan.risk,
+                    commands=plan.resolved_commands,
+                    cwd=plan.cwd,
+                    environment=plan.environment,
+                    production=plan.production,
+                    procedure=plan.procedure,
+                )
+            )
+            if not await self.app.push_screen_wait(screen):
+                self.notify(f"Not run: {plan.step_title}", timeout=3)
+                return
+            try:
+                confirmation = plan.confirm(typed=screen.typed)
+            except ConfirmationError as error:
+                self.notify(str(error), severity="error")
+                return
+        executor = Executor(self.config or load_config())
+        result: StepResult = await off_thread(lambda: executor.run(plan, None, confirmation))
+        tail = "\n".join(result.output_tail[-8:])
+        self.notify(
+            f"{plan.step_title}: {result.status}\n{tail}",
+            severity="information" if result.ok else "error",
+            timeout=8,
+        )

@@ -1,0 +1,242 @@
+"""The gauges pane: one gauge per threshold row, from Prometheus or the embedded fallback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+import httpx
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from console.panes.format import sparkline
+from console.panes.messages import GaugesArrived, ProcedureOpenRequested
+from runbook.sources.docker import ContainerInfo, ContainerStats
+from runbook.sources.fallback import fallback_readings
+from runbook.sources.gauges import GaugeValue
+from runbook.sources.live import off_thread
+
+if TYPE_CHECKING:
+    from runbook.sources.live import LiveSources
+
+StatsProvider = Callable[[], tuple[Iterable[ContainerStats], dict[str, ContainerInfo]]]
+
+STATE_STYLE = {
+    "ok": "$success",
+    "warning": "$warning",
+    "critical": "$error",
+    "stale": "$text-muted",
+    "no-data": "$text-muted",
+}
+
+
+def gauge_content(value: GaugeValue, selected: bool) -> Content:
+    style = STATE_STYLE[value.state]
+    marks = " · ".join(
+        part
+        for part in (
+            f"warn {value.warning_text}" if value.warning_text else "",
+            f"crit {value.critical_text}" if value.critical_text else "",
+        )
+        if part
+    )
+    state = value.state.upper() if value.state in ("warning", "critical") else value.state
+    first = Content.assemble(
+        ("▶ " if selected else "  ", "$accent"),
+        (f"{value.metric:<22}", "bold"),
+        (f"{value.value_text():>18} ", style),
+        (f"{state:<8} ", style),
+        (f"{sparkline(value.history):<16} ", style),
+        (marks, "$text-muted"),
+    )
+    second_parts: list[tuple[str, str] | str] = [("    " + value.action, "italic")]
+    source = value.source or "no source yet"
+    detail = f" ({value.detail})" if value.detail and value.detail != "no data" else ""
+    second_parts.append((f" · {source}{detail}", "$text-muted"))
+    if value.procedure:
+        title = value.procedure.split(" / ")[-1]
+        second_parts.append((f" · o: open “{title}”", style))
+    return Content("\n").join([first, Content.assemble(*second_parts)])
+
+
+class GaugesPane(Vertical, can_focus=True):
+    """Threshold gauges; `o` opens the runbook procedure for the selected one."""
+
+    HELP = """
+## Gauges
+One per row of the runbook's alerting thresholds. A failed read shows the last value as
+**stale (age)**, or **no data**: never a made-up 0. Each gauge names its source.
+- **up/down** select, **o** open the procedure that applies
+"""
+    BINDINGS = [
+        Binding(
+            "o,enter",
+            "open_procedure",
+            "Open procedure",
+            id="gauges-open",
+            tooltip="Open the runbook procedure for the selected gauge",
+        ),
+        Binding(
+            "up,k",
+            "move(-1)",
+            "Up",
+            show=False,
+            id="gauges-up",
+            tooltip="Select the previous gauge",
+        ),
+        Binding(
+            "down,j",
+            "move(1)",
+            "Down",
+            show=False,
+            id="gauges-down",
+            tooltip="Select the next gauge",
+        ),
+    ]
+    DEFAULT_CSS = """
+    GaugesPane { height: auto; }
+    GaugesPane > #gauges-title { color: $text-muted; }
+    GaugesPane > .gauge { height: 2; }
+    GaugesPane:focus-within > #gauges-title { color: $primary; }
+    """
+
+    selected: reactive[int] = reactive(0)
+    """Index of the selected gauge."""
+
+    def __init__(
+        self, sources: LiveSources, stats_provider: StatsProvider | None = None, **kwargs: object
+    ) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.sources = sources
+        self.stats_provider = stats_provider
+        self.values: list[GaugeValue] = [gauge.current() for gauge in sources.gauges]
+        self._texts: dict[int, str] = {}
+        self._announced: dict[str, str] = {}
+        self._client: httpx.AsyncClient | None = None
+        self.source_name = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), id="gauges-title")
+        for index, _ in enumerate(self.sources.gauges):
+            yield Static(classes="gauge", id=f"gauge-{index}")
+        if not self.sources.gauges:
+            yield Static("The runbook has no alerting thresholds.")
+
+    def _title(self) -> str:
+        if self.sources.prometheus is not None:
+            return f"Gauges · {self.sources.prometheus.name}"
+        return "Gauges · no Prometheus configured: embedded fallback (docker stats, /metrics, disk)"
+
+    def on_mount(self) -> None:
+        self._render_all()
+        if self.sources.gauges:
+            self._client = httpx.AsyncClient()
+            self.read_gauges()
+
+    async def on_unmount(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    @work(exclusive=True, group="gauges", exit_on_error=False, description="Reading gauges")
+    async def read_gauges(self) -> None:
+        thresholds = [gauge.threshold for gauge in self.sources.gauges]
+        prometheus = self.sources.prometheus
+        if prometheus is not None:
+            # prometheus-api-client blocks: a daemon thread, so a hung server never
+            # holds up quitting.
+            readings = await off_thread(lambda: prometheus.read(thresholds))
+            self.post_message(GaugesArrived(tuple(readings), prometheus.name))
+            return
+        assert self._client is not None
+        p99, error_rate, scrape_error = await self.sources.scraper.scrape(self._client)
+        stats, containers = self.stats_provider() if self.stats_provider else ((), {})
+        readings = fallback_readings(
+            thresholds,
+            stats=stats,
+            containers=containers,
+            p99_s=p99,
+            error_rate=error_rate,
+            scrape_source=self.sources.scraper.source,
+            scrape_error=scrape_error,
+            disk_path=self.sources.local_disk_path,
+        )
+        self.post_message(GaugesArrived(tuple(readings), "fallback"))
+
+    @on(Worker.StateChanged)
+    def _rearm(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "gauges" and event.state in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+        ):
+            if event.state == WorkerState.ERROR:
+                self.notify(f"Reading gauges failed: {event.worker.error}", severity="error")
+            self.set_timer(self.sources.settings.prometheus_interval_s, self.read_gauges)
+
+    @on(GaugesArrived)
+    def _arrived(self, message: GaugesArrived) -> None:
+        self.source_name = message.source
+        by_metric = {reading.metric: reading for reading in message.readings}
+        values = []
+        for gauge in self.sources.gauges:
+            reading = by_metric.get(gauge.threshold.metric)
+            values.append(gauge.update(reading) if reading else gauge.current())
+        self.values = values
+        self._render_all()
+        self._announce()
+
+    def _announce(self) -> None:
+        """Say once, on crossing, which procedure applies."""
+        for value in self.values:
+            previous = self._announced.get(value.metric, "ok")
+            if value.state in ("warning", "critical") and value.state != previous:
+                where = value.procedure.split(" / ")[-1] if value.procedure else "no procedure"
+                self.notify(
+                    f"{value.metric} {value.state}: {value.value_text()} · {value.action}. "
+                    f"Procedure: {where} (o on the gauge opens it)",
+                    severity="error" if value.state == "critical" else "warning",
+                    timeout=8,
+                )
+            if value.state in ("ok", "warning", "critical"):
+                self._announced[value.metric] = value.state
+
+    def _render_all(self) -> None:
+        for index, value in enumerate(self.values):
+            content = gauge_content(value, self.has_focus_within and index == self.selected)
+            if self._texts.get(index) != content.plain:
+                self._texts[index] = content.plain
+                row = self.query_one(f"#gauge-{index}", Static)
+                row.update(content)
+                for state in STATE_STYLE:
+                    row.set_class(state == value.state, f"-{state}")
+
+    def watch_selected(self) -> None:
+        self._render_all()
+
+    def on_focus(self) -> None:
+        self._render_all()
+
+    def on_blur(self) -> None:
+        self._render_all()
+
+    def action_move(self, delta: int) -> None:
+        if self.values:
+            self.selected = (self.selected + delta) % len(self.values)
+
+    def action_open_procedure(self) -> None:
+        if not self.values:
+            return
+        value = self.values[self.selected]
+        key = value.procedure or value.severity_procedure
+        if key is None:
+            worst = [v for v in self.values if v.procedure and v.state in ("critical", "warning")]
+            key = worst[0].procedure if worst else None
+        if key is None:
+            self.notify("No procedure applies: this gauge is not in warning or critical.")
+            return
+        self.post_message(ProcedureOpenRequested(key))

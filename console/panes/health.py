@@ -1,0 +1,99 @@
+"""The health pane: each endpoint of the runbook, checked against the environment's base URL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import httpx
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from console.panes.messages import HealthArrived
+from runbook.sources.health import CheckResult
+
+if TYPE_CHECKING:
+    from runbook.sources.live import LiveSources
+
+
+def row_content(result: CheckResult) -> Content:
+    mark, style = ("✔", "$success") if result.ok else ("✘", "$error")
+    latency = "" if result.latency_s is None else f"{result.latency_s * 1000:.0f} ms"
+    since = datetime.fromtimestamp(result.changed_at).strftime("%H:%M:%S")
+    status = str(result.status) if result.status is not None else "---"
+    detail = "" if result.ok else f"  {result.detail}"
+    return Content.assemble(
+        (f"{mark} ", style),
+        (f"{result.path:<10}", "bold"),
+        f" {status:>3} {latency:>7}",
+        (f"  since {since}", "$text-muted"),
+        (detail, style),
+    )
+
+
+class HealthPane(Vertical):
+    """One line per endpoint; a line is repainted only when its text changes."""
+
+    HELP = "Endpoints from the runbook, checked on an interval against the base URL."
+    DEFAULT_CSS = """
+    HealthPane { height: auto; }
+    HealthPane > .health-title { color: $text-muted; }
+    HealthPane > .health-row { height: 1; }
+    """
+
+    def __init__(self, sources: LiveSources, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.sources = sources
+        self._texts: dict[str, str] = {}
+        self._client: httpx.AsyncClient | None = None
+
+    def compose(self) -> ComposeResult:
+        base = self.sources.settings.base_url
+        yield Static(f"Health · {base}", classes="health-title")
+        for index, endpoint in enumerate(self.sources.health.endpoints):
+            yield Static(
+                Content.styled(f"… {endpoint.path}", "$text-muted"),
+                classes="health-row",
+                id=f"health-{index}",
+            )
+        if not self.sources.health.endpoints:
+            yield Static("The runbook lists no endpoints.", classes="health-row")
+
+    def on_mount(self) -> None:
+        if self.sources.health.endpoints:
+            self._client = self.sources.health.client()
+            self.check()
+
+    async def on_unmount(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    @work(exclusive=True, group="health", exit_on_error=False, description="HTTP health checks")
+    async def check(self) -> None:
+        assert self._client is not None
+        self.post_message(HealthArrived(await self.sources.health.check_all(self._client)))
+
+    @on(Worker.StateChanged)
+    def _rearm(self, event: Worker.StateChanged) -> None:
+        # Polls never overlap: the next one is armed when this one has finished.
+        if event.worker.group == "health" and event.state in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+        ):
+            if event.state == WorkerState.ERROR:
+                self.notify(f"Health checks failed: {event.worker.error}", severity="error")
+            self.set_timer(self.sources.settings.health_interval_s, self.check)
+
+    @on(HealthArrived)
+    def _results(self, message: HealthArrived) -> None:
+        paths = [endpoint.path for endpoint in self.sources.health.endpoints]
+        for result in message.results:
+            index = paths.index(result.path)
+            content = row_content(result)
+            if self._texts.get(result.path) != content.plain:
+                self._texts[result.path] = content.plain
+                self.query_one(f"#health-{index}", Static).update(content)

@@ -1,0 +1,271 @@
+"""The logs pane: follow containers, filter, search with highlight, pause, timestamps.
+
+Lines go to a bounded `LogBuffer` as they arrive; the `Log` widget is written at most
+`FLUSH_S` apart, so 1,000 lines a second cost a few repaints a second, not a thousand.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.highlighter import Highlighter
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input, Log, Static
+
+from console.panes.messages import DockerEventArrived, LogLinesArrived
+from runbook.sources.docker import EngineChanged
+from runbook.sources.logs import LogBatch, LogBuffer, LogFilter, LogFollower, LogLine
+
+if TYPE_CHECKING:
+    from runbook.sources.live import LiveSources
+
+FLUSH_S = 0.25
+"""How often new lines reach the screen."""
+
+
+class SearchHighlighter(Highlighter):
+    """Dims the timestamp and container, reverses search matches."""
+
+    def __init__(self) -> None:
+        self.search = LogFilter("")
+        self.prefix_width = 0
+
+    def highlight(self, text: Text) -> None:
+        if self.prefix_width:
+            text.stylize("dim", 0, self.prefix_width)
+        for start, end in self.search.spans(text.plain[self.prefix_width :]):
+            text.stylize("reverse bold", start + self.prefix_width, end + self.prefix_width)
+
+
+class LogsPane(Vertical):
+    """Follows the containers asked for; everything else is a view over the buffer."""
+
+    HELP = """
+## Logs
+- **/** filter (substring; **x** toggles regex, **v** inverts), **s** search and highlight
+- **p** pause/resume, **t** timestamps, **G** jump to the newest line
+A marker line shows where a stream reconnected; lines are never repeated after it.
+"""
+    BINDINGS = [
+        Binding("slash", "edit('filter')", "Filter", id="logs-filter", tooltip="Filter lines"),
+        Binding("s", "edit('search')", "Search", id="logs-search", tooltip="Highlight matches"),
+        Binding(
+            "x",
+            "toggle_regex",
+            "Regex",
+            show=False,
+            id="logs-regex",
+            tooltip="Filter and search by regular expression",
+        ),
+        Binding(
+            "v",
+            "toggle_invert",
+            "Invert",
+            show=False,
+            id="logs-invert",
+            tooltip="Show lines that do not match the filter",
+        ),
+        Binding("p", "toggle_pause", "Pause", id="logs-pause", tooltip="Pause or resume"),
+        Binding(
+            "t",
+            "toggle_timestamps",
+            "Timestamps",
+            show=False,
+            id="logs-timestamps",
+            tooltip="Show or hide timestamps",
+        ),
+        Binding(
+            "G,end", "jump_end", "End", show=False, id="logs-end", tooltip="Jump to the newest line"
+        ),
+        Binding(
+            "escape",
+            "close_input",
+            "Close",
+            show=False,
+            id="logs-close-input",
+            tooltip="Close the filter/search box",
+        ),
+    ]
+    DEFAULT_CSS = """
+    LogsPane { height: 1fr; }
+    LogsPane > #logs-status { height: 1; color: $text-muted; }
+    LogsPane > #logs-status.-down { color: $error; }
+    LogsPane > Input { display: none; height: 3; }
+    LogsPane > Input.-open { display: block; }
+    LogsPane > Log { height: 1fr; }
+    """
+
+    def __init__(self, sources: LiveSources, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.sources = sources
+        self.buffer = LogBuffer(sources.settings.log_buffer_lines)
+        self.filter_text = ""
+        self.search_text = ""
+        self.regex = False
+        self.invert = False
+        self.paused = False
+        self.timestamps = True
+        self.following: tuple[str, ...] = ()
+        self.engine_note = ""
+        self._follower: LogFollower | None = None
+        self._pending: list[LogLine] = []
+        self._filter = LogFilter("")
+        self._highlighter = SearchHighlighter()
+        self._editing = "filter"
+
+    def compose(self) -> ComposeResult:
+        yield Static("No container followed: press f on a container row.", id="logs-status")
+        yield Input(placeholder="filter", id="logs-input")
+        log = Log(max_lines=self.buffer.lines.maxlen, highlight=True, id="logs-view")
+        log.highlighter = self._highlighter
+        yield log
+
+    @property
+    def view(self) -> Log:
+        return self.query_one("#logs-view", Log)
+
+    def on_mount(self) -> None:
+        self.sources.engine.subscribe(lambda event: self.post_message(DockerEventArrived(event)))
+        self.set_interval(FLUSH_S, self._flush)
+
+    def follow(self, containers: tuple[str, ...]) -> None:
+        """Follow these containers from now on (the previous ones stop)."""
+        if self._follower is not None:
+            self._follower.stop()
+        self.following = containers
+        self.buffer.lines.clear()
+        self._pending.clear()
+        self.view.clear()
+        self._follower = self.sources.follow(list(containers))
+        self._run_follower(self._follower)
+        self._rebuild()
+
+    @work(
+        thread=True,
+        group="docker-logs",
+        exclusive=True,
+        exit_on_error=False,
+        description="Following container logs",
+    )
+    def _run_follower(self, follower: LogFollower) -> None:
+        follower.run(
+            lambda batch: (
+                self.post_message(LogLinesArrived(batch.lines))
+                if isinstance(batch, LogBatch)
+                else None
+            )
+        )
+
+    @on(LogLinesArrived)
+    def _lines(self, message: LogLinesArrived) -> None:
+        self.buffer.extend(message.lines)
+        if not self.paused:
+            self._pending.extend(message.lines)
+
+    @on(DockerEventArrived)
+    def _engine(self, message: DockerEventArrived) -> None:
+        if isinstance(message.event, EngineChanged):
+            state = message.event.state
+            self.engine_note = "" if state.reachable else state.describe()
+            self._update_status()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        lines, self._pending = self._pending, []
+        self.view.write_lines(self._format(line) for line in lines if self._filter.matches(line))
+
+    def _format(self, line: LogLine) -> str:
+        who = f"{line.container} " if len(self.following) > 1 else ""
+        stamp = f"{line.clock} " if self.timestamps else ""
+        if line.kind == "gap":
+            return f"{stamp}{who}──── {line.text} ────"
+        if line.kind == "info":
+            return f"{stamp}{who}· {line.text}"
+        return f"{stamp}{who}{line.text}"
+
+    def _rebuild(self) -> None:
+        self._pending.clear()
+        self._highlighter.prefix_width = (13 if self.timestamps else 0) + (
+            max((len(name) + 1 for name in self.following), default=0)
+            if len(self.following) > 1
+            else 0
+        )
+        view = self.view
+        view.clear()
+        view.write_lines(self._format(line) for line in self.buffer.matching(self._filter))
+        self._update_status()
+
+    def _update_status(self) -> None:
+        status = self.query_one("#logs-status", Static)
+        status.set_class(bool(self.engine_note), "-down")
+        if self.engine_note:
+            status.update(self.engine_note)
+            return
+        parts = [", ".join(self.following) if self.following else "no container followed"]
+        if self.filter_text:
+            mode = "regex" if self.regex else "text"
+            parts.append(f"{'not ' if self.invert else ''}{mode} /{self.filter_text}/")
+        if self._filter.error:
+            parts.append(f"bad regex: {self._filter.error}")
+        if self.search_text:
+            parts.append(f"search {self.search_text!r}")
+        if self.paused:
+            parts.append("PAUSED (p resumes)")
+        status.update(" · ".join(parts))
+
+    def _apply_filters(self) -> None:
+        self._filter = LogFilter(self.filter_text, regex=self.regex, invert=self.invert)
+        self._highlighter.search = LogFilter(self.search_text, regex=self.regex)
+        self._rebuild()
+
+    def action_edit(self, which: str) -> None:
+        self._editing = which
+        box = self.query_one("#logs-input", Input)
+        box.placeholder = "filter (x: regex, v: invert)" if which == "filter" else "search"
+        box.value = self.filter_text if which == "filter" else self.search_text
+        box.add_class("-open")
+        box.focus()
+
+    @on(Input.Changed, "#logs-input")
+    def _typed(self, event: Input.Changed) -> None:
+        if self._editing == "filter":
+            self.filter_text = event.value
+        else:
+            self.search_text = event.value
+        self._apply_filters()
+
+    @on(Input.Submitted, "#logs-input")
+    def _submitted(self) -> None:
+        self.action_close_input()
+
+    def action_close_input(self) -> None:
+        box = self.query_one("#logs-input", Input)
+        box.remove_class("-open")
+        self.view.focus()
+
+    def action_toggle_regex(self) -> None:
+        self.regex = not self.regex
+        self._apply_filters()
+
+    def action_toggle_invert(self) -> None:
+        self.invert = not self.invert
+        self._apply_filters()
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        if not self.paused:
+            self._rebuild()
+            self.view.scroll_end(animate=False)
+        self._update_status()
+
+    def action_toggle_timestamps(self) -> None:
+        self.timestamps = not self.timestamps
+        self._rebuild()
+
+    def action_jump_end(self) -> None:
+        self.view.scroll_end(animate=False)

@@ -1,0 +1,76 @@
+"""Messages the live panes' workers post, and the requests the panes send up to the app.
+
+High-rate ones (`StatsArrived`, `HealthArrived`, `GaugesArrived`) do not bubble and
+coalesce in the queue (`can_replace`): only the newest matters. Log lines never coalesce.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from runbook.plan import Plan
+from runbook.sources.docker import StatsSampled
+from runbook.sources.gauges import Reading
+from runbook.sources.health import CheckResult
+from runbook.sources.logs import LogLine
+
+
+@dataclass
+class DockerEventArrived(Message, bubble=False):
+    """A container list, a container change or removal, or an engine state change."""
+
+    event: object
+
+
+@dataclass
+class StatsArrived(Message, bubble=False):
+    sample: StatsSampled
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, StatsArrived)
+
+
+@dataclass
+class LogLinesArrived(Message, bubble=False):
+    lines: tuple[LogLine, ...]
+
+
+@dataclass
+class HealthArrived(Message, bubble=False):
+    results: tuple[CheckResult, ...]
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, HealthArrived)
+
+
+@dataclass
+class GaugesArrived(Message, bubble=False):
+    readings: tuple[Reading, ...]
+    source: str
+    """"prometheus <url>" or "fallback (no Prometheus configured)"."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, GaugesArrived)
+
+
+@dataclass
+class ContainerActionRequested(Message):
+    """Run a container action (restart, logs, inspect) through confirmation and audit."""
+
+    plan: Plan
+
+
+@dataclass
+class ProcedureOpenRequested(Message):
+    """Open the runbook procedure with this key (offered by a gauge in warning/critical)."""
+
+    procedure_key: str
+
+
+@dataclass
+class FollowLogsRequested(Message):
+    """Follow these containers' logs in the logs pane."""
+
+    containers: tuple[str, ...]

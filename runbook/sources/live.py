@@ -1,0 +1,124 @@
+"""All live sources of one environment, built from its settings, stopped together.
+
+`LiveSources.create(runbook, settings)` is what the console (and the benches) use;
+`stop()` closes every stream at once (sockets shut, no read waited for).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from runbook.model import Runbook
+from runbook.sources.docker import ContainerMonitor, Engine, StatsPoller, preflight, resolve_host
+from runbook.sources.fallback import ServiceScraper
+from runbook.sources.gauges import Gauge, gauges_for
+from runbook.sources.health import HealthChecker
+from runbook.sources.logs import LogFollower
+from runbook.sources.prometheus import PrometheusSource
+from runbook.sources.settings import SourceSettings
+
+_T = TypeVar("_T")
+
+
+async def off_thread(function: Callable[[], _T]) -> _T:
+    """Await a blocking call made on a daemon thread.
+
+    Unlike `asyncio.to_thread`, an abandoned call (a hung server, the app quitting)
+    does not hold up interpreter exit: the default executor is joined at shutdown.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_T] = loop.create_future()
+
+    def call() -> None:
+        try:
+            result = function()
+        except BaseException as error:  # noqa: BLE001 - handed to the awaiting task
+            loop.call_soon_threadsafe(_settle, future, None, error)
+        else:
+            loop.call_soon_threadsafe(_settle, future, result, None)
+
+    threading.Thread(target=call, name="off-thread call", daemon=True).start()
+    return await future
+
+
+def _settle(future: asyncio.Future[_T], result: _T | None, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]
+
+
+@dataclass
+class LiveSources:
+    settings: SourceSettings
+    engine: Engine
+    monitor: ContainerMonitor
+    stats: StatsPoller
+    health: HealthChecker
+    scraper: ServiceScraper
+    gauges: list[Gauge]
+    prometheus: PrometheusSource | None = None
+    followers: list[LogFollower] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, runbook: Runbook, settings: SourceSettings) -> LiveSources:
+        engine = Engine(settings.resolved_docker_host, timeout_s=settings.docker_timeout_s)
+        prometheus = (
+            PrometheusSource(
+                settings.prometheus_url,
+                timeout_s=settings.prometheus_timeout_s,
+                retries=settings.prometheus_retries,
+                settings=settings,
+            )
+            if settings.prometheus_url
+            else None
+        )
+        return cls(
+            settings=settings,
+            engine=engine,
+            monitor=ContainerMonitor(engine),
+            stats=StatsPoller(engine, interval_s=settings.stats_interval_s),
+            health=HealthChecker(
+                runbook.endpoints, settings.base_url, deadline_s=settings.health_timeout_s
+            ),
+            scraper=ServiceScraper(
+                settings.resolved_metrics_url, timeout_s=settings.health_timeout_s
+            ),
+            gauges=gauges_for(runbook, stale_after_s=settings.stale_after_s),
+            prometheus=prometheus,
+        )
+
+    @property
+    def local_disk_path(self) -> str | None:
+        """The host path for the disk fallback, only when the engine is on this machine."""
+        try:
+            host = resolve_host(self.settings.resolved_docker_host)
+        except Exception:  # noqa: BLE001 - an unknown context is not local
+            return None
+        return self.settings.disk_path if host.startswith(("unix://", "/")) else None
+
+    def start_problem(self) -> str | None:
+        try:
+            return preflight(resolve_host(self.settings.resolved_docker_host))
+        except Exception as error:  # noqa: BLE001
+            return str(error)
+
+    def follow(self, containers: list[str], tail: int = 200) -> LogFollower:
+        follower = LogFollower(self.engine, containers, tail=tail)
+        self.followers.append(follower)
+        return follower
+
+    def stop(self) -> None:
+        """Close everything; returns at once."""
+        for follower in self.followers:
+            follower.stop()
+        self.engine.stop()
+        self.stats.stop()
+        if self.prometheus is not None:
+            self.prometheus.close()
