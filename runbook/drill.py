@@ -179,6 +179,9 @@ class Drill:
         self._restarts: dict[str, int] = {}
         self._loaded = False
         self._down = False
+        self._poll_lock = threading.Lock()
+        self._poller: threading.Thread | None = None
+        self._stop_polling = threading.Event()
 
     # -- the procedure ----------------------------------------------------------------------
 
@@ -274,6 +277,23 @@ class Drill:
 
     def poll(self) -> CheckState:
         """Check now; record what changed; record mitigation once the checks pass."""
+        with self._poll_lock:
+            return self._poll()
+
+    def start_polling(self, interval_s: float = 1.0) -> None:
+        """Poll from a background thread until `finish`, so mitigation is seen when it happens."""
+        if self._poller is not None:
+            return
+
+        def loop() -> None:
+            while not self._stop_polling.wait(interval_s):
+                with contextlib.suppress(Exception):
+                    self.poll()
+
+        self._poller = threading.Thread(target=loop, name=f"drill-{self.id}-checks", daemon=True)
+        self._poller.start()
+
+    def _poll(self) -> CheckState:
         state, events = self.checks.poll()
         self.last_state = state
         for event in events:
@@ -453,6 +473,9 @@ class Drill:
 
     def abort(self) -> None:
         """Stop traffic and remove the sandbox (safe to call more than once)."""
+        self._stop_polling.set()
+        if self._poller is not None:
+            self._poller.join(timeout=10)
         if self._loaded:
             self.load.stop()
             self._loaded = False

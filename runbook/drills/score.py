@@ -4,8 +4,8 @@
 - time to mitigation: from the fault showing to the checks passing;
 - steps of the named procedure followed (done or run), skipped (with reasons),
   not touched, and whether they were taken in order;
-- mutating commands that did not help: mitigation did not follow within
-  `HELP_WINDOW_S` of them (and before the next mutating command).
+- mutating commands that did not help: mitigation did not happen while they ran
+  or within `HELP_WINDOW_S` after (and before the next mutating command began).
 
 Points start at 100: minus 10 per mutating command that did not help, 5 per
 step taken out of order, 5 per step skipped without a reason, 2 per started
@@ -139,12 +139,18 @@ def score(
     mutating = [e for e in timeline if e.kind == "command" and e.data.get("mutating")]
     unhelpful: list[str] = []
     for n, event in enumerate(mutating):
-        deadline = event.moment.timestamp() + HELP_WINDOW_S
-        following = mutating[n + 1].moment.timestamp() if n + 1 < len(mutating) else None
-        helped = mitigation is not None and (
-            event.moment <= mitigation.moment
-            and mitigation.moment.timestamp() <= deadline
-            and (following is None or mitigation.moment.timestamp() <= following)
+        # Events are recorded when a command ends; it may have mitigated while still running.
+        began = event.moment.timestamp() - float(event.data.get("duration_s") or 0.0)
+        following = mutating[n + 1] if n + 1 < len(mutating) else None
+        next_began = (
+            following.moment.timestamp() - float(following.data.get("duration_s") or 0.0)
+            if following is not None
+            else None
+        )
+        at = mitigation.moment.timestamp() if mitigation is not None else None
+        helped = at is not None and (
+            began <= at <= event.moment.timestamp() + HELP_WINDOW_S
+            and (next_began is None or at <= next_began)
         )
         if not helped:
             commands = event.data.get("commands") or [event.text]

@@ -1,0 +1,198 @@
+"""`runbook-console drill [SCENARIO] [PATH] [--results]`: list, run or review drills.
+
+Without SCENARIO it lists the scenarios. With one, it starts a sandbox of the
+reference service on the Docker engine (own names, ports, lock and history),
+injects the fault, names the procedure, and reads the trainee's actions, one a
+line, from the terminal (or from stdin when it is not a terminal):
+
+    ack                      acknowledge
+    steps                    the procedure's steps
+    run N [PROCEDURE]        run step N for real against the sandbox
+    done N | skip N REASON | fail N REASON
+    note TEXT
+    status                   checks now (endpoints, gauges)
+    wait [SECONDS]           wait for the checks to show the fault mitigated (default 60)
+    end                      finish: score, save, remove the sandbox
+
+The drill also ends by itself when input ends. `--results` prints saved scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from runbook.cli import CliError
+from runbook.cli._incident_common import config, load_runbook, store
+from runbook.drill import BANNER, Drill, DrillError, drills_dir, new_drill_id
+from runbook.drills.docker_sandbox import DockerSandbox, SandboxError, engine_reachable
+from runbook.drills.scenarios import SCENARIOS, find_scenario
+from runbook.drills.score import load_results
+from runbook.timeline import Event, parse_time
+
+NAME = "drill"
+HELP = "Training drills: a fault injected into a sandbox, work the runbook, get a score."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", metavar="SCENARIO", nargs="?", help="scenario to run")
+    parser.add_argument("path", metavar="PATH", nargs="?", help="the runbook")
+    parser.add_argument("--results", action="store_true", help="print saved drill results")
+    parser.add_argument("--json", action="store_true", help="results as JSON Lines")
+    parser.add_argument("--config", metavar="FILE", help="config file to use")
+    parser.add_argument("--as", dest="trainee", metavar="NAME", help="trainee name")
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = config(args.config)
+    if args.results:
+        return _results(drills_dir(settings), args.json)
+    if not args.scenario:
+        for scenario in SCENARIOS:
+            print(f"{scenario.name:<18} {scenario.severity}  {scenario.title}")
+            print(f"{'':<22}{scenario.briefing}")
+        print("run one: runbook-console drill SCENARIO; results: runbook-console drill --results")
+        return 0
+    try:
+        scenario = find_scenario(args.scenario)
+    except KeyError as error:
+        raise CliError(str(error.args[0]), 2) from None
+    runbook = load_runbook(args.path)
+    if runbook.procedure(scenario.procedure) is None:
+        raise CliError(f"the runbook has no procedure {scenario.procedure!r}", 2)
+    if not engine_reachable():
+        raise CliError(
+            "drills run the runbook's real commands (make deploy/rollback, update-config.sh), "
+            "which need a Docker engine, and none answers; start one with: make services",
+            3,
+        )
+    drill_id = new_drill_id()
+    repo_root = Path(__file__).resolve().parents[2]
+    sandbox = DockerSandbox(drill_id, repo_root, drills_dir(settings) / drill_id)
+    out = sys.stdout
+    drill = Drill(
+        scenario,
+        runbook,
+        sandbox=sandbox,
+        config=settings,
+        store=store(settings),
+        trainee=args.trainee,
+        on_event=lambda event: _print_event(event, out),
+    )
+    _say(out, f"{scenario.title}: starting sandbox {sandbox.prefix} on {sandbox.base_url}")
+    try:
+        drill.start()
+    except (DrillError, SandboxError) as error:
+        raise CliError(f"{BANNER}: could not start: {error}", 1) from None
+    drill.start_polling()
+    _say(out, scenario.briefing)
+    _say(out, f"procedure: {drill.procedure.key}  (incident {drill.incident_id})")
+    _print_steps(drill, out)
+    try:
+        _repl(drill, sys.stdin, out)
+    except KeyboardInterrupt:
+        _say(out, "interrupted")
+    result = drill.finish()
+    _say(out, result.summary())
+    _say(out, f"report: runbook-console report {drill.incident_id}")
+    return 0 if result.mitigated else 1
+
+
+def _say(out: TextIO, text: str) -> None:
+    print(f"[{BANNER}] {text}", file=out, flush=True)
+
+
+def _print_event(event: Event, out: TextIO) -> None:
+    _say(out, f"{parse_time(event.time):%H:%M:%S} {event.kind}: {event.text}")
+
+
+def _print_steps(drill: Drill, out: TextIO) -> None:
+    for step in drill.procedure.steps:
+        codes = "; ".join(c.code for c in step.commands)
+        _say(out, f"  {step.index}. {step.title}" + (f"   [{codes}]" if codes else ""))
+
+
+def _repl(drill: Drill, source: TextIO, out: TextIO) -> None:
+    interactive = source.isatty()
+    while True:
+        if interactive:
+            print(f"{BANNER}> ", end="", file=out, flush=True)
+        line = source.readline()
+        if not line:
+            return
+        words = line.strip().split()
+        if not words or words[0].startswith("#"):
+            continue
+        verb, rest = words[0].casefold(), words[1:]
+        try:
+            if verb in ("end", "quit", "exit"):
+                return
+            _act(drill, verb, rest, out)
+        except (DrillError, ValueError, IndexError) as error:
+            _say(out, f"error: {error}")
+
+
+def _act(drill: Drill, verb: str, rest: list[str], out: TextIO) -> None:
+    if verb in ("ack", "acknowledge"):
+        drill.acknowledge()
+    elif verb == "steps":
+        _print_steps(drill, out)
+    elif verb == "run":
+        procedure = " ".join(rest[1:]) or None
+        result = drill.run_step(int(rest[0]), procedure)
+        for text in result.output_tail[-8:]:
+            _say(out, f"    | {text}")
+    elif verb in ("done", "skip", "fail"):
+        status = {"done": "done", "skip": "skipped", "fail": "failed"}[verb]
+        drill.mark(int(rest[0]), status, reason=" ".join(rest[1:]) or None)
+    elif verb == "note":
+        drill.note(" ".join(rest))
+    elif verb == "status":
+        state = drill.poll()
+        for health in state.health:
+            _say(out, f"  {health.path:<9} {'ok' if health.ok else 'FAIL'} {health.detail}")
+        for reading in state.readings:
+            _say(out, f"  {reading.metric:<24} {reading.display:>9} {reading.state}")
+        _say(out, "  mitigated" if drill.mitigated else "  not mitigated yet")
+    elif verb == "wait":
+        seconds = float(rest[0]) if rest else 60.0
+        deadline = time.monotonic() + seconds
+        while not drill.mitigated and time.monotonic() < deadline:
+            time.sleep(0.5)
+        _say(out, "mitigated" if drill.mitigated else f"not mitigated after {seconds:g}s")
+    else:
+        raise ValueError(
+            f"unknown action {verb!r} (ack, steps, run, done, skip, fail, note, status, wait, end)"
+        )
+
+
+def _results(directory: Path, as_json: bool) -> int:
+    results = load_results(directory)
+    if as_json:
+        for result in results:
+            print(json.dumps(result, ensure_ascii=False))
+        return 0
+    if not results:
+        print(f"no drill results in {directory}")
+        return 0
+    for r in results:
+        first = r.get("time_to_first_action_s")
+        mitigation = r.get("time_to_mitigation_s")
+        print(
+            f"{str(r.get('started_at', '?'))[:19]}  {r.get('scenario', '?'):<18} "
+            f"{'mitigated' if r.get('mitigated') else 'NOT mitigated':<13} "
+            f"{r.get('points', 0):>3} pts  first action {_secs(first)}  "
+            f"mitigation {_secs(mitigation)}  "
+            f"followed {r.get('followed', 0)} skipped {r.get('skipped', 0)}"
+            f"{'' if r.get('in_order', True) else ' (out of order)'}  "
+            f"unhelpful {len(r.get('unhelpful_commands') or [])}  [{r.get('sandbox', '?')}]"
+        )
+    return 0
+
+
+def _secs(value: object) -> str:
+    return f"{float(value):.0f}s" if isinstance(value, int | float) else "-"

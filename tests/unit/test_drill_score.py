@@ -1,0 +1,120 @@
+"""Drill scoring from a timeline: first action, mitigation, order, skipped, unhelpful commands."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from runbook.drill import sandbox_refusal
+from runbook.drills.score import load_results, save_result, score
+from runbook.parser import load
+from runbook.timeline import Event, iso, make_event
+
+REPO = Path(__file__).resolve().parents[2]
+RUNBOOK = load(REPO / ".monkeytown" / "devops" / "runbook.md")
+P1 = RUNBOOK.procedure("P1 - Critical (System Down)")
+T0 = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+
+
+def at(seconds: float, event: Event) -> Event:
+    return replace(event, time=iso(T0 + timedelta(seconds=seconds)))
+
+
+def step(seconds: float, index: int, kind: str, reason: str | None = None) -> Event:
+    return at(
+        seconds, make_event(kind, f"step {index}", procedure=P1.key, step=index, reason=reason)
+    )  # type: ignore[arg-type]
+
+
+def command(
+    seconds: float, index: int, code: str, *, ok: bool = True, duration: float = 2.0
+) -> Event:
+    return at(
+        seconds,
+        make_event(
+            "command",
+            code,
+            procedure=P1.key,
+            step=index,
+            commands=[code],
+            mutating=code != "make status",
+            status="succeeded" if ok else "failed",
+            duration_s=duration,
+        ),
+    )
+
+
+def run_score(events: list[Event]):
+    return score(
+        scenario="crash-loop",
+        drill_id="t",
+        procedure=P1,
+        events=events,
+        started_at=T0,
+        ended_at=T0 + timedelta(minutes=10),
+        sandbox="docker",
+        acknowledge_s=300,
+    )
+
+
+def test_clean_run_scores_100() -> None:
+    events = [
+        at(-5, make_event("fault-injected", "setup")),
+        step(20, 1, "step-done"),
+        command(40, 2, "make status"),
+        command(70, 3, "make rollback-now", duration=6),
+        at(68, make_event("mitigated", "checks pass")),  # seen while the rollback still ran
+        step(90, 4, "step-skipped", reason="service healthy"),
+    ]
+    result = run_score(events)
+    assert result.mitigated and result.points == 100
+    assert result.time_to_first_action_s == 20 and result.time_to_mitigation_s == 68
+    assert [s.status for s in result.steps] == ["done", "ran", "ran", "skipped", "untouched"]
+    assert result.steps[3].reason == "service healthy"
+    assert (result.followed, result.skipped, result.in_order) == (3, 1, True)
+    assert result.unhelpful_commands == []
+
+
+def test_unhelpful_commands_out_of_order_and_slow_mitigation() -> None:
+    events = [
+        command(10, 3, "make rollback", ok=False),
+        command(30, 2, "make status"),
+        step(35, 4, "step-skipped"),
+        command(400, 3, "make rollback-now"),
+        at(401, make_event("mitigated", "checks pass")),
+    ]
+    result = run_score(events)
+    assert result.unhelpful_commands == ["make rollback"]
+    assert result.out_of_order == [2] and not result.in_order
+    # 100 - 10 unhelpful - 5 out of order - 5 skip without reason - 2*2 (101 s past ack window)
+    assert result.points == 76
+
+
+def test_never_mitigated_scores_zero_and_results_round_trip(tmp_path: Path) -> None:
+    result = run_score([command(10, 3, "make rollback-now")])
+    assert not result.mitigated and result.points == 0
+    assert result.unhelpful_commands == ["make rollback-now"]
+    save_result(tmp_path, result)
+    save_result(tmp_path, run_score([]))
+    saved = load_results(tmp_path)
+    assert [r["points"] for r in saved] == [0, 0]
+    assert saved[0]["unhelpful_commands"] == ["make rollback-now"]
+
+
+class _Box:
+    proxy_port, blue_port, green_port = 41000, 41001, 41002
+
+
+def test_sandbox_guard_refuses_commands_outside_the_sandbox() -> None:
+    box = _Box()
+    assert (
+        sandbox_refusal(("make rollback", "curl -fsS http://localhost:41002/health"), box) is None
+    )  # type: ignore[arg-type]
+    assert "port 3002" in (sandbox_refusal(("curl -fsS http://localhost:3002/health",), box) or "")  # type: ignore[arg-type]
+    assert sandbox_refusal(("docker stop monkeytown-web-blue",), box) is not None  # type: ignore[arg-type]
+    assert sandbox_refusal(("docker stop rbc-drill-ab12-web-blue",), box) is None  # type: ignore[arg-type]
+    assert (
+        sandbox_refusal(("docker-compose -f deploy/docker-compose.prod.yml up -d",), box)
+        is not None
+    )  # type: ignore[arg-type]
