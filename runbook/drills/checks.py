@@ -1,17 +1,23 @@
 """Is the fault still there? The endpoint checks and threshold gauges, and what changed.
 
-A drill is mitigated when every endpoint of the runbook's endpoints table answers
-as expected through the sandbox's proxy and the request gauges (p99 latency,
-error rate) are below their warning marks over the last interval, with traffic
-flowing, for `STABLE_POLLS` polls in a row.
+These are the panes' own checks (`runbook.sources`): `HealthChecker` for the
+endpoints table, `ServiceScraper` for p99 latency and error rate from two
+scrapes of `/metrics`, and a `Gauge` per threshold row for its state. A drill
+is mitigated when every endpoint answers as expected through the sandbox's
+proxy and the request gauges (p99 latency, error rate) are below their warning
+marks over the last interval, with traffic flowing, for `STABLE_POLLS` polls in a row.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from runbook.model import Runbook
-from runbook.probes import HealthResult, MetricsWatcher, Reading, check_endpoints, readings
+from runbook.probes import HealthResult, Reading
+from runbook.sources.fallback import ServiceScraper, fallback_readings
+from runbook.sources.gauges import Gauge
+from runbook.sources.health import HealthChecker
 from runbook.timeline import CONSOLE_ACTOR, Event, make_event
 
 REQUEST_GAUGES = ("latency", "error")
@@ -53,27 +59,56 @@ class DrillChecks:
     runbook: Runbook
     base_url: str
     timeout_s: float = 2.0
-    _watcher: MetricsWatcher | None = None
+    disk_path: str = "/"
     _last: CheckState | None = None
     _healthy_streak: int = 0
     history: list[CheckState] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._watcher = MetricsWatcher(self.base_url.rstrip("/") + "/metrics", self.timeout_s)
+        self._health = HealthChecker(
+            self.runbook.endpoints, self.base_url, deadline_s=self.timeout_s
+        )
+        self._scraper = ServiceScraper(self.base_url.rstrip("/") + "/metrics", self.timeout_s)
+        self._gauges = {t.metric: Gauge(t, self.runbook) for t in self.runbook.thresholds}
+
+    async def _gather(self) -> tuple[tuple[HealthResult, ...], tuple[Reading, ...], bool]:
+        async with self._health.client() as client:
+            checked = await self._health.check_all(client)
+            p99, error_rate, scrape_error = await self._scraper.scrape(client)
+        health = tuple(
+            HealthResult(c.path, c.ok, c.status, c.latency_s or 0.0, c.detail) for c in checked
+        )
+        found: list[Reading] = []
+        for reading in fallback_readings(
+            self.runbook.thresholds,
+            stats=(),
+            containers={},
+            p99_s=p99,
+            error_rate=error_rate,
+            scrape_source=self._scraper.source,
+            scrape_error=scrape_error,
+            disk_path=self.disk_path,
+        ):
+            gauge = self._gauges[reading.metric]
+            value = gauge.update(reading)
+            state = value.state if value.state != "stale" else "no-data"
+            found.append(
+                Reading(value.metric, value.value, value.unit, state, value.source, value.action)
+            )
+        return health, tuple(found), p99 is not None or error_rate is not None
 
     def poll(self) -> tuple[CheckState, list[Event]]:
-        """Check now; the state and the events describing what changed since the last poll."""
-        assert self._watcher is not None
-        health = tuple(check_endpoints(self.runbook, self.base_url, self.timeout_s))
-        figures = self._watcher.poll()
-        found = tuple(readings(self.runbook, figures))
+        """Check now; the state and the events describing what changed since the last poll.
+
+        Blocking (it runs the panes' async checks to completion): call it from a thread.
+        """
+        health, found, traffic = asyncio.run(self._gather())
         faults = [f"{h.path}: {h.detail}" for h in health if not h.ok]
         faults += [
             f"{r.metric} {r.display} ({r.state})"
             for r in found
             if _is_request_gauge(r) and r.state in ("warning", "critical")
         ]
-        traffic = figures is not None and figures.requests > 0
         state = CheckState(health, found, tuple(faults), traffic)
         events = self.changes(self._last, state)
         self._last = state

@@ -125,7 +125,7 @@ def test_readiness_fault_shows_as_health_change(runbook) -> None:
         state, events = checks.poll()
         assert state.shows("ready") and not state.shows("health")
         assert [e.text for e in events if e.kind == "health-change"] == [
-            "/ready failing: 503, expected 200"
+            "/ready failing: expected 200, got 503"
         ]
 
 
