@@ -15,7 +15,6 @@ from console.screens.confirm import ConfirmRequest
 from console.screens.variables import VariableQuestion
 from console.settings import ConsoleSettings
 from runbook import resolve
-from runbook.executor import Executor, StepResult
 from runbook.locks import read_holder
 from runbook.model import Procedure, Runbook, Step
 from runbook.plan import Confirmation, Plan
@@ -23,6 +22,8 @@ from runbook.runs import OutputLine, RunInfo
 
 if TYPE_CHECKING:
     from textual.app import App
+
+    from runbook.executor import Executor, StepResult
 
 STREAMS = {"stdout": "stdout", "stderr": "stderr", "system": "info"}
 """Executor stream names to the output pane's."""
@@ -71,7 +72,16 @@ class Driver:
         self.environment = environment
         self.config = settings.config
         self.env_settings = self.config.environment(environment).env
-        self.executor = Executor(self.config)
+        self._executor: Executor | None = None
+
+    @property
+    def executor(self) -> Executor:
+        # Imported on first use: process handling is not needed to draw the first frame.
+        if self._executor is None:
+            from runbook.executor import Executor
+
+            self._executor = Executor(self.config)
+        return self._executor
 
     def questions(self, step: Step) -> list[VariableQuestion]:
         """The variables the step's commands need, with their defaults."""
@@ -137,6 +147,8 @@ class Driver:
         state = self.executor.follow(info, lambda line: reporter.output(None, line))
         exit_code = state.get("exit_code")
         status = str(state.get("status", "failed"))
+        from runbook.executor import StepResult
+
         reporter.finished(
             None,
             StepResult(

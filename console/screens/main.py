@@ -157,10 +157,13 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         console = self.console
+        # Classes set before the children mount cost nothing; later changes restyle everything.
+        self.update_classes(self.size_classes(*self.app.size), update=False)
         yield StatusBar(id="status-bar")
         yield ProductionBanner(
             f"PRODUCTION · {console.environment} · commands act on the live system",
             id="production-banner",
+            classes="-shown" if console.production else "",
         )
         with Horizontal(id="body"):
             yield Navigator(console.runbook, console.progress, id="navigator")
@@ -179,18 +182,17 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         console = self.console
-        status = self.query_one(StatusBar)
-        status.runbook_title = console.runbook.title or console.runbook_path
-        status.environment = console.environment
-        status.production = console.production
-        status.mode = "READ-ONLY" if console.read_only else ""
-        status.session_state = console.session_state
-        status.host_text = f"{console.settings.user}@{console.settings.hostname}"
-        status.clock_text = console.clock_text
-        status.cpu_text = console.cpu_text
-        self.query_one(ProductionBanner).set_class(console.production, "-shown")
+        self.query_one(StatusBar).configure(
+            runbook_title=console.runbook.title or console.runbook_path,
+            environment=console.environment,
+            production=console.production,
+            mode="READ-ONLY" if console.read_only else "",
+            session_state=console.session_state,
+            host_text=f"{console.settings.user}@{console.settings.hostname}",
+            clock_text=console.clock_text,
+            cpu_text=console.cpu_text,
+        )
         self.query_one(Navigator).border_title = "Procedures"
-        self._apply_size(self.size.width, self.size.height)
         procedure = console.initial_procedure()
         if procedure is not None:
             self.open_procedure(procedure, focus=False)
@@ -211,18 +213,26 @@ class MainScreen(Screen[None]):
     def on_resize(self) -> None:
         self._apply_size(self.size.width, self.size.height)
 
+    @staticmethod
+    def size_classes(width: int, height: int) -> dict[str, bool]:
+        """The layout classes for a terminal size."""
+        wide = width >= WIDE_WIDTH and height >= WIDE_HEIGHT
+        return {
+            "-tiny": width < MIN_WIDTH or height < MIN_HEIGHT,
+            "-compact": width < COMPACT_WIDTH,
+            "-wide": wide,
+            "-narrow": not wide,
+        }
+
     def _apply_size(self, width: int, height: int) -> None:
-        tiny = width < MIN_WIDTH or height < MIN_HEIGHT
-        self.set_class(tiny, "-tiny")
-        if tiny:
+        # One batched class change: each separate change would restyle the whole screen.
+        classes = self.size_classes(width, height)
+        if classes["-tiny"]:
             self.query_one("#too-small", Static).update(
                 f"Terminal too small: {width}x{height}.\n"
                 f"The console needs at least {MIN_WIDTH}x{MIN_HEIGHT}.\n\nctrl+q quits."
             )
-        self.set_class(width < COMPACT_WIDTH, "-compact")
-        wide = width >= WIDE_WIDTH and height >= WIDE_HEIGHT
-        self.set_class(wide, "-wide")
-        self.set_class(not wide, "-narrow")
+        self.update_classes(classes)
 
     # Opening things ---------------------------------------------------------------
 

@@ -39,11 +39,11 @@ class PaneDeck(Vertical):
         with Horizontal(id="pane-body"):
             for pane in self._panes:
                 pane.add_class("pane")
+                pane.set_class(pane.id == f"pane-{self.active}", "-active")
                 yield pane
 
     def on_mount(self) -> None:
         self.query_one(Tabs).can_focus = False
-        self.watch_active(self.active)
 
     def watch_active(self, active: str) -> None:
         for pane in self._panes:

@@ -55,6 +55,12 @@ class StatusBar(Horizontal):
     def on_mount(self) -> None:
         self._refresh_all()
 
+    def configure(self, **values: object) -> None:
+        """Set several fields with one redraw."""
+        for name, value in values.items():
+            self.set_reactive(getattr(StatusBar, name), value)
+        self._refresh_all()
+
     def _refresh_all(self) -> None:
         self.query_one("#status-title", Label).update(self.runbook_title)
         env = self.query_one("#status-env", Label)

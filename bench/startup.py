@@ -1,0 +1,211 @@
+"""Time to first frame and bytes written to the terminal, console beside a bare Textual app.
+
+Runs each app in a pseudo-terminal of a fixed size and reads everything it writes:
+
+- first byte: when the app wrote its first byte;
+- first frame: when the first frame's text reached the terminal (a marker the app
+  draws: the bare app's label, the console's footer);
+- start bytes: everything written from launch until output settles (no byte for
+  --quiet-ms after the first frame);
+- idle: bytes written over the next --idle seconds, with the largest one-second count
+  (the console's clock ticks once a minute, so idle should be about 0 B/s).
+
+Usage: .venv/bin/python bench/startup.py [RUNBOOK] [--size 80x24] [--idle 10] [--runs 3]
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import os
+import pty
+import select
+import signal
+import statistics
+import struct
+import sys
+import tempfile
+import termios
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BARE_APP = """
+from textual.app import App
+from textual.widgets import Footer, Header, Label
+
+class Bare(App):
+    def compose(self):
+        yield Header()
+        yield Label("bare textual app")
+        yield Footer()
+
+Bare().run()
+"""
+
+
+LAUNCH_ONLY = "import sys; from console.launch import launch; sys.exit(launch(sys.argv[1:]))"
+
+
+@dataclass
+class Measurement:
+    first_byte_s: float = 0.0
+    first_frame_s: float = 0.0
+    start_bytes: int = 0
+    idle_bytes: int = 0
+    idle_peak_per_s: int = 0
+    idle_seconds: dict[int, int] = field(default_factory=dict)
+
+
+def run_in_pty(
+    argv: list[str],
+    marker: bytes,
+    size: tuple[int, int],
+    idle_s: float,
+    quiet_ms: int,
+    env: dict[str, str],
+) -> Measurement:
+    columns, rows = size
+    pid, fd = pty.fork()
+    if pid == 0:  # child: become the app
+        os.execvpe(argv[0], argv, env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    os.kill(pid, signal.SIGWINCH)
+    started = time.monotonic()
+    result = Measurement()
+    last_byte = None
+    phase = "start"
+    idle_started = 0.0
+    seen = b""
+    try:
+        while True:
+            now = time.monotonic()
+            if (
+                phase == "start"
+                and result.first_frame_s
+                and last_byte is not None
+                and now - last_byte > quiet_ms / 1000
+            ):
+                phase, idle_started = "idle", last_byte
+            if phase == "idle" and now - idle_started >= idle_s:
+                break
+            if now - started > 30:
+                raise RuntimeError(f"{argv} drew nothing within 30 s")
+            ready, _, _ = select.select([fd], [], [], 0.01)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            now = time.monotonic()
+            if phase == "start":
+                if last_byte is None:
+                    result.first_byte_s = now - started
+                result.start_bytes += len(chunk)
+                last_byte = now
+                if not result.first_frame_s:
+                    seen = (seen + chunk)[-65536:]
+                    if marker in seen:
+                        result.first_frame_s = now - started
+            else:
+                result.idle_bytes += len(chunk)
+                second = int(now - idle_started)
+                result.idle_seconds[second] = result.idle_seconds.get(second, 0) + len(chunk)
+    finally:
+        os.write(fd, b"\x11")  # ctrl+q
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            done, _status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            select.select([fd], [], [], 0.05)
+            with contextlib.suppress(OSError):
+                os.read(fd, 65536)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    result.idle_peak_per_s = max(result.idle_seconds.values(), default=0)
+    return result
+
+
+def summarise(name: str, runs: list[Measurement], idle_s: float) -> None:
+    def median(values: list[float]) -> float:
+        return statistics.median(values)
+
+    frame = median([m.first_frame_s for m in runs])
+    first = median([m.first_byte_s for m in runs])
+    start_bytes = median([m.start_bytes for m in runs])
+    idle = median([m.idle_bytes for m in runs])
+    peak = max(m.idle_peak_per_s for m in runs)
+    print(
+        f"{name:<10} first byte {first * 1000:7.0f} ms   first frame {frame * 1000:7.0f} ms   "
+        f"start {start_bytes / 1024:7.1f} KiB   idle {idle / idle_s:8.1f} B/s "
+        f"(peak {peak} B in one second)"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runbook", nargs="?", default=str(REPO / "tests/fixtures/seed_runbook.md"))
+    parser.add_argument("--size", default="80x24")
+    parser.add_argument("--idle", type=float, default=10.0, help="idle seconds to watch")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--quiet-ms", type=int, default=500, help="silence after the first frame that ends start-up"
+    )
+    args = parser.parse_args()
+    columns, rows = (int(part) for part in args.size.split("x"))
+    python = str(REPO / ".venv" / "bin" / "python")
+    if not Path(python).exists():
+        python = sys.executable
+    with tempfile.TemporaryDirectory() as home:
+        env = {
+            **os.environ,
+            "TERM": "xterm-256color",
+            "COLORTERM": "truecolor",
+            "XDG_STATE_HOME": f"{home}/state",
+            "XDG_CONFIG_HOME": f"{home}/config",
+            "RUNBOOK_STATE_DIR": f"{home}/state/runbook-console",
+            "PYTHONPATH": str(REPO),
+        }
+        env.pop("TEXTUAL", None)
+        apps = {
+            "bare": ([python, "-c", BARE_APP], b"bare textual app"),
+            "console": ([python, "-m", "console.cli", args.runbook, "--no-resume"], b"Quit"),
+            # The same TUI without the CLI's subcommand dispatch, to show what that costs.
+            "launch": (
+                [python, "-c", LAUNCH_ONLY, args.runbook, "--no-resume"],
+                b"Quit",
+            ),
+        }
+        print(f"terminal {columns}x{rows}, {args.runs} run(s) each, idle {args.idle:.0f} s")
+        results: dict[str, list[Measurement]] = {}
+        for name, (argv, marker) in apps.items():
+            results[name] = [
+                run_in_pty(argv, marker, (columns, rows), args.idle, args.quiet_ms, env)
+                for _ in range(args.runs)
+            ]
+            summarise(name, results[name], args.idle)
+        floor = statistics.median([m.first_frame_s for m in results["bare"]])
+        for name in ("console", "launch"):
+            gap = statistics.median([m.first_frame_s for m in results[name]]) - floor
+            print(
+                f"{name} first frame is {gap * 1000:+.0f} ms from the bare floor (target ≤ +150 ms)"
+            )
+        for name, runs in results.items():
+            seconds = runs[-1].idle_seconds
+            if seconds:
+                shown = ", ".join(f"s{second}:{count}" for second, count in sorted(seconds.items()))
+                print(f"{name} idle bytes per second (last run): {shown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
