@@ -9,17 +9,17 @@ executor.cancel(by="alice")                               # from any thread
 ```
 
 `run` checks the plan (missing values, confirmation, runbook unchanged on disk),
-then hands each command to a detached supervisor (`runbook.supervisor`) that
-holds the environment lock and writes output, audit and result to the run
-directory; `run` tails that directory and calls the reporter from its own
-thread. If the console dies, the supervisor carries on; `runbook.runs.list_runs`
-finds the run later and `Executor.follow` picks it up again.
+then hands the step (its commands as one bash script) to a detached
+supervisor (`runbook.supervisor`) that holds the environment lock and writes
+output, audit and result to the run directory; `run` tails that directory and
+calls the reporter from its own thread. If the console dies, the supervisor
+carries on; `runbook.runs.list_runs` finds the run later and `Executor.follow`
+picks it up again.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import signal
 import subprocess
@@ -184,7 +184,7 @@ class Executor:
         reporter: StepReporter | None = None,
         confirmation: Confirmation | None = None,
     ) -> StepResult:
-        """Run every command of the step in order, stopping at the first that does not succeed.
+        """Run the step's commands in order as one script, stopping at the first failing line.
 
         Blocks until the step ends; call it from a worker thread in a UI.
         """
@@ -206,44 +206,25 @@ class Executor:
                 self._active_run_id = None
 
     def _run_commands(self, plan: Plan, reporter: StepReporter) -> StepResult:
-        run_ids: list[str] = []
-        started: str | None = None
-        state: dict[str, object] = {}
-        tail: list[str] = []
-        duration = 0.0
-        for number, command in enumerate(plan.commands, start=1):
-            run_id = runs.new_run_id()
-            if len(plan.commands) > 1:
-                reporter.output(
-                    plan,
-                    OutputLine(
-                        runs.now_iso(), "system", f"command {number} of {len(plan.commands)}"
-                    ),
-                )
-            try:
-                directory = self._start(
-                    plan, command.code, command.timeout_s, dict(command.env), run_id
-                )
-            except OSError as error:
-                state = {"status": "refused", "reason": f"cannot start the step: {error}"}
-                break
+        """One supervised run for the whole step: its commands as one bash script, so they
+        share shell variables, one lock, and one audit start and end record."""
+        code = "\n".join(plan.resolved_commands)
+        timeout_s = sum(command.timeout_s for command in plan.commands)
+        values_env: dict[str, str] = {}
+        for command in plan.commands:
+            values_env.update(command.env)
+        run_id = runs.new_run_id()
+        try:
+            directory = self._start(plan, code, timeout_s, values_env, run_id)
+        except OSError as error:
+            result = StepResult(status="refused", reason=f"cannot start the step: {error}")
+        else:
             self._active_run_id = run_id
-            run_ids.append(run_id)
-            if number == 1:
-                reporter.started(plan)  # after the spawn, so `active_run_id` names the run
+            reporter.started(plan)  # after the spawn, so `active_run_id` names the run
             state = self._follow(directory, lambda line: reporter.output(plan, line))
-            started = started or str(state.get("started") or "") or None
-            duration += float(str(state.get("duration_s") or 0.0))
-            tail = [line.text for line in runs.read_output(directory) if line.stream != "system"][
-                -20:
-            ]
-            if state.get("status") != "succeeded":
-                break
-        result = dataclasses.replace(
-            StepResult.from_state(state, tuple(run_ids), tuple(tail)),
-            started=started,
-            duration_s=round(duration, 3),
-        )
+            output = runs.read_output(directory)
+            tail = tuple(line.text for line in output if line.stream != "system")[-20:]
+            result = StepResult.from_state(state, (run_id,), tail)
         reporter.finished(plan, result)
         return result
 

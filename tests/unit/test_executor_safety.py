@@ -294,3 +294,32 @@ def test_audit_fail_closed_on_a_read_only_mount(tmp_path: Path) -> None:
         assert executor.run(read_only).status == "succeeded"
     finally:
         subprocess.run(["umount", str(readonly)], check=False)
+
+
+def test_a_step_of_several_commands_is_one_script_one_run_one_lock() -> None:
+    from runbook.model import Command, Procedure, Runbook, Step
+
+    step = Step(
+        index=1,
+        text="Find the node, then look at it",
+        line=1,
+        kind="command",
+        commands=(
+            Command(code="NODE_NAME=node-7", line=2, risk="read-only"),
+            Command(code='echo "inspecting $NODE_NAME"', line=4, risk="mutating"),
+        ),
+    )
+    runbook = Runbook(title="t", sha256="0" * 64, procedures=(Procedure("P", 1, (step,)),))
+    executor = Executor(fast_config())
+    plan = executor.plan(runbook, "P", 1)
+    assert plan.risk == "mutating"
+    assert plan.resolved_commands == ("NODE_NAME=node-7", 'echo "inspecting $NODE_NAME"')
+    recorder = Recorder()
+    result = executor.run(plan, recorder, plan.confirm())
+    assert result.ok
+    assert recorder.texts("stdout") == ["inspecting node-7"]
+    assert len(result.run_ids) == 1
+    records = [
+        r for r in read_records(executor.config.audit_file) if r["run_id"] == result.run_ids[0]
+    ]
+    assert [r["event"] for r in records] == ["start", "end"]
