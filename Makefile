@@ -30,7 +30,7 @@ DOCKER_BUILD = docker build --quiet --network $(DOCKER_BUILD_NETWORK) --build-ar
 QUIET_BUILD = 2>&1 >/dev/null | { grep -vE 'DEPRECATED|BuildKit is currently|environment-variable|^$$' >&2 || true; }
 
 .PHONY: help test console lint services base-image build build-proxy deploy rollback rollback-now \
-	status logs-tail update-config history audit dev preview clean down
+	status logs-tail update-config prometheus history audit dev preview clean down
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -83,6 +83,9 @@ logs-tail: ## Last $(LINES) log lines of the live container (FOLLOW=1 to follow)
 
 update-config: ## Apply deploy/config/$(ENV).json without restart
 	@bash deploy/update-config.sh $(ENV)
+
+prometheus: ## Run Prometheus for this sandbox on 127.0.0.1:$${PROMETHEUS_PORT:-9090} (alert rules = runbook thresholds)
+	@bash deploy/prometheus.sh
 
 history: ## Last deployments from the deployment history
 	@tail -n $(LINES) $${DEPLOY_HISTORY_DIR:-.monkeytown/devops/deployment-history}/deployments.jsonl 2>/dev/null \

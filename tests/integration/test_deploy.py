@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
-from deploy_sandbox import REPO, LoadLoop, Sandbox
+from deploy_sandbox import REPO, LoadLoop, Sandbox, free_ports, http_get
 
 pytestmark = [pytest.mark.integration, pytest.mark.serial]
 
@@ -196,6 +198,39 @@ def test_compose_prod_runs_on_host_network_with_limits(box: Sandbox) -> None:
     finally:
         box.run(*compose, "down", check=False)
     assert box.run("docker", "network", "ls", "-q").stdout.split() == networks_before
+
+
+def test_prometheus_scrapes_the_sandbox_and_loads_the_runbook_rules(box: Sandbox) -> None:
+    if shutil.which("prometheus") is None:
+        pytest.skip("prometheus not installed (bash scripts/services.sh installs it)")
+    box.make("deploy", "VERSION=v1")
+    (port,) = free_ports(1)
+    prometheus = subprocess.Popen(
+        ["bash", "deploy/prometheus.sh"],
+        cwd=REPO,
+        env={**box.env, "PROMETHEUS_PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    api = f"http://127.0.0.1:{port}/api/v1"
+    query = urllib.parse.quote('app_build_info{via="proxy"}')
+    try:
+        deadline = time.monotonic() + 45
+        while True:
+            try:
+                result = http_get(f"{api}/query?query={query}").json()["data"]["result"]
+                if result:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "prometheus never scraped the proxy"
+            time.sleep(0.5)
+        assert result[0]["metric"]["version"] == "v1"
+        groups = http_get(f"{api}/rules").json()["data"]["groups"]
+        assert len(groups[0]["rules"]) == 10
+    finally:
+        prometheus.terminate()
+        prometheus.wait(timeout=20)
 
 
 def wait_until_healthy(box: Sandbox, timeout: float = 20.0) -> None:

@@ -412,3 +412,45 @@ def test_runbook_console_check_finds_no_drift() -> None:
         pytest.skip("runbook-console is not installed in this environment")
     result = subprocess.run([str(cli), "check", str(RUNBOOK)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- Prometheus config and the runbook's thresholds as alert rules ---------------------
+
+PROMETHEUS_DIR = REPO / "deploy" / "prometheus"
+
+
+def threshold_value(text: str) -> float:
+    """'> 500ms' -> 0.5 (seconds), '> 1s' -> 1.0, '> 70%' -> 70.0."""
+    match = re.fullmatch(r">\s*([\d.]+)\s*(ms|s|%)", text.strip())
+    assert match, text
+    number, unit = float(match.group(1)), match.group(2)
+    return number / 1000 if unit == "ms" else number
+
+
+def test_alert_rules_carry_the_runbook_thresholds() -> None:
+    rules = yaml.safe_load((PROMETHEUS_DIR / "alerts.yml").read_text())["groups"][0]["rules"]
+    by_metric: dict[tuple[str, str], dict[str, Any]] = {
+        (rule["labels"]["metric"], rule["labels"]["severity"]): rule for rule in rules
+    }
+    rows = table(RUNBOOK.read_text(), "Metric")
+    assert len(rows) == 5 and len(rules) == 10
+    for metric, warning, critical, action in rows:
+        for severity, limit in (("warning", warning), ("critical", critical)):
+            rule = by_metric[(metric, severity)]
+            expr_limit = float(rule["expr"].rsplit(">", 1)[1])
+            assert expr_limit == threshold_value(limit), (metric, severity)
+            assert rule["annotations"]["action"] == action
+
+
+@pytest.mark.parametrize(
+    ("command", "target"),
+    [(["check", "config"], "prometheus.yml"), (["check", "rules"], "alerts.yml")],
+)
+def test_promtool_accepts_the_prometheus_files(command: list[str], target: str) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool not installed (bash scripts/services.sh installs prometheus)")
+    result = subprocess.run(
+        [promtool, *command, str(PROMETHEUS_DIR / target)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
