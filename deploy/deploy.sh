@@ -9,6 +9,7 @@ source "$(dirname "$0")/lib.sh"
 VERSION="${1:-${VERSION:-}}"
 [ -n "$VERSION" ] || die "usage: deploy/deploy.sh VERSION (or make deploy VERSION=x)"
 require_docker
+take_lock
 IMAGE="$WEB_IMAGE:$VERSION"
 docker image inspect "$IMAGE" >/dev/null 2>&1 || die "image $IMAGE not found; run: make build VERSION=$VERSION"
 docker image inspect "$PROXY_IMAGE" >/dev/null 2>&1 || die "image $PROXY_IMAGE not found; run: make build-proxy"

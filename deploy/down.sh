@@ -4,6 +4,7 @@ set -euo pipefail
 # shellcheck source=deploy/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_docker
+take_lock
 
 for name in "$PROXY_CONTAINER" "$(web_container blue)" "$(web_container green)"; do
   if docker inspect "$name" >/dev/null 2>&1; then

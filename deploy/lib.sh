@@ -29,6 +29,13 @@ require_docker() {
   docker info >/dev/null 2>&1 || die "Docker engine not answering; run: bash scripts/services.sh"
 }
 
+# One deploy, rollback or config change at a time per sandbox; a second waits, then gives up.
+take_lock() {
+  mkdir -p "$STATE_DIR"
+  exec 9>"$STATE_DIR/.lock"
+  flock -w "${LOCK_TIMEOUT:-120}" 9 || die "another deploy, rollback or config update holds $STATE_DIR/.lock"
+}
+
 web_container() { echo "$PREFIX-web-$1"; }
 colour_port() { if [ "$1" = blue ]; then echo "$BLUE_PORT"; else echo "$GREEN_PORT"; fi; }
 other_colour() { if [ "$1" = blue ]; then echo green; else echo blue; fi; }

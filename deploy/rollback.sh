@@ -13,6 +13,7 @@ source "$(dirname "$0")/lib.sh"
 action=rollback
 [ "${1:-}" = "--now" ] && action=rollback-now
 require_docker
+take_lock
 
 current="$(active_colour)"
 [ -n "$current" ] || die "nothing deployed in sandbox $PREFIX; nothing to roll back"

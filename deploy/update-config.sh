@@ -15,6 +15,7 @@ if ! message="$(python3 "$REPO_ROOT/deploy/service/service_config.py" "$source_f
   die "refused, nothing changed: $message"
 fi
 require_docker
+take_lock
 
 live="$(active_colour)"
 [ -n "$live" ] || die "nothing deployed in sandbox $PREFIX; run: make deploy VERSION=<version>"

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from deploy_sandbox import REPO, LoadLoop, Sandbox, free_ports, http_get
 
-pytestmark = [pytest.mark.integration, pytest.mark.serial]
+# Image builds in the module fixture count towards the first test's time on a busy box.
+pytestmark = [pytest.mark.integration, pytest.mark.serial, pytest.mark.timeout(600)]
 
 
 @pytest.fixture
