@@ -160,3 +160,32 @@ def test_a_step_still_running_is_announced(runbook_path: Path) -> None:
     result = cli("run", str(runbook_path), "-p", "Rollback", "--step", "1")
     assert "step 2 of 'Rollback' is still running (Production, started by alice)" in result.stdout
     assert f"runbook-console runs {run_dir.name}" in result.stdout
+
+
+def test_cli_dry_run_of_a_whole_procedure_spawns_nothing(
+    runbook_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runbook.cli import build_parser
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("dry-run started a process")
+
+    for module, name in ((subprocess, "Popen"), (os, "fork"), (os, "posix_spawn"), (os, "system")):
+        monkeypatch.setattr(module, name, forbidden)
+    args = build_parser().parse_args(
+        [
+            "run",
+            str(runbook_path),
+            "-p",
+            "Rollback",
+            "--dry-run",
+            "--env",
+            "Production",
+            "--var",
+            "version=v9",
+        ]  # fmt: skip
+    )
+    assert args.handler(args) == 0
+    out = capsys.readouterr().out
+    assert "pwd" in out and "touch restored-v9" in out
+    assert not list(runbook_path.parent.glob("restored*"))
