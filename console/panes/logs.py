@@ -130,6 +130,7 @@ A marker line shows where a stream reconnected; lines are never repeated after i
 
     def on_mount(self) -> None:
         self.sources.engine.subscribe(lambda event: self.post_message(DockerEventArrived(event)))
+        self.sources.engine.start()
         self.set_interval(FLUSH_S, self._flush)
 
     def follow(self, containers: tuple[str, ...]) -> None:

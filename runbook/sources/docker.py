@@ -161,6 +161,9 @@ def resolve_host(docker_host: str) -> str:
 
 def close_stream(stream: Any) -> None:
     """Close a Docker SDK stream by shutting its socket, so a blocked read returns now."""
+    if isinstance(getattr(stream, "socket", None), socket.socket):
+        stream.close()  # a RawStream
+        return
     response = getattr(stream, "_response", stream)
     with contextlib.suppress(Exception):
         raw = response.raw
@@ -253,6 +256,14 @@ class Engine:
         """A stream or call failed: ping now rather than at the next tick."""
         self._kick.set()
         del detail
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url or resolve_host(self.docker_host)
+
+    @property
+    def api_version(self) -> str:
+        return self._api_version or "1.41"
 
     def client(self, timeout_s: float | None = None, pool: int = 4) -> docker.APIClient:
         """A new low-level client; each thread keeps its own (requests sessions are not shared)."""

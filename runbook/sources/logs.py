@@ -25,7 +25,8 @@ from typing import Any, Literal
 
 from docker.errors import NotFound
 
-from runbook.sources.docker import Emit, Engine, iter_lines
+from runbook.sources import rawstream
+from runbook.sources.docker import Emit, Engine
 
 LineKind = Literal["line", "gap", "info"]
 
@@ -52,9 +53,11 @@ class LogBatch:
 
 def normalise_timestamp(stamp: str) -> str:
     """`2026-11-28T00:34:02.1234Z` -> `2026-11-28T00:34:02.123400000Z` (fixed width)."""
-    head, _, rest = stamp.rstrip("Z").partition(".")
-    digits = "".join(ch for ch in rest if ch.isdigit())
-    return f"{head}.{digits[:9]:0<9}Z"
+    if len(stamp) == 30:
+        return stamp  # already nine digits: the common case, kept cheap
+    head, _, rest = stamp.partition(".")
+    head = head.rstrip("Z")
+    return f"{head}.{rest.rstrip('Z')[:9]:0<9}Z"
 
 
 def timestamp_seconds(stamp: str) -> float:
@@ -120,14 +123,19 @@ class LogBuffer:
 
 
 class _Dedup:
-    """Remembers the last timestamp and the lines delivered at exactly that timestamp."""
+    """Drops lines already delivered, which only a reopened stream (`since`) can repeat."""
 
     def __init__(self) -> None:
         self.last: str | None = None
         self.at_last: set[str] = set()
+        self.replaying = False
+        """True from a reconnect until the stream is past `last`."""
+
+    def reopened(self) -> None:
+        self.replaying = self.last is not None
 
     def fresh(self, stamp: str, text: str) -> bool:
-        if self.last is not None:
+        if self.replaying and self.last is not None:
             if stamp < self.last:
                 return False
             if stamp == self.last:
@@ -135,7 +143,10 @@ class _Dedup:
                     return False
                 self.at_last.add(text)
                 return True
-        self.last, self.at_last = stamp, {text}
+            self.replaying = False
+        if stamp != self.last:
+            self.last, self.at_last = stamp, set()
+        self.at_last.add(text)
         return True
 
 
@@ -222,7 +233,8 @@ class LogFollower:
                     kwargs["tail"] = self.tail
                 else:
                     kwargs["since"] = timestamp_seconds(dedup.last)
-                stream = client.logs(container, **kwargs)
+                stream, tty = open_log_stream(self.engine, client, container, kwargs)
+                dedup.reopened()
                 with self._lock:
                     self._streams[container] = stream
                 self.engine.register(stream)
@@ -231,7 +243,7 @@ class LogFollower:
                         LogLine(container, now_stamp(), f"reconnected after {reason}", kind="gap")
                     )
                 opened_before, reason = True, ""
-                got_lines = self._read(container, stream, dedup)
+                got_lines = self._read(container, stream, tty, dedup)
                 if got_lines:
                     exited_noted = False
                 running = bool(client.inspect_container(container)["State"]["Running"])
@@ -257,16 +269,86 @@ class LogFollower:
                     with contextlib.suppress(Exception):
                         client.close()
 
-    def _read(self, container: str, stream: Iterator[bytes], dedup: _Dedup) -> bool:
+    def _read(self, container: str, stream: Any, tty: bool, dedup: _Dedup) -> bool:
+        """Read big blocks and split them into lines: one syscall for many lines."""
         got = False
-        for raw in iter_lines(stream, bytearray()):
+        frames = bytearray()
+        partial = b""
+        for block in read_blocks(stream):
             if self.stopped:
                 break
-            stamp, text = split_line(raw)
-            if dedup.fresh(stamp, text):
-                self._add(LogLine(container, stamp, text))
+            payload = block if tty else demultiplex(frames, block)
+            if not payload:
+                continue
+            *complete, partial = (partial + payload).split(b"\n")
+            fresh = []
+            for raw in complete:
+                stamp, text = split_line(raw)
+                if dedup.fresh(stamp, text):
+                    fresh.append(LogLine(container, stamp, text))
+            if fresh:
                 got = True
+                with self._lock:
+                    self._pending.extend(fresh)
         return got
+
+
+def open_log_stream(
+    engine: Any, client: Any, container: str, options: dict[str, Any]
+) -> tuple[Any, bool]:
+    """Open `GET /containers/{id}/logs` as a stream of body blocks; (stream, is_tty).
+
+    On unix:// and tcp:// hosts a `RawStream` reads the socket in large blocks (see
+    rawstream.py); elsewhere the SDK's streamed response is read with `read1`.
+    """
+    params: dict[str, Any] = {
+        "stdout": 1,
+        "stderr": 1,
+        "timestamps": 1,
+        "follow": 1,
+        "tail": str(options.get("tail", "all")),
+    }
+    if "since" in options:
+        params["since"] = options["since"]
+    tty = bool(client.inspect_container(container)["Config"].get("Tty"))
+    base_url = getattr(engine, "base_url", "")
+    if isinstance(base_url, str) and rawstream.supports(base_url, tls=False):
+        path = f"/v{engine.api_version}/containers/{container}/logs"
+        return rawstream.RawStream(base_url, path, params, engine.timeout_s), tty
+    response = client._get(
+        client._url("/containers/{0}/logs", container), params=params, stream=True, timeout=None
+    )
+    client._raise_for_status(response)
+    return response, tty
+
+
+def read_blocks(response: Any) -> Iterator[bytes]:
+    """Whatever has arrived, up to 64 KiB at a time, until the stream ends."""
+    raw = getattr(response, "raw", None)
+    if raw is None:  # a RawStream, or any iterable of blocks
+        yield from response
+        return
+    while True:
+        block = raw.read1(65536)
+        if not block:
+            return
+        yield block
+
+
+def demultiplex(frames: bytearray, block: bytes) -> bytes:
+    """Payloads of the complete frames in `frames + block`; a partial frame stays behind."""
+    frames.extend(block)
+    payloads = []
+    offset = 0
+    size = len(frames)
+    while size - offset >= 8:
+        length = int.from_bytes(frames[offset + 4 : offset + 8], "big")
+        if size - offset - 8 < length:
+            break
+        payloads.append(bytes(frames[offset + 8 : offset + 8 + length]))
+        offset += 8 + length
+    del frames[:offset]
+    return b"".join(payloads)
 
 
 def follow_for(engine: Engine, containers: Iterable[str], seconds: float) -> list[LogLine]:

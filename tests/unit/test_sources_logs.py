@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 import urllib3
 
+from runbook.sources import logs as logs_module
 from runbook.sources.logs import (
     LogBatch,
     LogBuffer,
     LogFilter,
     LogFollower,
     LogLine,
+    demultiplex,
     normalise_timestamp,
     split_line,
     timestamp_seconds,
@@ -37,7 +39,15 @@ class FakeClient:
         return iter_chunks(step)
 
     def inspect_container(self, container: str) -> dict[str, Any]:
-        return {"State": {"Running": bool(self.script)}}
+        return {"State": {"Running": bool(self.script)}, "Config": {"Tty": True}}
+
+
+@pytest.fixture(autouse=True)
+def fake_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    def open_stream(engine: Any, client: Any, container: str, options: dict[str, Any]) -> Any:
+        return client.logs(container, **options), True
+
+    monkeypatch.setattr(logs_module, "open_log_stream", open_stream)
 
     def close(self) -> None:
         pass
@@ -98,6 +108,13 @@ def test_reconnect_uses_since_marks_the_gap_and_drops_repeats() -> None:
     assert engine.calls[1]["since"] == timestamp_seconds(normalise_timestamp(T2))
 
 
+def test_demultiplex_keeps_partial_frames() -> None:
+    frame = b"\x01\x00\x00\x00\x00\x00\x00\x06hello\n"
+    frames = bytearray()
+    assert demultiplex(frames, frame + frame[:5]) == b"hello\n"
+    assert demultiplex(frames, frame[5:]) == b"hello\n" and not frames
+
+
 def test_timestamps_are_fixed_width_and_sortable() -> None:
     assert normalise_timestamp(T2) == "2026-11-28T01:00:00.200000000Z"
     assert normalise_timestamp(T1) < normalise_timestamp(T2) < normalise_timestamp(T3)
@@ -129,3 +146,55 @@ def test_buffer_is_bounded() -> None:
     buffer.extend(LogLine("web", T1, str(n)) for n in range(10))
     assert [line.text for line in buffer.lines] == ["7", "8", "9"]
     assert [line.text for line in buffer.matching(LogFilter("9"))] == ["9"]
+
+
+def serve_once(path: str, response: bytes) -> threading.Thread:
+    import socket
+
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen(1)
+
+    def answer() -> None:
+        connection, _ = server.accept()
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += connection.recv(4096)
+        try:
+            for part in (response[:50], response[50:]):  # split mid-chunk on purpose
+                connection.sendall(part)
+                time.sleep(0.02)
+        except BrokenPipeError:
+            pass  # the 404 case: the client hangs up after the status line
+        connection.close()
+        server.close()
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_raw_stream_decodes_chunks_split_anywhere(tmp_path: Any) -> None:
+    from runbook.sources.rawstream import RawStream
+
+    body = b"".join(
+        f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+        for piece in (b"first line\n", b"second ", b"line\n" * 20)
+    )
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    path = str(tmp_path / "d.sock")
+    serve_once(path, head + body + b"0\r\n\r\n")
+    stream = RawStream(f"unix://{path}", "/v1.41/containers/x/logs", {"follow": 1}, 2.0)
+    data = b"".join(stream)
+    assert data == b"first line\nsecond " + b"line\n" * 20
+
+
+def test_raw_stream_404_is_not_found(tmp_path: Any) -> None:
+    from docker.errors import NotFound
+
+    from runbook.sources.rawstream import RawStream
+
+    path = str(tmp_path / "d.sock")
+    serve_once(path, b'HTTP/1.1 404 Not Found\r\nContent-Length: 20\r\n\r\n{"message":"nope"}\n')
+    with pytest.raises(NotFound):
+        RawStream(f"unix://{path}", "/v1.41/containers/x/logs", {}, 2.0)
