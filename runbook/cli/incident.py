@@ -107,7 +107,7 @@ def _start(args: argparse.Namespace, incidents: IncidentStore) -> int:
     runbook = load_runbook(args.path)
     incident = open_incident(runbook, args.severity, title=args.title, environment=args.env)
     if args.base_url:
-        from runbook.probes import snapshot
+        from runbook.drills.checks import gauge_snapshot as snapshot
 
         incident.gauges_open = snapshot(runbook, args.base_url)
     incidents.save(incident)
@@ -216,7 +216,7 @@ def _close(args: argparse.Namespace, incidents: IncidentStore) -> int:
     current = incidents.load(incidents.resolve_id(args.id))
     gauges = None
     if args.base_url and current.runbook_path:
-        from runbook.probes import snapshot
+        from runbook.drills.checks import gauge_snapshot as snapshot
 
         gauges = snapshot(load_runbook(current.runbook_path), args.base_url)
 

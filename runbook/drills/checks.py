@@ -170,3 +170,16 @@ class DrillChecks:
                 )
             )
         return events
+
+
+def gauge_snapshot(
+    runbook: Runbook, base_url: str, interval_s: float = 1.0
+) -> list[dict[str, object]]:
+    """The gauges now, as the panes compute them (two scrapes `interval_s` apart), as dicts."""
+    import time
+
+    checks = DrillChecks(runbook, base_url)
+    checks.poll()
+    time.sleep(interval_s)
+    state, _ = checks.poll()
+    return [reading.to_dict() for reading in state.readings]
