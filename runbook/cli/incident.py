@@ -111,7 +111,9 @@ def _start(args: argparse.Namespace, incidents: IncidentStore) -> int:
 
         incident.gauges_open = snapshot(runbook, args.base_url)
     incidents.save(incident)
-    print(f"{incident.id} opened: {incident.title} ({incident.severity} {incident.severity_title})")
+    level = f"{incident.severity} {incident.severity_title}"
+    suffix = "" if incident.title == level else f" ({level})"
+    print(f"{incident.id} opened: {incident.title}{suffix}")
     print(f"checklist: {incident.procedure}")
     _print_deadlines(incident, now_utc())
     hint = deployment_hint(runbook, incident.procedure, now_utc(), _history(runbook.path))
