@@ -192,16 +192,16 @@ class _Builder:
         self.references: dict[tuple[str, str], Reference] = {}
         self.exports: dict[str, str] = {}
         self.first_h1: str | None = None
+        self.item_commands: dict[int, list[Command]] = {}
 
     # -- tokens to blocks -------------------------------------------------
     def read(self, tokens: list[Token]) -> None:
         index = 0
-        deepest = 0
+        deepest = max((token.level for token in tokens), default=0)
         while index < len(tokens):
             token = tokens[index]
             end = self._block_end(tokens, index)
             block_tokens = tokens[index : end + 1]
-            deepest = max(deepest, max(t.level for t in block_tokens))
             first, last = token.map or (0, 0)
             if token.map is None and token.type.endswith("_close"):
                 index = end + 1
@@ -427,12 +427,17 @@ class _Builder:
         return "\n".join(body).strip()
 
     def _inline_commands(self, tokens: list[Token]) -> list[Command]:
+        """Commands in the code spans of an item (memoised: lists are asked twice)."""
+        key = id(tokens[0]) if tokens else 0
+        if key in self.item_commands:
+            return list(self.item_commands[key])
         commands: list[Command] = []
         for token in tokens:
             line = (token.map[0] + 1) if token.map else 0
             for code in _code_spans(token):
                 if looks_like_command(code):
                     commands.append(make_command(code, line, defaults=self.exports))
+        self.item_commands[key] = commands
         return commands
 
     def _list_steps(self, block: _Block) -> list[_Draft]:

@@ -57,12 +57,17 @@ def _kind(header: list[str]) -> TableKind:
     return "generic"
 
 
-def _column(table: Table, row: tuple[str, ...], *names: str) -> str:
-    for index, heading in enumerate(table.header):
-        label = plain_text(heading).lower()
-        if any(label.startswith(name) for name in names) and index < len(row):
-            return row[index]
-    return ""
+class _Columns:
+    """Finds a row's cell by the start of its column's heading (`expect` -> Expected Response)."""
+
+    def __init__(self, table: Table) -> None:
+        self.labels = [plain_text(heading).lower() for heading in table.header]
+
+    def cell(self, row: tuple[str, ...], name: str) -> str:
+        for index, label in enumerate(self.labels):
+            if label.startswith(name):
+                return row[index] if index < len(row) else ""
+        return ""
 
 
 def typed_rows(
@@ -73,27 +78,28 @@ def typed_rows(
     endpoints: list[Endpoint] = []
     environments: list[Environment] = []
     for table in tables:
+        columns = _Columns(table)
         for offset, row in enumerate(table.rows):
             line = table.line + 2 + offset
             if table.kind == "thresholds":
                 thresholds.append(
                     Threshold(
-                        metric=plain_text(_column(table, row, "metric")),
-                        warning=parse_bound(_column(table, row, "warning")),
-                        critical=parse_bound(_column(table, row, "critical")),
-                        action=plain_text(_column(table, row, "action")),
+                        metric=plain_text(columns.cell(row, "metric")),
+                        warning=parse_bound(columns.cell(row, "warning")),
+                        critical=parse_bound(columns.cell(row, "critical")),
+                        action=plain_text(columns.cell(row, "action")),
                         line=line,
                     )
                 )
             elif table.kind == "endpoints":
-                cell = _column(table, row, "endpoint")
+                cell = columns.cell(row, "endpoint")
                 path = plain_text(cell).split()[0] if plain_text(cell) else ""
-                expected = _column(table, row, "expect")
+                expected = columns.cell(row, "expect")
                 status, body = parse_expected_response(expected)
                 endpoints.append(
                     Endpoint(
                         path,
-                        plain_text(_column(table, row, "purpose")),
+                        plain_text(columns.cell(row, "purpose")),
                         status,
                         body,
                         plain_text(expected),
@@ -103,10 +109,10 @@ def typed_rows(
             elif table.kind == "environments":
                 environments.append(
                     Environment(
-                        name=plain_text(_column(table, row, "environment")),
-                        purpose=plain_text(_column(table, row, "purpose")),
-                        url=normalise_url(_column(table, row, "url")),
-                        status=plain_text(_column(table, row, "status")),
+                        name=plain_text(columns.cell(row, "environment")),
+                        purpose=plain_text(columns.cell(row, "purpose")),
+                        url=normalise_url(columns.cell(row, "url")),
+                        status=plain_text(columns.cell(row, "status")),
                         line=line,
                     )
                 )
