@@ -28,6 +28,9 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.setenv(variable, str(home / folder))
     monkeypatch.setenv("RUNBOOK_CONFIG_FILE", str(home / "config" / "runbook-console.toml"))
     monkeypatch.setenv("RUNBOOK_STATE_DIR", str(home / "state" / "runbook-console"))
+    # Locks and deployment history default to box-wide places; tests keep their own.
+    monkeypatch.setenv("RUNBOOK_LOCK_DIR", str(home / "locks"))
+    monkeypatch.setenv("DEPLOY_HISTORY_DIR", str(home / "deployment-history"))
     return home
 
 
