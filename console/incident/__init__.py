@@ -1,0 +1,22 @@
+"""Incident and drill widgets the main screen can mount: countdowns, timeline, DRILL banner.
+
+- `DrillBanner`: full-width, unmistakable "DRILL" line while a drill runs.
+- `DeadlineCountdown` / `DeadlineBar`: the severity's deadlines as live countdowns
+  (ok, amber, red, due), posting `DeadlineBar.DeadlineDue` once per deadline.
+- `TimelinePane`: the incident's timeline with a filter (`kind:step- actor:bob text`).
+- `IncidentPanel`: the three together, following an incident file in the state dir.
+"""
+
+from console.incident.banner import DrillBanner
+from console.incident.deadlines import DeadlineBar, DeadlineCountdown
+from console.incident.panel import IncidentPanel
+from console.incident.timeline import TimelinePane, parse_filter
+
+__all__ = [
+    "DeadlineBar",
+    "DeadlineCountdown",
+    "DrillBanner",
+    "IncidentPanel",
+    "TimelinePane",
+    "parse_filter",
+]

@@ -1,0 +1,117 @@
+"""Incident widgets: countdown colours on a fake clock, due notice once, timeline filter, banner."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable, Input
+
+from console.incident import (
+    DeadlineBar,
+    DeadlineCountdown,
+    DrillBanner,
+    IncidentPanel,
+    TimelinePane,
+)
+from console.incident.timeline import parse_filter
+from runbook.incident import IncidentStore, open_incident
+from runbook.incident_events import step_event
+from runbook.parser import load
+
+REPO = Path(__file__).resolve().parents[2]
+RUNBOOK = load(REPO / ".monkeytown" / "devops" / "runbook.md")
+T0 = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Harness(App[None]):
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self.widget = widget
+        self.due: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield self.widget
+
+    def on_deadline_bar_deadline_due(self, message: DeadlineBar.DeadlineDue) -> None:
+        self.due.append(message.deadline.name)
+
+
+async def test_countdowns_turn_amber_red_due_and_notify_once() -> None:
+    clock = Clock()
+    incident = open_incident(RUNBOOK, "P1", clock=clock)
+    app = Harness(DeadlineBar(incident, clock=clock, tick_s=3600))
+    async with app.run_test(size=(120, 10)) as pilot:
+        bar = app.query_one(DeadlineBar)
+        ack = app.query_one(".deadline-acknowledge", DeadlineCountdown)
+        assert ack.state == "ok" and "05:00 left" in str(ack.render())
+        for seconds, state in ((160, "amber"), (250, "red"), (301, "due")):
+            clock.now = T0 + timedelta(seconds=seconds)
+            bar.tick()
+            await pilot.pause()
+            assert ack.state == state and ack.has_class(f"-{state}")
+        bar.tick()
+        await pilot.pause()
+        assert app.due == ["acknowledge"]
+        incident.acknowledge(at=clock.now)
+        await bar.set_incident(incident)
+        assert app.query_one(".deadline-acknowledge", DeadlineCountdown).state == "late"
+
+
+async def test_timeline_filter_by_kind_actor_and_text() -> None:
+    incident = open_incident(RUNBOOK, "P1", clock=lambda: T0, by="alice")
+    incident.acknowledge(by="bob", at=T0 + timedelta(seconds=5))
+    incident.record(
+        step_event(incident.procedure, 3, "Rollback", "skipped", reason="no deploy", actor="bob")
+    )
+    incident.note("disk is fine", by="carol", at=T0 + timedelta(seconds=9))
+    app = Harness(TimelinePane(incident.events))
+    async with app.run_test(size=(120, 20)) as pilot:
+        table = app.query_one(DataTable)
+        assert table.row_count == 4
+        await pilot.click("#timeline-filter")
+        await pilot.press(*"kind:step-")
+        assert [e.kind for e in app.query_one(TimelinePane).shown] == ["step-skipped"]
+        app.query_one(Input).value = "actor:carol disk"
+        await pilot.pause()
+        assert table.row_count == 1
+
+
+def test_parse_filter() -> None:
+    parsed = parse_filter("kind:step- kind:command actor:bob disk full")
+    assert (
+        parsed.kinds == ("step-", "command")
+        and parsed.actor == "bob"
+        and parsed.text == "disk full"
+    )
+
+
+async def test_panel_follows_the_incident_file_and_shows_drill_banner(tmp_path: Path) -> None:
+    store = IncidentStore(tmp_path)
+    incident = open_incident(RUNBOOK, "P2", title="DRILL: Readiness probe failing", drill="ab12")
+    store.save(incident)
+    app = Harness(IncidentPanel(incident, store, refresh_s=0.05))
+    async with app.run_test(size=(120, 30)) as pilot:
+        banner = app.query_one(DrillBanner)
+        assert banner.has_class("-shown") and "DRILL" in str(banner.render())
+        store.update(incident.id, lambda i: i.note("from the CLI", by="dave"))
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.query_one(DataTable).row_count == 2:
+                break
+        assert app.query_one(DataTable).row_count == 2
+
+
+async def test_banner_hidden_outside_drills() -> None:
+    app = Harness(DrillBanner())
+    async with app.run_test(size=(80, 5)):
+        assert not app.query_one(DrillBanner).has_class("-shown")
