@@ -45,6 +45,7 @@ fi
 headers="$(curl -sS --max-time 2 -o /dev/null -D - -w '%{http_code}' \
   "http://$LISTEN_HOST:$PROXY_PORT/health" 2>/dev/null | tr -d '\r' || true)"
 code="$(printf '%s' "$headers" | tail -n 1)"
+[ "$code" = 000 ] && code=""
 served_by="$(printf '%s\n' "$headers" | awk -F': ' 'tolower($1) == "x-version" {print $2}')"
 echo "GET http://$LISTEN_HOST:$PROXY_PORT/health -> ${code:-no answer}${served_by:+ (X-Version $served_by)}"
 [ "$code" = 200 ] || exit 1

@@ -14,7 +14,7 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from deploy_sandbox import REPO, LoadLoop, Sandbox, free_ports, http_get
+from deploy_sandbox import REPO, LoadLoop, Sandbox, free_ports, http_get, require_engine
 
 # Image builds in the module fixture count towards the first test's time on a busy box.
 pytestmark = [pytest.mark.integration, pytest.mark.serial, pytest.mark.timeout(600)]
@@ -123,6 +123,10 @@ def test_rollback_now_switches_at_once_and_records_the_run_id(box: Sandbox) -> N
 
 def test_failed_smoke_test_leaves_traffic_on_the_live_colour(box: Sandbox) -> None:
     box.make("deploy", "VERSION=v1")
+    nothing_before = box.make("rollback", check=False)
+    assert nothing_before.returncode != 0
+    assert "nothing to roll back to" in nothing_before.stderr
+    assert box.history()[-1]["outcome"] == "failed"
     config = json.loads((REPO / "deploy/config/prod.json").read_text())
     config["drills"]["fail_readiness"] = True
     (box.state_dir / "config" / "app.json").write_text(json.dumps(config))
@@ -168,6 +172,31 @@ def test_update_config_reloads_without_restart_and_refuses_a_broken_file(
     # The Makefile's form applies the checked-in file for the environment.
     box.make("update-config", "ENV=prod")
     assert box.get("/").json()["message"] == "Welcome to Monkeytown"
+
+
+def test_status_fails_when_the_proxy_is_down(box: Sandbox) -> None:
+    assert "no deployment yet" in box.make("status").stdout
+    box.make("deploy", "VERSION=v1")
+    box.run("docker", "stop", f"{box.prefix}-proxy")
+    status = box.make("status", check=False)
+    assert status.returncode != 0
+    assert "-> no answer" in status.stdout
+
+
+def test_services_script_is_idempotent() -> None:
+    require_engine()
+    for _ in range(2):
+        result = subprocess.run(
+            ["bash", "scripts/services.sh"], cwd=REPO, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert all(line.startswith("services: ") for line in lines)
+        assert lines[-1] == "services: docker engine already answering"
+    base = subprocess.run(
+        ["bash", "scripts/base-image.sh"], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert base.stdout == "base-image: runbook-base:bookworm present\n"
 
 
 def test_logs_tail_shows_the_live_container(box: Sandbox) -> None:
