@@ -24,15 +24,20 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from runbook.cli import CliError
 from runbook.cli._incident_common import config, load_runbook, store
-from runbook.drill import BANNER, Drill, DrillError, drills_dir, new_drill_id
+from runbook.config import Config
 from runbook.drills.docker_sandbox import DockerSandbox, SandboxError, engine_reachable
 from runbook.drills.scenarios import SCENARIOS, find_scenario
 from runbook.drills.score import load_results
 from runbook.timeline import Event, parse_time
+
+if TYPE_CHECKING:
+    from runbook.drill import Drill
+
+BANNER = "DRILL"
 
 NAME = "drill"
 HELP = "Training drills: a fault injected into a sandbox, work the runbook, get a score."
@@ -47,8 +52,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as", dest="trainee", metavar="NAME", help="trainee name")
 
 
+def _drills_dir(settings: Config) -> Path:
+    return settings.state_dir / "drills"
+
+
 def run(args: argparse.Namespace) -> int:
+    # The drill runner pulls in the live sources (httpx); only a drill needs them.
+    from runbook.drill import Drill, DrillError, new_drill_id
+
     settings = config(args.config)
+    drills_dir = _drills_dir
     if args.results:
         return _results(drills_dir(settings), args.json)
     if not args.scenario:
@@ -117,6 +130,8 @@ def _print_steps(drill: Drill, out: TextIO) -> None:
 
 
 def _repl(drill: Drill, source: TextIO, out: TextIO) -> None:
+    from runbook.drill import DrillError
+
     interactive = source.isatty()
     while True:
         if interactive:
