@@ -397,8 +397,8 @@ def open_incident(
     incident.severity_since = incident.opened_at
     incident.add(
         "opened",
-        f"{'DRILL ' if drill else ''}Incident opened: {incident.title} "
-        f"({severity.level} {severity.title})",
+        f"{'DRILL ' if drill else ''}Incident opened: {incident.title}"
+        + ("" if title is None else f" ({severity.level} {severity.title})"),
         actor=actor,
         at=at,
         severity=severity.level,

@@ -7,6 +7,7 @@
     runbook-console incident severity [ID] LEVEL
     runbook-console incident note [ID] TEXT
     runbook-console incident step [ID] N done|skipped|failed [--reason R]
+    runbook-console incident run [ID] N [--env ENV] [--confirm ENV] [--var K=V]
     runbook-console incident mitigated [ID]
     runbook-console incident close [ID] --resolution TEXT
     runbook-console incident list
@@ -74,6 +75,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     step = actions.add_parser("step", help="record a checklist step as done, skipped or failed")
     step.add_argument("args", nargs="+", metavar="[ID] N STATUS")
     step.add_argument("--reason", help="why it was skipped or failed")
+
+    run_step = actions.add_parser(
+        "run", help="run a step of the incident's checklist; the command joins the timeline"
+    )
+    run_step.add_argument("args", nargs="+", metavar="[ID] N")
+    run_step.add_argument("--env", "-e", metavar="ENV", help="target environment")
+    run_step.add_argument("--confirm", metavar="ENV", help="confirm without a terminal")
+    run_step.add_argument("--var", action="append", default=[], metavar="K=V")
 
     close = actions.add_parser("close", help="close with a resolution")
     close.add_argument("id", metavar="ID", nargs="?")
@@ -208,6 +217,50 @@ def _step(args: argparse.Namespace, incidents: IncidentStore) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace, incidents: IncidentStore) -> int:
+    """The `run` subcommand's walker (confirmation, streaming, audit) with a recording reporter."""
+    from runbook.cli import run as run_cli
+    from runbook.incident_events import IncidentReporter, masker_for
+
+    incident_id, (number,) = _split_id(args.args, 1)
+    current = incidents.load(incidents.resolve_id(incident_id))
+    if not current.runbook_path:
+        raise CliError("this incident has no runbook", 2)
+    runbook = load_runbook(current.runbook_path)
+    procedure = runbook.procedure(current.procedure)
+    step = next((s for s in (procedure.steps if procedure else ()) if str(s.index) == number), None)
+    if procedure is None or step is None:
+        raise CliError(f"{current.procedure!r} has no step {number}", 2)
+    if not step.commands:
+        raise CliError(
+            f"step {number} has no command; record it with: incident step {number} done", 2
+        )
+    options = argparse.Namespace(
+        path=current.runbook_path,
+        procedure=procedure.key,
+        step=step.index,
+        env=args.env or current.environment,
+        dry_run=False,
+        var=args.var,
+        confirm=args.confirm,
+        resume=False,
+        config=args.config,
+    )
+    walker = run_cli._Walker(
+        options, config(args.config), runbook, procedure, run_cli.parse_vars(args.var)
+    )
+    walker.printer = IncidentReporter(  # type: ignore[assignment]
+        lambda event: incidents.append(current.id, event),
+        inner=walker.printer,
+        masker=masker_for(walker.config),
+    )
+    code = walker.walk([step])
+    if code in (0, 1):
+        status = "done" if code == 0 else "failed"
+        incidents.append(current.id, step_event(procedure.key, step.index, step.title, status))
+    return code
+
+
 def _mitigated(args: argparse.Namespace, incidents: IncidentStore) -> int:
     incident = incidents.update(args.id, lambda i: i.mitigate())
     print(f"{incident.id} mitigated at {incident.mitigated_at}")
@@ -277,6 +330,7 @@ _HANDLERS = {
     "severity": _severity,
     "note": _note,
     "step": _step,
+    "run": _run,
     "mitigated": _mitigated,
     "close": _close,
     "list": _list,

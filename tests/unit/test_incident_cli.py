@@ -1,0 +1,117 @@
+"""`runbook-console incident ...` in subprocesses: start, run, ack, note, close, report."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SECRET = "hunter2-very-secret"
+RUNBOOK = """# Ops
+
+## On-Call Procedures
+
+### P1 - Critical (System Down)
+
+1. Acknowledge alert within 5 minutes
+2. Check: `echo token=$MY_API_TOKEN; echo checked`
+3. Restart: `echo restarting; exit 4`
+4. Escalate if not resolved within 15 minutes
+
+### P2 - High (Degraded Service)
+
+1. Acknowledge alert within 15 minutes
+2. Investigate root cause
+"""
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    code = "import sys; from console.cli import main; sys.exit(main())"
+    return subprocess.run(
+        [sys.executable, "-c", code, "incident", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "MY_API_TOKEN": SECRET, "RUNBOOK_OPERATOR": "alice"},
+        timeout=120,
+    )
+
+
+def test_incident_lifecycle_from_the_cli(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    runbook = tmp_path / "runbook.md"
+    runbook.write_text(RUNBOOK)
+    started = cli("start", "--severity", "p1", "--title", "api down", str(runbook))
+    assert started.returncode == 0, started.stderr
+    assert re.search(r"Acknowledge within 5 minutes +ok +0[45]:\d\d left", started.stdout)
+    assert "Escalate if not resolved within 15 minutes" in started.stdout
+
+    assert cli("ack").returncode == 0
+    again = cli("ack")
+    assert again.returncode == 1 and "already acknowledged" in again.stderr
+
+    ran = cli("run", "2")
+    assert ran.returncode == 0, ran.stderr
+    assert SECRET not in ran.stdout
+    failed = cli("run", "3", "--confirm", "Development")
+    assert failed.returncode == 1
+    assert cli("step", "4", "skipped", "--reason", "fixed before 15 minutes").returncode == 0
+    assert cli("note", "root cause: bad restart script").returncode == 0
+    assert cli("severity", "P2").returncode == 0
+    closed = cli("close", "--resolution", "restarted by hand")
+    assert closed.returncode == 0 and "closed: restarted by hand" in closed.stdout
+
+    listed = cli("list", "--json")
+    (summary,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert summary["status"] == "closed" and summary["severity"] == "P2"
+
+    timeline = cli("timeline", "--json")
+    events = [json.loads(line) for line in timeline.stdout.splitlines()]
+    assert [e["kind"] for e in events] == [
+        "opened",
+        "acknowledged",
+        "command",
+        "step-done",
+        "command",
+        "step-failed",
+        "step-skipped",
+        "note",
+        "severity-changed",
+        "closed",
+    ]
+    assert all(e["actor"] == "alice" for e in events)
+    assert events[2]["data"]["output"] == ["token=********", "checked"]
+    assert events[4]["data"]["exit_code"] == 4
+    steps_only = cli("timeline", "--kind", "step-")
+    assert len(steps_only.stdout.splitlines()) == 3
+
+    report = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from console.cli import main; sys.exit(main())",
+            "report",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "MY_API_TOKEN": SECRET},
+        timeout=60,
+    ).stdout
+    assert SECRET not in report
+    assert "exit 4 (failed) by alice" in report and "echo restarting; exit 4" in report
+    assert "- **Severity:** P2 High (Degraded Service)" in report
+
+
+def test_unknown_severity_and_no_open_incident(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    runbook = tmp_path / "runbook.md"
+    runbook.write_text(RUNBOOK)
+    bad = cli("start", "--severity", "P9", str(runbook))
+    assert bad.returncode == 1 and "no severity 'P9'" in bad.stderr and "P1, P2" in bad.stderr
+    none = cli("ack")
+    assert none.returncode == 1 and "no open incident" in none.stderr
