@@ -1,6 +1,6 @@
 """The app the live benches measure (run by bench/live_common.app_in_pty, not by hand).
 
-    live_app.py stats|logs|dashboard '{"report": "/tmp/x.json", ...}'
+live_app.py stats|logs|dashboard '{"report": "/tmp/x.json", ...}'
 """
 
 from __future__ import annotations
@@ -54,14 +54,25 @@ class BenchApp(App[None]):
             logs = self.query_one(LogsPane)
             logs.follow((str(self.config["container"]),))
             logs.view.focus()
+            if "report" in self.config:
+                self.set_interval(1.0, self._report_follow)
         if self.mode in ("stats", "dashboard"):
             self.set_interval(0.05, self._check_filled)
+
+    def _report_follow(self) -> None:
+        view = self.query_one(LogsPane).view
+        last = next((line for line in reversed(view.lines) if line), "")
+        Path(str(self.config["report"])).write_text(
+            json.dumps({"at_end": view.is_vertical_scroll_end, "last_line": last})
+        )
 
     def _check_filled(self) -> None:
         if self.reported:
             return
         pane = self.query_one(ContainersPane)
-        wanted = [c for c in pane.containers.values() if c.name.startswith(str(self.config["prefix"]))]
+        wanted = [
+            c for c in pane.containers.values() if c.name.startswith(str(self.config["prefix"]))
+        ]
         expected = int(str(self.config["count"]))
         if len(wanted) < expected:
             return

@@ -8,8 +8,10 @@ Targets (issue 5): under 3 % CPU and 40 KB/s. Printed, not asserted.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -37,12 +39,17 @@ def main() -> None:
         raise SystemExit("bench/logs.py needs runbook-base:bookworm (python3 inside)")
     try:
         names = start_containers(1, 'exec python3 -c "$PRINTER"', prefix, {"PRINTER": PRINTER})
-        with app_in_pty("logs", 120, 40, {"container": names[0]}) as (pid, master):
+        report = Path(tempfile.mkdtemp()) / "follow.json"
+        config = {"container": names[0], "report": str(report)}
+        with app_in_pty("logs", 120, 40, config) as (pid, master):
             drain(master, 3)  # start-up and the first screen are not the steady state
             bytes_per_s, app_cpu, _ = measure(pid, master, WINDOW_S)
+            follow = json.loads(report.read_text()) if report.exists() else {}
         print(
             f"1,000 lines/s for {WINDOW_S:.0f} s at 120x40: console {app_cpu:.1f} % of a core, "
-            f"terminal {bytes_per_s / 1024:.1f} KB/s (targets: < 3 %, < 40 KB/s)",
+            f"terminal {bytes_per_s / 1024:.1f} KB/s (targets: < 3 %, < 40 KB/s); "
+            f"view at the newest line: {follow.get('at_end')} "
+            f"(last shown: {str(follow.get('last_line', ''))[:60]!r})",
             flush=True,
         )
     finally:

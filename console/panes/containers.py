@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from console.panes.format import human_bytes, percent, uptime
 from console.panes.messages import (
@@ -19,6 +19,7 @@ from console.panes.messages import (
     FollowLogsRequested,
     StatsArrived,
 )
+from console.panes.quiet import QuietTable
 from runbook.sources.docker import (
     ContainerAction,
     ContainerChanged,
@@ -97,7 +98,7 @@ network (they have no interface of their own). Stats are read only for rows on s
     ContainersPane { height: 1fr; }
     ContainersPane > #containers-status { height: auto; color: $text-muted; }
     ContainersPane > #containers-status.-down { color: $error; text-style: bold; }
-    ContainersPane > DataTable { height: 1fr; }
+    ContainersPane > QuietTable { height: 1fr; }
     """
 
     def __init__(
@@ -123,14 +124,14 @@ network (they have no interface of their own). Stats are read only for rows on s
 
     def compose(self) -> ComposeResult:
         yield Static("Connecting to the Docker engine…", id="containers-status")
-        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=False, id="containers")
+        table = QuietTable(cursor_type="row", zebra_stripes=False, id="containers")
         for key, label in COLUMNS:
             table.add_column(label, key=key)
         yield table
 
     @property
-    def table(self) -> DataTable[str]:
-        return self.query_one("#containers", DataTable)
+    def table(self) -> QuietTable:
+        return self.query_one("#containers", QuietTable)
 
     def on_mount(self) -> None:
         engine = self.sources.engine
@@ -249,7 +250,7 @@ network (they have no interface of their own). Stats are read only for rows on s
         if self._cells.get((row, column)) == text:
             return
         self._cells[(row, column)] = text
-        self.table.update_cell(row, column, text)
+        self.table.set_cell(row, column, text)
 
     def _refresh_uptimes(self) -> None:
         now = time.time()

@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from console.panes.format import sparkline
 from console.panes.messages import GaugesArrived, ProcedureOpenRequested
+from console.panes.quiet import Line
 from runbook.sources.docker import ContainerInfo, ContainerStats
 from runbook.sources.fallback import fallback_readings
 from runbook.sources.gauges import GaugeValue
@@ -124,7 +125,7 @@ One per row of the runbook's alerting thresholds. A failed read shows the last v
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="gauges-title")
         for index, _ in enumerate(self.sources.gauges):
-            yield Static(classes="gauge", id=f"gauge-{index}")
+            yield Line(classes="gauge", id=f"gauge-{index}")
         if not self.sources.gauges:
             yield Static("The runbook has no alerting thresholds.")
 
@@ -210,8 +211,8 @@ One per row of the runbook's alerting thresholds. A failed read shows the last v
             content = gauge_content(value, self.has_focus_within and index == self.selected)
             if self._texts.get(index) != content.plain:
                 self._texts[index] = content.plain
-                row = self.query_one(f"#gauge-{index}", Static)
-                row.update(content)
+                row = self.query_one(f"#gauge-{index}", Line)
+                row.set(content)
                 for state in STATE_STYLE:
                     row.set_class(state == value.state, f"-{state}")
 

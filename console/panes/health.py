@@ -14,6 +14,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from console.panes.messages import HealthArrived
+from console.panes.quiet import Line
 from runbook.sources.health import CheckResult
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class HealthPane(Vertical):
         base = self.sources.settings.base_url
         yield Static(f"Health · {base}", classes="health-title")
         for index, endpoint in enumerate(self.sources.health.endpoints):
-            yield Static(
+            yield Line(
                 Content.styled(f"… {endpoint.path}", "$text-muted"),
                 classes="health-row",
                 id=f"health-{index}",
@@ -96,4 +97,4 @@ class HealthPane(Vertical):
             content = row_content(result)
             if self._texts.get(result.path) != content.plain:
                 self._texts[result.path] = content.plain
-                self.query_one(f"#health-{index}", Static).update(content)
+                self.query_one(f"#health-{index}", Line).set(content)

@@ -23,7 +23,7 @@ from runbook.sources.logs import LogBatch, LogBuffer, LogFilter, LogFollower, Lo
 if TYPE_CHECKING:
     from runbook.sources.live import LiveSources
 
-FLUSH_S = 0.25
+FLUSH_S = 0.4
 """How often new lines reach the screen."""
 
 

@@ -168,7 +168,7 @@ class LogFollower:
         containers: Iterable[str],
         *,
         tail: int = 200,
-        flush_s: float = 0.1,
+        flush_s: float = 0.4,
         retry_s: float = 1.0,
     ) -> None:
         self.engine = engine

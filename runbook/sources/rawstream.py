@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode, urlparse
 
 from docker.errors import APIError, NotFound
 
-SETTLE_S = 0.05
+SETTLE_S = 0.1
 """Pause after a small read so the next one collects many lines."""
 SMALL_READ = 16384
 

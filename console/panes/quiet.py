@@ -1,0 +1,49 @@
+"""Widgets that repaint as little as possible: bytes to the terminal are the budget.
+
+`Line` is a fixed-height text widget whose update refreshes only itself (a Static's
+update also asks for a new layout, which repaints its neighbours). `QuietTable` updates
+one cell and repaints that cell only (DataTable.update_cell repaints the whole table).
+"""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.coordinate import Coordinate
+from textual.widget import Widget
+from textual.widgets import DataTable
+
+
+class Line(Widget):
+    """Text that changes in place; give it a fixed height in CSS."""
+
+    DEFAULT_CSS = "Line { height: 1; }"
+
+    def __init__(self, content: Content | str = "", **kwargs: str | None) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._content = Content(content) if isinstance(content, str) else content
+
+    def render(self) -> Content:
+        return self._content
+
+    def set(self, content: Content | str) -> None:
+        new = Content(content) if isinstance(content, str) else content
+        if new.plain == self._content.plain and new == self._content:
+            return
+        self._content = new
+        self.refresh()
+
+
+class QuietTable(DataTable[str]):
+    """A DataTable whose single-cell updates repaint that cell only."""
+
+    def set_cell(self, row_key: str, column_key: str, value: str) -> None:
+        coordinate: Coordinate = self.get_cell_coordinate(row_key, column_key)
+        row = self.rows[self.coordinate_to_cell_key(coordinate).row_key]
+        column = self.columns[self.coordinate_to_cell_key(coordinate).column_key]
+        if len(value) > column.content_width:
+            self.update_cell(row_key, column_key, value, update_width=True)
+            return
+        # update_cell() ends with a full refresh(); the data change itself is the same.
+        self._data[row.key][column.key] = value
+        self._update_count += 1
+        self.refresh_coordinate(coordinate)
