@@ -38,11 +38,12 @@ from runbook.drills.load import LoadGenerator
 from runbook.drills.scenarios import Scenario
 from runbook.drills.score import Score, save_result, score
 from runbook.executor import Executor, StepReporter, StepResult
+from runbook.history import read_history
 from runbook.incident import Incident, IncidentStore, open_incident
 from runbook.incident_events import IncidentReporter, masker_for, step_event
 from runbook.model import Procedure, Runbook
 from runbook.plan import Plan
-from runbook.timeline import Event, make_event, now_utc
+from runbook.timeline import Event, iso, make_event, now_utc
 
 DRILL_ACTOR = "drill"
 BANNER = "DRILL"
@@ -180,6 +181,7 @@ class Drill:
         self._loaded = False
         self._down = False
         self._poll_lock = threading.Lock()
+        self._deployments_seen = 0
         self._poller: threading.Thread | None = None
         self._stop_polling = threading.Event()
 
@@ -256,6 +258,7 @@ class Drill:
         if self.last_state is not None:
             for event in DrillChecks.changes(None, self.last_state):
                 self._record(event)
+        self._check_deployments()
         return opened
 
     def _wait(
@@ -299,6 +302,7 @@ class Drill:
         for event in events:
             self._record(event)
         self._check_restarts()
+        self._check_deployments()
         if (
             self.checks.mitigated
             and self.incident is not None
@@ -319,6 +323,23 @@ class Drill:
             if self.on_event is not None:
                 self.on_event(event)
         return state
+
+    def _check_deployments(self) -> None:
+        """Deploys and rollbacks the sandbox's history gained, as `deployment` events."""
+        records = read_history(self.sandbox.history_dir / "deployments.jsonl")
+        for record in records[self._deployments_seen :]:
+            versions = f"{record.get('from_version') or '?'} -> {record.get('to_version') or '?'}"
+            self._record(
+                Event(
+                    time=str(record.get("time") or iso(self.clock())),
+                    kind="deployment",
+                    actor=str(record.get("user") or "?"),
+                    text=f"{record.get('action')} {versions} on {record.get('colour') or '?'}: "
+                    f"{record.get('outcome') or '?'}",
+                    data={k: v for k, v in record.items() if v is not None},
+                )
+            )
+        self._deployments_seen = max(self._deployments_seen, len(records))
 
     def _check_restarts(self) -> None:
         if self.sandbox.kind != "docker":

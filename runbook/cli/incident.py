@@ -22,6 +22,7 @@ import argparse
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from runbook import paths
 from runbook.cli import CliError
@@ -35,6 +36,7 @@ from runbook.incident import (
     open_incident,
 )
 from runbook.incident_events import step_event
+from runbook.model import Runbook
 from runbook.report import format_duration
 from runbook.timeline import EVENT_KINDS, filter_events, now_utc, parse_time
 
@@ -52,7 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     start.add_argument("--title", "-t", help="one line saying what is wrong")
     start.add_argument("--env", "-e", metavar="ENV", help="affected environment")
     start.add_argument(
-        "--base-url", metavar="URL", help="take gauges at open from URL/metrics (fallback)"
+        "--base-url",
+        metavar="URL",
+        help="take gauges at open from URL/metrics (default: the environment's base URL)",
     )
 
     for name, text in (
@@ -115,10 +119,7 @@ def run(args: argparse.Namespace) -> int:
 def _start(args: argparse.Namespace, incidents: IncidentStore) -> int:
     runbook = load_runbook(args.path)
     incident = open_incident(runbook, args.severity, title=args.title, environment=args.env)
-    if args.base_url:
-        from runbook.drills.checks import gauge_snapshot as snapshot
-
-        incident.gauges_open = snapshot(runbook, args.base_url)
+    incident.gauges_open = _gauges(runbook, args.base_url, args.env, args.config)
     incidents.save(incident)
     level = f"{incident.severity} {incident.severity_title}"
     suffix = "" if incident.title == level else f" ({level})"
@@ -129,6 +130,28 @@ def _start(args: argparse.Namespace, incidents: IncidentStore) -> int:
     if hint:
         print(f"hint: {hint.text}")
     return 0
+
+
+def _gauges(
+    runbook: Runbook, base_url: str | None, environment: str | None, config_file: str | None
+) -> list[dict[str, Any]]:
+    """Gauges now from URL/metrics: the given URL, else the environment's when it answers."""
+    from runbook.sandbox import service_reachable
+
+    if base_url is None:
+        from runbook.config import ConfigError
+        from runbook.sources.settings import load_source_settings
+
+        try:
+            base_url = load_source_settings(environment, config_file).base_url
+        except ConfigError:
+            return []
+        if not service_reachable(base_url):
+            print(f"gauges: no service answers at {base_url}; none recorded")
+            return []
+    from runbook.drills.checks import gauge_snapshot
+
+    return list(gauge_snapshot(runbook, base_url))
 
 
 def _history(runbook_path: str | None) -> Path:
@@ -270,10 +293,11 @@ def _mitigated(args: argparse.Namespace, incidents: IncidentStore) -> int:
 def _close(args: argparse.Namespace, incidents: IncidentStore) -> int:
     current = incidents.load(incidents.resolve_id(args.id))
     gauges = None
-    if args.base_url and current.runbook_path:
-        from runbook.drills.checks import gauge_snapshot as snapshot
-
-        gauges = snapshot(load_runbook(current.runbook_path), args.base_url)
+    if current.runbook_path:
+        found = _gauges(
+            load_runbook(current.runbook_path), args.base_url, current.environment, args.config
+        )
+        gauges = found or None
 
     def close(incident: Incident) -> None:
         incident.close(args.resolution)

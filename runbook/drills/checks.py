@@ -70,6 +70,7 @@ class DrillChecks:
         )
         self._scraper = ServiceScraper(self.base_url.rstrip("/") + "/metrics", self.timeout_s)
         self._gauges = {t.metric: Gauge(t, self.runbook) for t in self.runbook.thresholds}
+        self._known: dict[str, Reading] = {}
 
     async def _gather(self) -> tuple[tuple[HealthResult, ...], tuple[Reading, ...], bool]:
         async with self._health.client() as client:
@@ -110,7 +111,13 @@ class DrillChecks:
             if _is_request_gauge(r) and r.state in ("warning", "critical")
         ]
         state = CheckState(health, found, tuple(faults), traffic)
-        events = self.changes(self._last, state)
+        # Compare against the last state each gauge had data for, so a breach that recovers
+        # across a scrape gap (the proxy switching colour) is still reported as a recovery.
+        before = None
+        if self._last is not None:
+            before = CheckState(self._last.health, tuple(self._known.values()), (), True)
+        events = self.changes(before, state)
+        self._known.update({r.metric: r for r in found if r.state != "no-data"})
         self._last = state
         self.history.append(state)
         self._healthy_streak = self._healthy_streak + 1 if state.healthy else 0

@@ -105,6 +105,11 @@ def test_crash_loop_rollback_now(make_drill) -> None:
     timeline = kinds(drill)
     assert timeline[:2] == ["opened", "fault-injected"]
     assert "health-change" in timeline and timeline.index("mitigated") < timeline.index("closed")
+    deployments = [e.text for e in drill.incident.events if e.kind == "deployment"]  # type: ignore[union-attr]
+    assert deployments[0].startswith("deploy ? -> v1") and deployments[1].startswith(
+        "deploy v1 -> v2"
+    )
+    assert deployments[-1].startswith("rollback-now v2 -> v1")
     sandbox_history = read_history(drill.sandbox.history_dir / "deployments.jsonl")
     assert [r["action"] for r in sandbox_history] == ["deploy", "deploy", "rollback-now"]
     assert real_history_lines() == before, "a drill wrote to the real deployment history"
