@@ -54,6 +54,12 @@ def render(
         history_path: the deployments.jsonl to read when `deployments` is None.
     """
     mask = (masker or Masker()).mask
+    if deployments is None and incident.drill:
+        # A drill's deploys are its sandbox's, recorded on its timeline; never the real history.
+        start = parse_time(incident.opened_at)
+        deployments = [
+            e.data for e in ordered(incident.events) if e.kind == "deployment" and e.moment >= start
+        ]
     if deployments is None:
         deployments = (
             deployments_between(
