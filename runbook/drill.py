@@ -462,6 +462,8 @@ class Drill:
         try:
             if not self.mitigated:
                 self.poll()
+            with self._poll_lock:
+                self._check_deployments()
             ended = self.clock()
             closing = [r.to_dict() for r in (self.last_state.readings if self.last_state else ())]
             text = resolution or (

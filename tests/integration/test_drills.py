@@ -135,6 +135,9 @@ def test_bad_deploy_fixed_by_rollback(make_drill, name: str) -> None:
     assert [s.status for s in score.steps] == ["done", "done", "done", "skipped"]
     assert score.followed == 3 and score.skipped == 1 and score.in_order
     assert "threshold-breach" in kinds(drill) and "threshold-recovery" in kinds(drill)
+    report = render(drill.incident)  # type: ignore[arg-type]
+    deployments = report.split("## Deployments during the incident")[1]
+    assert "| rollback | prod | v2 -> v1 | succeeded |" in deployments
 
 
 def test_broken_config_wrong_move_then_config_update(make_drill) -> None:
