@@ -84,8 +84,15 @@ start_web() {
   name="$(web_container "$colour")"
   port="$(colour_port "$colour")"
   docker rm -f "$name" >/dev/null 2>&1 || true
+  # Drill switches set in the caller's environment (DRILL_LATENCY_MS=300 make deploy ...)
+  # reach the new container; none are set normally.
+  local drill_env=() variable
+  for variable in $(compgen -e | grep '^DRILL_' || true); do
+    drill_env+=(-e "$variable=${!variable}")
+  done
   docker run -d --name "$name" --network host --restart unless-stopped \
     --label "monkeytown.prefix=$PREFIX" --label "monkeytown.colour=$colour" \
+    "${drill_env[@]}" \
     -e APP_HOST="$LISTEN_HOST" -e APP_PORT="$port" -e APP_CONFIG=/etc/monkeytown/app.json \
     -v "$STATE_DIR/config:/etc/monkeytown:ro" \
     --memory 256m --cpus 0.5 --log-opt max-size=10m --log-opt max-file=3 \

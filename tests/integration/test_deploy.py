@@ -127,6 +127,15 @@ def test_failed_smoke_test_leaves_traffic_on_the_live_colour(box: Sandbox) -> No
     assert nothing_before.returncode != 0
     assert "nothing to roll back to" in nothing_before.stderr
     assert box.history()[-1]["outcome"] == "failed"
+
+    crashed = box.make(
+        "deploy", "VERSION=v2", check=False, SMOKE_TIMEOUT="3", DRILL_CRASH_ON_START="1"
+    )
+    assert crashed.returncode != 0
+    assert "smoke test failed on green" in crashed.stderr
+    assert "crash_on_start" in box.run("docker", "logs", box.container("green")).stderr
+    assert box.get("/health").headers["X-Version"] == "v1"
+
     config = json.loads((REPO / "deploy/config/prod.json").read_text())
     config["drills"]["fail_readiness"] = True
     (box.state_dir / "config" / "app.json").write_text(json.dumps(config))
