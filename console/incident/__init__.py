@@ -5,6 +5,9 @@
   (ok, amber, red, due), posting `DeadlineBar.DeadlineDue` once per deadline.
 - `TimelinePane`: the incident's timeline with a filter (`kind:step- actor:bob text`).
 - `IncidentPanel`: the three together, following an incident file in the state dir.
+- `IncidentScreen` (console.incident.screen): the panel full screen with the actions
+  (a acknowledge, e escalate, n note, m mitigated, c close, r report).
+- `IncidentCommands` (console.incident.commands): palette provider, "incident: Start P1 …".
 """
 
 from console.incident.banner import DrillBanner

@@ -115,3 +115,66 @@ async def test_banner_hidden_outside_drills() -> None:
     app = Harness(DrillBanner())
     async with app.run_test(size=(80, 5)):
         assert not app.query_one(DrillBanner).has_class("-shown")
+
+
+class ScreenHarness(App[None]):
+    def __init__(self, screen) -> None:
+        super().__init__()
+        self._first = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self._first)
+
+
+async def test_incident_screen_actions_are_saved(tmp_path: Path) -> None:
+    from console.incident.screen import IncidentScreen
+
+    store = IncidentStore(tmp_path / "incidents")
+    incident = open_incident(RUNBOOK, "P1", title="api down")
+    store.save(incident)
+    app = ScreenHarness(IncidentScreen(incident, store, reports_dir=tmp_path / "reports"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        assert store.load(incident.id).acknowledged_at is not None
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"saw 502s", "enter")
+        await pilot.pause()
+        assert store.load(incident.id).events[-1].text == "saw 502s"
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press(*"rolled back", "enter")
+        await pilot.pause()
+        assert store.load(incident.id).resolution == "rolled back"
+        await pilot.press("r")
+        await pilot.pause()
+        report = (tmp_path / "reports" / f"{incident.id}.md").read_text()
+        assert report.startswith("# Incident report: api down")
+        assert "note: saw 502s" in report
+
+
+async def test_palette_provider_offers_each_severity(tmp_path: Path, monkeypatch) -> None:
+    from console.incident.commands import IncidentCommands
+
+    monkeypatch.setenv("RUNBOOK_STATE_DIR", str(tmp_path))
+
+    class WithRunbook(App[None]):
+        COMMANDS = App.COMMANDS | {IncidentCommands}
+        runbook = RUNBOOK
+
+    app = WithRunbook()
+    async with app.run_test(size=(120, 30)) as pilot:
+        provider = IncidentCommands(app.screen)
+        titles = [title for title, _, _ in provider._commands()]
+        assert titles[:3] == [
+            "incident: Start P1 Critical (System Down)",
+            "incident: Start P2 High (Degraded Service)",
+            "incident: Start P3 Warning (Degraded Experience)",
+        ]
+        start_p2 = next(cb for title, _, cb in provider._commands() if "P2" in title)
+        start_p2()
+        await pilot.pause()
+        (saved,) = IncidentStore(tmp_path / "incidents").list()
+        assert saved.severity == "P2"
+        assert type(app.screen).__name__ == "IncidentScreen"

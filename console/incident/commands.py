@@ -1,0 +1,68 @@
+"""Palette commands for incidents and drills: add `IncidentCommands` to the app's COMMANDS.
+
+"incident: Start P1 …" for each severity of the runbook, "incident: Open current",
+"incident: Open for alert…" is left to `runbook-console open` for now. The app
+needs `runbook` (a Runbook) and, optionally, `environment`; both exist on
+RunbookConsole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from runbook.incident import IncidentError, IncidentStore, open_incident
+
+Command = tuple[str, str, Callable[[], object]]
+
+
+class IncidentCommands(Provider):
+    """Start an incident at any severity of the runbook, or reopen the current one."""
+
+    def _commands(self) -> Iterator[Command]:
+        runbook = getattr(self.app, "runbook", None)
+        if runbook is None:
+            return
+        for severity in runbook.severities:
+            yield (
+                f"incident: Start {severity.level} {severity.title}",
+                f"Open an incident; deadlines and checklist from {severity.procedure}",
+                partial(self._start, severity.level),
+            )
+        yield ("incident: Open current", "The newest open incident", self._open_current)
+
+    def _store(self) -> IncidentStore:
+        return IncidentStore()
+
+    def _push(self, incident_id: str) -> None:
+        from console.incident.screen import IncidentScreen
+
+        store = self._store()
+        self.app.push_screen(IncidentScreen(store.load(incident_id), store))
+
+    def _start(self, level: str) -> None:
+        runbook = getattr(self.app, "runbook", None)
+        if runbook is None:
+            return
+        incident = open_incident(runbook, level, environment=getattr(self.app, "environment", None))
+        self._store().save(incident)
+        self._push(incident.id)
+
+    def _open_current(self) -> None:
+        try:
+            self._push(self._store().resolve_id(None))
+        except IncidentError as error:
+            self.app.notify(str(error), severity="warning")
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self._commands():
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)
