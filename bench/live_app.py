@@ -34,6 +34,8 @@ class BenchApp(App[None]):
         self.settings = SourceSettings(
             base_url=str(config.get("base_url", "http://127.0.0.1:9")),
             prometheus_interval_s=2.0,
+            # The engine is shared: other people's containers come and go during a run.
+            containers=str(config.get("prefix", "")),
         )
         self.sources = LiveSources.create(self.runbook, self.settings)
         self.started = time.monotonic()

@@ -146,7 +146,5 @@ def measure(pid: int, master: int, seconds: float) -> tuple[float, float, float 
     written = drain(master, seconds)
     elapsed = time.monotonic() - started
     app_cpu = 100 * (cpu_seconds(pid) - app_before) / elapsed
-    dockerd_cpu = (
-        100 * (cpu_seconds(docker_pid) - dockerd_before) / elapsed if docker_pid else None
-    )
+    dockerd_cpu = 100 * (cpu_seconds(docker_pid) - dockerd_before) / elapsed if docker_pid else None
     return written / elapsed, app_cpu, dockerd_cpu

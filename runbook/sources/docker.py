@@ -385,9 +385,11 @@ def container_from_inspect(data: dict[str, Any]) -> ContainerInfo:
 class ContainerMonitor:
     """The container list: a snapshot, then Docker events; resynchronised after an outage."""
 
-    def __init__(self, engine: Engine, *, inspect_threads: int = 8) -> None:
+    def __init__(self, engine: Engine, *, inspect_threads: int = 8, name_filter: str = "") -> None:
         self.engine = engine
         self.inspect_threads = inspect_threads
+        self.name_filter = name_filter
+        """Only containers whose name contains this are reported."""
         self.containers: dict[str, ContainerInfo] = {}
 
     def run(self, emit: Emit) -> None:
@@ -427,7 +429,11 @@ class ContainerMonitor:
 
     def _snapshot(self, client: docker.APIClient, emit: Emit) -> None:
         summaries = client.containers(all=True)
-        ids = [str(summary["Id"]) for summary in summaries]
+        ids = [
+            str(summary["Id"])
+            for summary in summaries
+            if any(self.name_filter in name for name in summary.get("Names") or ["/"])
+        ]
         found = parallel_map(self._inspector(), ids, self.inspect_threads)
         self.containers = {info.id: info for info in found if info is not None}
         emit(ContainersListed(tuple(self.containers.values())))
@@ -457,6 +463,10 @@ class ContainerMonitor:
         try:
             info = container_from_inspect(client.inspect_container(container_id))
         except NotFound:
+            if self.containers.pop(container_id, None) is not None:
+                emit(ContainerRemoved(container_id))
+            return
+        if self.name_filter not in info.name:
             if self.containers.pop(container_id, None) is not None:
                 emit(ContainerRemoved(container_id))
             return

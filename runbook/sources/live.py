@@ -82,7 +82,7 @@ class LiveSources:
         return cls(
             settings=settings,
             engine=engine,
-            monitor=ContainerMonitor(engine),
+            monitor=ContainerMonitor(engine, name_filter=settings.containers),
             stats=StatsPoller(engine, interval_s=settings.stats_interval_s),
             health=HealthChecker(
                 runbook.endpoints, settings.base_url, deadline_s=settings.health_timeout_s

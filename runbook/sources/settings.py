@@ -16,6 +16,7 @@ log_buffer_lines = 5000
 query_preset = "cadvisor"    # "node" (node-exporter, default) or "cadvisor"
 metrics_url = "https://monkeytown.example/metrics"   # scraped when there is no Prometheus
 disk_path = "/"              # host path for the disk fallback
+containers = "monkeytown-"   # show only containers whose name contains this (default: all)
 
 [environments.Production.queries]  # PromQL per threshold metric (the runbook's wording)
 "CPU Usage" = '100 * max(rate(container_cpu_usage_seconds_total{name=~"monkeytown-.*"}[1m]))'
@@ -53,6 +54,8 @@ class SourceSettings:
     queries: dict[str, str] = field(default_factory=dict)
     """PromQL overrides keyed by the threshold's metric text (case-insensitive)."""
     disk_path: str = "/"
+    containers: str = ""
+    """Only containers whose name contains this are listed (empty: all of the engine's)."""
     health_interval_s: float = 5.0
     health_timeout_s: float = 2.0
     prometheus_interval_s: float = 5.0
@@ -131,7 +134,7 @@ def _settings(
             if isinstance(number, bool) or not isinstance(number, int) or number < 0:
                 raise TypeError(f"sources.{key} must be a whole number >= 0")
             values[key] = number
-    for key in ("metrics_url", "query_preset", "disk_path"):
+    for key in ("metrics_url", "query_preset", "disk_path", "containers"):
         if key in merged:
             if not isinstance(merged[key], str):
                 raise TypeError(f"sources.{key} must be a string")
