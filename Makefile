@@ -6,7 +6,12 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
 VERSION ?= latest
-ENV ?= prod
+# Environment whose deploy/config/<env>.json is used (dev, staging, prod). `make deploy ENV=x`
+# also works; a plain ENV from the shell is ignored because sh uses that name for itself.
+DEPLOY_ENV ?= prod
+ifeq ($(origin ENV),command line)
+DEPLOY_ENV := $(ENV)
+endif
 PORT ?= 3000
 BLUE_PORT ?= 3001
 GREEN_PORT ?= 3002
@@ -67,7 +72,7 @@ build-proxy: base-image ## Build the nginx proxy image if absent
 	fi
 
 deploy: ## Blue-green deploy of $(WEB_IMAGE):$(VERSION) (make build VERSION=x first)
-	@DEPLOY_ENV=$(ENV) bash deploy/deploy.sh $(VERSION)
+	@DEPLOY_ENV=$(DEPLOY_ENV) bash deploy/deploy.sh $(VERSION)
 
 rollback: ## Roll back to the previous version (five steps, zero downtime)
 	@bash deploy/rollback.sh
@@ -81,8 +86,8 @@ status: ## Live colour; version, health and uptime of each container
 logs-tail: ## Last $(LINES) log lines of the live container (FOLLOW=1 to follow)
 	@bash deploy/logs-tail.sh
 
-update-config: ## Apply deploy/config/$(ENV).json without restart
-	@bash deploy/update-config.sh $(ENV)
+update-config: ## Apply deploy/config/$(DEPLOY_ENV).json without restart (ENV=x)
+	@bash deploy/update-config.sh $(DEPLOY_ENV)
 
 prometheus: ## Run Prometheus for this sandbox on 127.0.0.1:$${PROMETHEUS_PORT:-9090} (alert rules = runbook thresholds)
 	@bash deploy/prometheus.sh
@@ -91,10 +96,16 @@ history: ## Last deployments from the deployment history
 	@tail -n $(LINES) $${DEPLOY_HISTORY_DIR:-.monkeytown/devops/deployment-history}/deployments.jsonl 2>/dev/null \
 		|| echo "history: no deployments recorded yet"
 
-audit: ## Versions of the packages inside $(WEB_IMAGE):$(VERSION), to check against advisories
-	@docker run --rm --entrypoint dpkg-query $(WEB_IMAGE):$(VERSION) \
+# The deployed image unless VERSION is given.
+AUDIT_TAG = $(if $(filter command line environment,$(origin VERSION)),$(VERSION),current)
+
+audit: ## Package versions inside the deployed image (VERSION=x for another), to check against advisories
+	@docker image inspect $(WEB_IMAGE):$(AUDIT_TAG) >/dev/null 2>&1 \
+		|| { echo "audit: no image $(WEB_IMAGE):$(AUDIT_TAG); run: make build VERSION=<version>" >&2; exit 1; }
+	@echo "audit: Debian packages in $(WEB_IMAGE):$(AUDIT_TAG)"
+	@docker run --rm --entrypoint dpkg-query $(WEB_IMAGE):$(AUDIT_TAG) \
 		-W -f '$${Package} $${Version}\n' python3 python3-prometheus-client libssl3 2>/dev/null \
-		|| echo "audit: $(WEB_IMAGE):$(VERSION) is not a Debian-based image; run pip-audit inside it"
+		|| echo "audit: not a Debian-based image; run pip-audit inside it"
 
 dev: ## Run the service as a local process on 127.0.0.1:$(PORT) (dev config)
 	$(PYTHON) deploy/service/app.py --config deploy/config/dev.json --host 127.0.0.1 \

@@ -7,6 +7,14 @@ BASE_IMAGE="${BASE_IMAGE:-runbook-base:bookworm}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 BASE_PACKAGES="python3,python3-prometheus-client,nginx-light,curl,procps"
 
+# debootstrap and reading the new root file system need root; CI runners have sudo.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Parallel test workers may all ask for the image; one builds it, the others wait for it.
+exec 9>"/tmp/runbook-base-image.${BASE_IMAGE//[^A-Za-z0-9]/_}.lock"
+flock -w 600 9 || { echo "base-image: another build of $BASE_IMAGE is still running" >&2; exit 1; }
 if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
   echo "base-image: $BASE_IMAGE present"
   exit 0
@@ -17,16 +25,16 @@ if ! command -v debootstrap >/dev/null 2>&1 && [ ! -x /usr/sbin/debootstrap ]; t
 fi
 
 rootfs_dir="$(mktemp -d /tmp/runbook-base.XXXXXX)"
-trap 'rm -rf "$rootfs_dir"' EXIT
+trap 'as_root rm -rf "$rootfs_dir"' EXIT
 echo "base-image: debootstrap bookworm into $rootfs_dir (about a minute)"
-if ! debootstrap --variant=minbase --include="$BASE_PACKAGES" bookworm "$rootfs_dir" \
+if ! as_root debootstrap --variant=minbase --include="$BASE_PACKAGES" bookworm "$rootfs_dir" \
   "$DEBIAN_MIRROR" >"$rootfs_dir.log" 2>&1; then
   echo "base-image: debootstrap failed; see $rootfs_dir.log" >&2
   exit 1
 fi
 # Keep the image small: package lists and caches are not needed at run time.
-rm -rf "$rootfs_dir"/var/cache/apt/archives/*.deb "$rootfs_dir"/var/lib/apt/lists/*
-tar -C "$rootfs_dir" -c . | docker import \
+as_root bash -c "rm -rf '$rootfs_dir'/var/cache/apt/archives/*.deb '$rootfs_dir'/var/lib/apt/lists/*"
+as_root tar -C "$rootfs_dir" -c . | docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'CMD ["/bin/bash"]' - "$BASE_IMAGE" >/dev/null
 rm -f "$rootfs_dir.log"
