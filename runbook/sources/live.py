@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,11 +36,13 @@ async def off_thread(function: Callable[[], _T]) -> _T:
 
     def call() -> None:
         try:
-            result = function()
-        except BaseException as error:  # noqa: BLE001 - handed to the awaiting task
-            loop.call_soon_threadsafe(_settle, future, None, error)
-        else:
-            loop.call_soon_threadsafe(_settle, future, result, None)
+            result: _T | None = function()
+            error: BaseException | None = None
+        except BaseException as raised:  # noqa: BLE001 - handed to the awaiting task
+            result, error = None, raised
+        # The loop is gone when the app quit meanwhile: nobody waits for the answer.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle, future, result, error)
 
     threading.Thread(target=call, name="off-thread call", daemon=True).start()
     return await future

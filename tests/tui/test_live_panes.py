@@ -1,0 +1,182 @@
+"""Live panes driven by posted source events (no engine, no network): rendering, quiet
+cell updates, gauge states and the procedure offer, health rows, audited actions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from textual.app import App, ComposeResult
+from textual.message import Message
+
+from console.panes.containers import ContainersPane
+from console.panes.dock import LivePanes
+from console.panes.gauges import GaugesPane
+from console.panes.health import HealthPane
+from console.panes.messages import DockerEventArrived, ProcedureOpenRequested, StatsArrived
+from console.panes.quiet import QuietTable
+from runbook.model import Runbook
+from runbook.parser import load
+from runbook.sources.docker import (
+    ContainerInfo,
+    ContainersListed,
+    ContainerStats,
+    StatsSampled,
+)
+from runbook.sources.gauges import Reading
+from runbook.sources.live import LiveSources
+from runbook.sources.settings import SourceSettings
+
+SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seed_runbook.md"
+
+
+class FakePrometheus:
+    name = "prometheus http://prom.test"
+
+    def __init__(self) -> None:
+        self.values: dict[str, float | None] = {}
+
+    def read(self, thresholds: Any) -> list[Reading]:
+        now = time.time()
+        return [Reading(t.metric, self.values.get(t.metric), self.name, now) for t in thresholds]
+
+    def close(self) -> None:
+        pass
+
+
+def health_handler(request: httpx.Request) -> httpx.Response:
+    if request.url.path == "/health":
+        return httpx.Response(200, json={"status": "healthy"})
+    if request.url.path == "/ready":
+        return httpx.Response(503)
+    return httpx.Response(200, text="# metrics")
+
+
+class Harness(App[None]):
+    def __init__(self, runbook: Runbook, sources: LiveSources, settings: SourceSettings) -> None:
+        super().__init__()
+        self.runbook, self.sources, self.settings = runbook, sources, settings
+
+    def compose(self) -> ComposeResult:
+        yield LivePanes(self.runbook, self.settings, self.sources)
+
+
+def make_app(tmp_path: Path) -> tuple[Harness, FakePrometheus]:
+    runbook = load(str(SEED))
+    settings = SourceSettings(
+        docker_host=f"unix://{tmp_path}/no-docker.sock",
+        base_url="http://service.test",
+        prometheus_url="http://prom.test",
+        prometheus_interval_s=0.2,
+        health_interval_s=0.2,
+    )
+    sources = LiveSources.create(runbook, settings)
+    fake = FakePrometheus()
+    sources.prometheus = fake  # type: ignore[assignment]
+    sources.health.client = lambda: httpx.AsyncClient(  # type: ignore[method-assign]
+        transport=httpx.MockTransport(health_handler)
+    )
+    return Harness(runbook, sources, settings), fake
+
+
+async def until(predicate: Any, timeout_s: float = 3.0) -> None:
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout_s:
+            raise AssertionError("condition not met")
+        await asyncio.sleep(0.02)
+
+
+def container(cid: str, name: str, state: str = "running") -> ContainerInfo:
+    return ContainerInfo(cid, name, "monkeytown-web:v2", state, "healthy", time.time() - 120, 1)
+
+
+async def test_rows_from_events_stats_only_rewrite_changed_cells(tmp_path: Path) -> None:
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=(140, 50)) as pilot:
+        pane = app.query_one(ContainersPane)
+        await until(
+            lambda: "unreachable since" in str(pane.query_one("#containers-status").render())
+        )
+        assert "no-docker.sock does not exist" in str(app.query_one("#live-problem").render())
+        pane.post_message(
+            DockerEventArrived(
+                ContainersListed((container("a1", "web-blue"), container("b2", "db")))
+            )
+        )
+        await pilot.pause()
+        table = pane.table
+        assert table.row_count == 2
+        assert table.get_cell("a1", "name") == "web-blue" and table.get_cell("a1", "up") == "2m"
+        writes: list[tuple[str, str, str]] = []
+        original = QuietTable.set_cell
+
+        def spy(self: QuietTable, row: str, column: str, value: str) -> None:
+            writes.append((row, column, value))
+            original(self, row, column, value)
+
+        QuietTable.set_cell = spy  # type: ignore[method-assign]
+        try:
+            sample = ContainerStats("a1", 12.5, 50 * 2**20, 256 * 2**20, None, None, 0)
+            pane.post_message(StatsArrived(StatsSampled((sample,))))
+            await pilot.pause()
+            assert table.get_cell("a1", "cpu") == "12.5"
+            assert table.get_cell("a1", "memory") == "50.0M/256M"
+            first = len(writes)
+            pane.post_message(StatsArrived(StatsSampled((sample,))))  # nothing changed
+            await pilot.pause()
+            assert len(writes) == first
+        finally:
+            QuietTable.set_cell = original  # type: ignore[method-assign]
+
+
+async def test_gauges_states_no_zero_and_procedure_offer(tmp_path: Path) -> None:
+    app, fake = make_app(tmp_path)
+    opened: list[Message] = []
+    async with app.run_test(size=(140, 50), message_hook=opened.append) as pilot:
+        gauges = app.query_one(GaugesPane)
+        await until(lambda: gauges.source_name == fake.name)
+        assert all(v.state == "no-data" and v.value_text() == "no data" for v in gauges.values)
+        fake.values = {"Memory Usage": 97.0, "CPU Usage": 20.0}
+        await until(lambda: gauges.values[1].state == "critical")
+        assert gauges.values[0].state == "ok"
+        assert gauges.values[1].procedure is not None
+        assert "Manual Rollback" in gauges.values[1].procedure
+        gauges.focus()
+        await pilot.press("down", "o")
+        requests = [m for m in opened if isinstance(m, ProcedureOpenRequested)]
+        assert requests and requests[-1].procedure_key == gauges.values[1].procedure
+
+
+async def test_health_rows(tmp_path: Path) -> None:
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=(140, 50)):
+        pane = app.query_one(HealthPane)
+        await until(lambda: len(pane._texts) == 3)
+        texts = pane._texts
+        assert texts["/health"].startswith("✔") and texts["/metrics"].startswith("✔")
+        assert texts["/ready"].startswith("✘") and "expected 200, got 503" in texts["/ready"]
+
+
+async def test_container_actions_confirm_and_audit(tmp_path: Path) -> None:
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=(140, 50)) as pilot:
+        pane = app.query_one(ContainersPane)
+        pane.post_message(DockerEventArrived(ContainersListed((container("c3", "web-green"),))))
+        await pilot.pause()
+        pane.table.focus()
+        await pilot.press("r")
+        await until(lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await pilot.press("escape")
+        await until(lambda: type(app.screen).__name__ != "ConfirmScreen")
+        audit = Path(os.environ["RUNBOOK_STATE_DIR"]) / "audit.jsonl"
+        assert not audit.exists() or "docker restart" not in audit.read_text()
+        await pilot.press("i")  # read-only: runs at once, through the executor
+        await until(lambda: audit.exists() and "docker inspect c3" in audit.read_text(), 10)
+        records = [json.loads(line) for line in audit.read_text().splitlines()]
+        assert any("docker inspect c3" in json.dumps(record) for record in records)
