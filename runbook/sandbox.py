@@ -205,3 +205,17 @@ def start_embedded(repo_root: Path = REPOSITORY, port: int | None = None) -> Loc
 def service_reachable(base_url: str) -> bool:
     """Whether something answers /health at `base_url` (then no sandbox is needed)."""
     return _answers(base_url.rstrip("/") + "/health")
+
+
+def ensure_service(
+    base_url: str | None, repo_root: Path = REPOSITORY
+) -> tuple[str, LocalSandbox | None]:
+    """The URL the panes should use: `base_url` when a service answers there, else a sandbox's.
+
+    Returns:
+        (base URL, the started sandbox or None); stop the sandbox on exit (atexit does too).
+    """
+    if base_url and service_reachable(base_url):
+        return base_url, None
+    sandbox = start_embedded(repo_root)
+    return sandbox.base_url, sandbox

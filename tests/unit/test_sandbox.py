@@ -132,3 +132,19 @@ def test_readiness_fault_shows_as_health_change(runbook) -> None:
 def test_load_refuses_non_loopback() -> None:
     with pytest.raises(ValueError):
         LoadGenerator("http://example.com/")
+
+
+def test_ensure_service_keeps_a_live_url_and_starts_a_sandbox_otherwise() -> None:
+    from runbook.sandbox import ensure_service, free_port
+
+    with LocalSandbox() as real:
+        url, started = ensure_service(real.base_url)
+        assert (url, started) == (real.base_url, None)
+    dead = f"http://127.0.0.1:{free_port()}"
+    url, started = ensure_service(dead)
+    try:
+        assert started is not None and url == started.base_url != dead
+        assert service_reachable(url)
+    finally:
+        assert started is not None
+        started.stop()
