@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandListItem, SimpleCommand
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -174,7 +175,7 @@ class RunbookConsole(App[int]):
                     for line in runs.read_output(match.directory)
                 ]
                 self.progress.add_output(procedure_key, step_index, lines)
-                status = "done" if match.status == "succeeded" else "failed"
+                status: StepStatus = "done" if match.status == "succeeded" else "failed"
                 exit_code = match.state.get("exit_code")
                 self.progress.set_status(
                     procedure_key,
@@ -464,7 +465,7 @@ class RunbookConsole(App[int]):
             screen.query_one("#pane-output").set_title(  # type: ignore[attr-defined]
                 summary, "failed" if status == "failed" else ""
             )
-        severity = "information" if message.status == "succeeded" else "error"
+        severity: SeverityLevel = "information" if message.status == "succeeded" else "error"
         if message.status == "refused":
             severity = "warning"
         self.notify(summary, severity=severity, timeout=6)
@@ -544,7 +545,7 @@ class RunbookConsole(App[int]):
         self.session.flush()
         self.exit(self._exit_code)
 
-    def get_system_commands(self, screen: Screen[object]) -> list[SystemCommand]:  # type: ignore[override]
+    def get_system_commands(self, screen: Screen[object]) -> list[SystemCommand]:
         commands = [
             command
             for command in super().get_system_commands(screen)

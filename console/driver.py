@@ -8,7 +8,7 @@ on the UI side before `run` is called, and the executor checks it again.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from console.messages import StepFinished, StepOutput, StepStarted
 from console.screens.confirm import ConfirmRequest
@@ -32,7 +32,7 @@ STREAMS = {"stdout": "stdout", "stderr": "stderr", "system": "info"}
 class ConsoleReporter:
     """The executor's StepReporter: posts messages to the app (post_message is thread-safe)."""
 
-    def __init__(self, app: App[object], procedure_key: str, step_index: int) -> None:
+    def __init__(self, app: App[Any], procedure_key: str, step_index: int) -> None:
         self.app = app
         self.procedure_key = procedure_key
         self.step_index = step_index

@@ -97,7 +97,7 @@ class SessionKeeper:
 
     def running_runs(self) -> list[tuple[str, int, str]]:
         """(procedure key, step index, last run id) of steps saved as running."""
-        found = []
+        found: list[tuple[str, int, str]] = []
         if self.session is None:
             return found
         for key, state in self.session.steps.items():

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from console.progress import StepStatus
 from console.screens.prompt import TextPromptScreen, YesNoScreen
 from console.screens.search import SearchHit, SearchScreen
 from console.widgets.live_dock import LiveDock
@@ -146,6 +147,7 @@ class MainScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.ready = False
+        self._step_list: StepList | None = None
         """Set once composed and mounted, so timers never reach half-built widgets."""
 
     @property
@@ -238,7 +240,10 @@ class MainScreen(Screen[None]):
 
     @property
     def step_list(self) -> StepList:
-        return self.query_one(StepList)
+        # Kept from mount: timers may fire while the app is tearing the screen down.
+        if self._step_list is None:
+            self._step_list = self.query_one(StepList)
+        return self._step_list
 
     def open_procedure(
         self, procedure: Procedure, step_index: int | None = None, focus: bool = True
@@ -304,7 +309,11 @@ class MainScreen(Screen[None]):
 
     def tick_timers(self) -> None:
         """Called every second while a countdown shows."""
-        self.step_list.refresh_timers()
+        if self.is_attached:
+            self.step_list.refresh_timers()
+
+    def on_unmount(self) -> None:
+        self.ready = False
 
     def _current(self) -> tuple[Procedure, Step] | None:
         procedure = self.step_list.procedure
@@ -325,7 +334,7 @@ class MainScreen(Screen[None]):
         if record.status == "running":
             self.notify("The step is running; cancel it first (c).", severity="warning")
             return
-        status = "pending" if record.status in ("done", "skipped") else "done"
+        status: StepStatus = "pending" if record.status in ("done", "skipped") else "done"
         self.console.set_status(procedure.key, step.index, status)
         if status == "done":
             self._advance(procedure, step)
@@ -402,14 +411,11 @@ class MainScreen(Screen[None]):
         self.query_one(StepOutputPane).write_lines(lines)
 
     async def confirm_quit(self) -> bool:
-        return bool(
-            await self.app.push_screen_wait(
-                YesNoScreen(
-                    "A step is still running. Quit anyway?",
-                    "The step keeps running in the background and its outcome is recorded; "
-                    "the next console shows it.",
-                    yes="Quit",
-                    no="Stay",
-                )
-            )
+        question = YesNoScreen(
+            "A step is still running. Quit anyway?",
+            "The step keeps running in the background and its outcome is recorded; "
+            "the next console shows it.",
+            yes="Quit",
+            no="Stay",
         )
+        return bool(await self.app.push_screen_wait(question))  # type: ignore[arg-type]

@@ -99,7 +99,7 @@ class Navigator(Tree[Procedure | None]):
             for procedure in self.runbook.procedures:
                 if procedure.key not in self._procedure_nodes:
                     self._add_procedure(self.root, procedure)
-        self.root.expand_all()
+        self.root.expand()
 
     def _contains_procedure(self, section: Section) -> bool:
         return section.procedure is not None or any(
@@ -113,7 +113,7 @@ class Navigator(Tree[Procedure | None]):
         if section.procedure is not None and not section.children:
             self._add_procedure(parent, section.procedure)
             return 1
-        branch = parent.add(Text(section.title, style="bold"), data=section.procedure)
+        branch = parent.add(Text(section.title, style="bold"), data=section.procedure, expand=True)
         if section.procedure is not None:
             self._procedure_nodes[section.procedure.key] = branch
             placed += 1
@@ -146,7 +146,9 @@ class Navigator(Tree[Procedure | None]):
     def refresh_procedure(self, procedure: Procedure) -> None:
         node = self._procedure_nodes.get(procedure.key)
         if node is not None:
-            node.set_label(self.label_for(procedure))
+            label = self.label_for(procedure)
+            if node.label != label:  # each change rebuilds the tree's lines
+                node.set_label(label)
 
     def select_procedure(self, procedure_key: str) -> None:
         node = self._procedure_nodes.get(procedure_key)

@@ -25,7 +25,7 @@ class StepDetail(VerticalScroll, can_focus=True):
     StepDetail Markdown { margin: 0; padding: 0; }
     StepDetail .detail-command { margin: 0 0 1 0; }
     StepDetail #detail-notes, StepDetail #detail-output { margin: 0 0 1 0; }
-    StepDetail #detail-output { color: $text-muted; }
+    StepDetail #detail-output { color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def compose(self) -> ComposeResult:

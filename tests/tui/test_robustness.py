@@ -1,0 +1,90 @@
+"""Every runbook we know of opens; a 10,000-line runbook opens in under a second."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from console.widgets.step_list import StepList
+from tests.tui.conftest import MakeConsole
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO.parent / "shared" / "corpus"
+PROJECT_RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"
+
+
+def _corpus_files() -> list[Path]:
+    if not CORPUS.exists():
+        return []
+    return sorted(path for path in CORPUS.rglob("*.md") if path.name != "README.md")
+
+
+def _big_runbook(path: Path, lines: int = 10_000) -> Path:
+    parts = ["# Big runbook", ""]
+    section = 0
+    while len(parts) < lines:
+        section += 1
+        parts += [f"## Area {section}", "", f"### Procedure {section}", ""]
+        for index in range(1, 9):
+            parts.append(
+                f"{index}. Check thing {index} of area {section}: `echo {section}-{index}`"
+            )
+        parts += [
+            "",
+            "```bash",
+            f"# Restart area {section}",
+            f"systemctl restart area{section}",
+            "```",
+            "",
+        ]
+    path.write_text("\n".join(parts[:lines]) + "\n")
+    return path
+
+
+async def _open(app: object, size: tuple[int, int] = (80, 24)) -> None:
+    async with app.run_test(size=size) as pilot:  # type: ignore[attr-defined]
+        for _ in range(200):
+            if app.main_screen is not None:  # type: ignore[attr-defined]
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+        assert app.main_screen is not None  # type: ignore[attr-defined]
+        assert app.is_running  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "path", _corpus_files(), ids=lambda p: str(p.relative_to(CORPUS)) if CORPUS in p.parents else p
+)
+async def test_corpus_runbook_opens(make_console: MakeConsole, path: Path) -> None:
+    await _open(make_console(path))
+
+
+async def test_seed_and_project_runbooks_open(make_console: MakeConsole) -> None:
+    for path in (REPO / "tests" / "fixtures" / "seed_runbook.md", PROJECT_RUNBOOK):
+        if path.exists():
+            await _open(make_console(path), size=(120, 40))
+
+
+LOAD_BUDGET_S = 1.0
+"""Target for parse + first screen of a 10,000-line runbook on an idle machine."""
+LOADED_MACHINE_FACTOR = 2.0
+"""Margin for busy CI runners: the assertion allows this multiple of the budget."""
+
+
+@pytest.mark.serial
+async def test_ten_thousand_lines_open_quickly(make_console: MakeConsole, tmp_path: Path) -> None:
+    path = _big_runbook(tmp_path / "big.md")
+    started = time.perf_counter()
+    app = make_console(path)
+    parsed = time.perf_counter()
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.main_screen is None:
+            await pilot.pause(0.01)
+        ready = time.perf_counter()
+        assert len(app.runbook.procedures) > 300
+        assert app.main_screen.query_one(StepList).option_count > 0
+    total = ready - started
+    print(f"parse {parsed - started:.2f} s, console {ready - parsed:.2f} s, total {total:.2f} s")
+    assert total < LOAD_BUDGET_S * LOADED_MACHINE_FACTOR, f"took {total:.2f} s"

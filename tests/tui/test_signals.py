@@ -1,0 +1,72 @@
+"""SIGTERM and SIGHUP: the console leaves the terminal as it found it and keeps the session."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import select
+import signal
+import struct
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE = REPO / "tests" / "fixtures" / "seed_runbook.md"
+
+
+def _read_until(fd: int, marker: bytes, timeout: float) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if marker in seen:
+                return seen
+    return seen
+
+
+@pytest.mark.serial
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["TERM", "HUP"])
+def test_signal_restores_terminal_and_flushes_session(
+    signum: signal.Signals, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "RUNBOOK_STATE_DIR": str(state),
+        "PYTHONPATH": str(REPO),
+    }
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvpe(sys.executable, [sys.executable, "-m", "console.cli", str(FIXTURE)], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    try:
+        assert b"Quit" in _read_until(fd, b"Quit", 20), "the console drew its first frame"
+        time.sleep(0.3)
+        os.write(fd, b" ")  # tick the highlighted step: saved at once
+        time.sleep(0.5)
+        os.kill(pid, signum)
+        tail = _read_until(fd, b"\x1b[?1049l", 5)
+        _done, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    assert b"\x1b[?1049l" in tail, "the alternate screen was left"
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + signum
+    sessions = list((state / "sessions").glob("*.json"))
+    assert len(sessions) == 1
+    saved = json.loads(sessions[0].read_text())
+    assert any(step["status"] == "done" for step in saved["steps"].values())
