@@ -8,6 +8,7 @@
 - `IncidentScreen` (console.incident.screen): the panel full screen with the actions
   (a acknowledge, e escalate, n note, m mitigated, c close, r report).
 - `IncidentCommands` (console.incident.commands): palette provider, "incident: Start P1 …".
+- `DrillScreen` (console.incident.drill_screen): a drill from start to score, DRILL banner on top.
 """
 
 from console.incident.banner import DrillBanner

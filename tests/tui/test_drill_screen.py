@@ -1,0 +1,70 @@
+"""The drill screen on the real engine: start, run the fix from the list, finish with a score."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from textual.app import App
+
+from console.incident.drill_screen import DrillScreen
+from runbook.config import Config, ExecutionConfig
+from runbook.drill import Drill
+from runbook.drills.docker_sandbox import DockerSandbox, engine_reachable
+from runbook.drills.scenarios import find_scenario
+from runbook.incident import IncidentStore
+from runbook.parser import load
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Harness(App[None]):
+    def __init__(self, screen: DrillScreen) -> None:
+        super().__init__()
+        self._drill_screen = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self._drill_screen)
+
+
+async def test_drill_screen_readiness_fixed_from_the_step_list(tmp_path: Path) -> None:
+    if not engine_reachable():
+        if os.environ.get("RUNBOOK_REQUIRE_SERVICES") == "1":
+            pytest.fail("Docker engine not reachable")
+        pytest.skip("Docker engine not reachable")
+    drill = Drill(
+        find_scenario("readiness-failing"),
+        load(REPO / ".monkeytown" / "devops" / "runbook.md"),
+        sandbox=DockerSandbox(f"ui{os.getpid() % 10000}", REPO, tmp_path / "sandbox"),
+        config=Config(execution=ExecutionConfig(state_dir=str(tmp_path / "state"))),
+        store=IncidentStore(tmp_path / "incidents"),
+        trainee="pilot",
+    )
+    screen = DrillScreen(drill)
+    app = Harness(screen)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            assert app.screen.query_one("#drill-banner").has_class("-shown")
+            for _ in range(240):
+                await pilot.pause(0.25)
+                if drill.incident is not None and app.screen.query("IncidentPanel"):
+                    break
+            assert drill.incident is not None, "the drill did not start"
+            await pilot.press("enter")  # step 1: ./deploy/update-config.sh prod
+            for _ in range(240):
+                await pilot.pause(0.25)
+                if drill.mitigated and not screen.busy:
+                    break
+            assert drill.mitigated
+            await pilot.press("f")
+            for _ in range(120):
+                await pilot.pause(0.25)
+                if screen.score is not None:
+                    break
+            assert screen.score is not None and screen.score.points == 100
+            status = str(app.screen.query_one("#drill-status").render())
+            assert "readiness-failing: mitigated, 100 points" in status
+    finally:
+        drill.abort()
