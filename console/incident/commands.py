@@ -1,7 +1,7 @@
 """Palette commands for incidents and drills: add `IncidentCommands` to the app's COMMANDS.
 
 "incident: Start P1 …" for each severity of the runbook, "incident: Open current",
-"incident: Open for alert…" is left to `runbook-console open` for now. The app
+"drill: Start SCENARIO" for each scenario whose procedure the runbook has. The app
 needs `runbook` (a Runbook) and, optionally, `environment`; both exist on
 RunbookConsole.
 """
@@ -32,6 +32,15 @@ class IncidentCommands(Provider):
                 partial(self._start, severity.level),
             )
         yield ("incident: Open current", "The newest open incident", self._open_current)
+        from runbook.drills.scenarios import SCENARIOS
+
+        for scenario in SCENARIOS:
+            if runbook.procedure(scenario.procedure) is not None:
+                yield (
+                    f"drill: Start {scenario.name}",
+                    f"DRILL in a sandbox: {scenario.title}",
+                    partial(self._drill, scenario.name),
+                )
 
     def _store(self) -> IncidentStore:
         return IncidentStore()
@@ -49,6 +58,27 @@ class IncidentCommands(Provider):
         incident = open_incident(runbook, level, environment=getattr(self.app, "environment", None))
         self._store().save(incident)
         self._push(incident.id)
+
+    def _drill(self, name: str) -> None:
+        from pathlib import Path
+
+        from console.incident.drill_screen import DrillScreen
+        from runbook.drill import Drill, drills_dir, new_drill_id
+        from runbook.drills.docker_sandbox import DockerSandbox, engine_reachable
+        from runbook.drills.scenarios import find_scenario
+
+        if not engine_reachable():
+            self.app.notify(
+                "Drills need a Docker engine (the runbook's commands drive containers): "
+                "run make services",
+                severity="warning",
+            )
+            return
+        drill_id = new_drill_id()
+        repo_root = Path(__file__).resolve().parents[2]
+        sandbox = DockerSandbox(drill_id, repo_root, drills_dir() / drill_id)
+        drill = Drill(find_scenario(name), self.app.runbook, sandbox=sandbox)  # type: ignore[attr-defined]
+        self.app.push_screen(DrillScreen(drill))
 
     def _open_current(self) -> None:
         try:

@@ -167,6 +167,7 @@ async def test_palette_provider_offers_each_severity(tmp_path: Path, monkeypatch
     async with app.run_test(size=(120, 30)) as pilot:
         provider = IncidentCommands(app.screen)
         titles = [title for title, _, _ in provider._commands()]
+        assert "drill: Start crash-loop" in titles
         assert titles[:3] == [
             "incident: Start P1 Critical (System Down)",
             "incident: Start P2 High (Degraded Service)",
