@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from runbook.config import Config
     from runbook.sources.live import LiveSources
 
+FALLBACK_STATS_ROWS = 20
+"""Without Prometheus, stats are also read for up to this many running containers."""
+
 COLUMNS = (
     ("name", "Name"),
     ("image", "Image"),
@@ -143,6 +146,12 @@ network (they have no interface of their own). Stats are read only for rows on s
         self.set_interval(30, self._refresh_uptimes)
 
     def on_resize(self) -> None:
+        self._update_visible()
+
+    def on_show(self) -> None:
+        self._update_visible()
+
+    def on_hide(self) -> None:
         self._update_visible()
 
     @work(
@@ -260,7 +269,7 @@ network (they have no interface of their own). Stats are read only for rows on s
     def _update_visible(self) -> None:
         """Tell the stats poller which rows are on screen (and only those)."""
         table = self.table
-        if not self.display or table.row_count == 0:
+        if table.region.area == 0 or table.row_count == 0:  # hidden (another tab) or empty
             visible: tuple[str, ...] = ()
         else:
             first = int(table.scroll_y)
@@ -273,6 +282,15 @@ network (they have no interface of their own). Stats are read only for rows on s
                 and key.value in self.containers
                 and self.containers[key.value].state == "running"
             )
+        if self.sources.prometheus is None:
+            # The fallback gauges take CPU and memory from Docker stats: keep reading
+            # the first running containers even when their rows are not on screen.
+            running = sorted(
+                (info for info in self.containers.values() if info.state == "running"),
+                key=lambda info: info.name,
+            )
+            extra = [info.id for info in running[:FALLBACK_STATS_ROWS] if info.id not in visible]
+            visible = visible + tuple(extra)
         if visible != self._visible:
             self._visible = visible
             self.sources.stats.watch(visible)

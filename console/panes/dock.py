@@ -1,6 +1,7 @@
 """`LivePanes`: gauges, health, containers and logs in one widget, to replace LiveDock.
 
     LivePanes(runbook, settings, sources, id="pane-live")
+    live_panes_for(console.runbook, console.environment, console.settings.config, id="pane-live")
 
 `settings` is the environment's `SourceSettings`; `sources` defaults to
 `LiveSources.create(runbook, settings)`. Requests go up as messages the app may
@@ -13,30 +14,61 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from console.panes.containers import ContainersPane
 from console.panes.gauges import GaugesPane
 from console.panes.health import HealthPane
 from console.panes.logs import LogsPane
-from console.panes.messages import ContainerActionRequested, FollowLogsRequested
-from runbook.config import Config, load_config
+from console.panes.messages import (
+    ContainerActionRequested,
+    FollowLogsRequested,
+    ProcedureOpenRequested,
+)
+from runbook.config import Config, ConfigError, load_config
 from runbook.executor import Executor, StepResult
 from runbook.model import Runbook
 from runbook.plan import Confirmation, ConfirmationError, Plan
 from runbook.sources.docker import ContainerInfo, ContainerStats
 from runbook.sources.live import LiveSources, off_thread
-from runbook.sources.settings import SourceSettings
+from runbook.sources.settings import SourceSettings, load_source_settings
 
 
-class LivePanes(Vertical, can_focus=False):
+def live_panes_for(
+    runbook: Runbook, environment: str, config: Config, **kwargs: object
+) -> LivePanes:
+    """LivePanes for the console's environment, settings read from the console's config file.
+
+    A broken [sources] table does not stop the console: defaults are used and the
+    pane says why.
+    """
+    problem = ""
+    try:
+        settings = load_source_settings(environment, config.source)
+    except ConfigError as error:
+        env = config.environment(environment)
+        settings = SourceSettings(
+            environment=environment,
+            docker_host=env.docker_host,
+            prometheus_url=env.prometheus_url,
+            base_url=env.base_url or SourceSettings().base_url,
+        )
+        problem = f"{error} (using defaults)"
+    panes = LivePanes(runbook, settings, None, config=config, **kwargs)
+    panes.config_problem = problem
+    return panes
+
+
+class LivePanes(VerticalScroll, can_focus=False):
     """What is happening now, next to what to do about it."""
 
     HELP = "Live panes: gauges, endpoint health, containers and their logs."
     DEFAULT_CSS = """
     LivePanes { height: 1fr; }
-    LivePanes > #live-problem { color: $warning; height: auto; }
+    LivePanes > ContainersPane { min-height: 8; }
+    LivePanes > LogsPane { min-height: 8; }
+    LivePanes > #live-problem, LivePanes > #live-config-problem { color: $warning; height: auto; }
     LivePanes > GaugesPane, LivePanes > HealthPane { border-bottom: solid $panel; }
     LivePanes:focus-within { border: none; }
     """
@@ -55,11 +87,14 @@ class LivePanes(Vertical, can_focus=False):
         self.settings = settings
         self.sources = sources or LiveSources.create(runbook, settings)
         self.config = config
+        self.config_problem = ""
 
     def compose(self) -> ComposeResult:
         problem = self.sources.start_problem()
         if problem:
             yield Static(f"Docker: {problem}", id="live-problem")
+        if self.config_problem:
+            yield Static(self.config_problem, id="live-config-problem")
         yield GaugesPane(self.sources, self._stats_snapshot, id="live-gauges")
         yield HealthPane(self.sources, id="live-health")
         yield ContainersPane(
@@ -87,6 +122,16 @@ class LivePanes(Vertical, can_focus=False):
     def _follow(self, message: FollowLogsRequested) -> None:
         message.stop()
         self.query_one(LogsPane).follow(message.containers)
+
+    @on(ProcedureOpenRequested)
+    def _open_procedure(self, message: ProcedureOpenRequested) -> None:
+        # The main screen's jump_to opens a procedure; an app with its own handler wins.
+        if hasattr(self.app, "on_procedure_open_requested"):
+            return
+        jump_to = getattr(self.screen, "jump_to", None)
+        if callable(jump_to):
+            message.stop()
+            jump_to(message.procedure_key)
 
     @on(ContainerActionRequested)
     def _action(self, message: ContainerActionRequested) -> None:

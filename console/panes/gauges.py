@@ -37,7 +37,8 @@ STATE_STYLE = {
 }
 
 
-def gauge_content(value: GaugeValue, selected: bool) -> Content:
+def gauge_content(value: GaugeValue, selected: bool, width: int = 120) -> Content:
+    """Two lines per gauge; narrow panes move the marks and sparkline to the second line."""
     style = STATE_STYLE[value.state]
     marks = " · ".join(
         part
@@ -48,22 +49,42 @@ def gauge_content(value: GaugeValue, selected: bool) -> Content:
         if part
     )
     state = value.state.upper() if value.state in ("warning", "critical") else value.state
-    first = Content.assemble(
-        ("▶ " if selected else "  ", "$accent"),
-        (f"{value.metric:<22}", "bold"),
-        (f"{value.value_text():>18} ", style),
-        (f"{state:<8} ", style),
-        (f"{sparkline(value.history):<16} ", style),
-        (marks, "$text-muted"),
-    )
-    second_parts: list[tuple[str, str] | str] = [("    " + value.action, "italic")]
     source = value.source or "no source yet"
     detail = f" ({value.detail})" if value.detail and value.detail != "no data" else ""
-    second_parts.append((f" · {source}{detail}", "$text-muted"))
+    offer = ""
     if value.procedure:
-        title = value.procedure.split(" / ")[-1]
-        second_parts.append((f" · o: open “{title}”", style))
-    return Content("\n").join([first, Content.assemble(*second_parts)])
+        offer = f" · o: open “{value.procedure.split(' / ')[-1]}”"
+    pointer = ("▶ " if selected else "  ", "$accent")
+    if width >= 90:
+        first = Content.assemble(
+            pointer,
+            (f"{value.metric:<22}", "bold"),
+            (f"{value.value_text():>18} ", style),
+            (f"{state:<8} ", style),
+            (f"{sparkline(value.history):<16} ", style),
+            (marks, "$text-muted"),
+        )
+        second = Content.assemble(
+            ("    " + value.action, "italic"),
+            (f" · {source}{detail}", "$text-muted"),
+            (offer, style),
+        )
+    else:
+        shown = value.value_text()
+        name_width = max(6, width - 2 - len(shown) - len(state) - 3)
+        first = Content.assemble(
+            pointer,
+            (f"{value.metric[:name_width]:<{name_width}} ", "bold"),
+            (f"{shown} ", style),
+            (state, style),
+        )
+        second = Content.assemble(
+            (f"  {sparkline(value.history, 8):<8} ", style),
+            (value.action, "italic"),
+            (offer, style),
+            (f" · {marks} · {source}{detail}", "$text-muted"),
+        )
+    return Content("\n").join([first, second])
 
 
 class GaugesPane(Vertical, can_focus=True):
@@ -102,8 +123,8 @@ One per row of the runbook's alerting thresholds. A failed read shows the last v
     ]
     DEFAULT_CSS = """
     GaugesPane { height: auto; }
-    GaugesPane > #gauges-title { color: $text-muted; }
-    GaugesPane > .gauge { height: 2; }
+    GaugesPane > #gauges-title { color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
+    GaugesPane > .gauge { height: 2; text-wrap: nowrap; text-overflow: ellipsis; }
     GaugesPane:focus-within > #gauges-title { color: $primary; }
     """
 
@@ -132,7 +153,7 @@ One per row of the runbook's alerting thresholds. A failed read shows the last v
     def _title(self) -> str:
         if self.sources.prometheus is not None:
             return f"Gauges · {self.sources.prometheus.name}"
-        return "Gauges · no Prometheus configured: embedded fallback (docker stats, /metrics, disk)"
+        return "Gauges · no Prometheus: fallback (docker stats, /metrics, disk)"
 
     def on_mount(self) -> None:
         self._render_all()
@@ -208,13 +229,18 @@ One per row of the runbook's alerting thresholds. A failed read shows the last v
 
     def _render_all(self) -> None:
         for index, value in enumerate(self.values):
-            content = gauge_content(value, self.has_focus_within and index == self.selected)
+            content = gauge_content(
+                value, self.has_focus_within and index == self.selected, self.size.width
+            )
             if self._texts.get(index) != content.plain:
                 self._texts[index] = content.plain
                 row = self.query_one(f"#gauge-{index}", Line)
                 row.set(content)
                 for state in STATE_STYLE:
                     row.set_class(state == value.state, f"-{state}")
+
+    def on_resize(self) -> None:
+        self._render_all()
 
     def watch_selected(self) -> None:
         self._render_all()

@@ -16,7 +16,7 @@ from textual.widgets import DataTable
 class Line(Widget):
     """Text that changes in place; give it a fixed height in CSS."""
 
-    DEFAULT_CSS = "Line { height: 1; }"
+    DEFAULT_CSS = "Line { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }"
 
     def __init__(self, content: Content | str = "", **kwargs: str | None) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
