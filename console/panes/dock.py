@@ -16,6 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
 from console.panes.containers import ContainersPane
 from console.panes.gauges import GaugesPane
@@ -122,6 +123,15 @@ class LivePanes(VerticalScroll, can_focus=False):
     def _follow(self, message: FollowLogsRequested) -> None:
         message.stop()
         self.query_one(LogsPane).follow(message.containers)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        # Sources report trouble as state ("engine unreachable"); an error here is a bug,
+        # shown instead of silently leaving a pane without updates.
+        if event.state == WorkerState.ERROR and (event.worker.group or "").startswith("docker"):
+            self.notify(
+                f"{event.worker.description} failed: {event.worker.error}", severity="error"
+            )
 
     @on(ProcedureOpenRequested)
     def _open_procedure(self, message: ProcedureOpenRequested) -> None:

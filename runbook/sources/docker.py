@@ -25,7 +25,7 @@ import socket
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -707,19 +707,6 @@ def action_plan(
         grace_s=config.execution.grace_s,
         env=tuple(sorted(config.environment(environment).env.items())),
     )
-
-
-def iter_lines(chunks: Iterator[bytes], partial: bytearray) -> Iterator[bytes]:
-    """Complete lines from stream chunks; an unfinished line waits in `partial`."""
-    for chunk in chunks:
-        partial.extend(chunk)
-        while True:
-            newline = partial.find(b"\n")
-            if newline < 0:
-                break
-            line = bytes(partial[:newline])
-            del partial[: newline + 1]
-            yield line
 
 
 __all__ = [

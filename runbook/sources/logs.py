@@ -16,7 +16,6 @@ import contextlib
 import math
 import re
 import threading
-import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -349,19 +348,3 @@ def demultiplex(frames: bytearray, block: bytes) -> bytes:
         offset += 8 + length
     del frames[:offset]
     return b"".join(payloads)
-
-
-def follow_for(engine: Engine, containers: Iterable[str], seconds: float) -> list[LogLine]:
-    """Collect lines for a while (for scripts and tests)."""
-    follower = LogFollower(engine, containers)
-    lines: list[LogLine] = []
-    thread = threading.Thread(
-        target=follower.run,
-        args=(lambda batch: lines.extend(batch.lines) if isinstance(batch, LogBatch) else None,),
-        daemon=True,
-    )
-    thread.start()
-    time.sleep(seconds)
-    follower.stop()
-    thread.join(2)
-    return lines
