@@ -519,6 +519,14 @@ class RunbookConsole(App[int]):
             intro += " Read-only console: mutating steps cannot run."
         self.push_screen(HelpScreen(groups, intro))  # type: ignore[arg-type]
 
+    def action_toggle_reduced_colour(self) -> None:
+        reduced = self.theme != REDUCED_COLOUR_THEME
+        self.ansi_color = reduced
+        self.theme = (
+            REDUCED_COLOUR_THEME if reduced else (self.settings.theme or RUNBOOK_THEME.name)
+        )
+        self.notify("Reduced colour on." if reduced else "Full colour on.", timeout=3)
+
     def action_jump(self) -> None:
         screen = self.main_screen
         if screen is None:

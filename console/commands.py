@@ -67,6 +67,11 @@ class RunbookCommands(Provider):
             console.action_start_fresh,
         )
         yield ("view: Help", "Every key binding", console.action_help)
+        yield (
+            "view: Toggle reduced colour",
+            "The terminal's 16 colours, for poor terminals",
+            console.action_toggle_reduced_colour,
+        )
         yield ("console: Quit", "Quit (asks first while a step runs)", console.action_quit_console)
         for procedure in console.runbook.procedures:
             yield (

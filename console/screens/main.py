@@ -267,6 +267,8 @@ class MainScreen(Screen[None]):
     @on(StepList.StepHighlighted)
     def _step_highlighted(self) -> None:
         self._show_detail()
+        if self.console.read_only:
+            self.refresh_bindings()
 
     @on(StepList.OptionSelected, "#step-list")
     def _step_selected(self) -> None:
@@ -296,7 +298,10 @@ class MainScreen(Screen[None]):
             if current is not None and current.index == step_index:
                 self._show_detail()
         self.query_one(Navigator).refresh_procedure(procedure)
-        self.query_one(StatusBar).session_state = self.console.session_state
+        status = self.query_one(StatusBar)
+        status.session_state = self.console.session_state
+        status.running = self.console.running is not None
+        self.refresh_bindings()
 
     def reload(self) -> None:
         """Redraw everything after the progress was replaced."""
@@ -322,6 +327,16 @@ class MainScreen(Screen[None]):
             self.notify("Open a procedure and highlight a step first.", severity="warning")
             return None
         return procedure, step
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide what cannot apply: cancel while nothing runs; run of a mutating step when
+        the console is read-only."""
+        if action == "cancel":
+            return self.console.running is not None
+        if action == "run" and self.console.read_only and self.is_mounted:
+            step = self.step_list.current_step if self.ready else None
+            return step is None or step.risk == "read-only"
+        return True
 
     # Checklist actions ------------------------------------------------------------
 
