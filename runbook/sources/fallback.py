@@ -18,13 +18,16 @@ import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from runbook.model import Threshold
 from runbook.sources.docker import ContainerInfo, ContainerStats
 from runbook.sources.gauges import Reading, metric_kind
+
+if TYPE_CHECKING:
+    import httpx
 
 LATENCY_METRIC = "http_request_duration_seconds"
 REQUESTS_METRIC = "http_requests"
@@ -99,6 +102,8 @@ class ServiceScraper:
 
     async def scrape(self, client: httpx.AsyncClient) -> tuple[float | None, float | None, str]:
         """(p99 seconds, error rate %, error); values None until two scrapes or no traffic."""
+        import httpx  # here, not at the top: `import httpx` loads rich (for httpx's own CLI)
+
         try:
             response = await client.get(self.metrics_url, timeout=self.timeout_s)
             response.raise_for_status()

@@ -12,11 +12,12 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from runbook.model import Endpoint
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ async def check_endpoint(
     client: httpx.AsyncClient, base_url: str, endpoint: Endpoint, deadline_s: float
 ) -> tuple[bool, int | None, float | None, str]:
     """One check: (ok, status, latency seconds, detail)."""
+    import httpx  # here, not at the top: `import httpx` loads rich (for httpx's own CLI)
+
     url = join_url(base_url, endpoint.path)
     started = time.monotonic()
     try:
@@ -133,6 +136,8 @@ class HealthChecker:
 
     def client(self) -> httpx.AsyncClient:
         """A client whose own timeout backs up the per-check deadline."""
+        import httpx
+
         return httpx.AsyncClient(timeout=httpx.Timeout(self.deadline_s + 1.0))
 
 

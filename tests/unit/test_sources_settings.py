@@ -62,3 +62,21 @@ def test_bad_values_are_one_line_errors() -> None:
     write_config('[environments.Dev.sources]\nquery_preset = "datadog"\n')
     with pytest.raises(ConfigError, match="query_preset"):
         load_source_settings("Dev")
+
+
+def test_sources_import_without_the_tui_or_pandas() -> None:
+    import json
+    import subprocess
+    import sys
+
+    names = "docker logs health prometheus fallback gauges settings live rawstream".split()
+    program = (
+        "import importlib, json, sys\n"
+        f"for name in {names!r}:\n"
+        "    importlib.import_module('runbook.sources.' + name)\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    loaded = set(json.loads(result.stdout))
+    assert not loaded & {"textual", "rich", "console", "pandas", "numpy"}
