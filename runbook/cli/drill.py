@@ -47,6 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", nargs="?", help="scenario to run")
     parser.add_argument("path", metavar="PATH", nargs="?", help="the runbook")
     parser.add_argument("--results", action="store_true", help="print saved drill results")
+    parser.add_argument(
+        "--cleanup",
+        action="store_true",
+        help="remove drill sandboxes left behind (containers and tags named rbc-drill-*)",
+    )
     parser.add_argument("--json", action="store_true", help="results as JSON Lines")
     parser.add_argument("--config", metavar="FILE", help="config file to use")
     parser.add_argument("--as", dest="trainee", metavar="NAME", help="trainee name")
@@ -64,6 +69,14 @@ def run(args: argparse.Namespace) -> int:
     drills_dir = _drills_dir
     if args.results:
         return _results(drills_dir(settings), args.json)
+    if args.cleanup:
+        from runbook.drills.docker_sandbox import remove_leftovers
+
+        containers, images = remove_leftovers()
+        print(f"removed {len(containers)} container(s) and {len(images)} image tag(s)")
+        for name in (*containers, *images):
+            print(f"  {name}")
+        return 0
     if not args.scenario:
         for scenario in SCENARIOS:
             print(f"{scenario.name:<18} {scenario.severity}  {scenario.title}")

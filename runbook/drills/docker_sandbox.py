@@ -247,3 +247,38 @@ class DockerSandbox:
         tags = [line for line in listed.stdout.split() if line.startswith(self.web_image + ":")]
         if tags:
             self._run(["docker", "rmi", "--no-prune", *tags], check=False)
+
+
+def leftover_sandboxes() -> tuple[list[str], list[str]]:
+    """Containers and image tags of drill sandboxes still on the engine (names rbc-drill-*)."""
+    containers = subprocess.run(
+        ["docker", "ps", "-a", "--filter", "name=^rbc-drill-", "--format", "{{.Names}}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    ).stdout.split()
+    images = subprocess.run(
+        ["docker", "images", "--format", "{{.Repository}}:{{.Tag}}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    ).stdout.split()
+    drill_images = [
+        i for i in images if i.startswith("rbc-drill-") and not i.startswith(BASE_REPOSITORY + ":")
+    ]
+    return [c for c in containers if c.startswith("rbc-drill-")], drill_images
+
+
+def remove_leftovers() -> tuple[list[str], list[str]]:
+    """Remove what `leftover_sandboxes` finds (after an engine outage cut a teardown short).
+
+    Only sandbox names are touched; run it when no drill is running.
+    """
+    containers, images = leftover_sandboxes()
+    if containers:
+        subprocess.run(["docker", "rm", "-f", *containers], capture_output=True, timeout=120)
+    if images:
+        subprocess.run(["docker", "rmi", "--no-prune", *images], capture_output=True, timeout=120)
+    return containers, images
