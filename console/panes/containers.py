@@ -62,7 +62,7 @@ Follows Docker events (create, start, die, destroy, health). CPU % is computed a
 `docker stats` does: **100 % is one core**. Net I/O shows `-` for containers on the host
 network (they have no interface of their own). Stats are read only for rows on screen.
 
-- **f** follow the selected container's logs in the logs pane
+- **f** follow the selected container's logs in the logs pane, **F** add it to those followed
 - **r** restart, **i** inspect, **L** `docker logs` (confirmed and audited like a step)
 """
     BINDINGS = [
@@ -72,6 +72,14 @@ network (they have no interface of their own). Stats are read only for rows on s
             "Follow logs",
             id="containers-follow",
             tooltip="Follow the selected container's logs",
+        ),
+        Binding(
+            "F",
+            "follow_logs(True)",
+            "Also follow",
+            show=False,
+            id="containers-follow-add",
+            tooltip="Add the selected container to the followed logs",
         ),
         Binding(
             "r",
@@ -302,10 +310,10 @@ network (they have no interface of their own). Stats are read only for rows on s
         row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
         return self.containers.get(row_key.value or "")
 
-    def action_follow_logs(self) -> None:
+    def action_follow_logs(self, add: bool = False) -> None:
         container = self.selected()
         if container is not None:
-            self.post_message(FollowLogsRequested((container.name,)))
+            self.post_message(FollowLogsRequested((container.name,), add))
 
     def action_act(self, action: ContainerAction) -> None:
         container = self.selected()

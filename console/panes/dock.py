@@ -122,7 +122,11 @@ class LivePanes(VerticalScroll, can_focus=False):
     @on(FollowLogsRequested)
     def _follow(self, message: FollowLogsRequested) -> None:
         message.stop()
-        self.query_one(LogsPane).follow(message.containers)
+        logs = self.query_one(LogsPane)
+        wanted = message.containers
+        if message.add:
+            wanted = logs.following + tuple(c for c in wanted if c not in logs.following)
+        logs.follow(wanted)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

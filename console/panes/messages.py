@@ -74,3 +74,5 @@ class FollowLogsRequested(Message):
     """Follow these containers' logs in the logs pane."""
 
     containers: tuple[str, ...]
+    add: bool = False
+    """Keep following the current ones too."""

@@ -180,3 +180,41 @@ async def test_container_actions_confirm_and_audit(tmp_path: Path) -> None:
         await until(lambda: audit.exists() and "docker inspect c3" in audit.read_text(), 10)
         records = [json.loads(line) for line in audit.read_text().splitlines()]
         assert any("docker inspect c3" in json.dumps(record) for record in records)
+
+
+def test_search_highlight_marks_matches_after_the_timestamp() -> None:
+    from rich.text import Text
+
+    from console.panes.logs import SearchHighlighter
+    from runbook.sources.logs import LogFilter
+
+    highlighter = SearchHighlighter()
+    highlighter.prefix_width = 13
+    highlighter.search = LogFilter("err")
+    text = Text("00:00:01.000 GET /x error err")
+    highlighter.highlight(text)
+    spans = [(span.start, span.end, str(span.style)) for span in text.spans]
+    assert (0, 13, "dim") in spans
+    assert (20, 23, "reverse bold") in spans and (26, 29, "reverse bold") in spans
+
+
+async def test_follow_and_add_containers(tmp_path: Path) -> None:
+    from console.panes.logs import LogsPane
+
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=(140, 50)) as pilot:
+        pane = app.query_one(ContainersPane)
+        pane.post_message(
+            DockerEventArrived(
+                ContainersListed((container("a1", "web-blue"), container("b2", "db")))
+            )
+        )
+        await pilot.pause()
+        pane.table.focus()
+        await pilot.press("f")
+        logs = app.query_one(LogsPane)
+        await until(lambda: logs.following == ("db",) or logs.following == ("web-blue",))
+        first = logs.following
+        await pilot.press("down" if first == ("db",) else "up", "F")
+        await until(lambda: len(logs.following) == 2)
+        assert logs.following[0] == first[0]
