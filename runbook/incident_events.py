@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from runbook.masking import Masker
-from runbook.timeline import Event, make_event
+from runbook.timeline import CONSOLE_ACTOR, Event, make_event
 
 if TYPE_CHECKING:
     from runbook.config import Config
@@ -127,3 +127,49 @@ class IncidentReporter:
         self.record(command_event(plan, result, self.masker, actor=self.actor, output=output))
         if self.inner is not None:
             self.inner.finished(plan, result)
+
+
+def health_event(path: str, ok: bool, detail: str = "", status: int | None = None) -> Event:
+    """An endpoint turned healthy or failing (the health pane's change), by the console."""
+    word = "healthy" if ok else "failing"
+    return make_event(
+        "health-change",
+        f"{path} {word}" + (f": {detail}" if detail else ""),
+        actor=CONSOLE_ACTOR,
+        path=path,
+        ok=ok,
+        status=status,
+    )
+
+
+def threshold_event(
+    metric: str, state: str, previous: str, value_text: str, source: str = ""
+) -> Event | None:
+    """A gauge crossed into warning/critical (breach) or back to ok (recovery); else None."""
+    if state in ("warning", "critical") and state != previous:
+        kind, text = "threshold-breach", f"{metric} {value_text} {state}"
+    elif state == "ok" and previous in ("warning", "critical"):
+        kind, text = "threshold-recovery", f"{metric} back to {value_text}"
+    else:
+        return None
+    return make_event(
+        kind,  # type: ignore[arg-type]
+        text,
+        actor=CONSOLE_ACTOR,
+        metric=metric,
+        state=state,
+        previous=previous,
+        source=source or None,
+    )
+
+
+def restart_event(container: str, restarts: int | None = None) -> Event:
+    """A container restarted (a Docker `restart` or `start` after `die`), by the console."""
+    counted = f" ({restarts} restarts)" if restarts is not None else ""
+    return make_event(
+        "container-restart",
+        f"{container} restarted{counted}",
+        actor=CONSOLE_ACTOR,
+        container=container,
+        restarts=restarts,
+    )

@@ -223,3 +223,18 @@ def test_recent_deployment_hint_offers_the_p1_rollback_step(runbook, tmp_path: P
     p3 = deployment_hint(runbook, find_severity(runbook, "P3").procedure, T0, history)
     assert p3 is not None and p3.step is None
     assert p3.procedure is not None and "Rollback" in p3.procedure
+
+
+def test_console_event_helpers_for_the_panes() -> None:
+    from runbook.incident_events import health_event, restart_event, threshold_event
+
+    assert health_event("/ready", False, "expected 200, got 503", 503).text == (
+        "/ready failing: expected 200, got 503"
+    )
+    breach = threshold_event("Error Rate", "critical", "ok", "12.0 %")
+    assert breach is not None and breach.kind == "threshold-breach" and breach.actor == "console"
+    recovery = threshold_event("Error Rate", "ok", "critical", "0.2 %")
+    assert recovery is not None and recovery.kind == "threshold-recovery"
+    assert threshold_event("Error Rate", "critical", "critical", "9 %") is None
+    assert threshold_event("Error Rate", "ok", "no-data", "0 %") is None
+    assert restart_event("web-green", 3).text == "web-green restarted (3 restarts)"
