@@ -149,14 +149,27 @@ def preflight(base_url: str) -> str | None:
 
 def resolve_host(docker_host: str) -> str:
     """A Docker context name becomes its endpoint; URLs pass through."""
+    return resolve_endpoint(docker_host)[0]
+
+
+def resolve_endpoint(docker_host: str) -> tuple[str, Any]:
+    """(base URL, TLS config or False) for a URL or a Docker context name.
+
+    A tcp:// host equal to DOCKER_HOST takes DOCKER_TLS_VERIFY/DOCKER_CERT_PATH from the
+    environment, as the docker CLI does; a context brings its own TLS material.
+    """
     if "://" in docker_host or docker_host.startswith("/"):
-        return docker_host
+        if docker_host.startswith("tcp://") and os.environ.get("DOCKER_HOST") == docker_host:
+            from docker.utils import kwargs_from_env
+
+            return docker_host, kwargs_from_env().get("tls") or False
+        return docker_host, False
     from docker.context import ContextAPI  # only contexts need the context store
 
     context = ContextAPI.get_context(docker_host)
     if context is None:
         raise DockerException(f"no Docker context named {docker_host!r}")
-    return str(context.Host)
+    return str(context.Host), context.TLSConfig or False
 
 
 def close_stream(stream: Any) -> None:
@@ -209,6 +222,7 @@ class Engine:
         self._api_version: str | None = None
         self.state = EngineState(reachable=False, since=time.time(), detail="not connected yet")
         self._base_url: str | None = None
+        self._tls: Any = False
 
     @property
     def stopped(self) -> bool:
@@ -262,14 +276,20 @@ class Engine:
         return self._base_url or resolve_host(self.docker_host)
 
     @property
+    def tls(self) -> bool:
+        return bool(self._tls)
+
+    @property
     def api_version(self) -> str:
         return self._api_version or "1.41"
 
     def client(self, timeout_s: float | None = None, pool: int = 4) -> docker.APIClient:
         """A new low-level client; each thread keeps its own (requests sessions are not shared)."""
-        base_url = self._base_url or resolve_host(self.docker_host)
+        if self._base_url is None:
+            self._base_url, self._tls = resolve_endpoint(self.docker_host)
         return docker.APIClient(
-            base_url=base_url,
+            base_url=self._base_url,
+            tls=self._tls,
             version=self._api_version or "1.41",
             timeout=timeout_s if timeout_s is not None else self.timeout_s,  # type: ignore[arg-type]
             max_pool_size=pool,
@@ -309,7 +329,7 @@ class Engine:
         while not self._stopped.is_set():
             try:
                 if self._base_url is None:
-                    self._base_url = resolve_host(self.docker_host)
+                    self._base_url, self._tls = resolve_endpoint(self.docker_host)
                 problem = preflight(self._base_url)
                 if problem:
                     self._set_state(False, problem, hint=problem)
@@ -317,6 +337,7 @@ class Engine:
                     if pinger is None:
                         pinger = docker.APIClient(
                             base_url=self._base_url,
+                            tls=self._tls,
                             version="1.24",
                             timeout=self.ping_timeout_s,  # type: ignore[arg-type]
                         )

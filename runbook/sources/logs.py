@@ -311,7 +311,9 @@ def open_log_stream(
         params["since"] = options["since"]
     tty = bool(client.inspect_container(container)["Config"].get("Tty"))
     base_url = getattr(engine, "base_url", "")
-    if isinstance(base_url, str) and rawstream.supports(base_url, tls=False):
+    if isinstance(base_url, str) and rawstream.supports(
+        base_url, tls=bool(getattr(engine, "tls", False))
+    ):
         path = f"/v{engine.api_version}/containers/{container}/logs"
         return rawstream.RawStream(base_url, path, params, engine.timeout_s), tty
     response = client._get(

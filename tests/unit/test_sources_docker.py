@@ -208,3 +208,17 @@ def test_monitor_snapshot_then_events_and_a_raw_urllib3_error() -> None:
 
 def test_parallel_map_keeps_order() -> None:
     assert source.parallel_map(lambda n: n * 2, range(20), 4) == [n * 2 for n in range(20)]
+
+
+def test_endpoints_urls_contexts_and_tls_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    from docker.errors import DockerException
+
+    from runbook.sources.docker import resolve_endpoint
+
+    assert resolve_endpoint("unix:///var/run/docker.sock") == ("unix:///var/run/docker.sock", False)
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:2376")
+    monkeypatch.delenv("DOCKER_TLS_VERIFY", raising=False)
+    assert resolve_endpoint("tcp://127.0.0.1:2376") == ("tcp://127.0.0.1:2376", False)
+    monkeypatch.setenv("HOME", "/nonexistent")
+    with pytest.raises(DockerException, match="no Docker context"):
+        resolve_endpoint("no-such-context")
