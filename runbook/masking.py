@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+_KEY_WORD = re.compile(r"(?:^|[^A-Z0-9])KEYS?(?:[^A-Z0-9]|$)|KEYS?$")
 SECRET_NAME_FRAGMENTS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL")
 MASK = "********"
 MIN_SECRET_LENGTH = 4
@@ -19,8 +20,16 @@ PATTERN_HOLD_BACK = 256
 
 
 def is_secret_name(name: str, extra_fragments: Iterable[str] = ()) -> bool:
+    """Whether a variable's name marks its value as secret.
+
+    KEY counts only as a word of the name (API_KEY, SSH_KEY_FILE) or its end
+    (APIKEY): inside a word it is usually not a key at all (MONKEYTOWN, KEYBOARD).
+    """
     upper = name.upper()
-    return any(f in upper for f in (*SECRET_NAME_FRAGMENTS, *(x.upper() for x in extra_fragments)))
+    fragments = (*SECRET_NAME_FRAGMENTS, *(x.upper() for x in extra_fragments))
+    if any(fragment in upper for fragment in fragments if fragment != "KEY"):
+        return True
+    return "KEY" in fragments and bool(_KEY_WORD.search(upper))
 
 
 def secret_values(env: Mapping[str, str], extra_fragments: Iterable[str] = ()) -> list[str]:

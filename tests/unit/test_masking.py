@@ -11,9 +11,12 @@ SECRET = "hunter2-very-secret"
 
 
 def test_secret_names() -> None:
-    for name in ("GITHUB_TOKEN", "db_password", "AWS_SECRET_ACCESS_KEY", "SSH_KEY", "PASSWD"):
+    for name in (
+        "GITHUB_TOKEN", "db_password", "AWS_SECRET_ACCESS_KEY", "SSH_KEY", "PASSWD",
+        "APIKEY", "KEY", "SSH_KEY_FILE", "stripe-keys",
+    ):  # fmt: skip
         assert is_secret_name(name)
-    for name in ("HOME", "PATH", "COLOUR"):
+    for name in ("HOME", "PATH", "COLOUR", "MONKEYTOWN_PORT", "KEYBOARD_LAYOUT", "TURKEYS_SEEN"):
         assert not is_secret_name(name)
     assert is_secret_name("SENTRY_DSN", extra_fragments=["dsn"])
     env = {"API_TOKEN": SECRET, "HOME": "/root", "EMPTY_KEY": "", "SHORT_KEY": "ab"}
