@@ -138,14 +138,17 @@ class SocketProxy:
         self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
-    def stop(self) -> None:
+    def stop(self, keep_socket_file: bool = False) -> None:
+        """Engine stopped (socket gone) or, with `keep_socket_file`, killed (connections
+        refused on a socket file nobody listens on any more)."""
         listener, self._listener = self._listener, None
         if listener is not None:
             with contextlib.suppress(OSError):
                 listener.shutdown(socket.SHUT_RDWR)
             listener.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
+        if not keep_socket_file:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
         self.cut()
 
     def hang(self) -> None:

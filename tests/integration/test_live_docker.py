@@ -144,7 +144,7 @@ def test_stats_cpu_as_docker_stats_and_memory(docker_client: Any, token: str) ->
             thread.join(2)
 
 
-@pytest.mark.parametrize("failure", ["stopped", "hung"])
+@pytest.mark.parametrize("failure", ["stopped", "killed", "hung"])
 def test_engine_failure_shows_within_2s_and_recovers_within_5s(
     proxy: SocketProxy, docker_client: Any, token: str, failure: str
 ) -> None:
@@ -152,10 +152,10 @@ def test_engine_failure_shows_within_2s_and_recovers_within_5s(
     try:
         wait_for(lambda: bool(recorder.of(ContainersListed)), 5)
         failed_at = time.monotonic()
-        if failure == "stopped":
-            proxy.stop()
-        else:
+        if failure == "hung":
             proxy.hang()
+        else:
+            proxy.stop(keep_socket_file=failure == "killed")
         wait_for(lambda: recorder.engine_states()[-1] is False, 2.0)
         assert time.monotonic() - failed_at < 2.0
         state = recorder.of(EngineChanged)[-1].state
