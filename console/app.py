@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from console.commands import RunbookCommands
-from console.driver import ConsoleReporter, Driver
+from console.driver import ConsoleReporter, Driver, run_detachable
 from console.messages import StepFinished, StepOutput, StepStarted
 from console.progress import Progress, StepStatus
 from console.screens.confirm import ConfirmScreen
@@ -201,7 +201,8 @@ class RunbookConsole(App[int]):
         description="Following a running step",
     )
     def _follow_run(self, procedure_key: str, step_index: int, info: RunInfo) -> None:
-        self.driver.follow(info, ConsoleReporter(self, procedure_key, step_index))
+        reporter = ConsoleReporter(self, procedure_key, step_index)
+        run_detachable(lambda: self.driver.follow(info, reporter))
 
     def action_start_fresh(self) -> None:
         self._start_fresh()
@@ -412,7 +413,7 @@ class RunbookConsole(App[int]):
         self, procedure: Procedure, step: Step, plan: Plan, confirmation: Confirmation | None
     ) -> None:
         reporter = ConsoleReporter(self, procedure.key, step.index)
-        self.driver.run(plan, confirmation, reporter)
+        run_detachable(lambda: self.driver.run(plan, confirmation, reporter))
 
     def cancel_step(self) -> None:
         if self.running is None:

@@ -8,6 +8,8 @@ on the UI side before `run` is called, and the executor checks it again.
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from console.messages import StepFinished, StepOutput, StepStarted
@@ -61,6 +63,35 @@ class ConsoleReporter:
                 run_ids=result.run_ids,
             )
         )
+
+
+def run_detachable(blocking: Callable[[], object], poll_s: float = 0.1) -> None:
+    """Run `blocking` on a daemon thread and wait for it from the calling thread worker.
+
+    A step outlives the console: when the app quits, Textual cancels the worker, which
+    stops waiting here, and the daemon thread (only following the detached supervisor's
+    files) no longer holds the process open. Exceptions reach the worker, so a failure
+    still becomes a notification.
+    """
+    from textual.worker import get_current_worker
+
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            blocking()
+        except BaseException as error:  # noqa: BLE001 - handed to the worker below
+            errors.append(error)
+
+    thread = threading.Thread(target=target, name="runbook-step", daemon=True)
+    thread.start()
+    worker = get_current_worker()
+    while thread.is_alive():
+        thread.join(poll_s)
+        if worker.is_cancelled:
+            return
+    if errors:
+        raise errors[0]
 
 
 class Driver:

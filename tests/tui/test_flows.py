@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -415,3 +416,41 @@ async def test_walk_blue_green_of_the_project_runbook_in_dry_run(
         assert "make build" in dry_runs[0] and "make rollback" in dry_runs[5]
         runs_dir = app.settings.config.runs_dir
         assert not runs_dir.exists() or not any(runs_dir.iterdir()), "dry-run started nothing"
+
+
+async def test_a_step_outlives_the_console_and_the_next_one_follows_it(
+    make_console: MakeConsole, tmp_path: Path
+) -> None:
+    folder = tmp_path / "outlive"
+    folder.mkdir()
+    path = folder / "runbook.md"
+    path.write_text(
+        "# Drill\n\n## Checks\n\n### Nap\n\n```bash\n# Nap briefly\nsleep 2 && echo rested\n```\n"
+    )
+    first = make_console(path)
+    async with first.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, first, "Nap")
+        key = step_list(first).procedure.key  # type: ignore[union-attr]
+        await pilot.press("r")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if first.progress.record(key, 1).status == "running":
+                break
+        assert first.running is not None
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")  # quit anyway: the step carries on
+        await pilot.pause()
+        quit_pressed = time.monotonic()
+    assert time.monotonic() - quit_pressed < 1.5, "quitting does not wait for the step"
+    assert first.progress.record(key, 1).status == "running"
+    second = make_console(path)
+    async with second.run_test(size=(80, 24)) as pilot:
+        await until_ready(pilot, second)
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if second.progress.record(key, 1).status == "done":
+                break
+        record = second.progress.record(key, 1)
+        assert record.status == "done", record
+        assert ("stdout", "rested") in record.output

@@ -70,3 +70,40 @@ def test_signal_restores_terminal_and_flushes_session(
     assert len(sessions) == 1
     saved = json.loads(sessions[0].read_text())
     assert any(step["status"] == "done" for step in saved["steps"].values())
+
+
+@pytest.mark.serial
+def test_quitting_while_a_step_runs_does_not_wait_for_it(tmp_path: Path) -> None:
+    folder = tmp_path / "drill"
+    folder.mkdir()
+    runbook = folder / "runbook.md"
+    runbook.write_text("# Drill\n\n## Nap\n\n```bash\n# Nap for a while\nsleep 20\n```\n")
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "RUNBOOK_STATE_DIR": str(tmp_path / "state"),
+        "PYTHONPATH": str(REPO),
+    }
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvpe(sys.executable, [sys.executable, "-m", "console.cli", str(runbook)], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    try:
+        assert b"Quit" in _read_until(fd, b"Quit", 20)
+        time.sleep(0.3)
+        os.write(fd, b"r")  # read-only: runs at once
+        assert b"c cancels" in _read_until(fd, b"c cancels", 10)
+        time.sleep(0.5)
+        os.write(fd, b"q")
+        assert b"Quit anyway" in _read_until(fd, b"Quit anyway", 5)
+        os.write(fd, b"y")
+        asked = time.monotonic()
+        _read_until(fd, b"\x1b[?1049l", 5)
+        _done, status = os.waitpid(pid, 0)
+        elapsed = time.monotonic() - asked
+    finally:
+        os.close(fd)
+    assert os.WIFEXITED(status)
+    assert elapsed < 3, f"the console waited {elapsed:.1f} s for the step"
+    runs = list((tmp_path / "state" / "runs").glob("*/state.json"))
+    assert runs and json.loads(runs[0].read_text())["status"] == "running", "the step carries on"
