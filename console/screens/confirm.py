@@ -21,6 +21,8 @@ from textual.widgets import Button, Input, Label, Static
 
 from console.widgets.step_list import risk_badge
 
+COMPACT_HEIGHT = 24
+"""Terminals shorter than this get the compact confirmation."""
 ARM_DELAY_S = 0.6
 """Seconds after opening during which Enter and paste do nothing."""
 
@@ -97,6 +99,10 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen.-production #confirm-typed { display: block; }
     ConfirmScreen #confirm-buttons { height: 3; align: right middle; margin-top: 1; }
     ConfirmScreen Button { margin-left: 2; min-width: 12; }
+    ConfirmScreen.-compact #confirm-commands, ConfirmScreen.-compact #confirm-where,
+    ConfirmScreen.-compact #confirm-buttons { margin: 0; }
+    ConfirmScreen.-compact #confirm-buttons { height: 1; }
+    ConfirmScreen.-compact #confirm-typed { margin-top: 0; }
     """
 
     def __init__(self, request: ConfirmRequest, arm_delay: float = ARM_DELAY_S) -> None:
@@ -117,6 +123,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         request = self.request
+        # Short terminals get one-line controls and no spacing, so nothing is cut off.
+        compact = self.app.size.height < COMPACT_HEIGHT
+        self.set_class(compact, "-compact", update=False)
         with Vertical(id="confirm-dialog"):
             yield Static(
                 f"PRODUCTION · {request.environment} · type its name to run", id="confirm-banner"
@@ -153,10 +162,17 @@ class ConfirmScreen(ModalScreen[bool]):
             yield GuardedInput(
                 placeholder=f"type {request.environment} to confirm",
                 id="confirm-typed",
+                compact=compact,
             )
             with Horizontal(id="confirm-buttons"):
-                yield Button("Cancel", id="confirm-cancel", variant="primary")
-                yield Button("Run", id="confirm-run", variant="error", disabled=request.production)
+                yield Button("Cancel", id="confirm-cancel", variant="primary", compact=compact)
+                yield Button(
+                    "Run",
+                    id="confirm-run",
+                    variant="error",
+                    disabled=request.production,
+                    compact=compact,
+                )
 
     def on_mount(self) -> None:
         self.set_class(self.request.production, "-production")

@@ -7,8 +7,10 @@ and alerting thresholds, marked as not connected, so the operator still sees the
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Static
 
 from runbook.model import Runbook
@@ -58,3 +60,17 @@ class LiveDock(VerticalScroll, can_focus=True):
                 )
                 lines.append(Content.styled(f"  → {threshold.action}", "$text-muted"))
             yield Static(Content("\n").join(lines), id="live-thresholds")
+
+    def mount_pane(self, pane: Widget) -> AwaitComplete:
+        """Add a live pane (containers, health, gauges, logs) above the runbook's lists.
+
+        The first pane replaces the "not connected" line. Panes stack in this dock; at
+        80x24 the dock is the Live tab, from 160x45 it shows beside the other panes.
+        """
+        status = self.query("#live-status")
+
+        async def mount() -> None:
+            await status.remove()
+            await self.mount(pane, before=0)
+
+        return AwaitComplete(mount())

@@ -454,3 +454,19 @@ async def test_a_step_outlives_the_console_and_the_next_one_follows_it(
         record = second.progress.record(key, 1)
         assert record.status == "done", record
         assert ("stdout", "rested") in record.output
+
+
+async def test_live_dock_takes_panes(make_console: MakeConsole) -> None:
+    from textual.widgets import Static
+
+    from console.widgets.live_dock import LiveDock
+
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_ready(pilot, app)
+        dock = app.screen.query_one(LiveDock)
+        await dock.mount_pane(Static("containers: 3 running", id="containers-pane"))
+        await pilot.press("3")
+        await pilot.pause()
+        assert dock.query_one("#containers-pane").region.height > 0, "visible in the Live tab"
+        assert not dock.query("#live-status")
