@@ -259,7 +259,9 @@ A marker line shows where a stream reconnected; lines are never repeated after i
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
-        if not self.paused:
+        if self.paused:
+            self._pending.clear()  # kept in the buffer; shown again on resume
+        else:
             self._rebuild()
             self.view.scroll_end(animate=False)
         self._update_status()

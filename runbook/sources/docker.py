@@ -313,6 +313,7 @@ class Engine:
     def _set_state(self, reachable: bool, detail: str = "", hint: str = "") -> None:
         with self._changed:
             if reachable == self.state.reachable and (reachable or hint == self.state.hint):
+                self.state = EngineState(reachable, self.state.since, detail, hint)
                 return
             # "Unreachable since" keeps the time of the first failure when the reason changes.
             since = self.state.since if reachable == self.state.reachable else time.time()
@@ -350,7 +351,7 @@ class Engine:
                     with contextlib.suppress(Exception):
                         pinger.close()
                 pinger = None
-                self._set_state(False, _short(error), hint=self.state.hint)
+                self._set_state(False, _short(error))
             self._kick.wait(self.ping_interval_s)
             self._kick.clear()
         if pinger is not None:
