@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import textwrap
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,6 +41,34 @@ def format_duration(seconds: float) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
+TITLE_LINES = 2
+"""Checklist rows show at most this many lines of a step's title; the detail has it all."""
+
+
+def display_title(step: Step) -> str:
+    """The step's title without the commands the row lists below it."""
+    title = step.title or "(empty step)"
+    for command in step.commands:
+        code = command.code.strip()
+        if code and "\n" not in code and code in title:
+            title = title.replace(code, "")
+    title = re.sub(r":\s+\(", " (", title)
+    title = re.sub(r"\s{2,}", " ", title).strip()
+    return re.sub(r"\s*:$", "", title) or step.title
+
+
+def wrap_title(text: str, width: int | None, indent: int) -> list[str]:
+    """Wrap a title to the row width with a hanging indent, at most TITLE_LINES lines."""
+    if width is None or width - indent < 10:
+        return [text]
+    lines = textwrap.wrap(text, width - indent) or [""]
+    if len(lines) > TITLE_LINES:
+        lines = lines[:TITLE_LINES]
+        last = lines[-1]
+        lines[-1] = (last[: width - indent - 1] if len(last) >= width - indent else last) + "…"
+    return lines
 
 
 def risk_badge(risk: str) -> Content:
@@ -84,12 +114,11 @@ def step_prompt(
     """The lines of one checklist row; lines past the first are cut to `width` with an ellipsis."""
     glyph, colour = STATUS_GLYPH[record.status]
     title_style = "$text-muted strike" if record.status == "skipped" else ""
-    first = Content.assemble(
-        (glyph, f"bold {colour}"),
-        f" {step.index}. ",
-        (step.title or "(empty step)", title_style),
-    )
-    lines = [first]
+    number = f" {step.index}. "
+    indent = 1 + len(number)
+    title_lines = wrap_title(display_title(step), width, indent)
+    lines = [Content.assemble((glyph, f"bold {colour}"), number, (title_lines[0], title_style))]
+    lines.extend(Content.assemble(" " * indent, (extra, title_style)) for extra in title_lines[1:])
     meta: list[Content] = []
     timer = timer_text(step, record, now, procedure_started)
     if timer is not None:
@@ -115,14 +144,14 @@ def step_prompt(
     if record.notes:
         meta.append(Content.styled(f"✎ {len(record.notes)}", "$accent"))
     if meta:
-        lines.append(Content("   ").append(Content("  ·  ").join(meta)))
+        lines.append(Content(" " * indent).append(Content("  ·  ").join(meta)))
     for command in step.commands[:COMMANDS_SHOWN]:
         hidden = read_only and command.risk != "read-only"
         code = command.code.splitlines()[0] if command.code else ""
         more = " …" if "\n" in command.code else ""
         lines.append(
             Content.assemble(
-                "   ",
+                " " * (indent - 1),
                 risk_badge(command.risk),
                 " ",
                 (f"$ {code}{more}", "$text-muted strike" if hidden else "$text-accent"),
@@ -130,9 +159,9 @@ def step_prompt(
         )
     if len(step.commands) > COMMANDS_SHOWN:
         extra = len(step.commands) - COMMANDS_SHOWN
-        lines.append(Content.styled(f"   + {extra} more command(s)", "$text-muted"))
+        lines.append(Content.styled(f"{' ' * indent}+ {extra} more command(s)", "$text-muted"))
     if width is not None and width > 8:
-        lines = [lines[0], *(line.truncate(width, ellipsis=True) for line in lines[1:])]
+        lines = [line.truncate(width, ellipsis=True) for line in lines]
     return Content("\n").join(lines)
 
 
