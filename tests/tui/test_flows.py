@@ -470,3 +470,32 @@ async def test_live_dock_takes_panes(make_console: MakeConsole) -> None:
         await pilot.pause()
         assert dock.query_one("#containers-pane").region.height > 0, "visible in the Live tab"
         assert not dock.query("#live-status")
+
+
+async def test_mouse_selects_steps_and_panes(make_console: MakeConsole) -> None:
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, app, "Blue-Green")
+        steps = step_list(app)
+        await pilot.click(StepList, offset=(6, 2))
+        await pilot.pause()
+        assert steps.highlighted == 1, "a click on the second row highlights step 2"
+        await pilot.click("#tab-output")
+        await pilot.pause()
+        assert app.screen.query_one("#pane-deck").active == "output"  # type: ignore[attr-defined]
+
+
+async def test_palette_offers_themes_and_they_apply(make_console: MakeConsole) -> None:
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_ready(pilot, app)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "view: Change theme" in titles
+        app.theme = "nord"
+        await pilot.pause()
+        app.action_toggle_reduced_colour()
+        await pilot.pause()
+        assert app.theme == "ansi-dark"
+        app.action_toggle_reduced_colour()
+        await pilot.pause()
+        assert app.theme == "runbook"
