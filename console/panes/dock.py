@@ -112,6 +112,12 @@ class LivePanes(VerticalScroll, can_focus=False):
         pane = self.query_one(ContainersPane)
         return list(pane.stats.values()), dict(pane.containers)
 
+    COMPACT_BELOW = 30
+    """Docks shorter than this show one line per gauge."""
+
+    def on_resize(self) -> None:
+        self.query_one(GaugesPane).compact = self.size.height < self.COMPACT_BELOW
+
     def on_unmount(self) -> None:
         self.sources.stop()
 

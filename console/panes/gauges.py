@@ -37,8 +37,10 @@ STATE_STYLE = {
 }
 
 
-def gauge_content(value: GaugeValue, selected: bool, width: int = 120) -> Content:
-    """Two lines per gauge; narrow panes move the marks and sparkline to the second line."""
+def gauge_content(
+    value: GaugeValue, selected: bool, width: int = 120, compact: bool = False
+) -> Content:
+    """Two lines per gauge (one when `compact`); narrow panes move marks to the second line."""
     style = STATE_STYLE[value.state]
     marks = " · ".join(
         part
@@ -55,6 +57,26 @@ def gauge_content(value: GaugeValue, selected: bool, width: int = 120) -> Conten
     if value.procedure:
         offer = f" · o: open “{value.procedure.split(' / ')[-1]}”"
     pointer = ("▶ " if selected else "  ", "$accent")
+    if compact:
+        shown = value.value_text()
+        short_marks = " ".join(
+            part
+            for part in (
+                f"⚠{value.warning_text.replace(' ', '')}" if value.warning_text else "",
+                f"✖{value.critical_text.replace(' ', '')}" if value.critical_text else "",
+            )
+            if part
+        )
+        return Content.assemble(
+            pointer,
+            (f"{value.metric[:18]:<18} ", "bold"),
+            (f"{shown:>9} ", style),
+            (f"{state:<8} ", style),
+            (f"{sparkline(value.history, 6):<6} ", style),
+            (f"{short_marks} ", "$text-muted"),
+            (value.action, "italic"),
+            (offer, style),
+        )
     if width >= 90:
         first = Content.assemble(
             pointer,
@@ -125,11 +147,14 @@ One per row of the runbook's alerting thresholds. A failed read shows the last v
     GaugesPane { height: auto; }
     GaugesPane > #gauges-title { color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     GaugesPane > .gauge { height: 2; text-wrap: nowrap; text-overflow: ellipsis; }
+    GaugesPane.-compact > .gauge { height: 1; }
     GaugesPane:focus-within > #gauges-title { color: $primary; }
     """
 
     selected: reactive[int] = reactive(0)
     """Index of the selected gauge."""
+    compact: reactive[bool] = reactive(False)
+    """One line per gauge, for short docks (80x24)."""
 
     def __init__(
         self, sources: LiveSources, stats_provider: StatsProvider | None = None, **kwargs: object
@@ -230,7 +255,10 @@ One per row of the runbook's alerting thresholds. A failed read shows the last v
     def _render_all(self) -> None:
         for index, value in enumerate(self.values):
             content = gauge_content(
-                value, self.has_focus_within and index == self.selected, self.size.width
+                value,
+                self.has_focus_within and index == self.selected,
+                self.size.width,
+                self.compact,
             )
             if self._texts.get(index) != content.plain:
                 self._texts[index] = content.plain
@@ -243,6 +271,11 @@ One per row of the runbook's alerting thresholds. A failed read shows the last v
         self._render_all()
 
     def watch_selected(self) -> None:
+        self._render_all()
+
+    def watch_compact(self, compact: bool) -> None:
+        self.set_class(compact, "-compact")
+        self._texts.clear()
         self._render_all()
 
     def on_focus(self) -> None:

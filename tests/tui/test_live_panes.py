@@ -218,3 +218,16 @@ async def test_follow_and_add_containers(tmp_path: Path) -> None:
         await pilot.press("down" if first == ("db",) else "up", "F")
         await until(lambda: len(logs.following) == 2)
         assert logs.following[0] == first[0]
+
+
+async def test_short_dock_shows_one_line_per_gauge(tmp_path: Path) -> None:
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        gauges = app.query_one(GaugesPane)
+        await pilot.pause()
+        assert gauges.compact
+        assert all(row.size.height == 1 for row in gauges.query(".gauge"))
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await pilot.pause()
+        assert not app.query_one(GaugesPane).compact
