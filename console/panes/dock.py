@@ -143,10 +143,20 @@ class LivePanes(VerticalScroll, can_focus=False):
                 f"{event.worker.description} failed: {event.worker.error}", severity="error"
             )
 
+    def _handled_above(self, message_type: type, method_name: str) -> bool:
+        """Whether a screen or the app above has its own handler for this message."""
+        for node in self.ancestors:
+            if hasattr(node, method_name):
+                return True
+            for cls in type(node).__mro__:
+                if message_type in cls.__dict__.get("_decorated_handlers", {}):
+                    return True
+        return False
+
     @on(ProcedureOpenRequested)
     def _open_procedure(self, message: ProcedureOpenRequested) -> None:
-        # The main screen's jump_to opens a procedure; an app with its own handler wins.
-        if hasattr(self.app, "on_procedure_open_requested"):
+        # A handler above (the main screen's) wins; otherwise use the screen's jump_to.
+        if self._handled_above(ProcedureOpenRequested, "on_procedure_open_requested"):
             return
         jump_to = getattr(self.screen, "jump_to", None)
         if callable(jump_to):
@@ -155,9 +165,9 @@ class LivePanes(VerticalScroll, can_focus=False):
 
     @on(ContainerActionRequested)
     def _action(self, message: ContainerActionRequested) -> None:
-        # The app may take these over (its own confirm and output panes); if it has a
-        # handler, let the message through instead.
-        if hasattr(self.app, "on_container_action_requested"):
+        # The console may take these over (its own confirm and output panes); if a
+        # screen or the app handles them, let the message through instead.
+        if self._handled_above(ContainerActionRequested, "on_container_action_requested"):
             return
         message.stop()
         self._confirm_and_run(message.plan)

@@ -231,3 +231,28 @@ async def test_short_dock_shows_one_line_per_gauge(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 60)) as pilot:
         await pilot.pause()
         assert not app.query_one(GaugesPane).compact
+
+
+async def test_a_console_handler_above_takes_container_actions_over(tmp_path: Path) -> None:
+    from textual import on
+
+    from console.panes.messages import ContainerActionRequested
+
+    taken: list[ContainerActionRequested] = []
+
+    class Console(Harness):
+        @on(ContainerActionRequested)
+        def _take(self, message: ContainerActionRequested) -> None:
+            taken.append(message)
+
+    app, _ = make_app(tmp_path)
+    console = Console(app.runbook, app.sources, app.settings)
+    async with console.run_test(size=(140, 50)) as pilot:
+        pane = console.query_one(ContainersPane)
+        pane.post_message(DockerEventArrived(ContainersListed((container("c3", "web"),))))
+        await pilot.pause()
+        pane.table.focus()
+        await pilot.press("r")
+        await until(lambda: bool(taken))
+        assert type(console.screen).__name__ != "ConfirmScreen"
+        assert taken[0].plan.resolved_commands == ("docker restart c3",)
