@@ -15,6 +15,7 @@ from textual.widgets import Static
 from console.panes.format import human_bytes, percent, uptime
 from console.panes.messages import (
     ContainerActionRequested,
+    ContainerRestarted,
     DockerEventArrived,
     FollowLogsRequested,
     StatsArrived,
@@ -198,7 +199,16 @@ network (they have no interface of their own). Stats are read only for rows on s
             for info in sorted(listed.values(), key=lambda c: c.name):
                 self._put(info)
         elif isinstance(event, ContainerChanged):
+            before = self.containers.get(event.container.id)
             self._put(event.container)
+            # `docker restart` is die then start; a restart policy also bumps the count.
+            if before is not None and (
+                event.container.restart_count > before.restart_count
+                or (event.action == "start" and before.state in ("exited", "dead"))
+            ):
+                self.post_message(
+                    ContainerRestarted(event.container.name, event.container.restart_count)
+                )
         elif isinstance(event, ContainerRemoved):
             self._remove(event.id)
         self._update_visible()

@@ -16,7 +16,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from console.panes.format import sparkline
-from console.panes.messages import GaugesArrived, ProcedureOpenRequested
+from console.panes.messages import GaugesArrived, ProcedureOpenRequested, ThresholdCrossed
 from console.panes.quiet import Line
 from runbook.sources.docker import ContainerInfo, ContainerStats
 from runbook.sources.fallback import fallback_readings
@@ -249,7 +249,18 @@ One per row of the runbook's alerting thresholds. A failed read shows the last v
                     severity="error" if value.state == "critical" else "warning",
                     timeout=8,
                 )
-            if value.state in ("ok", "warning", "critical"):
+            if value.state in ("ok", "warning", "critical") and value.state != previous:
+                if value.state != "ok" or previous != "ok":
+                    self.post_message(
+                        ThresholdCrossed(
+                            value.metric,
+                            value.state,
+                            previous,
+                            value.value_text(),
+                            value.source,
+                            value.procedure,
+                        )
+                    )
                 self._announced[value.metric] = value.state
 
     def _render_all(self) -> None:

@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from console.panes.messages import HealthArrived
+from console.panes.messages import HealthArrived, HealthChanged
 from console.panes.quiet import Line
 from runbook.sources.health import CheckResult
 
@@ -50,6 +50,7 @@ class HealthPane(Vertical):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.sources = sources
         self._texts: dict[str, str] = {}
+        self._ok: dict[str, bool] = {}
         self._client: httpx.AsyncClient | None = None
 
     def compose(self) -> ComposeResult:
@@ -94,6 +95,12 @@ class HealthPane(Vertical):
         paths = [endpoint.path for endpoint in self.sources.health.endpoints]
         for result in message.results:
             index = paths.index(result.path)
+            previous = self._ok.get(result.path)
+            if previous is not None and previous != result.ok:
+                self.post_message(
+                    HealthChanged(result.path, result.ok, result.detail, result.status)
+                )
+            self._ok[result.path] = result.ok
             content = row_content(result)
             if self._texts.get(result.path) != content.plain:
                 self._texts[result.path] = content.plain

@@ -76,3 +76,33 @@ class FollowLogsRequested(Message):
     containers: tuple[str, ...]
     add: bool = False
     """Keep following the current ones too."""
+
+
+@dataclass
+class HealthChanged(Message):
+    """An endpoint turned healthy or failing (for an incident timeline: health_event)."""
+
+    path: str
+    ok: bool
+    detail: str
+    status: int | None
+
+
+@dataclass
+class ThresholdCrossed(Message):
+    """A gauge went into warning/critical or back to ok (threshold_event)."""
+
+    metric: str
+    state: str
+    previous: str
+    value_text: str
+    source: str
+    procedure_key: str | None
+
+
+@dataclass
+class ContainerRestarted(Message):
+    """A container restarted: a restart event, or started again after dying (restart_event)."""
+
+    container: str
+    restarts: int

@@ -256,3 +256,30 @@ async def test_a_console_handler_above_takes_container_actions_over(tmp_path: Pa
         await until(lambda: bool(taken))
         assert type(console.screen).__name__ != "ConfirmScreen"
         assert taken[0].plan.resolved_commands == ("docker restart c3",)
+
+
+async def test_changes_are_posted_for_an_incident_timeline(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from console.panes.messages import ContainerRestarted, HealthChanged, ThresholdCrossed
+    from runbook.sources.docker import ContainerChanged
+
+    app, fake = make_app(tmp_path)
+    seen: list[Message] = []
+    async with app.run_test(size=(140, 50), message_hook=seen.append) as pilot:
+        pane = app.query_one(ContainersPane)
+        web = container("a1", "web")
+        pane.post_message(DockerEventArrived(ContainersListed((web,))))
+        await pilot.pause()
+        pane.post_message(DockerEventArrived(ContainerChanged(replace(web, state="exited"), "die")))
+        pane.post_message(DockerEventArrived(ContainerChanged(web, "start")))
+        await until(lambda: any(isinstance(m, ContainerRestarted) for m in seen))
+        fake.values = {"Memory Usage": 97.0}
+        await until(lambda: any(isinstance(m, ThresholdCrossed) for m in seen))
+        crossed = next(m for m in seen if isinstance(m, ThresholdCrossed))
+        assert (crossed.metric, crossed.state, crossed.previous) == (
+            "Memory Usage",
+            "critical",
+            "ok",
+        )
+        assert not any(isinstance(m, HealthChanged) for m in seen)  # health steady so far
