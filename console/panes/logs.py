@@ -6,6 +6,7 @@ Lines go to a bounded `LogBuffer` as they arrive; the `Log` widget is written at
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from rich.highlighter import Highlighter
@@ -116,6 +117,8 @@ A marker line shows where a stream reconnected; lines are never repeated after i
         self._filter = LogFilter("")
         self._highlighter = SearchHighlighter()
         self._editing = "filter"
+        self._utc_offset_s = time.localtime().tm_gmtoff
+        """Log timestamps come in UTC; they are shown in local time like the other panes."""
 
     def compose(self) -> ComposeResult:
         yield Static("No container followed: press f on a container row.", id="logs-status")
@@ -182,7 +185,7 @@ A marker line shows where a stream reconnected; lines are never repeated after i
 
     def _format(self, line: LogLine) -> str:
         who = f"{line.container} " if len(self.following) > 1 else ""
-        stamp = f"{line.clock} " if self.timestamps else ""
+        stamp = f"{line.local_clock(self._utc_offset_s)} " if self.timestamps else ""
         if line.kind == "gap":
             return f"{stamp}{who}──── {line.text} ────"
         if line.kind == "info":

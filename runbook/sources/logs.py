@@ -41,8 +41,24 @@ class LogLine:
 
     @property
     def clock(self) -> str:
-        """HH:MM:SS.mmm of the timestamp, for display."""
+        """HH:MM:SS.mmm of the timestamp in UTC."""
         return self.timestamp[11:23]
+
+    def local_clock(self, utc_offset_s: int) -> str:
+        """HH:MM:SS.mmm in local time, given the local UTC offset in seconds."""
+        if not utc_offset_s:
+            return self.clock
+        try:
+            seconds = (
+                int(self.timestamp[11:13]) * 3600
+                + int(self.timestamp[14:16]) * 60
+                + int(self.timestamp[17:19])
+                + utc_offset_s
+            ) % 86400
+        except ValueError:
+            return self.clock
+        hours, rest = divmod(seconds, 3600)
+        return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}{self.timestamp[19:23]}"
 
 
 @dataclass(frozen=True)

@@ -198,3 +198,11 @@ def test_raw_stream_404_is_not_found(tmp_path: Any) -> None:
     serve_once(path, b'HTTP/1.1 404 Not Found\r\nContent-Length: 20\r\n\r\n{"message":"nope"}\n')
     with pytest.raises(NotFound):
         RawStream(f"unix://{path}", "/v1.41/containers/x/logs", {}, 2.0)
+
+
+def test_local_clock() -> None:
+    line = LogLine("web", "2026-11-28T23:30:05.123456789Z", "x")
+    assert line.clock == "23:30:05.123"
+    assert line.local_clock(0) == "23:30:05.123"
+    assert line.local_clock(3600) == "00:30:05.123"
+    assert line.local_clock(-5 * 3600) == "18:30:05.123"
