@@ -4,10 +4,16 @@
     live_panes_for(console.runbook, console.environment, console.settings.config, id="pane-live")
 
 `settings` is the environment's `SourceSettings`; `sources` defaults to
-`LiveSources.create(runbook, settings)`. Requests go up as messages the app may
-handle: `ProcedureOpenRequested(key)` and `ContainerActionRequested(plan)`. If the
-app does not handle a container action, LivePanes confirms it (ConfirmScreen) and
-runs it through the executor itself, so it is audited either way.
+`LiveSources.create(runbook, settings)`. Messages going up (console/panes/messages.py):
+
+- requests: `ProcedureOpenRequested(key)`, `ContainerActionRequested(plan)`. Without a
+  handler above, LivePanes opens the procedure with the screen's `jump_to`, and confirms
+  a container action (ConfirmScreen) and runs it through the executor, so it is audited
+  either way.
+- observations, for an incident timeline (runbook.incident_events builds the events):
+  `HealthChanged`, `ThresholdCrossed`, `ContainerRestarted`.
+
+Unmounting LivePanes closes every stream at once (`LiveSources.stop`).
 """
 
 from __future__ import annotations
