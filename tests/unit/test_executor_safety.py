@@ -208,7 +208,7 @@ def test_audit_fail_closed_refuses_mutating_but_runs_read_only(tmp_path: Path) -
 
 
 def test_audit_records_start_and_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SSH_CONNECTION", "10.1.2.3 50000 10.0.0.1 22")
+    monkeypatch.setenv("SSH_CONNECTION", "198.51.100.7 50000 198.51.100.1 22")
     executor = Executor(fast_config())
     path = tmp_path / "runbook.md"
     plan = executor.plan(
@@ -223,7 +223,7 @@ def test_audit_records_start_and_end(tmp_path: Path, monkeypatch: pytest.MonkeyP
         assert record["runbook"] == str(path.resolve())
         assert record["runbook_sha256"] == plan.runbook_sha256
         assert record["procedure"] == PROCEDURE and record["step"] == 1
-        assert record["ssh_client"] == "10.1.2.3 50000"
+        assert record["ssh_client"] == "198.51.100.7 50000"
         assert record["environment"] == "Development"
         for key in ("user", "uid", "host", "tty", "time", "run_id"):
             assert key in record
