@@ -21,6 +21,7 @@ from console.progress import Progress, StepStatus
 from console.screens.confirm import ConfirmScreen
 from console.screens.help import HelpScreen
 from console.screens.main import MainScreen
+from console.screens.prompt import YesNoScreen
 from console.screens.variables import VariablesScreen
 from console.session import SessionKeeper
 from console.settings import ConsoleSettings
@@ -209,8 +210,6 @@ class RunbookConsole(App[int]):
 
     @work(group="dialogs", exclusive=True, description="Start a fresh session")
     async def _start_fresh(self) -> None:
-        from console.screens.prompt import YesNoScreen
-
         if self.running is not None:
             self.notify("A step is running; wait for it or cancel it first.", severity="warning")
             return

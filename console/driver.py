@@ -13,8 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from console.messages import StepFinished, StepOutput, StepStarted
-from console.screens.confirm import ConfirmRequest
-from console.screens.variables import VariableQuestion
+from console.requests import ConfirmRequest, VariableQuestion
 from console.settings import ConsoleSettings
 from runbook import resolve
 from runbook.locks import read_holder

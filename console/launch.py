@@ -8,6 +8,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_RUNBOOK = REPOSITORY_ROOT / ".monkeytown" / "devops" / "runbook.md"
@@ -56,12 +60,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="use the terminal's 16 colours only",
     )
     parser.add_argument(
+        "--no-live", action="store_true", help="no live panes (containers, health, gauges, logs)"
+    )
+    parser.add_argument(
         "--no-resume",
         dest="resume",
         action="store_false",
         help="start a fresh checklist instead of the saved session",
     )
     return parser
+
+
+def _live_panes(console: Any) -> Widget:
+    """The live panes for the console's environment (imported here: they pull in the
+    Docker and Prometheus clients, which only a real console needs)."""
+    from console.panes.dock import live_panes_for
+
+    return live_panes_for(
+        console.runbook, console.environment, console.settings.config, id="pane-live"
+    )
 
 
 def launch(argv: list[str]) -> int:
@@ -107,6 +124,7 @@ def launch(argv: list[str]) -> int:
         reduced_colour=args.reduced_colour,
         config=config,
         resume=args.resume,
+        live_panes=None if args.no_live else _live_panes,
     )
     app = RunbookConsole(runbook, settings)
     result = app.run()

@@ -10,8 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from runbook.config import Config
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
 
 
 def _user() -> str:
@@ -60,3 +64,6 @@ class ConsoleSettings:
     resume: bool = True
     """Restore the saved session for this runbook, if any."""
     theme: str | None = None
+    live_panes: Callable[[Any], Widget] | None = None
+    """Builds the live panes (given the app; id "pane-live"); None shows the runbook's
+    endpoints and thresholds without live values, as tests do."""

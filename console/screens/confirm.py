@@ -9,7 +9,6 @@ the previous screen cannot confirm.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -19,26 +18,13 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from console.requests import ConfirmRequest as ConfirmRequest  # re-exported for the panes
 from console.widgets.step_list import risk_badge
 
 COMPACT_HEIGHT = 24
 """Terminals shorter than this get the compact confirmation."""
 ARM_DELAY_S = 0.6
 """Seconds after opening during which Enter and paste do nothing."""
-
-
-@dataclass(frozen=True)
-class ConfirmRequest:
-    """Everything the operator must see before saying yes."""
-
-    title: str
-    risk: str
-    commands: tuple[str, ...]
-    cwd: str
-    environment: str
-    production: bool
-    procedure: str = ""
-    lock_note: str = ""
 
 
 class GuardedInput(Input):

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from console.panes.messages import ProcedureOpenRequested
 from console.progress import StepStatus
 from console.screens.prompt import TextPromptScreen, YesNoScreen
 from console.screens.search import SearchHit, SearchScreen
@@ -203,12 +204,32 @@ class MainScreen(Screen[None]):
         self.query_one(StepList).focus()
         self.ready = True
         console.call_after_refresh(console.tick_clock)
+        self.set_timer(0.05, self._mount_live_panes)
 
     def _sync_navigator(self) -> None:
         """Put the navigator's cursor on the procedure the checklist shows."""
         procedure = self.step_list.procedure
         if procedure is not None:
             self.query_one(Navigator).select_procedure(procedure.key)
+
+    async def _mount_live_panes(self) -> None:
+        """Swap the static live dock for the real live panes, after the first frame: they
+        bring the Docker and Prometheus clients, which the checklist must not wait for."""
+        console = self.console
+        factory = console.settings.live_panes
+        if factory is None:
+            return
+        try:
+            live = factory(console)
+        except Exception as error:  # noqa: BLE001 - the checklist must work regardless
+            console.notify(f"Live panes unavailable: {error}", severity="error")
+            return
+        await self.query_one(PaneDeck).replace_pane("live", live)
+
+    @on(ProcedureOpenRequested)
+    def _open_requested(self, message: ProcedureOpenRequested) -> None:
+        message.stop()
+        self.jump_to(message.procedure_key)
 
     # Layout -----------------------------------------------------------------
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,15 +10,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
-
-@dataclass(frozen=True)
-class VariableQuestion:
-    """One variable to ask for."""
-
-    name: str
-    default: str = ""
-    suggestions: tuple[str, ...] = ()
-    hint: str = ""
+from console.requests import VariableQuestion
 
 
 class VariablesScreen(ModalScreen[dict[str, str] | None]):

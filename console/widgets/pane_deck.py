@@ -9,7 +9,7 @@ from textual.widget import Widget
 from textual.widgets import Tab, Tabs
 
 PANES = ("detail", "output", "live")
-"""Pane ids, in tab order."""
+"""Pane names, in tab order."""
 
 
 class PaneDeck(Vertical):
@@ -26,8 +26,11 @@ class PaneDeck(Vertical):
     active: reactive[str] = reactive("detail")
 
     def __init__(self, *panes: Widget, **kwargs: object) -> None:
+        """Args:
+        panes: one widget per name of PANES, in that order.
+        """
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._panes = panes
+        self._panes: dict[str, Widget] = dict(zip(PANES, panes, strict=True))
 
     def compose(self) -> ComposeResult:
         yield Tabs(
@@ -37,17 +40,17 @@ class PaneDeck(Vertical):
             id="pane-tabs",
         )
         with Horizontal(id="pane-body"):
-            for pane in self._panes:
+            for name, pane in self._panes.items():
                 pane.add_class("pane")
-                pane.set_class(pane.id == f"pane-{self.active}", "-active")
+                pane.set_class(name == self.active, "-active")
                 yield pane
 
     def on_mount(self) -> None:
         self.query_one(Tabs).can_focus = False
 
     def watch_active(self, active: str) -> None:
-        for pane in self._panes:
-            pane.set_class(pane.id == f"pane-{active}", "-active")
+        for name, pane in self._panes.items():
+            pane.set_class(name == active, "-active")
         for tabs in self.query(Tabs).results(Tabs):
             if tabs.active != f"tab-{active}":
                 tabs.active = f"tab-{active}"
@@ -58,4 +61,16 @@ class PaneDeck(Vertical):
             self.active = event.tab.id.removeprefix("tab-")
 
     def pane(self, name: str) -> Widget:
-        return self.query_one(f"#pane-{name}")
+        return self._panes[name]
+
+    async def replace_pane(self, name: str, new_pane: Widget) -> None:
+        """Swap a pane for another (the live panes arrive after the first frame)."""
+        old = self._panes[name]
+        new_pane.add_class("pane")
+        new_pane.set_class(self.active == name, "-active")
+        position = list(self._panes).index(name)
+        self._panes[name] = new_pane
+        await old.remove()
+        body = self.query_one("#pane-body")
+        before = position if position < len(body.children) else None
+        await body.mount(new_pane, before=before)

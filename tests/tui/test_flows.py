@@ -499,3 +499,22 @@ async def test_palette_offers_themes_and_they_apply(make_console: MakeConsole) -
         app.action_toggle_reduced_colour()
         await pilot.pause()
         assert app.theme == "runbook"
+
+
+async def test_live_panes_arrive_after_the_first_frame(make_console: MakeConsole) -> None:
+    from textual.widgets import Static
+
+    def fake_live(_console: object) -> Static:
+        return Static("live: containers and gauges", id="fake-live")
+
+    app = make_console(live_panes=fake_live)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_ready(pilot, app)
+        await pilot.pause(0.2)
+        await pilot.press("3")
+        await pilot.pause()
+        live = app.screen.query_one("#fake-live")
+        assert live.has_class("-active") and live.region.height > 0
+        await pilot.press("1")
+        await pilot.pause()
+        assert not live.has_class("-active")
