@@ -234,6 +234,7 @@ class LogFollower:
         opened_before = False
         reason = ""
         exited_noted = False
+        missing_noted = False
         while not self.stopped:
             if not self.engine.wait_reachable(timeout_s=1.0):
                 if not reason:
@@ -258,6 +259,7 @@ class LogFollower:
                         LogLine(container, now_stamp(), f"reconnected after {reason}", kind="gap")
                     )
                 opened_before, reason = True, ""
+                missing_noted = False
                 got_lines = self._read(container, stream, tty, dedup)
                 if got_lines:
                     exited_noted = False
@@ -270,7 +272,10 @@ class LogFollower:
                 else:
                     reason = "stream ended"
             except NotFound:
-                self._add(LogLine(container, now_stamp(), "no such container", "info"))
+                # Said once; a container of that name may come back (recreated by a deploy).
+                if not missing_noted:
+                    self._add(LogLine(container, now_stamp(), "no such container", "info"))
+                    missing_noted = True
                 self._stopped.wait(self.retry_s * 3)
             except Exception as error:  # noqa: BLE001 - raw urllib3 errors when the daemon dies
                 reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__

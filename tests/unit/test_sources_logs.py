@@ -206,3 +206,24 @@ def test_local_clock() -> None:
     assert line.local_clock(0) == "23:30:05.123"
     assert line.local_clock(3600) == "00:30:05.123"
     assert line.local_clock(-5 * 3600) == "18:30:05.123"
+
+
+def test_a_missing_container_is_reported_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from docker.errors import NotFound
+
+    def missing(engine: Any, client: Any, container: str, options: dict[str, Any]) -> Any:
+        raise NotFound("no such container: web")
+
+    monkeypatch.setattr(logs_module, "open_log_stream", missing)
+    engine = FakeEngine([])
+    follower = LogFollower(engine, ["web"], flush_s=0.02, retry_s=0.01)  # type: ignore[arg-type]
+    lines: list[LogLine] = []
+    thread = threading.Thread(
+        target=follower.run,
+        args=(lambda m: lines.extend(m.lines) if isinstance(m, LogBatch) else None,),
+    )
+    thread.start()
+    time.sleep(0.3)
+    follower.stop()
+    thread.join(2)
+    assert [line.text for line in lines] == ["no such container"]
