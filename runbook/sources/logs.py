@@ -30,7 +30,7 @@ from runbook.sources.docker import Emit, Engine
 LineKind = Literal["line", "gap", "info"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogLine:
     container: str
     """The container's name as given to the follower."""

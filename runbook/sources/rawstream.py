@@ -93,31 +93,34 @@ class RawStream:
             return data
         out = []
         buffer = self._buffer
+        size = len(buffer)
+        position = 0  # consumed bytes are dropped once at the end, not chunk by chunk
         while True:
             if self._remaining:
-                take = min(self._remaining, len(buffer))
+                take = min(self._remaining, size - position)
                 if not take:
                     break
-                out.append(bytes(buffer[:take]))
-                del buffer[:take]
+                out.append(bytes(buffer[position : position + take]))
+                position += take
                 self._remaining -= take
                 if not self._remaining:
                     self._expect_crlf = True
             elif self._expect_crlf:
-                if len(buffer) < 2:
+                if size - position < 2:
                     break
-                del buffer[:2]
+                position += 2
                 self._expect_crlf = False
             else:
-                end = buffer.find(b"\r\n")
+                end = buffer.find(b"\r\n", position)
                 if end < 0:
                     break
-                size = int(bytes(buffer[:end]).split(b";")[0], 16)
-                del buffer[: end + 2]
-                if size == 0:
+                length = int(bytes(buffer[position:end]).split(b";")[0], 16)
+                position = end + 2
+                if length == 0:
                     self._finished = True
                     break
-                self._remaining = size
+                self._remaining = length
+        del buffer[:position]
         return b"".join(out)
 
     def close(self) -> None:
