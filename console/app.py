@@ -21,7 +21,8 @@ from console.progress import Progress, StepStatus
 from console.screens.confirm import ConfirmScreen
 from console.screens.help import HelpScreen
 from console.screens.main import MainScreen
-from console.screens.prompt import YesNoScreen
+from console.screens.prompt import TextPromptScreen, YesNoScreen
+from console.screens.search import SearchScreen
 from console.screens.variables import VariablesScreen
 from console.session import SessionKeeper
 from console.settings import ConsoleSettings
@@ -513,6 +514,13 @@ class RunbookConsole(App[int]):
                 ],
             ),
             ("Confirmation screen", list(Confirm.BINDINGS)),
+            (
+                "Dialogs and search",
+                list(SearchScreen.BINDINGS)
+                + list(TextPromptScreen.BINDINGS)
+                + list(YesNoScreen.BINDINGS)
+                + list(VariablesScreen.BINDINGS),
+            ),
         ]
         intro = "Arrows or j/k move; enter opens. Mouse works too."
         if self.read_only:

@@ -59,8 +59,22 @@ class HelpScreen(ModalScreen[None]):
     """
 
     def __init__(self, groups: Iterable[tuple[str, list[Binding]]], intro: str = "") -> None:
+        """Args:
+        groups: (title, bindings) in the order shown; repeats are listed once.
+        intro: a line above the keys.
+        """
         super().__init__()
-        self.groups = [(title, bindings) for title, bindings in groups if bindings]
+        seen: set[tuple[str, str]] = set()
+        self.groups = []
+        for title, bindings in groups:
+            unique = []
+            for binding in bindings:
+                # Widgets that share a key for the same thing (j in two lists) show it once.
+                if (binding.key, binding.description) not in seen:
+                    seen.add((binding.key, binding.description))
+                    unique.append(binding)
+            if unique:
+                self.groups.append((title, unique))
         self.intro = intro
 
     def compose(self) -> ComposeResult:

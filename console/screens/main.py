@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 MIN_WIDTH = 60
 MIN_HEIGHT = 16
 """Below this the console shows a "terminal too small" message instead of a cut-off screen."""
+LIVE_PANES_DELAY_S = 0.3
+"""The live panes mount this long after the checklist, so the first frame never waits."""
 COMPACT_WIDTH = 110
 """Below this width the status bar drops user@host."""
 WIDE_WIDTH = 160
@@ -204,7 +206,7 @@ class MainScreen(Screen[None]):
         self.query_one(StepList).focus()
         self.ready = True
         console.call_after_refresh(console.tick_clock)
-        self.set_timer(0.05, self._mount_live_panes)
+        self.set_timer(LIVE_PANES_DELAY_S, self._mount_live_panes)
 
     def _sync_navigator(self) -> None:
         """Put the navigator's cursor on the procedure the checklist shows."""

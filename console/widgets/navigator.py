@@ -26,7 +26,7 @@ class Navigator(Tree[Procedure | None]):
             "Down",
             show=False,
             id="navigator-down",
-            tooltip="Move to the next procedure",
+            tooltip="Next row (also ↓)",
         ),
         Binding(
             "k",
@@ -34,7 +34,7 @@ class Navigator(Tree[Procedure | None]):
             "Up",
             show=False,
             id="navigator-up",
-            tooltip="Move to the previous procedure",
+            tooltip="Previous row (also ↑)",
         ),
         Binding(
             "l",

@@ -172,11 +172,9 @@ class StepList(OptionList):
     BINDING_GROUP_TITLE = "Checklist"
     BINDINGS = [
         Binding(
-            "j", "cursor_down", "Down", show=False, id="steps-down", tooltip="Move to the next step"
+            "j", "cursor_down", "Down", show=False, id="steps-down", tooltip="Next row (also ↓)"
         ),
-        Binding(
-            "k", "cursor_up", "Up", show=False, id="steps-up", tooltip="Move to the previous step"
-        ),
+        Binding("k", "cursor_up", "Up", show=False, id="steps-up", tooltip="Previous row (also ↑)"),
     ]
 
     @dataclass
