@@ -49,7 +49,9 @@ if docker info >/dev/null 2>&1; then
   exit 0
 fi
 
-if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+# Stale when no process has that pid, or when the pid was reused by something else.
+if [ -f /var/run/docker.pid ] \
+    && [ "$(cat "/proc/$(cat /var/run/docker.pid)/comm" 2>/dev/null)" != dockerd ]; then
   echo "services: removing stale /var/run/docker.pid"
   as_root rm -f /var/run/docker.pid
 fi
