@@ -16,6 +16,7 @@ from textual.worker import Worker, WorkerState
 
 from console.commands import RunbookCommands
 from console.driver import ConsoleReporter, Driver, run_detachable
+from console.keymap import load_keymap
 from console.messages import StepFinished, StepOutput, StepStarted
 from console.progress import Progress, StepStatus
 from console.screens.confirm import ConfirmScreen
@@ -99,6 +100,11 @@ class RunbookConsole(App[int]):
             if self.settings.reduced_colour
             else self.settings.theme or RUNBOOK_THEME.name
         )
+        keymap, keymap_problem = load_keymap(self.settings.config.source)
+        if keymap:
+            self.set_keymap(keymap)
+        if keymap_problem:
+            self.notify(keymap_problem, severity="warning", timeout=8)
         self.session.restore()
         self.push_screen(MainScreen())
         if self.session.resumed_steps:

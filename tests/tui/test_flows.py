@@ -518,3 +518,17 @@ async def test_live_panes_arrive_after_the_first_frame(make_console: MakeConsole
         await pilot.press("1")
         await pilot.pause()
         assert not live.has_class("-active")
+
+
+async def test_keymap_from_the_config_file(make_console: MakeConsole, tmp_path: Path) -> None:
+    from runbook.config import load_config
+
+    config_file = tmp_path / "config.toml"
+    config_file.write_text('[keymap]\nstep-tick = "t"\n')
+    app = make_console(config=load_config(config_file))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, app, "P3 - Warning")
+        key = step_list(app).procedure.key  # type: ignore[union-attr]
+        await pilot.press("t")
+        await pilot.pause()
+        assert app.progress.record(key, 1).status == "done"
