@@ -475,7 +475,9 @@ class RunbookConsole(App[int]):
         severity: SeverityLevel = "information" if message.status == "succeeded" else "error"
         if message.status == "refused":
             severity = "warning"
-        self.notify(summary, severity=severity, timeout=6)
+        self.notify(summary, severity=severity, timeout=3 if severity == "information" else 8)
+        if status == "done" and screen is not None:
+            screen.advance_from(message.procedure_key, message.step_index)
         self._update_status(session_state=self.session_state, running=False)
 
     @on(Worker.StateChanged)

@@ -70,8 +70,7 @@ class MainScreen(Screen[None]):
         Binding(
             "c",
             "cancel",
-            "Cancel run",
-            show=False,
+            "Cancel",
             id="step-cancel",
             tooltip="Cancel the running step (SIGTERM, then SIGKILL after the grace period)",
         ),
@@ -183,7 +182,7 @@ class MainScreen(Screen[None]):
                     id="pane-deck",
                 )
         yield Static(id="too-small")
-        yield Footer(id="footer")
+        yield Footer(id="footer", compact=self.app.size.width < COMPACT_WIDTH)
 
     def on_mount(self) -> None:
         console = self.console
@@ -258,6 +257,8 @@ class MainScreen(Screen[None]):
                 f"The console needs at least {MIN_WIDTH}x{MIN_HEIGHT}.\n\nctrl+q quits."
             )
         self.update_classes(classes)
+        for footer in self.query(Footer).results(Footer):
+            footer.compact = classes["-compact"]  # every key fits at 80 columns
 
     # Opening things ---------------------------------------------------------------
 
@@ -356,6 +357,8 @@ class MainScreen(Screen[None]):
         the console is read-only."""
         if action == "cancel":
             return self.console.running is not None
+        if action == "run" and self.console.running is not None:
+            return None  # shown greyed: one step at a time
         if action == "run" and self.console.read_only and self.is_mounted:
             step = self.step_list.current_step if self.ready else None
             return step is None or step.risk == "read-only"
@@ -376,6 +379,12 @@ class MainScreen(Screen[None]):
         self.console.set_status(procedure.key, step.index, status)
         if status == "done":
             self._advance(procedure, step)
+
+    def advance_from(self, procedure_key: str, step_index: int) -> None:
+        """Move the cursor past a step that just finished, if it still rests on it."""
+        procedure = self.step_list.procedure
+        if procedure is not None and procedure.key == procedure_key:
+            self._advance(procedure, procedure.steps[step_index - 1])
 
     def _advance(self, procedure: Procedure, step: Step) -> None:
         if step.index < len(procedure.steps) and self.step_list.highlighted == step.index - 1:

@@ -20,7 +20,9 @@ class StepOutput(Vertical):
     StepOutput #output-title { height: 1; padding: 0 1; background: $boost; text-style: bold; }
     StepOutput #output-title.-running { color: $warning; }
     StepOutput #output-title.-failed { color: $error; }
-    StepOutput #output-log { height: 1fr; background: $surface; scrollbar-size-vertical: 1; }
+    StepOutput #output-log {
+        height: 1fr; background: $surface; scrollbar-size-vertical: 1; padding: 0 1;
+    }
     """
 
     def compose(self) -> ComposeResult:
