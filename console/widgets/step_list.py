@@ -138,8 +138,11 @@ def step_prompt(
         detail = f"{word[record.status]} {when}{who}"
         if record.status == "skipped" and record.reason:
             detail += f": {record.reason}"
-        elif record.status == "failed" and record.exit_code is not None:
-            detail += f" (exit {record.exit_code})"
+        elif record.status == "failed":
+            if record.reason:
+                detail += f": {record.reason}"
+            if record.exit_code is not None:
+                detail += f" (exit {record.exit_code})"
         meta.append(Content.styled(detail, "$text-muted"))
     if record.notes:
         meta.append(Content.styled(f"✎ {len(record.notes)}", "$accent"))
