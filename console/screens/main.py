@@ -8,10 +8,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from console.panes.messages import ProcedureOpenRequested
 from console.progress import StepStatus
 from console.screens.prompt import TextPromptScreen, YesNoScreen
 from console.screens.search import SearchHit, SearchScreen
@@ -227,10 +227,16 @@ class MainScreen(Screen[None]):
             return
         await self.query_one(PaneDeck).replace_pane("live", live)
 
-    @on(ProcedureOpenRequested)
-    def _open_requested(self, message: ProcedureOpenRequested) -> None:
+    def on_procedure_open_requested(self, message: Message) -> None:
+        """A live pane offers the procedure for a breached threshold: open it.
+
+        Handled by name (console.panes.messages.ProcedureOpenRequested): importing the
+        class would pull the Docker client into the first frame.
+        """
         message.stop()
-        self.jump_to(message.procedure_key)
+        key = getattr(message, "procedure_key", None)
+        if isinstance(key, str):
+            self.jump_to(key)
 
     # Layout -----------------------------------------------------------------
 

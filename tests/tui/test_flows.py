@@ -532,3 +532,15 @@ async def test_keymap_from_the_config_file(make_console: MakeConsole, tmp_path: 
         await pilot.press("t")
         await pilot.pause()
         assert app.progress.record(key, 1).status == "done"
+
+
+async def test_a_live_pane_can_open_a_procedure(make_console: MakeConsole) -> None:
+    from console.panes.messages import ProcedureOpenRequested
+
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_ready(pilot, app)
+        key = app.runbook.procedure("Emergency Rollback").key  # type: ignore[union-attr]
+        app.screen.query_one("#pane-live").post_message(ProcedureOpenRequested(key))
+        await pilot.pause()
+        assert step_list(app).procedure.key == key  # type: ignore[union-attr]
