@@ -4,7 +4,7 @@ Runs each app in a pseudo-terminal of a fixed size and reads everything it write
 
 - first byte: when the app wrote its first byte;
 - first frame: when the first frame's text reached the terminal (a marker the app
-  draws: the bare app's label, the console's footer);
+  draws: the bare app's label, the console's navigator title);
 - start bytes: everything written from launch until output settles (no byte for
   --quiet-ms after the first frame);
 - idle: bytes written over the next --idle seconds, with the largest one-second count
@@ -178,16 +178,16 @@ def main() -> int:
         env.pop("TEXTUAL", None)
         apps = {
             "bare": ([python, "-c", BARE_APP], b"bare textual app"),
-            "console": ([python, "-m", "console.cli", args.runbook, "--no-resume"], b"Quit"),
+            "console": ([python, "-m", "console.cli", args.runbook, "--no-resume"], b"Procedures"),
             # Without the live panes (Docker, Prometheus, health polls write as they update).
             "no-live": (
                 [python, "-m", "console.cli", args.runbook, "--no-resume", "--no-live"],
-                b"Quit",
+                b"Procedures",
             ),
             # Without the CLI's subcommand dispatch either, to show what that costs.
             "launch": (
                 [python, "-c", LAUNCH_ONLY, args.runbook, "--no-resume", "--no-live"],
-                b"Quit",
+                b"Procedures",
             ),
         }
         print(f"terminal {columns}x{rows}, {args.runs} run(s) each, idle {args.idle:.0f} s")

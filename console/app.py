@@ -78,6 +78,17 @@ class RunbookConsole(App[int]):
         self.clock_text = ""
         self.cpu_text = ""
         self._exit_code = 0
+        self.register_theme(RUNBOOK_THEME)
+        self.theme = (
+            REDUCED_COLOUR_THEME
+            if self.settings.reduced_colour
+            else self.settings.theme or RUNBOOK_THEME.name
+        )
+        keymap, self._keymap_problem = load_keymap(self.settings.config.source)
+        if keymap:
+            self.set_keymap(keymap)
+        # Restored before the main screen composes, so its first frame shows the session.
+        self.session.restore()
 
     def _default_environment(self) -> str:
         from runbook.config import DEFAULT_ENVIRONMENT
@@ -93,20 +104,13 @@ class RunbookConsole(App[int]):
 
     # Start and stop -----------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen[object]:
+        # The main screen is the first one drawn: no blank screen before it.
+        return MainScreen()  # type: ignore[return-value]
+
     def on_mount(self) -> None:
-        self.register_theme(RUNBOOK_THEME)
-        self.theme = (
-            REDUCED_COLOUR_THEME
-            if self.settings.reduced_colour
-            else self.settings.theme or RUNBOOK_THEME.name
-        )
-        keymap, keymap_problem = load_keymap(self.settings.config.source)
-        if keymap:
-            self.set_keymap(keymap)
-        if keymap_problem:
-            self.notify(keymap_problem, severity="warning", timeout=8)
-        self.session.restore()
-        self.push_screen(MainScreen())
+        if self._keymap_problem:
+            self.notify(self._keymap_problem, severity="warning", timeout=8)
         if self.session.resumed_steps:
             self.notify(
                 f"Resumed the saved session ({self.session.resumed_steps} step(s) recorded). "
