@@ -21,16 +21,15 @@ class StepStarted(Message):
 
 @dataclass
 class StepOutput(Message, bubble=False):
-    """Lines a running step wrote, batched so a chatty step cannot flood the queue."""
+    """Lines a running step wrote (the executor reads them in batches of one poll).
+
+    Unlike metric ticks these are never coalesced: every line belongs in the record.
+    """
 
     procedure_key: str
     step_index: int
     lines: list[tuple[str, str]]
     """(stream, text) pairs; stream is "stdout", "stderr" or "info"."""
-
-    def can_replace(self, message: Message) -> bool:
-        # Never drop lines: only an identical empty batch may be coalesced.
-        return isinstance(message, StepOutput) and not message.lines and not self.lines
 
 
 @dataclass
