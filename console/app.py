@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -19,6 +18,7 @@ from console.driver import ConsoleReporter, Driver, run_detachable
 from console.keymap import load_keymap
 from console.messages import StepFinished, StepOutput, StepStarted
 from console.progress import Progress, StepStatus
+from console.reattach import outcome, saved_runs
 from console.screens.confirm import ConfirmScreen
 from console.screens.help import HelpScreen
 from console.screens.main import MainScreen
@@ -144,66 +144,25 @@ class RunbookConsole(App[int]):
 
     def _reattach_runs(self) -> None:
         """Steps a previous console left running: show how they ended, or follow them."""
-        from runbook import runs
-
-        saved_running = [
-            (key, record)
-            for key, record in self.progress.items()
-            if record.status == "running" and key[1] > 0
-        ]
-        if not saved_running:
-            return
-        try:
-            known_runs = runs.list_runs(self.settings.config.runs_dir)
-        except OSError:
-            known_runs = []
-        path = str(Path(self.runbook_path).resolve()) if self.runbook_path else None
-        for (procedure_key, step_index), _record in saved_running:
-            procedure = self.runbook.procedure(procedure_key)
-            step_kind = (
-                procedure.steps[step_index - 1].kind
-                if procedure and 0 < step_index <= len(procedure.steps)
-                else "command"
-            )
-            if step_kind == "wait":
-                continue  # a countdown: it simply carries on
-            match = next(
-                (
-                    info
-                    for info in known_runs
-                    if info.spec.get("procedure") == procedure_key
-                    and info.spec.get("step") == step_index
-                    and info.spec.get("runbook_path") in (path, self.runbook_path)
-                ),
-                None,
-            )
-            if match is None:
-                self.progress.set_status(
-                    procedure_key, step_index, "failed", reason="interrupted: no run found"
-                )
-            elif match.finished:
-                lines = [
-                    (("info" if line.stream == "system" else line.stream), line.text)
-                    for line in runs.read_output(match.directory)
-                ]
-                self.progress.add_output(procedure_key, step_index, lines)
-                status: StepStatus = "done" if match.status == "succeeded" else "failed"
-                exit_code = match.state.get("exit_code")
-                self.progress.set_status(
-                    procedure_key,
-                    step_index,
-                    status,
-                    None if status == "done" else match.status,
-                    exit_code if isinstance(exit_code, int) else None,
-                )
+        found = saved_runs(
+            self.runbook, self.progress, self.settings.config.runs_dir, self.runbook_path
+        )
+        for saved in found:
+            key, index, run = saved.procedure_key, saved.step_index, saved.run
+            if run is None:
+                self.progress.set_status(key, index, "failed", reason="interrupted: no run found")
+            elif run.finished:
+                ended = outcome(run)
+                self.progress.add_output(key, index, ended.lines)
+                self.progress.set_status(key, index, ended.status, ended.reason, ended.exit_code)
             elif self.running is None:
-                self.running = (procedure_key, step_index)
+                self.running = (key, index)
                 self.notify(
-                    f"Step {step_index} of {procedure_key} is still running: following it.",
+                    f"Step {index} of {key} is still running: following it.",
                     title="Session",
                     timeout=8,
                 )
-                self._follow_run(procedure_key, step_index, match)
+                self._follow_run(key, index, run)
 
     @work(
         thread=True,

@@ -544,3 +544,40 @@ async def test_a_live_pane_can_open_a_procedure(make_console: MakeConsole) -> No
         app.screen.query_one("#pane-live").post_message(ProcedureOpenRequested(key))
         await pilot.pause()
         assert step_list(app).procedure.key == key  # type: ignore[union-attr]
+
+
+async def test_a_step_that_finished_while_no_console_was_open_shows_its_outcome(
+    make_console: MakeConsole, tmp_path: Path
+) -> None:
+    folder = tmp_path / "finished"
+    folder.mkdir()
+    path = folder / "runbook.md"
+    path.write_text(
+        "# Drill\n\n## Checks\n\n### Nap\n\n```bash\n# Nap briefly\n"
+        "sleep 0.5 && echo rested && exit 3\n```\n"
+    )
+    first = make_console(path)
+    async with first.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, first, "Nap")
+        key = step_list(first).procedure.key  # type: ignore[union-attr]
+        await pilot.press("r")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if first.running is not None:
+                break
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+    runs_dir = first.settings.config.runs_dir
+    for _ in range(100):  # the detached supervisor finishes on its own
+        states = [p.read_text() for p in runs_dir.glob("*/state.json")]
+        if states and all('"running"' not in state for state in states):
+            break
+        time.sleep(0.05)
+    second = make_console(path)
+    async with second.run_test(size=(80, 24)) as pilot:
+        await until_ready(pilot, second)
+        record = second.progress.record(key, 1)
+        assert record.status == "failed" and record.exit_code == 3
+        assert ("stdout", "rested") in record.output

@@ -1,0 +1,89 @@
+"""Steps a previous console left running: find their runs on disk and read how they ended.
+
+A mutating step outlives the console that started it (its supervisor is detached), so
+the session may say "running" for a step whose run has since finished, or still runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from console.progress import Progress, StepStatus
+from runbook import runs
+from runbook.model import Runbook
+from runbook.runs import RunInfo
+
+
+@dataclass(frozen=True)
+class SavedRun:
+    """A step saved as running, and its newest run (None when none was found)."""
+
+    procedure_key: str
+    step_index: int
+    run: RunInfo | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a finished run ended, in the checklist's terms."""
+
+    status: StepStatus
+    reason: str | None
+    exit_code: int | None
+    lines: list[tuple[str, str]]
+
+
+def saved_runs(
+    runbook: Runbook, progress: Progress, runs_dir: Path, runbook_path: str | None
+) -> list[SavedRun]:
+    """Steps the session has as running (wait steps aside: their countdown carries on)."""
+    saved = [
+        key
+        for key, record in progress.items()
+        if record.status == "running" and key[1] > 0 and not _is_wait(runbook, *key)
+    ]
+    if not saved:
+        return []
+    try:
+        known = runs.list_runs(runs_dir)  # newest first
+    except OSError:
+        known = []
+    paths = {runbook_path, str(Path(runbook_path).resolve()) if runbook_path else None}
+    found = []
+    for procedure_key, step_index in saved:
+        run = next(
+            (
+                info
+                for info in known
+                if info.spec.get("procedure") == procedure_key
+                and info.spec.get("step") == step_index
+                and info.spec.get("runbook_path") in paths
+            ),
+            None,
+        )
+        found.append(SavedRun(procedure_key, step_index, run))
+    return found
+
+
+def outcome(run: RunInfo) -> Outcome:
+    """The result and output of a run that has finished."""
+    lines: list[tuple[str, str]] = [
+        ("info" if line.stream == "system" else str(line.stream), line.text)
+        for line in runs.read_output(run.directory)
+    ]
+    exit_code = run.state.get("exit_code")
+    succeeded = run.status == "succeeded"
+    return Outcome(
+        status="done" if succeeded else "failed",
+        reason=None if succeeded else run.status,
+        exit_code=exit_code if isinstance(exit_code, int) else None,
+        lines=lines,
+    )
+
+
+def _is_wait(runbook: Runbook, procedure_key: str, step_index: int) -> bool:
+    procedure = runbook.procedure(procedure_key)
+    if procedure is None or not 0 < step_index <= len(procedure.steps):
+        return False
+    return procedure.steps[step_index - 1].kind == "wait"
