@@ -357,6 +357,8 @@ class _Builder:
                 )
                 flush_pending()
                 attach(self._source(block))
+            elif block.kind == "hr":
+                continue  # a thematic break separates sections; it is no step's text
             elif block.kind in ("fence", "code_block"):
                 token = block.tokens[0]
                 info = parse_fence_info(token.info if block.kind == "fence" else "")

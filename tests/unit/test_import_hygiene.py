@@ -35,3 +35,10 @@ def test_headless_cli_imports_no_textual() -> None:
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stderr.strip().splitlines()[-1]) == []
+
+
+def test_subcommand_names_match_their_modules() -> None:
+    """`subcommand_names` reads module names; each module's NAME must agree."""
+    from runbook.cli import subcommand_modules, subcommand_names
+
+    assert {module.NAME for module in subcommand_modules()} == subcommand_names()

@@ -174,6 +174,12 @@ def test_automated_rollback_description_folds_into_its_step(seed: Runbook) -> No
     assert "5. Report status" in procedure.steps[0].text
 
 
+def test_section_rules_are_not_step_text(seed: Runbook) -> None:
+    for procedure in seed.procedures:
+        for step in procedure.steps:
+            assert not step.text.rstrip().endswith("---"), (procedure.title, step.index)
+
+
 def test_references_and_tables(seed: Runbook) -> None:
     targets = [r.target for r in seed.references]
     assert ".github/workflows/ci.yml" in targets
