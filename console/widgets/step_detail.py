@@ -59,7 +59,7 @@ class StepDetail(VerticalScroll, can_focus=True):
         heading.update(
             Content.assemble(f"Step {step.index} of {len(procedure.steps)} · ", step.kind)
         )
-        markdown.update(_without_trailing_rule(step.text))
+        markdown.update(step.text)
         extra_lines: list[Content] = []
         if step.kind == "decision":
             extra_lines.append(
@@ -120,11 +120,3 @@ class StepDetail(VerticalScroll, can_focus=True):
         )
         output.display = bool(tail)
         self.scroll_home(animate=False)
-
-
-def _without_trailing_rule(text: str) -> str:
-    """Drop a `---` section separator that ends a step's text: it belongs to the document."""
-    lines = text.rstrip().splitlines()
-    while lines and lines[-1].strip() in ("---", "***", "___"):
-        lines.pop()
-    return "\n".join(lines)
