@@ -51,6 +51,8 @@ def gauge_content(
         if part
     )
     state = value.state.upper() if value.state in ("warning", "critical") else value.state
+    if value.state in ("no-data", "stale"):
+        state = ""  # the value text already says "no data" or "stale (age)"
     source = value.source or "no source yet"
     detail = f" ({value.detail})" if value.detail and value.detail != "no data" else ""
     offer = ""
