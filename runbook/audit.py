@@ -10,11 +10,12 @@ not interleave and a crash loses nothing already reported.
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import socket
 from pathlib import Path
 from typing import Any
+
+from runbook.jsonl import append_line, read_lines
 
 
 class AuditError(Exception):
@@ -56,17 +57,8 @@ class AuditTrail:
         Raises:
             AuditError: the directory or file cannot be created or written.
         """
-        line = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-            try:
-                written = os.write(fd, line)
-                if written != len(line):
-                    raise OSError(f"short write ({written} of {len(line)} bytes)")
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            append_line(self.path, record, mode=0o640)
         except OSError as error:
             reason = error.strerror or str(error)
             raise AuditError(f"audit trail {self.path} cannot be written: {reason}") from None
@@ -84,18 +76,4 @@ class AuditTrail:
 
 def read_records(path: Path) -> list[dict[str, Any]]:
     """Every record in the trail, oldest first; a torn last line is skipped."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    records: list[dict[str, Any]] = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            records.append(value)
-    return records
+    return read_lines(path)

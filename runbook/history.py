@@ -9,14 +9,13 @@ executor adds a record only when the scripts wrote none for that run.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from runbook import paths
+from runbook.jsonl import append_line, read_lines
 
 Action = Literal["deploy", "rollback", "rollback-now"]
 HISTORY_FILE = "deployments.jsonl"
@@ -64,19 +63,7 @@ def classify(code: str) -> tuple[Action, str | None] | None:
 
 def read_history(path: Path) -> list[dict[str, Any]]:
     """Every record, oldest first; torn or foreign lines are skipped."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    records: list[dict[str, Any]] = []
-    for line in text.splitlines():
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            records.append(value)
-    return records
+    return read_lines(path)
 
 
 def append_record(path: Path, record: dict[str, Any]) -> None:
@@ -85,14 +72,7 @@ def append_record(path: Path, record: dict[str, Any]) -> None:
     full.update(record)
     if not full.get("time"):
         full["time"] = datetime.now(UTC).isoformat(timespec="seconds")
-    line = (json.dumps(full, ensure_ascii=False) + "\n").encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    append_line(path, full)
 
 
 def has_run(path: Path, run_id: str) -> bool:

@@ -15,13 +15,12 @@ A drill that was never mitigated scores 0.
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from runbook.jsonl import append_line, read_lines
 from runbook.model import Procedure
 from runbook.timeline import Event, ordered, parse_time
 
@@ -182,32 +181,13 @@ def score(
 
 def save_result(directory: Path, result: Score) -> Path:
     """Append the score to `<directory>/results.jsonl` (one line, fsync)."""
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / RESULTS_FILE
-    line = (json.dumps(result.to_dict(), ensure_ascii=False) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    append_line(path, result.to_dict(), mode=0o600)
     return path
 
 
 def load_results(directory: Path) -> list[dict[str, Any]]:
-    try:
-        text = (directory / RESULTS_FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    results = []
-    for line in text.splitlines():
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            results.append(value)
-    return results
+    return read_lines(directory / RESULTS_FILE)
 
 
 def parse_started(result: dict[str, Any]) -> datetime | None:
