@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import pkgutil
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 
 def subcommand_modules() -> list[ModuleType]:
@@ -28,6 +31,26 @@ class CliError(Exception):
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def print_records(
+    records: list[dict[str, Any]],
+    args: argparse.Namespace,
+    empty: str,
+    line: Callable[[dict[str, Any]], str],
+) -> int:
+    """Print JSON Lines records: the last `--limit`, as JSON with `--json`, else one line each."""
+    if args.limit > 0:
+        records = records[-args.limit :]
+    if args.json:
+        for record in records:
+            print(json.dumps(record, ensure_ascii=False))
+        return 0
+    if not records:
+        print(empty)
+    for record in records:
+        print(line(record))
+    return 0
 
 
 def build_parser(prog: str = "runbook-console") -> argparse.ArgumentParser:

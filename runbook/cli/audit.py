@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
+from typing import Any
 
 from runbook.audit import read_records
-from runbook.cli import CliError
+from runbook.cli import CliError, print_records
 from runbook.config import ConfigError, load_config
 
 NAME = "audit"
@@ -24,25 +24,19 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config)
     except ConfigError as error:
         raise CliError(str(error)) from None
-    records = read_records(config.audit_file)
-    if args.limit > 0:
-        records = records[-args.limit :]
-    if args.json:
-        for record in records:
-            print(json.dumps(record, ensure_ascii=False))
-        return 0
-    if not records:
-        print(f"no records in {config.audit_file}")
-        return 0
-    for r in records:
-        where = f"{r.get('environment', '?')}{' (PROD)' if r.get('production') else ''}"
-        step = f"{r.get('procedure', '?')} step {r.get('step', '?')}"
-        outcome = ""
-        if r.get("event") == "end":
-            outcome = f" -> {r.get('status')} exit={r.get('exit_code')} {r.get('duration_s')}s"
-        command = " ; ".join(str(r.get("command", "")).splitlines())
-        print(
-            f"{r.get('time', '?')} {r.get('event', '?'):<5} {r.get('user', '?')} {where} "
-            f"{step}: {command}{outcome}"
-        )
-    return 0
+    return print_records(
+        read_records(config.audit_file), args, f"no records in {config.audit_file}", _line
+    )
+
+
+def _line(r: dict[str, Any]) -> str:
+    where = f"{r.get('environment', '?')}{' (PROD)' if r.get('production') else ''}"
+    step = f"{r.get('procedure', '?')} step {r.get('step', '?')}"
+    outcome = ""
+    if r.get("event") == "end":
+        outcome = f" -> {r.get('status')} exit={r.get('exit_code')} {r.get('duration_s')}s"
+    command = " ; ".join(str(r.get("command", "")).splitlines())
+    return (
+        f"{r.get('time', '?')} {r.get('event', '?'):<5} {r.get('user', '?')} {where} "
+        f"{step}: {command}{outcome}"
+    )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+from typing import Any
 
 from runbook import paths
+from runbook.cli import print_records
 from runbook.history import history_file, read_history
 
 NAME = "history"
@@ -27,22 +28,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     start = Path(args.path or ".").resolve()
     root = paths.repository_root(start / "x" if start.is_dir() else start)
-    records = read_history(history_file(root))
-    if args.limit > 0:
-        records = records[-args.limit :]
-    if args.json:
-        for record in records:
-            print(json.dumps(record, ensure_ascii=False))
-        return 0
-    if not records:
-        print(f"no deployments recorded in {history_file(root)}")
-        return 0
-    for r in records:
-        versions = f"{r.get('from_version') or '?'} -> {r.get('to_version') or '?'}"
-        colour = f" [{r['colour']}]" if r.get("colour") else ""
-        print(
-            f"{r.get('time', '?'):<25} {r.get('action', '?'):<12} {r.get('environment', '?'):<12} "
-            f"{versions}{colour}  by {r.get('user', '?')}@{r.get('host', '?')}  "
-            f"{r.get('outcome', '?')}  run {r.get('run_id') or '-'}"
-        )
-    return 0
+    path = history_file(root)
+    return print_records(read_history(path), args, f"no deployments recorded in {path}", _line)
+
+
+def _line(r: dict[str, Any]) -> str:
+    versions = f"{r.get('from_version') or '?'} -> {r.get('to_version') or '?'}"
+    colour = f" [{r['colour']}]" if r.get("colour") else ""
+    return (
+        f"{r.get('time', '?'):<25} {r.get('action', '?'):<12} {r.get('environment', '?'):<12} "
+        f"{versions}{colour}  by {r.get('user', '?')}@{r.get('host', '?')}  "
+        f"{r.get('outcome', '?')}  run {r.get('run_id') or '-'}"
+    )
