@@ -10,11 +10,27 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+# The observations live apart so the console can handle them without importing Docker.
+from console.panes.observations import ContainerRestarted, HealthChanged, ThresholdCrossed
 from runbook.plan import Plan
 from runbook.sources.docker import StatsSampled
 from runbook.sources.gauges import Reading
 from runbook.sources.health import CheckResult
 from runbook.sources.logs import LogLine
+
+__all__ = [
+    "ContainerActionRequested",
+    "ContainerRestarted",
+    "DockerEventArrived",
+    "FollowLogsRequested",
+    "GaugesArrived",
+    "HealthArrived",
+    "HealthChanged",
+    "LogLinesArrived",
+    "ProcedureOpenRequested",
+    "StatsArrived",
+    "ThresholdCrossed",
+]
 
 
 @dataclass
@@ -76,33 +92,3 @@ class FollowLogsRequested(Message):
     containers: tuple[str, ...]
     add: bool = False
     """Keep following the current ones too."""
-
-
-@dataclass
-class HealthChanged(Message):
-    """An endpoint turned healthy or failing (for an incident timeline: health_event)."""
-
-    path: str
-    ok: bool
-    detail: str
-    status: int | None
-
-
-@dataclass
-class ThresholdCrossed(Message):
-    """A gauge went into warning/critical or back to ok (threshold_event)."""
-
-    metric: str
-    state: str
-    previous: str
-    value_text: str
-    source: str
-    procedure_key: str | None
-
-
-@dataclass
-class ContainerRestarted(Message):
-    """A container restarted: a restart event, or started again after dying (restart_event)."""
-
-    container: str
-    restarts: int

@@ -1,0 +1,41 @@
+"""What the live panes observed, for an incident timeline (runbook.incident_events builds events).
+
+Kept free of the Docker and Prometheus clients, so the main screen can handle these
+with `@on` without pulling those into the first frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+
+@dataclass
+class HealthChanged(Message):
+    """An endpoint turned healthy or failing (for an incident timeline: health_event)."""
+
+    path: str
+    ok: bool
+    detail: str
+    status: int | None
+
+
+@dataclass
+class ThresholdCrossed(Message):
+    """A gauge went into warning/critical or back to ok (threshold_event)."""
+
+    metric: str
+    state: str
+    previous: str
+    value_text: str
+    source: str
+    procedure_key: str | None
+
+
+@dataclass
+class ContainerRestarted(Message):
+    """A container restarted: a restart event, or started again after dying (restart_event)."""
+
+    container: str
+    restarts: int
