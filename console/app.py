@@ -15,6 +15,8 @@ from textual.worker import Worker, WorkerState
 
 from console.commands import RunbookCommands
 from console.driver import ConsoleReporter, Driver, run_detachable
+from console.embedded import EmbeddedService
+from console.incident_bridge import IncidentBridge, incident_commands
 from console.keymap import load_keymap
 from console.messages import StepFinished, StepOutput, StepStarted
 from console.progress import Progress, StepStatus
@@ -44,7 +46,7 @@ class RunbookConsole(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "runbook console"
-    COMMANDS: ClassVar = App.COMMANDS | {RunbookCommands}
+    COMMANDS: ClassVar = App.COMMANDS | {RunbookCommands, incident_commands}
     BINDING_GROUP_TITLE = "Console"
     BINDINGS = [
         Binding(
@@ -72,6 +74,8 @@ class RunbookConsole(App[int]):
         self.session = SessionKeeper(self, self.settings)
         self.progress.sink = self.session
         self.driver = Driver(runbook, self.settings, self.environment)
+        self.incidents = IncidentBridge(self)
+        self.embedded = EmbeddedService(self)
         self.current_procedure_key: str | None = None
         self.running: tuple[str, int] | None = None
         """(procedure key, step index) of the step whose command runs now."""
@@ -111,6 +115,8 @@ class RunbookConsole(App[int]):
     def on_mount(self) -> None:
         if self._keymap_problem:
             self.notify(self._keymap_problem, severity="warning", timeout=8)
+        if self.settings.notice:
+            self.notify(self.settings.notice, title="Alert", timeout=12)
         if self.session.resumed_steps:
             self.notify(
                 f"Resumed the saved session ({self.session.resumed_steps} step(s) recorded). "
@@ -200,7 +206,7 @@ class RunbookConsole(App[int]):
 
     def initial_procedure(self) -> Procedure | None:
         """The procedure to show first: the one of the resumed session, else the first."""
-        key = self.session.last_procedure
+        key = self.settings.open_procedure or self.session.last_procedure
         if key:
             procedure = self.runbook.procedure(key)
             if procedure is not None:
@@ -280,10 +286,12 @@ class RunbookConsole(App[int]):
     ) -> None:
         self.progress.set_status(procedure_key, step_index, status, reason, exit_code)
         self._refresh_step(procedure_key, step_index)
+        self.incidents.step_marked(procedure_key, step_index, status, reason)
 
     def add_note(self, procedure_key: str, step_index: int, note: str) -> None:
         self.progress.add_note(procedure_key, step_index, note)
         self._refresh_step(procedure_key, step_index)
+        self.incidents.note(procedure_key, step_index, note)
 
     def _refresh_step(self, procedure_key: str, step_index: int) -> None:
         screen = self.main_screen
@@ -381,7 +389,7 @@ class RunbookConsole(App[int]):
     def run_step(
         self, procedure: Procedure, step: Step, plan: Plan, confirmation: Confirmation | None
     ) -> None:
-        reporter = ConsoleReporter(self, procedure.key, step.index)
+        reporter = self.incidents.reporter(ConsoleReporter(self, procedure.key, step.index))
         run_detachable(lambda: self.driver.run(plan, confirmation, reporter))
 
     def cancel_step(self) -> None:

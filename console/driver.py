@@ -24,7 +24,7 @@ from runbook.runs import OutputLine, RunInfo
 if TYPE_CHECKING:
     from textual.app import App
 
-    from runbook.executor import Executor, StepResult
+    from runbook.executor import Executor, StepReporter, StepResult
 
 STREAMS = {"stdout": "stdout", "stderr": "stderr", "system": "info"}
 """Executor stream names to the output pane's."""
@@ -123,7 +123,11 @@ class Driver:
                 name = resolve.placeholder_name(variable)
                 if name in seen:
                     continue
-                default = resolve.default_value(variable, self.env_settings, os.environ) or ""
+                default = (
+                    self.settings.variables.get(name)
+                    or resolve.default_value(variable, self.env_settings, os.environ)
+                    or ""
+                )
                 hint = "image tag" if resolve.image_repository(command, variable) else ""
                 seen[name] = VariableQuestion(name=name, default=default, hint=hint)
         return list(seen.values())
@@ -139,6 +143,7 @@ class Driver:
         return offers
 
     def plan(self, procedure: Procedure, step: Step, values: dict[str, str]) -> Plan:
+        values = {**self.settings.variables, **values}
         return self.executor.plan(
             self.runbook, procedure, step, environment=self.environment, values=values
         )
@@ -167,7 +172,7 @@ class Driver:
         )
 
     def run(
-        self, plan: Plan, confirmation: Confirmation | None, reporter: ConsoleReporter
+        self, plan: Plan, confirmation: Confirmation | None, reporter: StepReporter
     ) -> StepResult:
         """Run the planned step; blocks, so it is called from a thread worker."""
         return self.executor.run(plan, reporter, confirmation)

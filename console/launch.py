@@ -1,5 +1,10 @@
 """`runbook-console [PATH] [--env ENV] [--read-only] [--config FILE] [--reduced-colour]`: the TUI.
 
+`--alert NAME --label k=v ...` (or `--payload FILE`, an Alertmanager webhook) opens at
+the alert's procedure with its variables prefilled from the labels, as
+`runbook-console open` resolves them (runbook.alerts); PATH may then be a directory
+of runbooks named after alerts.
+
 Reached from `console.cli.main` when no headless subcommand is named.
 """
 
@@ -7,11 +12,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from textual.widget import Widget
+
+    from console.settings import ConsoleSettings
+    from runbook.alerts import Alert, AlertTarget
+    from runbook.model import Runbook
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_RUNBOOK = REPOSITORY_ROOT / ".monkeytown" / "devops" / "runbook.md"
@@ -62,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-live", action="store_true", help="no live panes (containers, health, gauges, logs)"
     )
+    parser.add_argument("--alert", metavar="NAME", help="open at the procedure for this alert")
+    parser.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="an alert label; fills $K (namespace -> $NAMESPACE)",
+    )
+    parser.add_argument("--payload", metavar="FILE", help="an Alertmanager webhook payload (JSON)")
     parser.add_argument(
         "--no-resume",
         dest="resume",
@@ -76,9 +95,54 @@ def _live_panes(console: Any) -> Widget:
     Docker and Prometheus clients, which only a real console needs)."""
     from console.panes.dock import live_panes_for
 
+    embedded = console.embedded
     return live_panes_for(
-        console.runbook, console.environment, console.settings.config, id="pane-live"
+        console.runbook,
+        console.environment,
+        console.settings.config,
+        base_url=embedded.base_url,
+        metrics_url=embedded.metrics_url,
+        notice=embedded.notice,
+        id="pane-live",
     )
+
+
+@dataclass
+class AlertContext:
+    """What an alert opens: the runbook, the procedure and the values its labels give."""
+
+    runbook: Runbook
+    target: AlertTarget
+    alert: Alert
+
+    def apply(self, settings: ConsoleSettings) -> None:
+        """Open at the alert's procedure with its variables prefilled."""
+        target, alert = self.target, self.alert
+        settings.variables = dict(target.values)
+        settings.alert = alert.to_dict()
+        labels = " ".join(f"${name}={value}" for name, value in target.used.items())
+        if target.procedure is None:
+            settings.notice = f"{alert.name}: no procedure matched ({target.reason})"
+            return
+        settings.open_procedure = target.procedure.key
+        settings.notice = (
+            f"{alert.name} → {target.procedure.title} ({target.reason})"
+            + (f"; {labels}" if labels else "")
+            + (f"; severity {target.severity}: ctrl+p incident: Start" if target.severity else "")
+        )
+
+
+def alert_context_for(args: argparse.Namespace, path: Path) -> AlertContext:
+    """Resolve `--alert/--label/--payload` as `runbook-console open` does.
+
+    Raises:
+        CliError: a bad label or payload, or no runbook for the alert.
+    """
+    from runbook.cli.open import open_for_alert, resolve_alert
+
+    alert = resolve_alert(args)
+    runbook, target = open_for_alert(str(path), alert)
+    return AlertContext(runbook, target, alert)
 
 
 def launch(argv: list[str]) -> int:
@@ -91,8 +155,18 @@ def launch(argv: list[str]) -> int:
     from runbook.parser import LoadError, load
 
     path = Path(args.path) if args.path else default_runbook_path()
+    alert_context: AlertContext | None = None
+    if args.alert or args.payload:
+        from runbook.cli import CliError
+
+        try:
+            alert_context = alert_context_for(args, path)
+        except CliError as error:
+            print(f"runbook-console: {error}", file=sys.stderr)
+            return error.exit_code
+        path = Path(alert_context.runbook.path or path)
     try:
-        runbook = load(path)
+        runbook = alert_context.runbook if alert_context else load(path)
     except LoadError as error:
         print(f"runbook-console: {error}", file=sys.stderr)
         return error.exit_code or 2
@@ -126,6 +200,8 @@ def launch(argv: list[str]) -> int:
         resume=args.resume,
         live_panes=None if args.no_live else _live_panes,
     )
+    if alert_context is not None:
+        alert_context.apply(settings)
     app = RunbookConsole(runbook, settings)
     result = app.run()
     return int(result or 0)

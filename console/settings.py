@@ -67,3 +67,11 @@ class ConsoleSettings:
     live_panes: Callable[[Any], Widget] | None = None
     """Builds the live panes (given the app; id "pane-live"); None shows the runbook's
     endpoints and thresholds without live values, as tests do."""
+    open_procedure: str | None = None
+    """Key of the procedure to open first (an alert's), before the saved session's."""
+    variables: dict[str, str] = field(default_factory=dict)
+    """Values prefilled in the variables form (an alert's labels: $NAMESPACE, $POD)."""
+    alert: dict[str, Any] | None = None
+    """The alert the console was opened for; kept with an incident started from it."""
+    notice: str = ""
+    """Shown once at start (what the alert opened, and why)."""

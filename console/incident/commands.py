@@ -52,6 +52,11 @@ class IncidentCommands(Provider):
         self.app.push_screen(IncidentScreen(store.load(incident_id), store))
 
     def _start(self, level: str) -> None:
+        # A console with an incident bridge shows the incident beside its checklist.
+        bridge = getattr(self.app, "incidents", None)
+        if bridge is not None:
+            bridge.start(level)
+            return
         runbook = getattr(self.app, "runbook", None)
         if runbook is None:
             return
@@ -81,6 +86,10 @@ class IncidentCommands(Provider):
         self.app.push_screen(DrillScreen(drill))
 
     def _open_current(self) -> None:
+        bridge = getattr(self.app, "incidents", None)
+        if bridge is not None:
+            bridge.open_current()
+            return
         try:
             self._push(self._store().resolve_id(None))
         except IncidentError as error:

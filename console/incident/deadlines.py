@@ -33,15 +33,25 @@ class DeadlineCountdown(Static):
     state: reactive[str] = reactive("ok")
     """ok, amber, red, due, met or late."""
 
-    def __init__(self, deadline: Deadline, **kwargs: object) -> None:
+    def __init__(self, deadline: Deadline, short: bool = False, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.deadline = deadline
+        self.short = short
+        """A short label ("Escalate in 15 min") where the full one does not fit."""
         self._text = ""
+
+    @property
+    def label(self) -> str:
+        if not self.short:
+            return self.deadline.label
+        minutes = round(self.deadline.window_s / 60)
+        name = "Ack" if self.deadline.name == "acknowledge" else self.deadline.name.capitalize()
+        return f"{name} in {minutes} min"
 
     def show(self, now: datetime) -> None:
         """Redraw for `now`; repaints only when the text changes."""
         self.state = self.deadline.state(now)
-        text = f"{self.deadline.label}: {self.deadline.countdown(now)}"
+        text = f"{self.label}: {self.deadline.countdown(now)}"
         if text != self._text:
             self._text = text
             self.update(text)
@@ -77,16 +87,19 @@ class DeadlineBar(Horizontal):
         self.incident = incident
         self.clock = clock
         self.tick_s = tick_s
+        self.compact = False
+        """Short labels and no incident id, for narrow terminals (set before mounting)."""
         self._announced: set[tuple[str, str]] = set()
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), classes="incident-title")
         for deadline in self.incident.deadlines(self.clock()):
-            yield DeadlineCountdown(deadline, classes=f"deadline-{deadline.name}")
+            yield DeadlineCountdown(deadline, self.compact, classes=f"deadline-{deadline.name}")
 
     def _title(self) -> str:
         drill = "DRILL " if self.incident.drill else ""
-        return f"{drill}{self.incident.severity} {self.incident.status} · {self.incident.id}"
+        title = f"{drill}{self.incident.severity} {self.incident.status}"
+        return title if self.compact else f"{title} · {self.incident.id}"
 
     def on_mount(self) -> None:
         self.tick()
@@ -114,7 +127,8 @@ class DeadlineBar(Horizontal):
         if changed:
             await self.query(DeadlineCountdown).remove()
             await self.mount_all(
-                DeadlineCountdown(d, classes=f"deadline-{d.name}") for d in fresh.values()
+                DeadlineCountdown(d, self.compact, classes=f"deadline-{d.name}")
+                for d in fresh.values()
             )
         else:
             for countdown in self.query(DeadlineCountdown):

@@ -42,6 +42,7 @@ class IncidentPanel(Vertical):
         drill_text: str = "",
         clock: Callable[[], datetime] = now_utc,
         refresh_s: float = 1.0,
+        compact: bool = False,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -52,12 +53,16 @@ class IncidentPanel(Vertical):
         )
         self.clock = clock
         self.refresh_s = refresh_s
+        self.compact = compact
+        """Short countdown labels, for narrow terminals."""
 
     def compose(self) -> ComposeResult:
         banner = DrillBanner(id="drill-banner")
         banner.text = self.drill_text
         yield banner
-        yield DeadlineBar(self.incident, clock=self.clock, id="deadline-bar")
+        bar = DeadlineBar(self.incident, clock=self.clock, id="deadline-bar")
+        bar.compact = self.compact
+        yield bar
         yield TimelinePane(self.incident.events, id="timeline-pane")
 
     def on_mount(self) -> None:

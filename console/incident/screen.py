@@ -74,7 +74,13 @@ class IncidentScreen(Screen[None]):
         self.clock = clock
 
     def compose(self) -> ComposeResult:
-        yield IncidentPanel(self.incident, self.store, clock=self.clock, id="incident-panel")
+        yield IncidentPanel(
+            self.incident,
+            self.store,
+            clock=self.clock,
+            compact=self.app.size.width < 140,  # the full countdown labels need ~140 columns
+            id="incident-panel",
+        )
         yield Footer()
 
     def on_mount(self) -> None:

@@ -18,6 +18,8 @@ Unmounting LivePanes closes every stream at once (`LiveSources.stop`).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -43,12 +45,20 @@ from runbook.sources.settings import SourceSettings, load_source_settings
 
 
 def live_panes_for(
-    runbook: Runbook, environment: str, config: Config, **kwargs: object
+    runbook: Runbook,
+    environment: str,
+    config: Config,
+    *,
+    base_url: str | None = None,
+    metrics_url: str | None = None,
+    notice: str = "",
+    **kwargs: object,
 ) -> LivePanes:
     """LivePanes for the console's environment, settings read from the console's config file.
 
     A broken [sources] table does not stop the console: defaults are used and the
-    pane says why.
+    pane says why. `base_url` and `metrics_url` replace the configured ones (the
+    embedded sandbox, console.embedded); `notice` is shown on top, saying so.
     """
     problem = ""
     try:
@@ -62,8 +72,11 @@ def live_panes_for(
             base_url=env.base_url or SourceSettings().base_url,
         )
         problem = f"{error} (using defaults)"
+    if base_url:
+        settings = replace(settings, base_url=base_url, metrics_url=metrics_url)
     panes = LivePanes(runbook, settings, None, config=config, **kwargs)
     panes.config_problem = problem
+    panes.notice = notice
     return panes
 
 
@@ -76,6 +89,7 @@ class LivePanes(VerticalScroll, can_focus=False):
     LivePanes > ContainersPane { min-height: 8; }
     LivePanes > LogsPane { min-height: 8; }
     LivePanes > #live-problem, LivePanes > #live-config-problem { color: $warning; height: auto; }
+    LivePanes > #live-notice { background: $warning; color: $background; height: auto; }
     LivePanes > GaugesPane, LivePanes > HealthPane { border-bottom: solid $panel; }
     LivePanes:focus-within { border: none; }
     """
@@ -95,8 +109,12 @@ class LivePanes(VerticalScroll, can_focus=False):
         self.sources = sources or LiveSources.create(runbook, settings)
         self.config = config
         self.config_problem = ""
+        self.notice = ""
+        """Shown on top: what these panes watch when it is not the configured service."""
 
     def compose(self) -> ComposeResult:
+        if self.notice:
+            yield Static(self.notice, id="live-notice")
         problem = self.sources.start_problem()
         if problem:
             yield Static(f"Docker: {problem}", id="live-problem")

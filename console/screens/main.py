@@ -12,6 +12,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from console.incident.deadlines import DeadlineBar
+from console.panes.observations import ContainerRestarted, HealthChanged, ThresholdCrossed
 from console.progress import StepStatus
 from console.screens.prompt import TextPromptScreen, YesNoScreen
 from console.screens.search import SearchHit, SearchScreen
@@ -26,6 +28,7 @@ from runbook.model import Procedure, Step
 
 if TYPE_CHECKING:
     from console.app import RunbookConsole
+    from runbook.incident import Incident, IncidentStore
 
 MIN_WIDTH = 60
 MIN_HEIGHT = 16
@@ -34,6 +37,9 @@ LIVE_PANES_DELAY_S = 0.3
 """The live panes mount this long after the checklist, so the first frame never waits."""
 COMPACT_WIDTH = 110
 """Below this width the status bar drops user@host."""
+INCIDENT_FULL_WIDTH = 140
+"""Below this width the incident's countdowns use short labels."""
+INCIDENT_KEYS = "a ack · e escalate · i timeline"
 WIDE_WIDTH = 160
 WIDE_HEIGHT = 45
 """From this size every pane shows at once instead of as tabs."""
@@ -130,6 +136,39 @@ class MainScreen(Screen[None]):
             id="focus-previous",
             tooltip="Move focus to the previous pane",
         ),
+        # Incident keys are named on the incident's own line above the checklist.
+        Binding(
+            "a",
+            "acknowledge",
+            "Ack",
+            show=False,
+            id="incident-ack",
+            tooltip="Acknowledge the incident",
+        ),
+        Binding(
+            "e",
+            "escalate",
+            "Escalate",
+            show=False,
+            id="incident-escalate",
+            tooltip="Record an escalation",
+        ),
+        Binding(
+            "i",
+            "incident",
+            "Incident",
+            show=False,
+            id="incident-open",
+            tooltip="The incident's timeline and actions (note, mitigated, close, report)",
+        ),
+        Binding(
+            "b",
+            "rollback",
+            "Rollback",
+            show=False,
+            id="incident-rollback",
+            tooltip="Go to the rollback step (a recent deployment was found)",
+        ),
         Binding(
             "question_mark",
             "app.help",
@@ -169,6 +208,7 @@ class MainScreen(Screen[None]):
             id="production-banner",
             classes="-shown" if console.production else "",
         )
+        yield Vertical(id="incident-strip")
         with Horizontal(id="body"):
             yield Navigator(console.runbook, console.progress, id="navigator")
             with Vertical(id="work"):
@@ -206,6 +246,7 @@ class MainScreen(Screen[None]):
         self.ready = True
         console.call_after_refresh(console.tick_clock)
         self.set_timer(LIVE_PANES_DELAY_S, self._mount_live_panes)
+        console.incidents.adopt_open()
 
     def _sync_navigator(self) -> None:
         """Put the navigator's cursor on the procedure the checklist shows."""
@@ -219,6 +260,10 @@ class MainScreen(Screen[None]):
         console = self.console
         factory = console.settings.live_panes
         if factory is None:
+            return
+        # Nothing serves the environment: the panes watch a local sandbox (console.embedded).
+        await console.embedded.prepare()
+        if not self.is_attached:
             return
         try:
             live = factory(console)
@@ -360,7 +405,12 @@ class MainScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide what cannot apply: cancel while nothing runs; run of a mutating step when
-        the console is read-only."""
+        the console is read-only; incident keys without an open incident."""
+        incident = self.console.incidents.incident
+        if action in ("acknowledge", "escalate", "incident"):
+            return incident is not None and incident.is_open
+        if action == "rollback":
+            return self.console.incidents.hint is not None
         if action == "cancel":
             return self.console.running is not None
         if action == "run" and self.console.running is not None:
@@ -457,6 +507,85 @@ class MainScreen(Screen[None]):
 
     def action_jump(self) -> None:
         self.console.action_jump()
+
+    # Incident ----------------------------------------------------------------------
+
+    def show_incident(self, incident: Incident, store: IncidentStore) -> None:
+        """Countdowns (and the DRILL banner of a drill) above the checklist."""
+        from console.incident.panel import IncidentPanel
+
+        strip = self.query_one("#incident-strip", Vertical)
+        strip.remove_children()
+        panel = IncidentPanel(
+            incident,
+            store,
+            clock=self.console.settings.clock,
+            compact=self.size.width < INCIDENT_FULL_WIDTH,
+            id="incident-panel",
+        )
+        strip.mount(panel, Static(INCIDENT_KEYS, id="incident-hint"))
+        strip.add_class("-shown")
+        self.refresh_bindings()
+
+    def hide_incident(self) -> None:
+        strip = self.query_one("#incident-strip", Vertical)
+        strip.remove_children()
+        strip.remove_class("-shown")
+        self.refresh_bindings()
+
+    def reload_incident(self) -> None:
+        from console.incident.panel import IncidentPanel
+
+        for panel in self.query(IncidentPanel).results(IncidentPanel):
+            panel.reload_incident()
+
+    def show_incident_hint(self, text: str, recent: bool) -> None:
+        for hint in self.query("#incident-hint").results(Static):
+            hint.update(f"{text} · {INCIDENT_KEYS}")
+            hint.set_class(recent, "-recent")
+        self.refresh_bindings()
+
+    def action_acknowledge(self) -> None:
+        self.console.incidents.acknowledge()
+
+    def action_escalate(self) -> None:
+        def escalate(to: str | None) -> None:
+            if to is not None:
+                self.console.incidents.escalate(to)
+
+        self.app.push_screen(
+            TextPromptScreen("Escalate to", "name or team", required=False), escalate
+        )
+
+    def action_incident(self) -> None:
+        self.console.incidents.show_timeline()
+
+    def action_rollback(self) -> None:
+        self.console.incidents.go_to_rollback()
+
+    def on_screen_resume(self) -> None:
+        if self.ready:
+            self.console.incidents.refresh()
+
+    @on(DeadlineBar.DeadlineDue)
+    def _deadline_due(self, message: DeadlineBar.DeadlineDue) -> None:
+        self.console.incidents.deadline_due(message.deadline.label)
+
+    @on(HealthChanged)
+    def _health_changed(self, message: HealthChanged) -> None:
+        self.console.incidents.health_changed(
+            message.path, message.ok, message.detail, message.status
+        )
+
+    @on(ThresholdCrossed)
+    def _threshold_crossed(self, message: ThresholdCrossed) -> None:
+        self.console.incidents.threshold_crossed(
+            message.metric, message.state, message.previous, message.value_text, message.source
+        )
+
+    @on(ContainerRestarted)
+    def _container_restarted(self, message: ContainerRestarted) -> None:
+        self.console.incidents.container_restarted(message.container, message.restarts)
 
     # Execution ---------------------------------------------------------------------
 

@@ -1,0 +1,224 @@
+"""Incident mode wired into the console: palette start, timeline recording, embedded sandbox,
+alert context from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from console.incident.deadlines import DeadlineBar, DeadlineCountdown
+from console.launch import _live_panes, alert_context_for, build_parser
+from console.panes.health import HealthPane
+from console.panes.observations import ThresholdCrossed
+from console.screens.variables import VariablesScreen
+from console.widgets.status_bar import StatusBar
+from console.widgets.step_list import StepList
+from console.widgets.step_output import StepOutput
+from runbook.config import load_config
+from runbook.incident import Incident
+from runbook.sandbox import free_port
+from tests.tui.conftest import PROJECT_RUNBOOK, FakeClock, MakeConsole, wait_for_workers
+
+OPS = Path(__file__).parent / "fixtures" / "ops.md"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "prometheus-operator"
+
+
+async def until(pilot, condition, seconds: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition never held")
+
+
+async def start_from_palette(pilot, app, level: str = "P1") -> Incident:  # type: ignore[no-untyped-def]
+    await until(pilot, lambda: app.main_screen is not None)
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*f"incident: Start {level}")
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await until(pilot, lambda: app.incidents.incident is not None)
+    await pilot.pause()
+    incident = app.incidents.incident
+    assert incident is not None
+    return incident
+
+
+def recorded(app) -> Incident:  # type: ignore[no-untyped-def]
+    """The incident as stored, once the writer has written everything queued."""
+    assert app.incidents.writer.wait_idle()
+    return app.incidents.store.load(app.incidents.incident.id)
+
+
+async def test_start_p1_from_the_palette_opens_its_checklist_with_countdowns(
+    make_console: MakeConsole, clock: FakeClock
+) -> None:
+    app = make_console()
+    async with app.run_test(size=(120, 36)) as pilot:
+        incident = await start_from_palette(pilot, app)
+        assert incident.severity == "P1"
+        procedure = app.main_screen.query_one(StepList).procedure
+        assert procedure is not None and procedure.key == incident.procedure
+        assert procedure.title.startswith("P1")
+        ack = app.main_screen.query_one(".deadline-acknowledge", DeadlineCountdown)
+        escalate = app.main_screen.query_one(".deadline-escalate", DeadlineCountdown)
+        assert "05:00 left" in str(ack.render()) and "15:00 left" in str(escalate.render())
+        clock.advance(250)
+        app.main_screen.query_one(DeadlineBar).tick()
+        await pilot.pause()
+        assert ack.state == "red" and escalate.state == "ok"
+        clock.advance(60)
+        app.main_screen.query_one(DeadlineBar).tick()
+        await pilot.pause()
+        assert ack.state == "due"
+        assert any("deadline has passed" in str(n.message) for n in app._notifications)  # noqa: SLF001
+        await pilot.press("a")
+        await pilot.pause()
+        stored = recorded(app)
+        assert stored.acknowledged_by == "alice"
+        kinds = [event.kind for event in stored.events]
+        assert kinds[0] == "opened" and "deadline-due" in kinds and "acknowledged" in kinds
+        assert app.main_screen.query_one("#incident-hint").render()  # the deployment hint line
+
+
+async def test_ticking_skipping_and_running_steps_land_in_the_timeline(
+    make_console: MakeConsole, tmp_path: Path
+) -> None:
+    folder = tmp_path / "ops"
+    folder.mkdir()
+    runbook_path = folder / "runbook.md"
+    text = OPS.read_text()
+    # The ops drill has no severities: give it a P1 whose procedure is "Greet".
+    text += (
+        "\n## On-Call Procedures\n\n### P1 - Critical (System Down)\n\n"
+        "1. Say hello: `echo hello-from-step`\n2. Look around\n3. Write it up\n"
+    )
+    runbook_path.write_text(text)
+    app = make_console(runbook_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        incident = await start_from_palette(pilot, app)
+        assert incident.procedure.endswith("P1 - Critical (System Down)")
+        await pilot.press("r")  # step 1 runs: a command event with its exit status
+        await wait_for_workers(app)
+        await until(pilot, lambda: app.running is None)
+        await pilot.press("space")  # step 2 ticked
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press(*"not needed", "enter")  # step 3 skipped with a reason
+        await pilot.pause()
+        stored = recorded(app)
+        by_kind = {event.kind: event for event in stored.events}
+        command = by_kind["command"]
+        assert command.data["exit_code"] == 0 and "echo hello-from-step" in command.text
+        assert "hello-from-step" in command.data["output"]
+        done = [e for e in stored.events if e.kind == "step-done"]
+        assert [e.data["step"] for e in done] == [1, 2] and done[1].actor == "alice"
+        assert by_kind["step-skipped"].data["reason"] == "not needed"
+
+
+async def test_a_threshold_crossing_lands_in_the_timeline(make_console: MakeConsole) -> None:
+    app = make_console()
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.main_screen.query_one("#pane-live").post_message(
+            ThresholdCrossed("Error Rate", "critical", "ok", "7.0 %", "scrape", None)
+        )
+        await pilot.pause()
+        await start_from_palette(pilot, app)  # nothing was recorded before the incident
+        app.main_screen.query_one("#pane-live").post_message(
+            ThresholdCrossed("Request Latency (p99)", "warning", "ok", "0.7 s", "scrape", None)
+        )
+        await pilot.pause()
+        stored = recorded(app)
+        breaches = [e for e in stored.events if e.kind == "threshold-breach"]
+        assert [e.data["metric"] for e in breaches] == ["Request Latency (p99)"]
+        assert breaches[0].actor == "console" and "warning" in breaches[0].text
+
+
+async def test_embedded_sandbox_when_nothing_answers(
+    make_console: MakeConsole, isolated_dirs: Path
+) -> None:
+    port = free_port()
+    config_file = isolated_dirs / "config" / "runbook-console.toml"
+    config_file.write_text(
+        f'[environments.Development]\nbase_url = "http://127.0.0.1:{port}"\n'
+        "[sources]\nhealth_interval_s = 0.5\n"
+    )
+    app = make_console(PROJECT_RUNBOOK, config=load_config(), live_panes=_live_panes)
+    app.embedded.engine_reachable = lambda _host: False
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.embedded.sandbox is not None, seconds=20)
+            await until(pilot, lambda: bool(app.main_screen.query(HealthPane)), seconds=5)
+            pane = app.main_screen.query_one(HealthPane)
+            assert pane.sources.settings.base_url == app.embedded.sandbox.base_url  # type: ignore[union-attr]
+            await until(pilot, lambda: len(pane._ok) > 0, seconds=15)  # noqa: SLF001
+            await until(pilot, lambda: all(pane._ok.values()), seconds=15)  # noqa: SLF001
+            assert "SANDBOX" in str(app.main_screen.query_one("#live-notice").render())
+            assert app.main_screen.query_one(StatusBar).mode == "SANDBOX"
+    finally:
+        app.embedded.stop()
+
+
+async def test_no_sandbox_for_production(make_console: MakeConsole) -> None:
+    app = make_console(environment="Production", live_panes=None)
+    app.embedded.engine_reachable = lambda _host: False
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.embedded.prepare()
+        await pilot.pause()
+        assert app.embedded.sandbox is None
+
+
+async def dry_run_text(pilot, app) -> str:  # type: ignore[no-untyped-def]
+    await pilot.press("d")
+    await until(pilot, lambda: isinstance(app.screen, VariablesScreen))
+    form = app.screen
+    assert all(field.value for field in form.query(Input)), "every variable prefilled"
+    for _ in range(5):  # enter moves to the next field, and submits on the last
+        if not isinstance(app.screen, VariablesScreen):
+            break
+        await pilot.press("enter")
+        await pilot.pause()
+    await wait_for_workers(app)
+    await pilot.pause()
+    log = app.screen.query_one(StepOutput).log_widget
+    return "\n".join(line.text for line in log.lines)
+
+
+async def test_alert_labels_fill_variables_of_a_corpus_runbook(make_console: MakeConsole) -> None:
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus is not beside this checkout")
+    args = build_parser().parse_args(
+        [str(CORPUS), "--alert", "KubePodCrashLooping", "--label", "namespace=shop"]
+        + ["--label", "pod=web-1"]
+    )
+    context = alert_context_for(args, Path(args.path))
+    app = make_console(Path(context.runbook.path or ""))
+    context.apply(app.settings)
+    assert app.settings.variables["NAMESPACE"] == "shop"
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.main_screen is not None)
+        procedure = app.main_screen.query_one(StepList).procedure
+        assert procedure is not None and procedure.key == context.target.procedure.key  # type: ignore[union-attr]
+        assert "kubectl -n shop get pod web-1" in await dry_run_text(pilot, app)
+
+
+async def test_alert_labels_fill_variables_of_the_project_runbook(
+    make_console: MakeConsole, tmp_path: Path
+) -> None:
+    payload = tmp_path / "webhook.json"
+    payload.write_text(
+        '{"version": "4", "status": "firing", "alerts": [{"status": "firing", '
+        '"labels": {"alertname": "ContainerWontStart", "colour": "green"}}]}'
+    )
+    args = build_parser().parse_args([str(PROJECT_RUNBOOK), "--payload", str(payload)])
+    context = alert_context_for(args, Path(args.path))
+    app = make_console(PROJECT_RUNBOOK)
+    context.apply(app.settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: app.main_screen is not None)
+        procedure = app.main_screen.query_one(StepList).procedure
+        assert procedure is not None and procedure.title == "Container Won't Start"
+        assert "docker logs monkeytown-web-green" in await dry_run_text(pilot, app)
