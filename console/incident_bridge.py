@@ -264,7 +264,8 @@ class IncidentBridge:
         if hint is None:
             text = "No deployment in the last hour"
         else:
-            text = f"{hint.text} · b goes there"
+            version = hint.record.get("to_version") or "?"
+            text = f"Deployed {version} {int(hint.age_s // 60)}m ago · b rollback"
             self.app.notify(hint.text, title="Recent deployment?", severity="warning", timeout=15)
         if screen is not None:
             screen.show_incident_hint(text, recent=hint is not None)
@@ -334,6 +335,14 @@ class IncidentBridge:
         self.record(
             step_event(procedure_key, step_index, title, status, reason=reason, actor=self.user)
         )
+        incident = self.incident
+        if (
+            status == "done"
+            and procedure_key == incident.procedure
+            and title.casefold().startswith("acknowledge")
+            and incident.acknowledged_at is None
+        ):
+            self.app.notify("The incident's countdown stops with a (acknowledge).", timeout=6)
 
     def note(self, procedure_key: str, step_index: int, text: str) -> None:
         if self.incident is None:

@@ -115,6 +115,16 @@ class DeadlineBar(Horizontal):
                 self._announced.add(key)
                 self.post_message(self.DeadlineDue(countdown.deadline, self.incident.id))
 
+    def set_compact(self, compact: bool) -> None:
+        """Switch between short and full labels (the terminal was resized)."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        self.query_one(".incident-title", Static).update(self._title())
+        for countdown in self.query(DeadlineCountdown):
+            countdown.short = compact
+        self.tick()
+
     async def set_incident(self, incident: Incident) -> None:
         """Follow a changed incident (acknowledged, severity changed, closed)."""
         changed = (incident.severity, incident.severity_since) != (

@@ -12,7 +12,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from console.incident.deadlines import DeadlineBar
 from console.panes.observations import ContainerRestarted, HealthChanged, ThresholdCrossed
 from console.progress import StepStatus
 from console.screens.prompt import TextPromptScreen, YesNoScreen
@@ -310,6 +309,8 @@ class MainScreen(Screen[None]):
         self.update_classes(classes)
         for footer in self.query(Footer).results(Footer):
             footer.compact = classes["-compact"]  # every key fits at 80 columns
+        for bar in self.query("#incident-strip #deadline-bar"):
+            bar.set_compact(width < INCIDENT_FULL_WIDTH)  # type: ignore[attr-defined]
 
     # Opening things ---------------------------------------------------------------
 
@@ -567,9 +568,11 @@ class MainScreen(Screen[None]):
         if self.ready:
             self.console.incidents.refresh()
 
-    @on(DeadlineBar.DeadlineDue)
-    def _deadline_due(self, message: DeadlineBar.DeadlineDue) -> None:
-        self.console.incidents.deadline_due(message.deadline.label)
+    def on_deadline_bar_deadline_due(self, message: Message) -> None:
+        """A countdown of the incident ran out (DeadlineBar.DeadlineDue, handled by name:
+        importing console.incident would put its widgets into the first frame)."""
+        deadline = getattr(message, "deadline", None)
+        self.console.incidents.deadline_due(str(getattr(deadline, "label", "A deadline")))
 
     @on(HealthChanged)
     def _health_changed(self, message: HealthChanged) -> None:

@@ -3,6 +3,8 @@ alert context from the command line."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -222,3 +224,47 @@ async def test_alert_labels_fill_variables_of_the_project_runbook(
         procedure = app.main_screen.query_one(StepList).procedure
         assert procedure is not None and procedure.title == "Container Won't Start"
         assert "docker logs monkeytown-web-green" in await dry_run_text(pilot, app)
+
+
+async def test_recent_deployment_hint_offers_the_rollback_step(
+    make_console: MakeConsole, clock: FakeClock, isolated_dirs: Path
+) -> None:
+    history = isolated_dirs / "deployment-history"
+    history.mkdir(exist_ok=True)
+    deployed = (clock.now - timedelta(minutes=12)).isoformat()
+    (history / "deployments.jsonl").write_text(
+        json.dumps(
+            {"time": deployed, "action": "deploy", "outcome": "succeeded", "to_version": "v2.4.1"}
+        )
+        + "\n"
+    )
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start_from_palette(pilot, app)
+        await until(pilot, lambda: app.incidents.hint is not None)
+        hint = str(app.main_screen.query_one("#incident-hint").render())
+        assert "Deployed v2.4.1 12m ago · b rollback" in hint
+        await pilot.press("b")
+        await pilot.pause()
+        steps = app.main_screen.query_one(StepList)
+        assert steps.highlighted == 2 and "rollback" in steps.current_step.title.casefold()  # type: ignore[union-attr]
+
+
+async def test_closing_from_the_timeline_screen_hides_the_countdowns(
+    make_console: MakeConsole,
+) -> None:
+    from console.incident.screen import IncidentScreen
+
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        incident = await start_from_palette(pilot, app)
+        await pilot.press("i")
+        await until(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press(*"rolled back", "enter")
+        await pilot.pause()
+        await pilot.press("escape")
+        await until(pilot, lambda: app.incidents.incident is None)
+        assert not app.main_screen.query_one("#incident-strip").has_class("-shown")
+        assert app.incidents.store.load(incident.id).resolution == "rolled back"
