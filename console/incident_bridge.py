@@ -155,7 +155,8 @@ class IncidentBridge:
         self.hint = None
         screen = self.app.main_screen
         if screen is not None:
-            screen.show_incident(incident, self.store)
+            screen.incident_strip.show(incident, self.store, self.app.settings.clock)
+            screen.refresh_bindings()
             if jump and self.app.runbook.procedure(incident.procedure) is not None:
                 screen.jump_to(incident.procedure)
         self._check_deployments(incident)
@@ -237,7 +238,8 @@ class IncidentBridge:
             self.hint = None
             screen = self.app.main_screen
             if screen is not None:
-                screen.hide_incident()
+                screen.incident_strip.hide()
+                screen.refresh_bindings()
             self.app.notify(f"{incident.id} is closed: {incident.resolution}", timeout=5)
 
     def _check_deployments(self, incident: Incident) -> None:
@@ -268,7 +270,8 @@ class IncidentBridge:
             text = f"Deployed {version} {int(hint.age_s // 60)}m ago · b rollback"
             self.app.notify(hint.text, title="Recent deployment?", severity="warning", timeout=15)
         if screen is not None:
-            screen.show_incident_hint(text, recent=hint is not None)
+            screen.incident_strip.set_hint(text, recent=hint is not None)
+            screen.refresh_bindings()
 
     def go_to_rollback(self) -> None:
         screen = self.app.main_screen
@@ -292,7 +295,7 @@ class IncidentBridge:
             self.app.notify(done, timeout=4)
         screen = self.app.main_screen
         if screen is not None:
-            screen.reload_incident()
+            screen.incident_strip.reload()
 
     def acknowledge(self) -> None:
         self._update(

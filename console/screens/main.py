@@ -16,6 +16,7 @@ from console.panes.observations import ContainerRestarted, HealthChanged, Thresh
 from console.progress import StepStatus
 from console.screens.prompt import TextPromptScreen, YesNoScreen
 from console.screens.search import SearchHit, SearchScreen
+from console.widgets.incident_strip import IncidentStrip
 from console.widgets.live_dock import LiveDock
 from console.widgets.navigator import Navigator
 from console.widgets.pane_deck import PaneDeck
@@ -27,7 +28,6 @@ from runbook.model import Procedure, Step
 
 if TYPE_CHECKING:
     from console.app import RunbookConsole
-    from runbook.incident import Incident, IncidentStore
 
 MIN_WIDTH = 60
 MIN_HEIGHT = 16
@@ -36,9 +36,6 @@ LIVE_PANES_DELAY_S = 0.3
 """The live panes mount this long after the checklist, so the first frame never waits."""
 COMPACT_WIDTH = 110
 """Below this width the status bar drops user@host."""
-INCIDENT_FULL_WIDTH = 140
-"""Below this width the incident's countdowns use short labels."""
-INCIDENT_KEYS = "a ack · e escalate · i timeline"
 WIDE_WIDTH = 160
 WIDE_HEIGHT = 45
 """From this size every pane shows at once instead of as tabs."""
@@ -207,7 +204,7 @@ class MainScreen(Screen[None]):
             id="production-banner",
             classes="-shown" if console.production else "",
         )
-        yield Vertical(id="incident-strip")
+        yield IncidentStrip(id="incident-strip")
         with Horizontal(id="body"):
             yield Navigator(console.runbook, console.progress, id="navigator")
             with Vertical(id="work"):
@@ -309,8 +306,7 @@ class MainScreen(Screen[None]):
         self.update_classes(classes)
         for footer in self.query(Footer).results(Footer):
             footer.compact = classes["-compact"]  # every key fits at 80 columns
-        for bar in self.query("#incident-strip #deadline-bar"):
-            bar.set_compact(width < INCIDENT_FULL_WIDTH)  # type: ignore[attr-defined]
+        self.query_one(IncidentStrip).set_width(width)
 
     # Opening things ---------------------------------------------------------------
 
@@ -511,40 +507,9 @@ class MainScreen(Screen[None]):
 
     # Incident ----------------------------------------------------------------------
 
-    def show_incident(self, incident: Incident, store: IncidentStore) -> None:
-        """Countdowns (and the DRILL banner of a drill) above the checklist."""
-        from console.incident.panel import IncidentPanel
-
-        strip = self.query_one("#incident-strip", Vertical)
-        strip.remove_children()
-        panel = IncidentPanel(
-            incident,
-            store,
-            clock=self.console.settings.clock,
-            compact=self.size.width < INCIDENT_FULL_WIDTH,
-            id="incident-panel",
-        )
-        strip.mount(panel, Static(INCIDENT_KEYS, id="incident-hint"))
-        strip.add_class("-shown")
-        self.refresh_bindings()
-
-    def hide_incident(self) -> None:
-        strip = self.query_one("#incident-strip", Vertical)
-        strip.remove_children()
-        strip.remove_class("-shown")
-        self.refresh_bindings()
-
-    def reload_incident(self) -> None:
-        from console.incident.panel import IncidentPanel
-
-        for panel in self.query(IncidentPanel).results(IncidentPanel):
-            panel.reload_incident()
-
-    def show_incident_hint(self, text: str, recent: bool) -> None:
-        for hint in self.query("#incident-hint").results(Static):
-            hint.update(f"{text} · {INCIDENT_KEYS}")
-            hint.set_class(recent, "-recent")
-        self.refresh_bindings()
+    @property
+    def incident_strip(self) -> IncidentStrip:
+        return self.query_one(IncidentStrip)
 
     def action_acknowledge(self) -> None:
         self.console.incidents.acknowledge()
@@ -567,12 +532,6 @@ class MainScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         if self.ready:
             self.console.incidents.refresh()
-
-    def on_deadline_bar_deadline_due(self, message: Message) -> None:
-        """A countdown of the incident ran out (DeadlineBar.DeadlineDue, handled by name:
-        importing console.incident would put its widgets into the first frame)."""
-        deadline = getattr(message, "deadline", None)
-        self.console.incidents.deadline_due(str(getattr(deadline, "label", "A deadline")))
 
     @on(HealthChanged)
     def _health_changed(self, message: HealthChanged) -> None:

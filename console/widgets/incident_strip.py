@@ -1,0 +1,74 @@
+"""The open incident above the checklist: its countdowns, a drill's banner and a hint line.
+
+Empty (and hidden) until the incident bridge (console/incident_bridge.py) shows an
+incident. The widgets of console.incident are imported only then, so they stay out
+of the first frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from runbook.incident import Incident, IncidentStore
+
+FULL_WIDTH = 140
+"""Below this width the countdowns use short labels ("Ack in 5 min")."""
+KEYS = "a ack · e escalate · i timeline"
+
+
+class IncidentStrip(Vertical):
+    """Countdowns of the console's open incident, ticking once a second."""
+
+    DEFAULT_CSS = """
+    IncidentStrip { height: auto; display: none; }
+    IncidentStrip.-shown { display: block; }
+    IncidentStrip IncidentPanel { height: auto; }
+    IncidentStrip TimelinePane { display: none; }
+    IncidentStrip #incident-hint {
+        height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    IncidentStrip #incident-hint.-recent { color: $warning; text-style: bold; }
+    """
+
+    def show(self, incident: Incident, store: IncidentStore, clock: Callable[[], datetime]) -> None:
+        from console.incident.panel import IncidentPanel
+
+        self.remove_children()
+        panel = IncidentPanel(
+            incident, store, clock=clock, compact=self.app.size.width < FULL_WIDTH
+        )
+        self.mount(panel, Static(KEYS, id="incident-hint"))
+        self.add_class("-shown")
+
+    def hide(self) -> None:
+        self.remove_children()
+        self.remove_class("-shown")
+
+    def reload(self) -> None:
+        """Read the incident file again now (after an action)."""
+        for panel in self.query("IncidentPanel"):
+            panel.reload_incident()  # type: ignore[attr-defined]
+
+    def set_hint(self, text: str, recent: bool) -> None:
+        for hint in self.query("#incident-hint").results(Static):
+            hint.update(f"{text} · {KEYS}")
+            hint.set_class(recent, "-recent")
+
+    def set_width(self, width: int) -> None:
+        for bar in self.query("DeadlineBar"):
+            bar.set_compact(width < FULL_WIDTH)  # type: ignore[attr-defined]
+
+    def on_deadline_bar_deadline_due(self, message: Message) -> None:
+        """A countdown ran out (DeadlineBar.DeadlineDue, handled by name: see above)."""
+        message.stop()
+        deadline = getattr(message, "deadline", None)
+        bridge = getattr(self.app, "incidents", None)
+        if bridge is not None:
+            bridge.deadline_due(str(getattr(deadline, "label", "A deadline")))
