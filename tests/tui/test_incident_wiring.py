@@ -13,7 +13,7 @@ from textual.widgets import Input
 from console.incident.deadlines import DeadlineBar, DeadlineCountdown
 from console.launch import _live_panes, alert_context_for, build_parser
 from console.panes.health import HealthPane
-from console.panes.observations import ThresholdCrossed
+from console.panes.observations import ContainerRestarted, HealthChanged, ThresholdCrossed
 from console.screens.variables import VariablesScreen
 from console.widgets.status_bar import StatusBar
 from console.widgets.step_list import StepList
@@ -121,7 +121,9 @@ async def test_ticking_skipping_and_running_steps_land_in_the_timeline(
         assert by_kind["step-skipped"].data["reason"] == "not needed"
 
 
-async def test_a_threshold_crossing_lands_in_the_timeline(make_console: MakeConsole) -> None:
+async def test_threshold_health_and_restart_messages_land_in_the_timeline(
+    make_console: MakeConsole,
+) -> None:
     app = make_console()
     async with app.run_test(size=(120, 36)) as pilot:
         app.main_screen.query_one("#pane-live").post_message(
@@ -132,11 +134,17 @@ async def test_a_threshold_crossing_lands_in_the_timeline(make_console: MakeCons
         app.main_screen.query_one("#pane-live").post_message(
             ThresholdCrossed("Request Latency (p99)", "warning", "ok", "0.7 s", "scrape", None)
         )
+        live = app.main_screen.query_one("#pane-live")
+        live.post_message(HealthChanged("/ready", False, "expected 200, got 503", 503))
+        live.post_message(ContainerRestarted("monkeytown-web-blue", 3))
         await pilot.pause()
         stored = recorded(app)
         breaches = [e for e in stored.events if e.kind == "threshold-breach"]
         assert [e.data["metric"] for e in breaches] == ["Request Latency (p99)"]
         assert breaches[0].actor == "console" and "warning" in breaches[0].text
+        kinds = [e.kind for e in stored.events]
+        assert kinds[-2:] == ["health-change", "container-restart"]
+        assert "/ready failing" in stored.events[-2].text
 
 
 async def test_embedded_sandbox_when_nothing_answers(
