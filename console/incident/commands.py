@@ -32,6 +32,20 @@ class IncidentCommands(Provider):
                 partial(self._start, severity.level),
             )
         yield ("incident: Open current", "The newest open incident", self._open_current)
+        bridge = getattr(self.app, "incidents", None)
+        screen = getattr(self.app, "main_screen", None)
+        if bridge is not None and bridge.incident is not None and screen is not None:
+            yield (
+                "incident: Acknowledge",
+                "Stop the acknowledge countdown (a)",
+                bridge.acknowledge,
+            )
+            yield ("incident: Escalate…", "Record an escalation (e)", screen.action_escalate)
+            yield (
+                "incident: Timeline",
+                "Timeline, note, mitigated, close, report (i)",
+                screen.action_incident,
+            )
         from runbook.drills.scenarios import SCENARIOS
 
         for scenario in SCENARIOS:

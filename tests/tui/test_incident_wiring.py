@@ -276,3 +276,16 @@ async def test_closing_from_the_timeline_screen_hides_the_countdowns(
         await until(pilot, lambda: app.incidents.incident is None)
         assert not app.main_screen.query_one("#incident-strip").has_class("-shown")
         assert app.incidents.store.load(incident.id).resolution == "rolled back"
+
+
+async def test_palette_acknowledges_the_open_incident(make_console: MakeConsole) -> None:
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start_from_palette(pilot, app)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"incident: Acknowledge")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert recorded(app).acknowledged_by == "alice"
