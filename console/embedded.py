@@ -4,7 +4,8 @@ On a machine with no Docker engine, no Prometheus and nothing answering at the
 environment's base URL, the live panes would show only failures. `EmbeddedService`
 decides, off the UI thread and before the live panes mount, whether to start the
 reference service as a local process (`runbook.sandbox.ensure_service`) and point
-the health pane and the gauges' fallback at it. Never for a production environment.
+the health pane and the gauges' fallback at it. Only for the development environment,
+never for one marked production.
 The sandbox stops with the console (its own atexit and parent-death hooks).
 """
 
@@ -58,7 +59,12 @@ class EmbeddedService:
 
     async def prepare(self) -> None:
         """Decide (on a daemon thread) whether the panes need the sandbox, and start it."""
-        if self.app.production or self._stopped.is_set() or self.sandbox is not None:
+        from runbook.config import DEFAULT_ENVIRONMENT
+
+        # Only the development environment: a sandbox standing in for an unreachable
+        # staging or production service would hide that it is unreachable.
+        development = str(self.app.environment).casefold() == DEFAULT_ENVIRONMENT.casefold()
+        if self.app.production or not development or self._stopped.is_set() or self.sandbox:
             return
         loop = asyncio.get_running_loop()
         decided: asyncio.Future[BaseException | None] = loop.create_future()

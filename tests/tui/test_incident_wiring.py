@@ -172,8 +172,9 @@ async def test_embedded_sandbox_when_nothing_answers(
         app.embedded.stop()
 
 
-async def test_no_sandbox_for_production(make_console: MakeConsole) -> None:
-    app = make_console(environment="Production", live_panes=None)
+@pytest.mark.parametrize("environment", ["Production", "Staging"])
+async def test_no_sandbox_outside_development(make_console: MakeConsole, environment: str) -> None:
+    app = make_console(environment=environment, live_panes=None)
     app.embedded.engine_reachable = lambda _host: False
     async with app.run_test(size=(120, 36)) as pilot:
         await app.embedded.prepare()
