@@ -62,6 +62,7 @@ _WAIT = re.compile(
 _SEVERITY = re.compile(r"^(P|SEV|S)\s*-?\s*(\d)\b\s*[-:–—]?\s*(.*)$", re.I)
 _LABEL_ITEM = re.compile(r"^\s*(\*\*|__)[^*_]+?(:\s*\1|\1\s*:)")
 _DESCRIBES_PREVIOUS = re.compile(r"\b(this|it|which|that)\s+(will|does|would)\b[^.]*:\s*$", re.I)
+_NEWLINES = re.compile(r"\r\n?")
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
 _LINK = re.compile(
     r"(?<!!)\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|<(https?://[^>\s]+)>"
@@ -181,7 +182,8 @@ class _Draft:
 class _Builder:
     def __init__(self, text: str, path: str | None) -> None:
         self.text = text
-        self.lines = text.split("\n")
+        # Token line numbers count lines as markdown-it does: after it folds \r\n and \r.
+        self.lines = _NEWLINES.sub("\n", text).split("\n")
         self.path = path
         self.root = _OpenSection("", 0, 1)
         self.stack = [self.root]

@@ -268,6 +268,18 @@ def test_links_become_references() -> None:
     ]
 
 
+@pytest.mark.parametrize("text", ["\r-", "## Fix\r\r1. Check `kubectl get pods`\r", "- a\r\n- b"])
+def test_carriage_returns_count_as_newlines(text: str) -> None:
+    runbook = parse(text)
+    for procedure in runbook.procedures:
+        assert all(step.line >= 1 for step in procedure.steps)
+
+
+def test_crlf_runbook_keeps_commands() -> None:
+    procedure = only_procedure("## Fix\r\n\r\n1. Check `kubectl get pods`\r\n")
+    assert procedure.steps[0].commands[0].code == "kubectl get pods"
+
+
 def test_symptom_list_is_not_a_checklist() -> None:
     procedure = only_procedure(
         "## Diagnosis\n\n- Check pods via `kubectl get pods`\n\nOther things to check:\n\n"
