@@ -13,7 +13,8 @@ from runbook.parser import LoadError, load, parse
 MARKDOWN_BITS = st.sampled_from(
     ["# ", "## ", "- ", "1. ", "> ", "```", "```bash\n", "`", "|", "---\n", "$ ", "\n", "  ",
      "make deploy", "kubectl get $POD", "<previous-sha>", "within 5 minutes", "If ok: go",
-     "| Metric | Warning | Critical |", "**", "[a](b)", "\t", "# comment\n", "{ name=x }"]
+     "| Metric | Warning | Critical |", "**", "[a](b)", "\t", "# comment\n", "{ name=x }",
+     "\r", "\r\n", "\x00"]
 )  # fmt: skip
 DOCUMENTS = st.one_of(
     st.text(max_size=2000),
