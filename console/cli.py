@@ -15,7 +15,14 @@ def main(argv: list[str] | None = None) -> int:
     from runbook.cli import CliError, build_parser, subcommand_names
 
     try:
-        if arguments and (arguments[0] in subcommand_names() or arguments[0] in ("-h", "--help")):
+        if arguments[:1] in (["-h"], ["--help"]):
+            from console.launch import build_parser as console_parser
+
+            console_parser().print_help()  # console.launch imports no textual at module level
+            print()
+            build_parser().print_help()
+            return 0
+        if arguments and arguments[0] in subcommand_names():
             args = build_parser().parse_args(arguments)
             exit_code: int = args.handler(args)
             return exit_code
