@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
+import live_helpers
 import pytest
 from deploy_sandbox import Sandbox, free_ports, require_engine
 
@@ -36,3 +38,26 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield box
     finally:
         box.remove_everything()
+
+
+@pytest.fixture
+def docker_client() -> Any:
+    """The real engine's client (fails or skips as require_engine says when there is none)."""
+    return live_helpers.require_engine()
+
+
+@pytest.fixture
+def token(docker_client: Any) -> Iterator[str]:
+    """A label value for this test's containers; they are all removed afterwards."""
+    value = uuid.uuid4().hex[:8]
+    yield value
+    live_helpers.remove_labelled(docker_client, value)
+
+
+@pytest.fixture
+def proxy() -> Iterator[live_helpers.SocketProxy]:
+    """A unix-socket proxy in front of dockerd that tests stop, kill or hang."""
+    socket_proxy = live_helpers.SocketProxy()
+    socket_proxy.start()
+    yield socket_proxy
+    socket_proxy.close()

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from live_helpers import SocketProxy, remove_labelled, require_engine, run_container, wait_for
+from live_helpers import SocketProxy, run_container, wait_for
 
 from runbook.sources.docker import (
     ContainerChanged,
@@ -43,26 +41,6 @@ class Recorder:
 
     def engine_states(self) -> list[bool]:
         return [item.state.reachable for item in self.of(EngineChanged)]
-
-
-@pytest.fixture
-def docker_client() -> Any:
-    return require_engine()
-
-
-@pytest.fixture
-def token(docker_client: Any) -> Iterator[str]:
-    value = uuid.uuid4().hex[:8]
-    yield value
-    remove_labelled(docker_client, value)
-
-
-@pytest.fixture
-def proxy() -> Iterator[SocketProxy]:
-    socket_proxy = SocketProxy()
-    socket_proxy.start()
-    yield socket_proxy
-    socket_proxy.close()
 
 
 def start_sources(url: str) -> tuple[Engine, Recorder, list[threading.Thread], Any]:

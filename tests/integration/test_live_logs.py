@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from live_helpers import SocketProxy, remove_labelled, require_engine, run_container, wait_for
+from live_helpers import SocketProxy, run_container, wait_for
 
 from runbook.sources.docker import Engine
 from runbook.sources.logs import LogBatch, LogFilter, LogFollower, LogLine
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def docker_client() -> Any:
-    return require_engine()
-
-
-@pytest.fixture
-def token(docker_client: Any) -> Iterator[str]:
-    value = uuid.uuid4().hex[:8]
-    yield value
-    remove_labelled(docker_client, value)
 
 
 def numbers(lines: list[LogLine], prefix: str) -> list[int]:

@@ -7,14 +7,12 @@ import os
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from live_app import LiveHarness, seed_runbook
-from live_helpers import SilentServer, SocketProxy, remove_labelled, require_engine, run_container
+from live_helpers import SilentServer, SocketProxy, run_container
 
 from console.panes.containers import ContainersPane
 from console.panes.gauges import GaugesPane
@@ -23,26 +21,6 @@ from runbook.sources.settings import SourceSettings
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def docker_client() -> Any:
-    return require_engine()
-
-
-@pytest.fixture
-def token(docker_client: Any) -> Iterator[str]:
-    value = uuid.uuid4().hex[:8]
-    yield value
-    remove_labelled(docker_client, value)
-
-
-@pytest.fixture
-def proxy() -> Iterator[SocketProxy]:
-    socket_proxy = SocketProxy()
-    socket_proxy.start()
-    yield socket_proxy
-    socket_proxy.close()
 
 
 async def until(predicate: Any, timeout_s: float) -> float:
