@@ -97,8 +97,7 @@ class EmbeddedService:
     def _keep(
         self, loop: asyncio.AbstractEventLoop, decided: asyncio.Future[BaseException | None]
     ) -> None:
-        """Decide, then stay alive while the sandbox runs: the kernel's parent-death signal
-        follows the thread that started the process, so a finished thread would stop it."""
+        """Decide on this daemon thread, then hand the outcome to the awaiting task."""
         error: BaseException | None = None
         try:
             self._resolve()
@@ -106,8 +105,6 @@ class EmbeddedService:
             error = raised
         with contextlib.suppress(RuntimeError):  # the app quit meanwhile
             loop.call_soon_threadsafe(_settle, decided, error)
-        if self.sandbox is not None:
-            self._stopped.wait()
 
     def _resolve(self) -> None:
         """Blocking: only when no Prometheus, no engine and nothing at the base URL."""

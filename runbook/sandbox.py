@@ -35,6 +35,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,19 @@ def _die_with_parent() -> None:
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-spawner")
+"""Starts every sandbox process. The kernel's parent-death signal follows the *thread*
+that forked, so a process started from a short-lived worker thread would be killed when
+that thread ends; this one thread lives until the interpreter exits."""
+
+
+def _spawn(argv: list[str], **options: Any) -> subprocess.Popen[bytes]:
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(argv, preexec_fn=_die_with_parent, **options)  # noqa: PLW1509
+
+    return _SPAWNER.submit(start).result()
 
 
 class LocalSandbox:
@@ -124,14 +138,13 @@ class LocalSandbox:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DRILL_")}
         env.update(self.extra_env)
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
+            self.process = _spawn(
                 argv,
                 cwd=self.repo_root,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only a prctl call
             )
         atexit.register(self.stop)
         deadline = time.monotonic() + timeout_s

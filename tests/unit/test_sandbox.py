@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -54,6 +55,21 @@ def test_embedded_service_answers_every_endpoint_and_stops(runbook) -> None:
     assert pid is not None and not _pid_alive(pid)
     assert not service_reachable(box.base_url)
     assert not box.directory.exists()
+
+
+def test_sandbox_outlives_the_thread_that_started_it(runbook) -> None:
+    """The parent-death signal follows the forking thread: a worker that ends must not stop it."""
+    started: list[LocalSandbox] = []
+    worker = threading.Thread(target=lambda: started.append(start_embedded()))
+    worker.start()
+    worker.join()
+    (box,) = started
+    try:
+        time.sleep(0.5)
+        assert box.pid is not None and _pid_alive(box.pid)
+        assert all(h.ok for h in check_endpoints(runbook, box.base_url))
+    finally:
+        box.stop()
 
 
 def test_sandbox_dies_with_a_killed_console(tmp_path: Path) -> None:
