@@ -21,12 +21,16 @@ BASE_IMAGE ?= runbook-base:bookworm
 WEB_IMAGE ?= monkeytown-web
 PROXY_IMAGE ?= monkeytown-proxy:latest
 DOCKER_BUILD_NETWORK ?= host
+# docker, or local: the colours and proxy as local processes (deploy/lib-local.sh), no engine.
+DEPLOY_RUNTIME ?= docker
+LOCAL_ENGINE_DIR ?= $(CURDIR)/.monkeytown/devops/local-engine
 PYTHON ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
 
 export MONKEYTOWN_PORT ?= $(PORT)
 export MONKEYTOWN_BLUE_PORT ?= $(BLUE_PORT)
 export MONKEYTOWN_GREEN_PORT ?= $(GREEN_PORT)
-export WEB_IMAGE PROXY_IMAGE BASE_IMAGE LINES
+export WEB_IMAGE PROXY_IMAGE BASE_IMAGE LINES DEPLOY_RUNTIME LOCAL_ENGINE_DIR
+LOCAL := $(filter local,$(DEPLOY_RUNTIME))
 # The classic builder: the engine here has no buildx, and builds must work offline.
 export DOCKER_BUILDKIT ?= 0
 
@@ -35,7 +39,7 @@ DOCKER_BUILD = docker build --quiet --network $(DOCKER_BUILD_NETWORK) --build-ar
 QUIET_BUILD = 2>&1 >/dev/null | { grep -vE 'DEPRECATED|BuildKit is currently|environment-variable|^$$' >&2 || true; }
 
 .PHONY: help test console lint services base-image build build-proxy deploy rollback rollback-now \
-	status logs-tail update-config prometheus history audit dev preview clean down
+	status logs-tail update-config prometheus history audit dev preview clean down local-engine
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -55,21 +59,33 @@ lint: ## ruff, mypy and the import contracts
 services: ## Install tools if missing and start the Docker engine
 	@bash scripts/services.sh
 
-base-image: services ## Build the offline base image (runbook-base:bookworm) if absent
-	@if [ "$(BASE_IMAGE)" = runbook-base:bookworm ]; then bash scripts/base-image.sh; fi
+base-image: $(if $(LOCAL),,services) ## Build the offline base image (runbook-base:bookworm) if absent
+	@$(if $(LOCAL),:,if [ "$(BASE_IMAGE)" = runbook-base:bookworm ]; then bash scripts/base-image.sh; fi)
 
 build: base-image build-proxy ## Build $(WEB_IMAGE):$(VERSION) from Dockerfile.web
+ifneq ($(LOCAL),)
+	@bash deploy/local-build.sh $(VERSION)
+else
 	@echo "build: $(WEB_IMAGE):$(VERSION) from infrastructure/docker/Dockerfile.web (base $(BASE_IMAGE))"
 	@$(DOCKER_BUILD) --build-arg VERSION=$(VERSION) -f infrastructure/docker/Dockerfile.web \
 		-t $(WEB_IMAGE):$(VERSION) . $(QUIET_BUILD)
+endif
 
 build-proxy: base-image ## Build the nginx proxy image if absent
+ifneq ($(LOCAL),)
+	@bash deploy/local-build.sh
+else
 	@if docker image inspect $(PROXY_IMAGE) >/dev/null 2>&1; then \
 		echo "build: $(PROXY_IMAGE) present"; \
 	else \
 		echo "build: $(PROXY_IMAGE) from infrastructure/docker/Dockerfile.proxy"; \
 		$(DOCKER_BUILD) -f infrastructure/docker/Dockerfile.proxy -t $(PROXY_IMAGE) . $(QUIET_BUILD); \
 	fi
+endif
+
+local-engine: ## Start the local process engine that DEPLOY_RUNTIME=local deploys to (no Docker)
+	@$(PYTHON) deploy/service/procd.py --root $(LOCAL_ENGINE_DIR) serve \
+		&& echo "local-engine: running for $(LOCAL_ENGINE_DIR); use DEPLOY_RUNTIME=local make deploy ..."
 
 deploy: ## Blue-green deploy of $(WEB_IMAGE):$(VERSION) (make build VERSION=x first)
 	@DEPLOY_ENV=$(DEPLOY_ENV) bash deploy/deploy.sh $(VERSION)

@@ -8,25 +8,25 @@ source "$(dirname "$0")/lib.sh"
 
 VERSION="${1:-${VERSION:-}}"
 [ -n "$VERSION" ] || die "usage: deploy/deploy.sh VERSION (or make deploy VERSION=x)"
-require_docker
+require_runtime
 take_lock
 IMAGE="$WEB_IMAGE:$VERSION"
-docker image inspect "$IMAGE" >/dev/null 2>&1 || die "image $IMAGE not found; run: make build VERSION=$VERSION"
-docker image inspect "$PROXY_IMAGE" >/dev/null 2>&1 || die "image $PROXY_IMAGE not found; run: make build-proxy"
+rt_image_exists "$IMAGE" || die "image $IMAGE not found; run: make build VERSION=$VERSION"
+rt_image_exists "$PROXY_IMAGE" || die "image $PROXY_IMAGE not found; run: make build-proxy"
 [ -f "$REPO_ROOT/deploy/config/$DEPLOY_ENV.json" ] || die "no config deploy/config/$DEPLOY_ENV.json"
 
 ensure_config
 echo "$DEPLOY_ENV" >"$STATE_DIR/environment"
 live="$(active_colour)"
-if [ -n "$live" ] && container_running "$(web_container "$live")"; then
+if [ -n "$live" ] && rt_running "$(web_container "$live")"; then
   target="$(other_colour "$live")"
-  from_version="$(container_version "$(web_container "$live")")"
+  from_version="$(rt_field "$(web_container "$live")" version)"
 else
   live=""
   target="blue"
   from_version=""
 fi
-to_version="$(image_version "$IMAGE")"
+to_version="$(rt_image_version "$IMAGE")"
 to_version="${to_version:-$VERSION}"
 target_port="$(colour_port "$target")"
 
@@ -38,22 +38,22 @@ fi
 
 say "2/5 smoke test http://$LISTEN_HOST:$target_port/health and /ready"
 if ! wait_healthy "$target_port"; then
-  docker stop "$(web_container "$target")" >/dev/null 2>&1 || true
+  rt_stop "$(web_container "$target")"
   record_history deploy "$from_version" "$to_version" "$target" failed
-  die "smoke test failed on $target within ${SMOKE_TIMEOUT}s; traffic stays on ${live:-nothing}; see: docker logs $(web_container "$target")"
+  die "smoke test failed on $target within ${SMOKE_TIMEOUT}s; traffic stays on ${live:-nothing}; see: make logs-tail"
 fi
 
 if [ -n "$live" ]; then
-  say "3/5 switching proxy $LISTEN_HOST:$PROXY_PORT from $live to $target (nginx -s reload)"
+  say "3/5 switching proxy $LISTEN_HOST:$PROXY_PORT from $live to $target (graceful reload)"
 else
   say "3/5 starting proxy $PROXY_CONTAINER on $LISTEN_HOST:$PROXY_PORT in front of $target"
 fi
 switch_proxy "$target"
 
 say "4/5 tagging $WEB_IMAGE:current=$to_version${from_version:+, $WEB_IMAGE:previous=$from_version}"
-docker tag "$IMAGE" "$WEB_IMAGE:current"
+rt_tag "$IMAGE" "$WEB_IMAGE:current"
 if [ -n "$live" ]; then
-  docker tag "$(docker inspect -f '{{.Image}}' "$(web_container "$live")")" "$WEB_IMAGE:previous"
+  rt_tag "$(rt_field "$(web_container "$live")" image)" "$WEB_IMAGE:previous"
 fi
 
 record_history deploy "$from_version" "$to_version" "$target" succeeded

@@ -3,12 +3,12 @@
 set -euo pipefail
 # shellcheck source=deploy/lib.sh
 source "$(dirname "$0")/lib.sh"
-require_docker
+require_runtime
 take_lock
 
 for name in "$PROXY_CONTAINER" "$(web_container blue)" "$(web_container green)"; do
-  if docker inspect "$name" >/dev/null 2>&1; then
-    docker rm -f "$name" >/dev/null
+  if rt_exists "$name"; then
+    rt_remove "$name"
     say "removed $name"
   fi
 done

@@ -12,7 +12,7 @@ source "$(dirname "$0")/lib.sh"
 
 action=rollback
 [ "${1:-}" = "--now" ] && action=rollback-now
-require_docker
+require_runtime
 take_lock
 
 current="$(active_colour)"
@@ -21,7 +21,7 @@ previous="$(other_colour "$current")"
 current_name="$(web_container "$current")"
 previous_name="$(web_container "$previous")"
 previous_port="$(colour_port "$previous")"
-from_version="$(container_version "$current_name")"
+from_version="$(rt_field "$current_name" version)"
 
 fail() {
   record_history "$action" "$from_version" "${to_version:-}" "$previous" failed
@@ -29,32 +29,32 @@ fail() {
 }
 
 if [ "$action" = rollback-now ]; then
-  container_running "$previous_name" || fail "$previous_name is not running; use: make rollback"
-  to_version="$(container_version "$previous_name")"
+  rt_running "$previous_name" || fail "$previous_name is not running; use: make rollback"
+  to_version="$(rt_field "$previous_name" version)"
   say "1/4 $previous_name still runs $to_version; checking /health and /ready"
   wait_healthy "$previous_port" 5 || fail "$previous_name is not healthy; traffic stays on $current"
-  docker tag "$(docker inspect -f '{{.Image}}' "$previous_name")" "$WEB_IMAGE:current"
+  rt_tag "$(rt_field "$previous_name" image)" "$WEB_IMAGE:current"
   say "2/4 switching proxy from $current to $previous"
   switch_proxy "$previous"
   say "3/4 stopping $current_name ($from_version)"
-  docker stop "$current_name" >/dev/null
-  docker tag "$(docker inspect -f '{{.Image}}' "$current_name")" "$WEB_IMAGE:previous"
+  rt_stop "$current_name"
+  rt_tag "$(rt_field "$current_name" image)" "$WEB_IMAGE:previous"
   record_history "$action" "$from_version" "$to_version" "$previous" succeeded
   say "4/4 rolled back $from_version -> $to_version on $previous"
   exit 0
 fi
 
-docker image inspect "$WEB_IMAGE:previous" >/dev/null 2>&1 \
+rt_image_exists "$WEB_IMAGE:previous" \
   || fail "no $WEB_IMAGE:previous image: nothing to roll back to"
-to_version="$(image_version "$WEB_IMAGE:previous")"
-current_image="$(docker inspect -f '{{.Image}}' "$current_name" 2>/dev/null || true)"
+to_version="$(rt_image_version "$WEB_IMAGE:previous")"
+current_image="$(rt_field "$current_name" image 2>/dev/null || true)"
 
 say "1/5 restoring image tag $WEB_IMAGE:current -> $to_version (was ${from_version:-unknown})"
-docker tag "$WEB_IMAGE:previous" "$WEB_IMAGE:current"
+rt_tag "$WEB_IMAGE:previous" "$WEB_IMAGE:current"
 
-previous_image_id="$(docker image inspect -f '{{.Id}}' "$WEB_IMAGE:previous")"
-if container_running "$previous_name" \
-  && [ "$(docker inspect -f '{{.Image}}' "$previous_name")" = "$previous_image_id" ]; then
+previous_image_id="$(rt_image_id "$WEB_IMAGE:previous")"
+if rt_running "$previous_name" \
+  && [ "$(rt_field "$previous_name" image)" = "$previous_image_id" ]; then
   say "2/5 $previous_name already runs $to_version"
 else
   say "2/5 starting $previous_name from $WEB_IMAGE:current ($to_version)"
@@ -66,8 +66,8 @@ wait_healthy "$previous_port" || fail "$previous_name failed its health check; t
 
 say "4/5 switching proxy to $previous, then stopping current $current_name ($from_version)"
 switch_proxy "$previous"
-docker stop "$current_name" >/dev/null 2>&1 || true
-[ -n "$current_image" ] && docker tag "$current_image" "$WEB_IMAGE:previous"
+rt_stop "$current_name"
+[ -n "$current_image" ] && rt_tag "$current_image" "$WEB_IMAGE:previous"
 
 record_history "$action" "$from_version" "$to_version" "$previous" succeeded
 say "5/5 rolled back $from_version -> $to_version; $previous is live, status:"

@@ -5,14 +5,14 @@
 set -euo pipefail
 # shellcheck source=deploy/lib.sh
 source "$(dirname "$0")/lib.sh"
-require_docker
+require_runtime
 
 live="$(active_colour)"
 now="$(date +%s)"
 
 uptime_of() {
   local started seconds
-  started="$(docker inspect -f '{{.State.StartedAt}}' "$1")"
+  started="$(rt_field "$1" started_at)"
   seconds=$((now - $(date -d "$started" +%s)))
   printf '%dh%02dm%02ds' $((seconds / 3600)) $((seconds % 3600 / 60)) $((seconds % 60))
 }
@@ -20,14 +20,14 @@ uptime_of() {
 echo "sandbox $PREFIX, proxy $LISTEN_HOST:$PROXY_PORT, environment $DEPLOY_ENV, live colour: ${live:-none}"
 printf '%-26s %-6s %-10s %-8s %-10s %-10s %s\n' CONTAINER COLOUR VERSION STATE HEALTH UPTIME TRAFFIC
 for name in "$PROXY_CONTAINER" "$(web_container blue)" "$(web_container green)"; do
-  if ! docker inspect "$name" >/dev/null 2>&1; then
+  if ! rt_exists "$name"; then
     printf '%-26s %-6s %-10s %-8s\n' "$name" - - absent
     continue
   fi
-  colour="$(docker inspect -f '{{index .Config.Labels "monkeytown.colour"}}' "$name")"
-  version="$(container_version "$name")"
-  state="$(docker inspect -f '{{.State.Status}}' "$name")"
-  health="$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}}' "$name")"
+  colour="$(rt_field "$name" colour)"
+  version="$(rt_field "$name" version)"
+  state="$(rt_field "$name" status)"
+  health="$(rt_field "$name" health)"
   uptime=-
   if [ "$state" = running ]; then uptime="$(uptime_of "$name")"; else health=-; fi
   traffic=-

@@ -14,7 +14,7 @@ source_file="${CONFIG_FILE:-$REPO_ROOT/deploy/config/$env_name.json}"
 if ! message="$(python3 "$REPO_ROOT/deploy/service/service_config.py" "$source_file" 2>&1)"; then
   die "refused, nothing changed: $message"
 fi
-require_docker
+require_runtime
 take_lock
 
 live="$(active_colour)"
@@ -28,9 +28,9 @@ say "installed $source_file as $STATE_DIR/config/app.json"
 
 for colour in blue green; do
   name="$(web_container "$colour")"
-  container_running "$name" || continue
-  docker kill --signal HUP "$name" >/dev/null
-  say "sent SIGHUP to $name (started $(docker inspect -f '{{.State.StartedAt}}' "$name"))"
+  rt_running "$name" || continue
+  rt_signal "$name" HUP
+  say "sent SIGHUP to $name (started $(rt_field "$name" started_at))"
 done
 sleep 0.5
 wait_healthy "$(colour_port "$live")" 10 || die "live colour $live unhealthy after reload; see: make logs-tail"

@@ -16,6 +16,7 @@ import os
 import random
 import signal
 import sys
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -185,6 +186,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def crash_later(after_s: float, marker: str, stop: threading.Event) -> None:
+    """Drill: serve `after_s` seconds, then leave a marker and die the way a crash does."""
+    if stop.wait(after_s):
+        return
+    with open(marker, "w", encoding="utf-8") as crashed:
+        crashed.write(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "\n")
+    log(f"drill: crashed after {after_s:g}s")
+    os._exit(1)
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     try:
@@ -194,6 +205,10 @@ def main(argv: list[str]) -> int:
         return 1
     if config.drills.crash_on_start:
         log("drill: crash_on_start is enabled, exiting")
+        return 1
+    crashed_marker = os.path.join(tempfile.gettempdir(), ".drill-crashed")
+    if config.drills.crash_after_s and os.path.exists(crashed_marker):
+        log("drill: crashing on start (crashed before; crash_after_s is set)")
         return 1
 
     state = ServiceState(config, args.config, args.app_version)
@@ -221,6 +236,13 @@ def main(argv: list[str]) -> int:
     threading.Thread(
         target=grow_memory, args=(state, stop), name="drill-memory", daemon=True
     ).start()
+    if config.drills.crash_after_s:
+        threading.Thread(
+            target=crash_later,
+            args=(config.drills.crash_after_s, crashed_marker, stop),
+            name="drill-crash",
+            daemon=True,
+        ).start()
     log(
         f"version {state.version} listening on {args.host}:{args.port} "
         f"(environment {config.environment}, config {args.config or 'defaults'})"

@@ -15,6 +15,8 @@ The file is JSON (see deploy/config/*.json):
         "latency_ms": 0,              # DRILL_LATENCY_MS: added to every / request
         "error_ratio": 0.0,           # DRILL_ERROR_RATIO: share of / requests answered 500
         "crash_on_start": false,      # DRILL_CRASH_ON_START: exit 1 at start
+        "crash_after_s": 0,           # DRILL_CRASH_AFTER_S: serve this long, then exit 1;
+                                      #   every later start (same $TMPDIR) exits at once
         "memory_growth_mb_per_minute": 0,   # DRILL_MEMORY_GROWTH_MB_PER_MINUTE
         "fail_readiness": false       # DRILL_FAIL_READINESS: /ready always 503
       }
@@ -41,6 +43,7 @@ class Drills:
     latency_ms: int = 0
     error_ratio: float = 0.0
     crash_on_start: bool = False
+    crash_after_s: float = 0.0
     memory_growth_mb_per_minute: float = 0.0
     fail_readiness: bool = False
 
@@ -99,6 +102,7 @@ def parse_drills(raw: Any) -> Drills:
             raw.get("error_ratio", defaults.error_ratio), "drills.error_ratio", 0, 1
         ),
         crash_on_start=_flag(raw.get("crash_on_start", False), "drills.crash_on_start"),
+        crash_after_s=_number(raw.get("crash_after_s", 0), "drills.crash_after_s", 0, 3600),
         memory_growth_mb_per_minute=_number(
             raw.get("memory_growth_mb_per_minute", 0), "drills.memory_growth_mb_per_minute", 0, 1024
         ),

@@ -35,6 +35,7 @@ QUIET_DRILLS = {
     "latency_ms": 0,
     "error_ratio": 0.0,
     "crash_on_start": False,
+    "crash_after_s": 0,
     "memory_growth_mb_per_minute": 0,
     "fail_readiness": False,
 }
@@ -299,6 +300,23 @@ def test_crash_on_start_drill_exits_non_zero(tmp_path: Path) -> None:
     output, _ = running.process.communicate(timeout=10)
     assert running.process.returncode == 1
     assert "crash_on_start" in output
+
+
+def test_crash_after_drill_serves_then_crash_loops(tmp_path: Path) -> None:
+    """Like a bad version: it passes a smoke test, dies, and every restart dies at once."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {"DRILL_CRASH_AFTER_S": "1", "TMPDIR": str(tmp)}
+    running = start_service(tmp_path, config_text(), env=env)
+    running.wait_for("/health", 200)
+    output, _ = running.process.communicate(timeout=10)
+    assert running.process.returncode == 1
+    assert "crashed after 1s" in output
+    assert (tmp / ".drill-crashed").exists()
+    again = start_service(tmp_path, config_text(), env=env)
+    output, _ = again.process.communicate(timeout=10)
+    assert again.process.returncode == 1
+    assert "crashing on start" in output
 
 
 def test_memory_growth_drill_grows_resident_memory(tmp_path: Path) -> None:
