@@ -1,7 +1,7 @@
 """Drill mode: a scenario's fault in a sandbox, the trainee works the runbook, a score.
 
 ```python
-drill = Drill(find_scenario("crash-loop"), runbook, sandbox=DockerSandbox(...))
+drill = Drill(find_scenario("crash-loop"), runbook, sandbox=open_sandbox(...))
 drill.start()                      # sandbox up, traffic on, fault injected and visible
 drill.acknowledge()                # explicit, timestamped, like an incident
 drill.run_step(2)                  # the named procedure's step 2, for real, in the sandbox
@@ -55,7 +55,7 @@ _ENV_LOCK = threading.Lock()
 
 
 class DrillSandbox(Protocol):
-    """What a drill needs of a sandbox (DockerSandbox implements it)."""
+    """What a drill needs of a sandbox (`runbook.drills.sandboxes` has Docker and local ones)."""
 
     drill_id: str
     environment: str
@@ -82,6 +82,8 @@ class DrillSandbox(Protocol):
     def inject(self, scenario: Scenario) -> None: ...
 
     def down(self) -> None: ...
+
+    def restart_counts(self) -> dict[str, int]: ...
 
 
 class DrillError(RuntimeError):
@@ -342,21 +344,7 @@ class Drill:
         self._deployments_seen = max(self._deployments_seen, len(records))
 
     def _check_restarts(self) -> None:
-        if self.sandbox.kind != "docker":
-            return
-        import subprocess
-
-        for name in self.sandbox.names():
-            done = subprocess.run(
-                ["docker", "inspect", "-f", "{{.RestartCount}}", name],
-                capture_output=True,
-                text=True,
-                timeout=5,
-                check=False,
-            )
-            if done.returncode != 0 or not done.stdout.strip().isdigit():
-                continue
-            count = int(done.stdout.strip())
+        for name, count in self.sandbox.restart_counts().items():
             before = self._restarts.get(name)
             self._restarts[name] = count
             if before is not None and count > before:

@@ -83,19 +83,12 @@ class IncidentCommands(Provider):
 
         from console.incident.drill_screen import DrillScreen
         from runbook.drill import Drill, drills_dir, new_drill_id
-        from runbook.drills.docker_sandbox import DockerSandbox, engine_reachable
+        from runbook.drills.sandboxes import open_sandbox
         from runbook.drills.scenarios import find_scenario
 
-        if not engine_reachable():
-            self.app.notify(
-                "Drills need a Docker engine (the runbook's commands drive containers): "
-                "run make services",
-                severity="warning",
-            )
-            return
         drill_id = new_drill_id()
         repo_root = Path(__file__).resolve().parents[2]
-        sandbox = DockerSandbox(drill_id, repo_root, drills_dir() / drill_id)
+        sandbox = open_sandbox(drill_id, repo_root, drills_dir() / drill_id)
         drill = Drill(find_scenario(name), self.app.runbook, sandbox=sandbox)  # type: ignore[attr-defined]
         self.app.push_screen(DrillScreen(drill))
 

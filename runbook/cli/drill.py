@@ -1,9 +1,10 @@
 """`runbook-console drill [SCENARIO] [PATH] [--results]`: list, run or review drills.
 
 Without SCENARIO it lists the scenarios. With one, it starts a sandbox of the
-reference service on the Docker engine (own names, ports, lock and history),
-injects the fault, names the procedure, and reads the trainee's actions, one a
-line, from the terminal (or from stdin when it is not a terminal):
+reference service (own names, ports, lock and history) on the Docker engine when
+one answers, else as local processes (`--runtime` chooses), injects the fault,
+names the procedure, and reads the trainee's actions, one a line, from the
+terminal (or from stdin when it is not a terminal):
 
     ack                      acknowledge
     steps                    the procedure's steps
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, TextIO
 from runbook.cli import CliError
 from runbook.cli._incident_common import config, load_runbook, store
 from runbook.config import Config
-from runbook.drills.docker_sandbox import DockerSandbox, SandboxError, engine_reachable
+from runbook.drills.sandboxes import SandboxError, open_sandbox
 from runbook.drills.scenarios import SCENARIOS, find_scenario
 from runbook.drills.score import load_results
 from runbook.timeline import Event, parse_time
@@ -48,9 +49,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="PATH", nargs="?", help="the runbook")
     parser.add_argument("--results", action="store_true", help="print saved drill results")
     parser.add_argument(
+        "--runtime",
+        choices=("auto", "docker", "local"),
+        default="auto",
+        help="where the sandbox runs: the Docker engine, local processes, or auto "
+        "(Docker when an engine answers)",
+    )
+    parser.add_argument(
         "--cleanup",
         action="store_true",
-        help="remove drill sandboxes left behind (containers and tags named rbc-drill-*)",
+        help="remove drill sandboxes left behind (rbc-drill-* containers and tags, "
+        "local drill engines)",
     )
     parser.add_argument("--json", action="store_true", help="results as JSON Lines")
     parser.add_argument("--config", metavar="FILE", help="config file to use")
@@ -69,11 +78,12 @@ def run(args: argparse.Namespace) -> int:
     drills_dir = _drills_dir
     if args.results:
         return _results(drills_dir(settings), args.json)
+    repo_root = Path(__file__).resolve().parents[2]
     if args.cleanup:
-        from runbook.drills.docker_sandbox import remove_leftovers
+        from runbook.drills.sandboxes import remove_leftovers
 
-        containers, images = remove_leftovers()
-        print(f"removed {len(containers)} container(s) and {len(images)} image tag(s)")
+        containers, images = remove_leftovers(drills_dir(settings), repo_root)
+        print(f"removed {len(containers)} sandbox(es) and {len(images)} image tag(s)")
         for name in (*containers, *images):
             print(f"  {name}")
         return 0
@@ -90,15 +100,8 @@ def run(args: argparse.Namespace) -> int:
     runbook = load_runbook(args.path)
     if runbook.procedure(scenario.procedure) is None:
         raise CliError(f"the runbook has no procedure {scenario.procedure!r}", 2)
-    if not engine_reachable():
-        raise CliError(
-            "drills run the runbook's real commands (make deploy/rollback, update-config.sh), "
-            "which need a Docker engine, and none answers; start one with: make services",
-            3,
-        )
     drill_id = new_drill_id()
-    repo_root = Path(__file__).resolve().parents[2]
-    sandbox = DockerSandbox(drill_id, repo_root, drills_dir(settings) / drill_id)
+    sandbox = open_sandbox(drill_id, repo_root, drills_dir(settings) / drill_id, args.runtime)
     out = sys.stdout
     drill = Drill(
         scenario,
@@ -109,7 +112,10 @@ def run(args: argparse.Namespace) -> int:
         trainee=args.trainee,
         on_event=lambda event: _print_event(event, out),
     )
-    _say(out, f"{scenario.title}: starting sandbox {sandbox.prefix} on {sandbox.base_url}")
+    where = "Docker containers" if sandbox.kind == "docker" else "local processes"
+    _say(
+        out, f"{scenario.title}: starting sandbox {sandbox.prefix} ({where}) on {sandbox.base_url}"
+    )
     try:
         drill.start()
     except (DrillError, SandboxError) as error:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["bad-deploy", "crash-deploy", "config"]
+FaultKind = Literal["bad-deploy", "config"]
+CRASH_AFTER_S = 10
+"""The crash-loop version serves this long (past the deploy's smoke test), then crash-loops."""
 Symptom = Literal["latency", "errors", "health", "ready"]
 
 
@@ -30,7 +32,8 @@ class Scenario:
     fix: str
     """The runbook command that mitigates the fault."""
     image_env: dict[str, str] = field(default_factory=dict)
-    """For bad-deploy: environment baked into the bad version's image."""
+    """For bad-deploy: environment baked into the bad version's image (the service's
+    DRILL_* switches: latency, error ratio, crash after N seconds)."""
     config_drills: dict[str, Any] = field(default_factory=dict)
     """For config: drill switches set in the config pushed to the sandbox."""
 
@@ -67,9 +70,10 @@ SCENARIOS: tuple[Scenario, ...] = (
         alert="ServiceDown",
         severity="P1",
         procedure="P1 - Critical (System Down)",
-        fault="crash-deploy",
+        fault="bad-deploy",
         symptom="health",
         fix="make rollback-now",
+        image_env={"DRILL_CRASH_AFTER_S": str(CRASH_AFTER_S)},
     ),
     Scenario(
         name="broken-config",

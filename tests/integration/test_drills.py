@@ -1,6 +1,8 @@
-"""Every drill scenario end to end on the real Docker engine, headless.
+"""Every drill scenario end to end, headless: on the real Docker engine and as local processes.
 
-Each test starts the scenario's sandbox (its own prefix, ports, image tags, state,
+Each test runs twice, once per runtime: containers on the engine, and local processes
+owned by the drill's own engine (deploy/service/procd.py) for a box without Docker.
+Each starts the scenario's sandbox (its own prefix, ports, image tags, state,
 history and lock), lets the fault show, then mitigates it with the runbook's own
 commands run through the executor (`make rollback`, `make rollback-now`,
 `./deploy/update-config.sh prod`) and asserts the score and the timeline. The
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +22,7 @@ import pytest
 
 from runbook.config import Config, ExecutionConfig
 from runbook.drill import Drill
-from runbook.drills.docker_sandbox import DockerSandbox, engine_reachable
+from runbook.drills.sandboxes import DockerSandbox, ProcessSandbox, engine_reachable
 from runbook.drills.scenarios import find_scenario
 from runbook.drills.score import load_results
 from runbook.history import read_history
@@ -43,14 +46,35 @@ def require_engine() -> None:
     pytest.skip(message)
 
 
+def processes_under(directory: Path) -> list[str]:
+    """Command lines of live processes that mention `directory` (a local sandbox's own)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if str(directory) in argv:
+                found.append(argv)
+    return found
+
+
+@pytest.fixture(params=["docker", "local"])
+def runtime(request: pytest.FixtureRequest) -> str:
+    if request.param == "docker":
+        require_engine()
+    return str(request.param)
+
+
 @pytest.fixture
-def make_drill(tmp_path: Path) -> Iterator:
-    require_engine()
+def make_drill(tmp_path: Path, runtime: str) -> Iterator:
     made: list[Drill] = []
     config = Config(execution=ExecutionConfig(state_dir=str(tmp_path / "state")))
+    kind = DockerSandbox if runtime == "docker" else ProcessSandbox
 
     def factory(name: str, drill_id: str) -> Drill:
-        sandbox = DockerSandbox(f"t{drill_id}{os.getpid() % 1000}", REPO, tmp_path / "sandbox")
+        sandbox = kind(f"t{drill_id}{os.getpid() % 1000}", REPO, tmp_path / "sandbox")
         drill = Drill(
             find_scenario(name),
             load(RUNBOOK),
@@ -65,6 +89,9 @@ def make_drill(tmp_path: Path) -> Iterator:
     yield factory
     for drill in made:
         drill.abort()
+        if runtime == "local":
+            assert processes_under(tmp_path / "sandbox") == [], "sandbox processes left behind"
+            continue
         leftovers = subprocess.run(
             ["docker", "ps", "-aq", "--filter", f"label=monkeytown.prefix={drill.sandbox.prefix}"],  # type: ignore[attr-defined]
             capture_output=True,
@@ -88,6 +115,12 @@ def test_crash_loop_rollback_now(make_drill) -> None:
     drill.start()
     assert drill.last_state is not None and drill.last_state.shows("health")
     drill.start_polling()
+    # The runtime restarts the crashing colour with a doubling pause: one shows up soon.
+    deadline = time.monotonic() + 40
+    while "container-restart" not in kinds(drill) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    restart = next(e for e in drill.incident.events if e.kind == "container-restart")  # type: ignore[union-attr]
+    assert restart.text.startswith(f"{drill.sandbox.prefix}-web-green restarted")  # type: ignore[attr-defined]
     drill.acknowledge()
     drill.mark(1, "done")
     assert drill.run_step(2).status in ("succeeded", "failed")  # status exits 1 while down
@@ -180,12 +213,12 @@ def test_drill_refuses_commands_outside_the_sandbox(make_drill) -> None:
     drill.finish()
 
 
-def test_drill_cli_headless_with_actions_on_stdin(tmp_path: Path) -> None:
-    require_engine()
+def test_drill_cli_headless_with_actions_on_stdin(tmp_path: Path, runtime: str) -> None:
     env = {**os.environ, "RUNBOOK_STATE_DIR": str(tmp_path / "state")}
     code = "import sys; from console.cli import main; sys.exit(main())"
+    argv = ["drill", "readiness-failing", "--as", "cli-trainee", "--runtime", runtime]
     done = subprocess.run(
-        [sys.executable, "-c", code, "drill", "readiness-failing", "--as", "cli-trainee"],
+        [sys.executable, "-c", code, *argv],
         input="steps\nrun 1\nwait 60\nstatus\nend\n",
         capture_output=True,
         text=True,
@@ -196,6 +229,9 @@ def test_drill_cli_headless_with_actions_on_stdin(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert all(line.startswith("[DRILL]") for line in done.stdout.splitlines() if line)
     assert "readiness-failing: mitigated, 100 points" in done.stdout
+    where = "Docker containers" if runtime == "docker" else "local processes"
+    assert f"({where})" in done.stdout.splitlines()[0]
+    assert processes_under(tmp_path / "state") == []
     results = load_results(tmp_path / "state" / "drills")
     assert [r["scenario"] for r in results] == ["readiness-failing"]
     listed = subprocess.run(

@@ -1,4 +1,5 @@
-"""The drill screen on the real engine: start, run the fix from the list, finish with a score."""
+"""The drill screen, on the real engine and as local processes: start, run the fix from the
+list, finish with a score."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from textual.app import App
 from console.incident.drill_screen import DrillScreen
 from runbook.config import Config, ExecutionConfig
 from runbook.drill import Drill
-from runbook.drills.docker_sandbox import DockerSandbox, engine_reachable
+from runbook.drills.sandboxes import DockerSandbox, ProcessSandbox, engine_reachable
 from runbook.drills.scenarios import find_scenario
 from runbook.incident import IncidentStore
 from runbook.parser import load
@@ -29,15 +30,19 @@ class Harness(App[None]):
         self.push_screen(self._drill_screen)
 
 
-async def test_drill_screen_readiness_fixed_from_the_step_list(tmp_path: Path) -> None:
-    if not engine_reachable():
+@pytest.mark.parametrize("runtime", ["docker", "local"])
+async def test_drill_screen_readiness_fixed_from_the_step_list(
+    tmp_path: Path, runtime: str
+) -> None:
+    if runtime == "docker" and not engine_reachable():
         if os.environ.get("RUNBOOK_REQUIRE_SERVICES") == "1":
             pytest.fail("Docker engine not reachable")
         pytest.skip("Docker engine not reachable")
+    kind = DockerSandbox if runtime == "docker" else ProcessSandbox
     drill = Drill(
         find_scenario("readiness-failing"),
         load(REPO / ".monkeytown" / "devops" / "runbook.md"),
-        sandbox=DockerSandbox(f"ui{os.getpid() % 10000}", REPO, tmp_path / "sandbox"),
+        sandbox=kind(f"ui{os.getpid() % 10000}", REPO, tmp_path / "sandbox"),
         config=Config(execution=ExecutionConfig(state_dir=str(tmp_path / "state"))),
         store=IncidentStore(tmp_path / "incidents"),
         trainee="pilot",
