@@ -17,6 +17,8 @@ from runbook.masking import Masker
 from runbook.timeline import CONSOLE_ACTOR, Event, make_event
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from runbook.config import Config
     from runbook.executor import StepReporter, StepResult
     from runbook.plan import Plan
@@ -41,8 +43,9 @@ def step_event(
     *,
     reason: str | None = None,
     actor: str | None = None,
+    at: datetime | None = None,
 ) -> Event:
-    """A checklist mark as an event: status is done, skipped or failed."""
+    """A checklist mark as an event: status is done, skipped or failed (at `at`, or now)."""
     kind = {"done": "step-done", "skipped": "step-skipped", "failed": "step-failed"}.get(status)
     if kind is None:
         raise ValueError(f"unknown step status {status!r}")
@@ -53,6 +56,7 @@ def step_event(
         kind,  # type: ignore[arg-type]
         text,
         actor=actor,
+        at=at,
         procedure=procedure,
         step=step_index,
         reason=reason,

@@ -81,6 +81,16 @@ class Step:
         return first.replace("**", "").replace("`", "")
 
     @property
+    def incident_action(self) -> Literal["acknowledge", "escalate"] | None:
+        """The incident action this step asks for, by its title: "Acknowledge alert within
+        5 minutes" (or "Respond ...") acknowledges, "Escalate if not resolved ..." escalates.
+        A severity's deadlines come from these steps (runbook.parser)."""
+        lowered = self.title.lower()
+        if lowered.startswith(("ack", "respond")):
+            return "acknowledge"
+        return "escalate" if "escalat" in lowered else None
+
+    @property
     def risk(self) -> Risk:
         """The riskiest of the step's commands (read-only when it has none)."""
         return max((c.risk for c in self.commands), key=RISK_ORDER.__getitem__, default="read-only")

@@ -505,12 +505,12 @@ class _Builder:
             level = f"{match.group(1).upper()}{match.group(2)}"
             acknowledge = escalate = None
             for step in procedure.steps:
-                lowered = step.title.lower()
                 if step.deadline_s is None:
                     continue
-                if lowered.startswith(("ack", "respond")) and acknowledge is None:
+                action = step.incident_action
+                if action == "acknowledge" and acknowledge is None:
                     acknowledge = step.deadline_s
-                elif "escalat" in lowered and escalate is None:
+                elif action == "escalate" and escalate is None:
                     escalate = step.deadline_s
             severities.append(
                 Severity(

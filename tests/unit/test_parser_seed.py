@@ -87,6 +87,9 @@ def test_p1_steps_deadlines_and_commands(seed: Runbook) -> None:
 def test_severities(seed: Runbook) -> None:
     levels = {s.level: (s.acknowledge_s, s.escalate_s) for s in seed.severities}
     assert levels == {"P1": (300, 900), "P2": (900, None), "P3": (None, None)}
+    p1 = seed.procedure(seed.severities[0].procedure)
+    assert p1 is not None
+    assert [s.incident_action for s in p1.steps] == ["acknowledge", None, None, None, "escalate"]
 
 
 def test_thresholds(seed: Runbook) -> None:
