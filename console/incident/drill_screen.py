@@ -1,7 +1,9 @@
-"""The drill screen: DRILL banner, the scenario's procedure, its timeline and the score.
+"""The drill screen: DRILL banner, the scenario's procedure, its timeline, live panes, score.
 
 Push it with a `runbook.drill.Drill` that has not started; the screen starts it
-(sandbox, traffic, fault) in a worker and removes the sandbox when it closes.
+(sandbox, traffic, fault) in a worker and removes the sandbox when it closes. Once
+it runs, the live panes (gauges, endpoint health and, on Docker, the sandbox's
+containers and logs) watch the sandbox, never the configured environment.
 `enter` runs the selected step for real against the sandbox, `d` marks it done,
 `s` skips it with a reason, `a` acknowledges, `f` finishes and shows the score.
 """
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
@@ -22,7 +24,9 @@ from textual.widgets.option_list import Option
 
 from console.incident.banner import DrillBanner
 from console.incident.panel import IncidentPanel
+from console.panes.dock import LivePanes
 from console.screens.prompt import TextPromptScreen
+from runbook.sources.settings import SourceSettings
 
 if TYPE_CHECKING:
     from runbook.drill import Drill
@@ -47,6 +51,8 @@ class DrillScreen(Screen[None]):
     DrillScreen #drill-status { height: auto; padding: 0 1; background: $panel; }
     DrillScreen #drill-steps { height: auto; max-height: 12; }
     DrillScreen #drill-body { height: 1fr; }
+    DrillScreen #drill-body > IncidentPanel { width: 1fr; }
+    DrillScreen #drill-body > LivePanes { width: 1fr; border-left: solid $panel; }
     """
 
     @dataclass
@@ -71,6 +77,7 @@ class DrillScreen(Screen[None]):
         self.drill = drill
         self.score: Score | None = None
         self.busy = False
+        self.mitigation_shown = False
 
     def compose(self) -> ComposeResult:
         banner = DrillBanner(id="drill-banner")
@@ -84,12 +91,31 @@ class DrillScreen(Screen[None]):
             ),
             id="drill-steps",
         )
-        yield Vertical(id="drill-body")
+        yield Horizontal(id="drill-body")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
         self.start_drill()
+
+    def _live_panes(self) -> LivePanes:
+        sandbox = self.drill.sandbox
+        settings = SourceSettings(
+            environment=sandbox.environment,
+            base_url=sandbox.base_url,
+            containers=getattr(sandbox, "prefix", ""),
+            health_interval_s=2.0,
+        )
+        where = "containers on Docker" if sandbox.kind == "docker" else "local processes"
+        panes = LivePanes(
+            self.drill.runbook,
+            settings,
+            config=self.drill.config,
+            docker=sandbox.kind == "docker",
+            id="drill-live",
+        )
+        panes.notice = f"DRILL sandbox ({where}): {sandbox.base_url}"
+        return panes
 
     def _status(self, text: str) -> None:
         self.query_one("#drill-status", Static).update(text)
@@ -107,9 +133,18 @@ class DrillScreen(Screen[None]):
     @on(Started)
     async def _started(self, message: Started) -> None:
         await self.query_one("#drill-body").mount(
-            IncidentPanel(message.incident, self.drill.store, drill_text="")
+            IncidentPanel(message.incident, self.drill.store, drill_text=""), self._live_panes()
         )
         self._status(f"{self.drill.scenario.briefing}  Procedure: {self.drill.procedure.key}")
+        self.set_interval(1.0, self._watch_mitigation)
+
+    def _watch_mitigation(self) -> None:
+        """Say so once the checks show the fault mitigated (the poller sees it, not a step)."""
+        if self.drill.mitigated and not self.mitigation_shown and self.score is None:
+            self.mitigation_shown = True
+            text = "Mitigated: every check passes. Press f to finish and see the score."
+            self._status(text)
+            self.notify(text, title="DRILL")
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
@@ -148,7 +183,10 @@ class DrillScreen(Screen[None]):
         self.busy = False
         result = message.result
         outcome = f"exit {result.exit_code}" if result.exit_code is not None else result.status
-        state = "mitigated" if self.drill.mitigated else "fault still there"
+        if self.mitigation_shown:
+            state = "mitigated: press f to finish"
+        else:
+            state = "fault still there" if not self.drill.mitigated else "mitigated"
         self._status(f"Step {message.index}: {outcome} ({result.reason or 'ran'}); {state}")
 
     def action_mark_done(self) -> None:

@@ -19,6 +19,7 @@ Unmounting LivePanes closes every stream at once (`LiveSources.stop`).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -52,7 +53,7 @@ def live_panes_for(
     base_url: str | None = None,
     metrics_url: str | None = None,
     notice: str = "",
-    **kwargs: object,
+    **kwargs: Any,
 ) -> LivePanes:
     """LivePanes for the console's environment, settings read from the console's config file.
 
@@ -101,6 +102,7 @@ class LivePanes(VerticalScroll, can_focus=False):
         sources: LiveSources | None = None,
         *,
         config: Config | None = None,
+        docker: bool = True,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -108,6 +110,8 @@ class LivePanes(VerticalScroll, can_focus=False):
         self.settings = settings
         self.sources = sources or LiveSources.create(runbook, settings)
         self.config = config
+        self.docker = docker
+        """False: no containers and logs panes (what is watched is not on a Docker engine)."""
         self.config_problem = ""
         self.notice = ""
         """Shown on top: what these panes watch when it is not the configured service."""
@@ -115,13 +119,15 @@ class LivePanes(VerticalScroll, can_focus=False):
     def compose(self) -> ComposeResult:
         if self.notice:
             yield Static(self.notice, id="live-notice")
-        problem = self.sources.start_problem()
+        problem = self.sources.start_problem() if self.docker else None
         if problem:
             yield Static(f"Docker: {problem}", id="live-problem")
         if self.config_problem:
             yield Static(self.config_problem, id="live-config-problem")
         yield GaugesPane(self.sources, self._stats_snapshot, id="live-gauges")
         yield HealthPane(self.sources, id="live-health")
+        if not self.docker:
+            return
         yield ContainersPane(
             self.sources,
             environment=self.settings.environment,
@@ -133,8 +139,8 @@ class LivePanes(VerticalScroll, can_focus=False):
         yield LogsPane(self.sources, id="live-logs")
 
     def _stats_snapshot(self) -> tuple[list[ContainerStats], dict[str, ContainerInfo]]:
-        pane = self.query_one(ContainersPane)
-        return list(pane.stats.values()), dict(pane.containers)
+        pane = next(iter(self.query(ContainersPane)), None)
+        return (list(pane.stats.values()), dict(pane.containers)) if pane else ([], {})
 
     COMPACT_BELOW = 30
     """Docks shorter than this show one line per gauge."""

@@ -23,6 +23,7 @@ from runbook.timeline import CONSOLE_ACTOR, Event, make_event
 REQUEST_GAUGES = ("latency", "error")
 """The gauges a drill's faults move; CPU, memory and disk are shown but do not decide."""
 STABLE_POLLS = 2
+_SEVERITY = {"ok": 0, "warning": 1, "critical": 2}
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class DrillChecks:
         self._scraper = ServiceScraper(self.base_url.rstrip("/") + "/metrics", self.timeout_s)
         self._gauges = {t.metric: Gauge(t, self.runbook) for t in self.runbook.thresholds}
         self._known: dict[str, Reading] = {}
+        self._worst: dict[str, str] = {}
+        """Per gauge in breach: the worst state reported so far."""
 
     async def _gather(self) -> tuple[tuple[HealthResult, ...], tuple[Reading, ...], bool]:
         async with self._health.client() as client:
@@ -116,12 +119,28 @@ class DrillChecks:
         before = None
         if self._last is not None:
             before = CheckState(self._last.health, tuple(self._known.values()), (), True)
-        events = self.changes(before, state)
+        events = [e for e in self.changes(before, state) if self._news(e)]
         self._known.update({r.metric: r for r in found if r.state != "no-data"})
         self._last = state
         self.history.append(state)
         self._healthy_streak = self._healthy_streak + 1 if state.healthy else 0
         return state, events
+
+    def _news(self, event: Event) -> bool:
+        """Whether a threshold event is worth the timeline: a breach that is new or worse.
+
+        A gauge that flaps between warning and critical within one breach would otherwise
+        write an event every poll; its recovery ends the breach.
+        """
+        metric = str(event.data.get("metric", ""))
+        if event.kind == "threshold-recovery":
+            self._worst.pop(metric, None)
+        elif event.kind == "threshold-breach":
+            state = str(event.data.get("state"))
+            if _SEVERITY.get(state, 0) <= _SEVERITY.get(self._worst.get(metric, "ok"), 0):
+                return False
+            self._worst[metric] = state
+        return True
 
     @property
     def mitigated(self) -> bool:

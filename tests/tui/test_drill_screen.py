@@ -10,6 +10,8 @@ import pytest
 from textual.app import App
 
 from console.incident.drill_screen import DrillScreen
+from console.panes.containers import ContainersPane
+from console.panes.dock import LivePanes
 from runbook.config import Config, ExecutionConfig
 from runbook.drill import Drill
 from runbook.drills.sandboxes import DockerSandbox, ProcessSandbox, engine_reachable
@@ -57,12 +59,21 @@ async def test_drill_screen_readiness_fixed_from_the_step_list(
                 if drill.incident is not None and app.screen.query("IncidentPanel"):
                     break
             assert drill.incident is not None, "the drill did not start"
+            live = app.screen.query_one("#drill-live", LivePanes)
+            assert live.settings.base_url == drill.sandbox.base_url
+            assert live.settings.environment == drill.sandbox.environment
+            assert bool(live.query(ContainersPane)) == (runtime == "docker")
             await pilot.press("enter")  # step 1: ./deploy/update-config.sh prod
             for _ in range(240):
                 await pilot.pause(0.25)
                 if drill.mitigated and not screen.busy:
                     break
             assert drill.mitigated
+            for _ in range(12):
+                await pilot.pause(0.25)
+                if screen.mitigation_shown:
+                    break
+            assert "Mitigated" in str(app.screen.query_one("#drill-status").render())
             await pilot.press("f")
             for _ in range(120):
                 await pilot.pause(0.25)

@@ -164,3 +164,19 @@ def test_ensure_service_keeps_a_live_url_and_starts_a_sandbox_otherwise() -> Non
     finally:
         assert started is not None
         started.stop()
+
+
+def test_a_flapping_gauge_is_one_breach_until_it_recovers(runbook) -> None:
+    """Warning and critical alternating every poll must not flood the drill's timeline."""
+    from runbook.timeline import make_event
+
+    checks = DrillChecks(runbook, "http://127.0.0.1:9")
+
+    def event(kind: str, state: str) -> bool:
+        made = make_event(kind, "Error Rate", actor="console", metric="Error Rate", state=state)  # type: ignore[arg-type]
+        return checks._news(made)
+
+    states = ["warning", "critical", "warning", "critical", "warning"]
+    assert [event("threshold-breach", s) for s in states] == [True, True, False, False, False]
+    assert event("threshold-recovery", "ok")
+    assert event("threshold-breach", "warning")
