@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -16,6 +17,21 @@ from runbook.incident import Deadline, Incident
 from runbook.timeline import now_utc
 
 STATES = ("ok", "amber", "red", "due", "met", "late")
+
+LabelSize = Literal["full", "short", "tiny"]
+"""How much of a countdown's label fits: "Acknowledge within 5 minutes: 04:12 left",
+"Ack in 5 min: 04:12 left" or "Ack 04:12 left"."""
+FULL_WIDTH = 160
+"""From this width the countdowns show the runbook's own words (overdue ones need ~150)."""
+SHORT_WIDTH = 120
+"""From this width "Ack in 5 min"; below it "Ack", so the incident id fits at 80 columns."""
+
+
+def label_size(width: int) -> LabelSize:
+    """The countdown labels for a terminal `width` columns wide."""
+    if width >= FULL_WIDTH:
+        return "full"
+    return "short" if width >= SHORT_WIDTH else "tiny"
 
 
 class DeadlineCountdown(Static):
@@ -33,25 +49,34 @@ class DeadlineCountdown(Static):
     state: reactive[str] = reactive("ok")
     """ok, amber, red, due, met or late."""
 
-    def __init__(self, deadline: Deadline, short: bool = False, **kwargs: object) -> None:
+    def __init__(self, deadline: Deadline, labels: LabelSize = "full", **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.deadline = deadline
-        self.short = short
-        """A short label ("Escalate in 15 min") where the full one does not fit."""
+        self.labels: LabelSize = labels
+        """Shorter labels ("Escalate in 15 min", "Escalate") where the full one does not fit."""
         self._text = ""
 
     @property
     def label(self) -> str:
-        if not self.short:
+        if self.labels == "full":
             return self.deadline.label
-        minutes = round(self.deadline.window_s / 60)
         name = "Ack" if self.deadline.name == "acknowledge" else self.deadline.name.capitalize()
-        return f"{name} in {minutes} min"
+        if self.labels == "tiny":
+            return name
+        return f"{name} in {round(self.deadline.window_s / 60)} min"
+
+    def text(self, now: datetime) -> str:
+        """The label and the time left: "Ack in 5 min: 04:12 left", "Ack 04:12 left"."""
+        if self.labels != "tiny":
+            return f"{self.label}: {self.deadline.countdown(now)}"
+        if self.deadline.state(now) == "met":
+            return f"{self.label} done"
+        return f"{self.label} {self.deadline.countdown(now)}"
 
     def show(self, now: datetime) -> None:
         """Redraw for `now`; repaints only when the text changes."""
         self.state = self.deadline.state(now)
-        text = f"{self.label}: {self.deadline.countdown(now)}"
+        text = self.text(now)
         if text != self._text:
             self._text = text
             self.update(text)
@@ -87,19 +112,22 @@ class DeadlineBar(Horizontal):
         self.incident = incident
         self.clock = clock
         self.tick_s = tick_s
-        self.compact = False
-        """Short labels and no incident id, for narrow terminals (set before mounting)."""
+        self.labels: LabelSize = "full"
+        """Shorter labels for narrower terminals (set before mounting, then `set_labels`)."""
         self._announced: set[tuple[str, str]] = set()
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), classes="incident-title")
         for deadline in self.incident.deadlines(self.clock()):
-            yield DeadlineCountdown(deadline, self.compact, classes=f"deadline-{deadline.name}")
+            yield DeadlineCountdown(deadline, self.labels, classes=f"deadline-{deadline.name}")
 
     def _title(self) -> str:
+        """Severity, status and the id at every width: `runbook-console report ID` needs it.
+        The tiniest labels leave out the status while it is just "open"."""
         drill = "DRILL " if self.incident.drill else ""
-        title = f"{drill}{self.incident.severity} {self.incident.status}"
-        return title if self.compact else f"{title} · {self.incident.id}"
+        status = self.incident.status
+        shown = "" if self.labels == "tiny" and status == "open" else f" {status}"
+        return f"{drill}{self.incident.severity}{shown} · {self.incident.id}"
 
     def on_mount(self) -> None:
         self.tick()
@@ -115,14 +143,14 @@ class DeadlineBar(Horizontal):
                 self._announced.add(key)
                 self.post_message(self.DeadlineDue(countdown.deadline, self.incident.id))
 
-    def set_compact(self, compact: bool) -> None:
-        """Switch between short and full labels (the terminal was resized)."""
-        if compact == self.compact:
+    def set_labels(self, labels: LabelSize) -> None:
+        """Switch between full, short and tiny labels (the terminal was resized)."""
+        if labels == self.labels:
             return
-        self.compact = compact
+        self.labels = labels
         self.query_one(".incident-title", Static).update(self._title())
         for countdown in self.query(DeadlineCountdown):
-            countdown.short = compact
+            countdown.labels = labels
         self.tick()
 
     async def set_incident(self, incident: Incident) -> None:
@@ -137,7 +165,7 @@ class DeadlineBar(Horizontal):
         if changed:
             await self.query(DeadlineCountdown).remove()
             await self.mount_all(
-                DeadlineCountdown(d, self.compact, classes=f"deadline-{d.name}")
+                DeadlineCountdown(d, self.labels, classes=f"deadline-{d.name}")
                 for d in fresh.values()
             )
         else:

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from console.incident.banner import DrillBanner
-from console.incident.deadlines import DeadlineBar
+from console.incident.deadlines import DeadlineBar, LabelSize
 from console.incident.timeline import TimelinePane
 from runbook.incident import Incident, IncidentError, IncidentStore
 from runbook.timeline import now_utc
@@ -42,7 +42,7 @@ class IncidentPanel(Vertical):
         drill_text: str = "",
         clock: Callable[[], datetime] = now_utc,
         refresh_s: float = 1.0,
-        compact: bool = False,
+        labels: LabelSize = "full",
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -53,15 +53,15 @@ class IncidentPanel(Vertical):
         )
         self.clock = clock
         self.refresh_s = refresh_s
-        self.compact = compact
-        """Short countdown labels, for narrow terminals."""
+        self.labels: LabelSize = labels
+        """Shorter countdown labels, for narrower terminals."""
 
     def compose(self) -> ComposeResult:
         banner = DrillBanner(id="drill-banner")
         banner.text = self.drill_text
         yield banner
         bar = DeadlineBar(self.incident, clock=self.clock, id="deadline-bar")
-        bar.compact = self.compact
+        bar.labels = self.labels
         yield bar
         yield TimelinePane(self.incident.events, id="timeline-pane")
 

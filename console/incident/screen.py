@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from console.incident.deadlines import DeadlineBar
+from console.incident.deadlines import DeadlineBar, label_size
 from console.incident.panel import IncidentPanel
 from console.screens.prompt import TextPromptScreen
 from runbook.atomic_file import write_atomic
@@ -78,7 +78,7 @@ class IncidentScreen(Screen[None]):
             self.incident,
             self.store,
             clock=self.clock,
-            compact=self.app.size.width < 140,  # the full countdown labels need ~140 columns
+            labels=label_size(self.app.size.width),
             id="incident-panel",
         )
         yield Footer()

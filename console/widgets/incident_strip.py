@@ -18,8 +18,6 @@ from textual.widgets import Static
 if TYPE_CHECKING:
     from runbook.incident import Incident, IncidentStore
 
-FULL_WIDTH = 140
-"""Below this width the countdowns use short labels ("Ack in 5 min")."""
 KEYS = "a ack · e escalate · i timeline"
 
 
@@ -38,12 +36,11 @@ class IncidentStrip(Vertical):
     """
 
     def show(self, incident: Incident, store: IncidentStore, clock: Callable[[], datetime]) -> None:
+        from console.incident.deadlines import label_size
         from console.incident.panel import IncidentPanel
 
         self.remove_children()
-        panel = IncidentPanel(
-            incident, store, clock=clock, compact=self.app.size.width < FULL_WIDTH
-        )
+        panel = IncidentPanel(incident, store, clock=clock, labels=label_size(self.app.size.width))
         self.mount(panel, Static(KEYS, id="incident-hint"))
         self.add_class("-shown")
 
@@ -62,8 +59,14 @@ class IncidentStrip(Vertical):
             hint.set_class(recent, "-recent")
 
     def set_width(self, width: int) -> None:
-        for bar in self.query("DeadlineBar"):
-            bar.set_compact(width < FULL_WIDTH)  # type: ignore[attr-defined]
+        """Countdown labels as long as the width allows; the incident id shows at any width."""
+        bars = self.query("DeadlineBar")
+        if not bars:
+            return  # no incident shown: console.incident stays unimported
+        from console.incident.deadlines import label_size
+
+        for bar in bars:
+            bar.set_labels(label_size(width))  # type: ignore[attr-defined]
 
     def on_deadline_bar_deadline_due(self, message: Message) -> None:
         """A countdown ran out (DeadlineBar.DeadlineDue, handled by name: see above)."""
