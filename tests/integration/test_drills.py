@@ -243,3 +243,50 @@ def test_drill_cli_headless_with_actions_on_stdin(tmp_path: Path, runtime: str) 
         timeout=60,
     )
     assert "readiness-failing" in listed.stdout and "100 pts" in listed.stdout
+
+
+def test_a_killed_console_takes_its_local_sandbox_along(tmp_path: Path) -> None:
+    """kill -9 of the process that started a local sandbox ends the engine and the service."""
+    code = (
+        "import sys, time; from pathlib import Path; "
+        "from runbook.drills.sandboxes import ProcessSandbox; "
+        f"box = ProcessSandbox('kill{os.getpid() % 1000}', Path({str(REPO)!r}), "
+        f"Path({str(tmp_path / 'sandbox')!r})); box.up(); print('up', flush=True); "
+        "time.sleep(600)"
+    )
+    console = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert console.stdout is not None and console.stdout.readline() == "up\n"
+        assert len(processes_under(tmp_path / "sandbox")) >= 3  # engine, proxy, blue
+    finally:
+        console.kill()
+        console.wait(timeout=10)
+    deadline = time.monotonic() + 20
+    while processes_under(tmp_path / "sandbox") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_under(tmp_path / "sandbox") == []
+
+
+def test_cleanup_stops_a_local_engine_left_running(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    sandbox = ProcessSandbox(f"cu{os.getpid() % 1000}", REPO, state / "drills" / "abc123")
+    sandbox.up()
+    assert processes_under(state)
+    code = "import sys; from console.cli import main; sys.exit(main())"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "drill", "--cleanup"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "RUNBOOK_STATE_DIR": str(state)},
+        cwd=REPO,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"local engine {sandbox.engine_dir}" in done.stdout
+    deadline = time.monotonic() + 20
+    while processes_under(state) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_under(state) == []
+    sandbox.down()
