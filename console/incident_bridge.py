@@ -159,7 +159,28 @@ class IncidentBridge:
             screen.refresh_bindings()
             if jump and self.app.runbook.procedure(incident.procedure) is not None:
                 screen.jump_to(incident.procedure)
+        self._sync_checklist()
         self._check_deployments(incident)
+
+    def _sync_checklist(self) -> None:
+        """The checklist's deadline rows count with the incident's countdowns."""
+        screen = self.app.main_screen
+        if screen is not None and screen.ready:
+            screen.step_list.set_incident(self.incident)
+
+    def follow(self, incident: Incident) -> None:
+        """The strip read the incident file again: what other consoles or the CLI recorded
+        (an acknowledgement, an escalation) shows in the checklist too."""
+        current = self.incident
+        if (
+            current is None
+            or incident.id != current.id
+            or not incident.is_open
+            or len(incident.events) < len(current.events)  # an older read than ours
+        ):
+            return
+        self.incident = incident
+        self._sync_checklist()
 
     def adopt_open(self) -> None:
         """At start: an incident already open for this runbook (the CLI's, another
@@ -241,6 +262,7 @@ class IncidentBridge:
                 screen.incident_strip.hide()
                 screen.refresh_bindings()
             self.app.notify(f"{incident.id} is closed: {incident.resolution}", timeout=5)
+        self._sync_checklist()
 
     def _check_deployments(self, incident: Incident) -> None:
         self.app.run_worker(
@@ -281,31 +303,75 @@ class IncidentBridge:
 
     # Explicit actions -------------------------------------------------------------
 
-    def _update(self, change: Callable[[Incident], object], done: str) -> None:
+    def _update(self, change: Callable[[Incident], object], done: str, title: str = "") -> bool:
+        """Apply `change` to the stored incident; False (and a warning) when it is refused."""
         from runbook.incident import IncidentError
 
         if self.incident is None:
-            return
+            return False
         try:
             self.incident = self.store.update(self.incident.id, change)
         except (IncidentError, OSError) as error:
             self.app.notify(str(error), severity="warning")
-            return
+            return False
         if done:
-            self.app.notify(done, timeout=4)
+            self.app.notify(done, title=title, timeout=6)
         screen = self.app.main_screen
         if screen is not None:
             screen.incident_strip.reload()
+        self._sync_checklist()
+        return True
 
-    def acknowledge(self) -> None:
-        self._update(
-            lambda i: i.acknowledge(by=self.user, at=self.app.settings.clock()), "Acknowledged"
+    def acknowledge(self, because: str = "") -> bool:
+        """Record the acknowledgement now, by this console's user (`a`, the palette, or
+        ticking the procedure's acknowledge step: `because` says which step)."""
+        if self.incident is None:
+            return False
+        at = self.app.settings.clock()
+        why = f" ({because})" if because else ""
+        return self._update(
+            lambda i: i.acknowledge(by=self.user, at=at),
+            f"{self.incident.id} acknowledged at {at:%H:%M} by {self.user}{why}",
+            title="Incident acknowledged",
         )
 
-    def escalate(self, to: str) -> None:
-        self._update(
-            lambda i: i.escalate(to=to or None, by=self.user, at=self.app.settings.clock()),
-            f"Escalated{f' to {to}' if to else ''}",
+    def escalate(self, to: str, because: str = "") -> bool:
+        if self.incident is None:
+            return False
+        at = self.app.settings.clock()
+        why = f" ({because})" if because else ""
+        return self._update(
+            lambda i: i.escalate(to=to or None, by=self.user, at=at),
+            f"{self.incident.id} escalated{f' to {to}' if to else ''} at {at:%H:%M}"
+            f" by {self.user}{why}",
+            title="Incident escalated",
+        )
+
+    def ask_escalation(self, step_index: int) -> None:
+        """The escalate step was ticked: record an escalation, or say that none was."""
+        from console.screens.prompt import TextPromptScreen
+
+        incident = self.incident
+        if incident is None:
+            return
+
+        def answered(to: str | None) -> None:
+            if to is None:
+                self.app.notify(
+                    f"Step {step_index} ticked without an escalation (e records one).", timeout=6
+                )
+            else:
+                self.escalate(to, because=f"step {step_index} ticked")
+
+        self.app.push_screen(
+            TextPromptScreen(
+                f"Step {step_index} ticked: escalate {incident.id}?",
+                "to whom: a name or team (may stay empty)",
+                required=False,
+                save_label="Escalate",
+                cancel_label="Don't escalate",
+            ),
+            answered,
         )
 
     def deadline_due(self, label: str) -> None:
@@ -330,22 +396,46 @@ class IncidentBridge:
         from runbook.incident_events import step_event
 
         procedure = self.app.runbook.procedure(procedure_key)
-        title = (
-            procedure.steps[step_index - 1].title
+        step = (
+            procedure.steps[step_index - 1]
             if procedure is not None and 0 < step_index <= len(procedure.steps)
-            else ""
+            else None
         )
-        self.record(
-            step_event(procedure_key, step_index, title, status, reason=reason, actor=self.user)
+        title = step.title if step is not None else ""
+        event = step_event(
+            procedure_key,
+            step_index,
+            title,
+            status,
+            reason=reason,
+            actor=self.user,
+            at=self.app.settings.clock(),
         )
         incident = self.incident
-        if (
-            status == "done"
-            and procedure_key == incident.procedure
-            and title.casefold().startswith("acknowledge")
-            and incident.acknowledged_at is None
+        action = step.incident_action if step is not None else None
+        if status != "done" or procedure_key != incident.procedure or action is None:
+            self.record(event)
+            return
+        # The procedure's own deadline steps are the incident's actions: ticking one does it.
+        # The tick is written first, so the timeline reads "step done", then the action.
+        self._record_now(event)
+        if action == "acknowledge" and incident.acknowledged_at is None:
+            self.acknowledge(because=f"step {step_index} ticked")
+        elif (
+            action == "escalate" and incident.escalated_at is None and incident.mitigated_at is None
         ):
-            self.app.notify("The incident's countdown stops with a (acknowledge).", timeout=6)
+            self.ask_escalation(step_index)
+
+    def _record_now(self, event: Event) -> None:
+        """Append on this thread, before an action recorded right after it; queued on error."""
+        from runbook.incident import IncidentError
+
+        if self.incident is None:
+            return
+        try:
+            self.store.append(self.incident.id, event)
+        except (IncidentError, OSError):
+            self.record(event)
 
     def note(self, procedure_key: str, step_index: int, text: str) -> None:
         if self.incident is None:

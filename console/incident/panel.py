@@ -34,6 +34,13 @@ class IncidentPanel(Vertical):
     class IncidentLoaded(Message, bubble=False):
         incident: Incident
 
+    @dataclass
+    class IncidentRead(Message):
+        """The incident as the file has it now (whoever recorded into it), for the
+        widgets around the panel (the checklist's deadline rows)."""
+
+        incident: Incident
+
     def __init__(
         self,
         incident: Incident,
@@ -95,3 +102,4 @@ class IncidentPanel(Vertical):
         self.incident = message.incident
         await self.query_one(DeadlineBar).set_incident(message.incident)
         self.query_one(TimelinePane).set_events(message.incident.events)
+        self.post_message(self.IncidentRead(message.incident))

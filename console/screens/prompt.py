@@ -29,19 +29,28 @@ class TextPromptScreen(ModalScreen[str | None]):
     ]
     DEFAULT_CSS = DIALOG_CSS.format(name="TextPromptScreen")
 
-    def __init__(self, title: str, placeholder: str = "", required: bool = True) -> None:
+    def __init__(
+        self,
+        title: str,
+        placeholder: str = "",
+        required: bool = True,
+        save_label: str = "Save",
+        cancel_label: str = "Cancel",
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.placeholder = placeholder
         self.required = required
+        self.save_label = save_label
+        self.cancel_label = cancel_label
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, classes="dialog-title")
             yield Input(placeholder=self.placeholder, id="prompt-input")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="prompt-cancel")
-                yield Button("Save", id="prompt-save", variant="primary")
+                yield Button(self.cancel_label, id="prompt-cancel")
+                yield Button(self.save_label, id="prompt-save", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -68,6 +68,14 @@ class IncidentStrip(Vertical):
         for bar in bars:
             bar.set_labels(label_size(width))  # type: ignore[attr-defined]
 
+    def on_incident_panel_incident_read(self, message: Message) -> None:
+        """The panel re-read the incident file (IncidentPanel.IncidentRead, by name)."""
+        message.stop()
+        incident = getattr(message, "incident", None)
+        bridge = getattr(self.app, "incidents", None)
+        if bridge is not None and incident is not None:
+            bridge.follow(incident)
+
     def on_deadline_bar_deadline_due(self, message: Message) -> None:
         """A countdown ran out (DeadlineBar.DeadlineDue, handled by name: see above)."""
         message.stop()

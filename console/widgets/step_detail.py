@@ -82,9 +82,20 @@ class StepDetail(VerticalScroll, can_focus=True):
         if step.kind == "deadline":
             extra_lines.append(
                 Content.styled(
-                    "The deadline counts from the procedure's first tick.", "$text-muted"
+                    "In the open incident's procedure: the incident's countdown, as in the"
+                    " strip above. Elsewhere: from your first action in this procedure"
+                    " (tick, skip, run or note).",
+                    "$text-muted",
                 )
             )
+            action = {
+                "acknowledge": "acknowledges the incident (as a does)",
+                "escalate": "asks whom to escalate to (as e does)",
+            }.get(step.incident_action or "")
+            if action:
+                extra_lines.append(
+                    Content.styled(f"Ticking it during an incident {action}.", "$text-muted")
+                )
         extra.update(Content("\n").join(extra_lines))
         extra.display = bool(extra_lines)
         command_lines: list[Content] = []

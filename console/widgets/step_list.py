@@ -6,6 +6,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.content import Content
@@ -15,6 +16,9 @@ from textual.widgets.option_list import Option
 
 from console.progress import Progress, StepRecord
 from runbook.model import Procedure, Step
+
+if TYPE_CHECKING:
+    from runbook.incident import Deadline, Incident
 
 STATUS_GLYPH = {
     "pending": ("○", "$text-muted"),
@@ -75,10 +79,34 @@ def risk_badge(risk: str) -> Content:
     return Content.styled(f" {risk} ", RISK_STYLE.get(risk, ""))
 
 
+DEADLINE_STYLE = {
+    "ok": "bold $accent",
+    "amber": "bold $warning",
+    "red": "bold $error",
+    "due": "bold reverse $error",
+    "met": "$success",
+    "late": "$warning",
+}
+"""Style of an incident deadline's row by its state, matching the countdowns of the strip."""
+
+
 def timer_text(
-    step: Step, record: StepRecord, now: datetime, procedure_started: datetime | None
+    step: Step,
+    record: StepRecord,
+    now: datetime,
+    procedure_started: datetime | None,
+    deadline: Deadline | None = None,
 ) -> Content | None:
-    """The countdown of a wait step or the time left of a deadline step, if any."""
+    """The countdown of a wait step or the time left of a deadline step, if any.
+
+    `deadline` is the open incident's countdown for this step: the row then shows
+    what the incident strip shows (time left from the incident's opening, its state).
+    """
+    if deadline is not None:
+        return Content.styled(
+            f"incident deadline · {deadline.countdown(now)}",
+            DEADLINE_STYLE.get(deadline.state(now), "bold $accent"),
+        )
     if step.kind == "wait" and step.wait_s:
         if record.status == "running" and record.started_at is not None:
             left = step.wait_s - (now - record.started_at).total_seconds()
@@ -91,7 +119,8 @@ def timer_text(
             return Content.styled(f"within {format_duration(step.deadline_s)}", "$text-muted")
         if procedure_started is None:
             return Content.styled(
-                f"deadline {format_duration(step.deadline_s)} from the first tick", "$accent"
+                f"deadline {format_duration(step.deadline_s)} · from your first action here",
+                "$accent",
             )
         left = step.deadline_s - (now - procedure_started).total_seconds()
         if left >= 0:
@@ -110,6 +139,7 @@ def step_prompt(
     procedure_started: datetime | None,
     read_only: bool = False,
     width: int | None = None,
+    deadline: Deadline | None = None,
 ) -> Content:
     """The lines of one checklist row; lines past the first are cut to `width` with an ellipsis."""
     glyph, colour = STATUS_GLYPH[record.status]
@@ -120,7 +150,7 @@ def step_prompt(
     lines = [Content.assemble((glyph, f"bold {colour}"), number, (title_lines[0], title_style))]
     lines.extend(Content.assemble(" " * indent, (extra, title_style)) for extra in title_lines[1:])
     meta: list[Content] = []
-    timer = timer_text(step, record, now, procedure_started)
+    timer = timer_text(step, record, now, procedure_started, deadline)
     if timer is not None:
         meta.append(timer)
     if step.kind == "decision":
@@ -197,6 +227,8 @@ class StepList(OptionList):
         self.progress = progress
         self.procedure: Procedure | None = None
         self.read_only = False
+        self.incident: Incident | None = None
+        """The open incident: the deadline rows of its procedure show its countdowns."""
 
     @property
     def current_step(self) -> Step | None:
@@ -234,7 +266,27 @@ class StepList(OptionList):
         assert self.procedure is not None
         record = self.progress.record(self.procedure.key, step.index)
         width = self.scrollable_content_region.width - 1 if self.is_mounted else None
-        return step_prompt(step, record, now, started, self.read_only, width)
+        deadline = self.incident_deadline(step, now)
+        return step_prompt(step, record, now, started, self.read_only, width, deadline)
+
+    def incident_deadline(self, step: Step, now: datetime) -> Deadline | None:
+        """The open incident's countdown a deadline step of its procedure stands for."""
+        incident = self.incident
+        if (
+            incident is None
+            or not incident.is_open
+            or self.procedure is None
+            or self.procedure.key != incident.procedure
+            or step.kind != "deadline"
+        ):
+            return None
+        action = step.incident_action
+        return next((d for d in incident.deadlines(now) if d.name == action), None)
+
+    def set_incident(self, incident: Incident | None) -> None:
+        """Follow the open incident (opened, acknowledged, escalated, closed)."""
+        self.incident = incident
+        self.refresh_timers()
 
     def on_resize(self) -> None:
         if self.procedure is not None:
