@@ -12,7 +12,9 @@ from typing import Any
 
 import live_helpers
 import pytest
-from deploy_sandbox import Sandbox, free_ports, require_engine
+from deploy_sandbox import Sandbox, require_engine
+
+from runbook.drills.sandboxes import free_ports
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,9 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from deploy_sandbox import REPO, LoadLoop, Sandbox, free_ports, http_get, require_engine
+from deploy_sandbox import REPO, LoadLoop, Sandbox, http_get, require_engine
+
+from runbook.drills.sandboxes import free_ports
 
 # Image builds in the module fixture count towards the first test's time on a busy box.
 pytestmark = [pytest.mark.integration, pytest.mark.serial, pytest.mark.timeout(600)]

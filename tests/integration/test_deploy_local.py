@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from deploy_sandbox import REPO, LoadLoop, Sandbox, free_ports
+from deploy_sandbox import REPO, LoadLoop, Sandbox
+
+from runbook.drills.sandboxes import free_ports
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 PROCD = REPO / "deploy" / "service" / "procd.py"
