@@ -6,8 +6,12 @@ for the engine and reopens the stream with `since` = the last timestamp seen,
 rounded down to the microsecond; lines at or before that timestamp which were
 already delivered are dropped, so nothing is shown twice and nothing is lost
 while the container kept its log. A gap marker line records each reconnect.
-Lines are handed over in batches (every `flush_s`) so a chatty container costs
-one callback per batch, not per line.
+A stream that goes quiet for `stall_after_s` is probed: a one-shot read of the
+log since the last line seen; if the container did log meanwhile, the stream is
+stalled (the engine still answers, this one connection does not deliver), so it
+is closed and reopened like any other broken stream. Lines are handed over in
+batches (every `flush_s`) so a chatty container costs one callback per batch,
+not per line.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import contextlib
 import math
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -185,16 +190,22 @@ class LogFollower:
         tail: int = 200,
         flush_s: float = 0.4,
         retry_s: float = 1.0,
+        stall_after_s: float = 20.0,
     ) -> None:
         self.engine = engine
         self.containers = tuple(containers)
         self.tail = tail
         self.flush_s = flush_s
         self.retry_s = retry_s
+        self.stall_after_s = stall_after_s
         self._pending: list[LogLine] = []
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._streams: dict[str, Any] = {}
+        self._dedups: dict[str, _Dedup] = {}
+        self._heard: dict[str, float] = {}
+        """Per open stream: when it last delivered anything (or opened, or was probed)."""
+        self._stalled: dict[str, str] = {}
 
     def stop(self) -> None:
         self._stopped.set()
@@ -217,7 +228,50 @@ class LogFollower:
         while not self.stopped:
             self._stopped.wait(self.flush_s)
             self._flush(emit)
+            self._probe_quiet_streams()
         self._flush(emit)
+
+    def _probe_quiet_streams(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            quiet = [
+                name
+                for name, heard in self._heard.items()
+                if name in self._streams and now - heard >= self.stall_after_s
+            ]
+            for name in quiet:
+                self._heard[name] = now  # one probe per quiet period
+        for name in quiet:
+            threading.Thread(
+                target=self._probe, args=(name,), name=f"logs probe {name}", daemon=True
+            ).start()
+
+    def _probe(self, container: str) -> None:
+        """Did the container log since the last line we have? Then its stream is stalled."""
+        dedup = self._dedups.get(container)
+        since = timestamp_seconds(dedup.last) if dedup and dedup.last else None
+        try:
+            client = self.engine.client(pool=1)
+            try:
+                raw = client.logs(container, timestamps=True, tail=20, since=since)
+            finally:
+                client.close()
+        except Exception:  # noqa: BLE001 - the engine's own monitor reports an outage
+            return
+        lines = [split_line(line) for line in bytes(raw).splitlines() if line.strip()]
+        if dedup and dedup.last is not None:
+            missed = [stamp for stamp, _ in lines if stamp > dedup.last]
+        else:
+            missed = [stamp for stamp, _ in lines]
+        if not missed:
+            return
+        with self._lock:
+            stream = self._streams.get(container)
+            self._stalled[container] = (
+                f"stream stalled ({self.stall_after_s:g}s without data while the container logged)"
+            )
+        if stream is not None:
+            self.engine.unregister(stream)
 
     def _flush(self, emit: Emit) -> None:
         with self._lock:
@@ -230,7 +284,7 @@ class LogFollower:
             self._pending.append(line)
 
     def _follow(self, container: str) -> None:
-        dedup = _Dedup()
+        dedup = self._dedups[container] = _Dedup()
         opened_before = False
         reason = ""
         exited_noted = False
@@ -253,6 +307,7 @@ class LogFollower:
                 dedup.reopened()
                 with self._lock:
                     self._streams[container] = stream
+                    self._heard[container] = time.monotonic()
                 self.engine.register(stream)
                 if opened_before and reason:
                     self._add(
@@ -270,7 +325,8 @@ class LogFollower:
                         exited_noted = True
                     self._stopped.wait(self.retry_s)
                 else:
-                    reason = "stream ended"
+                    with self._lock:
+                        reason = self._stalled.pop(container, "stream ended")
             except NotFound:
                 # Said once; a container of that name may come back (recreated by a deploy).
                 if not missing_noted:
@@ -278,13 +334,17 @@ class LogFollower:
                     missing_noted = True
                 self._stopped.wait(self.retry_s * 3)
             except Exception as error:  # noqa: BLE001 - raw urllib3 errors when the daemon dies
-                reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+                with self._lock:
+                    stalled = self._stalled.pop(container, None)
+                text = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+                reason = stalled or text
                 self._stopped.wait(0.2)
             finally:
                 if stream is not None:
                     self.engine.unregister(stream)
                 with self._lock:
                     self._streams.pop(container, None)
+                    self._heard.pop(container, None)
                 if client is not None:
                     with contextlib.suppress(Exception):
                         client.close()
@@ -297,6 +357,7 @@ class LogFollower:
         for block in read_blocks(stream):
             if self.stopped:
                 break
+            self._heard[container] = time.monotonic()
             payload = block if tty else demultiplex(frames, block)
             if not payload:
                 continue

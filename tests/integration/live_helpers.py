@@ -113,6 +113,8 @@ class SocketProxy:
     - `cut()`: cut every open connection but keep listening (daemon restarted quickly).
     - `hang()`: connections stay open but nothing is forwarded any more (daemon hung);
       `start()` after `hang()` drops the hung connections and forwards again.
+    - `stall_open()`: the connections open now stop forwarding, new ones work (one stream
+      stalls while the daemon still answers).
     """
 
     def __init__(self, target: str = DOCKER_SOCKET) -> None:
@@ -123,6 +125,7 @@ class SocketProxy:
         self.hung = False
         self._listener: socket.socket | None = None
         self._connections: list[socket.socket] = []
+        self._stalled: set[int] = set()
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -153,6 +156,10 @@ class SocketProxy:
 
     def hang(self) -> None:
         self.hung = True
+
+    def stall_open(self) -> None:
+        with self._lock:
+            self._stalled = {id(connection) for connection in self._connections}
 
     def cut(self) -> None:
         with self._lock:
@@ -193,7 +200,7 @@ class SocketProxy:
                 data = source.recv(65536)
                 if not data:
                     break
-                while self.hung:
+                while self.hung or id(source) in self._stalled:
                     time.sleep(0.05)  # swallow: a hung daemon answers nothing
                     data = b""
                 if data:

@@ -86,3 +86,42 @@ def test_follow_several_containers_and_filter(docker_client: Any, token: str) ->
     assert errors and all(line.container == second.name for line in errors)
     healthy = [line for line in lines if LogFilter("500", invert=True).matches(line)]
     assert healthy and all(line.container == first.name for line in healthy)
+
+
+def test_a_stalled_stream_is_noticed_and_reopened_without_loss(
+    docker_client: Any, token: str
+) -> None:
+    """One stream stops delivering while the engine answers: the probe finds the container
+    kept logging, the stream is reopened with a gap marker, nothing lost or repeated."""
+    counter = 'i=0; while :; do i=$((i+1)); echo "line $i"; sleep 0.05; done'
+    container = run_container(docker_client, token, counter)
+    proxy = SocketProxy()
+    proxy.start()
+    engine = Engine(proxy.url)
+    engine.start()
+    follower = LogFollower(engine, [container.name], tail=10_000, stall_after_s=1.5)
+    lines: list[LogLine] = []
+
+    def collect(message: object) -> None:
+        if isinstance(message, LogBatch):
+            lines.extend(message.lines)
+
+    thread = threading.Thread(target=follower.run, args=(collect,), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: len(numbers(lines, "line")) > 10, 5)
+        proxy.stall_open()  # the log stream's connection goes silent; pings still pass
+        wait_for(lambda: any(line.kind == "gap" for line in lines), 10)
+        assert engine.state.reachable, "only the stream stalled, never the engine"
+        seen_at_gap = max(numbers(lines, "line"))
+        wait_for(lambda: max(numbers(lines, "line")) > seen_at_gap + 20, 5)
+    finally:
+        follower.stop()
+        engine.stop()
+        thread.join(2)
+        proxy.close()
+    gap = next(line for line in lines if line.kind == "gap")
+    assert gap.text.startswith("reconnected after stream stalled")
+    got = numbers(lines, "line")
+    assert len(got) == len(set(got)), "a line was delivered twice"
+    assert got == list(range(got[0], got[-1] + 1)), "a line went missing across the stall"
