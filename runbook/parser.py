@@ -14,12 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from markdown_it import MarkdownIt
-from markdown_it.rules_block import StateBlock
-from markdown_it.rules_block.table import table
 from markdown_it.token import Token
-from mdit_py_plugins.front_matter import front_matter_plugin
 
+from runbook.blocks import MAX_NESTING, markdown
 from runbook.commands import (
     is_runnable_block,
     is_transcript,
@@ -45,8 +42,6 @@ from runbook.values import DURATION_WORDS, parse_duration, plain_text
 
 MAX_BYTES = 8 * 1024 * 1024
 """Larger files are refused: no real runbook is this big, and parsing one would stall the UI."""
-MAX_NESTING = 40
-"""markdown-it stops reading blocks nested deeper than this; we warn when that happens."""
 
 _MARKER = re.compile(r"^(\s*)(?:[-*+]|\d{1,9}[.)])(\s+|$)")
 _HEADING_NUMBER = re.compile(r"^\s*(?:\d+(?:\.\d+)*[.)]?|[A-Z][.)])\s+")
@@ -123,26 +118,7 @@ def load(path: str | Path) -> Runbook:
     return replace(runbook, problems=(*problems, *runbook.problems)) if problems else runbook
 
 
-def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).enable("table")
-    md.use(front_matter_plugin)
-    # Only block structure is needed: code spans and links are read from inline
-    # source with two regexes, which halves parse time on large runbooks.
-    md.core.ruler.disable(["inline", "text_join"])
-    md.block.ruler.disable(["html_block", "lheading", "reference"])
-    md.block.ruler.at("table", _piped_table, {"alt": ["paragraph", "reference"]})
-    return md
-
-
-def _piped_table(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
-    """The table rule, skipped at once where the header line has no pipe (most lines)."""
-    begin = state.bMarks[start_line] + state.tShift[start_line]
-    if "|" not in state.src[begin : state.eMarks[start_line]]:
-        return False
-    return table(state, start_line, end_line, silent)
-
-
-_MD = _markdown()
+_MD = markdown()
 
 
 def parse(text: str, path: str | None = None, sha256: str | None = None) -> Runbook:

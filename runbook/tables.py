@@ -15,15 +15,18 @@ _PIPE = re.compile(r"(?<!\\)\|")
 def read_table(
     tokens: list[Token], lines: list[str], section: str, problems: list[Problem]
 ) -> Table:
-    """The header and rows of one table block; ragged source rows are reported."""
+    """The header and rows of one table block; ragged source rows are reported.
+
+    `tokens` is the block as `runbook.blocks` reads it: per row a `tr_open`, then one
+    `inline` token per cell.
+    """
     rows: list[list[str]] = []
     header: list[str] = []
-    for index, token in enumerate(tokens):
+    for token in tokens:
         if token.type == "tr_open":
             rows.append([])
-        elif token.type in ("th_open", "td_open") and rows:
-            inline = tokens[index + 1]
-            rows[-1].append(inline.content.strip() if inline.type == "inline" else "")
+        elif token.type == "inline" and rows:
+            rows[-1].append(token.content.strip())
     if rows:
         header, rows = rows[0], rows[1:]
     first, end = tokens[0].map or (0, 0)

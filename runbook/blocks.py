@@ -1,0 +1,185 @@
+"""markdown-it configured to read a runbook's block structure, and nothing more.
+
+The parser needs blocks only (headings, lists, fences, tables, paragraphs): inline
+parsing is off, and two changes make the block pass cheaper without changing
+which blocks it finds. Each line tries only the rules its first character can
+start (`_FirstCharRuler`), and tables are emitted as rows of cells without the
+thead/tbody/th/td tokens that nothing here reads (`_table`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import mdTrim
+from markdown_it.ruler import Ruler
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block.table import MAX_AUTOCOMPLETED_CELLS, escapedSplit, table
+from markdown_it.token import Token
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+MAX_NESTING = 40
+"""markdown-it stops reading blocks nested deeper than this; the parser warns when that happens."""
+
+BlockRule = Callable[[StateBlock, int, int, bool], bool]
+
+_FIRST_CHARACTERS: dict[str, str] = {
+    "fence": "`~",
+    "blockquote": ">",
+    "hr": "*-_",
+    "list": "*-+0123456789",
+    "heading": "#",
+}
+"""The characters a line must start with (after indentation) for a rule to match it.
+
+Each of these rules returns False at once, with no side effect, on any other first
+character; rules not named here (table, paragraph, plugins) are tried on every line.
+"""
+_INDEXED = "".join(sorted(set("".join(_FIRST_CHARACTERS.values()))))
+
+
+def markdown() -> MarkdownIt:
+    """A block-only CommonMark parser with tables and front matter."""
+    md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).enable("table")
+    md.use(front_matter_plugin)
+    # Only block structure is needed: code spans and links are read from inline
+    # source with two regexes, which halves parse time on large runbooks.
+    md.core.ruler.disable(["inline", "text_join"])
+    md.block.ruler.disable(["html_block", "lheading", "reference"])
+    md.block.ruler.at("table", _table, {"alt": ["paragraph", "reference"]})
+    ruler = _FirstCharRuler()
+    ruler.__rules__ = md.block.ruler.__rules__
+    md.block.ruler = ruler
+    return md
+
+
+class _FirstCharRuler(Ruler[BlockRule]):
+    """A block ruler whose every chain is one rule: a dispatch on the line's first character.
+
+    markdown-it tries each rule of a chain in turn on every line (and on every line
+    of a paragraph, to see whether it ends); most fail on the first character. The
+    dispatch keeps each chain's order and tries only the rules that can match.
+    Indented code lines and the document's first line (front matter) go through
+    the whole chain.
+    """
+
+    def __compile__(self) -> None:
+        super().__compile__()
+        assert self.__cache__ is not None
+        named = {
+            chain: [(rule.name, rule.fn) for rule in self.__rules__ if rule.fn in rules]
+            for chain, rules in self.__cache__.items()
+        }
+        self.__cache__ = {chain: [_dispatch(rules)] for chain, rules in named.items()}
+
+
+def _dispatch(named_rules: list[tuple[str, BlockRule]]) -> BlockRule:
+    every_rule = tuple(fn for _, fn in named_rules)
+    by_character = {
+        character: tuple(
+            fn
+            for name, fn in named_rules
+            if name not in _FIRST_CHARACTERS or character in _FIRST_CHARACTERS[name]
+        )
+        for character in _INDEXED
+    }
+    other = tuple(fn for name, fn in named_rules if name not in _FIRST_CHARACTERS)
+
+    def dispatch(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+        if start_line == 0 or state.is_code_block(start_line):
+            rules = every_rule
+        else:
+            position = state.bMarks[start_line] + state.tShift[start_line]
+            character = state.src[position : position + 1]
+            rules = by_character.get(character, other)
+        for rule in rules:  # noqa: SIM110 (any() over a generator is slower on this hot path)
+            if rule(state, start_line, end_line, silent):
+                return True
+        return False
+
+    return dispatch
+
+
+def _table(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """GFM tables as `table_open`, then per row `tr_open`, one `inline` per cell, `tr_close`.
+
+    markdown-it's own rule decides whether a table starts here (in silent mode, which
+    reads the header and delimiter rows only); the rows are then read as it reads
+    them, with the same cells, line maps and nesting levels, but none of the
+    thead/tbody/th/td tokens, which made up most of a table's tokens.
+    """
+    begin = state.bMarks[start_line] + state.tShift[start_line]
+    if "|" not in state.src[begin : state.eMarks[start_line]]:
+        return False  # the header needs a pipe; most lines have none
+    if not table(state, start_line, end_line, True):
+        return False
+    if silent:
+        return True
+    header = _cells(state, start_line)
+    column_count = len(header)
+    level = state.level
+    opening = Token("table_open", "table", 1, map=[start_line, 0], level=level, block=True)
+    tokens = state.tokens
+    tokens.append(opening)
+    _row(tokens, start_line, header, column_count, level)
+
+    old_parent_type = state.parentType
+    state.parentType = "table"
+    # Like markdown-it: what ends a blockquote ends a table.
+    terminators = state.md.block.ruler.getRules("blockquote")
+    autocompleted_cells = 0
+    next_line = start_line + 2
+    while next_line < end_line:
+        if state.sCount[next_line] < state.blkIndent:
+            break
+        if any(rule(state, next_line, end_line, True) for rule in terminators):
+            break
+        begin = state.bMarks[next_line] + state.tShift[next_line]
+        if not mdTrim(state.src[begin : state.eMarks[next_line]]):
+            break
+        if state.is_code_block(next_line):
+            break
+        cells = _cells(state, next_line)
+        autocompleted_cells += column_count - len(cells)
+        if autocompleted_cells > MAX_AUTOCOMPLETED_CELLS:
+            break
+        _row(tokens, next_line, cells, column_count, level)
+        next_line += 1
+
+    tokens.append(Token("table_close", "table", -1, level=level, block=True))
+    opening.map = [start_line, next_line]
+    state.parentType = old_parent_type
+    state.line = next_line
+    return True
+
+
+def _cells(state: StateBlock, line: int) -> list[str]:
+    begin = state.bMarks[line] + state.tShift[line]
+    cells = escapedSplit(mdTrim(state.src[begin : state.eMarks[line]]))
+    if cells and cells[0] == "":
+        cells.pop(0)
+    if cells and cells[-1] == "":
+        cells.pop()
+    return cells
+
+
+def _row(tokens: list[Token], line: int, cells: list[str], column_count: int, level: int) -> None:
+    """One row at a table's `level`, its cells where markdown-it puts them (inside tr and td)."""
+    line_map = [line, line + 1]
+    tokens.append(Token("tr_open", "tr", 1, map=line_map, level=level + 2, block=True))
+    for index in range(column_count):
+        content = mdTrim(cells[index]) if index < len(cells) else ""
+        tokens.append(
+            Token(
+                "inline",
+                "",
+                0,
+                map=line_map,
+                level=level + 4,
+                content=content,
+                children=[],
+                block=True,
+            )
+        )
+    tokens.append(Token("tr_close", "tr", -1, level=level + 2, block=True))
