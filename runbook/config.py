@@ -18,6 +18,9 @@ grace_s = 5
 audit_file = "/var/log/runbook/audit.jsonl"
 state_dir = "~/.local/state/runbook-console"
 lock_dir = "/run/lock/runbook-console"
+verify_timeout_s = 60            # cap for an `rb-verify` command (never above the step's timeout)
+keep_runs = 500                  # run directories kept whatever their age
+keep_runs_days = 30              # and finished runs younger than this are kept too
 ```
 """
 
@@ -60,6 +63,12 @@ class ExecutionConfig:
     audit_file: str | None = None
     state_dir: str | None = None
     lock_dir: str | None = None
+    verify_timeout_s: float = 60.0
+    """Longest an `rb-verify` command may run; the step's own timeout caps it further."""
+    keep_runs: int = 500
+    """The newest runs kept however old; older finished runs are pruned after `keep_runs_days`."""
+    keep_runs_days: float = 30.0
+    """Finished runs younger than this are kept, however many there are."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +173,9 @@ def _from_dict(data: dict[str, Any], source: Path) -> Config:
             audit_file=_opt_str(execution, "audit_file", "execution"),
             state_dir=_opt_str(execution, "state_dir", "execution"),
             lock_dir=_opt_str(execution, "lock_dir", "execution"),
+            verify_timeout_s=_number(execution, "verify_timeout_s", 60.0),
+            keep_runs=_whole(execution, "keep_runs", 500),
+            keep_runs_days=_non_negative(execution, "keep_runs_days", 30.0),
         ),
         source=source,
     )
@@ -188,6 +200,20 @@ def _str_list(table: dict[str, Any], key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise TypeError(f"secrets.{key} must be a list of strings")
     return tuple(value)
+
+
+def _whole(table: dict[str, Any], key: str, default: int) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise TypeError(f"execution.{key} must be zero or a positive whole number")
+    return value
+
+
+def _non_negative(table: dict[str, Any], key: str, default: float) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise TypeError(f"execution.{key} must be zero or a positive number")
+    return float(value)
 
 
 def _number(table: dict[str, Any], key: str, default: float) -> float:
