@@ -418,7 +418,8 @@ class Drill:
     ) -> StepResult:
         """Run a step's commands for real against the sandbox (confirmed: it is a drill)."""
         step_plan = self.plan(index, procedure)
-        refusal = sandbox_refusal(step_plan.resolved_commands, self.sandbox)
+        checks = tuple(check.code for check in step_plan.verify)
+        refusal = sandbox_refusal((*step_plan.resolved_commands, *checks), self.sandbox)
         recorder = IncidentReporter(self._record, reporter, self.masker, self.trainee)
         if refusal is not None:
             result = StepResult(status="refused", reason=refusal)

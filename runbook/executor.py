@@ -61,6 +61,8 @@ class StepResult:
     ended: str | None = None
     duration_s: float = 0.0
     output_tail: tuple[str, ...] = ()
+    verified: bool | None = None
+    """Whether the step's `rb-verify` checks passed; None when none ran."""
 
     @property
     def ok(self) -> bool:
@@ -74,6 +76,10 @@ class StepResult:
         status = str(state.get("status", "failed"))
         exit_code = state.get("exit_code")
         duration = state.get("duration_s")
+        checks = state.get("verify")
+        verified = None
+        if isinstance(checks, list) and checks:
+            verified = all(isinstance(c, dict) and c.get("status") == "passed" for c in checks)
         return cls(
             status=status if status in _FINAL else "failed",  # type: ignore[arg-type]
             exit_code=exit_code if isinstance(exit_code, int) else None,
@@ -84,6 +90,7 @@ class StepResult:
             ended=str(state["ended"]) if state.get("ended") else None,
             duration_s=float(duration) if isinstance(duration, int | float) else 0.0,
             output_tail=tail,
+            verified=verified,
         )
 
 
@@ -184,7 +191,8 @@ class Executor:
         reporter: StepReporter | None = None,
         confirmation: Confirmation | None = None,
     ) -> StepResult:
-        """Run the step's commands in order as one script, stopping at the first failing line.
+        """Run the step's commands in order as one script, stopping at the first failing line,
+        then, if it succeeded, the step's `rb-verify` checks (a failing one fails the step).
 
         Blocks until the step ends; call it from a worker thread in a UI.
         """
@@ -213,6 +221,8 @@ class Executor:
         values_env: dict[str, str] = {}
         for command in plan.commands:
             values_env.update(command.env)
+        for check in plan.verify:
+            values_env.update(check.env)
         run_id = runs.new_run_id()
         try:
             directory = self._start(plan, code, timeout_s, values_env, run_id)
@@ -256,6 +266,8 @@ class Executor:
             "identity": audit.operator_identity(),
             "secret_patterns": list(self.config.secret_patterns),
             "secret_names": list(self.config.secret_names),
+            "verify": [{"code": check.code, "risk": check.risk} for check in plan.verify],
+            "verify_timeout_s": plan.verify_timeout_s,
             "console_pid": os.getpid(),
             "created": runs.now_iso(),
         }

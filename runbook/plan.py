@@ -19,9 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from runbook import paths
+from runbook.commands import find_variables
 from runbook.config import DEFAULT_ENVIRONMENT, Config
-from runbook.model import RISK_ORDER, Procedure, Risk, Runbook, Step
+from runbook.model import RISK_ORDER, Command, Procedure, Risk, Runbook, Step
 from runbook.resolve import resolve
+from runbook.risk import classify
 
 
 class PlanError(ValueError):
@@ -41,6 +43,23 @@ class PlannedCommand:
     timeout_s: float
     env: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     """Variable values also given as environment (may hold secrets; never printed)."""
+
+
+@dataclass(frozen=True)
+class PlannedVerify:
+    """An `rb-verify` command, run after the step's commands succeed."""
+
+    code: str
+    """Exactly what bash will run, values substituted and quoted."""
+    risk: Risk
+    """By the risk rules alone (`rb-risk` does not apply): only read-only ones run."""
+    line: int
+    env: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    """Variable values also given as environment (may hold secrets; never printed)."""
+
+    @property
+    def runnable(self) -> bool:
+        return self.risk == "read-only"
 
 
 @dataclass(frozen=True)
@@ -73,6 +92,10 @@ class Plan:
     grace_s: float
     env: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     """The environment's settings from config, given to every command."""
+    verify: tuple[PlannedVerify, ...] = ()
+    """Read-only checks run, in order, once the step's commands have succeeded."""
+    verify_timeout_s: float = 60.0
+    """Each check's timeout: `[execution] verify_timeout_s`, at most the step's timeout."""
 
     @property
     def resolved_commands(self) -> tuple[str, ...]:
@@ -86,6 +109,8 @@ class Plan:
     def digest(self) -> str:
         """A hash of everything the confirmation vouches for."""
         parts = [self.runbook_sha256, self.environment, self.cwd, *self.resolved_commands]
+        if self.verify:
+            parts += ["verify", *(check.code for check in self.verify)]
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def describe(self) -> str:
@@ -95,6 +120,9 @@ class Plan:
         lines += [f"  environment: {target}", f"  directory:   {self.cwd}", "  command:"]
         for code in self.resolved_commands:
             lines += [f"    {text}" for text in code.splitlines()]
+        for check in self.verify:
+            note = "" if check.runnable else f"  (will not run: {check.risk}, not read-only)"
+            lines.append(f"  verify:      {check.code.splitlines()[0] if check.code else ''}{note}")
         return "\n".join(lines)
 
     def confirm(self, typed: str | None = None, by: str | None = None) -> Confirmation:
@@ -133,6 +161,20 @@ def find_step(
         if candidate.index == step:
             return found, candidate
     raise PlanError(f"procedure {found.title!r} has no step {step} (it has {len(found.steps)})")
+
+
+def verify_commands(step: Step) -> tuple[Command, ...]:
+    """The step's `rb-verify` commands as commands of their own (their variables found)."""
+    return tuple(
+        Command(
+            code=command.verify,
+            line=command.line,
+            risk=classify(command.verify),
+            variables=find_variables(command.verify),
+        )
+        for command in step.commands
+        if command.verify
+    )
 
 
 def plan(
@@ -176,9 +218,22 @@ def plan(
                 env=tuple(sorted(resolution.env.items())),
             )
         )
+    checks: list[PlannedVerify] = []
+    for check in verify_commands(found_step):
+        resolution = resolve(check, values or {}, settings, environ)
+        missing += [name for name in resolution.missing if name not in missing]
+        checks.append(
+            PlannedVerify(
+                code=resolution.code,
+                risk=classify(resolution.code),  # as it will run, values in place
+                line=check.line,
+                env=tuple(sorted(resolution.env.items())),
+            )
+        )
     risk: Risk = max(
         (c.risk for c in found_step.commands), key=RISK_ORDER.__getitem__, default="read-only"
     )
+    step_timeout_s = sum(command.timeout_s for command in commands)
     return Plan(
         runbook_path=str(Path(runbook.path).resolve()) if runbook.path else None,
         runbook_sha256=runbook.sha256,
@@ -195,6 +250,8 @@ def plan(
         missing=tuple(missing),
         grace_s=config.execution.grace_s,
         env=tuple(sorted(settings.items())),
+        verify=tuple(checks),
+        verify_timeout_s=min(config.execution.verify_timeout_s, step_timeout_s or 60.0),
     )
 
 

@@ -5,9 +5,10 @@ takes the environment lock (mutating steps), writes the audit start record
 (refusing a mutating step if it cannot), runs `bash -e -c CODE` in a new
 session, writes masked, timestamped output lines to `output.jsonl`, enforces
 the timeout and cancel (SIGTERM to the group and every descendant, SIGKILL
-after the grace period), then writes the audit end record, the deployment
-history record if the scripts wrote none, releases the lock and, last, the
-final `state.json`. A console that died meanwhile finds all of it on disk.
+after the grace period), runs the step's read-only `rb-verify` checks if the
+script exited 0, then writes the audit end record, the deployment history
+record if the scripts wrote none, releases the lock and, last, the final
+`state.json`. A console that died meanwhile finds all of it on disk.
 
 Cancel: write `cancel.json` ({"by": user}) in the run directory, then SIGTERM
 this process.
@@ -24,6 +25,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,6 +34,8 @@ from runbook.atomic_file import read_json, write_json_atomic
 from runbook.audit import AuditError, AuditTrail
 from runbook.locks import EnvironmentLock, LockBusy, LockError, LockHolder
 from runbook.masking import Masker, StreamMasker
+from runbook.model import RISK_ORDER
+from runbook.risk import classify, riskiest
 from runbook.runs import OutputLine, Stream, now_iso
 
 LINGER_S = 0.3
@@ -40,6 +44,30 @@ KILL_WAIT_S = 0.6
 """After SIGKILL, how long to wait for pipes to close before giving up on them."""
 MAX_LINE = 65536
 TAIL_LINES = 20
+DEFAULT_VERIFY_TIMEOUT_S = 60.0
+BRIEF_CHARS = 80
+"""How much of a verify command a reason quotes."""
+
+
+@dataclass(frozen=True)
+class _ChildEnd:
+    """How one `bash -c` ended."""
+
+    status: int | None
+    """The raw wait status; None if the shell never exited."""
+    outcome: str | None
+    """"cancelled" or "timed-out" when we stopped it."""
+    by: str | None
+    error: str | None = None
+    """Why it could not be started."""
+
+
+@dataclass(frozen=True)
+class _Verification:
+    status: str
+    reason: str | None
+    by: str | None
+    records: list[dict[str, Any]] = field(default_factory=list)
 
 
 class _Output:
@@ -178,10 +206,96 @@ class Supervisor:
 
     def execute(self) -> int:
         spec = self.spec
+        main = self.run_child(spec["code"], float(spec["timeout_s"]), self.started_at)
+        if main.error is not None:
+            self.line("system", f"cannot start bash in {spec['cwd']}: {main.error}")
+            return self.end("failed", None, None, None, reason=main.error)
+        if main.status is None:
+            return self.end(
+                main.outcome or "failed",
+                None,
+                None,
+                main.by,
+                reason="the step's shell never exited",
+            )
+        code = process_tree.exit_code(main.status)
+        status = main.outcome or ("succeeded" if code == 0 else "failed")
+        signal_name = process_tree.signal_name(main.status)
+        if status != "succeeded" or not spec.get("verify"):
+            return self.end(status, code, signal_name, main.by)
+        checked = self.verify()
+        return self.end(
+            checked.status, code, signal_name, checked.by, checked.reason, checked.records
+        )
+
+    def verify(self) -> _Verification:
+        """Run the step's `rb-verify` checks in order; the first that does not pass decides."""
+        spec = self.spec
+        timeout_s = float(spec.get("verify_timeout_s") or DEFAULT_VERIFY_TIMEOUT_S)
+        records: list[dict[str, Any]] = []
+        for item in spec["verify"]:
+            code = str(item["code"])
+            shown = self.masker.mask(code)
+            if self.cancel_asked():
+                return _Verification("cancelled", None, self.cancelled_by(), records)
+            # Judged again here: the spec is only as trustworthy as the console that wrote it.
+            declared = item.get("risk", "read-only")
+            risk = riskiest((classify(code), declared if declared in RISK_ORDER else "mutating"))
+            if risk != "read-only":
+                reason = (
+                    f"verify refused: {_brief(shown)} is {risk} by the risk rules; "
+                    "a verify command must be read-only"
+                )
+                self.line("system", reason)
+                records.append({"command": shown, "status": "refused", "risk": risk})
+                return _Verification("failed", reason, None, records)
+            self.line("system", f"verify: {shown}")
+            started_at = time.monotonic()
+            ended = self.run_child(code, timeout_s, started_at, what="verify")
+            record: dict[str, Any] = {
+                "command": shown,
+                "duration_s": round(time.monotonic() - started_at, 3),
+            }
+            exit_code = None if ended.status is None else process_tree.exit_code(ended.status)
+            record["exit_code"] = exit_code
+            if ended.outcome == "cancelled":
+                records.append({**record, "status": "cancelled"})
+                return _Verification("cancelled", None, ended.by, records)
+            if ended.error is not None:
+                reason = f"verify could not start: {ended.error}"
+            elif ended.outcome == "timed-out":
+                reason = f"verify timed out after {timeout_s:g}s: {_brief(shown)}"
+            elif exit_code is None:
+                reason = f"verify failed: {_brief(shown)} never exited"
+            elif exit_code != 0:
+                reason = f"verify failed: {_brief(shown)} exited {exit_code}"
+            else:
+                self.line("system", f"verify passed: {_brief(shown)}")
+                records.append({**record, "status": "passed"})
+                continue
+            self.line("system", reason)
+            status = "timed-out" if ended.outcome == "timed-out" else "failed"
+            records.append({**record, "status": status})
+            return _Verification("failed", reason, None, records)
+        return _Verification("succeeded", None, None, records)
+
+    def run_child(
+        self, code: str, timeout_s: float, started_at: float, what: str = ""
+    ) -> _ChildEnd:
+        """Run `bash -e -c code` to its end, cancel or timeout, streaming its output.
+
+        Args:
+            code: the script.
+            timeout_s: seconds from `started_at` before SIGTERM.
+            started_at: `time.monotonic()` when the clock started.
+            what: how system lines name it ("verify"); the step itself when empty.
+        """
+        spec = self.spec
+        prefix = f"{what} " if what else ""
         env = {**os.environ, "RUNBOOK_RUN_ID": spec["run_id"]}
         try:
             child = subprocess.Popen(
-                ["bash", "-e", "-c", spec["code"]],
+                ["bash", "-e", "-c", code],
                 cwd=spec["cwd"],
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -190,10 +304,9 @@ class Supervisor:
                 start_new_session=True,
             )
         except OSError as error:
-            self.line("system", f"cannot start bash in {spec['cwd']}: {error}")
-            return self.end("failed", None, None, None, reason=str(error))
+            return _ChildEnd(status=None, outcome=None, by=None, error=str(error))
         assert child.stdout is not None and child.stderr is not None
-        self.state("running", child_pid=child.pid)
+        self.state("running", child_pid=child.pid, **({"phase": what} if what else {}))
         selector = selectors.DefaultSelector()
         for name, pipe in (("stdout", child.stdout), ("stderr", child.stderr)):
             os.set_blocking(pipe.fileno(), False)
@@ -201,7 +314,7 @@ class Supervisor:
 
         me = os.getpid()
         grace = float(spec["grace_s"])
-        deadline = self.started_at + float(spec["timeout_s"])
+        deadline = started_at + timeout_s
         outcome: str | None = None
         by: str | None = None
         stop_at: float | None = None
@@ -213,10 +326,13 @@ class Supervisor:
             if outcome is None and main_status is None:
                 if self.cancel_asked():
                     outcome, by = "cancelled", self.cancelled_by()
-                    self.line("system", f"cancelled by {by}: SIGTERM to the step's processes")
+                    self.line(
+                        "system",
+                        f"{prefix}cancelled by {by}: SIGTERM to the {what or 'step'}'s processes",
+                    )
                 elif now >= deadline:
                     outcome = "timed-out"
-                    self.line("system", f"timed out after {spec['timeout_s']}s: SIGTERM")
+                    self.line("system", f"{prefix}timed out after {timeout_s}s: SIGTERM")
                 if outcome:
                     stop_at = now
                     process_tree.signal_tree(me, signal.SIGTERM, group=child.pid)
@@ -263,13 +379,7 @@ class Supervisor:
         for key in list(selector.get_map().values()):
             self._close(selector, key.data)
         process_tree.reap_children()
-        if main_status is None:
-            return self.end(
-                outcome or "failed", None, None, by, reason="the step's shell never exited"
-            )
-        code = process_tree.exit_code(main_status)
-        status = outcome or ("succeeded" if code == 0 else "failed")
-        return self.end(status, code, process_tree.signal_name(main_status), by)
+        return _ChildEnd(status=main_status, outcome=outcome, by=by)
 
     def _close(self, selector: selectors.BaseSelector, output: _Output) -> None:
         try:
@@ -296,10 +406,11 @@ class Supervisor:
         signal_name: str | None,
         by: str | None,
         reason: str | None = None,
+        verify: list[dict[str, Any]] | None = None,
     ) -> int:
         duration = round(time.monotonic() - self.started_at, 3)
         ended = now_iso()
-        result = {
+        result: dict[str, Any] = {
             "exit_code": exit_code,
             "signal": signal_name,
             "cancelled_by": by,
@@ -307,7 +418,9 @@ class Supervisor:
             "ended": ended,
             "duration_s": duration,
         }
-        self.line("system", _summary(status, exit_code, by, duration))
+        if verify is not None:
+            result["verify"] = verify
+        self.line("system", _summary(status, exit_code, by, duration, reason))
         self.close_log()
         if self.audit is not None:
             try:
@@ -352,12 +465,25 @@ class Supervisor:
         return None
 
 
-def _summary(status: str, exit_code: int | None, by: str | None, duration: float) -> str:
+def _summary(
+    status: str, exit_code: int | None, by: str | None, duration: float, reason: str | None = None
+) -> str:
     if status == "cancelled":
         return f"cancelled by {by} after {duration:.1f}s"
+    if reason:
+        return f"{status} after {duration:.1f}s: {reason}"
     if exit_code is None:
         return f"{status} after {duration:.1f}s"
     return f"{status} (exit {exit_code}) after {duration:.1f}s"
+
+
+def _brief(command: str) -> str:
+    """A command's first line, cut short, for a one-line reason."""
+    lines = command.strip().splitlines() or [""]
+    text = lines[0]
+    if len(text) > BRIEF_CHARS or len(lines) > 1:
+        text = text[: BRIEF_CHARS - 1] + "…"
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:

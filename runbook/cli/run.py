@@ -24,7 +24,7 @@ from runbook.cli import CliError
 from runbook.config import DEFAULT_ENVIRONMENT, Config, ConfigError, load_config
 from runbook.executor import Executor, StepResult
 from runbook.model import Procedure, Runbook, Step
-from runbook.plan import Confirmation, ConfirmationError, Plan, PlanError
+from runbook.plan import Confirmation, ConfirmationError, Plan, PlanError, verify_commands
 from runbook.resolve import default_value, placeholder_name, suggestions
 from runbook.runs import OutputLine, list_runs
 from runbook.session import Session, SessionStore, StepStatus
@@ -73,6 +73,12 @@ class _Printer:
     def finished(self, plan: Plan, result: StepResult) -> None:
         if result.status == "refused":
             print(f"  refused: {result.reason}", file=self.err, flush=True)
+        elif result.reason and not result.ok:
+            print(f"  {result.status}: {result.reason}", file=self.err, flush=True)
+        elif result.verified:
+            checks = len(plan.verify)
+            noun = "check" if checks == 1 else "checks"
+            print(f"  verified: {checks} {noun} passed", file=self.out, flush=True)
 
 
 def _clock(iso: str) -> str:
@@ -241,7 +247,7 @@ class _Walker:
             self.runbook, self.procedure, step, environment=self.environment, values=self.values
         )
         if plan.missing and self.interactive and not self.args.dry_run:
-            for command in step.commands:
+            for command in (*step.commands, *verify_commands(step)):
                 for variable in command.variables:
                     name = placeholder_name(variable)
                     if name not in plan.missing or name in self.values:

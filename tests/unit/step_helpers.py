@@ -23,8 +23,10 @@ def make_runbook(
     path: Path | None = None,
     timeout_s: float | None = None,
     variables: tuple[Variable, ...] = (),
+    verify: str | None = None,
 ) -> Runbook:
-    """One procedure whose step N runs codes[N-1]; written to `path` when given (for the hash)."""
+    """One procedure whose step N runs codes[N-1] (then `verify`, its `rb-verify` check);
+    written to `path` when given (for the hash)."""
     sha = "0" * 64
     if path is not None:
         path.write_text("# Test\n\n" + "\n".join(codes) + "\n")
@@ -37,7 +39,12 @@ def make_runbook(
             kind="command",
             commands=(
                 Command(
-                    code=code, line=number, risk=risk, variables=variables, timeout_s=timeout_s
+                    code=code,
+                    line=number,
+                    risk=risk,
+                    variables=variables,
+                    timeout_s=timeout_s,
+                    verify=verify,
                 ),
             ),
         )

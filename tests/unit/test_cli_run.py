@@ -189,3 +189,24 @@ def test_cli_dry_run_of_a_whole_procedure_spawns_nothing(
     out = capsys.readouterr().out
     assert "pwd" in out and "touch restored-v9" in out
     assert not list(runbook_path.parent.glob("restored*"))
+
+
+def test_run_shows_a_failed_verify_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUNBOOK_LOCK_DIR", str(tmp_path / "locks"))
+    path = tmp_path / "checked" / "runbook.md"
+    path.parent.mkdir()
+    path.write_text(
+        "# Checked\n\n## Checks\n\n"
+        '```bash { rb-verify="test -e missing-marker" }\n# Look\necho looked\n```\n\n'
+        '```bash { rb-verify="test -n ok" }\n# Fine\necho fine\n```\n'
+    )
+    failed = cli("run", str(path), "-p", "Checks", "--step", "1")
+    assert failed.returncode == 1
+    assert "# verify: test -e missing-marker" in failed.stdout
+    assert "failed: verify failed: test -e missing-marker exited 1" in failed.stderr
+    passed = cli("run", str(path), "-p", "Checks", "--step", "2")
+    assert passed.returncode == 0, passed.stderr
+    assert "# verify passed: test -n ok" in passed.stdout
+    assert "verified: 1 check passed" in passed.stdout
+    dry = cli("run", str(path), "-p", "Checks", "--dry-run")
+    assert "verify:      test -e missing-marker" in dry.stdout
