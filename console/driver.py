@@ -18,7 +18,7 @@ from console.settings import ConsoleSettings
 from runbook import resolve
 from runbook.locks import read_holder
 from runbook.model import Procedure, Runbook, Step
-from runbook.plan import Confirmation, Plan
+from runbook.plan import Confirmation, Plan, verify_commands
 from runbook.runs import OutputLine, RunInfo
 
 if TYPE_CHECKING:
@@ -52,12 +52,14 @@ class ConsoleReporter:
         detail = result.reason or ""
         if result.cancelled_by:
             detail = f"cancelled by {result.cancelled_by}"
+        # The step's command exited 0 when only its check failed; the reason says which code.
+        exit_code = None if result.verified is False else result.exit_code
         self.app.post_message(
             StepFinished(
                 self.procedure_key,
                 self.step_index,
                 result.status,
-                result.exit_code,
+                exit_code,
                 detail,
                 run_ids=result.run_ids,
             )
@@ -116,7 +118,7 @@ class Driver:
     def questions(self, step: Step) -> list[VariableQuestion]:
         """The variables the step's commands need, with their defaults."""
         seen: dict[str, VariableQuestion] = {}
-        for command in step.commands:
+        for command in (*step.commands, *verify_commands(step)):
             for variable in command.variables:
                 if variable.kind == "export":
                     continue
@@ -180,21 +182,9 @@ class Driver:
     def follow(self, info: RunInfo, reporter: ConsoleReporter) -> None:
         """Re-attach to a run a previous console started; blocks until it ends."""
         state = self.executor.follow(info, lambda line: reporter.output(None, line))
-        exit_code = state.get("exit_code")
-        status = str(state.get("status", "failed"))
         from runbook.executor import StepResult
 
-        reporter.finished(
-            None,
-            StepResult(
-                status=status
-                if status in ("succeeded", "failed", "cancelled", "timed-out", "refused")
-                else "failed",  # type: ignore[arg-type]
-                exit_code=exit_code if isinstance(exit_code, int) else None,
-                reason=str(state.get("reason") or "") or None,
-                run_ids=(info.run_id,),
-            ),
-        )
+        reporter.finished(None, StepResult.from_state(state, (info.run_id,)))
 
     def cancel(self, by: str) -> None:
         """Ask the running step to stop (thread-safe)."""

@@ -74,9 +74,15 @@ def outcome(run: RunInfo) -> Outcome:
     ]
     exit_code = run.state.get("exit_code")
     succeeded = run.status == "succeeded"
+    reason = run.state.get("reason")
+    checks = run.state.get("verify")
+    if isinstance(checks, list) and any(
+        isinstance(c, dict) and c.get("status") != "passed" for c in checks
+    ):
+        exit_code = None  # the command exited 0; its rb-verify check is what failed
     return Outcome(
         status="done" if succeeded else "failed",
-        reason=None if succeeded else run.status,
+        reason=None if succeeded else (str(reason) if reason else run.status),
         exit_code=exit_code if isinstance(exit_code, int) else None,
         lines=lines,
     )
