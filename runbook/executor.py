@@ -268,6 +268,8 @@ class Executor:
             "secret_names": list(self.config.secret_names),
             "verify": [{"code": check.code, "risk": check.risk} for check in plan.verify],
             "verify_timeout_s": plan.verify_timeout_s,
+            "keep_runs": self.config.execution.keep_runs,
+            "keep_runs_days": self.config.execution.keep_runs_days,
             "console_pid": os.getpid(),
             "created": runs.now_iso(),
         }

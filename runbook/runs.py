@@ -9,16 +9,20 @@
 
 Because the supervisor outlives the console, a new console finds every run
 here: `list_runs()` shows them running or finished, `read_output()` their output.
+`prune_runs()` removes old finished ones (each supervisor calls it as it ends);
+the audit trail and deployment history live elsewhere and are never touched.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
-from collections.abc import Iterator
+import shutil
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +33,12 @@ RunStatus = Literal[
 ]
 FINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled", "timed-out", "refused", "lost"})
 Stream = Literal["stdout", "stderr", "system"]
+RUN_ID = re.compile(r"^(\d{8}T\d{6})-[0-9a-f]{8}$")
+"""What `new_run_id` makes; only directories named so are ever pruned."""
+PRUNING_PREFIX = ".pruning-"
+"""A run being removed is renamed first, so no reader sees it half gone."""
+PRUNE_MIN_AGE = timedelta(hours=1)
+"""Whatever the retention says: a console may still be reading a run that just ended."""
 
 
 def now_iso() -> str:
@@ -108,7 +118,96 @@ def list_runs(runs_dir: Path | None = None) -> list[RunInfo]:
         entries = sorted(runs_dir.iterdir(), key=lambda p: p.name, reverse=True)
     except OSError:
         return []
-    return [info for entry in entries if (info := load_run(entry)) is not None]
+    return [
+        info
+        for entry in entries
+        if not entry.name.startswith(".") and (info := load_run(entry)) is not None
+    ]
+
+
+def run_started(run_id: str) -> datetime | None:
+    """When a run was created, from its id (UTC); None for a name `new_run_id` did not make."""
+    match = RUN_ID.match(run_id)
+    if match is None:
+        return None
+    return datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+
+
+def prune_runs(
+    runs_dir: Path,
+    keep_count: int,
+    keep_days: float,
+    *,
+    now: datetime | None = None,
+    exclude: Collection[str] = (),
+    protect: Collection[Path] = (),
+) -> list[str]:
+    """Remove finished runs that are neither among the newest `keep_count` nor younger
+    than `keep_days`; the ids removed.
+
+    Only directories named like a run id are considered, newest first by name, and only
+    old ones are opened, so a pass costs a directory listing and a few small reads. A run
+    is kept while it is running, while its supervisor's pid is alive, when it ended within
+    `keep_days` (never less than an hour), or when it holds one of the `protect` paths
+    (the audit trail, the deployment history). A run without `state.json` that old never
+    started (a supervisor writes it first) and goes too.
+
+    Args:
+        runs_dir: the `runs` directory of a state dir.
+        keep_count: the newest runs kept whatever their age.
+        keep_days: runs younger than this are kept however many there are.
+        now: the present (tests pass one).
+        exclude: run ids never removed (the caller's own run).
+        protect: files whose run directory, if any, must stay.
+    """
+    now = now or datetime.now(UTC)
+    cutoff = now - max(timedelta(days=keep_days), PRUNE_MIN_AGE)
+    try:
+        names = sorted(os.listdir(runs_dir), reverse=True)
+    except OSError:
+        return []
+    for name in names:
+        if name.startswith(PRUNING_PREFIX):  # left by a pass that was killed midway
+            shutil.rmtree(runs_dir / name, ignore_errors=True)
+    guarded = [path.resolve() for path in protect]
+    removed: list[str] = []
+    for name in [name for name in names if RUN_ID.match(name)][keep_count:]:
+        started = run_started(name)
+        if name in exclude or started is None or started > cutoff:
+            continue
+        directory = runs_dir / name
+        if not _prunable(directory, cutoff) or any(
+            path.is_relative_to(directory.resolve()) for path in guarded
+        ):
+            continue
+        doomed = runs_dir / f"{PRUNING_PREFIX}{name}"
+        try:
+            directory.rename(doomed)
+        except OSError:
+            continue  # gone already (another console pruning) or not ours to move
+        shutil.rmtree(doomed, ignore_errors=True)
+        removed.append(name)
+    return removed
+
+
+def _prunable(directory: Path, cutoff: datetime) -> bool:
+    """Whether an old run has finished for good (see `prune_runs`)."""
+    if not directory.is_dir() or directory.is_symlink():
+        return False
+    info = load_run(directory)
+    if info is None:
+        return False
+    if not (directory / "state.json").exists():
+        return True
+    pid = info.state.get("supervisor_pid")
+    if not info.finished or (isinstance(pid, int) and pid_alive(pid)):
+        return False
+    ended = info.state.get("ended")
+    try:
+        ended_at = datetime.fromisoformat(str(ended)) if ended else None
+    except ValueError:
+        ended_at = None
+    return ended_at is None or ended_at <= cutoff
 
 
 def read_output(directory: Path) -> list[OutputLine]:

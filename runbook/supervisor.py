@@ -8,7 +8,8 @@ the timeout and cancel (SIGTERM to the group and every descendant, SIGKILL
 after the grace period), runs the step's read-only `rb-verify` checks if the
 script exited 0, then writes the audit end record, the deployment history
 record if the scripts wrote none, releases the lock and, last, the final
-`state.json`. A console that died meanwhile finds all of it on disk.
+`state.json`. A console that died meanwhile finds all of it on disk. Before
+exiting it prunes old runs (`runs.prune_runs`).
 
 Cancel: write `cancel.json` ({"by": user}) in the run directory, then SIGTERM
 this process.
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from runbook import history, process_tree
+from runbook import history, process_tree, runs
 from runbook.atomic_file import read_json, write_json_atomic
 from runbook.audit import AuditError, AuditTrail
 from runbook.locks import EnvironmentLock, LockBusy, LockError, LockHolder
@@ -45,6 +46,8 @@ KILL_WAIT_S = 0.6
 MAX_LINE = 65536
 TAIL_LINES = 20
 DEFAULT_VERIFY_TIMEOUT_S = 60.0
+DEFAULT_KEEP_RUNS = 500
+DEFAULT_KEEP_RUNS_DAYS = 30.0
 BRIEF_CHARS = 80
 """How much of a verify command a reason quotes."""
 
@@ -437,6 +440,28 @@ class Supervisor:
         self.state(status, child_exit=exit_code, **result)
         return 0
 
+    def prune(self) -> None:
+        """Remove old finished runs, after this one's result is on disk (see runs.prune_runs).
+
+        Done here, in the detached process, so no console waits on it; a failure
+        costs a line in supervisor.log, never the run's result.
+        """
+        spec = self.spec
+        protect = [Path(spec[key]) for key in ("audit_file", "history_file") if spec.get(key)]
+        try:
+            removed = runs.prune_runs(
+                self.directory.parent,
+                int(spec.get("keep_runs", DEFAULT_KEEP_RUNS)),
+                float(spec.get("keep_runs_days", DEFAULT_KEEP_RUNS_DAYS)),
+                exclude={spec["run_id"]},
+                protect=protect,
+            )
+        except Exception as error:  # noqa: BLE001 - pruning is housekeeping
+            print(f"pruning old runs failed: {error!r}", file=sys.stderr)
+            return
+        if removed:
+            print(f"pruned {len(removed)} old run(s)", file=sys.stderr)
+
     def record_history(self, status: str) -> str | None:
         """Add a deployment-history record for a deploy/rollback step; the error, if any."""
         spec = self.spec
@@ -508,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     supervisor.cancel_requested = bool(cancelled)
     signal.signal(signal.SIGTERM, on_term)
     try:
-        return supervisor.run()
+        code = supervisor.run()
     except BaseException as error:
         # Whatever broke (a full disk, a bug), the step must not run on unsupervised.
         process_tree.signal_tree(os.getpid(), signal.SIGKILL)
@@ -516,6 +541,8 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(Exception):
             supervisor.state("failed", reason=f"supervisor error: {error!r}", ended=now_iso())
         raise
+    supervisor.prune()
+    return code
 
 
 if __name__ == "__main__":
