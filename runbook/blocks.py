@@ -37,6 +37,8 @@ Each of these rules returns False at once, with no side effect, on any other fir
 character; rules not named here (table, paragraph, plugins) are tried on every line.
 """
 _INDEXED = "".join(sorted(set("".join(_FIRST_CHARACTERS.values()))))
+_FIRST_LINE_ONLY = frozenset({"front_matter"})
+"""Rules that return False at once on any line but the document's first."""
 
 
 def markdown() -> MarkdownIt:
@@ -60,8 +62,8 @@ class _FirstCharRuler(Ruler[BlockRule]):
     markdown-it tries each rule of a chain in turn on every line (and on every line
     of a paragraph, to see whether it ends); most fail on the first character. The
     dispatch keeps each chain's order and tries only the rules that can match.
-    Indented code lines and the document's first line (front matter) go through
-    the whole chain.
+    Indented code lines and the document's first line go through the whole chain;
+    front matter is looked for on the first line only.
     """
 
     def __compile__(self) -> None:
@@ -76,15 +78,16 @@ class _FirstCharRuler(Ruler[BlockRule]):
 
 def _dispatch(named_rules: list[tuple[str, BlockRule]]) -> BlockRule:
     every_rule = tuple(fn for _, fn in named_rules)
+    later_rules = [(name, fn) for name, fn in named_rules if name not in _FIRST_LINE_ONLY]
     by_character = {
         character: tuple(
             fn
-            for name, fn in named_rules
+            for name, fn in later_rules
             if name not in _FIRST_CHARACTERS or character in _FIRST_CHARACTERS[name]
         )
         for character in _INDEXED
     }
-    other = tuple(fn for name, fn in named_rules if name not in _FIRST_CHARACTERS)
+    other = tuple(fn for name, fn in later_rules if name not in _FIRST_CHARACTERS)
 
     def dispatch(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
         if start_line == 0 or state.is_code_block(start_line):

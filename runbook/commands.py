@@ -43,6 +43,9 @@ _ASSIGNMENT_ONLY = re.compile(r"^\s*(?:export\s+)?(?:[A-Za-z_]\w*=(?:<[^>\n]*>|\
 _EXPORT = re.compile(r"^\s*export\s+([A-Za-z_]\w*)=(.*)$")
 _LOOP_VAR = re.compile(r"\b(?:for|read(?:\s+-\w+)*)\s+([A-Za-z_]\w*)")
 _PLACEHOLDER = re.compile(r"(?<![<\w])<([A-Za-z][A-Za-z0-9_.-]*)>")
+_SHELL_SPECIAL = re.compile(r"[\\'\"$]")
+_BRACED = re.compile(r"\$\{([A-Za-z_]\w*)(?::?-([^}]*))?\}")
+_PLAIN = re.compile(r"\$([A-Za-z_]\w*)")
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,10 @@ def parse_fence_info(info: str) -> FenceInfo:
             for match in re.finditer(r"([\w.-]+)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s}]+)", rest[1:-1]):
                 attributes.append((match.group(1), match.group(2).strip("\"'")))
     return FenceInfo(language.lower(), tuple(attributes))
+
+
+_NO_INFO = FenceInfo("", ())
+"""The fence info of a command from inline code: no language, no attributes."""
 
 
 def _attribute_text(value: object) -> str:
@@ -223,20 +230,27 @@ def strip_inline_comment(code: str) -> tuple[str, str | None]:
 def find_variables(code: str, defaults: dict[str, str] | None = None) -> tuple[Variable, ...]:
     """`$VAR`, `${VAR}`, `<placeholder>` and `export X=...` in shell code, in order of use."""
     defaults = defaults or {}
-    assigned = set(_ASSIGNED.findall(code)) | set(_LOOP_VAR.findall(code))
     found: dict[str, Variable] = {}
-    for line in code.split("\n"):
-        export = _EXPORT.match(line)
-        if export:
-            name, value = export.group(1), export.group(2).strip().strip("\"'")
-            found.setdefault(name, Variable(name, "export", value))
-    for name, default in _dollar_names(code):
-        if name in assigned or name in _SPECIAL_ENV or name in found:
-            continue
-        found[name] = Variable(name, "env", default if default is not None else defaults.get(name))
-    for match in _PLACEHOLDER.finditer(code):
-        name = match.group(1)
-        found.setdefault(name, Variable(name, "placeholder", defaults.get(name)))
+    # Each kind is looked for only where its marker occurs: most commands have none.
+    if "export" in code:
+        for line in code.split("\n"):
+            export = _EXPORT.match(line)
+            if export:
+                name, value = export.group(1), export.group(2).strip().strip("\"'")
+                found.setdefault(name, Variable(name, "export", value))
+    names = _dollar_names(code)
+    if names:
+        assigned = set(_ASSIGNED.findall(code)) | set(_LOOP_VAR.findall(code))
+        for name, default in names:
+            if name in assigned or name in _SPECIAL_ENV or name in found:
+                continue
+            found[name] = Variable(
+                name, "env", default if default is not None else defaults.get(name)
+            )
+    if "<" in code:
+        for match in _PLACEHOLDER.finditer(code):
+            name = match.group(1)
+            found.setdefault(name, Variable(name, "placeholder", defaults.get(name)))
     return tuple(found.values())
 
 
@@ -246,24 +260,26 @@ def _dollar_names(code: str) -> list[tuple[str, str | None]]:
     if "$" not in code:
         return names
     in_single = in_double = False
-    index = 0
-    while index < len(code):
-        char = code[index]
+    resume = 0
+    # Only backslashes, quotes and dollars change anything: jump from one to the next.
+    for special in _SHELL_SPECIAL.finditer(code):
+        index = special.start()
+        if index < resume:
+            continue  # the character after a backslash
+        char = special.group()
         if char == "\\" and not in_single:
-            index += 2
-            continue
-        if char == "'" and not in_double:
+            resume = index + 2
+        elif char == "'" and not in_double:
             in_single = not in_single
         elif char == '"' and not in_single:
             in_double = not in_double
         elif char == "$" and not in_single:
-            braced = re.match(r"\$\{([A-Za-z_]\w*)(?::?-([^}]*))?\}", code[index:])
-            plain = re.match(r"\$([A-Za-z_]\w*)", code[index:])
+            braced = _BRACED.match(code, index)
+            plain = None if braced else _PLAIN.match(code, index)
             if braced:
                 names.append((braced.group(1), braced.group(2)))
             elif plain:
                 names.append((plain.group(1), None))
-        index += 1
     return names
 
 
@@ -276,13 +292,15 @@ def make_command(
     defaults: dict[str, str] | None = None,
 ) -> Command:
     """Build a Command, reading our `rb-` fence attributes where present."""
-    info = info or FenceInfo("", ())
+    info = info or _NO_INFO
     code, trailing = strip_inline_comment(code)
     if trailing:
         comments = (*comments, trailing)
-    risk = info.get("rb-risk")
-    timeout = info.get("rb-timeout")
-    confirm = info.get("rb-confirm")
+    risk = timeout = confirm = None
+    if info.attributes:
+        risk = info.get("rb-risk")
+        timeout = info.get("rb-timeout")
+        confirm = info.get("rb-confirm")
     return Command(
         code=code,
         line=line,

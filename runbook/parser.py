@@ -62,6 +62,7 @@ _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
 _LINK = re.compile(
     r"(?<!!)\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|<(https?://[^>\s]+)>"
 )
+_EXPORT_LINE = re.compile(r"\s*export\s+([A-Za-z_]\w*)=(\S*)")
 _REFERENCE_SECTION = re.compile(r"reference|see also|related|further reading|links", re.I)
 _ACTION_VERBS = frozenset(
     """check verify run restart ensure confirm investigate inspect look review deploy rollback
@@ -174,32 +175,39 @@ class _Builder:
 
     # -- tokens to blocks -------------------------------------------------
     def read(self, tokens: list[Token]) -> None:
-        index = 0
-        deepest = max((token.level for token in tokens), default=0)
-        while index < len(tokens):
-            token = tokens[index]
-            end = self._block_end(tokens, index)
-            block_tokens = tokens[index : end + 1]
-            first, last = token.map or (0, 0)
-            if token.map is None and token.type.endswith("_close"):
-                index = end + 1
-                continue
-            kind = token.type.removesuffix("_open")
-            if kind == "heading":
-                self._open_section(token, block_tokens)
-            elif kind == "front_matter":
-                self._front_matter(token)
+        deepest = 0
+        start = 0
+        # markdown-it's token stream is balanced: a top-level block is an opening
+        # token at level 0 up to the next level-0 token (its closing one), or a
+        # single level-0 token (fence, hr, code block, front matter).
+        for index, token in enumerate(tokens):
+            level = token.level
+            if level:
+                if level > deepest:
+                    deepest = level
+            elif token.nesting == 1:
+                start = index
             else:
-                block = _Block(kind, block_tokens, first + 1, last + 1)
-                self.stack[-1].blocks.append(block)
-                self._collect_links(block)
-            index = end + 1
+                self._read_block(tokens[start if token.nesting else index : index + 1])
         if deepest >= MAX_NESTING - 1:
             self.problems.append(
                 Problem(
                     0, f"nesting deeper than {MAX_NESTING} levels; the deepest part is not read"
                 )
             )
+
+    def _read_block(self, block_tokens: list[Token]) -> None:
+        token = block_tokens[0]
+        first, last = token.map or (0, 0)
+        kind = token.type.removesuffix("_open")
+        if kind == "heading":
+            self._open_section(token, block_tokens)
+        elif kind == "front_matter":
+            self._front_matter(token)
+        else:
+            block = _Block(kind, block_tokens, first + 1, last + 1)
+            self.stack[-1].blocks.append(block)
+            self._collect_links(block)
 
     @staticmethod
     def _block_end(tokens: list[Token], start: int) -> int:
@@ -241,7 +249,8 @@ class _Builder:
 
     def _collect_links(self, block: _Block) -> None:
         for token in block.tokens:
-            if token.type == "inline":
+            # Both forms of link need these characters: most text has neither.
+            if token.type == "inline" and ("](" in token.content or "<http" in token.content):
                 for match in _LINK.finditer(token.content):
                     title, target = match.group(1), match.group(2) or match.group(3)
                     if not target.startswith("#"):
@@ -442,10 +451,11 @@ class _Builder:
         for comments, code, at in split_block(token.content, line):
             if not code.strip():
                 continue
-            for export_line in code.split("\n"):
-                match = re.match(r"\s*export\s+([A-Za-z_]\w*)=(\S*)", export_line)
-                if match:
-                    self.exports.setdefault(match.group(1), match.group(2).strip("\"'"))
+            if "export" in code:
+                for export_line in code.split("\n"):
+                    match = _EXPORT_LINE.match(export_line)
+                    if match:
+                        self.exports.setdefault(match.group(1), match.group(2).strip("\"'"))
             command = make_command(
                 code, at, comments=tuple(comments), info=info, defaults=self.exports
             )
@@ -536,16 +546,14 @@ def _step(index: int, draft: _Draft) -> Step:
     kind: StepKind = "command" if draft.commands else "manual"
     wait_s = deadline_s = None
     condition = outcome = None
-    decision = _DECISION.match(plain)
-    deadline = _DEADLINE.search(plain)
-    wait = _WAIT.search(plain)
-    if decision:
+    # A decision wins over a deadline, a deadline over a wait: look no further than needed.
+    if decision := _DECISION.match(plain):
         kind = "decision"
         condition, outcome = decision.group(1) or "otherwise", decision.group(2)
-    elif deadline:
+    elif deadline := _DEADLINE.search(plain):
         kind = "deadline"
         deadline_s = parse_duration(deadline.group(1) + deadline.group(2))
-    elif wait:
+    elif wait := _WAIT.search(plain):
         kind = "wait"
         wait_s = parse_duration(wait.group(1) + wait.group(2))
     return Step(

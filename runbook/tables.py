@@ -81,6 +81,8 @@ def typed_rows(
     endpoints: list[Endpoint] = []
     environments: list[Environment] = []
     for table in tables:
+        if table.kind == "generic":
+            continue
         columns = _Columns(table)
         for offset, row in enumerate(table.rows):
             line = table.line + 2 + offset

@@ -26,6 +26,7 @@ _OPS = {"≥": ">=", "≤": "<=", "above": ">", "over": ">", "below": "<", "unde
 _STATUS = re.compile(r"\b([1-5]\d\d)\b")
 _JSONISH = re.compile(r"\{.*\}|\[.*\]", re.S)
 _MARKUP = re.compile(r"[\[`*_]")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _BARE_KEY = re.compile(r"([{,]\s*)([A-Za-z_][\w-]*)\s*:")
 
 
@@ -102,5 +103,5 @@ def plain_text(markdown: str) -> str:
     """Table-cell markdown as plain text (code spans, emphasis and links flattened)."""
     if not _MARKUP.search(markdown):
         return markdown.strip()
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = _LINK.sub(r"\1", markdown) if "](" in markdown else markdown
     return text.replace("`", "").replace("**", "").replace("__", "").strip()
