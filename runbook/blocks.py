@@ -9,13 +9,14 @@ thead/tbody/th/td tokens that nothing here reads (`_table`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import mdTrim
 from markdown_it.ruler import Ruler
 from markdown_it.rules_block import StateBlock
-from markdown_it.rules_block.table import MAX_AUTOCOMPLETED_CELLS, escapedSplit, table
+from markdown_it.rules_block.table import MAX_AUTOCOMPLETED_CELLS, escapedSplit
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
@@ -37,6 +38,9 @@ Each of these rules returns False at once, with no side effect, on any other fir
 character; rules not named here (table, paragraph, plugins) are tried on every line.
 """
 _INDEXED = "".join(sorted(set("".join(_FIRST_CHARACTERS.values()))))
+_DELIMITER_ROW = re.compile(r"(?:[|:][-|: \t]|-[-|:])[-|: \t]*")
+"""A table's second line: pipes, dashes, colons and blanks, not starting like a list item."""
+_DELIMITER_CELL = re.compile(r":?-+:?")
 _FIRST_LINE_ONLY = frozenset({"front_matter"})
 """Rules that return False at once on any line but the document's first."""
 
@@ -107,19 +111,15 @@ def _dispatch(named_rules: list[tuple[str, BlockRule]]) -> BlockRule:
 def _table(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     """GFM tables as `table_open`, then per row `tr_open`, one `inline` per cell, `tr_close`.
 
-    markdown-it's own rule decides whether a table starts here (in silent mode, which
-    reads the header and delimiter rows only); the rows are then read as it reads
-    them, with the same cells, line maps and nesting levels, but none of the
-    thead/tbody/th/td tokens, which made up most of a table's tokens.
+    Tables start, end and split into cells where markdown-it's table rule has them,
+    with the same line maps and nesting levels, but without the thead/tbody/th/td
+    tokens (most of a table's tokens) and the per-character loops.
     """
-    begin = state.bMarks[start_line] + state.tShift[start_line]
-    if "|" not in state.src[begin : state.eMarks[start_line]]:
-        return False  # the header needs a pipe; most lines have none
-    if not table(state, start_line, end_line, True):
+    header = _table_header(state, start_line, end_line)
+    if header is None:
         return False
     if silent:
         return True
-    header = _cells(state, start_line)
     column_count = len(header)
     level = state.level
     opening = Token("table_open", "table", 1, map=[start_line, 0], level=level, block=True)
@@ -138,12 +138,12 @@ def _table(state: StateBlock, start_line: int, end_line: int, silent: bool) -> b
             break
         if any(rule(state, next_line, end_line, True) for rule in terminators):
             break
-        begin = state.bMarks[next_line] + state.tShift[next_line]
-        if not mdTrim(state.src[begin : state.eMarks[next_line]]):
+        text = _line_text(state, next_line)
+        if not text:
             break
         if state.is_code_block(next_line):
             break
-        cells = _cells(state, next_line)
+        cells = _cells(text)
         autocompleted_cells += column_count - len(cells)
         if autocompleted_cells > MAX_AUTOCOMPLETED_CELLS:
             break
@@ -157,9 +157,49 @@ def _table(state: StateBlock, start_line: int, end_line: int, silent: bool) -> b
     return True
 
 
-def _cells(state: StateBlock, line: int) -> list[str]:
+def _table_header(state: StateBlock, start_line: int, end_line: int) -> list[str] | None:
+    """The header cells if a table starts at `start_line`, by markdown-it's rules; else None."""
+    begin = state.bMarks[start_line] + state.tShift[start_line]
+    if "|" not in state.src[begin : state.eMarks[start_line]]:
+        return None  # the header needs a pipe; most lines have none
+    delimiter_line = start_line + 1
+    if (
+        start_line + 2 > end_line
+        or state.sCount[delimiter_line] < state.blkIndent
+        or state.is_code_block(delimiter_line)
+        or state.is_code_block(start_line)
+    ):
+        return None
+    begin = state.bMarks[delimiter_line] + state.tShift[delimiter_line]
+    delimiter = state.src[begin : state.eMarks[delimiter_line]]
+    if not _DELIMITER_ROW.fullmatch(delimiter):
+        return None
+    columns = delimiter.split("|")
+    aligned_columns = 0
+    for index, column in enumerate(columns):
+        column = mdTrim(column)
+        if not column:
+            # Empty columns are allowed before and after the table, not between columns.
+            if index == 0 or index == len(columns) - 1:
+                continue
+            return None
+        if not _DELIMITER_CELL.fullmatch(column):
+            return None
+        aligned_columns += 1
+    header = _cells(_line_text(state, start_line))
+    if not header or len(header) != aligned_columns:
+        return None
+    return header
+
+
+def _line_text(state: StateBlock, line: int) -> str:
     begin = state.bMarks[line] + state.tShift[line]
-    cells = escapedSplit(mdTrim(state.src[begin : state.eMarks[line]]))
+    return mdTrim(state.src[begin : state.eMarks[line]])
+
+
+def _cells(text: str) -> list[str]:
+    """A row's cells, split at pipes not escaped by a backslash."""
+    cells = escapedSplit(text) if "\\" in text else text.split("|")
     if cells and cells[0] == "":
         cells.pop(0)
     if cells and cells[-1] == "":

@@ -19,7 +19,9 @@ LINES = st.sampled_from(
      "|---|---|", ":--|--:", "| CPU | > 70% |", "a | b", "--- | ---", "| a \\| b | c |", "```bash",
      "```", "~~~", "$ kubectl get pods", "# comment", "make rollback", "---", "***", "___", "",
      "text", "**Label:** value", "<div>", "    indented", "[ref]: http://r", "===", "- | x | y |",
-     "  |---|---|", "\t- tab", "#no-space", "-", "1.", "`", "|"]
+     "  |---|---|", "\t- tab", "#no-space", "-", "1.", "`", "|", "|-|", "|:-:|", "- |", "-|-",
+     "| - |", "|--|--", "--:|", ":-", "| |", "a|b|c", "|a|", "\\|", "-:|:-", "||", "|-||-|",
+     "- | -", "|\t-|", "-- |", "| x | `a|b` |"]
 )  # fmt: skip
 INDENTS = st.sampled_from(["", "", "", " ", "  ", "   ", "    ", "      ", "\t"])
 DOCUMENTS = st.lists(st.tuples(INDENTS, LINES), max_size=60).map(
