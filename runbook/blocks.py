@@ -3,8 +3,8 @@
 The parser needs blocks only (headings, lists, fences, tables, paragraphs): inline
 parsing is off, and two changes make the block pass cheaper without changing
 which blocks it finds. Each line tries only the rules its first character can
-start (`_FirstCharRuler`), and tables are emitted as rows of cells without the
-thead/tbody/th/td tokens that nothing here reads (`_table`).
+start (`_FirstCharRuler`), and a table is one token per row holding its cells
+(`_table`), not markdown-it's thead/tbody/tr/th/td/inline tokens.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ MAX_NESTING = 40
 """markdown-it stops reading blocks nested deeper than this; the parser warns when that happens."""
 
 BlockRule = Callable[[StateBlock, int, int, bool], bool]
+TABLE_ROW = "table_row"
+"""The token type of a table row; its cells, as markdown-it splits them, are in `meta["cells"]`."""
 
 _FIRST_CHARACTERS: dict[str, str] = {
     "fence": "`~",
@@ -47,7 +49,9 @@ _FIRST_LINE_ONLY = frozenset({"front_matter"})
 
 def markdown() -> MarkdownIt:
     """A block-only CommonMark parser with tables and front matter."""
-    md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).enable("table")
+    # tasklists is off by default; set, it spares the list rule a KeyError per item.
+    md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING, "tasklists": False})
+    md.enable("table")
     md.use(front_matter_plugin)
     # Only block structure is needed: code spans and links are read from inline
     # source with two regexes, which halves parse time on large runbooks.
@@ -109,11 +113,11 @@ def _dispatch(named_rules: list[tuple[str, BlockRule]]) -> BlockRule:
 
 
 def _table(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
-    """GFM tables as `table_open`, then per row `tr_open`, one `inline` per cell, `tr_close`.
+    """GFM tables as `table_open`, one `TABLE_ROW` token per row, `table_close`.
 
     Tables start, end and split into cells where markdown-it's table rule has them,
-    with the same line maps and nesting levels, but without the thead/tbody/th/td
-    tokens (most of a table's tokens) and the per-character loops.
+    with the same line maps, but in a fifth of the tokens and without the
+    per-character loops.
     """
     header = _table_header(state, start_line, end_line)
     if header is None:
@@ -208,21 +212,21 @@ def _cells(text: str) -> list[str]:
 
 
 def _row(tokens: list[Token], line: int, cells: list[str], column_count: int, level: int) -> None:
-    """One row at a table's `level`, its cells where markdown-it puts them (inside tr and td)."""
-    line_map = [line, line + 1]
-    tokens.append(Token("tr_open", "tr", 1, map=line_map, level=level + 2, block=True))
-    for index in range(column_count):
-        content = mdTrim(cells[index]) if index < len(cells) else ""
-        tokens.append(
-            Token(
-                "inline",
-                "",
-                0,
-                map=line_map,
-                level=level + 4,
-                content=content,
-                children=[],
-                block=True,
-            )
+    """One row of a table at `level`, padded or cut to the header's `column_count` cells.
+
+    The row sits at the level markdown-it gives a cell's text (inside tr and th/td),
+    so the parser's nesting check sees the same depth.
+    """
+    kept = [mdTrim(cell) for cell in cells[:column_count]]
+    kept.extend([""] * (column_count - len(kept)))
+    tokens.append(
+        Token(
+            TABLE_ROW,
+            "tr",
+            0,
+            map=[line, line + 1],
+            level=level + 4,
+            meta={"cells": kept},
+            block=True,
         )
-    tokens.append(Token("tr_close", "tr", -1, level=level + 2, block=True))
+    )

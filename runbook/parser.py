@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from markdown_it.token import Token
 
-from runbook.blocks import MAX_NESTING, markdown
+from runbook.blocks import MAX_NESTING, TABLE_ROW, markdown
 from runbook.commands import (
     is_runnable_block,
     is_transcript,
@@ -272,9 +272,11 @@ class _Builder:
 
     def _collect_links(self, block: _Block) -> None:
         for token in block.tokens:
-            # Both forms of link need these characters: most text has neither.
-            if token.type == "inline" and ("](" in token.content or "<http" in token.content):
-                for match in _LINK.finditer(token.content):
+            for text in _texts(token):
+                # Both forms of link need these characters: most text has neither.
+                if "](" not in text and "<http" not in text:
+                    continue
+                for match in _LINK.finditer(text):
                     title, target = match.group(1), match.group(2) or match.group(3)
                     if not target.startswith("#"):
                         self._add_reference(
@@ -548,11 +550,25 @@ class _Builder:
                 seen[procedure.key] = procedure.line
 
 
+def _texts(token: Token) -> list[str]:
+    """The inline markdown a token holds: an inline token's content, a table row's cells."""
+    if token.type == "inline":
+        return [token.content]
+    if token.type == TABLE_ROW:
+        cells: list[str] = token.meta["cells"]
+        return cells
+    return []
+
+
 def _code_spans(token: Token) -> list[str]:
-    """Code spans of an inline token, read from its source (inline parsing is skipped)."""
-    if token.type != "inline" or "`" not in token.content:
-        return []
-    return [m.group(2).strip() for m in _CODE_SPAN.finditer(token.content) if m.group(2).strip()]
+    """Code spans of an inline token or a table row, read from source (inline parsing is off)."""
+    return [
+        m.group(2).strip()
+        for text in _texts(token)
+        if "`" in text
+        for m in _CODE_SPAN.finditer(text)
+        if m.group(2).strip()
+    ]
 
 
 def _strip_marker(line: str) -> str:

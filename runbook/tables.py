@@ -6,6 +6,7 @@ import re
 
 from markdown_it.token import Token
 
+from runbook.blocks import TABLE_ROW
 from runbook.model import Endpoint, Environment, Problem, Table, TableKind, Threshold
 from runbook.values import normalise_url, parse_bound, parse_expected_response, plain_text
 
@@ -17,16 +18,14 @@ def read_table(
 ) -> Table:
     """The header and rows of one table block; ragged source rows are reported.
 
-    `tokens` is the block as `runbook.blocks` reads it: per row a `tr_open`, then one
-    `inline` token per cell.
+    `tokens` is the block as `runbook.blocks` reads it: a `TABLE_ROW` token per row.
     """
-    rows: list[list[str]] = []
+    rows = [
+        [cell.strip() for cell in token.meta["cells"]]
+        for token in tokens
+        if token.type == TABLE_ROW
+    ]
     header: list[str] = []
-    for token in tokens:
-        if token.type == "tr_open":
-            rows.append([])
-        elif token.type == "inline" and rows:
-            rows[-1].append(token.content.strip())
     if rows:
         header, rows = rows[0], rows[1:]
     first, end = tokens[0].map or (0, 0)

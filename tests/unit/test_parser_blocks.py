@@ -1,4 +1,4 @@
-"""runbook.blocks finds the same blocks as markdown-it's own rules, in fewer tokens."""
+"""runbook.blocks finds the same blocks and cells as markdown-it's own rules, in fewer tokens."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from runbook.blocks import MAX_NESTING, markdown
+from runbook.blocks import MAX_NESTING, TABLE_ROW, markdown
 
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seed_runbook.md"
 LINES = st.sampled_from(
@@ -43,16 +43,22 @@ REFERENCE = reference()
 
 
 def shape(tokens: list[Token]) -> list[tuple[object, ...]]:
-    """What the parser reads of each token; table cells as rows of `inline` tokens."""
-    kept = ("table_open", "table_close", "tr_open", "tr_close", "inline")
-    table_depth = 0
+    """What the parser reads of each token; a table row as its cells, at its cells' level."""
     shaped: list[tuple[object, ...]] = []
+    row: list[str] | None = None
     for token in tokens:
-        table_depth += token.type == "table_open"
-        table_depth -= token.type == "table_close"
-        if table_depth and token.type not in kept:
-            continue
-        shaped.append((token.type, token.map, token.level, token.content, token.info))
+        if token.type == TABLE_ROW:
+            shaped.append(("row", token.map, token.level, token.meta["cells"]))
+        elif token.type == "tr_open":
+            row, row_map = [], token.map
+        elif token.type == "tr_close" and row is not None:
+            shaped.append(("row", row_map, token.level + 2, row))
+            row = None
+        elif row is not None:
+            if token.type == "inline":
+                row.append(token.content)
+        elif token.type not in ("thead_open", "thead_close", "tbody_open", "tbody_close"):
+            shaped.append((token.type, token.map, token.level, token.content, token.info))
     return shaped
 
 
@@ -63,14 +69,13 @@ def test_seed_blocks_match_markdown_it() -> None:
 
 def test_table_is_rows_of_cells() -> None:
     tokens = BLOCKS.parse("| a | b |\n|---|---|\n| 1 |\n| 2 | 3 | 4 |\n")
-    assert [(t.type, t.content) for t in tokens] == [
-        ("table_open", ""),
-        ("tr_open", ""), ("inline", "a"), ("inline", "b"), ("tr_close", ""),
-        ("tr_open", ""), ("inline", "1"), ("inline", ""), ("tr_close", ""),
-        ("tr_open", ""), ("inline", "2"), ("inline", "3"), ("tr_close", ""),
-        ("table_close", ""),
-    ]  # fmt: skip
-    assert tokens[0].map == [0, 4]
+    assert [(t.type, t.map, t.meta.get("cells")) for t in tokens] == [
+        ("table_open", [0, 4], None),
+        (TABLE_ROW, [0, 1], ["a", "b"]),
+        (TABLE_ROW, [2, 3], ["1", ""]),
+        (TABLE_ROW, [3, 4], ["2", "3"]),
+        ("table_close", None, None),
+    ]
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
