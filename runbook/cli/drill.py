@@ -101,7 +101,10 @@ def run(args: argparse.Namespace) -> int:
     if runbook.procedure(scenario.procedure) is None:
         raise CliError(f"the runbook has no procedure {scenario.procedure!r}", 2)
     drill_id = new_drill_id()
-    sandbox = open_sandbox(drill_id, repo_root, drills_dir(settings) / drill_id, args.runtime)
+    try:
+        sandbox = open_sandbox(drill_id, repo_root, drills_dir(settings) / drill_id, args.runtime)
+    except SandboxError as error:
+        raise CliError(f"{BANNER}: {error}", 3) from None
     out = sys.stdout
     drill = Drill(
         scenario,

@@ -374,9 +374,21 @@ class ProcessSandbox(BlueGreenSandbox):
 def open_sandbox(
     drill_id: str, repo_root: Path, directory: Path, runtime: Runtime = "auto"
 ) -> BlueGreenSandbox:
-    """The sandbox for a drill: Docker when asked or when an engine answers, else processes."""
-    if runtime == "docker" or (runtime == "auto" and engine_reachable()):
+    """The sandbox for a drill: Docker when asked or when an engine answers, else processes.
+
+    Raises:
+        SandboxError: Docker was asked for and no engine answers (a drill never starts one).
+    """
+    if runtime == "local":
+        return ProcessSandbox(drill_id, repo_root, directory)
+    if engine_reachable():
         return DockerSandbox(drill_id, repo_root, directory)
+    if runtime == "docker":
+        host = os.environ.get("DOCKER_HOST") or "the local socket"
+        raise SandboxError(
+            f"no Docker engine answers at {host}; start one (make services) "
+            "or drill as local processes (--runtime local)"
+        )
     return ProcessSandbox(drill_id, repo_root, directory)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -118,3 +121,26 @@ def test_sandbox_guard_refuses_commands_outside_the_sandbox() -> None:
         sandbox_refusal(("docker-compose -f deploy/docker-compose.prod.yml up -d",), box)
         is not None
     )  # type: ignore[arg-type]
+
+
+def test_drill_on_docker_without_an_engine_says_so_and_starts_nothing(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock",
+        "RUNBOOK_STATE_DIR": str(tmp_path / "state"),
+    }
+    code = "import sys; from console.cli import main; sys.exit(main())"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "drill", "crash-loop", "--runtime", "docker"],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert done.returncode == 3
+    assert done.stderr == (
+        f"runbook-console: DRILL: no Docker engine answers at unix://{tmp_path}/no-engine.sock; "
+        "start one (make services) or drill as local processes (--runtime local)\n"
+    )
+    assert not (tmp_path / "state" / "drills").exists()
