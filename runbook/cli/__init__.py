@@ -13,7 +13,10 @@ import json
 import pkgutil
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runbook.config import Config
 
 
 def subcommand_modules() -> list[ModuleType]:
@@ -31,6 +34,16 @@ class CliError(Exception):
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def load_settings(explicit: str | None = None) -> Config:
+    """The config file (`--config` or the default); a broken one is a one-line CliError."""
+    from runbook.config import ConfigError, load_config
+
+    try:
+        return load_config(explicit)
+    except ConfigError as error:
+        raise CliError(str(error)) from None
 
 
 def print_records(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from runbook.cli import CliError
-from runbook.config import Config, ConfigError, load_config
+from runbook.config import Config
 from runbook.incident import IncidentStore
 from runbook.model import Runbook
 
@@ -31,13 +31,6 @@ def load_runbook(given: str | None) -> Runbook:
         return load(path)
     except (OSError, ValueError) as error:
         raise CliError(f"cannot read {path}: {error}", 2) from None
-
-
-def config(explicit: str | None = None) -> Config:
-    try:
-        return load_config(explicit)
-    except ConfigError as error:
-        raise CliError(str(error), 2) from None
 
 
 def store(settings: Config) -> IncidentStore:

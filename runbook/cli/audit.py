@@ -6,8 +6,7 @@ import argparse
 from typing import Any
 
 from runbook.audit import read_records
-from runbook.cli import CliError, print_records
-from runbook.config import ConfigError, load_config
+from runbook.cli import load_settings, print_records
 
 NAME = "audit"
 HELP = "Print the audit trail: who ran which command where, and how it ended."
@@ -20,10 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as error:
-        raise CliError(str(error)) from None
+    config = load_settings(args.config)
     return print_records(
         read_records(config.audit_file), args, f"no records in {config.audit_file}", _line
     )

@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from runbook.cli import CliError
-from runbook.cli._incident_common import config, load_runbook, store
+from runbook.cli import CliError, load_settings
+from runbook.cli._incident_common import load_runbook, store
 from runbook.config import Config
 from runbook.drills.sandboxes import SandboxError, open_sandbox
 from runbook.drills.scenarios import SCENARIOS, find_scenario
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     # The drill runner pulls in the live sources (httpx); only a drill needs them.
     from runbook.drill import Drill, DrillError, new_drill_id
 
-    settings = config(args.config)
+    settings = load_settings(args.config)
     drills_dir = _drills_dir
     if args.results:
         return _results(drills_dir(settings), args.json)

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from runbook import paths
-from runbook.cli import CliError
-from runbook.cli._incident_common import config, load_runbook, store
+from runbook.cli import CliError, load_settings
+from runbook.cli._incident_common import load_runbook, store
 from runbook.incident import (
     Incident,
     IncidentError,
@@ -107,7 +107,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = config(args.config)
+    settings = load_settings(args.config)
     incidents = store(settings)
     try:
         handler = _HANDLERS[args.action]
@@ -270,7 +270,7 @@ def _run(args: argparse.Namespace, incidents: IncidentStore) -> int:
         config=args.config,
     )
     walker = run_cli._Walker(
-        options, config(args.config), runbook, procedure, run_cli.parse_vars(args.var)
+        options, load_settings(args.config), runbook, procedure, run_cli.parse_vars(args.var)
     )
     walker.printer = IncidentReporter(  # type: ignore[assignment]
         lambda event: incidents.append(current.id, event),

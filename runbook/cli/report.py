@@ -7,8 +7,8 @@ from pathlib import Path
 
 from runbook import paths
 from runbook.atomic_file import write_atomic
-from runbook.cli import CliError
-from runbook.cli._incident_common import config, store
+from runbook.cli import CliError, load_settings
+from runbook.cli._incident_common import store
 from runbook.incident import IncidentError
 from runbook.incident_events import masker_for
 from runbook.report import render
@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = config(args.config)
+    settings = load_settings(args.config)
     incidents = store(settings)
     try:
         incident = incidents.load(incidents.resolve_id(args.incident))

@@ -20,8 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from runbook.cli import CliError
-from runbook.config import DEFAULT_ENVIRONMENT, Config, ConfigError, load_config
+from runbook.cli import CliError, load_settings
+from runbook.config import DEFAULT_ENVIRONMENT, Config
 from runbook.executor import Executor, StepResult
 from runbook.model import Procedure, Runbook, Step
 from runbook.plan import Confirmation, ConfirmationError, Plan, PlanError, verify_commands
@@ -99,10 +99,7 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as error:
-        raise CliError(str(error)) from None
+    config = load_settings(args.config)
     from runbook.parser import LoadError, load
 
     try:

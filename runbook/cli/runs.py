@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from runbook.cli import CliError
-from runbook.config import ConfigError, load_config
+from runbook.cli import CliError, load_settings
 from runbook.runs import list_runs, read_output
 
 NAME = "runs"
@@ -21,10 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as error:
-        raise CliError(str(error)) from None
+    config = load_settings(args.config)
     runs = list_runs(config.runs_dir)
     if args.run_id:
         matches = [r for r in runs if r.run_id.startswith(args.run_id)]
