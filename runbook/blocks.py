@@ -86,24 +86,36 @@ class _FirstCharRuler(Ruler[BlockRule]):
 
 def _dispatch(named_rules: list[tuple[str, BlockRule]]) -> BlockRule:
     every_rule = tuple(fn for _, fn in named_rules)
-    later_rules = [(name, fn) for name, fn in named_rules if name not in _FIRST_LINE_ONLY]
-    by_character = {
-        character: tuple(
+
+    def candidates(character: str | None, pipe: bool) -> tuple[BlockRule, ...]:
+        """The rules that can match a line starting with `character` (None: any other)."""
+        return tuple(
             fn
-            for name, fn in later_rules
-            if name not in _FIRST_CHARACTERS or character in _FIRST_CHARACTERS[name]
+            for name, fn in named_rules
+            if name not in _FIRST_LINE_ONLY
+            and (
+                name not in _FIRST_CHARACTERS
+                or (character is not None and character in _FIRST_CHARACTERS[name])
+            )
+            and (pipe or name != "table")
         )
-        for character in _INDEXED
-    }
-    other = tuple(fn for name, fn in later_rules if name not in _FIRST_CHARACTERS)
+
+    # For each first character: the rules for a line with a pipe, and for one without.
+    by_character = {c: (candidates(c, True), candidates(c, False)) for c in _INDEXED}
+    other = (candidates(None, True), candidates(None, False))
 
     def dispatch(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
-        if start_line == 0 or state.is_code_block(start_line):
+        # Indented code (or what would be, if the code rule were off) and the first line
+        # (front matter) go through the whole chain.
+        if start_line == 0 or state.sCount[start_line] - state.blkIndent >= 4:
             rules = every_rule
         else:
             position = state.bMarks[start_line] + state.tShift[start_line]
-            character = state.src[position : position + 1]
-            rules = by_character.get(character, other)
+            with_pipe, without_pipe = by_character.get(state.src[position : position + 1], other)
+            if state.src.find("|", position, state.eMarks[start_line]) < 0:
+                rules = without_pipe  # a table's header row has a pipe
+            else:
+                rules = with_pipe
         for rule in rules:  # noqa: SIM110 (any() over a generator is slower on this hot path)
             if rule(state, start_line, end_line, silent):
                 return True
@@ -164,8 +176,8 @@ def _table(state: StateBlock, start_line: int, end_line: int, silent: bool) -> b
 def _table_header(state: StateBlock, start_line: int, end_line: int) -> list[str] | None:
     """The header cells if a table starts at `start_line`, by markdown-it's rules; else None."""
     begin = state.bMarks[start_line] + state.tShift[start_line]
-    if "|" not in state.src[begin : state.eMarks[start_line]]:
-        return None  # the header needs a pipe; most lines have none
+    if state.src.find("|", begin, state.eMarks[start_line]) < 0:
+        return None  # the header needs a pipe
     delimiter_line = start_line + 1
     if (
         start_line + 2 > end_line

@@ -403,12 +403,18 @@ class _Builder:
     def _items(self, block: _Block) -> list[tuple[int, int, list[Token]]]:
         """(first line, end line, tokens) of each top-level item of a list block."""
         items: list[tuple[int, int, list[Token]]] = []
-        item_level = block.tokens[0].level + 1
-        for index, token in enumerate(block.tokens):
-            if token.type == "list_item_open" and token.level == item_level:
-                end = self._block_end(block.tokens, index)
-                first, last = token.map or (block.line - 1, block.end - 1)
-                items.append((first + 1, last + 1, block.tokens[index : end + 1]))
+        tokens = block.tokens
+        item_level = tokens[0].level + 1
+        start = 0
+        # Only the items' own opening and closing tokens sit at the item level.
+        for index, token in enumerate(tokens):
+            if token.level != item_level:
+                continue
+            if token.nesting == 1:
+                start = index
+            else:
+                first, last = tokens[start].map or (block.line - 1, block.end - 1)
+                items.append((first + 1, last + 1, tokens[start : index + 1]))
         return items
 
     def _is_action_list(self, block: _Block) -> bool:
@@ -447,6 +453,8 @@ class _Builder:
             return list(self.item_commands[key])
         commands: list[Command] = []
         for token in tokens:
+            if token.type != "inline" and token.type != TABLE_ROW:
+                continue
             line = (token.map[0] + 1) if token.map else 0
             for code in _code_spans(token):
                 if looks_like_command(code):
