@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 from typing import ClassVar
 
@@ -132,6 +133,8 @@ class RunbookConsole(App[int]):
         else:
             self._start_cpu_meter()
         self._install_signal_handlers()
+        # launch() holds the cycle collector off during start-up, until the first frame.
+        self.call_after_refresh(gc.enable)
 
     def _install_signal_handlers(self) -> None:
         import asyncio
