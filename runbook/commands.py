@@ -134,7 +134,7 @@ class _Group:
 
 def is_transcript(content: str) -> bool:
     """Whether a block is a terminal session: `$ ` prompts, output between them."""
-    return any(_PROMPT.match(line) for line in content.split("\n"))
+    return "$" in content and any(_PROMPT.match(line) for line in content.split("\n"))
 
 
 def split_block(content: str, first_line: int) -> list[tuple[list[str], str, int]]:
@@ -240,7 +240,9 @@ def find_variables(code: str, defaults: dict[str, str] | None = None) -> tuple[V
                 found.setdefault(name, Variable(name, "export", value))
     names = _dollar_names(code)
     if names:
-        assigned = set(_ASSIGNED.findall(code)) | set(_LOOP_VAR.findall(code))
+        assigned = set(_ASSIGNED.findall(code)) if "=" in code else set()
+        if "for" in code or "read" in code:
+            assigned.update(_LOOP_VAR.findall(code))
         for name, default in names:
             if name in assigned or name in _SPECIAL_ENV or name in found:
                 continue

@@ -131,7 +131,9 @@ def parse(text: str, path: str | None = None, sha256: str | None = None) -> Runb
     with _collector_paused():
         builder = _Builder(text, path)
         builder.read(_MD.parse(text))
-        return builder.finish(digest)
+        runbook = builder.finish(digest)
+        del builder  # its tokens and drafts go now, before the collector sees them
+    return runbook
 
 
 @contextmanager
@@ -200,6 +202,7 @@ class _Builder:
     def read(self, tokens: list[Token]) -> None:
         deepest = 0
         start = 0
+        linking: list[Token] = []  # the current block's tokens whose text may hold a link
         # markdown-it's token stream is balanced: a top-level block is an opening
         # token at level 0 up to the next level-0 token (its closing one), or a
         # single level-0 token (fence, hr, code block, front matter).
@@ -208,10 +211,16 @@ class _Builder:
             if level:
                 if level > deepest:
                     deepest = level
+                if token.type == TABLE_ROW or (
+                    # Both forms of link need these characters: most text has neither.
+                    token.type == "inline" and ("](" in token.content or "<http" in token.content)
+                ):
+                    linking.append(token)
             elif token.nesting == 1:
                 start = index
             else:
-                self._read_block(tokens[start if token.nesting else index : index + 1])
+                self._read_block(tokens[start if token.nesting else index : index + 1], linking)
+                linking.clear()
         if deepest >= MAX_NESTING - 1:
             self.problems.append(
                 Problem(
@@ -219,7 +228,7 @@ class _Builder:
                 )
             )
 
-    def _read_block(self, block_tokens: list[Token]) -> None:
+    def _read_block(self, block_tokens: list[Token], linking: list[Token]) -> None:
         token = block_tokens[0]
         first, last = token.map or (0, 0)
         kind = token.type.removesuffix("_open")
@@ -230,7 +239,7 @@ class _Builder:
         else:
             block = _Block(kind, block_tokens, first + 1, last + 1)
             self.stack[-1].blocks.append(block)
-            self._collect_links(block)
+            self._collect_links(block, linking)
 
     @staticmethod
     def _block_end(tokens: list[Token], start: int) -> int:
@@ -270,10 +279,9 @@ class _Builder:
         elif loaded is not None:
             self.problems.append(Problem(1, "front matter is not a mapping; ignored"))
 
-    def _collect_links(self, block: _Block) -> None:
-        for token in block.tokens:
+    def _collect_links(self, block: _Block, tokens: list[Token]) -> None:
+        for token in tokens:
             for text in _texts(token):
-                # Both forms of link need these characters: most text has neither.
                 if "](" not in text and "<http" not in text:
                     continue
                 for match in _LINK.finditer(text):

@@ -64,12 +64,15 @@ class _Columns:
 
     def __init__(self, table: Table) -> None:
         self.labels = [plain_text(heading).lower() for heading in table.header]
+        self.indexes: dict[str, int | None] = {}
 
     def cell(self, row: tuple[str, ...], name: str) -> str:
-        for index, label in enumerate(self.labels):
-            if label.startswith(name):
-                return row[index] if index < len(row) else ""
-        return ""
+        if name not in self.indexes:
+            self.indexes[name] = next(
+                (index for index, label in enumerate(self.labels) if label.startswith(name)), None
+            )
+        index = self.indexes[name]
+        return row[index] if index is not None and index < len(row) else ""
 
 
 def typed_rows(
