@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gc
 import signal
-from typing import ClassVar
+from functools import cached_property
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -15,27 +16,25 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from console.commands import RunbookCommands
-from console.driver import ConsoleReporter, Driver, run_detachable
 from console.embedded import EmbeddedService
 from console.incident_bridge import IncidentBridge, incident_commands
 from console.keymap import load_keymap
 from console.messages import StepFinished, StepOutput, StepStarted
 from console.progress import Progress, StepStatus
 from console.reattach import outcome, saved_runs
-from console.screens.confirm import ConfirmScreen
-from console.screens.help import HelpScreen
 from console.screens.main import MainScreen
-from console.screens.prompt import TextPromptScreen, YesNoScreen
-from console.screens.search import SearchScreen
-from console.screens.variables import VariablesScreen
 from console.session import SessionKeeper
 from console.settings import ConsoleSettings
 from console.theme import REDUCED_COLOUR_THEME, RUNBOOK_THEME
 from console.widgets.navigator import Navigator
 from console.widgets.step_list import StepList
 from runbook.model import Procedure, Runbook, Step
-from runbook.plan import Confirmation, ConfirmationError, Plan
 from runbook.runs import RunInfo
+
+if TYPE_CHECKING:
+    from console.driver import Driver
+    from console.screens.variables import VariablesScreen
+    from runbook.plan import Confirmation, Plan
 
 CLOCK_INTERVAL_S = 1.0
 CPU_INTERVAL_S = 5.0
@@ -74,7 +73,6 @@ class RunbookConsole(App[int]):
         self.progress = Progress(runbook, self.settings.clock, self.settings.user)
         self.session = SessionKeeper(self, self.settings)
         self.progress.sink = self.session
-        self.driver = Driver(runbook, self.settings, self.environment)
         self.incidents = IncidentBridge(self)
         self.embedded = EmbeddedService(self)
         self.current_procedure_key: str | None = None
@@ -94,6 +92,14 @@ class RunbookConsole(App[int]):
             self.set_keymap(keymap)
         # Restored before the main screen composes, so its first frame shows the session.
         self.session.restore()
+
+    @cached_property
+    def driver(self) -> Driver:
+        """The bridge to the executor, built when a step first runs."""
+        # Imported here: planning and running steps are not needed to draw the checklist.
+        from console.driver import Driver
+
+        return Driver(self.runbook, self.settings, self.environment)
 
     def _default_environment(self) -> str:
         from runbook.config import DEFAULT_ENVIRONMENT
@@ -181,6 +187,8 @@ class RunbookConsole(App[int]):
         description="Following a running step",
     )
     def _follow_run(self, procedure_key: str, step_index: int, info: RunInfo) -> None:
+        from console.driver import ConsoleReporter, run_detachable  # with the driver, on first use
+
         reporter = ConsoleReporter(self, procedure_key, step_index)
         run_detachable(lambda: self.driver.follow(info, reporter))
 
@@ -189,6 +197,8 @@ class RunbookConsole(App[int]):
 
     @work(group="dialogs", exclusive=True, description="Start a fresh session")
     async def _start_fresh(self) -> None:
+        from console.screens.prompt import YesNoScreen  # dialogs load when first asked for
+
         if self.running is not None:
             self.notify("A step is running; wait for it or cancel it first.", severity="warning")
             return
@@ -306,6 +316,11 @@ class RunbookConsole(App[int]):
     @work(group="step-flow", exclusive=True, exit_on_error=False, description="Preparing a run")
     async def start_step(self, procedure: Procedure, step: Step, dry_run: bool) -> None:
         """Ask for variables and confirmation, then hand the step to the executor."""
+        # The dialogs and the plan are imported when a step is run, not for the first frame.
+        from console.screens.confirm import ConfirmScreen
+        from console.screens.variables import VariablesScreen
+        from runbook.plan import ConfirmationError
+
         screen = self.main_screen
         if self.running is not None and not dry_run:
             self.notify(
@@ -392,6 +407,8 @@ class RunbookConsole(App[int]):
     def run_step(
         self, procedure: Procedure, step: Step, plan: Plan, confirmation: Confirmation | None
     ) -> None:
+        from console.driver import ConsoleReporter, run_detachable  # with the driver, on first use
+
         reporter = self.incidents.reporter(ConsoleReporter(self, procedure.key, step.index))
         run_detachable(lambda: self.driver.run(plan, confirmation, reporter))
 
@@ -475,10 +492,16 @@ class RunbookConsole(App[int]):
     # Help, jump, quit ---------------------------------------------------------------
 
     def action_help(self) -> None:
+        # Screens pushed on demand are imported on demand, keeping them out of the first frame.
+        from console.screens.confirm import ConfirmScreen
+        from console.screens.help import HelpScreen
+        from console.screens.prompt import TextPromptScreen, YesNoScreen
+        from console.screens.search import SearchScreen
+        from console.screens.variables import VariablesScreen
+
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
-        from console.screens.confirm import ConfirmScreen as Confirm
 
         groups = [
             ("Checklist", list(MainScreen.BINDINGS)),
@@ -495,7 +518,7 @@ class RunbookConsole(App[int]):
                     )
                 ],
             ),
-            ("Confirmation screen", list(Confirm.BINDINGS)),
+            ("Confirmation screen", list(ConfirmScreen.BINDINGS)),
             (
                 "Dialogs and search",
                 list(SearchScreen.BINDINGS)

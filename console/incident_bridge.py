@@ -245,10 +245,10 @@ class IncidentBridge:
 
     def refresh(self) -> None:
         """Back on the checklist: follow what happened to the incident meanwhile."""
+        if self.incident is None:
+            return  # the usual case, and the first frame's: runbook.incident stays unloaded
         from runbook.incident import IncidentError
 
-        if self.incident is None:
-            return
         try:
             incident = self.store.load(self.incident.id)
         except IncidentError:

@@ -14,8 +14,6 @@ from textual.widgets import Footer, Static
 
 from console.panes.observations import ContainerRestarted, HealthChanged, ThresholdCrossed
 from console.progress import StepStatus
-from console.screens.prompt import TextPromptScreen, YesNoScreen
-from console.screens.search import SearchHit, SearchScreen
 from console.widgets.incident_strip import IncidentStrip
 from console.widgets.live_dock import LiveDock
 from console.widgets.navigator import Navigator
@@ -28,6 +26,7 @@ from runbook.model import Procedure, Step
 
 if TYPE_CHECKING:
     from console.app import RunbookConsole
+    from console.screens.search import SearchHit
 
 MIN_WIDTH = 60
 MIN_HEIGHT = 16
@@ -445,6 +444,8 @@ class MainScreen(Screen[None]):
 
     @work(group="dialogs", exclusive=True, description="Skip a step")
     async def action_skip(self) -> None:
+        from console.screens.prompt import TextPromptScreen  # dialogs load when first asked for
+
         current = self._current()
         if current is None:
             return
@@ -458,6 +459,8 @@ class MainScreen(Screen[None]):
 
     @work(group="dialogs", exclusive=True, description="Add a note")
     async def action_note(self) -> None:
+        from console.screens.prompt import TextPromptScreen  # dialogs load when first asked for
+
         current = self._current()
         if current is None:
             return
@@ -491,6 +494,8 @@ class MainScreen(Screen[None]):
 
     @work(group="dialogs", exclusive=True, description="Search the runbook")
     async def action_search(self) -> None:
+        from console.screens.search import SearchScreen  # dialogs load when first asked for
+
         hit: SearchHit | None = await self.app.push_screen_wait(SearchScreen(self.console.runbook))
         if hit is not None:
             self.jump_to(hit.procedure_key, hit.step_index)
@@ -515,6 +520,8 @@ class MainScreen(Screen[None]):
         self.console.incidents.acknowledge()
 
     def action_escalate(self) -> None:
+        from console.screens.prompt import TextPromptScreen  # dialogs load when first asked for
+
         def escalate(to: str | None) -> None:
             if to is not None:
                 self.console.incidents.escalate(to)
@@ -555,6 +562,8 @@ class MainScreen(Screen[None]):
         self.query_one(StepOutputPane).write_lines(lines)
 
     async def confirm_quit(self) -> bool:
+        from console.screens.prompt import YesNoScreen  # dialogs load when first asked for
+
         question = YesNoScreen(
             "A step is still running. Quit anyway?",
             "The step keeps running in the background and its outcome is recorded; "
