@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from markdown_it.token import Token
 
@@ -30,12 +31,14 @@ def read_table(
         header, rows = rows[0], rows[1:]
     first, end = tokens[0].map or (0, 0)
     for offset, source in enumerate(lines[first:end]):
-        cells = _PIPE.split(source.strip().strip("|"))
-        if offset != 1 and len(cells) != len(header) and source.strip():
+        inner = source.strip().strip("|")
+        # Without a backslash, no pipe is escaped: counting them is enough.
+        cell_count = len(_PIPE.split(inner)) if "\\" in inner else inner.count("|") + 1
+        if offset != 1 and cell_count != len(header) and source.strip():
             problems.append(
                 Problem(
                     first + offset + 1,
-                    f"table row has {len(cells)} cells, its header has {len(header)}",
+                    f"table row has {cell_count} cells, its header has {len(header)}",
                 )
             )
             break
@@ -48,8 +51,14 @@ def read_table(
     )
 
 
+@lru_cache(maxsize=1024)
+def _label(heading: str) -> str:
+    """A column heading as compared: plain lower-case text (headings repeat across tables)."""
+    return plain_text(heading).lower()
+
+
 def _kind(header: list[str]) -> TableKind:
-    names = [plain_text(h).lower() for h in header]
+    names = [_label(h) for h in header]
     if {"metric", "warning", "critical"} <= set(names):
         return "thresholds"
     if any(n.startswith("endpoint") for n in names) and any("expect" in n for n in names):
@@ -63,7 +72,7 @@ class _Columns:
     """Finds a row's cell by the start of its column's heading (`expect` -> Expected Response)."""
 
     def __init__(self, table: Table) -> None:
-        self.labels = [plain_text(heading).lower() for heading in table.header]
+        self.labels = [_label(heading) for heading in table.header]
         self.indexes: dict[str, int | None] = {}
 
     def cell(self, row: tuple[str, ...], name: str) -> str:
