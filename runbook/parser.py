@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
 from markdown_it.token import Token
 
 from runbook.blocks import MAX_NESTING, TABLE_ROW, markdown
@@ -265,6 +264,8 @@ class _Builder:
         self.stack.append(section)
 
     def _front_matter(self, token: Token) -> None:
+        import yaml  # only runbooks with front matter need it (~8 ms to import)
+
         try:
             loaded = yaml.safe_load(token.content)
         except yaml.YAMLError as error:
