@@ -32,6 +32,7 @@ _FIRST_CHARACTERS: dict[str, str] = {
     "blockquote": ">",
     "hr": "*-_",
     "list": "*-+0123456789",
+    "simple_list": "*-+0123456789",
     "heading": "#",
 }
 """The characters a line must start with (after indentation) for a rule to match it.
@@ -58,6 +59,7 @@ def markdown() -> MarkdownIt:
     md.core.ruler.disable(["inline", "text_join"])
     md.block.ruler.disable(["html_block", "lheading", "reference"])
     md.block.ruler.at("table", _table, {"alt": ["paragraph", "reference"]})
+    md.block.ruler.before("list", "simple_list", _simple_list)
     ruler = _FirstCharRuler()
     ruler.__rules__ = md.block.ruler.__rules__
     md.block.ruler = ruler
@@ -122,6 +124,115 @@ def _dispatch(named_rules: list[tuple[str, BlockRule]]) -> BlockRule:
         return False
 
     return dispatch
+
+
+_ITEM_MARKER = re.compile(r"(?:(\d{1,9})([.)])|([-*+])) {1,4}")
+"""A list item's marker and the one to four spaces before its text."""
+_BLOCK_STARTS = frozenset("`~>*-_+#0123456789")
+"""First characters with which an item's text might start a block of its own."""
+
+
+def _simple_list(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """A top-level tight list of one-line items, tokenised as markdown-it's list rule does.
+
+    Most runbook lists are this: `1. Restart the service` on consecutive lines. The
+    list rule reads each item with a nested block pass, which makes lists most of
+    markdown-it's time; here the same tokens (maps, levels, markup, info, hidden
+    paragraphs, `start`) come from one look at each line. Anything else (nesting,
+    indentation, tabs, pipes, continuation lines, blank lines between items, text
+    that could start a block) returns False, and the list rule reads the list.
+    """
+    if (
+        silent
+        or start_line == 0
+        or state.level != 0
+        or state.blkIndent != 0
+        or state.listIndent != -1
+        or state.parentType != "root"
+        or end_line != state.lineMax
+    ):
+        return False
+    items: list[tuple[int, str, int]] = []  # (line, item number, where its text starts)
+    marker = ""
+    line = start_line
+    while True:
+        item = _simple_item(state, line)
+        if item is None or (marker and item[0] != marker):
+            return False
+        marker = item[0]
+        items.append((line, item[1], item[2]))
+        line += 1
+        if line >= end_line:
+            list_end = end_line
+            break
+        if state.isEmpty(line):
+            list_end = state.skipEmptyLines(line)
+            if list_end < end_line and (
+                state.sCount[list_end] != 0 or _may_continue(state, list_end, marker)
+            ):
+                return False  # the list might go on, loose or nested
+            break
+
+    ordered = items[0][1] != ""
+    kind, tag = ("ordered_list", "ol") if ordered else ("bullet_list", "ul")
+    level = state.level
+    opening = Token(f"{kind}_open", tag, 1, map=[start_line, list_end], level=level)
+    opening.markup, opening.block = marker, True
+    if ordered and int(items[0][1]) != 1:
+        opening.attrs = {"start": int(items[0][1])}
+    tokens = state.tokens
+    tokens.append(opening)
+    src, ends = state.src, state.eMarks
+    for index, (line, number, text_start) in enumerate(items):
+        item_end = items[index + 1][0] if index + 1 < len(items) else list_end
+        line_map = [line, line + 1]
+        tokens += (
+            Token("list_item_open", "li", 1, map=[line, item_end], level=level + 1,
+                  markup=marker, info=number, block=True),
+            Token("paragraph_open", "p", 1, map=line_map, level=level + 2, block=True,
+                  hidden=True),
+            Token("inline", "", 0, map=line_map, level=level + 3,
+                  content=mdTrim(src[text_start : ends[line]]), children=[], block=True),
+            Token("paragraph_close", "p", -1, level=level + 2, block=True, hidden=True),
+            Token("list_item_close", "li", -1, level=level + 1, markup=marker, block=True),
+        )  # fmt: skip
+    tokens.append(Token(f"{kind}_close", tag, -1, level=level, markup=marker, block=True))
+    state.line = list_end
+    return True
+
+
+def _simple_item(state: StateBlock, line: int) -> tuple[str, str, int] | None:
+    """(marker character, number or "", start of text) of a plain one-line item, else None."""
+    if state.sCount[line] != 0:
+        return None
+    begin, end = state.bMarks[line], state.eMarks[line]
+    match = _ITEM_MARKER.match(state.src, begin, end)
+    if match is None or match.end() >= end:
+        return None
+    text_start = match.end()
+    first = state.src[text_start]
+    if first.isspace() or "|" in state.src[begin:end]:
+        return None
+    if first in _BLOCK_STARTS and not _safe_start(state.src, text_start):
+        return None
+    number = match.group(1) or ""
+    return (match.group(2) or match.group(3)), number, text_start
+
+
+def _safe_start(src: str, text_start: int) -> bool:
+    """Text opening with a code span or bold (not a fence, rule or nested list marker)."""
+    if src.startswith("`", text_start):
+        return not src.startswith("``", text_start + 1)  # a fence needs three
+    after_bold = src[text_start + 2 : text_start + 3]
+    return src.startswith("**", text_start) and after_bold not in ("", "*", " ", "\t", "\n")
+
+
+def _may_continue(state: StateBlock, line: int, marker: str) -> bool:
+    """Whether `line` may be another item of a list marked `marker` (which makes it loose)."""
+    position = state.bMarks[line] + state.tShift[line]
+    if marker in ".)":
+        return state.src[position : position + 1].isdigit()
+    return state.src.startswith(marker, position)
 
 
 def _table(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:

@@ -27,6 +27,37 @@ INDENTS = st.sampled_from(["", "", "", " ", "  ", "   ", "    ", "      ", "\t"]
 DOCUMENTS = st.lists(st.tuples(INDENTS, LINES), max_size=60).map(
     lambda lines: "\n".join(indent + line for indent, line in lines)
 )
+ITEMS = st.tuples(
+    st.sampled_from(["1.", "2.", "1)", "-", "-", "*", "+", "0.", "1234567890.", ""]),
+    st.sampled_from([" ", " ", "  ", "    ", "     ", "\t", ""]),
+    st.sampled_from(
+        [
+            "Restart",
+            "Check `kubectl get x`",
+            "**Note:** y",
+            "** x",
+            "*x*",
+            "``x",
+            "```sh",
+            "~~~",
+            "> q",
+            "# h",
+            "- nested",
+            "1. nested",
+            "* * *",
+            "a | b",
+            "",
+            " ",
+            "\u00a0x",
+            "x  ",
+            "9 a",
+        ]
+    ),  # fmt: skip
+).map("".join)
+LIST_DOCUMENTS = st.lists(
+    st.one_of(ITEMS, ITEMS, st.sampled_from(["", "", "text", "  more", "    code", "```", "---"])),
+    max_size=12,
+).map("\n".join)
 
 
 def reference() -> MarkdownIt:
@@ -43,7 +74,7 @@ REFERENCE = reference()
 
 
 def shape(tokens: list[Token]) -> list[tuple[object, ...]]:
-    """What the parser reads of each token; a table row as its cells, at its cells' level."""
+    """Every field of each token; a table row as its cells, at its cells' level."""
     shaped: list[tuple[object, ...]] = []
     row: list[str] | None = None
     for token in tokens:
@@ -58,7 +89,7 @@ def shape(tokens: list[Token]) -> list[tuple[object, ...]]:
             if token.type == "inline":
                 row.append(token.content)
         elif token.type not in ("thead_open", "thead_close", "tbody_open", "tbody_close"):
-            shaped.append((token.type, token.map, token.level, token.content, token.info))
+            shaped.append(tuple(token.as_dict().items()))
     return shaped
 
 
@@ -81,4 +112,10 @@ def test_table_is_rows_of_cells() -> None:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(DOCUMENTS)
 def test_any_document_blocks_match_markdown_it(text: str) -> None:
+    assert shape(BLOCKS.parse(text)) == shape(REFERENCE.parse(text))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(LIST_DOCUMENTS)
+def test_any_list_blocks_match_markdown_it(text: str) -> None:
     assert shape(BLOCKS.parse(text)) == shape(REFERENCE.parse(text))
