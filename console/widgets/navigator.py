@@ -69,7 +69,9 @@ class Navigator(Tree[Procedure | None]):
             return self.navigator
 
     def __init__(self, runbook: Runbook, progress: Progress, **kwargs: object) -> None:
-        super().__init__(runbook.title or "Runbook", **kwargs)  # type: ignore[arg-type]
+        # Labels are Text, not markup: a title is shown as written, and Rich's markup
+        # parser (and its emoji table) stays out of the first frame.
+        super().__init__(Text(runbook.title or "Runbook"), **kwargs)  # type: ignore[arg-type]
         self.runbook = runbook
         self.progress = progress
         self.show_root = False
@@ -123,7 +125,7 @@ class Navigator(Tree[Procedure | None]):
         return placed
 
     def _add_procedure(self, parent: TreeNode[Procedure | None], procedure: Procedure) -> None:
-        node = parent.add_leaf("", data=procedure)
+        node = parent.add_leaf(Text(), data=procedure)
         self._procedure_nodes[procedure.key] = node
         self.refresh_procedure(procedure)
 
