@@ -27,8 +27,14 @@ READ_ONLY_WORDS = frozenset(
     """logs log stats inspect get describe status ps images top version info events history
     port diff list ls show explain api-resources api-versions cluster-info config view
     help check lint test health doctor plan outdated audit search template can-i whoami
-    logs-tail tail cat verify validate env endpoint member alarm""".split()
+    logs-tail tail cat verify validate env endpoint member alarm df""".split()
 )
+GROUP_WORDS = frozenset(
+    """rollout config auth container image volume network system node service secret stack
+    plugin context builder buildx swarm trust manifest""".split()
+)
+"""Subcommand groups (`kubectl rollout status`, `docker image ls`): the next word decides."""
+READ_ONLY_PREFIXES = ("get-", "list-", "describe-", "show-", "view-")
 WRAPPERS = frozenset("sudo nohup time command exec nice ionice stdbuf timeout xargs".split())
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _TOKEN = re.compile(
@@ -137,7 +143,11 @@ def _classify_program(words: list[str]) -> Risk:
     subcommand_words = [a.lower() for a in _positional(args)][:3]
     if any(w in DESTRUCTIVE_WORDS or w == "down" for w in subcommand_words[:2]):
         return "destructive"
-    if subcommand_words and subcommand_words[0] in READ_ONLY_WORDS:
+    if subcommand_words and subcommand_words[0] in GROUP_WORDS:
+        subcommand_words = subcommand_words[1:]
+    if subcommand_words and (
+        subcommand_words[0] in READ_ONLY_WORDS or subcommand_words[0].startswith(READ_ONLY_PREFIXES)
+    ):
         return "read-only"
     return "mutating"
 
