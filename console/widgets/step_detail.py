@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from console.progress import StepRecord
 from console.widgets.step_list import risk_badge
 from runbook.model import Procedure, Step
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
 
 OUTPUT_LINES_SHOWN = 12
 """Lines of the last run shown under the step; the output pane has the rest."""
@@ -28,13 +33,38 @@ class StepDetail(VerticalScroll, can_focus=True):
     StepDetail #detail-output { color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._markdown: Markdown | None = None
+        self._markdown_text = ""
+        """The step's own text, shown by the Markdown widget once it is mounted."""
+
     def compose(self) -> ComposeResult:
         yield Static(id="detail-heading")
-        yield Markdown(id="detail-markdown")
         yield Static(id="detail-extra")
         yield Static(id="detail-commands")
         yield Static(id="detail-notes")
         yield Static(id="detail-output")
+
+    def on_mount(self) -> None:
+        # Markdown (with the parser and highlighter it imports) is mounted after the first
+        # frame: it parses on a thread, so its text never made the first frame anyway.
+        self.call_after_refresh(self._mount_markdown)
+
+    async def _mount_markdown(self) -> None:
+        from textual.widgets import Markdown
+
+        text = self._markdown_text
+        markdown = Markdown(text, id="detail-markdown")
+        await self.mount(markdown, after="#detail-heading")
+        self._markdown = markdown
+        if self._markdown_text != text:  # another step was shown meanwhile
+            markdown.update(self._markdown_text)
+
+    def _show_markdown(self, text: str) -> None:
+        self._markdown_text = text
+        if self._markdown is not None:
+            self._markdown.update(text)
 
     def show_step(
         self,
@@ -44,14 +74,13 @@ class StepDetail(VerticalScroll, can_focus=True):
         read_only: bool = False,
     ) -> None:
         heading = self.query_one("#detail-heading", Static)
-        markdown = self.query_one("#detail-markdown", Markdown)
         extra = self.query_one("#detail-extra", Static)
         commands = self.query_one("#detail-commands", Static)
         notes = self.query_one("#detail-notes", Static)
         output = self.query_one("#detail-output", Static)
         if procedure is None or step is None:
             heading.update(procedure.title if procedure else "No step selected")
-            markdown.update(procedure.intro if procedure else "")
+            self._show_markdown(procedure.intro if procedure else "")
             for widget in (extra, commands, notes, output):
                 widget.update("")
                 widget.display = False
@@ -59,7 +88,7 @@ class StepDetail(VerticalScroll, can_focus=True):
         heading.update(
             Content.assemble(f"Step {step.index} of {len(procedure.steps)} · ", step.kind)
         )
-        markdown.update(step.text)
+        self._show_markdown(step.text)
         extra_lines: list[Content] = []
         if step.kind == "decision":
             extra_lines.append(
