@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import RichLog, Static
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from textual.widgets import RichLog
 
 OUTPUT_MAX_LINES = 5000
 """Lines kept in the pane; older ones scroll away."""
@@ -20,20 +25,42 @@ class StepOutput(Vertical):
     StepOutput #output-title { height: 1; padding: 0 1; background: $boost; text-style: bold; }
     StepOutput #output-title.-running { color: $warning; }
     StepOutput #output-title.-failed { color: $error; }
-    StepOutput #output-log {
+    StepOutput #output-log, StepOutput #output-stand-in {
         height: 1fr; background: $surface; scrollbar-size-vertical: 1; padding: 0 1;
     }
+    StepOutput #output-stand-in { overflow-y: scroll; }
     """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._log: RichLog | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(
             "No step has run yet. r runs the highlighted step, d dry-runs it.", id="output-title"
         )
-        yield RichLog(id="output-log", max_lines=OUTPUT_MAX_LINES, wrap=False, markup=False)
+        # Drawn like the empty log. RichLog imports rich.pretty (and attrs with it), so it
+        # takes the stand-in's place after the first frame, or as soon as it is asked for.
+        yield VerticalScroll(id="output-stand-in", can_focus=False)
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._mount_log)
+
+    def _mount_log(self) -> RichLog:
+        if self._log is None:
+            from textual.widgets import RichLog
+
+            self._log = RichLog(
+                id="output-log", max_lines=OUTPUT_MAX_LINES, wrap=False, markup=False
+            )
+            stand_in = self.query_one("#output-stand-in")
+            self.mount(self._log, before=stand_in)
+            stand_in.remove()
+        return self._log
 
     @property
     def log_widget(self) -> RichLog:
-        return self.query_one("#output-log", RichLog)
+        return self._mount_log()
 
     def begin(self, title: str, running: bool = True) -> None:
         """Start a new run: clear the log and show what runs."""
