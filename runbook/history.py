@@ -75,17 +75,28 @@ def append_record(path: Path, record: dict[str, Any]) -> None:
     append_line(path, full)
 
 
-def has_run(path: Path, run_id: str) -> bool:
-    return any(record.get("run_id") == run_id for record in read_history(path))
-
-
 def record_if_missing(path: Path, run_id: str, record: dict[str, Any]) -> bool:
     """Append `record` unless the deploy scripts already wrote one for `run_id`.
+
+    A record without `from_version` gets the environment's live version from the
+    history: what its last successful deploy or rollback moved to (None if unknown).
 
     Returns:
         True when a record was appended.
     """
-    if has_run(path, run_id):
+    records = read_history(path)
+    if any(r.get("run_id") == run_id for r in records):
         return False
+    if record.get("from_version") is None:
+        record = {**record, "from_version": live_version(records, record.get("environment"))}
     append_record(path, {**record, "run_id": run_id})
     return True
+
+
+def live_version(records: list[dict[str, Any]], environment: object) -> str | None:
+    """The version the last successful deploy or rollback in `environment` moved to."""
+    for record in reversed(records):
+        if record.get("environment") == environment and record.get("outcome") == "succeeded":
+            version = record.get("to_version")
+            return str(version) if version else None
+    return None

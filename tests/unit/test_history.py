@@ -9,7 +9,7 @@ import pytest
 from step_helpers import PROCEDURE, fast_config, make_runbook
 
 from runbook.executor import Executor
-from runbook.history import classify, history_file, read_history
+from runbook.history import append_record, classify, history_file, read_history
 
 
 @pytest.fixture
@@ -86,3 +86,38 @@ def test_no_duplicate_when_the_script_wrote_its_own(
     assert len(records) == 1
     assert records[0]["to_version"] == "v1"
     assert records[0]["run_id"] == result.run_ids[0]
+
+
+def test_an_executor_record_takes_from_version_from_the_history(
+    history_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The live version before the step: the last successful move in that environment."""
+    path = history_dir / "deployments.jsonl"
+    append_record(
+        path,
+        {"action": "deploy", "environment": "Staging", "to_version": "v7", "outcome": "succeeded"},
+    )
+    append_record(
+        path,
+        {"action": "deploy", "environment": "Staging", "to_version": "v8", "outcome": "failed"},
+    )
+    append_record(
+        path,
+        {
+            "action": "deploy",
+            "environment": "Production",
+            "to_version": "v9",
+            "outcome": "succeeded",
+        },
+    )
+    fake_make(tmp_path, monkeypatch, "true\n")
+    executor = Executor(fast_config())
+    runbook = make_runbook("make rollback", risk="mutating", path=tmp_path / "runbook.md")
+    plan = executor.plan(runbook, PROCEDURE, 1, environment="Staging")
+    assert executor.run(plan, confirmation=plan.confirm()).ok
+    record = read_history(path)[-1]
+    assert (record["action"], record["environment"], record["from_version"]) == (
+        "rollback",
+        "Staging",
+        "v7",
+    )
