@@ -59,6 +59,8 @@ class DrillSandbox(Protocol):
 
     drill_id: str
     environment: str
+    prefix: str
+    """Every container or process name of the sandbox starts with it."""
     directory: Path
     proxy_port: int
     blue_port: int

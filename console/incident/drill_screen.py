@@ -103,7 +103,7 @@ class DrillScreen(Screen[None]):
         settings = SourceSettings(
             environment=sandbox.environment,
             base_url=sandbox.base_url,
-            containers=getattr(sandbox, "prefix", ""),
+            containers=sandbox.prefix,
             health_interval_s=2.0,
         )
         where = "containers on Docker" if sandbox.kind == "docker" else "local processes"
@@ -183,10 +183,7 @@ class DrillScreen(Screen[None]):
         self.busy = False
         result = message.result
         outcome = f"exit {result.exit_code}" if result.exit_code is not None else result.status
-        if self.mitigation_shown:
-            state = "mitigated: press f to finish"
-        else:
-            state = "fault still there" if not self.drill.mitigated else "mitigated"
+        state = "mitigated: press f to finish" if self.drill.mitigated else "fault still there"
         self._status(f"Step {message.index}: {outcome} ({result.reason or 'ran'}); {state}")
 
     def action_mark_done(self) -> None:

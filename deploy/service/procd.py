@@ -350,7 +350,7 @@ def serve(root: Path) -> int:
     for state_path in (root / "containers").glob("*/state.json"):
         state = read_json(state_path)
         if state and state.get("status") in ("running", "restarting", "created"):
-            state.update(status="exited", pid=None, finished_at=state.get("finished_at"))
+            state.update(status="exited", pid=None)
             write_json(state_path, state)
 
     class Handler(socketserver.StreamRequestHandler):

@@ -49,6 +49,15 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def procd(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(PROCD), "--root", str(root), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 class Engine:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -60,12 +69,7 @@ class Engine:
         assert wait_for(lambda: self("ping").returncode == 0), "the engine did not answer"
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, str(PROCD), "--root", str(self.root), *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return procd(self.root, *args)
 
     def field(self, name: str, field: str) -> str:
         return self("inspect", name, "--format", field).stdout.strip()
@@ -88,8 +92,9 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 def test_images_are_version_records_with_tags(tmp_path: Path) -> None:
-    engine = Engine.__new__(Engine)  # image commands need no running engine
-    engine.root = tmp_path / "engine"
+    def engine(*args: str) -> subprocess.CompletedProcess[str]:
+        return procd(tmp_path / "engine", *args)  # image commands need no running engine
+
     built = engine("build", "web:v1", "--version", "v1", "--env", "DRILL_LATENCY_MS=300")
     image_id = built.stdout.strip()
     assert built.returncode == 0 and image_id.startswith("sha256:")
@@ -107,12 +112,7 @@ def test_images_are_version_records_with_tags(tmp_path: Path) -> None:
 
 
 def test_a_client_without_an_engine_gets_one_line(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(PROCD), "--root", str(tmp_path), "stop", "web"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    done = procd(tmp_path, "stop", "web")
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and "local engine" in done.stderr
     assert "serve" in done.stderr
