@@ -18,7 +18,7 @@ from console.panes.containers import ContainersPane  # noqa: E402
 from console.panes.dock import LivePanes  # noqa: E402
 from console.panes.logs import LogsPane  # noqa: E402
 from console.theme import RUNBOOK_THEME  # noqa: E402
-from runbook.parser import load  # noqa: E402
+from runbook.document.parser import load  # noqa: E402
 from runbook.sources.live import LiveSources  # noqa: E402
 from runbook.sources.settings import SourceSettings  # noqa: E402
 

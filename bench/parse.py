@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from runbook.parser import parse
+from runbook.document.parser import parse
 
 SEED = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "seed_runbook.md"
 

@@ -28,13 +28,13 @@ from console.settings import ConsoleSettings
 from console.theme import REDUCED_COLOUR_THEME, RUNBOOK_THEME
 from console.widgets.navigator import Navigator
 from console.widgets.step_list import StepList
+from runbook.execution.runs import RunInfo
 from runbook.model import Procedure, Runbook, Step
-from runbook.runs import RunInfo
 
 if TYPE_CHECKING:
     from console.driver import Driver
     from console.screens.variables import VariablesScreen
-    from runbook.plan import Confirmation, Plan
+    from runbook.execution.plan import Confirmation, Plan
 
 CLOCK_INTERVAL_S = 1.0
 CPU_INTERVAL_S = 5.0
@@ -319,7 +319,7 @@ class RunbookConsole(App[int]):
         # The dialogs and the plan are imported when a step is run, not for the first frame.
         from console.screens.confirm import ConfirmScreen
         from console.screens.variables import VariablesScreen
-        from runbook.plan import ConfirmationError
+        from runbook.execution.plan import ConfirmationError
 
         screen = self.main_screen
         if self.running is not None and not dry_run:

@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, Any
 from console.messages import StepFinished, StepOutput, StepStarted
 from console.requests import ConfirmRequest, VariableQuestion
 from console.settings import ConsoleSettings
-from runbook import resolve
-from runbook.locks import read_holder
+from runbook.execution import resolve
+from runbook.execution.locks import read_holder
+from runbook.execution.plan import Confirmation, Plan, verify_commands
+from runbook.execution.runs import OutputLine, RunInfo
 from runbook.model import Procedure, Runbook, Step
-from runbook.plan import Confirmation, Plan, verify_commands
-from runbook.runs import OutputLine, RunInfo
 
 if TYPE_CHECKING:
     from textual.app import App
 
-    from runbook.executor import Executor, StepReporter, StepResult
+    from runbook.execution.executor import Executor, StepReporter, StepResult
 
 STREAMS = {"stdout": "stdout", "stderr": "stderr", "system": "info"}
 """Executor stream names to the output pane's."""
@@ -110,7 +110,7 @@ class Driver:
     def executor(self) -> Executor:
         # Imported on first use: process handling is not needed to draw the first frame.
         if self._executor is None:
-            from runbook.executor import Executor
+            from runbook.execution.executor import Executor
 
             self._executor = Executor(self.config)
         return self._executor
@@ -182,7 +182,7 @@ class Driver:
     def follow(self, info: RunInfo, reporter: ConsoleReporter) -> None:
         """Re-attach to a run a previous console started; blocks until it ends."""
         state = self.executor.follow(info, lambda line: reporter.output(None, line))
-        from runbook.executor import StepResult
+        from runbook.execution.executor import StepResult
 
         reporter.finished(None, StepResult.from_state(state, (info.run_id,)))
 

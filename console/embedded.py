@@ -3,7 +3,7 @@
 On a machine with no Docker engine, no Prometheus and nothing answering at the
 environment's base URL, the live panes would show only failures. `EmbeddedService`
 decides, off the UI thread and before the live panes mount, whether to start the
-reference service as a local process (`runbook.sandbox.ensure_service`) and point
+reference service as a local process (`runbook.drills.embedded.ensure_service`) and point
 the health pane and the gauges' fallback at it. Only for the development environment,
 never for one marked production.
 The sandbox stops with the console (its own atexit and parent-death hooks).
@@ -17,7 +17,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from runbook.sandbox import LocalSandbox
+    from runbook.drills.embedded import LocalSandbox
 
 SANDBOX_MODE = "SANDBOX"
 """What the status bar says while the panes watch the local sandbox service."""
@@ -108,7 +108,7 @@ class EmbeddedService:
 
     def _resolve(self) -> None:
         """Blocking: only when no Prometheus, no engine and nothing at the base URL."""
-        from runbook.sandbox import ensure_service
+        from runbook.drills.embedded import ensure_service
 
         try:
             settings = self._settings()

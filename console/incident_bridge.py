@@ -4,7 +4,7 @@ The app holds one `IncidentBridge` (`app.incidents`). Starting an incident (the 
 "incident: Start P1 …") opens the severity's procedure as the checklist and shows its
 countdowns above it; from then on step marks, notes, commands with their exit status
 and what the live panes observe are recorded in the incident's timeline
-(runbook.incident_events builds the events). Events are written in order by one
+(runbook.incident.events builds the events). Events are written in order by one
 writer thread, never on the UI thread.
 """
 
@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from textual.command import Provider
 
     from console.app import RunbookConsole
-    from runbook.executor import StepReporter
-    from runbook.incident import DeploymentHint, Incident, IncidentStore
-    from runbook.timeline import Event
+    from runbook.execution.executor import StepReporter
+    from runbook.incident.deployments import DeploymentHint
+    from runbook.incident.model import Incident
+    from runbook.incident.store import IncidentStore
+    from runbook.incident.timeline import Event
 
 
 def incident_commands() -> type[Provider]:
@@ -56,7 +58,7 @@ class EventWriter:
                 self._thread.start()
 
     def _drain(self) -> None:
-        from runbook.incident import IncidentError
+        from runbook.incident.model import IncidentError
 
         while True:
             try:
@@ -96,7 +98,7 @@ class IncidentBridge:
     @property
     def store(self) -> IncidentStore:
         if self._store is None:
-            from runbook.incident import IncidentStore
+            from runbook.incident.store import IncidentStore
 
             self._store = IncidentStore(self.app.settings.config.state_dir / "incidents")
         return self._store
@@ -120,7 +122,7 @@ class IncidentBridge:
 
     def start(self, level: str) -> None:
         """Open an incident at `level`: its procedure becomes the checklist, countdowns show."""
-        from runbook.incident import IncidentError, open_incident
+        from runbook.incident.model import IncidentError, open_incident
 
         if self.incident is not None and self.incident.is_open:
             self.app.notify(
@@ -194,7 +196,7 @@ class IncidentBridge:
         )
 
     def _find_open(self) -> None:
-        from runbook.incident import IncidentError
+        from runbook.incident.model import IncidentError
 
         try:
             incident = self.store.load("current")
@@ -220,7 +222,7 @@ class IncidentBridge:
 
     def open_current(self) -> None:
         """The newest open incident, full screen with its timeline and actions."""
-        from runbook.incident import IncidentError
+        from runbook.incident.model import IncidentError
 
         try:
             incident = self.store.load("current")
@@ -246,8 +248,8 @@ class IncidentBridge:
     def refresh(self) -> None:
         """Back on the checklist: follow what happened to the incident meanwhile."""
         if self.incident is None:
-            return  # the usual case, and the first frame's: runbook.incident stays unloaded
-        from runbook.incident import IncidentError
+            return  # the usual case, and the first frame's: runbook.incident.model stays unloaded
+        from runbook.incident.model import IncidentError
 
         try:
             incident = self.store.load(self.incident.id)
@@ -275,7 +277,7 @@ class IncidentBridge:
         )
 
     def _find_deployment(self, incident: Incident) -> None:
-        from runbook.incident import deployment_hint
+        from runbook.incident.deployments import deployment_hint
 
         hint = deployment_hint(self.app.runbook, incident.procedure, self.app.settings.clock())
         self.app.call_from_thread(self._show_hint, incident.id, hint)
@@ -305,7 +307,7 @@ class IncidentBridge:
 
     def _update(self, change: Callable[[Incident], object], done: str, title: str = "") -> bool:
         """Apply `change` to the stored incident; False (and a warning) when it is refused."""
-        from runbook.incident import IncidentError
+        from runbook.incident.model import IncidentError
 
         if self.incident is None:
             return False
@@ -393,7 +395,7 @@ class IncidentBridge:
     ) -> None:
         if self.incident is None or status not in ("done", "skipped", "failed"):
             return
-        from runbook.incident_events import step_event
+        from runbook.incident.events import step_event
 
         procedure = self.app.runbook.procedure(procedure_key)
         step = (
@@ -428,7 +430,7 @@ class IncidentBridge:
 
     def _record_now(self, event: Event) -> None:
         """Append on this thread, before an action recorded right after it; queued on error."""
-        from runbook.incident import IncidentError
+        from runbook.incident.model import IncidentError
 
         if self.incident is None:
             return
@@ -440,7 +442,7 @@ class IncidentBridge:
     def note(self, procedure_key: str, step_index: int, text: str) -> None:
         if self.incident is None:
             return
-        from runbook.timeline import make_event
+        from runbook.incident.timeline import make_event
 
         self.record(
             make_event(
@@ -456,7 +458,7 @@ class IncidentBridge:
         """`inner`, also recording each command with its exit status while an incident is open."""
         if self.incident is None:
             return inner
-        from runbook.incident_events import IncidentReporter, masker_for
+        from runbook.incident.events import IncidentReporter, masker_for
 
         return IncidentReporter(
             self.record,
@@ -467,7 +469,7 @@ class IncidentBridge:
 
     def health_changed(self, path: str, ok: bool, detail: str, status: int | None) -> None:
         if self.incident is not None:
-            from runbook.incident_events import health_event
+            from runbook.incident.events import health_event
 
             self.record(health_event(path, ok, detail, status))
 
@@ -475,12 +477,12 @@ class IncidentBridge:
         self, metric: str, state: str, previous: str, value_text: str, source: str
     ) -> None:
         if self.incident is not None:
-            from runbook.incident_events import threshold_event
+            from runbook.incident.events import threshold_event
 
             self.record(threshold_event(metric, state, previous, value_text, source))
 
     def container_restarted(self, container: str, restarts: int | None) -> None:
         if self.incident is not None:
-            from runbook.incident_events import restart_event
+            from runbook.incident.events import restart_event
 
             self.record(restart_event(container, restarts))

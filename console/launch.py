@@ -2,7 +2,7 @@
 
 `--alert NAME --label k=v ...` (or `--payload FILE`, an Alertmanager webhook) opens at
 the alert's procedure with its variables prefilled from the labels, as
-`runbook-console open` resolves them (runbook.alerts); PATH may then be a directory
+`runbook-console open` resolves them (runbook.document.alerts); PATH may then be a directory
 of runbooks named after alerts.
 
 Reached from `console.cli.main` when no headless subcommand is named.
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from textual.widget import Widget
 
     from console.settings import ConsoleSettings
-    from runbook.alerts import Alert, AlertTarget
+    from runbook.document.alerts import Alert, AlertTarget
     from runbook.model import Runbook
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
@@ -165,7 +165,7 @@ def launch(argv: list[str]) -> int:
 def open_console(args: argparse.Namespace) -> int:
     """Load the runbook and config that `args` name and run the console on them."""
     from runbook.config import ConfigError, load_config
-    from runbook.parser import LoadError, load
+    from runbook.document.parser import LoadError, load
 
     path = Path(args.path) if args.path else default_runbook_path()
     alert_context: AlertContext | None = None

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from console.progress import Progress, StepStatus
-from runbook import runs
+from runbook.execution import runs
+from runbook.execution.runs import RunInfo
 from runbook.model import Runbook
-from runbook.runs import RunInfo
 
 
 @dataclass(frozen=True)

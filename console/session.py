@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from console.progress import StepRecord
 from console.settings import ConsoleSettings
-from runbook.session import Session, SessionStore, StepState
+from runbook.storage.session import Session, SessionStore, StepState
 
 if TYPE_CHECKING:
     from console.app import RunbookConsole

@@ -15,7 +15,7 @@ names = ["DSN"]                      # extra name fragments marking env vars as 
 [execution]
 default_timeout_s = 600
 grace_s = 5
-audit_file = "/var/log/runbook/audit.jsonl"
+audit_file = "/var/log/runbook/execution/audit.jsonl"
 state_dir = "~/.local/state/runbook-console"
 lock_dir = "/run/lock/runbook-console"
 verify_timeout_s = 60            # cap for an `rb-verify` command (never above the step's timeout)
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runbook import paths
+from runbook.storage import paths
 
 DEFAULT_ENVIRONMENT = "Development"
 """Chosen when the operator names none; never production."""

@@ -84,7 +84,7 @@ class Step:
     def incident_action(self) -> Literal["acknowledge", "escalate"] | None:
         """The incident action this step asks for, by its title: "Acknowledge alert within
         5 minutes" (or "Respond ...") acknowledges, "Escalate if not resolved ..." escalates.
-        A severity's deadlines come from these steps (runbook.parser)."""
+        A severity's deadlines come from these steps (runbook.document.parser)."""
         lowered = self.title.lower()
         if lowered.startswith(("ack", "respond")):
             return "acknowledge"

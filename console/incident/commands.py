@@ -13,7 +13,8 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from runbook.incident import IncidentError, IncidentStore, open_incident
+from runbook.incident.model import IncidentError, open_incident
+from runbook.incident.store import IncidentStore
 
 Command = tuple[str, str, Callable[[], object]]
 
@@ -82,7 +83,7 @@ class IncidentCommands(Provider):
         from pathlib import Path
 
         from console.incident.drill_screen import DrillScreen
-        from runbook.drill import Drill, drills_dir, new_drill_id
+        from runbook.drills.runner import Drill, drills_dir, new_drill_id
         from runbook.drills.sandboxes import open_sandbox
         from runbook.drills.scenarios import find_scenario
 

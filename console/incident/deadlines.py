@@ -13,8 +13,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from runbook.incident import Deadline, Incident
-from runbook.timeline import now_utc
+from runbook.incident.model import Deadline, Incident
+from runbook.incident.timeline import now_utc
 
 STATES = ("ok", "amber", "red", "due", "met", "late")
 

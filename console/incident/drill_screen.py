@@ -1,6 +1,6 @@
 """The drill screen: DRILL banner, the scenario's procedure, its timeline, live panes, score.
 
-Push it with a `runbook.drill.Drill` that has not started; the screen starts it
+Push it with a `runbook.drills.runner.Drill` that has not started; the screen starts it
 (sandbox, traffic, fault) in a worker and removes the sandbox when it closes. Once
 it runs, the live panes (gauges, endpoint health and, on Docker, the sandbox's
 containers and logs) watch the sandbox, never the configured environment.
@@ -29,10 +29,10 @@ from console.screens.prompt import TextPromptScreen
 from runbook.sources.settings import SourceSettings
 
 if TYPE_CHECKING:
-    from runbook.drill import Drill
+    from runbook.drills.runner import Drill
     from runbook.drills.score import Score
-    from runbook.executor import StepResult
-    from runbook.incident import Incident
+    from runbook.execution.executor import StepResult
+    from runbook.incident.model import Incident
 
 
 class DrillScreen(Screen[None]):

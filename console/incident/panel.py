@@ -15,8 +15,9 @@ from textual.worker import Worker, WorkerState
 from console.incident.banner import DrillBanner
 from console.incident.deadlines import DeadlineBar, LabelSize
 from console.incident.timeline import TimelinePane
-from runbook.incident import Incident, IncidentError, IncidentStore
-from runbook.timeline import now_utc
+from runbook.incident.model import Incident, IncidentError
+from runbook.incident.store import IncidentStore
+from runbook.incident.timeline import now_utc
 
 
 class IncidentPanel(Vertical):

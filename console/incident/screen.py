@@ -21,11 +21,12 @@ from textual.widgets import Footer
 from console.incident.deadlines import DeadlineBar, label_size
 from console.incident.panel import IncidentPanel
 from console.screens.prompt import TextPromptScreen
-from runbook.atomic_file import write_atomic
-from runbook.incident import Incident, IncidentError, IncidentStore
-from runbook.incident_events import masker_for
-from runbook.report import render
-from runbook.timeline import now_utc
+from runbook.incident.events import masker_for
+from runbook.incident.model import Incident, IncidentError
+from runbook.incident.report import render
+from runbook.incident.store import IncidentStore
+from runbook.incident.timeline import now_utc
+from runbook.storage.atomic_file import write_atomic
 
 
 class IncidentScreen(Screen[None]):

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.widgets import DataTable, Input
 
-from runbook.timeline import Event, filter_events, parse_time
+from runbook.incident.timeline import Event, filter_events, parse_time
 
 
 @dataclass(frozen=True)

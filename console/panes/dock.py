@@ -10,7 +10,7 @@
   handler above, LivePanes opens the procedure with the screen's `jump_to`, and confirms
   a container action (ConfirmScreen) and runs it through the executor, so it is audited
   either way.
-- observations, for an incident timeline (runbook.incident_events builds the events):
+- observations, for an incident timeline (runbook.incident.events builds the events):
   `HealthChanged`, `ThresholdCrossed`, `ContainerRestarted`.
 
 Unmounting LivePanes closes every stream at once (`LiveSources.stop`).
@@ -37,9 +37,9 @@ from console.panes.messages import (
     ProcedureOpenRequested,
 )
 from runbook.config import Config, ConfigError, load_config
-from runbook.executor import Executor, StepResult
+from runbook.execution.executor import Executor, StepResult
+from runbook.execution.plan import Confirmation, ConfirmationError, Plan
 from runbook.model import Runbook
-from runbook.plan import Confirmation, ConfirmationError, Plan
 from runbook.sources.docker import ContainerInfo, ContainerStats
 from runbook.sources.live import LiveSources, off_thread
 from runbook.sources.settings import SourceSettings, load_source_settings

@@ -1,4 +1,4 @@
-"""What the live panes observed, for an incident timeline (runbook.incident_events builds events).
+"""What the live panes observed, for an incident timeline (runbook.incident.events builds events).
 
 Kept free of the Docker and Prometheus clients, so the main screen can handle these
 with `@on` without pulling those into the first frame.

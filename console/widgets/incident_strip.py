@@ -16,7 +16,8 @@ from textual.message import Message
 from textual.widgets import Static
 
 if TYPE_CHECKING:
-    from runbook.incident import Incident, IncidentStore
+    from runbook.incident.model import Incident
+    from runbook.incident.store import IncidentStore
 
 KEYS = "a ack · e escalate · i timeline"
 

@@ -18,7 +18,7 @@ from console.progress import Progress, StepRecord
 from runbook.model import Procedure, Step
 
 if TYPE_CHECKING:
-    from runbook.incident import Deadline, Incident
+    from runbook.incident.model import Deadline, Incident
 
 STATUS_GLYPH = {
     "pending": ("○", "$text-muted"),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from runbook.cli import CliError
 from runbook.config import Config
-from runbook.incident import IncidentStore
+from runbook.incident.store import IncidentStore
 from runbook.model import Runbook
 
 PACKAGE_REPOSITORY = Path(__file__).resolve().parents[2]
@@ -22,7 +22,7 @@ def runbook_path(given: str | None) -> Path:
 
 
 def load_runbook(given: str | None) -> Runbook:
-    from runbook.parser import load
+    from runbook.document.parser import load
 
     path = runbook_path(given)
     if not path.is_file():

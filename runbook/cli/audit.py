@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from runbook.audit import read_records
 from runbook.cli import load_settings, print_records
+from runbook.execution.audit import read_records
 
 NAME = "audit"
 HELP = "Print the audit trail: who ran which command where, and how it ended."

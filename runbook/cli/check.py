@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from runbook.drift import find_drift, repository_root, threshold_problems
+from runbook.document.drift import find_drift, repository_root, threshold_problems
+from runbook.document.parser import LoadError, load
 from runbook.model import Problem
-from runbook.parser import LoadError, load
 
 NAME = "check"
 HELP = "Check runbooks for problems and drift (missing scripts, files, make targets)."

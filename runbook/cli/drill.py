@@ -33,10 +33,10 @@ from runbook.config import Config
 from runbook.drills.sandboxes import SandboxError, open_sandbox
 from runbook.drills.scenarios import SCENARIOS, find_scenario
 from runbook.drills.score import load_results
-from runbook.timeline import Event, parse_time
+from runbook.incident.timeline import Event, parse_time
 
 if TYPE_CHECKING:
-    from runbook.drill import Drill
+    from runbook.drills.runner import Drill
 
 BANNER = "DRILL"
 
@@ -72,7 +72,7 @@ def _drills_dir(settings: Config) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     # The drill runner pulls in the live sources (httpx); only a drill needs them.
-    from runbook.drill import Drill, DrillError, new_drill_id
+    from runbook.drills.runner import Drill, DrillError, new_drill_id
 
     settings = load_settings(args.config)
     drills_dir = _drills_dir
@@ -152,7 +152,7 @@ def _print_steps(drill: Drill, out: TextIO) -> None:
 
 
 def _repl(drill: Drill, source: TextIO, out: TextIO) -> None:
-    from runbook.drill import DrillError
+    from runbook.drills.runner import DrillError
 
     interactive = source.isatty()
     while True:

@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from runbook import paths
 from runbook.cli import print_records
-from runbook.history import history_file, read_history
+from runbook.execution.history import history_file, read_history
+from runbook.storage import paths
 
 NAME = "history"
 HELP = "Print the deployment history (deploys and rollbacks), newest last."

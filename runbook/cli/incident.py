@@ -24,21 +24,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from runbook import paths
 from runbook.cli import CliError, load_settings
 from runbook.cli._incident_common import load_runbook, store
-from runbook.incident import (
-    Incident,
-    IncidentError,
-    IncidentStore,
-    deployment_hint,
-    find_severity,
-    open_incident,
-)
-from runbook.incident_events import step_event
+from runbook.incident.deployments import deployment_hint
+from runbook.incident.events import step_event
+from runbook.incident.model import Incident, IncidentError, find_severity, open_incident
+from runbook.incident.report import format_duration
+from runbook.incident.store import IncidentStore
+from runbook.incident.timeline import EVENT_KINDS, filter_events, now_utc, parse_time
 from runbook.model import Runbook
-from runbook.report import format_duration
-from runbook.timeline import EVENT_KINDS, filter_events, now_utc, parse_time
+from runbook.storage import paths
 
 NAME = "incident"
 HELP = "Incident mode: start, acknowledge, escalate, note, close; deadlines and timeline."
@@ -136,7 +131,7 @@ def _gauges(
     runbook: Runbook, base_url: str | None, environment: str | None, config_file: str | None
 ) -> list[dict[str, Any]]:
     """Gauges now from URL/metrics: the given URL, else the environment's when it answers."""
-    from runbook.sandbox import service_reachable
+    from runbook.drills.embedded import service_reachable
 
     if base_url is None:
         from runbook.config import ConfigError
@@ -243,7 +238,7 @@ def _step(args: argparse.Namespace, incidents: IncidentStore) -> int:
 def _run(args: argparse.Namespace, incidents: IncidentStore) -> int:
     """The `run` subcommand's walker (confirmation, streaming, audit) with a recording reporter."""
     from runbook.cli import run as run_cli
-    from runbook.incident_events import IncidentReporter, masker_for
+    from runbook.incident.events import IncidentReporter, masker_for
 
     incident_id, (number,) = _split_id(args.args, 1)
     current = incidents.load(incidents.resolve_id(incident_id))

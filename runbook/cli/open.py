@@ -14,11 +14,18 @@ import argparse
 import json
 from pathlib import Path
 
-from runbook.alerts import Alert, AlertError, AlertTarget, load_payload, match, runbook_for_alert
 from runbook.cli import CliError
 from runbook.cli._incident_common import load_runbook, runbook_path
+from runbook.document.alerts import (
+    Alert,
+    AlertError,
+    AlertTarget,
+    load_payload,
+    match,
+    runbook_for_alert,
+)
+from runbook.execution.plan import PlanError, plan
 from runbook.model import Runbook
-from runbook.plan import PlanError, plan
 
 NAME = "open"
 HELP = "Open a runbook at the procedure for an alert; labels fill variables ($NAMESPACE, $POD)."

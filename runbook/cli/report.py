@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from runbook import paths
-from runbook.atomic_file import write_atomic
 from runbook.cli import CliError, load_settings
 from runbook.cli._incident_common import store
-from runbook.incident import IncidentError
-from runbook.incident_events import masker_for
-from runbook.report import render
+from runbook.incident.events import masker_for
+from runbook.incident.model import IncidentError
+from runbook.incident.report import render
+from runbook.storage import paths
+from runbook.storage.atomic_file import write_atomic
 
 NAME = "report"
 HELP = "Write an incident's Markdown report (timeline, commands, durations, gauges)."

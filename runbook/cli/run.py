@@ -22,12 +22,12 @@ from typing import TextIO
 
 from runbook.cli import CliError, load_settings
 from runbook.config import DEFAULT_ENVIRONMENT, Config
-from runbook.executor import Executor, StepResult
+from runbook.execution.executor import Executor, StepResult
+from runbook.execution.plan import Confirmation, ConfirmationError, Plan, PlanError, verify_commands
+from runbook.execution.resolve import default_value, placeholder_name, suggestions
+from runbook.execution.runs import OutputLine, list_runs
 from runbook.model import Procedure, Runbook, Step
-from runbook.plan import Confirmation, ConfirmationError, Plan, PlanError, verify_commands
-from runbook.resolve import default_value, placeholder_name, suggestions
-from runbook.runs import OutputLine, list_runs
-from runbook.session import Session, SessionStore, StepStatus
+from runbook.storage.session import Session, SessionStore, StepStatus
 
 NAME = "run"
 HELP = "Walk a procedure on a plain terminal: confirm, run, stream output, record."
@@ -100,7 +100,7 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     config = load_settings(args.config)
-    from runbook.parser import LoadError, load
+    from runbook.document.parser import LoadError, load
 
     try:
         runbook = load(args.path)
@@ -328,6 +328,6 @@ def _details(plan: Plan) -> str:
 
 
 def _user() -> str:
-    from runbook.audit import operator_identity
+    from runbook.execution.audit import operator_identity
 
     return str(operator_identity()["user"])

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from runbook.cli import CliError, load_settings
-from runbook.runs import list_runs, read_output
+from runbook.execution.runs import list_runs, read_output
 
 NAME = "runs"
 HELP = "List step runs (also those whose console is gone), or print one run's output."

@@ -6,8 +6,8 @@ import argparse
 import json
 
 from runbook.cli import CliError
+from runbook.document.parser import LoadError, load
 from runbook.model import Runbook
-from runbook.parser import LoadError, load
 
 NAME = "show"
 HELP = "Print a runbook's procedures, steps, commands and tables (--json: see docs/schema.md)."

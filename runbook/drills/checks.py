@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from runbook.drills.probes import HealthResult, Reading
+from runbook.incident.timeline import CONSOLE_ACTOR, Event, make_event
 from runbook.model import Runbook
-from runbook.probes import HealthResult, Reading
 from runbook.sources.fallback import ServiceScraper, fallback_readings
 from runbook.sources.gauges import Gauge
 from runbook.sources.health import HealthChecker
-from runbook.timeline import CONSOLE_ACTOR, Event, make_event
 
 REQUEST_GAUGES = ("latency", "error")
 """The gauges a drill's faults move; CPU, memory and disk are shown but do not decide."""

@@ -315,7 +315,7 @@ class ProcessSandbox(BlueGreenSandbox):
 
     def _prepare(self) -> None:
         """Start the drill's engine; it ends with the console (parent-death signal) or `down`."""
-        from runbook.sandbox import _spawn
+        from runbook.drills.embedded import _spawn
 
         self.engine_dir.mkdir(parents=True, exist_ok=True)
         with (self.engine_dir / "engine.log").open("ab") as log:

@@ -20,9 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from runbook.jsonl import append_line, read_lines
+from runbook.incident.timeline import Event, ordered, parse_time
 from runbook.model import Procedure
-from runbook.timeline import Event, ordered, parse_time
+from runbook.storage.jsonl import append_line, read_lines
 
 HELP_WINDOW_S = 60.0
 RESULTS_FILE = "results.jsonl"

@@ -13,7 +13,7 @@ the host's CPU time delta, times the number of online CPUs, times 100, so
 100 % is one core and a busy 4-core container shows up to 400 %.
 
 Container actions (restart, logs, inspect) are never run here: `action_plan`
-turns them into a `runbook.plan.Plan` for the executor, which confirms and audits.
+turns them into a `runbook.execution.plan.Plan` for the executor, which confirms and audits.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import docker
 from docker.errors import DockerException, NotFound
 
 from runbook.config import DEFAULT_ENVIRONMENT, Config
-from runbook.plan import Plan, PlannedCommand
+from runbook.execution.plan import Plan, PlannedCommand
 
 Emit = Callable[[object], object]
 _T = TypeVar("_T")

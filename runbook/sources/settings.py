@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runbook import paths
 from runbook.config import DEFAULT_ENVIRONMENT, ConfigError, load_config
+from runbook.storage import paths
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 DEFAULT_BASE_URL = "http://localhost:3000"

@@ -8,8 +8,8 @@ from textual.app import App, ComposeResult
 
 from console.panes.dock import LivePanes
 from console.theme import RUNBOOK_THEME
+from runbook.document.parser import load
 from runbook.model import Runbook
-from runbook.parser import load
 from runbook.sources.live import LiveSources
 from runbook.sources.settings import SourceSettings
 

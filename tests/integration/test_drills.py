@@ -21,14 +21,14 @@ from pathlib import Path
 import pytest
 
 from runbook.config import Config, ExecutionConfig
-from runbook.drill import Drill
+from runbook.document.parser import load
+from runbook.drills.runner import Drill
 from runbook.drills.sandboxes import DockerSandbox, ProcessSandbox, engine_reachable
 from runbook.drills.scenarios import find_scenario
 from runbook.drills.score import load_results
-from runbook.history import read_history
-from runbook.incident import IncidentStore
-from runbook.parser import load
-from runbook.report import render
+from runbook.execution.history import read_history
+from runbook.incident.report import render
+from runbook.incident.store import IncidentStore
 
 pytestmark = pytest.mark.integration
 

@@ -10,11 +10,11 @@ import pytest
 from deploy_sandbox import REPO, Sandbox
 
 from runbook.config import Config, EnvironmentConfig, ExecutionConfig
-from runbook.executor import Executor
-from runbook.history import read_history
+from runbook.document.parser import load
+from runbook.execution.executor import Executor
+from runbook.execution.history import read_history
+from runbook.execution.resolve import suggestions
 from runbook.model import Command, Variable
-from runbook.parser import load
-from runbook.resolve import suggestions
 
 pytestmark = [pytest.mark.integration, pytest.mark.serial]
 PROJECT_RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"

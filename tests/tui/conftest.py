@@ -11,7 +11,7 @@ import pytest
 from console.app import RunbookConsole
 from console.settings import ConsoleSettings
 from runbook.config import Config, EnvironmentConfig
-from runbook.parser import load
+from runbook.document.parser import load
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE_SEED = REPO / "tests" / "fixtures" / "seed_runbook.md"
@@ -42,9 +42,9 @@ def clock() -> FakeClock:
 @pytest.fixture
 def fixed_root(monkeypatch: pytest.MonkeyPatch) -> Path:
     """Make every runbook's repository root the same fixed path (for snapshots)."""
-    import runbook.paths
+    import runbook.storage.paths
 
-    monkeypatch.setattr(runbook.paths, "repository_root", lambda _path: FIXED_ROOT)
+    monkeypatch.setattr(runbook.storage.paths, "repository_root", lambda _path: FIXED_ROOT)
     return FIXED_ROOT
 
 

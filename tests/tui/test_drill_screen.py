@@ -13,11 +13,11 @@ from console.incident.drill_screen import DrillScreen
 from console.panes.containers import ContainersPane
 from console.panes.dock import LivePanes
 from runbook.config import Config, ExecutionConfig
-from runbook.drill import Drill
+from runbook.document.parser import load
+from runbook.drills.runner import Drill
 from runbook.drills.sandboxes import DockerSandbox, ProcessSandbox, engine_reachable
 from runbook.drills.scenarios import find_scenario
-from runbook.incident import IncidentStore
-from runbook.parser import load
+from runbook.incident.store import IncidentStore
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from textual.content import Content
 from console.incident.deadlines import DeadlineBar, DeadlineCountdown
 from console.screens.prompt import TextPromptScreen
 from console.widgets.step_list import DEADLINE_STYLE, StepList
-from runbook.timeline import ordered
+from runbook.incident.timeline import ordered
 from tests.tui.conftest import FakeClock, MakeConsole
 from tests.tui.test_incident_wiring import recorded, start_from_palette, until
 

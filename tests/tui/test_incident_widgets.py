@@ -16,9 +16,10 @@ from console.incident import (
     TimelinePane,
 )
 from console.incident.timeline import parse_filter
-from runbook.incident import IncidentStore, open_incident
-from runbook.incident_events import step_event
-from runbook.parser import load
+from runbook.document.parser import load
+from runbook.incident.events import step_event
+from runbook.incident.model import open_incident
+from runbook.incident.store import IncidentStore
 
 REPO = Path(__file__).resolve().parents[2]
 RUNBOOK = load(REPO / ".monkeytown" / "devops" / "runbook.md")

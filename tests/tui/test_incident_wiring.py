@@ -19,8 +19,8 @@ from console.widgets.status_bar import StatusBar
 from console.widgets.step_list import StepList
 from console.widgets.step_output import StepOutput
 from runbook.config import load_config
-from runbook.incident import Incident
-from runbook.sandbox import free_port
+from runbook.drills.embedded import free_port
+from runbook.incident.model import Incident
 from tests.tui.conftest import PROJECT_RUNBOOK, FakeClock, MakeConsole, wait_for_workers
 
 OPS = Path(__file__).parent / "fixtures" / "ops.md"

@@ -20,8 +20,8 @@ from console.panes.gauges import GaugesPane
 from console.panes.health import HealthPane
 from console.panes.messages import DockerEventArrived, ProcedureOpenRequested, StatsArrived
 from console.panes.quiet import QuietTable
+from runbook.document.parser import load
 from runbook.model import Runbook
-from runbook.parser import load
 from runbook.sources.docker import (
     ContainerInfo,
     ContainersListed,

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runbook.config import Config, ExecutionConfig
-from runbook.executor import StepResult
+from runbook.execution.executor import StepResult
+from runbook.execution.plan import Plan
+from runbook.execution.runs import OutputLine
 from runbook.model import Command, Procedure, Risk, Runbook, Step, Variable
-from runbook.plan import Plan
-from runbook.runs import OutputLine
 
 PROCEDURE = "Emergency Rollback"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runbook.alerts import (
+from runbook.document.alerts import (
     Alert,
     AlertError,
     alerts_from_payload,
@@ -18,8 +18,8 @@ from runbook.alerts import (
     variables_from_labels,
     words,
 )
-from runbook.parser import load
-from runbook.plan import plan
+from runbook.document.parser import load
+from runbook.execution.plan import plan
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"

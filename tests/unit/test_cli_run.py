@@ -58,7 +58,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def procedure_step_count(path: Path) -> int:
-    from runbook.parser import load
+    from runbook.document.parser import load
 
     procedure = load(path).procedure("Rollback")
     assert procedure is not None

@@ -43,7 +43,7 @@ def test_full_config(tmp_path: Path) -> None:
         [execution]
         default_timeout_s = 120
         grace_s = 2.5
-        audit_file = "/var/log/runbook/audit.jsonl"
+        audit_file = "/var/log/runbook/execution/audit.jsonl"
         lock_dir = "/tmp/locks"
         """
     )
@@ -58,7 +58,7 @@ def test_full_config(tmp_path: Path) -> None:
     assert config.secret_patterns == ("ghp_[A-Za-z0-9]{36}",)
     assert config.execution.default_timeout_s == 120.0
     assert config.execution.grace_s == 2.5
-    assert config.audit_file == Path("/var/log/runbook/audit.jsonl")
+    assert config.audit_file == Path("/var/log/runbook/execution/audit.jsonl")
 
 
 def test_env_overrides_config_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

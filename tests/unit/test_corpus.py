@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from runbook.cli.check import check_file
-from runbook.parser import load
+from runbook.document.parser import load
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 FILES = sorted(CORPUS.rglob("*.md")) if CORPUS.exists() else []

@@ -9,10 +9,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from runbook.drill import sandbox_refusal
+from runbook.document.parser import load
+from runbook.drills.runner import sandbox_refusal
 from runbook.drills.score import load_results, save_result, score
-from runbook.parser import load
-from runbook.timeline import Event, iso, make_event
+from runbook.incident.timeline import Event, iso, make_event
 
 REPO = Path(__file__).resolve().parents[2]
 RUNBOOK = load(REPO / ".monkeytown" / "devops" / "runbook.md")

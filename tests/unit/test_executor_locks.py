@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from step_helpers import PROCEDURE, Recorder, fast_config, make_runbook
 
-from runbook.executor import Executor
-from runbook.locks import EnvironmentLock, LockBusy, LockHolder, read_holder
+from runbook.execution.executor import Executor
+from runbook.execution.locks import EnvironmentLock, LockBusy, LockHolder, read_holder
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,7 +31,7 @@ SECOND_CONSOLE = textwrap.dedent(
     import sys
     sys.path[:0] = [sys.argv[1], sys.argv[2]]
     from step_helpers import PROCEDURE, fast_config, make_runbook
-    from runbook.executor import Executor
+    from runbook.execution.executor import Executor
     executor = Executor(fast_config())
     plan = executor.plan(make_runbook("echo second", risk="mutating"), PROCEDURE, 1,
                          environment="Production")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from step_helpers import PROCEDURE, Recorder, fast_config, make_runbook, processes_with_run_id
 
-from runbook.executor import Executor
-from runbook.plan import Plan
+from runbook.execution.executor import Executor
+from runbook.execution.plan import Plan
 
 GRACE_S = 1.0
 

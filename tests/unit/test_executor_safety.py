@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from step_helpers import PROCEDURE, Recorder, fast_config, make_runbook
 
-from runbook.audit import read_records
 from runbook.config import Config, EnvironmentConfig, ExecutionConfig
-from runbook.executor import Executor
+from runbook.execution.audit import read_records
+from runbook.execution.executor import Executor
+from runbook.execution.plan import ConfirmationError
 from runbook.model import Variable
-from runbook.plan import ConfirmationError
 
 
 @pytest.fixture(autouse=True)

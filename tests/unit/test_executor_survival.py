@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from step_helpers import PROCEDURE, fast_config
 
-from runbook.audit import read_records
-from runbook.executor import Executor, StepResult
-from runbook.runs import OutputLine, list_runs, load_run, read_output
-from runbook.session import SessionStore
+from runbook.execution.audit import read_records
+from runbook.execution.executor import Executor, StepResult
+from runbook.execution.runs import OutputLine, list_runs, load_run, read_output
+from runbook.storage.session import SessionStore
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,8 +25,8 @@ RUNNER = textwrap.dedent(
     from pathlib import Path
     sys.path[:0] = [sys.argv[1], sys.argv[2]]
     from step_helpers import PROCEDURE, fast_config, make_runbook
-    from runbook.executor import Executor
-    from runbook.session import SessionStore
+    from runbook.execution.executor import Executor
+    from runbook.storage.session import SessionStore
 
     executor = Executor(fast_config())
     runbook = make_runbook(

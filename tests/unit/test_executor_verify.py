@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from step_helpers import PROCEDURE, Recorder, fast_config, make_runbook, processes_with_run_id
 
-from runbook import runs
-from runbook.audit import read_records
 from runbook.config import Config, ExecutionConfig
-from runbook.executor import Executor
+from runbook.execution import runs
+from runbook.execution.audit import read_records
+from runbook.execution.executor import Executor
 from runbook.model import Command, Procedure, Runbook, Step
 
 GRACE_S = 1.0

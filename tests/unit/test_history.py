@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from step_helpers import PROCEDURE, fast_config, make_runbook
 
-from runbook.executor import Executor
-from runbook.history import append_record, classify, history_file, read_history
+from runbook.execution.executor import Executor
+from runbook.execution.history import append_record, classify, history_file, read_history
 
 
 @pytest.fixture

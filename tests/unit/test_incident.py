@@ -10,16 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from runbook.incident import (
-    IncidentError,
-    IncidentStore,
-    deployment_hint,
-    find_severity,
-    open_incident,
-)
-from runbook.incident_events import step_event
-from runbook.parser import load
-from runbook.timeline import filter_events, iso
+from runbook.document.parser import load
+from runbook.incident.deployments import deployment_hint
+from runbook.incident.events import step_event
+from runbook.incident.model import IncidentError, find_severity, open_incident
+from runbook.incident.store import IncidentStore
+from runbook.incident.timeline import filter_events, iso
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"
@@ -149,8 +145,8 @@ def test_concurrent_appends_lose_nothing(runbook, tmp_path: Path) -> None:
     incident = open_incident(runbook, "P1")
     store.save(incident)
     code = (
-        "import sys; from runbook.incident import IncidentStore; "
-        "from runbook.timeline import make_event; from pathlib import Path\n"
+        "import sys; from runbook.incident.store import IncidentStore; "
+        "from runbook.incident.timeline import make_event; from pathlib import Path\n"
         "store = IncidentStore(Path(sys.argv[1]))\n"
         "for n in range(20): store.append(sys.argv[2], make_event('note', f'{sys.argv[3]} {n}'))"
     )
@@ -226,7 +222,7 @@ def test_recent_deployment_hint_offers_the_p1_rollback_step(runbook, tmp_path: P
 
 
 def test_console_event_helpers_for_the_panes() -> None:
-    from runbook.incident_events import health_event, restart_event, threshold_event
+    from runbook.incident.events import health_event, restart_event, threshold_event
 
     assert health_event("/ready", False, "expected 200, got 503", 503).text == (
         "/ready failing: expected 200, got 503"

@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from runbook.executor import StepResult
-from runbook.incident import IncidentStore, open_incident
-from runbook.incident_events import IncidentReporter, command_event, step_event
-from runbook.masking import MASK, Masker
-from runbook.parser import load
-from runbook.plan import plan
-from runbook.report import render
-from runbook.timeline import make_event
+from runbook.document.parser import load
+from runbook.execution.executor import StepResult
+from runbook.execution.masking import MASK, Masker
+from runbook.execution.plan import plan
+from runbook.incident.events import IncidentReporter, command_event, step_event
+from runbook.incident.model import open_incident
+from runbook.incident.report import render
+from runbook.incident.store import IncidentStore
+from runbook.incident.timeline import make_event
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"
@@ -82,7 +83,7 @@ def _incident():
 def _at(event, seconds: float):
     from dataclasses import replace
 
-    from runbook.timeline import iso
+    from runbook.incident.timeline import iso
 
     return replace(event, time=iso(at(seconds)))
 
@@ -163,7 +164,7 @@ def test_reporter_records_real_command_with_masked_output(tmp_path: Path, monkey
     )
     (tmp_path / ".git").mkdir()
     from runbook.config import Config, ExecutionConfig
-    from runbook.executor import Executor
+    from runbook.execution.executor import Executor
 
     config = Config(
         execution=ExecutionConfig(
@@ -222,7 +223,7 @@ def test_drill_incident_is_marked() -> None:
     "seconds,expected", [(None, "not yet"), (5, "5s"), (65, "1m 05s"), (3725, "1h 02m 05s")]
 )
 def test_format_duration(seconds, expected) -> None:
-    from runbook.report import format_duration
+    from runbook.incident.report import format_duration
 
     assert format_duration(seconds) == expected
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runbook.masking import MASK, Masker, is_secret_name, secret_values
+from runbook.execution.masking import MASK, Masker, is_secret_name, secret_values
 
 SECRET = "hunter2-very-secret"
 

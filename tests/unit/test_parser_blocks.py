@@ -1,4 +1,4 @@
-"""runbook.blocks finds the same blocks and cells as markdown-it's own rules, in fewer tokens."""
+"""runbook.document.blocks finds the blocks and cells markdown-it finds, in fewer tokens."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from runbook.blocks import MAX_NESTING, TABLE_ROW, markdown
+from runbook.document.blocks import MAX_NESTING, TABLE_ROW, markdown
 
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seed_runbook.md"
 LINES = st.sampled_from(

@@ -7,8 +7,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from runbook.document.parser import LoadError, load, parse
 from runbook.model import Runbook
-from runbook.parser import LoadError, load, parse
 
 MARKDOWN_BITS = st.sampled_from(
     ["# ", "## ", "- ", "1. ", "> ", "```", "```bash\n", "`", "|", "---\n", "$ ", "\n", "  ",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from runbook.commands import find_variables, parse_fence_info, split_block
-from runbook.parser import parse
-from runbook.risk import classify
-from runbook.values import parse_bound, parse_duration, parse_expected_response
+from runbook.document.commands import find_variables, parse_fence_info, split_block
+from runbook.document.parser import parse
+from runbook.document.values import parse_bound, parse_duration, parse_expected_response
+from runbook.execution.risk import classify
 
 
 def only_procedure(text: str):  # type: ignore[no-untyped-def]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from runbook.document.parser import load
 from runbook.model import Runbook
-from runbook.parser import load
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SEED_COPY = FIXTURES / "seed_runbook.md"

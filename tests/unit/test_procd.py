@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from runbook.sandbox import free_port
+from runbook.drills.embedded import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PROCD = REPO / "deploy" / "service" / "procd.py"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from runbook.execution.resolve import ResolveError, image_repository, resolve, suggestions
 from runbook.model import Command, Variable
-from runbook.resolve import ResolveError, image_repository, resolve, suggestions
 
 PLACEHOLDER = Variable("previous-sha", "placeholder")
 TARGET = Variable("TARGET", "env")

@@ -13,8 +13,8 @@ import pytest
 from step_helpers import PROCEDURE, fast_config, make_runbook
 
 from runbook.config import ConfigError, load_config
-from runbook.executor import Executor
-from runbook.runs import list_runs, prune_runs
+from runbook.execution.executor import Executor
+from runbook.execution.runs import list_runs, prune_runs
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from runbook.document.parser import load
 from runbook.drills.checks import DrillChecks
+from runbook.drills.embedded import LocalSandbox, service_reachable, start_embedded
 from runbook.drills.load import LoadGenerator
-from runbook.parser import load
-from runbook.probes import check_endpoints, snapshot
-from runbook.sandbox import LocalSandbox, service_reachable, start_embedded
+from runbook.drills.probes import check_endpoints, snapshot
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"
@@ -74,7 +74,7 @@ def test_sandbox_outlives_the_thread_that_started_it(runbook) -> None:
 
 def test_sandbox_dies_with_a_killed_console(tmp_path: Path) -> None:
     code = (
-        "import sys, time; from runbook.sandbox import start_embedded\n"
+        "import sys, time; from runbook.drills.embedded import start_embedded\n"
         "box = start_embedded(); print(box.pid, box.base_url, flush=True); time.sleep(60)"
     )
     console = subprocess.Popen(
@@ -151,7 +151,7 @@ def test_load_refuses_non_loopback() -> None:
 
 
 def test_ensure_service_keeps_a_live_url_and_starts_a_sandbox_otherwise() -> None:
-    from runbook.sandbox import ensure_service, free_port
+    from runbook.drills.embedded import ensure_service, free_port
 
     with LocalSandbox() as real:
         url, started = ensure_service(real.base_url)
@@ -168,7 +168,7 @@ def test_ensure_service_keeps_a_live_url_and_starts_a_sandbox_otherwise() -> Non
 
 def test_a_flapping_gauge_is_one_breach_until_it_recovers(runbook) -> None:
     """Warning and critical alternating every poll must not flood the drill's timeline."""
-    from runbook.timeline import make_event
+    from runbook.incident.timeline import make_event
 
     checks = DrillChecks(runbook, "http://127.0.0.1:9")
 

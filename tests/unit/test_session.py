@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from runbook.session import SessionStore, StepState
+from runbook.storage.session import SessionStore, StepState
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "Rollback Procedure / Manual Rollback"
@@ -53,7 +53,7 @@ WRITER = textwrap.dedent(
     import sys
     sys.path.insert(0, sys.argv[1])
     from pathlib import Path
-    from runbook.session import SessionStore
+    from runbook.storage.session import SessionStore
     session = SessionStore(Path(sys.argv[2])).start(sys.argv[3], "sha")
     n = 0
     while True:

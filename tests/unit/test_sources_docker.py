@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from runbook.config import Config, EnvironmentConfig
-from runbook.executor import Executor
+from runbook.execution.executor import Executor
 from runbook.sources import docker as source
 from runbook.sources.docker import (
     ContainerChanged,

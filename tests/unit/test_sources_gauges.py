@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from runbook.document.parser import load
 from runbook.model import Bound, Threshold
-from runbook.parser import load
 from runbook.sources.gauges import Gauge, Reading, applicable_procedure, metric_kind
 
 CPU = Threshold("CPU Usage", Bound(">", 70, "%", "> 70%"), Bound(">", 90, "%", "> 90%"), "x", 1)

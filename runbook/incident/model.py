@@ -22,21 +22,14 @@ exclusive lock around read-modify-write so the TUI and the CLI can both record.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from runbook import paths
-from runbook.atomic_file import read_json, write_json_atomic
-from runbook.history import read_history
-from runbook.model import Procedure, Runbook, Severity
-from runbook.timeline import (
+from runbook.incident.timeline import (
     CONSOLE_ACTOR,
     Event,
     EventKind,
@@ -46,6 +39,7 @@ from runbook.timeline import (
     operator,
     parse_time,
 )
+from runbook.model import Runbook, Severity
 
 Clock = Callable[[], datetime]
 DeadlineName = Literal["acknowledge", "escalate"]
@@ -408,177 +402,3 @@ def open_incident(
 
 
 # -- recent deployment hint ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DeploymentHint:
-    """A deploy happened recently: say so and offer the rollback step or procedure."""
-
-    record: dict[str, Any]
-    age_s: float
-    procedure: str | None
-    step: int | None
-
-    @property
-    def text(self) -> str:
-        version = self.record.get("to_version") or "?"
-        minutes = int(self.age_s // 60)
-        where = (
-            f"; rollback: {self.procedure} step {self.step}"
-            if self.procedure and self.step
-            else f"; rollback: {self.procedure}"
-            if self.procedure
-            else ""
-        )
-        return (
-            f"Recent deployment: {version} ({self.record.get('environment') or '?'}) "
-            f"{minutes} min ago by {self.record.get('user') or '?'}{where}"
-        )
-
-
-def recent_deployments(
-    history_path: Path, now: datetime, within_s: float = RECENT_DEPLOY_S
-) -> list[dict[str, Any]]:
-    """Successful deploys recorded within `within_s` before `now`, newest first."""
-    found = []
-    for record in read_history(history_path):
-        if record.get("action") != "deploy" or record.get("outcome") not in (None, "succeeded"):
-            continue
-        try:
-            age = (now - parse_time(str(record.get("time")))).total_seconds()
-        except (TypeError, ValueError):
-            continue
-        if 0 <= age <= within_s:
-            found.append((age, record))
-    return [record for _, record in sorted(found, key=lambda pair: pair[0])]
-
-
-def rollback_target(runbook: Runbook, procedure_key: str | None) -> tuple[str | None, int | None]:
-    """Where the runbook says to roll back: a step of the severity's procedure, else a procedure.
-
-    The seed's P1 step 3 ("If recent deployment: rollback immediately") is preferred;
-    otherwise a procedure titled like "Rollback".
-    """
-    procedure = runbook.procedure(procedure_key) if procedure_key else None
-    if procedure is not None:
-        for step in procedure.steps:
-            if "rollback" in step.text.casefold():
-                return procedure.key, step.index
-    candidates: list[Procedure] = [p for p in runbook.procedures if "rollback" in p.key.casefold()]
-    candidates.sort(key=lambda p: (not p.steps or not p.steps[0].commands, p.line))
-    return (candidates[0].key, None) if candidates else (None, None)
-
-
-def deployment_hint(
-    runbook: Runbook,
-    procedure_key: str | None,
-    now: datetime,
-    history_path: Path | None = None,
-    within_s: float = RECENT_DEPLOY_S,
-) -> DeploymentHint | None:
-    """The "recent deployment?" hint, or None when the history shows no deploy that recent."""
-    if history_path is None:
-        history_path = paths.history_dir(paths.repository_root(runbook.path)) / "deployments.jsonl"
-    recent = recent_deployments(history_path, now, within_s)
-    if not recent:
-        return None
-    procedure, step = rollback_target(runbook, procedure_key)
-    age = (now - parse_time(str(recent[0]["time"]))).total_seconds()
-    return DeploymentHint(recent[0], age, procedure, step)
-
-
-def deployments_between(
-    history_path: Path, start: datetime, end: datetime | None
-) -> list[dict[str, Any]]:
-    """Deploys and rollbacks recorded between two moments (end None: until now)."""
-    found = []
-    for record in read_history(history_path):
-        try:
-            moment = parse_time(str(record.get("time")))
-        except (TypeError, ValueError):
-            continue
-        if moment >= start - timedelta(seconds=1) and (end is None or moment <= end):
-            found.append(record)
-    return found
-
-
-# -- storage --------------------------------------------------------------------------------
-
-
-class IncidentStore:
-    """Incidents as `<state dir>/incidents/<id>.json`, one lock file per incident."""
-
-    def __init__(self, directory: Path | None = None) -> None:
-        self.directory = directory or paths.state_dir() / "incidents"
-
-    def path_for(self, incident_id: str) -> Path:
-        return self.directory / f"{incident_id}.json"
-
-    def save(self, incident: Incident) -> None:
-        write_json_atomic(self.path_for(incident.id), incident.to_dict())
-
-    def load(self, incident_id: str) -> Incident:
-        """An incident by id, unique id prefix, or `latest`/`current` (newest open one)."""
-        resolved = self.resolve_id(incident_id)
-        raw = read_json(self.path_for(resolved))
-        if not isinstance(raw, dict):
-            raise IncidentError(f"incident {incident_id} cannot be read")
-        return Incident.from_dict(raw)
-
-    def resolve_id(self, incident_id: str | None) -> str:
-        ids = self.ids()
-        if incident_id in (None, "", "latest", "current"):
-            for candidate in reversed(ids):
-                raw = read_json(self.path_for(candidate))
-                if isinstance(raw, dict) and not raw.get("closed_at"):
-                    return candidate
-            if incident_id == "latest" and ids:
-                return ids[-1]
-            raise IncidentError("no open incident; start one with: incident start --severity P1")
-        assert incident_id is not None
-        if incident_id in ids:
-            return incident_id
-        matches = [i for i in ids if i.casefold().startswith(incident_id.casefold())]
-        if len(matches) == 1:
-            return matches[0]
-        if not matches:
-            raise IncidentError(f"no incident {incident_id} in {self.directory}")
-        raise IncidentError(f"{incident_id} matches several incidents: {', '.join(matches)}")
-
-    def ids(self) -> list[str]:
-        """Every incident id, oldest first (ids start with their opening time)."""
-        if not self.directory.is_dir():
-            return []
-        return sorted(p.stem for p in self.directory.glob("INC-*.json"))
-
-    def list(self) -> list[Incident]:
-        found = []
-        for incident_id in self.ids():
-            raw = read_json(self.path_for(incident_id))
-            if isinstance(raw, dict):
-                found.append(Incident.from_dict(raw))
-        return found
-
-    @contextlib.contextmanager
-    def locked(self, incident_id: str) -> Iterator[Incident]:
-        """Load under an exclusive lock, yield, save on a clean exit."""
-        resolved = self.resolve_id(incident_id)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.directory / f".{resolved}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            incident = self.load(resolved)
-            yield incident
-            self.save(incident)
-        finally:
-            os.close(fd)
-
-    def update(self, incident_id: str, change: Callable[[Incident], Any]) -> Incident:
-        """Apply `change` to the stored incident under the lock and save it."""
-        with self.locked(incident_id) as incident:
-            change(incident)
-        return incident
-
-    def append(self, incident_id: str, event: Event) -> None:
-        """Record one event (the TUI's timeline, the drill runner) without losing others'."""
-        self.update(incident_id, lambda incident: incident.record(event))

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from runbook.atomic_file import read_json, write_json_atomic
+from runbook.storage.atomic_file import read_json, write_json_atomic
 
 StepStatus = Literal["pending", "running", "done", "skipped", "failed"]
 OUTPUT_LINES_KEPT = 200
@@ -51,7 +51,7 @@ class StepState:
     exit_code: int | None = None
     started_at: str | None = None
     run_ids: list[str] = field(default_factory=list)
-    """Runs (see runbook.runs) that executed this step, oldest first."""
+    """Runs (see runbook.execution.runs) that executed this step, oldest first."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StepState:

@@ -7,9 +7,9 @@ from functools import lru_cache
 
 from markdown_it.token import Token
 
-from runbook.blocks import TABLE_ROW
+from runbook.document.blocks import TABLE_ROW
+from runbook.document.values import normalise_url, parse_bound, parse_expected_response, plain_text
 from runbook.model import Endpoint, Environment, Problem, Table, TableKind, Threshold
-from runbook.values import normalise_url, parse_bound, parse_expected_response, plain_text
 
 _PIPE = re.compile(r"(?<!\\)\|")
 
@@ -19,7 +19,7 @@ def read_table(
 ) -> Table:
     """The header and rows of one table block; ragged source rows are reported.
 
-    `tokens` is the block as `runbook.blocks` reads it: a `TABLE_ROW` token per row.
+    `tokens` is the block as `runbook.document.blocks` reads it: a `TABLE_ROW` token per row.
     """
     rows = [
         [cell.strip() for cell in token.meta["cells"]]

@@ -16,7 +16,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from runbook.masking import is_secret_name
+from runbook.execution.masking import is_secret_name
 from runbook.model import Command, Variable
 
 _TOKEN = re.compile(

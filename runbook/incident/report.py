@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from runbook.incident import Incident, deployments_between
-from runbook.masking import Masker
-from runbook.timeline import ordered, parse_time
+from runbook.execution.masking import Masker
+from runbook.incident.deployments import deployments_between
+from runbook.incident.model import Incident
+from runbook.incident.timeline import ordered, parse_time
 
 
 def format_duration(seconds: float | None) -> str:

@@ -15,7 +15,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from runbook.jsonl import append_line, read_lines
+from runbook.storage.jsonl import append_line, read_lines
 
 
 class AuditError(Exception):

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runbook import paths
-from runbook.commands import find_variables
 from runbook.config import DEFAULT_ENVIRONMENT, Config
+from runbook.document.commands import find_variables
+from runbook.execution.resolve import resolve
+from runbook.execution.risk import classify
 from runbook.model import RISK_ORDER, Command, Procedure, Risk, Runbook, Step
-from runbook.resolve import resolve
-from runbook.risk import classify
+from runbook.storage import paths
 
 
 class PlanError(ValueError):

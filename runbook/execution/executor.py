@@ -10,10 +10,10 @@ executor.cancel(by="alice")                               # from any thread
 
 `run` checks the plan (missing values, confirmation, runbook unchanged on disk),
 then hands the step (its commands as one bash script) to a detached
-supervisor (`runbook.supervisor`) that holds the environment lock and writes
+supervisor (`runbook.execution.supervisor`) that holds the environment lock and writes
 output, audit and result to the run directory; `run` tails that directory and
 calls the reporter from its own thread. If the console dies, the supervisor
-carries on; `runbook.runs.list_runs` finds the run later and `Executor.follow`
+carries on; `runbook.execution.runs.list_runs` finds the run later and `Executor.follow`
 picks it up again.
 """
 
@@ -32,20 +32,21 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 import runbook
-from runbook import audit, history, paths, runs
-from runbook.atomic_file import read_json, write_json_atomic
 from runbook.config import Config
+from runbook.execution import audit, history, runs
+from runbook.execution.plan import Confirmation, Plan, file_sha256
+from runbook.execution.plan import plan as make_plan
+from runbook.execution.runs import OutputLine, RunInfo
 from runbook.model import Procedure, Runbook, Step
-from runbook.plan import Confirmation, Plan, file_sha256
-from runbook.plan import plan as make_plan
-from runbook.runs import OutputLine, RunInfo
+from runbook.storage import paths
+from runbook.storage.atomic_file import read_json, write_json_atomic
 
 StepStatus = Literal["succeeded", "failed", "cancelled", "timed-out", "refused"]
 POLL_S = 0.05
 _FINAL = ("succeeded", "failed", "cancelled", "timed-out", "refused")
 _SUPERVISOR_BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from runbook.supervisor import main; sys.exit(main(sys.argv[2:]))"
+    "from runbook.execution.supervisor import main; sys.exit(main(sys.argv[2:]))"
 )
 
 
@@ -137,7 +138,7 @@ class Executor:
 
     @property
     def active_run_id(self) -> str | None:
-        """The run (see runbook.runs) of the command in progress, if any."""
+        """The run (see runbook.execution.runs) of the command in progress, if any."""
         return self._active_run_id
 
     def plan(
@@ -149,7 +150,7 @@ class Executor:
         environment: str | None = None,
         values: Mapping[str, str] | None = None,
     ) -> Plan:
-        """`runbook.plan.plan` with this executor's config."""
+        """`runbook.execution.plan.plan` with this executor's config."""
         return make_plan(
             runbook, procedure, step, environment=environment, values=values, config=self.config
         )

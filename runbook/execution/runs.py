@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from runbook.atomic_file import read_json
+from runbook.storage.atomic_file import read_json
 
 RunStatus = Literal[
     "starting", "running", "succeeded", "failed", "cancelled", "timed-out", "refused", "lost"

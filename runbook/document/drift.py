@@ -11,8 +11,8 @@ import json
 import re
 from pathlib import Path
 
+from runbook.execution.risk import simple_commands
 from runbook.model import Problem, Runbook
-from runbook.risk import simple_commands
 
 _TARGET = re.compile(r"^([A-Za-z0-9_.%/-]+(?:[ \t]+[A-Za-z0-9_.%/-]+)*)[ \t]*::?(?!=)")
 _FILE_OPTIONS = frozenset({"-f", "--file", "--env-file", "-k", "--kustomize"})

@@ -8,7 +8,7 @@ It stops with the console: `stop()`, an atexit hook, and the kernel's
 parent-death signal (so even `kill -9` of the console ends it).
 
 ```python
-from runbook.sandbox import start_embedded
+from runbook.drills.embedded import start_embedded
 box = start_embedded()                   # blocks until /health answers (about 1 s)
 settings.base_url = box.base_url         # http://127.0.0.1:<port>
 ...
@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = Path(__file__).resolve().parents[2]
 SERVICE = Path("deploy") / "service" / "app.py"
 DEV_CONFIG = Path("deploy") / "config" / "dev.json"
 _PR_SET_PDEATHSIG = 1

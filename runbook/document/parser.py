@@ -18,8 +18,8 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from runbook.blocks import MAX_NESTING, TABLE_ROW, markdown
-from runbook.commands import (
+from runbook.document.blocks import MAX_NESTING, TABLE_ROW, markdown
+from runbook.document.commands import (
     is_runnable_block,
     is_transcript,
     looks_like_command,
@@ -27,6 +27,8 @@ from runbook.commands import (
     parse_fence_info,
     split_block,
 )
+from runbook.document.tables import read_table, typed_rows
+from runbook.document.values import DURATION_WORDS, parse_duration, plain_text
 from runbook.model import (
     Command,
     Problem,
@@ -39,8 +41,6 @@ from runbook.model import (
     StepKind,
     Table,
 )
-from runbook.tables import read_table, typed_rows
-from runbook.values import DURATION_WORDS, parse_duration, plain_text
 
 MAX_BYTES = 8 * 1024 * 1024
 """Larger files are refused: no real runbook is this big, and parsing one would stall the UI."""

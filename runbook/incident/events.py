@@ -13,16 +13,16 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from runbook.masking import Masker
-from runbook.timeline import CONSOLE_ACTOR, Event, make_event
+from runbook.execution.masking import Masker
+from runbook.incident.timeline import CONSOLE_ACTOR, Event, make_event
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from runbook.config import Config
-    from runbook.executor import StepReporter, StepResult
-    from runbook.plan import Plan
-    from runbook.runs import OutputLine
+    from runbook.execution.executor import StepReporter, StepResult
+    from runbook.execution.plan import Plan
+    from runbook.execution.runs import OutputLine
 
 EXCERPT_LINES = 12
 """Output lines kept with each command event (the last ones; the run directory has all)."""

@@ -10,9 +10,9 @@ import json
 import re
 from dataclasses import dataclass
 
+from runbook.document.values import parse_duration
+from runbook.execution.risk import classify
 from runbook.model import Command, Variable
-from runbook.risk import classify
-from runbook.values import parse_duration
 
 SHELL_LANGUAGES = frozenset(
     "sh bash shell zsh ksh console shell-session shellsession terminal fish".split()

@@ -1,6 +1,6 @@
 """The detached process that runs one command and records it, whatever happens to the console.
 
-Started by `runbook.executor` in its own session with SIGHUP ignored, it:
+Started by `runbook.execution.executor` in its own session with SIGHUP ignored, it:
 takes the environment lock (mutating steps), writes the audit start record
 (refusing a mutating step if it cannot), runs `bash -e -c CODE` in a new
 session, writes masked, timestamped output lines to `output.jsonl`, enforces
@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from runbook import history, process_tree, runs
-from runbook.atomic_file import read_json, write_json_atomic
-from runbook.audit import AuditError, AuditTrail
-from runbook.locks import EnvironmentLock, LockBusy, LockError, LockHolder
-from runbook.masking import Masker, StreamMasker
+from runbook.execution import history, process_tree, runs
+from runbook.execution.audit import AuditError, AuditTrail
+from runbook.execution.locks import EnvironmentLock, LockBusy, LockError, LockHolder
+from runbook.execution.masking import Masker, StreamMasker
+from runbook.execution.risk import classify, riskiest
+from runbook.execution.runs import OutputLine, Stream, now_iso
 from runbook.model import RISK_ORDER
-from runbook.risk import classify, riskiest
-from runbook.runs import OutputLine, Stream, now_iso
+from runbook.storage.atomic_file import read_json, write_json_atomic
 
 LINGER_S = 0.3
 """How long background processes may outlive the step's shell before they are ended."""
@@ -512,7 +512,7 @@ def _brief(command: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: `python -m runbook.supervisor RUN_DIR`."""
+    """Entry point: `python -m runbook.execution.supervisor RUN_DIR`."""
     args = sys.argv[1:] if argv is None else argv
     directory = Path(args[0])
     # The console's hangup must not end the step; SIGTERM means "cancel", handled below.

@@ -31,19 +31,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from runbook import paths
 from runbook.config import Config, EnvironmentConfig, ExecutionConfig
 from runbook.drills.checks import CheckState, DrillChecks
 from runbook.drills.load import LoadGenerator
 from runbook.drills.scenarios import Scenario
 from runbook.drills.score import Score, save_result, score
-from runbook.executor import Executor, StepReporter, StepResult
-from runbook.history import read_history
-from runbook.incident import Incident, IncidentStore, open_incident
-from runbook.incident_events import IncidentReporter, masker_for, step_event
+from runbook.execution.executor import Executor, StepReporter, StepResult
+from runbook.execution.history import read_history
+from runbook.execution.plan import Plan
+from runbook.incident.events import IncidentReporter, masker_for, step_event
+from runbook.incident.model import Incident, open_incident
+from runbook.incident.store import IncidentStore
+from runbook.incident.timeline import Event, iso, make_event, now_utc
 from runbook.model import Procedure, Runbook
-from runbook.plan import Plan
-from runbook.timeline import Event, iso, make_event, now_utc
+from runbook.storage import paths
 
 DRILL_ACTOR = "drill"
 BANNER = "DRILL"

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from runbook import paths
-from runbook.jsonl import append_line, read_lines
+from runbook.storage import paths
+from runbook.storage.jsonl import append_line, read_lines
 
 Action = Literal["deploy", "rollback", "rollback-now"]
 HISTORY_FILE = "deployments.jsonl"

@@ -1,0 +1,1 @@
+"""Incident mode: the incident and its deadlines, its store, timeline events and report."""
