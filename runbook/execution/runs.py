@@ -1,7 +1,7 @@
 """Runs on disk: one directory per executed command, shared by supervisor and consoles.
 
 `<state dir>/runs/<run id>/` holds
-- `spec.json`: what to run and where (written by the console, no secrets);
+- `spec.json`: what to run and where (a `run_spec.RunSpec`, written by the console, no secrets);
 - `state.json`: `starting`, `running`, then the final status (written atomically
   by the supervisor, last of all, after the audit and history records);
 - `output.jsonl`: one `{"t", "stream", "text"}` object per masked output line;
