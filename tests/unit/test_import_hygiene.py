@@ -39,6 +39,6 @@ def test_headless_cli_imports_no_textual() -> None:
 
 def test_subcommand_names_match_their_modules() -> None:
     """`subcommand_names` reads module names; each module's NAME must agree."""
-    from runbook.cli import subcommand_modules, subcommand_names
+    from console.cli import subcommand_modules, subcommand_names
 
     assert {module.NAME for module in subcommand_modules()} == subcommand_names()

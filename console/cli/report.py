@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from runbook.cli import CliError, load_settings
-from runbook.cli._incident_common import store
+from console.cli._common import CliError, load_settings
+from console.cli._incident_common import store
 from runbook.incident.events import masker_for
 from runbook.incident.model import IncidentError
 from runbook.incident.report import render

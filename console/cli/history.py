@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from runbook.cli import print_records
+from console.cli._common import print_records
 from runbook.execution.history import history_file, read_history
 from runbook.storage import paths
 

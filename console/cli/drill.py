@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from runbook.cli import CliError, load_settings
-from runbook.cli._incident_common import load_runbook, store
+from console.cli._common import CliError, load_settings
+from console.cli._incident_common import load_runbook, store
 from runbook.config import Config
 from runbook.drills.sandboxes import SandboxError, open_sandbox
 from runbook.drills.scenarios import SCENARIOS, find_scenario

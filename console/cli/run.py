@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from runbook.cli import CliError, load_settings
+from console.cli._common import CliError, load_settings
 from runbook.config import DEFAULT_ENVIRONMENT, Config
 from runbook.execution.executor import Executor, StepResult
 from runbook.execution.plan import Confirmation, ConfirmationError, Plan, PlanError, verify_commands

@@ -24,8 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from runbook.cli import CliError, load_settings
-from runbook.cli._incident_common import load_runbook, store
+from console.cli._common import CliError, load_settings
+from console.cli._incident_common import load_runbook, store
 from runbook.incident.deployments import deployment_hint
 from runbook.incident.events import step_event
 from runbook.incident.model import Incident, IncidentError, find_severity, open_incident
@@ -237,7 +237,7 @@ def _step(args: argparse.Namespace, incidents: IncidentStore) -> int:
 
 def _run(args: argparse.Namespace, incidents: IncidentStore) -> int:
     """The `run` subcommand's walker (confirmation, streaming, audit) with a recording reporter."""
-    from runbook.cli import run as run_cli
+    from console.cli import run as run_cli
     from runbook.incident.events import IncidentReporter, masker_for
 
     incident_id, (number,) = _split_id(args.args, 1)

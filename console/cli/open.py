@@ -14,8 +14,8 @@ import argparse
 import json
 from pathlib import Path
 
-from runbook.cli import CliError
-from runbook.cli._incident_common import load_runbook, runbook_path
+from console.cli._common import CliError
+from console.cli._incident_common import load_runbook, runbook_path
 from runbook.document.alerts import (
     Alert,
     AlertError,

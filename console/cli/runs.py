@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from runbook.cli import CliError, load_settings
+from console.cli._common import CliError, load_settings
 from runbook.execution.runs import list_runs, read_output
 
 NAME = "runs"
