@@ -6,15 +6,18 @@ import json
 import os
 import secrets
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from step_helpers import PROCEDURE, fast_config, make_runbook
+from test_run_spec import sample_spec
 
 from runbook.config import ConfigError, load_config
 from runbook.execution.executor import Executor
 from runbook.execution.runs import list_runs, prune_runs
+from runbook.execution.supervisor import Supervisor
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -188,3 +191,18 @@ def test_retention_comes_from_the_execution_table(tmp_path: Path) -> None:
         path.write_text(f"[execution]\n{bad}\n")
         with pytest.raises(ConfigError, match="execution.keep_runs"):
             load_config()
+
+
+def test_the_supervisor_returns_what_it_pruned_as_a_line_for_its_log(tmp_path: Path) -> None:
+    runs_dir = tmp_path / "runs"
+    for n in range(3):
+        fake_run(runs_dir, timedelta(days=400 + n))
+    own = runs_dir / "own-run"
+    own.mkdir()
+    spec = replace(sample_spec(), run_id="own-run", keep_runs=0, keep_runs_days=1.0)
+    supervisor = Supervisor(own, spec)
+    try:
+        assert supervisor.prune() == "pruned 3 old run(s)"
+        assert supervisor.prune() is None
+    finally:
+        supervisor.close_log()
