@@ -26,6 +26,7 @@ from typing import Any
 
 from console.cli._common import CliError, load_settings
 from console.cli._incident_common import load_runbook, store
+from runbook.execution.history import history_file
 from runbook.incident.deployments import deployment_hint
 from runbook.incident.events import step_event
 from runbook.incident.model import Incident, IncidentError, find_severity, open_incident
@@ -150,7 +151,7 @@ def _gauges(
 
 
 def _history(runbook_path: str | None) -> Path:
-    return paths.history_dir(paths.repository_root(runbook_path)) / "deployments.jsonl"
+    return history_file(paths.repository_root(runbook_path))
 
 
 def _print_deadlines(incident: Incident, now: datetime) -> None:
