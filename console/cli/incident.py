@@ -269,9 +269,9 @@ def _run(args: argparse.Namespace, incidents: IncidentStore) -> int:
     walker = run_cli._Walker(
         options, load_settings(args.config), runbook, procedure, run_cli.parse_vars(args.var)
     )
-    walker.printer = IncidentReporter(  # type: ignore[assignment]
+    walker.reporter = IncidentReporter(
         lambda event: incidents.append(current.id, event),
-        inner=walker.printer,
+        inner=walker.reporter,
         masker=masker_for(walker.config),
     )
     code = walker.walk([step])

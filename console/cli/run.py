@@ -21,7 +21,7 @@ from typing import TextIO
 
 from console.cli._common import CliError, load_settings
 from runbook.config import DEFAULT_ENVIRONMENT, Config
-from runbook.execution.executor import Executor, StepResult
+from runbook.execution.executor import Executor, StepReporter, StepResult
 from runbook.execution.plan import Confirmation, ConfirmationError, Plan, PlanError, verify_commands
 from runbook.execution.resolve import default_value, placeholder_name, suggestions
 from runbook.execution.runs import OutputLine, unfinished_runs
@@ -135,7 +135,7 @@ class _Walker:
         self.environment = args.env or DEFAULT_ENVIRONMENT
         self.interactive = sys.stdin.isatty() and sys.stdout.isatty()
         self.executor = Executor(config)
-        self.printer = _Printer()
+        self.reporter: StepReporter = _Printer()
         self.session: Session | None = None
 
     def walk(self, steps: list[Step]) -> int:
@@ -295,7 +295,7 @@ class _Walker:
 
         def work() -> None:
             try:
-                results.append(self.executor.run(plan, self.printer, confirmation))
+                results.append(self.executor.run(plan, self.reporter, confirmation))
             finally:
                 done.set()
 
