@@ -125,6 +125,24 @@ def list_runs(runs_dir: Path | None = None) -> list[RunInfo]:
     ]
 
 
+def find_run(runs: list[RunInfo], prefix: str) -> RunInfo | None:
+    """The one run whose id starts with `prefix`; None when no run or several do."""
+    matches = [info for info in runs if info.run_id.startswith(prefix)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def unfinished_runs(runs_dir: Path, runbook_path: str | None) -> list[RunInfo]:
+    """Runs of this runbook still going: a console that died, another operator's step."""
+    if runbook_path is None:
+        return []
+    absolute = str(Path(runbook_path).resolve())
+    return [
+        info
+        for info in list_runs(runs_dir)
+        if info.spec.get("runbook_path") == absolute and not info.finished
+    ]
+
+
 def run_started(run_id: str) -> datetime | None:
     """When a run was created, from its id (UTC); None for a name `new_run_id` did not make."""
     match = RUN_ID.match(run_id)

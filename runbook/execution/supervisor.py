@@ -436,11 +436,14 @@ class Supervisor:
         self.state(status, child_exit=exit_code, **result)
         return 0
 
-    def prune(self) -> None:
+    def prune(self) -> str | None:
         """Remove old finished runs, after this one's result is on disk (see runs.prune_runs).
 
         Done here, in the detached process, so no console waits on it; a failure
         costs a line in supervisor.log, never the run's result.
+
+        Returns:
+            A line for supervisor.log, or None when there was nothing to prune.
         """
         spec = self.spec
         protect = [Path(path) for path in (spec.audit_file, spec.history_file) if path]
@@ -453,10 +456,8 @@ class Supervisor:
                 protect=protect,
             )
         except Exception as error:  # noqa: BLE001 - pruning is housekeeping
-            print(f"pruning old runs failed: {error!r}", file=sys.stderr)
-            return
-        if removed:
-            print(f"pruned {len(removed)} old run(s)", file=sys.stderr)
+            return f"pruning old runs failed: {error!r}"
+        return f"pruned {len(removed)} old run(s)" if removed else None
 
     def record_history(self, status: str) -> str | None:
         """Add a deployment-history record for a deploy/rollback step; the error, if any."""
@@ -508,7 +509,11 @@ def _brief(command: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: `python -m runbook.execution.supervisor RUN_DIR`."""
+    """Entry point: `python -m runbook.execution.supervisor RUN_DIR`.
+
+    The executor points this process's stderr at RUN_DIR/supervisor.log, so what
+    it writes there is the run's own log, read when the supervisor dies.
+    """
     args = sys.argv[1:] if argv is None else argv
     directory = Path(args[0])
     # The console's hangup must not end the step; SIGTERM means "cancel", handled below.
@@ -520,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         spec = RunSpec.read(directory)
     except RunSpecError as error:
-        print(f"supervisor not started: {error}", file=sys.stderr)
+        sys.stderr.write(f"supervisor not started: {error}\n")
         return 2
     supervisor = Supervisor(directory, spec)
 
@@ -538,7 +543,9 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(Exception):
             supervisor.state("failed", reason=f"supervisor error: {error!r}", ended=now_iso())
         raise
-    supervisor.prune()
+    pruned = supervisor.prune()
+    if pruned:
+        sys.stderr.write(pruned + "\n")
     return code
 
 
