@@ -16,7 +16,14 @@ PORT ?= 3000
 BLUE_PORT ?= 3001
 GREEN_PORT ?= 3002
 PREVIEW_PORT ?= 4173
-LINES ?= 50
+# Log lines that logs-tail and history show. `make logs-tail LINES=100` works too; a LINES
+# from the environment is ignored, as shells set that name to the terminal's height.
+LOG_LINES ?= 50
+ifeq ($(origin LINES),command line)
+LOG_LINES := $(LINES)
+endif
+# A terminal size passed on would override the real one of whatever a recipe starts (the console).
+unexport LINES COLUMNS
 BASE_IMAGE ?= runbook-base:bookworm
 WEB_IMAGE ?= monkeytown-web
 PROXY_IMAGE ?= monkeytown-proxy:latest
@@ -29,7 +36,7 @@ PYTHON ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
 export MONKEYTOWN_PORT ?= $(PORT)
 export MONKEYTOWN_BLUE_PORT ?= $(BLUE_PORT)
 export MONKEYTOWN_GREEN_PORT ?= $(GREEN_PORT)
-export WEB_IMAGE PROXY_IMAGE BASE_IMAGE LINES DEPLOY_RUNTIME LOCAL_ENGINE_DIR
+export WEB_IMAGE PROXY_IMAGE BASE_IMAGE LOG_LINES DEPLOY_RUNTIME LOCAL_ENGINE_DIR
 LOCAL := $(filter local,$(DEPLOY_RUNTIME))
 # The classic builder: the engine here has no buildx, and builds must work offline.
 export DOCKER_BUILDKIT ?= 0
@@ -99,7 +106,7 @@ rollback-now: ## Immediate rollback to the still-running previous colour
 status: ## Live colour; version, health and uptime of each container
 	@bash deploy/status.sh
 
-logs-tail: ## Last $(LINES) log lines of the live container (FOLLOW=1 to follow)
+logs-tail: ## Last $(LOG_LINES) log lines of the live container (LINES=n for another count, FOLLOW=1 to follow)
 	@bash deploy/logs-tail.sh
 
 update-config: ## Apply deploy/config/$(DEPLOY_ENV).json without restart (ENV=x)
@@ -109,7 +116,7 @@ prometheus: ## Run Prometheus for this sandbox on 127.0.0.1:$${PROMETHEUS_PORT:-
 	@bash deploy/prometheus.sh
 
 history: ## Last deployments from the deployment history
-	@tail -n $(LINES) $${DEPLOY_HISTORY_DIR:-.monkeytown/devops/deployment-history}/deployments.jsonl 2>/dev/null \
+	@tail -n $(LOG_LINES) $${DEPLOY_HISTORY_DIR:-.monkeytown/devops/deployment-history}/deployments.jsonl 2>/dev/null \
 		|| echo "history: no deployments recorded yet"
 
 # The deployed image unless VERSION is given.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,20 @@ def is_terminal() -> bool:
         return sys.stdin.isatty() and sys.stdout.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def forget_terminal_size() -> None:
+    """Drop `LINES` and `COLUMNS` from the environment, so the size comes from the terminal.
+
+    Textual (through `shutil.get_terminal_size` and Rich) prefers those variables to
+    the terminal's real size, and some shells and make export them: a stale size
+    paints the frame at the wrong rows. Done before the app is built, as Rich copies
+    the environment then, and before anything is started, so no child inherits them.
+    """
+    from runbook.execution.environment import TERMINAL_SIZE_VARIABLES
+
+    for name in TERMINAL_SIZE_VARIABLES:
+        os.environ.pop(name, None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -152,6 +167,7 @@ def launch(argv: list[str]) -> int:
     if not is_terminal():
         print(NOT_A_TERMINAL, file=sys.stderr)
         return 2
+    forget_terminal_size()
     # Start-up creates tens of thousands of objects that live as long as the console, and
     # the cycle collector would only walk them (some 30 ms before the first frame). The
     # console turns it back on once its first frame is drawn (RunbookConsole.on_mount).

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Last log lines of the live web container and the proxy.
-# LINES=50 by default; FOLLOW=1 keeps following the live container.
+# LOG_LINES=50 by default (`make logs-tail LINES=n` sets it); FOLLOW=1 keeps following.
 set -euo pipefail
 # shellcheck source=deploy/lib.sh
 source "$(dirname "$0")/lib.sh"
+lines="${LOG_LINES:-50}"
+[[ "$lines" =~ ^[0-9]+$ ]] || die "LOG_LINES (make logs-tail LINES=n) must be a number of lines, not '$lines'"
 require_runtime
 
-lines="${LINES:-50}"
 live="$(active_colour)"
 [ -n "$live" ] || die "nothing deployed in sandbox $PREFIX; no logs to show"
 for name in "$PROXY_CONTAINER" "$(web_container "$(other_colour "$live")")"; do

@@ -34,6 +34,7 @@ from typing import Literal, Protocol
 import runbook
 from runbook.config import Config
 from runbook.execution import audit, history, runs
+from runbook.execution.environment import without_terminal_size
 from runbook.execution.plan import Confirmation, Plan, file_sha256
 from runbook.execution.plan import plan as make_plan
 from runbook.execution.run_spec import RunSpec, VerifySpec
@@ -275,7 +276,8 @@ class Executor:
             console_pid=os.getpid(),
             created=runs.now_iso(),
         ).write(directory)
-        env = {**os.environ, **dict(plan.env), **values_env}
+        # Inherited only: a size the runbook or config declares is the step's own choice.
+        env = {**without_terminal_size(os.environ), **dict(plan.env), **values_env}
         package_root = str(Path(runbook.__file__).resolve().parent.parent)
         with (directory / "supervisor.log").open("ab") as log:
             process = subprocess.Popen(

@@ -88,7 +88,7 @@ def test_deploy_then_rollback_drops_no_request(box: LocalSandbox) -> None:
         ("deploy", "v2", "succeeded"),
         ("rollback", "v1", "succeeded"),
     ]
-    logs = box.make("logs-tail", "LINES=5").stdout
+    logs = box.make("logs-tail", "LOG_LINES=5").stdout
     assert f"==> {box.container('blue')} (live, last 5 lines)" in logs
 
 
