@@ -15,8 +15,10 @@ from runbook.execution.risk import classify
 from runbook.model import Command, Variable
 
 SHELL_LANGUAGES = frozenset(
-    "sh bash shell zsh ksh console shell-session shellsession terminal fish".split()
+    "sh bash shell zsh ksh console shell-session shellsession terminal fish command".split()
 )
+PLAIN_LANGUAGES = frozenset(("", "text", "txt", "plain", "plaintext"))
+"""Fence labels that say nothing about the content: commands are told from output by reading it."""
 KNOWN_PROGRAMS = frozenset(
     """kubectl oc docker docker-compose podman make curl wget helm systemctl journalctl git npm yarn
     pnpm node python python3 pip pip3 bash sh ssh scp rsync aws gcloud az terraform kustomize
@@ -29,6 +31,10 @@ KNOWN_PROGRAMS = frozenset(
     watch timeout xargs tee head less more sort uniq wc cut tr""".split()
 )
 _PROMPT = re.compile(r"^\s*\$\s")
+_PROMPT_ENDS = ("$", "#", ">", "%")
+"""How a prompt's last word ends: `# `, `-> `, `host:~# `, `[cluster-1]$ `, `user@host %`."""
+_ROOT_PROMPTED = re.compile(r"#\s?[a-z][\w.-]*\s+[^\s:]")
+"""`# dnf install gdb`: a command after a root prompt, or a lowercase comment; not `# TODO:`."""
 _HEREDOC = re.compile(r"<<-?\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)['\"]?")
 _OPENERS = re.compile(r"^\s*(for|while|until|if|case|select)\b|\{\s*$|\(\s*$")
 _CLOSERS = re.compile(r"^\s*(done|fi|esac|\}|\))(\s|;|$)")
@@ -101,15 +107,73 @@ def is_runnable_block(info: FenceInfo, content: str) -> bool:
         return any(
             line.strip() and not line.strip().startswith("#") for line in content.split("\n")
         )
-    if info.language not in ("", "text", "txt", "plain", "plaintext"):
-        return False
+    if info.language not in PLAIN_LANGUAGES:
+        # A ```yaml label on `kubectl exec ...` is a slip: every line is a command.
+        return info.language != "diff" and _only_commands(content, len(content))
     if any(_PROMPT.match(line) for line in content.split("\n")):
         return True
     if info.language:
         return False
+    return _only_commands(content, 3)
+
+
+def _only_commands(content: str, first: int) -> bool:
+    """Whether the first `first` lines that are not blank or `#` comments all read as commands."""
     code_lines = [ln.strip() for ln in content.split("\n") if ln.strip()]
     code_lines = [ln for ln in code_lines if not ln.startswith("#")]
-    return bool(code_lines) and all(looks_like_command(ln) for ln in code_lines[:3])
+    return bool(code_lines) and all(looks_like_command(ln) for ln in code_lines[:first])
+
+
+def unread_reason(info: FenceInfo, content: str) -> str | None:
+    """Why a block that is not runnable (`is_runnable_block`) but reads as shell gives no
+    command; None when it does not read as shell.
+
+    A shell-labelled block, or an unlabelled one with a line that reads as a command,
+    must not vanish unexplained: the parser reports this reason as a problem.
+    """
+    lines = [line.strip() for line in content.split("\n") if line.strip()]
+    label = f"`{info.language}` block" if info.language else "block without a language"
+    if info.language in SHELL_LANGUAGES:
+        # Not runnable: every line is blank or starts with `#`.
+        if not lines:
+            return f"empty {label}: nothing to run"
+        prompted = next((line for line in lines if _ROOT_PROMPTED.match(line)), None)
+        if prompted is not None:
+            return (
+                f"every line of this {label} starts with `#`, so it is read as comments, "
+                f"not as commands after a root prompt (`{_shorten(prompted)}`): nothing to run"
+            )
+        return f"this {label} holds only comments: nothing to run"
+    if info.language not in PLAIN_LANGUAGES:
+        return None
+    command = None
+    for line in lines:
+        if looks_like_command(line):
+            command = command or line
+            continue
+        words = line.split(None, 3)
+        # A program after a prompt of one or two words: `# kubectl`, `host:~ # kubectl`.
+        for at in (1, 2):
+            if (
+                len(words) > at + 1
+                and words[at - 1].endswith(_PROMPT_ENDS)
+                and words[at] in KNOWN_PROGRAMS
+            ):
+                return (
+                    f"terminal transcript with `{_shorten(' '.join(words[:at]), 20)}` prompts "
+                    f"(`{_shorten(line)}`): only `$ ` prompts are read as commands; not run"
+                )
+    if command is None:
+        return None
+    other = next((line for line in lines if not looks_like_command(line)), "")
+    return (
+        f"{label} mixes command-like lines (`{_shorten(command)}`) with others "
+        f"(`{_shorten(other)}`) and has no `$ ` prompt to tell them apart: read as output, not run"
+    )
+
+
+def _shorten(line: str, width: int = 40) -> str:
+    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
 
 
 def looks_like_command(text: str) -> bool:

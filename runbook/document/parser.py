@@ -20,12 +20,15 @@ from markdown_it.token import Token
 
 from runbook.document.blocks import MAX_NESTING, TABLE_ROW, markdown
 from runbook.document.commands import (
+    PLAIN_LANGUAGES,
+    SHELL_LANGUAGES,
     is_runnable_block,
     is_transcript,
     looks_like_command,
     make_command,
     parse_fence_info,
     split_block,
+    unread_reason,
 )
 from runbook.document.tables import read_table, typed_rows
 from runbook.document.values import DURATION_WORDS, parse_duration, plain_text
@@ -58,6 +61,8 @@ _WAIT = re.compile(
 )
 _SEVERITY = re.compile(r"^(P|SEV|S)\s*-?\s*(\d)\b\s*[-:–—]?\s*(.*)$", re.I)
 _LABEL_ITEM = re.compile(r"^\s*(\*\*|__)[^*_]+?(:\s*\1|\1\s*:)")
+_STEP_LABEL = re.compile(r"^\s*(?:step|option|phase|stage|part)\s*[\w.]{0,4}\s*[-:.)–—]+\s*", re.I)
+"""`Step 1:`, `Option A -`: a label naming a step, not what it does."""
 _DESCRIBES_PREVIOUS = re.compile(r"\b(this|it|which|that)\s+(will|does|would)\b[^.]*:\s*$", re.I)
 _NEWLINES = re.compile(r"\r\n?")
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
@@ -162,6 +167,12 @@ class _Block:
     """1-based."""
     end: int
     """1-based, exclusive."""
+    items: list[tuple[int, int, list[Token]]] | None = None
+    """A list's items, once asked for (`_Builder._items`)."""
+    labelled: bool | None = None
+    """Whether most of a list's items open with a bold label, once asked for."""
+    holds_code: bool = False
+    """Whether a fenced or indented block sits inside (a list item's, a quote's)."""
 
 
 @dataclass
@@ -196,12 +207,18 @@ class _Builder:
         self.exports: dict[str, str] = {}
         self.first_h1: str | None = None
         self.item_commands: dict[int, list[Command]] = {}
+        self.item_fence_commands: dict[int, list[Command]] = {}
+        self.fences: list[tuple[Token, str]] = []
+        """Every fenced or indented block, with the kind of top-level block holding it."""
+        self.read_fences: set[int] = set()
+        """The ids of the blocks that gave commands."""
 
     # -- tokens to blocks -------------------------------------------------
     def read(self, tokens: list[Token]) -> None:
         deepest = 0
         start = 0
         linking: list[Token] = []  # the current block's tokens whose text may hold a link
+        nested_fences: list[Token] = []  # the current block's fences, in lists or quotes
         # markdown-it's token stream is balanced: a top-level block is an opening
         # token at level 0 up to the next level-0 token (its closing one), or a
         # single level-0 token (fence, hr, code block, front matter).
@@ -210,16 +227,22 @@ class _Builder:
             if level:
                 if level > deepest:
                     deepest = level
-                if token.type == TABLE_ROW or (
+                kind = token.type
+                if kind == "inline":
                     # Both forms of link need these characters: most text has neither.
-                    token.type == "inline" and ("](" in token.content or "<http" in token.content)
-                ):
+                    if "](" in token.content or "<http" in token.content:
+                        linking.append(token)
+                elif kind == TABLE_ROW:
                     linking.append(token)
+                elif kind == "fence" or kind == "code_block":
+                    nested_fences.append(token)
             elif token.nesting == 1:
                 start = index
             else:
-                self._read_block(tokens[start if token.nesting else index : index + 1], linking)
+                block_tokens = tokens[start if token.nesting else index : index + 1]
+                self._read_block(block_tokens, linking, nested_fences)
                 linking.clear()
+                nested_fences.clear()
         if deepest >= MAX_NESTING - 1:
             self.problems.append(
                 Problem(
@@ -227,7 +250,9 @@ class _Builder:
                 )
             )
 
-    def _read_block(self, block_tokens: list[Token], linking: list[Token]) -> None:
+    def _read_block(
+        self, block_tokens: list[Token], linking: list[Token], nested_fences: list[Token]
+    ) -> None:
         token = block_tokens[0]
         first, last = token.map or (0, 0)
         kind = token.type.removesuffix("_open")
@@ -239,6 +264,11 @@ class _Builder:
             block = _Block(kind, block_tokens, first + 1, last + 1)
             self.stack[-1].blocks.append(block)
             self._collect_links(block, linking)
+            if kind == "fence" or kind == "code_block":
+                self.fences.append((token, ""))
+            elif nested_fences:
+                block.holds_code = True
+                self.fences.extend((fence, kind) for fence in nested_fences)
 
     @staticmethod
     def _block_end(tokens: list[Token], start: int) -> int:
@@ -308,6 +338,7 @@ class _Builder:
         if root_procedure:
             self.procedures.insert(0, root_procedure)
         self._check_duplicates()
+        self._report_unread_fences()
         title = self.metadata.get("title") or self.first_h1
         if not title and self.path:
             title = Path(self.path).stem
@@ -363,12 +394,21 @@ class _Builder:
                 pending.append(block)
             elif block.kind in ("bullet_list", "ordered_list"):
                 lead_in = self._source(pending[-1]) if pending else ""
-                if drafts and lead_in and _DESCRIBES_PREVIOUS.search(lead_in):
+                fenced = self._has_fence_commands(block)
+                if drafts and lead_in and not fenced and _DESCRIBES_PREVIOUS.search(lead_in):
                     flush_pending()
                     drafts[-1].text += "\n\n" + self._source(block)
                 elif block.kind == "ordered_list" or self._is_action_list(block):
                     flush_pending()
                     drafts.extend(self._list_steps(block))
+                elif fenced or self._has_inline_commands(block):
+                    # Not a checklist, but an item holding a command is a step all the same.
+                    flush_pending()
+                    for item_draft in self._command_items(block):
+                        if isinstance(item_draft, _Draft):
+                            drafts.append(item_draft)
+                        else:
+                            attach(item_draft)
                 else:
                     flush_pending()
                     attach(self._source(block))
@@ -411,6 +451,8 @@ class _Builder:
 
     def _items(self, block: _Block) -> list[tuple[int, int, list[Token]]]:
         """(first line, end line, tokens) of each top-level item of a list block."""
+        if block.items is not None:
+            return block.items
         items: list[tuple[int, int, list[Token]]] = []
         tokens = block.tokens
         item_level = tokens[0].level + 1
@@ -424,24 +466,67 @@ class _Builder:
             else:
                 first, last = tokens[start].map or (block.line - 1, block.end - 1)
                 items.append((first + 1, last + 1, tokens[start : index + 1]))
+        block.items = items
         return items
 
+    def _is_labelled_list(self, block: _Block) -> bool:
+        """Whether most items open with a bold label (`- **Secrets:** never commit`)."""
+        if block.labelled is None:
+            items = self._items(block)
+            labelled = sum(
+                1
+                for first, _, _ in items
+                if _LABEL_ITEM.match(_strip_marker(self.lines[first - 1]))
+            )
+            block.labelled = bool(items) and labelled * 2 >= len(items)
+        return block.labelled
+
     def _is_action_list(self, block: _Block) -> bool:
-        items = self._items(block)
-        labelled = sum(
-            1 for first, _, _ in items if _LABEL_ITEM.match(_strip_marker(self.lines[first - 1]))
-        )
-        if items and labelled * 2 >= len(items):
+        if self._is_labelled_list(block):
             return False
+        items = self._items(block)
         # Most items must read as actions: one "read only filesystem" among
         # symptoms does not make a checklist.
         actions = sum(
             1
             for first, end, tokens in items
-            if self._inline_commands(tokens)
+            if self._item_commands(block, tokens, first)
             or _first_word(self._item_text(first, end)) in _ACTION_VERBS
         )
         return actions > 0 and actions * 2 >= len(items)
+
+    def _has_fence_commands(self, block: _Block) -> bool:
+        return block.holds_code and any(
+            self._fence_commands(tokens, first) for first, _, tokens in self._items(block)
+        )
+
+    def _has_inline_commands(self, block: _Block) -> bool:
+        """Whether an item has a command in its code spans; a labelled list's spans are values."""
+        if self._is_labelled_list(block):
+            return False
+        return any(self._inline_commands(tokens) for _, _, tokens in self._items(block))
+
+    def _command_items(self, block: _Block) -> list[_Draft | str]:
+        """A list that is no checklist: items holding a command, or reading as an action
+        once a `Step 1:` label is set aside, are steps; runs of other items stay text."""
+        labelled = self._is_labelled_list(block)
+        parts: list[_Draft | str] = []
+        text_lines: list[str] = []
+        for first, end, tokens in self._items(block):
+            commands = self._fence_commands(tokens, first) if block.holds_code else []
+            if not commands and not labelled:
+                commands = self._inline_commands(tokens)
+            text = self._item_text(first, end)
+            if commands or _reads_as_action(text):
+                if text_lines:
+                    parts.append("\n".join(text_lines).strip("\n"))
+                    text_lines = []
+                parts.append(_Draft(text, first, list(commands)))
+            else:
+                text_lines.extend(self.lines[first - 1 : end - 1])
+        if text_lines:
+            parts.append("\n".join(text_lines).strip("\n"))
+        return parts
 
     def _item_text(self, first: int, end: int) -> str:
         raw = self.lines[first - 1 : end - 1]
@@ -471,21 +556,37 @@ class _Builder:
         self.item_commands[key] = commands
         return commands
 
+    def _fence_commands(self, tokens: list[Token], first: int) -> list[Command]:
+        """Commands of the runnable blocks in an item, nested lists included (memoised)."""
+        key = id(tokens[0]) if tokens else 0
+        if key in self.item_fence_commands:
+            return self.item_fence_commands[key]
+        commands: list[Command] = []
+        for token in tokens:
+            if token.type == "fence" or token.type == "code_block":
+                info = parse_fence_info(token.info if token.type == "fence" else "")
+                if is_runnable_block(info, token.content):
+                    # A fence's code starts on the line after its opening marker.
+                    offset = 2 if token.type == "fence" else 1
+                    line = (token.map[0] + offset) if token.map else first
+                    for group in self._block_steps(token, info, line, ""):
+                        commands.extend(group.commands)
+        self.item_fence_commands[key] = commands
+        return commands
+
+    def _item_commands(self, block: _Block, tokens: list[Token], first: int) -> list[Command]:
+        """An item's commands: those of its blocks, else those of its code spans."""
+        if block.holds_code:
+            return self._fence_commands(tokens, first) or self._inline_commands(tokens)
+        return self._inline_commands(tokens)
+
     def _list_steps(self, block: _Block) -> list[_Draft]:
-        drafts = []
-        for first, end, tokens in self._items(block):
-            draft = _Draft(self._item_text(first, end), first)
-            for token in tokens:
-                if token.type == "fence":
-                    info = parse_fence_info(token.info)
-                    if is_runnable_block(info, token.content):
-                        line = (token.map[0] + 2) if token.map else first
-                        for group in self._block_steps(token, info, line, ""):
-                            draft.commands.extend(group.commands)
-            if not draft.commands:
-                draft.commands = self._inline_commands(tokens)
-            drafts.append(draft)
-        return drafts
+        return [
+            _Draft(
+                self._item_text(first, end), first, list(self._item_commands(block, tokens, first))
+            )
+            for first, end, tokens in self._items(block)
+        ]
 
     def _block_steps(self, token: Token, info: Any, line: int, lead: str) -> list[_Draft]:
         drafts: list[_Draft] = []
@@ -511,7 +612,34 @@ class _Builder:
                 text = lead or f"Run `{code.splitlines()[0].strip()}`"
             lead = ""
             drafts.append(_Draft(text, at, [command]))
+        if drafts:
+            self.read_fences.add(id(token))
+            if info.language not in SHELL_LANGUAGES and info.language not in PLAIN_LANGUAGES:
+                self.problems.append(
+                    Problem(
+                        line - 1,
+                        f"`{info.language}` block holds shell commands only: read as commands",
+                    )
+                )
         return drafts
+
+    def _report_unread_fences(self) -> None:
+        """A block that reads as shell but gave no command gets a problem saying why."""
+        for token, holder in self.fences:
+            if id(token) in self.read_fences:
+                continue
+            info = parse_fence_info(token.info if token.type == "fence" else "")
+            line = (token.map[0] + 1) if token.map else 0
+            if is_runnable_block(info, token.content):
+                reason: str | None = (
+                    "shell block inside a quote: an aside, not read as a step"
+                    if holder == "blockquote"
+                    else "shell block not read as a step"
+                )
+            else:
+                reason = unread_reason(info, token.content)
+            if reason is not None:
+                self.problems.append(Problem(line, reason))
 
     def _reference_items(self, section: _OpenSection) -> None:
         for block in section.blocks:
@@ -590,6 +718,12 @@ def _code_spans(token: Token) -> list[str]:
 
 def _strip_marker(line: str) -> str:
     return _MARKER.sub("", line, count=1)
+
+
+def _reads_as_action(text: str) -> bool:
+    """An item opening with an action verb or a decision, past any `Step 1:` label."""
+    first_line = _STEP_LABEL.sub("", plain_text(text.split("\n", 1)[0]), count=1)
+    return _first_word(first_line) in _ACTION_VERBS or bool(_DECISION.match(first_line))
 
 
 def _first_word(text: str) -> str:

@@ -1,18 +1,44 @@
-"""Every public runbook of ../shared/corpus opens: check exits 0 or 1, never 2."""
+"""Every public runbook of ../shared/corpus opens (check exits 0 or 1, never 2), and
+no shell block in it vanishes: each gives a step or a problem saying why it did not."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from runbook.document.blocks import markdown
 from runbook.document.check import check_file
+from runbook.document.commands import KNOWN_PROGRAMS, SHELL_LANGUAGES
 from runbook.document.parser import load
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 FILES = sorted(CORPUS.rglob("*.md")) if CORPUS.exists() else []
 
 pytestmark = pytest.mark.skipif(not FILES, reason="../shared/corpus is not beside this checkout")
+
+_PROMPT = re.compile(r"^\s*(?:\S{0,60}?\s?(?:->|[$#>%])\s+)?")
+"""Any prompt a transcript line may start with: `$ `, `# `, `-> `, `host:~# `, `[c1]$ `."""
+
+
+def shell_blocks(text: str) -> list[tuple[int, int]]:
+    """First and last lines of the blocks an operator would take for shell: labelled so, or
+    unlabelled with a line that is a known program and an argument, after any prompt."""
+    found = []
+    for token in markdown().parse(text):
+        if token.type not in ("fence", "code_block") or not token.map:
+            continue
+        language = token.info.strip().split(" ")[0].lower() if token.type == "fence" else ""
+        if language in SHELL_LANGUAGES:
+            found.append((token.map[0] + 1, token.map[1]))
+        elif language in ("", "text", "txt", "plain", "plaintext"):
+            for line in token.content.split("\n"):
+                words = line[_PROMPT.match(line).end() :].split()  # type: ignore[union-attr]
+                if len(words) > 1 and words[0] in KNOWN_PROGRAMS:
+                    found.append((token.map[0] + 1, token.map[1]))
+                    break
+    return found
 
 
 def test_corpus_is_there() -> None:
@@ -24,9 +50,14 @@ def test_corpus_runbook(path: Path) -> None:
     result = check_file(str(path))
     assert result["readable"], result
     runbook = load(path)
-    if "```" in path.read_text(encoding="utf-8", errors="replace"):
-        commands = [c for p in runbook.procedures for s in p.steps for c in s.commands]
-        assert runbook.procedures or commands, f"{path.name}: a fenced block but nothing found"
+    text = path.read_text(encoding="utf-8", errors="replace")
+    command_lines = {c.line for p in runbook.procedures for s in p.steps for c in s.commands}
+    problem_lines = {p.line for p in runbook.problems}
+    for first, last in shell_blocks(text):
+        assert any(first <= line <= last for line in command_lines) or first in problem_lines, (
+            f"{path.name}:{first}: a shell block gives neither a step nor a problem"
+        )
+    assert not [p for p in runbook.problems if p.message == "shell block not read as a step"]
 
 
 def test_corpus_commands_found_widely() -> None:
