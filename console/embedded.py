@@ -14,10 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+    from textual.widget import Widget
+
+    from console.settings import ConsoleSettings
     from runbook.drills.embedded import LocalSandbox
+    from runbook.sources.settings import SourceSettings
 
 SANDBOX_MODE = "SANDBOX"
 """What the status bar says while the panes watch the local sandbox service."""
@@ -37,10 +42,33 @@ def _settle(future: asyncio.Future[BaseException | None], error: BaseException |
         future.set_result(error)
 
 
+class EmbeddedHost(Protocol):
+    """The console as the embedded service sees it (RunbookConsole is one)."""
+
+    @property
+    def environment(self) -> str: ...
+    @property
+    def production(self) -> bool: ...
+    @property
+    def read_only(self) -> bool: ...
+    @property
+    def settings(self) -> ConsoleSettings: ...
+    @property
+    def main_screen(self) -> Widget | None: ...
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+    ) -> None: ...
+
+
 class EmbeddedService:
     """Where the live panes look: the configured service, or a local sandbox of it."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: EmbeddedHost) -> None:
         self.app = app
         self.sandbox: LocalSandbox | None = None
         self.base_url: str | None = None
@@ -52,7 +80,7 @@ class EmbeddedService:
         """Injectable: tests decide whether a Docker engine "answers"."""
         self._stopped = threading.Event()
 
-    def _settings(self) -> Any:
+    def _settings(self) -> SourceSettings:
         from runbook.sources.settings import load_source_settings
 
         return load_source_settings(self.app.environment, self.app.settings.config.source)

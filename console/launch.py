@@ -16,12 +16,12 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from textual.widget import Widget
 
-    from console.settings import ConsoleSettings
+    from console.settings import ConsoleSettings, LivePanesHost
     from runbook.document.alerts import Alert, AlertTarget
     from runbook.model import Runbook
 
@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _live_panes(console: Any) -> Widget:
+def _live_panes(console: LivePanesHost) -> Widget:
     """The live panes for the console's environment (imported here: they pull in the
     Docker and Prometheus clients, which only a real console needs)."""
     from console.panes.dock import live_panes_for

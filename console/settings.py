@@ -10,12 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from runbook.config import Config
 
 if TYPE_CHECKING:
     from textual.widget import Widget
+
+    from runbook.model import Runbook
 
 
 def _user() -> str:
@@ -23,6 +25,30 @@ def _user() -> str:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no passwd entry in some containers
         return os.environ.get("USER", "operator")
+
+
+class LiveEndpoints(Protocol):
+    """Where the live panes look when a local sandbox stands in (console.embedded)."""
+
+    @property
+    def base_url(self) -> str | None: ...
+    @property
+    def metrics_url(self) -> str | None: ...
+    @property
+    def notice(self) -> str: ...
+
+
+class LivePanesHost(Protocol):
+    """The console as `ConsoleSettings.live_panes` sees it (RunbookConsole is one)."""
+
+    @property
+    def runbook(self) -> Runbook: ...
+    @property
+    def environment(self) -> str: ...
+    @property
+    def settings(self) -> ConsoleSettings: ...
+    @property
+    def embedded(self) -> LiveEndpoints: ...
 
 
 class CpuMeter:
@@ -64,14 +90,14 @@ class ConsoleSettings:
     resume: bool = True
     """Restore the saved session for this runbook, if any."""
     theme: str | None = None
-    live_panes: Callable[[Any], Widget] | None = None
+    live_panes: Callable[[LivePanesHost], Widget] | None = None
     """Builds the live panes (given the app; id "pane-live"); None shows the runbook's
     endpoints and thresholds without live values, as tests do."""
     open_procedure: str | None = None
     """Key of the procedure to open first (an alert's), before the saved session's."""
     variables: dict[str, str] = field(default_factory=dict)
     """Values prefilled in the variables form (an alert's labels: $NAMESPACE, $POD)."""
-    alert: dict[str, Any] | None = None
+    alert: dict[str, object] | None = None
     """The alert the console was opened for; kept with an incident started from it."""
     notice: str = ""
     """Shown once at start (what the alert opened, and why)."""

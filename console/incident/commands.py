@@ -10,20 +10,49 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
+from typing import TYPE_CHECKING, Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from runbook.incident.model import IncidentError, open_incident
+from runbook.incident.model import Incident, IncidentError, open_incident
 from runbook.incident.store import IncidentStore
 
+if TYPE_CHECKING:
+    from runbook.model import Runbook
+
 Command = tuple[str, str, Callable[[], object]]
+
+
+class IncidentBridgeActions(Protocol):
+    """The console's incident bridge (`app.incidents`), as far as the palette uses it."""
+
+    @property
+    def incident(self) -> Incident | None: ...
+    def start(self, level: str) -> None: ...
+    def acknowledge(self, because: str = "") -> bool: ...
+    def open_current(self) -> None: ...
+
+
+class IncidentKeys(Protocol):
+    """The main screen's incident actions (`app.main_screen`), offered in the palette too."""
+
+    def action_escalate(self) -> None: ...
+    def action_incident(self) -> None: ...
 
 
 class IncidentCommands(Provider):
     """Start an incident at any severity of the runbook, or reopen the current one."""
 
+    def _runbook(self) -> Runbook | None:
+        runbook: Runbook | None = getattr(self.app, "runbook", None)
+        return runbook
+
+    def _bridge(self) -> IncidentBridgeActions | None:
+        bridge: IncidentBridgeActions | None = getattr(self.app, "incidents", None)
+        return bridge
+
     def _commands(self) -> Iterator[Command]:
-        runbook = getattr(self.app, "runbook", None)
+        runbook = self._runbook()
         if runbook is None:
             return
         for severity in runbook.severities:
@@ -33,8 +62,8 @@ class IncidentCommands(Provider):
                 partial(self._start, severity.level),
             )
         yield ("incident: Open current", "The newest open incident", self._open_current)
-        bridge = getattr(self.app, "incidents", None)
-        screen = getattr(self.app, "main_screen", None)
+        bridge = self._bridge()
+        screen: IncidentKeys | None = getattr(self.app, "main_screen", None)
         if bridge is not None and bridge.incident is not None and screen is not None:
             yield (
                 "incident: Acknowledge",
@@ -68,14 +97,15 @@ class IncidentCommands(Provider):
 
     def _start(self, level: str) -> None:
         # A console with an incident bridge shows the incident beside its checklist.
-        bridge = getattr(self.app, "incidents", None)
+        bridge = self._bridge()
         if bridge is not None:
             bridge.start(level)
             return
-        runbook = getattr(self.app, "runbook", None)
+        runbook = self._runbook()
         if runbook is None:
             return
-        incident = open_incident(runbook, level, environment=getattr(self.app, "environment", None))
+        environment: str | None = getattr(self.app, "environment", None)
+        incident = open_incident(runbook, level, environment=environment)
         self._store().save(incident)
         self._push(incident.id)
 
@@ -87,14 +117,17 @@ class IncidentCommands(Provider):
         from runbook.drills.sandboxes import open_sandbox
         from runbook.drills.scenarios import find_scenario
 
+        runbook = self._runbook()
+        if runbook is None:
+            return
         drill_id = new_drill_id()
         repo_root = Path(__file__).resolve().parents[2]
         sandbox = open_sandbox(drill_id, repo_root, drills_dir() / drill_id)
-        drill = Drill(find_scenario(name), self.app.runbook, sandbox=sandbox)  # type: ignore[attr-defined]
+        drill = Drill(find_scenario(name), runbook, sandbox=sandbox)
         self.app.push_screen(DrillScreen(drill))
 
     def _open_current(self) -> None:
-        bridge = getattr(self.app, "incidents", None)
+        bridge = self._bridge()
         if bridge is not None:
             bridge.open_current()
             return

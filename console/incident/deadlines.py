@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Unpack
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -15,6 +15,9 @@ from textual.widgets import Static
 
 from runbook.incident.model import Deadline, Incident
 from runbook.incident.timeline import now_utc
+
+if TYPE_CHECKING:
+    from console.widgets.options import WidgetOptions
 
 STATES = ("ok", "amber", "red", "due", "met", "late")
 
@@ -49,8 +52,10 @@ class DeadlineCountdown(Static):
     state: reactive[str] = reactive("ok")
     """ok, amber, red, due, met or late."""
 
-    def __init__(self, deadline: Deadline, labels: LabelSize = "full", **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self, deadline: Deadline, labels: LabelSize = "full", **kwargs: Unpack[WidgetOptions]
+    ) -> None:
+        super().__init__(**kwargs)
         self.deadline = deadline
         self.labels: LabelSize = labels
         """Shorter labels ("Escalate in 15 min", "Escalate") where the full one does not fit."""
@@ -106,9 +111,9 @@ class DeadlineBar(Horizontal):
         incident: Incident,
         clock: Callable[[], datetime] = now_utc,
         tick_s: float = 1.0,
-        **kwargs: object,
+        **kwargs: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.incident = incident
         self.clock = clock
         self.tick_s = tick_s

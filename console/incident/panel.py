@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Unpack
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,6 +19,9 @@ from console.incident.timeline import TimelinePane
 from runbook.incident.model import Incident, IncidentError
 from runbook.incident.store import IncidentStore
 from runbook.incident.timeline import now_utc
+
+if TYPE_CHECKING:
+    from console.widgets.options import WidgetOptions
 
 
 class IncidentPanel(Vertical):
@@ -51,9 +55,9 @@ class IncidentPanel(Vertical):
         clock: Callable[[], datetime] = now_utc,
         refresh_s: float = 1.0,
         labels: LabelSize = "full",
-        **kwargs: object,
+        **kwargs: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.incident = incident
         self.store = store
         self.drill_text = drill_text or (

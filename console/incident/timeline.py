@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Unpack
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,6 +13,9 @@ from textual.css.query import NoMatches
 from textual.widgets import DataTable, Input
 
 from runbook.incident.timeline import Event, filter_events, parse_time
+
+if TYPE_CHECKING:
+    from console.widgets.options import WidgetOptions
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,8 @@ class TimelinePane(Vertical):
     TimelinePane > DataTable { height: 1fr; }
     """
 
-    def __init__(self, events: Iterable[Event] = (), **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, events: Iterable[Event] = (), **kwargs: Unpack[WidgetOptions]) -> None:
+        super().__init__(**kwargs)
         self.events = list(events)
         self.filter = TimelineFilter()
 

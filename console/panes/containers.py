@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -32,6 +32,7 @@ from runbook.sources.docker.engine import EngineChanged, EngineState
 from runbook.sources.docker.stats import ContainerStats, StatsSampled
 
 if TYPE_CHECKING:
+    from console.widgets.options import WidgetOptions
     from runbook.config import Config
     from runbook.sources.live import LiveSources
 
@@ -118,9 +119,9 @@ network (they have no interface of their own). Stats are read only for rows on s
         config: Config | None = None,
         runbook_sha256: str = "",
         runbook_path: str | None = None,
-        **kwargs: object,
+        **kwargs: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.sources = sources
         self.environment = environment
         self.config = config

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 import httpx
 from textual import on, work
@@ -25,6 +25,7 @@ from runbook.sources.gauges import GaugeValue
 from runbook.sources.live import off_thread
 
 if TYPE_CHECKING:
+    from console.widgets.options import WidgetOptions
     from runbook.sources.live import LiveSources
 
 StatsProvider = Callable[[], tuple[Iterable[ContainerStats], dict[str, ContainerInfo]]]
@@ -160,9 +161,12 @@ One per row of the runbook's alerting thresholds. A failed read shows the last v
     """One line per gauge, for short docks (80x24)."""
 
     def __init__(
-        self, sources: LiveSources, stats_provider: StatsProvider | None = None, **kwargs: object
+        self,
+        sources: LiveSources,
+        stats_provider: StatsProvider | None = None,
+        **kwargs: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.sources = sources
         self.stats_provider = stats_provider
         self.values: list[GaugeValue] = [gauge.current() for gauge in sources.gauges]

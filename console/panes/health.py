@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 import httpx
 from textual import on, work
@@ -18,6 +18,7 @@ from console.panes.quiet import Line
 from runbook.sources.health import CheckResult
 
 if TYPE_CHECKING:
+    from console.widgets.options import WidgetOptions
     from runbook.sources.live import LiveSources
 
 
@@ -46,8 +47,8 @@ class HealthPane(Vertical):
     HealthPane > .health-row { height: 1; }
     """
 
-    def __init__(self, sources: LiveSources, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, sources: LiveSources, **kwargs: Unpack[WidgetOptions]) -> None:
+        super().__init__(**kwargs)
         self.sources = sources
         self._texts: dict[str, str] = {}
         self._ok: dict[str, bool] = {}

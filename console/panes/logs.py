@@ -7,7 +7,7 @@ Lines go to a bounded `LogBuffer` as they arrive; the `Log` widget is written at
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from rich.highlighter import Highlighter
 from rich.text import Text
@@ -22,6 +22,7 @@ from runbook.sources.docker.engine import EngineChanged
 from runbook.sources.logs import LogBatch, LogBuffer, LogFilter, LogFollower, LogLine
 
 if TYPE_CHECKING:
+    from console.widgets.options import WidgetOptions
     from runbook.sources.live import LiveSources
 
 FLUSH_S = 0.4
@@ -100,8 +101,8 @@ A marker line shows where a stream reconnected; lines are never repeated after i
     LogsPane > Log { height: 1fr; }
     """
 
-    def __init__(self, sources: LiveSources, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, sources: LiveSources, **kwargs: Unpack[WidgetOptions]) -> None:
+        super().__init__(**kwargs)
         self.sources = sources
         self.buffer = LogBuffer(sources.settings.log_buffer_lines)
         self.filter_text = ""

@@ -7,10 +7,15 @@ one cell and repaints that cell only (DataTable.update_cell repaints the whole t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Unpack
+
 from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.widget import Widget
 from textual.widgets import DataTable
+
+if TYPE_CHECKING:
+    from console.widgets.options import WidgetOptions
 
 
 class Line(Widget):
@@ -18,8 +23,8 @@ class Line(Widget):
 
     DEFAULT_CSS = "Line { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }"
 
-    def __init__(self, content: Content | str = "", **kwargs: str | None) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, content: Content | str = "", **kwargs: Unpack[WidgetOptions]) -> None:
+        super().__init__(**kwargs)
         self._content = Content(content) if isinstance(content, str) else content
 
     def render(self) -> Content:

@@ -9,17 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import Static
 
 if TYPE_CHECKING:
+    from console.incident.deadlines import DeadlineBar
+    from console.incident.panel import IncidentPanel
     from runbook.incident.model import Incident
     from runbook.incident.store import IncidentStore
 
 KEYS = "a ack · e escalate · i timeline"
+
+
+class IncidentFollower(Protocol):
+    """The console's incident bridge (`app.incidents`), as far as the strip reports to it."""
+
+    def follow(self, incident: Incident) -> None: ...
+    def deadline_due(self, label: str) -> None: ...
 
 
 class IncidentStrip(Vertical):
@@ -51,8 +59,13 @@ class IncidentStrip(Vertical):
 
     def reload(self) -> None:
         """Read the incident file again now (after an action)."""
-        for panel in self.query("IncidentPanel"):
-            panel.reload_incident()  # type: ignore[attr-defined]
+        panels = self.query("IncidentPanel")
+        if not panels:
+            return  # no incident shown: console.incident stays unimported
+        from console.incident.panel import IncidentPanel
+
+        for panel in panels.results(IncidentPanel):
+            panel.reload_incident()
 
     def set_hint(self, text: str, recent: bool) -> None:
         for hint in self.query("#incident-hint").results(Static):
@@ -64,23 +77,21 @@ class IncidentStrip(Vertical):
         bars = self.query("DeadlineBar")
         if not bars:
             return  # no incident shown: console.incident stays unimported
-        from console.incident.deadlines import label_size
+        from console.incident.deadlines import DeadlineBar, label_size
 
-        for bar in bars:
-            bar.set_labels(label_size(width))  # type: ignore[attr-defined]
+        for bar in bars.results(DeadlineBar):
+            bar.set_labels(label_size(width))
 
-    def on_incident_panel_incident_read(self, message: Message) -> None:
-        """The panel re-read the incident file (IncidentPanel.IncidentRead, by name)."""
+    def on_incident_panel_incident_read(self, message: IncidentPanel.IncidentRead) -> None:
+        """The panel re-read the incident file (handled by name: see the module docstring)."""
         message.stop()
-        incident = getattr(message, "incident", None)
-        bridge = getattr(self.app, "incidents", None)
-        if bridge is not None and incident is not None:
-            bridge.follow(incident)
-
-    def on_deadline_bar_deadline_due(self, message: Message) -> None:
-        """A countdown ran out (DeadlineBar.DeadlineDue, handled by name: see above)."""
-        message.stop()
-        deadline = getattr(message, "deadline", None)
-        bridge = getattr(self.app, "incidents", None)
+        bridge: IncidentFollower | None = getattr(self.app, "incidents", None)
         if bridge is not None:
-            bridge.deadline_due(str(getattr(deadline, "label", "A deadline")))
+            bridge.follow(message.incident)
+
+    def on_deadline_bar_deadline_due(self, message: DeadlineBar.DeadlineDue) -> None:
+        """A countdown ran out (handled by name: see the module docstring)."""
+        message.stop()
+        bridge: IncidentFollower | None = getattr(self.app, "incidents", None)
+        if bridge is not None:
+            bridge.deadline_due(message.deadline.label)

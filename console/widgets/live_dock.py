@@ -6,6 +6,8 @@ and alerting thresholds, marked as not connected, so the operator still sees the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Unpack
+
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.containers import VerticalScroll
@@ -14,6 +16,9 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from runbook.model import Runbook
+
+if TYPE_CHECKING:
+    from console.widgets.options import WidgetOptions
 
 
 class LiveDock(VerticalScroll, can_focus=True):
@@ -25,8 +30,8 @@ class LiveDock(VerticalScroll, can_focus=True):
     LiveDock .live-heading { text-style: bold; color: $text-accent; margin-top: 1; }
     """
 
-    def __init__(self, runbook: Runbook, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, runbook: Runbook, **kwargs: Unpack[WidgetOptions]) -> None:
+        super().__init__(**kwargs)
         self.runbook = runbook
 
     def compose(self) -> ComposeResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Unpack
 
 from rich.text import Text
 from textual.binding import Binding
@@ -12,6 +13,9 @@ from textual.widgets.tree import TreeNode
 
 from console.progress import Progress
 from runbook.model import Procedure, Runbook, Section
+
+if TYPE_CHECKING:
+    from console.widgets.options import WidgetOptions
 
 
 class Navigator(Tree[Procedure | None]):
@@ -68,10 +72,12 @@ class Navigator(Tree[Procedure | None]):
         def control(self) -> Navigator:
             return self.navigator
 
-    def __init__(self, runbook: Runbook, progress: Progress, **kwargs: object) -> None:
+    def __init__(
+        self, runbook: Runbook, progress: Progress, **kwargs: Unpack[WidgetOptions]
+    ) -> None:
         # Labels are Text, not markup: a title is shown as written, and Rich's markup
         # parser (and its emoji table) stays out of the first frame.
-        super().__init__(Text(runbook.title or "Runbook"), **kwargs)  # type: ignore[arg-type]
+        super().__init__(Text(runbook.title or "Runbook"), **kwargs)
         self.runbook = runbook
         self.progress = progress
         self.show_root = False

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Unpack
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Tab, Tabs
+
+if TYPE_CHECKING:
+    from console.widgets.options import WidgetOptions
 
 PANES = ("detail", "output", "live")
 """Pane names, in tab order."""
@@ -25,11 +30,11 @@ class PaneDeck(Vertical):
 
     active: reactive[str] = reactive("detail")
 
-    def __init__(self, *panes: Widget, **kwargs: object) -> None:
+    def __init__(self, *panes: Widget, **kwargs: Unpack[WidgetOptions]) -> None:
         """Args:
         panes: one widget per name of PANES, in that order.
         """
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self._panes: dict[str, Widget] = dict(zip(PANES, panes, strict=True))
 
     def compose(self) -> ComposeResult:

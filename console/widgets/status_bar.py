@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.reactive import reactive
+from textual.reactive import Reactive, reactive
 from textual.widgets import Label, Static
+
+
+class StatusFields(TypedDict, total=False):
+    """The status bar's reactives, set together by `StatusBar.configure`."""
+
+    runbook_title: str
+    environment: str
+    production: bool
+    session_state: str
+    running: bool
+    mode: str
+    host_text: str
+    clock_text: str
+    cpu_text: str
 
 
 class StatusBar(Horizontal):
@@ -55,10 +71,11 @@ class StatusBar(Horizontal):
     def on_mount(self) -> None:
         self._refresh_all()
 
-    def configure(self, **values: object) -> None:
+    def configure(self, **values: Unpack[StatusFields]) -> None:
         """Set several fields with one redraw."""
         for name, value in values.items():
-            self.set_reactive(getattr(StatusBar, name), value)
+            field: Reactive[object] = getattr(StatusBar, name)
+            self.set_reactive(field, value)
         self._refresh_all()
 
     def _refresh_all(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -15,6 +15,8 @@ from runbook.model import Procedure, Step
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
+
+    from console.widgets.options import WidgetOptions
 
 OUTPUT_LINES_SHOWN = 12
 """Lines of the last run shown under the step; the output pane has the rest."""
@@ -33,8 +35,8 @@ class StepDetail(VerticalScroll, can_focus=True):
     StepDetail #detail-output { color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Unpack[WidgetOptions]) -> None:
+        super().__init__(**kwargs)
         self._markdown: Markdown | None = None
         self._markdown_text = ""
         """The step's own text, shown by the Markdown widget once it is mounted."""

@@ -6,7 +6,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from textual.binding import Binding
 from textual.content import Content
@@ -18,6 +18,7 @@ from console.progress import Progress, StepRecord
 from runbook.model import Procedure, Step
 
 if TYPE_CHECKING:
+    from console.widgets.options import WidgetOptions
     from runbook.incident.model import Deadline, Incident
 
 STATUS_GLYPH = {
@@ -222,8 +223,8 @@ class StepList(OptionList):
         def control(self) -> StepList:
             return self.step_list
 
-    def __init__(self, progress: Progress, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, progress: Progress, **kwargs: Unpack[WidgetOptions]) -> None:
+        super().__init__(**kwargs)
         self.progress = progress
         self.procedure: Procedure | None = None
         self.read_only = False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,6 +12,8 @@ from textual.widgets import Static
 
 if TYPE_CHECKING:
     from textual.widgets import RichLog
+
+    from console.widgets.options import WidgetOptions
 
 OUTPUT_MAX_LINES = 5000
 """Lines kept in the pane; older ones scroll away."""
@@ -31,8 +33,8 @@ class StepOutput(Vertical):
     StepOutput #output-stand-in { overflow-y: scroll; }
     """
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Unpack[WidgetOptions]) -> None:
+        super().__init__(**kwargs)
         self._log: RichLog | None = None
 
     def compose(self) -> ComposeResult:
