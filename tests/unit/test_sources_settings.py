@@ -1,4 +1,4 @@
-"""Sources settings from the same TOML file as runbook.config."""
+"""Sources settings: the config's sources section, per environment."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from runbook.config import ConfigError
-from runbook.sources.settings import DEFAULT_BASE_URL, load_source_settings
+from runbook.config import ConfigError, load_config
+from runbook.sources.settings import DEFAULT_BASE_URL, load_source_settings, source_settings
 
 
 def write_config(text: str) -> None:
@@ -46,13 +46,15 @@ def test_environment_sources_and_queries() -> None:
         "CPU Usage" = "my_cpu_query"
         """
     )
-    settings = load_source_settings("production")
+    config = load_config()
+    settings = source_settings(config, "production")
     assert settings.docker_host == "tcp://127.0.0.1:2375"
     assert settings.prometheus_url == "http://127.0.0.1:9090"
     assert settings.health_interval_s == 1.5 and settings.prometheus_retries == 0
     assert settings.query_preset == "cadvisor"
     assert settings.query_for("cpu usage") == "my_cpu_query"
-    assert load_source_settings("Staging").health_interval_s == 3
+    assert source_settings(config, "Staging").health_interval_s == 3
+    assert load_source_settings("production") == settings
 
 
 def test_bad_values_are_one_line_errors() -> None:
