@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from runbook.config.sections import (
-    DEFAULT_BASE_URL,
     Config,
     ConfigError,
     EnvironmentConfig,
@@ -54,7 +53,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
         environments=environments,
         secrets=secrets,
         execution=execution,
-        sources=_sources(data, environments, path),
+        sources=_sources(data, path),
         keymap=_keymap(data, path),
         source=path,
     )
@@ -109,14 +108,12 @@ _SOURCE_NUMBERS = (
 )
 
 
-def _sources(
-    data: dict[str, Any], environments: dict[str, EnvironmentConfig], path: Path
-) -> SourcesConfig:
-    """Each environment's live-source settings; a bad table becomes that lookup's error."""
+def _sources(data: dict[str, Any], path: Path) -> SourcesConfig:
+    """Each environment's source tables; a bad table becomes that lookup's error."""
 
     def settled(name: str, table: dict[str, Any]) -> SourceSettings | ConfigError:
         try:
-            return _source_settings(data.get("sources", {}), name, table, environments.get(name))
+            return _source_settings(data.get("sources", {}), name, table)
         except (TypeError, ValueError) as error:
             return ConfigError(f"config {path}: {error}")
 
@@ -127,12 +124,7 @@ def _sources(
     )
 
 
-def _source_settings(
-    common_value: object,
-    name: str,
-    env_table: dict[str, Any],
-    environment: EnvironmentConfig | None,
-) -> SourceSettings:
+def _source_settings(common_value: object, name: str, env_table: dict[str, Any]) -> SourceSettings:
     common = _checked_table(common_value, "sources")
     own = _checked_table(env_table.get("sources", {}), f"environments.{name}.sources")
     queries = _checked_table(env_table.get("queries", {}), f"environments.{name}.queries")
@@ -156,12 +148,8 @@ def _source_settings(
         raise ValueError('sources.query_preset must be "node" or "cadvisor"')
     if not all(isinstance(v, str) for v in queries.values()):
         raise TypeError(f"environments.{name}.queries values must be PromQL strings")
-    environment = environment or EnvironmentConfig(name=name)
     return SourceSettings(
         environment=name,
-        docker_host=environment.docker_host,
-        prometheus_url=environment.prometheus_url,
-        base_url=environment.base_url or DEFAULT_BASE_URL,
         queries={str(k): str(v) for k, v in queries.items()},
         **values,
     )

@@ -109,6 +109,8 @@ class SourceSettings:
 class SourcesConfig:
     """`[sources]` merged with each `[environments.NAME.sources]` and `.queries`.
 
+    Only the keys of those tables: the environment's hosts and URLs come from its
+    `[environments.NAME]` table, joined by `runbook.sources.settings.source_settings`.
     A broken table does not break the whole file: its problem is kept here and raised
     only when that environment's settings are asked for, so the live panes can fall
     back to defaults and say why.
@@ -120,7 +122,7 @@ class SourcesConfig:
     """For an environment without a table of its own: `[sources]` alone."""
 
     def for_environment(self, name: str) -> SourceSettings:
-        """The settings of one environment (case-insensitive), named as asked.
+        """The source-table settings of one environment (case-insensitive), named as asked.
 
         Raises:
             ConfigError: that environment's tables (or `[sources]`) hold a bad value.

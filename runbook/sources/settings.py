@@ -1,12 +1,14 @@
-"""The live panes' settings: the config's sources section, for one environment.
+"""The live panes' settings: the config's sources section joined with the environment's hosts.
 
-The config file is read by runbook.config alone; this module only picks the section
-(`[sources]` merged with `[environments.NAME.sources]` and `.queries`, docs/config.md).
+The config file is read by runbook.config alone; this module picks one environment's
+`[sources]`/`[environments.NAME.sources]`/`.queries` values and adds its `docker_host`,
+`prometheus_url` and `base_url` (docs/config.md).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from runbook.config import (
     DEFAULT_BASE_URL,
@@ -27,12 +29,19 @@ __all__ = [
 
 
 def source_settings(config: Config, environment: str | None = None) -> SourceSettings:
-    """The sources settings of one environment from a loaded config.
+    """One environment's sources tables joined with its hosts and URLs, from a loaded config.
 
     Raises:
         ConfigError: the environment's sources tables hold a bad value (one line).
     """
-    return config.sources.for_environment(environment or DEFAULT_ENVIRONMENT)
+    name = environment or DEFAULT_ENVIRONMENT
+    hosts = config.environment(name)
+    return replace(
+        config.sources.for_environment(name),
+        docker_host=hosts.docker_host,
+        prometheus_url=hosts.prometheus_url,
+        base_url=hosts.base_url or DEFAULT_BASE_URL,
+    )
 
 
 def load_source_settings(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from runbook.config import ConfigError, load_config
+from runbook.config import ConfigError, EnvironmentConfig, load_config
 from runbook.sources.settings import DEFAULT_BASE_URL, load_source_settings, source_settings
 
 
@@ -82,3 +83,14 @@ def test_sources_import_without_the_tui_or_pandas() -> None:
     assert result.returncode == 0, result.stderr
     loaded = set(json.loads(result.stdout))
     assert not loaded & {"textual", "rich", "console", "pandas", "numpy"}
+
+
+def test_hosts_come_from_the_config_s_environments_even_when_added_later() -> None:
+    write_config("[environments.Drill.sources]\nhealth_interval_s = 0.5\n")
+    loaded = load_config()
+    # A drill adds its sandbox environment to a loaded config (runbook.drills.runner).
+    sandbox = EnvironmentConfig("Drill", base_url="http://127.0.0.1:4100")
+    config = replace(loaded, environments={**loaded.environments, "Drill": sandbox})
+    settings = source_settings(config, "drill")
+    assert settings.base_url == "http://127.0.0.1:4100" and settings.health_interval_s == 0.5
+    assert source_settings(loaded, "drill").base_url == DEFAULT_BASE_URL
