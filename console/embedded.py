@@ -24,7 +24,7 @@ SANDBOX_MODE = "SANDBOX"
 
 
 def _engine_reachable(docker_host: str) -> bool:
-    from runbook.sources.docker import Engine
+    from runbook.sources.docker.engine import Engine
 
     try:
         return bool(Engine(docker_host, timeout_s=1.0).client(timeout_s=1.0).ping())

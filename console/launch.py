@@ -139,7 +139,7 @@ def alert_context_for(args: argparse.Namespace, path: Path) -> AlertContext:
     Raises:
         CliError: a bad label or payload, or no runbook for the alert.
     """
-    from runbook.cli.open import open_for_alert, resolve_alert
+    from console.cli.open import open_for_alert, resolve_alert
 
     alert = resolve_alert(args)
     runbook, target = open_for_alert(str(path), alert)
@@ -170,7 +170,7 @@ def open_console(args: argparse.Namespace) -> int:
     path = Path(args.path) if args.path else default_runbook_path()
     alert_context: AlertContext | None = None
     if args.alert or args.payload:
-        from runbook.cli import CliError
+        from console.cli._common import CliError
 
         try:
             alert_context = alert_context_for(args, path)

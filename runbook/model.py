@@ -114,6 +114,10 @@ class Procedure:
         """A stable identifier within the runbook: the section path and title."""
         return " / ".join((*self.path, self.title))
 
+    def step_at(self, index: int) -> Step | None:
+        """The step with this 1-based index, or None."""
+        return next((step for step in self.steps if step.index == index), None)
+
 
 @dataclass(frozen=True)
 class Section:

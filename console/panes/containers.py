@@ -21,18 +21,15 @@ from console.panes.messages import (
     StatsArrived,
 )
 from console.panes.quiet import QuietTable
-from runbook.sources.docker import (
-    ContainerAction,
+from runbook.execution.container_actions import ContainerAction, action_plan
+from runbook.sources.docker.containers import (
     ContainerChanged,
     ContainerInfo,
     ContainerRemoved,
     ContainersListed,
-    ContainerStats,
-    EngineChanged,
-    EngineState,
-    StatsSampled,
-    action_plan,
 )
+from runbook.sources.docker.engine import EngineChanged, EngineState
+from runbook.sources.docker.stats import ContainerStats, StatsSampled
 
 if TYPE_CHECKING:
     from runbook.config import Config

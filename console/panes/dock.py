@@ -40,7 +40,8 @@ from runbook.config import Config, ConfigError, load_config
 from runbook.execution.executor import Executor, StepResult
 from runbook.execution.plan import Confirmation, ConfirmationError, Plan
 from runbook.model import Runbook
-from runbook.sources.docker import ContainerInfo, ContainerStats
+from runbook.sources.docker.containers import ContainerInfo
+from runbook.sources.docker.stats import ContainerStats
 from runbook.sources.live import LiveSources, off_thread
 from runbook.sources.settings import SourceSettings, load_source_settings
 

@@ -18,7 +18,8 @@ from textual.worker import Worker, WorkerState
 from console.panes.format import sparkline
 from console.panes.messages import GaugesArrived, ProcedureOpenRequested, ThresholdCrossed
 from console.panes.quiet import Line
-from runbook.sources.docker import ContainerInfo, ContainerStats
+from runbook.sources.docker.containers import ContainerInfo
+from runbook.sources.docker.stats import ContainerStats
 from runbook.sources.fallback import fallback_readings
 from runbook.sources.gauges import GaugeValue
 from runbook.sources.live import off_thread

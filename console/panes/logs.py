@@ -18,7 +18,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Log, Static
 
 from console.panes.messages import DockerEventArrived, LogLinesArrived
-from runbook.sources.docker import EngineChanged
+from runbook.sources.docker.engine import EngineChanged
 from runbook.sources.logs import LogBatch, LogBuffer, LogFilter, LogFollower, LogLine
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from textual.message import Message
 # The observations live apart so the console can handle them without importing Docker.
 from console.panes.observations import ContainerRestarted, HealthChanged, ThresholdCrossed
 from runbook.execution.plan import Plan
-from runbook.sources.docker import StatsSampled
+from runbook.sources.docker.stats import StatsSampled
 from runbook.sources.gauges import Reading
 from runbook.sources.health import CheckResult
 from runbook.sources.logs import LogLine

@@ -120,6 +120,24 @@ def load_payload(path: Path) -> list[Alert]:
     return alerts_from_payload(payload)
 
 
+def pick_alert(alerts: list[Alert], name: str | None, labels: Iterable[str] = ()) -> Alert:
+    """The alert of a payload named `name` (else the first), `key=value` labels added to its own.
+
+    Raises:
+        AlertError: the payload has no alert of that name, or a label is not key=value.
+    """
+    if name:
+        chosen = [alert for alert in alerts if alert.name == name]
+        if not chosen:
+            names = ", ".join(sorted({alert.name for alert in alerts}))
+            raise AlertError(f"no alert {name} in the payload (it has: {names})")
+        alert = chosen[0]
+    else:
+        alert = alerts[0]
+    extra = Alert.from_args(alert.name, labels).labels
+    return Alert(alert.name, {**alert.labels, **extra}, alert.annotations, alert.status)
+
+
 def variables_from_labels(labels: Mapping[str, str]) -> dict[str, str]:
     """Variable values from labels: `namespace` -> NAMESPACE, `pod` -> POD, aliases too."""
     values: dict[str, str] = {}

@@ -36,6 +36,7 @@ from runbook.config import Config
 from runbook.execution import audit, history, runs
 from runbook.execution.plan import Confirmation, Plan, file_sha256
 from runbook.execution.plan import plan as make_plan
+from runbook.execution.run_spec import RunSpec, VerifySpec
 from runbook.execution.runs import OutputLine, RunInfo
 from runbook.model import Procedure, Runbook, Step
 from runbook.storage import paths
@@ -245,36 +246,35 @@ class Executor:
         directory = self.config.runs_dir / run_id
         directory.mkdir(parents=True, exist_ok=False)
         repo_root = Path(plan.cwd)
-        spec = {
-            "run_id": run_id,
-            "code": code,
-            "cwd": plan.cwd,
-            "timeout_s": timeout_s,
-            "grace_s": plan.grace_s,
-            "environment": plan.environment,
-            "production": plan.production,
-            "risk": plan.risk,
-            "mutating": plan.mutating,
-            "lock_dir": str(self.config.lock_dir),
-            "audit_file": str(self.config.audit_file),
-            "history_file": str(history.history_file(repo_root)),
-            "runbook_path": plan.runbook_path,
-            "runbook_sha256": plan.runbook_sha256,
-            "procedure": plan.procedure,
-            "procedure_title": plan.procedure_title,
-            "step": plan.step_index,
-            "step_title": plan.step_title,
-            "identity": audit.operator_identity(),
-            "secret_patterns": list(self.config.secrets.patterns),
-            "secret_names": list(self.config.secrets.names),
-            "verify": [{"code": check.code, "risk": check.risk} for check in plan.verify],
-            "verify_timeout_s": plan.verify_timeout_s,
-            "keep_runs": self.config.execution.keep_runs,
-            "keep_runs_days": self.config.execution.keep_runs_days,
-            "console_pid": os.getpid(),
-            "created": runs.now_iso(),
-        }
-        write_json_atomic(directory / "spec.json", spec)
+        RunSpec(
+            run_id=run_id,
+            code=code,
+            cwd=plan.cwd,
+            timeout_s=timeout_s,
+            grace_s=plan.grace_s,
+            environment=plan.environment,
+            production=plan.production,
+            risk=plan.risk,
+            mutating=plan.mutating,
+            lock_dir=str(self.config.lock_dir),
+            audit_file=str(self.config.audit_file),
+            history_file=str(history.history_file(repo_root)),
+            runbook_path=plan.runbook_path,
+            runbook_sha256=plan.runbook_sha256,
+            procedure=plan.procedure,
+            procedure_title=plan.procedure_title,
+            step=plan.step_index,
+            step_title=plan.step_title,
+            identity=audit.operator_identity(),
+            secret_patterns=self.config.secrets.patterns,
+            secret_names=self.config.secrets.names,
+            verify=tuple(VerifySpec(check.code, check.risk) for check in plan.verify),
+            verify_timeout_s=plan.verify_timeout_s,
+            keep_runs=self.config.execution.keep_runs,
+            keep_runs_days=self.config.execution.keep_runs_days,
+            console_pid=os.getpid(),
+            created=runs.now_iso(),
+        ).write(directory)
         env = {**os.environ, **dict(plan.env), **values_env}
         package_root = str(Path(runbook.__file__).resolve().parent.parent)
         with (directory / "supervisor.log").open("ab") as log:

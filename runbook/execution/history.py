@@ -41,6 +41,14 @@ def history_file(repo_root: Path) -> Path:
     return paths.history_dir(repo_root) / HISTORY_FILE
 
 
+def history_file_for(path: Path) -> Path:
+    """The deployment history of the repository holding `path`, a runbook or a directory."""
+    resolved = path.resolve()
+    # repository_root starts from a runbook's directory; a directory is its own start.
+    inside = resolved / HISTORY_FILE if resolved.is_dir() else resolved
+    return history_file(paths.repository_root(inside))
+
+
 def classify(code: str) -> tuple[Action, str | None] | None:
     """Whether a command deploys or rolls back, and the version it moves to if it says.
 

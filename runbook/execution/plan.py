@@ -163,6 +163,19 @@ def find_step(
     raise PlanError(f"procedure {found.title!r} has no step {step} (it has {len(found.steps)})")
 
 
+def plan_procedure(
+    runbook: Runbook, procedure: Procedure, *, values: Mapping[str, str] | None = None
+) -> list[Plan]:
+    """The plans of a procedure's steps that have a command, in order; nothing runs.
+
+    Raises:
+        PlanError: a step cannot be planned.
+    """
+    return [
+        plan(runbook, procedure, step, values=values) for step in procedure.steps if step.commands
+    ]
+
+
 def verify_commands(step: Step) -> tuple[Command, ...]:
     """The step's `rb-verify` commands as commands of their own (their variables found)."""
     return tuple(

@@ -1,7 +1,7 @@
 """Runs on disk: one directory per executed command, shared by supervisor and consoles.
 
 `<state dir>/runs/<run id>/` holds
-- `spec.json`: what to run and where (written by the console, no secrets);
+- `spec.json`: what to run and where (a `run_spec.RunSpec`, written by the console, no secrets);
 - `state.json`: `starting`, `running`, then the final status (written atomically
   by the supervisor, last of all, after the audit and history records);
 - `output.jsonl`: one `{"t", "stream", "text"}` object per masked output line;
@@ -118,6 +118,24 @@ def list_runs(runs_dir: Path) -> list[RunInfo]:
         info
         for entry in entries
         if not entry.name.startswith(".") and (info := load_run(entry)) is not None
+    ]
+
+
+def find_run(runs: list[RunInfo], prefix: str) -> RunInfo | None:
+    """The one run whose id starts with `prefix`; None when no run or several do."""
+    matches = [info for info in runs if info.run_id.startswith(prefix)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def unfinished_runs(runs_dir: Path, runbook_path: str | None) -> list[RunInfo]:
+    """Runs of this runbook still going: a console that died, another operator's step."""
+    if runbook_path is None:
+        return []
+    absolute = str(Path(runbook_path).resolve())
+    return [
+        info
+        for info in list_runs(runs_dir)
+        if info.spec.get("runbook_path") == absolute and not info.finished
     ]
 
 

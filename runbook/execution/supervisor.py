@@ -1,7 +1,8 @@
 """The detached process that runs one command and records it, whatever happens to the console.
 
 Started by `runbook.execution.executor` in its own session with SIGHUP ignored, it:
-takes the environment lock (mutating steps), writes the audit start record
+reads the run's `RunSpec` (`spec.json`, refusing to start on a bad one), takes the
+environment lock (mutating steps), writes the audit start record
 (refusing a mutating step if it cannot), runs `bash -e -c CODE` in a new
 session, writes masked, timestamped output lines to `output.jsonl`, enforces
 the timeout and cancel (SIGTERM to the group and every descendant, SIGKILL
@@ -35,8 +36,8 @@ from runbook.execution.audit import AuditError, AuditTrail
 from runbook.execution.locks import EnvironmentLock, LockBusy, LockError, LockHolder
 from runbook.execution.masking import Masker, StreamMasker
 from runbook.execution.risk import classify, riskiest
+from runbook.execution.run_spec import RunSpec, RunSpecError
 from runbook.execution.runs import OutputLine, Stream, now_iso
-from runbook.model import RISK_ORDER
 from runbook.storage.atomic_file import read_json, write_json_atomic
 
 LINGER_S = 0.3
@@ -46,8 +47,6 @@ KILL_WAIT_S = 0.6
 MAX_LINE = 65536
 TAIL_LINES = 20
 DEFAULT_VERIFY_TIMEOUT_S = 60.0
-DEFAULT_KEEP_RUNS = 500
-DEFAULT_KEEP_RUNS_DAYS = 30.0
 BRIEF_CHARS = 80
 """How much of a verify command a reason quotes."""
 
@@ -104,7 +103,7 @@ class _Output:
 
 
 class Supervisor:
-    def __init__(self, directory: Path, spec: dict[str, Any]) -> None:
+    def __init__(self, directory: Path, spec: RunSpec) -> None:
         self.directory = directory
         self.spec = spec
         self.cancel_requested = False
@@ -112,9 +111,7 @@ class Supervisor:
         self.started_at = time.monotonic()
         self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
         self.log = (directory / "output.jsonl").open("ab")
-        self.masker = Masker.from_env(
-            os.environ, spec.get("secret_patterns", ()), spec.get("secret_names", ())
-        )
+        self.masker = Masker.from_env(os.environ, spec.secret_patterns, spec.secret_names)
         self.lock: EnvironmentLock | None = None
         self.audit: AuditTrail | None = None
 
@@ -137,18 +134,18 @@ class Supervisor:
         return {
             "time": now_iso(),
             "event": event,
-            "run_id": spec["run_id"],
-            **spec.get("identity", {}),
-            "environment": spec["environment"],
-            "production": spec.get("production", False),
-            "runbook": spec.get("runbook_path"),
-            "runbook_sha256": spec.get("runbook_sha256"),
-            "procedure": spec.get("procedure"),
-            "step": spec.get("step"),
-            "step_title": spec.get("step_title"),
-            "risk": spec.get("risk"),
-            "command": self.masker.mask(spec["code"]),
-            "cwd": spec["cwd"],
+            "run_id": spec.run_id,
+            **spec.identity,
+            "environment": spec.environment,
+            "production": spec.production,
+            "runbook": spec.runbook_path,
+            "runbook_sha256": spec.runbook_sha256,
+            "procedure": spec.procedure,
+            "step": spec.step,
+            "step_title": spec.step_title,
+            "risk": spec.risk,
+            "command": self.masker.mask(spec.code),
+            "cwd": spec.cwd,
             **extra,
         }
 
@@ -157,27 +154,27 @@ class Supervisor:
     def run(self) -> int:
         self.state("starting")
         spec = self.spec
-        if spec.get("mutating"):
+        if spec.mutating:
             holder = LockHolder(
-                user=str(spec.get("identity", {}).get("user", "?")),
+                user=str(spec.identity.get("user", "?")),
                 pid=os.getpid(),
                 since=now_iso(),
-                environment=spec["environment"],
-                runbook=spec.get("runbook_path"),
-                procedure=spec.get("procedure_title") or spec.get("procedure"),
-                step=spec.get("step"),
-                run_id=spec["run_id"],
+                environment=spec.environment,
+                runbook=spec.runbook_path,
+                procedure=spec.procedure_title or spec.procedure,
+                step=spec.step,
+                run_id=spec.run_id,
             )
             try:
-                self.lock = EnvironmentLock.acquire(Path(spec["lock_dir"]), holder)
+                self.lock = EnvironmentLock.acquire(Path(spec.lock_dir), holder)
             except (LockBusy, LockError) as error:
                 return self.refuse(str(error))
-        trail = AuditTrail(Path(spec["audit_file"]))
+        trail = AuditTrail(Path(spec.audit_file))
         try:
             trail.append(self.audit_record("start"))
             self.audit = trail
         except AuditError as error:
-            if spec.get("mutating"):
+            if spec.mutating:
                 return self.refuse(
                     f"{error}; mutating steps do not run without an audit trail", audit=False
                 )
@@ -190,7 +187,7 @@ class Supervisor:
         self.line("system", f"refused: {reason}")
         if audit:
             with contextlib.suppress(AuditError):
-                AuditTrail(Path(self.spec["audit_file"])).append(
+                AuditTrail(Path(self.spec.audit_file)).append(
                     self.audit_record("refused", status="refused", reason=reason)
                 )
         self.close_log()
@@ -209,9 +206,9 @@ class Supervisor:
 
     def execute(self) -> int:
         spec = self.spec
-        main = self.run_child(spec["code"], float(spec["timeout_s"]), self.started_at)
+        main = self.run_child(spec.code, spec.timeout_s, self.started_at)
         if main.error is not None:
-            self.line("system", f"cannot start bash in {spec['cwd']}: {main.error}")
+            self.line("system", f"cannot start bash in {spec.cwd}: {main.error}")
             return self.end("failed", None, None, None, reason=main.error)
         if main.status is None:
             return self.end(
@@ -224,7 +221,7 @@ class Supervisor:
         code = process_tree.exit_code(main.status)
         status = main.outcome or ("succeeded" if code == 0 else "failed")
         signal_name = process_tree.signal_name(main.status)
-        if status != "succeeded" or not spec.get("verify"):
+        if status != "succeeded" or not spec.verify:
             return self.end(status, code, signal_name, main.by)
         checked = self.verify()
         return self.end(
@@ -234,16 +231,15 @@ class Supervisor:
     def verify(self) -> _Verification:
         """Run the step's `rb-verify` checks in order; the first that does not pass decides."""
         spec = self.spec
-        timeout_s = float(spec.get("verify_timeout_s") or DEFAULT_VERIFY_TIMEOUT_S)
+        timeout_s = spec.verify_timeout_s or DEFAULT_VERIFY_TIMEOUT_S
         records: list[dict[str, Any]] = []
-        for item in spec["verify"]:
-            code = str(item["code"])
+        for item in spec.verify:
+            code = item.code
             shown = self.masker.mask(code)
             if self.cancel_asked():
                 return _Verification("cancelled", None, self.cancelled_by(), records)
             # Judged again here: the spec is only as trustworthy as the console that wrote it.
-            declared = item.get("risk", "read-only")
-            risk = riskiest((classify(code), declared if declared in RISK_ORDER else "mutating"))
+            risk = riskiest((classify(code), item.risk))
             if risk != "read-only":
                 reason = (
                     f"verify refused: {_brief(shown)} is {risk} by the risk rules; "
@@ -295,11 +291,11 @@ class Supervisor:
         """
         spec = self.spec
         prefix = f"{what} " if what else ""
-        env = {**os.environ, "RUNBOOK_RUN_ID": spec["run_id"]}
+        env = {**os.environ, "RUNBOOK_RUN_ID": spec.run_id}
         try:
             child = subprocess.Popen(
                 ["bash", "-e", "-c", code],
-                cwd=spec["cwd"],
+                cwd=spec.cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -316,7 +312,7 @@ class Supervisor:
             selector.register(pipe, selectors.EVENT_READ, _Output(name, pipe, self.masker.stream()))  # type: ignore[arg-type]
 
         me = os.getpid()
-        grace = float(spec["grace_s"])
+        grace = spec.grace_s
         deadline = started_at + timeout_s
         outcome: str | None = None
         by: str | None = None
@@ -440,43 +436,44 @@ class Supervisor:
         self.state(status, child_exit=exit_code, **result)
         return 0
 
-    def prune(self) -> None:
+    def prune(self) -> str | None:
         """Remove old finished runs, after this one's result is on disk (see runs.prune_runs).
 
         Done here, in the detached process, so no console waits on it; a failure
         costs a line in supervisor.log, never the run's result.
+
+        Returns:
+            A line for supervisor.log, or None when there was nothing to prune.
         """
         spec = self.spec
-        protect = [Path(spec[key]) for key in ("audit_file", "history_file") if spec.get(key)]
+        protect = [Path(path) for path in (spec.audit_file, spec.history_file) if path]
         try:
             removed = runs.prune_runs(
                 self.directory.parent,
-                int(spec.get("keep_runs", DEFAULT_KEEP_RUNS)),
-                float(spec.get("keep_runs_days", DEFAULT_KEEP_RUNS_DAYS)),
-                exclude={spec["run_id"]},
+                spec.keep_runs,
+                spec.keep_runs_days,
+                exclude={spec.run_id},
                 protect=protect,
             )
         except Exception as error:  # noqa: BLE001 - pruning is housekeeping
-            print(f"pruning old runs failed: {error!r}", file=sys.stderr)
-            return
-        if removed:
-            print(f"pruned {len(removed)} old run(s)", file=sys.stderr)
+            return f"pruning old runs failed: {error!r}"
+        return f"pruned {len(removed)} old run(s)" if removed else None
 
     def record_history(self, status: str) -> str | None:
         """Add a deployment-history record for a deploy/rollback step; the error, if any."""
         spec = self.spec
-        found = history.classify(spec["code"])
-        if found is None or not spec.get("history_file") or status == "refused":
+        found = history.classify(spec.code)
+        if found is None or not spec.history_file or status == "refused":
             return None
         action, to_version = found
-        identity = spec.get("identity", {})
+        identity = spec.identity
         try:
             history.record_if_missing(
-                Path(spec["history_file"]),
-                spec["run_id"],
+                Path(spec.history_file),
+                spec.run_id,
                 {
                     "action": action,
-                    "environment": spec["environment"],
+                    "environment": spec.environment,
                     "from_version": None,
                     "to_version": to_version,
                     "colour": None,
@@ -512,7 +509,11 @@ def _brief(command: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: `python -m runbook.execution.supervisor RUN_DIR`."""
+    """Entry point: `python -m runbook.execution.supervisor RUN_DIR`.
+
+    The executor points this process's stderr at RUN_DIR/supervisor.log, so what
+    it writes there is the run's own log, read when the supervisor dies.
+    """
     args = sys.argv[1:] if argv is None else argv
     directory = Path(args[0])
     # The console's hangup must not end the step; SIGTERM means "cancel", handled below.
@@ -521,9 +522,10 @@ def main(argv: list[str] | None = None) -> int:
     cancelled: list[bool] = []
     signal.signal(signal.SIGTERM, lambda signum, frame: cancelled.append(True))
     process_tree.become_subreaper()
-    spec = read_json(directory / "spec.json")
-    if not isinstance(spec, dict):
-        print(f"no readable spec.json in {directory}", file=sys.stderr)
+    try:
+        spec = RunSpec.read(directory)
+    except RunSpecError as error:
+        sys.stderr.write(f"supervisor not started: {error}\n")
         return 2
     supervisor = Supervisor(directory, spec)
 
@@ -541,7 +543,9 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(Exception):
             supervisor.state("failed", reason=f"supervisor error: {error!r}", ended=now_iso())
         raise
-    supervisor.prune()
+    pruned = supervisor.prune()
+    if pruned:
+        sys.stderr.write(pruned + "\n")
     return code
 
 

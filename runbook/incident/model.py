@@ -4,8 +4,7 @@
 store = IncidentStore()                                    # <state dir>/incidents/
 incident = open_incident(runbook, "P1", title="checkout down", clock=clock)
 store.save(incident)
-for deadline in incident.deadlines(clock()):              # acknowledge, escalate
-    print(deadline.name, deadline.state(clock()), deadline.remaining_s(clock()))
+states = {d.name: d.state(clock()) for d in incident.deadlines(clock())}  # acknowledge, escalate
 store.update(incident.id, lambda i: i.acknowledge(by="alice", at=clock()))
 ```
 

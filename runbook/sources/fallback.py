@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 from prometheus_client.parser import text_string_to_metric_families
 
 from runbook.model import Threshold
-from runbook.sources.docker import ContainerInfo, ContainerStats
+from runbook.sources.docker.containers import ContainerInfo
+from runbook.sources.docker.stats import ContainerStats
 from runbook.sources.gauges import Reading, metric_kind
 
 if TYPE_CHECKING:

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from runbook.model import Runbook
-from runbook.sources.docker import ContainerMonitor, Engine, StatsPoller, preflight, resolve_host
+from runbook.sources.docker.containers import ContainerMonitor
+from runbook.sources.docker.endpoint import preflight, resolve_host
+from runbook.sources.docker.engine import Engine
+from runbook.sources.docker.stats import StatsPoller
 from runbook.sources.fallback import ServiceScraper
 from runbook.sources.gauges import Gauge, gauges_for
 from runbook.sources.health import HealthChecker

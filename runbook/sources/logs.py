@@ -30,7 +30,7 @@ from typing import Any, Literal
 from docker.errors import NotFound
 
 from runbook.sources import rawstream
-from runbook.sources.docker import Emit, Engine
+from runbook.sources.docker.engine import Emit, Engine
 
 LineKind = Literal["line", "gap", "info"]
 

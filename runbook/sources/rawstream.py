@@ -8,7 +8,6 @@ turns that into a few dozen. TLS and ssh:// hosts keep the SDK's stream.
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import time
 from collections.abc import Iterator
@@ -16,6 +15,8 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlparse
 
 from docker.errors import APIError, NotFound
+
+from runbook.sources.docker.streams import shut
 
 SETTLE_S = 0.1
 """Pause after a small read so the next one collects many lines."""
@@ -125,10 +126,7 @@ class RawStream:
 
     def close(self) -> None:
         self.closed = True
-        with contextlib.suppress(OSError):
-            self.socket.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(OSError):
-            self.socket.close()
+        shut(self.socket)
 
 
 def _connect(base_url: str, timeout_s: float) -> socket.socket:

@@ -188,6 +188,15 @@ class SessionStore:
         session.save()
         return session
 
+    def resume(self, runbook_path: str | Path, runbook_sha256: str, environment: str) -> Session:
+        """The saved session when it is of this very runbook text, else a fresh one; saved
+        with `environment` as its target."""
+        session = self.load(runbook_path)
+        if session is None or session.runbook_sha256 != runbook_sha256:
+            session = self.start(runbook_path, runbook_sha256)
+        session.set_environment(environment)
+        return session
+
     def save(self, session: Session) -> None:
         session.updated = _now()
         write_json_atomic(self.path_for(session.runbook_path), session.to_dict())

@@ -13,15 +13,9 @@ from typing import Any
 import pytest
 from live_helpers import SocketProxy, run_container, wait_for
 
-from runbook.sources.docker import (
-    ContainerChanged,
-    ContainerRemoved,
-    ContainersListed,
-    Engine,
-    EngineChanged,
-    StatsPoller,
-    StatsSampled,
-)
+from runbook.sources.docker.containers import ContainerChanged, ContainerRemoved, ContainersListed
+from runbook.sources.docker.engine import Engine, EngineChanged
+from runbook.sources.docker.stats import StatsPoller, StatsSampled
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +38,7 @@ class Recorder:
 
 
 def start_sources(url: str) -> tuple[Engine, Recorder, list[threading.Thread], Any]:
-    from runbook.sources.docker import ContainerMonitor
+    from runbook.sources.docker.containers import ContainerMonitor
 
     recorder = Recorder()
     engine = Engine(url)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from live_helpers import SocketProxy, run_container, wait_for
 
-from runbook.sources.docker import Engine
+from runbook.sources.docker.engine import Engine
 from runbook.sources.logs import LogBatch, LogFilter, LogFollower, LogLine
 
 pytestmark = pytest.mark.integration

@@ -22,12 +22,8 @@ from console.panes.messages import DockerEventArrived, ProcedureOpenRequested, S
 from console.panes.quiet import QuietTable
 from runbook.document.parser import load
 from runbook.model import Runbook
-from runbook.sources.docker import (
-    ContainerInfo,
-    ContainersListed,
-    ContainerStats,
-    StatsSampled,
-)
+from runbook.sources.docker.containers import ContainerInfo, ContainersListed
+from runbook.sources.docker.stats import ContainerStats, StatsSampled
 from runbook.sources.gauges import Reading
 from runbook.sources.live import LiveSources
 from runbook.sources.settings import SourceSettings
@@ -262,7 +258,7 @@ async def test_changes_are_posted_for_an_incident_timeline(tmp_path: Path) -> No
     from dataclasses import replace
 
     from console.panes.messages import ContainerRestarted, HealthChanged, ThresholdCrossed
-    from runbook.sources.docker import ContainerChanged
+    from runbook.sources.docker.containers import ContainerChanged
 
     app, fake = make_app(tmp_path)
     seen: list[Message] = []

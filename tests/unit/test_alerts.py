@@ -14,12 +14,13 @@ from runbook.document.alerts import (
     AlertError,
     alerts_from_payload,
     match,
+    pick_alert,
     runbook_for_alert,
     variables_from_labels,
     words,
 )
 from runbook.document.parser import load
-from runbook.execution.plan import plan
+from runbook.execution.plan import plan, plan_procedure
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"
@@ -135,6 +136,31 @@ def test_project_runbook_procedures_from_alert_names() -> None:
     health = match(runbook, Alert.from_args("HealthCheckFailing", []))
     assert health.procedure is not None and health.procedure.title == "Health Check Failing"
     assert health.missing == ["COLOUR"]
+
+
+def test_an_alert_is_picked_from_a_payload_by_name_with_labels_added() -> None:
+    alerts = alerts_from_payload(PAYLOAD)
+    first = pick_alert(alerts, None, ["namespace=staging"])
+    assert (first.status, first.labels["pod"], first.labels["namespace"]) == (
+        "firing",
+        "web-7d9f-abcde",
+        "staging",
+    )
+    assert pick_alert(alerts, "KubePodCrashLooping").annotations == alerts[0].annotations
+    with pytest.raises(AlertError, match=r"no alert Watchdog in the payload \(it has: Kube"):
+        pick_alert(alerts, "Watchdog")
+    with pytest.raises(AlertError, match="not key=value"):
+        pick_alert(alerts, None, ["pod"])
+
+
+def test_a_procedure_is_planned_step_by_step_with_the_alert_s_values() -> None:
+    runbook = load(PROJECT_RUNBOOK)
+    target = match(runbook, Alert.from_args("ContainerWontStart", ["colour=green"]))
+    assert target.procedure is not None
+    plans = plan_procedure(runbook, target.procedure, values=target.values)
+    with_commands = [step.index for step in target.procedure.steps if step.commands]
+    assert [p.step_index for p in plans] == with_commands
+    assert plans[0].resolved_commands == ("docker logs monkeytown-web-green",)
 
 
 def test_project_runbook_severity_and_threshold_alerts() -> None:

@@ -165,7 +165,7 @@ def test_a_step_still_running_is_announced(runbook_path: Path) -> None:
 def test_cli_dry_run_of_a_whole_procedure_spawns_nothing(
     runbook_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from runbook.cli import build_parser
+    from console.cli import build_parser
 
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("dry-run started a process")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from runbook.cli.check import check_file
+from runbook.document.check import check_file
 from runbook.document.parser import load
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"

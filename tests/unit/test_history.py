@@ -9,7 +9,13 @@ import pytest
 from step_helpers import PROCEDURE, fast_config, make_runbook
 
 from runbook.execution.executor import Executor
-from runbook.execution.history import append_record, classify, history_file, read_history
+from runbook.execution.history import (
+    append_record,
+    classify,
+    history_file,
+    history_file_for,
+    read_history,
+)
 
 
 @pytest.fixture
@@ -38,6 +44,20 @@ def test_default_location_follows_the_seed(monkeypatch: pytest.MonkeyPatch, tmp_
     assert history_file(tmp_path) == (
         tmp_path / ".monkeytown/devops/deployment-history/deployments.jsonl"
     )
+
+
+def test_the_history_of_a_runbook_or_a_directory_is_its_repository_s(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("DEPLOY_HISTORY_DIR", raising=False)
+    (tmp_path / ".git").mkdir()
+    docs = tmp_path / "docs" / "ops"
+    docs.mkdir(parents=True)
+    (docs / "runbook.md").write_text("# x\n")
+    expected = history_file(tmp_path)
+    assert history_file_for(docs / "runbook.md") == expected
+    assert history_file_for(docs) == expected
+    assert history_file_for(tmp_path) == expected
 
 
 def fake_make(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> None:

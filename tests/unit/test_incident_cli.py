@@ -86,6 +86,7 @@ def test_incident_lifecycle_from_the_cli(tmp_path: Path) -> None:
     assert all(e["actor"] == "alice" for e in events)
     assert events[2]["data"]["output"] == ["token=********", "checked"]
     assert events[4]["data"]["exit_code"] == 4
+    assert "Escalate if not resolved within 15 minutes" in events[6]["text"]  # the step's title
     steps_only = cli("timeline", "--kind", "step-")
     assert len(steps_only.stdout.splitlines()) == 3
 

@@ -6,15 +6,18 @@ import json
 import os
 import secrets
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from step_helpers import PROCEDURE, fast_config, make_runbook
+from test_run_spec import sample_spec
 
 from runbook.config import ConfigError, load_config
 from runbook.execution.executor import Executor
-from runbook.execution.runs import list_runs, prune_runs
+from runbook.execution.runs import find_run, list_runs, prune_runs, unfinished_runs
+from runbook.execution.supervisor import Supervisor
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -188,3 +191,43 @@ def test_retention_comes_from_the_execution_table(tmp_path: Path) -> None:
         path.write_text(f"[execution]\n{bad}\n")
         with pytest.raises(ConfigError, match="execution.keep_runs"):
             load_config()
+
+
+def test_the_supervisor_returns_what_it_pruned_as_a_line_for_its_log(tmp_path: Path) -> None:
+    runs_dir = tmp_path / "runs"
+    for n in range(3):
+        fake_run(runs_dir, timedelta(days=400 + n))
+    own = runs_dir / "own-run"
+    own.mkdir()
+    spec = replace(sample_spec(), run_id="own-run", keep_runs=0, keep_runs_days=1.0)
+    supervisor = Supervisor(own, spec)
+    try:
+        assert supervisor.prune() == "pruned 3 old run(s)"
+        assert supervisor.prune() is None
+    finally:
+        supervisor.close_log()
+
+
+def test_a_run_is_found_by_a_unique_prefix_of_its_id(tmp_path: Path) -> None:
+    runs_dir = tmp_path / "runs"
+    first = fake_run(runs_dir, timedelta(days=2))
+    second = fake_run(runs_dir, timedelta(days=1))
+    runs = list_runs(runs_dir)
+    assert find_run(runs, first[:12]) == next(r for r in runs if r.run_id == first)
+    assert find_run(runs, second) is not None
+    assert find_run(runs, "2026") is None  # both match
+    assert find_run(runs, "nothing") is None
+
+
+def test_unfinished_runs_are_those_of_this_runbook_still_going(tmp_path: Path) -> None:
+    runs_dir = tmp_path / "runs"
+    runbook = tmp_path / "runbook.md"
+    mine = fake_run(runs_dir, timedelta(minutes=1), "running", pid=os.getpid())
+    done = fake_run(runs_dir, timedelta(minutes=2), "succeeded")
+    other = fake_run(runs_dir, timedelta(minutes=3), "running", pid=os.getpid())
+    for run_id, path in ((mine, runbook), (done, runbook), (other, tmp_path / "other.md")):
+        spec = runs_dir / run_id / "spec.json"
+        spec.write_text(json.dumps({"run_id": run_id, "runbook_path": str(path.resolve())}))
+
+    assert [info.run_id for info in unfinished_runs(runs_dir, str(runbook))] == [mine]
+    assert unfinished_runs(runs_dir, None) == []

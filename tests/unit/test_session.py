@@ -82,3 +82,20 @@ def test_kill_9_while_saving_leaves_a_readable_session(tmp_path: Path) -> None:
     assert not [
         p for p in (tmp_path / "s").iterdir() if p.suffix == ".json" and p.stat().st_size == 0
     ]
+
+
+def test_resume_keeps_the_session_of_the_same_text_and_starts_afresh_on_another(
+    tmp_path: Path,
+) -> None:
+    store = SessionStore(tmp_path / "sessions")
+    runbook = tmp_path / "runbook.md"
+    runbook.write_text("# x\n")
+    store.start(runbook, "abc").mark(KEY, 1, "done", by="alice")
+
+    same = store.resume(runbook, "abc", "Staging")
+    assert (same.step(KEY, 1).status, same.environment) == ("done", "Staging")
+    assert store.load(runbook).environment == "Staging"  # type: ignore[union-attr]
+
+    edited = store.resume(runbook, "def", "Development")
+    assert edited.step(KEY, 1).status == "pending"
+    assert (edited.runbook_sha256, edited.environment) == ("def", "Development")

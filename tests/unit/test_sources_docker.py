@@ -1,4 +1,4 @@
-"""Docker source pieces without an engine: CPU % as docker stats, rows, preflight, actions."""
+"""Docker source pieces without an engine: CPU % as docker stats, rows, preflight, monitor."""
 
 from __future__ import annotations
 
@@ -11,22 +11,17 @@ from typing import Any
 
 import pytest
 
-from runbook.config import Config, EnvironmentConfig
-from runbook.execution.executor import Executor
-from runbook.sources import docker as source
-from runbook.sources.docker import (
+from runbook.sources.docker import threads
+from runbook.sources.docker.containers import (
     ContainerChanged,
-    ContainerInfo,
     ContainerMonitor,
     ContainerRemoved,
     ContainersListed,
-    EngineState,
-    StatsPoller,
-    action_plan,
     container_from_inspect,
-    memory_used,
-    preflight,
 )
+from runbook.sources.docker.endpoint import preflight
+from runbook.sources.docker.engine import EngineState
+from runbook.sources.docker.stats import StatsPoller, memory_used
 
 
 def stats_doc(total: int, system: int, cpus: int = 4) -> dict[str, Any]:
@@ -111,21 +106,6 @@ def test_preflight_missing_socket_and_permission(
     assert preflight("tcp://127.0.0.1:2375") is None
 
 
-def test_actions_are_plans_for_the_executor() -> None:
-    container = ContainerInfo("0123456789abcdef", "web", "img", "running")
-    config = Config(environments={"Production": EnvironmentConfig("Production", production=True)})
-    restart = action_plan("restart", container, environment="Production", config=config)
-    assert restart.resolved_commands == ("docker restart 0123456789ab",)
-    assert restart.needs_confirmation and restart.production and restart.risk == "mutating"
-    refusal = Executor(config).refusal(restart, None)
-    assert refusal is not None and "confirmation" in refusal
-    inspect = action_plan("inspect", container, docker_host="tcp://127.0.0.1:1")
-    assert not inspect.needs_confirmation and inspect.commands[0].env == (
-        ("DOCKER_HOST", "tcp://127.0.0.1:1"),
-    )
-    assert action_plan("logs", container).resolved_commands[0].startswith("docker logs")
-
-
 class FakeAPI:
     """Just enough of docker.APIClient for the monitor."""
 
@@ -207,13 +187,13 @@ def test_monitor_snapshot_then_events_and_a_raw_urllib3_error() -> None:
 
 
 def test_parallel_map_keeps_order() -> None:
-    assert source.parallel_map(lambda n: n * 2, range(20), 4) == [n * 2 for n in range(20)]
+    assert threads.parallel_map(lambda n: n * 2, range(20), 4) == [n * 2 for n in range(20)]
 
 
 def test_endpoints_urls_contexts_and_tls_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     from docker.errors import DockerException
 
-    from runbook.sources.docker import resolve_endpoint
+    from runbook.sources.docker.endpoint import resolve_endpoint
 
     assert resolve_endpoint("unix:///var/run/docker.sock") == ("unix:///var/run/docker.sock", False)
     monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:2376")

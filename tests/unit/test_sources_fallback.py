@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 from runbook.model import Bound, Threshold
-from runbook.sources.docker import ContainerInfo, ContainerStats
+from runbook.sources.docker.containers import ContainerInfo
+from runbook.sources.docker.stats import ContainerStats
 from runbook.sources.fallback import (
     ServiceScraper,
     fallback_readings,

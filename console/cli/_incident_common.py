@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runbook.cli import CliError
+from console.cli._common import CliError
 from runbook.config import Config
 from runbook.incident.store import IncidentStore
 from runbook.model import Runbook

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from runbook.cli import CliError
+from console.cli._common import CliError
 from runbook.document.parser import LoadError, load
 from runbook.model import Runbook
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from runbook.cli import CliError, load_settings
-from runbook.execution.runs import list_runs, read_output
+from console.cli._common import CliError, load_settings
+from runbook.execution.runs import find_run, list_runs, read_output
 
 NAME = "runs"
 HELP = "List step runs (also those whose console is gone), or print one run's output."
@@ -23,10 +23,9 @@ def run(args: argparse.Namespace) -> int:
     config = load_settings(args.config)
     runs = list_runs(config.runs_dir)
     if args.run_id:
-        matches = [r for r in runs if r.run_id.startswith(args.run_id)]
-        if len(matches) != 1:
+        info = find_run(runs, args.run_id)
+        if info is None:
             raise CliError(f"no single run matches {args.run_id!r}")
-        info = matches[0]
         for line in read_output(info.directory):
             if args.json:
                 print(json.dumps({"t": line.time, "stream": line.stream, "text": line.text}))

@@ -6,9 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from runbook.cli import print_records
-from runbook.execution.history import history_file, read_history
-from runbook.storage import paths
+from console.cli._common import print_records
+from runbook.execution.history import history_file_for, read_history
 
 NAME = "history"
 HELP = "Print the deployment history (deploys and rollbacks), newest last."
@@ -26,9 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    start = Path(args.path or ".").resolve()
-    root = paths.repository_root(start / "x" if start.is_dir() else start)
-    path = history_file(root)
+    path = history_file_for(Path(args.path or "."))
     return print_records(read_history(path), args, f"no deployments recorded in {path}", _line)
 
 

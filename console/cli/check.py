@@ -9,12 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
-from typing import Any
 
-from runbook.document.drift import find_drift, repository_root, threshold_problems
-from runbook.document.parser import LoadError, load
-from runbook.model import Problem
+from runbook.document.check import check_file
 
 NAME = "check"
 HELP = "Check runbooks for problems and drift (missing scripts, files, make targets)."
@@ -26,29 +22,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--root", metavar="DIR", help="repository the commands run in (default: nearest .git)"
     )
-
-
-def check_file(path: str, root: str | None = None) -> dict[str, Any]:
-    """Problems of one runbook as a JSON-ready dict: {path, readable, problems[]}."""
-    try:
-        runbook = load(path)
-    except LoadError as error:
-        return {"path": path, "readable": False, "error": str(error), "problems": []}
-    repository = repository_root(path) if root is None else Path(root)
-    problems: list[Problem] = [
-        *runbook.problems,
-        *threshold_problems(runbook),
-        *find_drift(runbook, repository),
-    ]
-    return {
-        "path": path,
-        "readable": True,
-        "procedures": len(runbook.procedures),
-        "problems": [
-            {"line": p.line, "severity": p.severity, "message": p.message}
-            for p in sorted(problems, key=lambda p: p.line)
-        ],
-    }
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,17 +14,18 @@ import argparse
 import json
 from pathlib import Path
 
-from runbook.cli import CliError
-from runbook.cli._incident_common import load_runbook, runbook_path
+from console.cli._common import CliError
+from console.cli._incident_common import load_runbook, runbook_path
 from runbook.document.alerts import (
     Alert,
     AlertError,
     AlertTarget,
     load_payload,
     match,
+    pick_alert,
     runbook_for_alert,
 )
-from runbook.execution.plan import PlanError, plan
+from runbook.execution.plan import PlanError, plan_procedure
 from runbook.model import Runbook
 
 NAME = "open"
@@ -46,17 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def resolve_alert(args: argparse.Namespace) -> Alert:
     try:
         if args.payload:
-            alerts = load_payload(Path(args.payload))
-            if args.alert:
-                chosen = [a for a in alerts if a.name == args.alert]
-                if not chosen:
-                    names = ", ".join(sorted({a.name for a in alerts}))
-                    raise CliError(f"no alert {args.alert} in the payload (it has: {names})", 2)
-                alert = chosen[0]
-            else:
-                alert = alerts[0]
-            extra = Alert.from_args(alert.name, args.label).labels
-            return Alert(alert.name, {**alert.labels, **extra}, alert.annotations, alert.status)
+            return pick_alert(load_payload(Path(args.payload)), args.alert, args.label)
         if not args.alert:
             raise CliError("give --alert NAME (with --label k=v ...) or --payload FILE", 2)
         return Alert.from_args(args.alert, args.label)
@@ -77,23 +68,23 @@ def open_for_alert(path: str | None, alert: Alert) -> tuple[Runbook, AlertTarget
 def run(args: argparse.Namespace) -> int:
     alert = resolve_alert(args)
     runbook, target = open_for_alert(args.path, alert)
-    resolved: list[dict[str, object]] = []
-    if target.procedure is not None:
-        for step in target.procedure.steps:
-            if not step.commands:
-                continue
-            try:
-                step_plan = plan(runbook, target.procedure, step, values=target.values)
-            except PlanError as error:
-                raise CliError(str(error), 2) from None
-            resolved.append(
-                {
-                    "step": step.index,
-                    "title": step.title,
-                    "commands": list(step_plan.resolved_commands),
-                    "missing": list(step_plan.missing),
-                }
-            )
+    try:
+        plans = (
+            plan_procedure(runbook, target.procedure, values=target.values)
+            if target.procedure is not None
+            else []
+        )
+    except PlanError as error:
+        raise CliError(str(error), 2) from None
+    resolved = [
+        {
+            "step": step_plan.step_index,
+            "title": step_plan.step_title,
+            "commands": list(step_plan.resolved_commands),
+            "missing": list(step_plan.missing),
+        }
+        for step_plan in plans
+    ]
     if args.json:
         print(
             json.dumps(
@@ -123,8 +114,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  ${name} = {value}")
     for name in target.missing:
         print(f"  ${name} = (not in the labels; asked for at run time)")
-    for entry in resolved:
-        print(f"step {entry['step']}: {entry['title']}")
-        for code in entry["commands"]:  # type: ignore[attr-defined]
+    for step_plan in plans:
+        print(f"step {step_plan.step_index}: {step_plan.step_title}")
+        for code in step_plan.resolved_commands:
             print(f"    {code}")
     return 0

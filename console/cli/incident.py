@@ -24,16 +24,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from runbook.cli import CliError, load_settings
-from runbook.cli._incident_common import load_runbook, store
+from console.cli._common import CliError, load_settings
+from console.cli._incident_common import load_runbook, store
 from runbook.incident.deployments import deployment_hint
 from runbook.incident.events import step_event
 from runbook.incident.model import Incident, IncidentError, find_severity, open_incident
 from runbook.incident.report import format_duration
 from runbook.incident.store import IncidentStore
 from runbook.incident.timeline import EVENT_KINDS, filter_events, now_utc, parse_time
-from runbook.model import Runbook
-from runbook.storage import paths
+from runbook.model import Procedure, Runbook, Step
 
 NAME = "incident"
 HELP = "Incident mode: start, acknowledge, escalate, note, close; deadlines and timeline."
@@ -121,7 +120,7 @@ def _start(args: argparse.Namespace, incidents: IncidentStore) -> int:
     print(f"{incident.id} opened: {incident.title}{suffix}")
     print(f"checklist: {incident.procedure}")
     _print_deadlines(incident, now_utc())
-    hint = deployment_hint(runbook, incident.procedure, now_utc(), _history(runbook.path))
+    hint = deployment_hint(runbook, incident.procedure, now_utc())
     if hint:
         print(f"hint: {hint.text}")
     return 0
@@ -149,10 +148,6 @@ def _gauges(
     return list(gauge_snapshot(runbook, base_url))
 
 
-def _history(runbook_path: str | None) -> Path:
-    return paths.history_dir(paths.repository_root(runbook_path)) / "deployments.jsonl"
-
-
 def _print_deadlines(incident: Incident, now: datetime) -> None:
     for deadline in incident.deadlines(now):
         print(f"  {deadline.label:<45} {deadline.state(now):<6} {deadline.countdown(now)}")
@@ -169,7 +164,7 @@ def _status(args: argparse.Namespace, incidents: IncidentStore) -> int:
         print(f"  time to {name}: {format_duration(seconds)}")
     if incident.is_open and incident.runbook_path and Path(incident.runbook_path).is_file():
         runbook = load_runbook(incident.runbook_path)
-        hint = deployment_hint(runbook, incident.procedure, now, _history(runbook.path))
+        hint = deployment_hint(runbook, incident.procedure, now)
         if hint:
             print(f"  hint: {hint.text}")
     return 0
@@ -194,6 +189,13 @@ def _split_id(values: list[str], rest: int) -> tuple[str | None, list[str]]:
     if len(values) < rest:
         raise CliError(f"expected {rest} value(s), got {len(values)}", 2)
     return None, values
+
+
+def _numbered_step(procedure: Procedure | None, number: str) -> Step | None:
+    """The step whose number the operator typed, if the procedure has one."""
+    if procedure is None or not number.isdecimal():
+        return None
+    return procedure.step_at(int(number))
 
 
 def _severity(args: argparse.Namespace, incidents: IncidentStore) -> int:
@@ -223,9 +225,9 @@ def _step(args: argparse.Namespace, incidents: IncidentStore) -> int:
     title = f"step {number}"
     if current.runbook_path and Path(current.runbook_path).is_file():
         procedure = load_runbook(current.runbook_path).procedure(current.procedure)
-        found = [s for s in (procedure.steps if procedure else ()) if str(s.index) == number]
+        found = _numbered_step(procedure, number)
         if found:
-            title = found[0].title
+            title = found.title
     try:
         event = step_event(current.procedure, int(number), title, status, reason=args.reason)
     except ValueError as error:
@@ -237,7 +239,7 @@ def _step(args: argparse.Namespace, incidents: IncidentStore) -> int:
 
 def _run(args: argparse.Namespace, incidents: IncidentStore) -> int:
     """The `run` subcommand's walker (confirmation, streaming, audit) with a recording reporter."""
-    from runbook.cli import run as run_cli
+    from console.cli import run as run_cli
     from runbook.incident.events import IncidentReporter, masker_for
 
     incident_id, (number,) = _split_id(args.args, 1)
@@ -246,7 +248,7 @@ def _run(args: argparse.Namespace, incidents: IncidentStore) -> int:
         raise CliError("this incident has no runbook", 2)
     runbook = load_runbook(current.runbook_path)
     procedure = runbook.procedure(current.procedure)
-    step = next((s for s in (procedure.steps if procedure else ()) if str(s.index) == number), None)
+    step = _numbered_step(procedure, number)
     if procedure is None or step is None:
         raise CliError(f"{current.procedure!r} has no step {number}", 2)
     if not step.commands:
@@ -267,9 +269,9 @@ def _run(args: argparse.Namespace, incidents: IncidentStore) -> int:
     walker = run_cli._Walker(
         options, load_settings(args.config), runbook, procedure, run_cli.parse_vars(args.var)
     )
-    walker.printer = IncidentReporter(  # type: ignore[assignment]
+    walker.reporter = IncidentReporter(
         lambda event: incidents.append(current.id, event),
-        inner=walker.printer,
+        inner=walker.reporter,
         masker=masker_for(walker.config),
     )
     code = walker.walk([step])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from runbook.cli import load_settings, print_records
+from console.cli._common import load_settings, print_records
 from runbook.execution.audit import read_records
 
 NAME = "audit"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from runbook.cli import CliError, load_settings
-from runbook.cli._incident_common import store
+from console.cli._common import CliError, load_settings
+from console.cli._incident_common import store
+from runbook.execution.history import history_file
 from runbook.incident.events import masker_for
 from runbook.incident.model import IncidentError
 from runbook.incident.report import render
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         incident = incidents.load(incidents.resolve_id(args.incident))
     except IncidentError as error:
         raise CliError(str(error), 1) from None
-    history = paths.history_dir(paths.repository_root(incident.runbook_path)) / "deployments.jsonl"
+    history = history_file(paths.repository_root(incident.runbook_path))
     text = render(incident, masker=masker_for(settings), history_path=history)
     if args.output:
         write_atomic(Path(args.output), text.encode(), 0o644)

@@ -23,13 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from runbook.cli import CliError, load_settings
-from runbook.cli._incident_common import load_runbook, store
-from runbook.config import Config
+from console.cli._common import CliError, load_settings
+from console.cli._incident_common import load_runbook, store
 from runbook.drills.sandboxes import SandboxError, open_sandbox
 from runbook.drills.scenarios import SCENARIOS, find_scenario
 from runbook.drills.score import load_results
@@ -66,16 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as", dest="trainee", metavar="NAME", help="trainee name")
 
 
-def _drills_dir(settings: Config) -> Path:
-    return settings.state_dir / "drills"
-
-
 def run(args: argparse.Namespace) -> int:
     # The drill runner pulls in the live sources (httpx); only a drill needs them.
-    from runbook.drills.runner import Drill, DrillError, new_drill_id
+    from runbook.drills.runner import Drill, DrillError, drills_dir, new_drill_id
 
     settings = load_settings(args.config)
-    drills_dir = _drills_dir
     if args.results:
         return _results(drills_dir(settings), args.json)
     repo_root = Path(__file__).resolve().parents[2]
@@ -197,10 +190,8 @@ def _act(drill: Drill, verb: str, rest: list[str], out: TextIO) -> None:
         _say(out, "  mitigated" if drill.mitigated else "  not mitigated yet")
     elif verb == "wait":
         seconds = float(rest[0]) if rest else 60.0
-        deadline = time.monotonic() + seconds
-        while not drill.mitigated and time.monotonic() < deadline:
-            time.sleep(0.5)
-        _say(out, "mitigated" if drill.mitigated else f"not mitigated after {seconds:g}s")
+        mitigated = drill.wait_for_mitigation(seconds, interval_s=0.5)
+        _say(out, "mitigated" if mitigated else f"not mitigated after {seconds:g}s")
     else:
         raise ValueError(
             f"unknown action {verb!r} (ack, steps, run, done, skip, fail, note, status, wait, end)"

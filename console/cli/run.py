@@ -17,15 +17,14 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import TextIO
 
-from runbook.cli import CliError, load_settings
+from console.cli._common import CliError, load_settings
 from runbook.config import DEFAULT_ENVIRONMENT, Config
-from runbook.execution.executor import Executor, StepResult
+from runbook.execution.executor import Executor, StepReporter, StepResult
 from runbook.execution.plan import Confirmation, ConfirmationError, Plan, PlanError, verify_commands
 from runbook.execution.resolve import default_value, placeholder_name, suggestions
-from runbook.execution.runs import OutputLine, list_runs
+from runbook.execution.runs import OutputLine, unfinished_runs
 from runbook.model import Procedure, Runbook, Step
 from runbook.storage.session import Session, SessionStore, StepStatus
 
@@ -136,7 +135,7 @@ class _Walker:
         self.environment = args.env or DEFAULT_ENVIRONMENT
         self.interactive = sys.stdin.isatty() and sys.stdout.isatty()
         self.executor = Executor(config)
-        self.printer = _Printer()
+        self.reporter: StepReporter = _Printer()
         self.session: Session | None = None
 
     def walk(self, steps: list[Step]) -> int:
@@ -154,17 +153,15 @@ class _Walker:
 
     def _report_unfinished_runs(self) -> None:
         """Steps of this runbook still running (a console that died, another operator)."""
-        path = str(Path(self.runbook.path).resolve()) if self.runbook.path else None
-        for info in list_runs(self.config.runs_dir):
-            if info.spec.get("runbook_path") == path and not info.finished:
-                spec = info.spec
-                who = spec.get("identity", {}).get("user", "?")
-                print(
-                    f"note: step {spec.get('step')} of {spec.get('procedure_title')!r} is still "
-                    f"{info.status} ({spec.get('environment')}, started by {who}); "
-                    f"follow it with: runbook-console runs {info.run_id}",
-                    flush=True,
-                )
+        for info in unfinished_runs(self.config.runs_dir, self.runbook.path):
+            spec = info.spec
+            who = spec.get("identity", {}).get("user", "?")
+            print(
+                f"note: step {spec.get('step')} of {spec.get('procedure_title')!r} is still "
+                f"{info.status} ({spec.get('environment')}, started by {who}); "
+                f"follow it with: runbook-console runs {info.run_id}",
+                flush=True,
+            )
 
     def _offer_resume(self, steps: list[Step]) -> None:
         if self.session is None or self.args.resume or self.args.step is not None:
@@ -180,11 +177,7 @@ class _Walker:
         if self.runbook.path is None:
             return None
         store = SessionStore(self.config.sessions_dir)
-        session = store.load(self.runbook.path)
-        if session is None or session.runbook_sha256 != self.runbook.sha256:
-            session = store.start(self.runbook.path, self.runbook.sha256)
-        session.set_environment(self.environment)
-        return session
+        return store.resume(self.runbook.path, self.runbook.sha256, self.environment)
 
     def step(self, step: Step, total: int) -> int:
         print(f"\nStep {step.index}/{total} [{step.risk}] {step.title}", flush=True)
@@ -302,7 +295,7 @@ class _Walker:
 
         def work() -> None:
             try:
-                results.append(self.executor.run(plan, self.printer, confirmation))
+                results.append(self.executor.run(plan, self.reporter, confirmation))
             finally:
                 done.set()
 

@@ -1,0 +1,79 @@
+"""Entry point of `runbook-console`.
+
+`runbook-console [PATH] [options]` opens the TUI; `runbook-console COMMAND ...`
+runs a headless subcommand without importing textual. Each subcommand is a
+module of this package exposing `NAME` (equal to its module name), `HELP`,
+`add_arguments(parser)` and `run(args) -> int`; modules whose name starts with
+an underscore hold what the subcommands share. A subcommand parses arguments,
+asks the core (`runbook`) for data and prints it: the core itself never prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from types import ModuleType
+
+from console.cli._common import CliError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch to a headless subcommand or to the TUI; returns the exit code."""
+    arguments = sys.argv[1:] if argv is None else argv
+    try:
+        if arguments[:1] in (["-h"], ["--help"]):
+            from console.launch import build_parser as console_parser
+
+            console_parser().print_help()  # console.launch imports no textual at module level
+            print()
+            build_parser().print_help()
+            return 0
+        if arguments and arguments[0] in subcommand_names():
+            args = build_parser().parse_args(arguments)
+            exit_code: int = args.handler(args)
+            return exit_code
+        from console.launch import launch
+
+        return launch(arguments)
+    except CliError as error:
+        print(f"runbook-console: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("runbook-console: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def subcommand_modules() -> list[ModuleType]:
+    """Every subcommand module in this package, sorted by name."""
+    modules = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if not info.name.startswith("_"):
+            modules.append(importlib.import_module(f"{__name__}.{info.name}"))
+    return modules
+
+
+def build_parser(prog: str = "runbook-console") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Guided runbook checklists with live panes. "
+        "Without a subcommand, opens the console on PATH.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in subcommand_modules():
+        sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(sub)
+        sub.set_defaults(handler=module.run)
+    return parser
+
+
+def subcommand_names() -> set[str]:
+    """Names of the subcommands, read from the package without importing any of them.
+
+    The TUI asks this on every start; importing each module (and what they pull
+    in) would cost tens of milliseconds before the first frame.
+    """
+    return {info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")}

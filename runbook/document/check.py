@@ -1,0 +1,47 @@
+"""`check`: everything wrong with a runbook file, as data ready for JSON.
+
+The parser's own problems, thresholds that contradict themselves, and drift
+(scripts, files and make targets the commands name but the repository lacks).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from runbook.document.drift import find_drift, repository_root, threshold_problems
+from runbook.document.parser import LoadError, load
+from runbook.model import Problem
+
+
+def check_file(path: str, root: str | None = None) -> dict[str, Any]:
+    """Problems of one runbook as a JSON-ready dict: {path, readable, problems[]}.
+
+    Args:
+        path: the runbook file.
+        root: the repository its commands run in (default: the nearest `.git` above it).
+
+    Returns:
+        `{path, readable: False, error, problems: []}` when the file cannot be read, else
+        `{path, readable: True, procedures, problems: [{line, severity, message}]}`, the
+        problems sorted by line.
+    """
+    try:
+        runbook = load(path)
+    except LoadError as error:
+        return {"path": path, "readable": False, "error": str(error), "problems": []}
+    repository = repository_root(path) if root is None else Path(root)
+    problems: list[Problem] = [
+        *runbook.problems,
+        *threshold_problems(runbook),
+        *find_drift(runbook, repository),
+    ]
+    return {
+        "path": path,
+        "readable": True,
+        "procedures": len(runbook.procedures),
+        "problems": [
+            {"line": p.line, "severity": p.severity, "message": p.message}
+            for p in sorted(problems, key=lambda p: p.line)
+        ],
+    }

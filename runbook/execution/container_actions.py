@@ -1,0 +1,63 @@
+"""Container actions (restart, logs, inspect) as plans the executor runs.
+
+A row's action in the containers pane is never run by the pane itself: it
+becomes a `Plan` for the executor, which confirms and audits it like a step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from runbook.config import DEFAULT_ENVIRONMENT, Config
+from runbook.execution.plan import Plan, PlannedCommand
+
+if TYPE_CHECKING:
+    from runbook.sources.docker.containers import ContainerInfo
+
+ContainerAction = Literal["restart", "logs", "inspect"]
+
+
+def action_plan(
+    action: ContainerAction,
+    container: ContainerInfo,
+    *,
+    docker_host: str | None = None,
+    environment: str | None = None,
+    config: Config | None = None,
+    runbook_sha256: str = "",
+    runbook_path: str | None = None,
+) -> Plan:
+    """A plan the executor runs (after confirmation, with an audit record) for a row's action.
+
+    The command names the container by id as well as showing its name, so a
+    container recreated under the same name in between is not the one acted on.
+    """
+    config = config or Config()
+    environment = environment or DEFAULT_ENVIRONMENT
+    production = config.is_production(environment)
+    short = container.id[:12]
+    code = {
+        "restart": f"docker restart {short}",
+        "logs": f"docker logs --tail 200 --timestamps {short}",
+        "inspect": f"docker inspect {short}",
+    }[action]
+    env: tuple[tuple[str, str], ...] = (("DOCKER_HOST", docker_host),) if docker_host else ()
+    risk: Literal["read-only", "mutating"] = "mutating" if action == "restart" else "read-only"
+    return Plan(
+        runbook_path=runbook_path,
+        runbook_sha256=runbook_sha256,
+        procedure=f"live: containers / {action}",
+        procedure_title=f"Container {action}",
+        step_index=1,
+        step_title=f"{action} {container.name} ({short})",
+        commands=(PlannedCommand(code=code, risk=risk, line=0, timeout_s=60.0, env=env),),
+        cwd=str(Path.cwd()),
+        environment=environment,
+        production=production,
+        risk=risk,
+        needs_confirmation=risk != "read-only",
+        missing=(),
+        grace_s=config.execution.grace_s,
+        env=tuple(sorted(config.environment(environment).env.items())),
+    )

@@ -1,0 +1,182 @@
+"""The container list: a snapshot, then Docker events, resynchronised after an outage.
+
+`ContainerMonitor` emits `ContainersListed` once per (re)connection, then
+`ContainerChanged` and `ContainerRemoved` as create/start/die/destroy/
+health_status events arrive, each row read by `docker inspect`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import docker
+from docker.errors import NotFound
+
+from runbook.sources.docker.engine import Emit, Engine, short_error
+from runbook.sources.docker.threads import parallel_map, run_until_stopped
+
+WATCHED_EVENTS = (
+    "create start restart die stop kill destroy health_status pause unpause rename oom".split()
+)
+"""Container events that change a row; exec_* events of health checks are not asked for."""
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    id: str
+    name: str
+    image: str
+    state: str
+    """created, running, paused, restarting, exited, dead."""
+    health: str = ""
+    """healthy, unhealthy, starting, or "" without a health check."""
+    started_at: float | None = None
+    restart_count: int = 0
+
+    def uptime_s(self, now: float | None = None) -> float | None:
+        if self.state != "running" or self.started_at is None:
+            return None
+        return max(0.0, (now or time.time()) - self.started_at)
+
+
+@dataclass(frozen=True)
+class ContainersListed:
+    containers: tuple[ContainerInfo, ...]
+
+
+@dataclass(frozen=True)
+class ContainerChanged:
+    container: ContainerInfo
+    action: str
+
+
+@dataclass(frozen=True)
+class ContainerRemoved:
+    id: str
+
+
+def _parse_time(value: str | None) -> float | None:
+    if not value or value.startswith("0001-"):
+        return None
+    head, _, rest = value.partition(".")
+    fraction = "0." + "".join(ch for ch in rest if ch.isdigit()) if rest else "0"
+    try:
+        base = datetime.strptime(head.rstrip("Z"), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return base.timestamp() + float(fraction)
+
+
+def container_from_inspect(data: dict[str, Any]) -> ContainerInfo:
+    """A row from `docker inspect` output."""
+    state = data.get("State") or {}
+    config = data.get("Config") or {}
+    health = (state.get("Health") or {}).get("Status", "")
+    return ContainerInfo(
+        id=str(data.get("Id", "")),
+        name=str(data.get("Name", "")).lstrip("/"),
+        image=str(config.get("Image") or data.get("Image", "")),
+        state=str(state.get("Status", "")),
+        health=str(health or ""),
+        started_at=_parse_time(state.get("StartedAt")),
+        restart_count=int(data.get("RestartCount") or 0),
+    )
+
+
+class ContainerMonitor:
+    """The container list: a snapshot, then Docker events; resynchronised after an outage."""
+
+    def __init__(self, engine: Engine, *, inspect_threads: int = 8, name_filter: str = "") -> None:
+        self.engine = engine
+        self.inspect_threads = inspect_threads
+        self.name_filter = name_filter
+        """Only containers whose name contains this are reported."""
+        self.containers: dict[str, ContainerInfo] = {}
+
+    def run(self, emit: Emit) -> None:
+        """Follow the engine until `engine.stop()`; blocks (run it on a worker thread)."""
+        run_until_stopped(self.engine, lambda: self._loop(emit), "docker-containers")
+
+    def _loop(self, emit: Emit) -> None:
+        while not self.engine.stopped:
+            if not self.engine.wait_reachable():
+                break
+            client: docker.APIClient | None = None
+            stream: Any = None
+            try:
+                client = self.engine.client(pool=self.inspect_threads + 1)
+                stream = client.events(
+                    decode=True, filters={"type": "container", "event": list(WATCHED_EVENTS)}
+                )
+                self.engine.register(stream)
+                self._snapshot(client, emit)
+                for event in stream:
+                    if self.engine.stopped:
+                        break
+                    self._apply(client, event, emit)
+                reason = "event stream ended"
+            except Exception as error:  # noqa: BLE001 - raw urllib3/requests errors included
+                reason = short_error(error)
+            finally:
+                if stream is not None:
+                    self.engine.unregister(stream)
+                if client is not None:
+                    with contextlib.suppress(Exception):
+                        client.close()
+            if self.engine.stopped:
+                break
+            self.engine.report_failure(reason)
+            self.engine.sleep(0.2)
+
+    def _snapshot(self, client: docker.APIClient, emit: Emit) -> None:
+        summaries = client.containers(all=True)
+        ids = [
+            str(summary["Id"])
+            for summary in summaries
+            if any(self.name_filter in name for name in summary.get("Names") or ["/"])
+        ]
+        found = parallel_map(self._inspector(), ids, self.inspect_threads)
+        self.containers = {info.id: info for info in found if info is not None}
+        emit(ContainersListed(tuple(self.containers.values())))
+
+    def _inspector(self) -> Callable[[str], ContainerInfo | None]:
+        local = threading.local()
+
+        def inspect(container_id: str) -> ContainerInfo | None:
+            if not hasattr(local, "client"):
+                local.client = self.engine.client()
+            try:
+                return container_from_inspect(local.client.inspect_container(container_id))
+            except NotFound:
+                return None
+
+        return inspect
+
+    def _apply(self, client: docker.APIClient, event: dict[str, Any], emit: Emit) -> None:
+        action = str(event.get("Action") or event.get("status") or "")
+        container_id = str(event.get("id") or (event.get("Actor") or {}).get("ID") or "")
+        if not container_id:
+            return
+        if action == "destroy":
+            if self.containers.pop(container_id, None) is not None:
+                emit(ContainerRemoved(container_id))
+            return
+        try:
+            info = container_from_inspect(client.inspect_container(container_id))
+        except NotFound:
+            if self.containers.pop(container_id, None) is not None:
+                emit(ContainerRemoved(container_id))
+            return
+        if self.name_filter not in info.name:
+            if self.containers.pop(container_id, None) is not None:
+                emit(ContainerRemoved(container_id))
+            return
+        if self.containers.get(container_id) != info:
+            self.containers[container_id] = info
+            emit(ContainerChanged(info, action.split(":")[0]))

@@ -1,0 +1,23 @@
+"""Container actions become plans the executor confirms and audits like any step."""
+
+from __future__ import annotations
+
+from runbook.config import Config, EnvironmentConfig
+from runbook.execution.container_actions import action_plan
+from runbook.execution.executor import Executor
+from runbook.sources.docker.containers import ContainerInfo
+
+
+def test_actions_are_plans_for_the_executor() -> None:
+    container = ContainerInfo("0123456789abcdef", "web", "img", "running")
+    config = Config(environments={"Production": EnvironmentConfig("Production", production=True)})
+    restart = action_plan("restart", container, environment="Production", config=config)
+    assert restart.resolved_commands == ("docker restart 0123456789ab",)
+    assert restart.needs_confirmation and restart.production and restart.risk == "mutating"
+    refusal = Executor(config).refusal(restart, None)
+    assert refusal is not None and "confirmation" in refusal
+    inspect = action_plan("inspect", container, docker_host="tcp://127.0.0.1:1")
+    assert not inspect.needs_confirmation and inspect.commands[0].env == (
+        ("DOCKER_HOST", "tcp://127.0.0.1:1"),
+    )
+    assert action_plan("logs", container).resolved_commands[0].startswith("docker logs")
