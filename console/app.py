@@ -87,7 +87,7 @@ class RunbookConsole(App[int]):
             if self.settings.reduced_colour
             else self.settings.theme or RUNBOOK_THEME.name
         )
-        keymap, self._keymap_problem = load_keymap(self.settings.config.source)
+        keymap, self._keymap_problem = load_keymap(self.settings.config)
         if keymap:
             self.set_keymap(keymap)
         # Restored before the main screen composes, so its first frame shows the session.

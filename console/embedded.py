@@ -81,9 +81,9 @@ class EmbeddedService:
         self._stopped = threading.Event()
 
     def _settings(self) -> SourceSettings:
-        from runbook.sources.settings import load_source_settings
+        from runbook.sources.settings import source_settings
 
-        return load_source_settings(self.app.environment, self.app.settings.config.source)
+        return source_settings(self.app.settings.config, self.app.environment)
 
     async def prepare(self) -> None:
         """Decide (on a daemon thread) whether the panes need the sandbox, and start it."""

@@ -8,7 +8,7 @@
 - `cancel.json`: who asked to cancel (written by a console before it signals).
 
 Because the supervisor outlives the console, a new console finds every run
-here: `list_runs()` shows them running or finished, `read_output()` their output.
+here: `list_runs(config.runs_dir)` shows them running or finished, `read_output()` their output.
 `prune_runs()` removes old finished ones (each supervisor calls it as it ends);
 the audit trail and deployment history live elsewhere and are never touched.
 """
@@ -108,12 +108,8 @@ def load_run(directory: Path) -> RunInfo | None:
     return RunInfo(directory.name, directory, spec, state if isinstance(state, dict) else {})
 
 
-def list_runs(runs_dir: Path | None = None) -> list[RunInfo]:
-    """Every run, newest first (by default in the configured state dir)."""
-    if runs_dir is None:
-        from runbook.config import load_config
-
-        runs_dir = load_config().runs_dir
+def list_runs(runs_dir: Path) -> list[RunInfo]:
+    """Every run in `runs_dir` (the config's `runs_dir`), newest first."""
     try:
         entries = sorted(runs_dir.iterdir(), key=lambda p: p.name, reverse=True)
     except OSError:

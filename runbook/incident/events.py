@@ -30,8 +30,8 @@ EXCERPT_LINES = 12
 
 def masker_for(config: Config | None = None) -> Masker:
     """The masker the executor uses: secret-named env values plus configured patterns."""
-    patterns = config.secret_patterns if config else ()
-    names = config.secret_names if config else ()
+    patterns = config.secrets.patterns if config else ()
+    names = config.secrets.names if config else ()
     return Masker.from_env(os.environ, patterns, names)
 
 

@@ -5,7 +5,7 @@ Every change rewrites it via temp file + fsync + rename, so a `kill -9` at any
 moment leaves the previous or the new version, never a torn one.
 
 ```python
-store = SessionStore()                       # <state dir>/sessions
+store = SessionStore(config.sessions_dir)    # <state dir>/sessions
 session = store.load(path)                   # None when there is nothing to resume
 if session is None:
     session = store.start(path, runbook.sha256)
@@ -154,11 +154,7 @@ class Session:
 class SessionStore:
     """Sessions on disk, one file per runbook path."""
 
-    def __init__(self, directory: Path | None = None) -> None:
-        if directory is None:
-            from runbook.config import load_config
-
-            directory = load_config().sessions_dir
+    def __init__(self, directory: Path) -> None:
         self.directory = directory
 
     def path_for(self, runbook_path: str | Path) -> Path:

@@ -534,6 +534,26 @@ async def test_keymap_from_the_config_file(make_console: MakeConsole, tmp_path: 
         assert app.progress.record(key, 1).status == "done"
 
 
+async def test_a_broken_keymap_is_a_warning_toast(
+    make_console: MakeConsole, tmp_path: Path
+) -> None:
+    from runbook.config import load_config
+
+    config_file = tmp_path / "config.toml"
+    config_file.write_text("[keymap]\nstep-tick = 3\n")
+    app = make_console(config=load_config(config_file))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, app, "P3 - Warning")
+        warnings = [n for n in app._notifications if n.severity == "warning"]  # noqa: SLF001
+        assert [str(n.message) for n in warnings] == [
+            f"[keymap] in {config_file} must map binding ids to key strings"
+        ]
+        key = step_list(app).procedure.key  # type: ignore[union-attr]
+        await pilot.press("space")  # the default keys still work
+        await pilot.pause()
+        assert app.progress.record(key, 1).status == "done"
+
+
 async def test_a_live_pane_can_open_a_procedure(make_console: MakeConsole) -> None:
     from console.panes.messages import ProcedureOpenRequested
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from step_helpers import PROCEDURE, Recorder, fast_config, make_runbook, processes_with_run_id
 
-from runbook.config import Config, ExecutionConfig
+from runbook.config import Config, ExecutionConfig, SecretsConfig
 from runbook.execution import runs
 from runbook.execution.audit import read_records
 from runbook.execution.executor import Executor
@@ -134,7 +134,8 @@ def test_secrets_in_check_output_and_command_are_masked(
     secret = "s3cr3t-Value-42"
     monkeypatch.setenv("DEPLOY_API_TOKEN", secret)
     config = Config(
-        secret_patterns=("ghp_[A-Za-z0-9]{8}",), execution=ExecutionConfig(grace_s=GRACE_S)
+        secrets=SecretsConfig(patterns=("ghp_[A-Za-z0-9]{8}",)),
+        execution=ExecutionConfig(grace_s=GRACE_S),
     )
     executor = Executor(config)
     check = "echo token=$DEPLOY_API_TOKEN; echo ghp_abcd1234 >&2"

@@ -1,14 +1,15 @@
-"""Sources settings from the same TOML file as runbook.config."""
+"""Sources settings: the config's sources section, per environment."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from runbook.config import ConfigError
-from runbook.sources.settings import DEFAULT_BASE_URL, load_source_settings
+from runbook.config import ConfigError, EnvironmentConfig, load_config
+from runbook.sources.settings import DEFAULT_BASE_URL, load_source_settings, source_settings
 
 
 def write_config(text: str) -> None:
@@ -46,13 +47,15 @@ def test_environment_sources_and_queries() -> None:
         "CPU Usage" = "my_cpu_query"
         """
     )
-    settings = load_source_settings("production")
+    config = load_config()
+    settings = source_settings(config, "production")
     assert settings.docker_host == "tcp://127.0.0.1:2375"
     assert settings.prometheus_url == "http://127.0.0.1:9090"
     assert settings.health_interval_s == 1.5 and settings.prometheus_retries == 0
     assert settings.query_preset == "cadvisor"
     assert settings.query_for("cpu usage") == "my_cpu_query"
-    assert load_source_settings("Staging").health_interval_s == 3
+    assert source_settings(config, "Staging").health_interval_s == 3
+    assert load_source_settings("production") == settings
 
 
 def test_bad_values_are_one_line_errors() -> None:
@@ -80,3 +83,14 @@ def test_sources_import_without_the_tui_or_pandas() -> None:
     assert result.returncode == 0, result.stderr
     loaded = set(json.loads(result.stdout))
     assert not loaded & {"textual", "rich", "console", "pandas", "numpy"}
+
+
+def test_hosts_come_from_the_config_s_environments_even_when_added_later() -> None:
+    write_config("[environments.Drill.sources]\nhealth_interval_s = 0.5\n")
+    loaded = load_config()
+    # A drill adds its sandbox environment to a loaded config (runbook.drills.runner).
+    sandbox = EnvironmentConfig("Drill", base_url="http://127.0.0.1:4100")
+    config = replace(loaded, environments={**loaded.environments, "Drill": sandbox})
+    settings = source_settings(config, "drill")
+    assert settings.base_url == "http://127.0.0.1:4100" and settings.health_interval_s == 0.5
+    assert source_settings(loaded, "drill").base_url == DEFAULT_BASE_URL
