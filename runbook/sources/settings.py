@@ -8,6 +8,9 @@ prometheus_interval_s = 5
 prometheus_timeout_s = 2     # per-request timeout given to prometheus-api-client
 prometheus_retries = 1       # prometheus-api-client retries 3 times with backoff by default
 stale_after_s = 15           # a value older than this shows as stale
+breach_for_s = 4             # a gauge shows a worse state once it held this long
+clear_for_s = 15             # ... and a better one once it held this long,
+clear_margin = 0.1           # below the bound by this share of it
 stats_interval_s = 2         # one-shot docker stats reads of the rows on screen
 docker_timeout_s = 3         # non-streaming Docker API calls
 log_buffer_lines = 5000
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from runbook.config import DEFAULT_ENVIRONMENT, ConfigError, load_config
+from runbook.sources.gauges import Hysteresis
 from runbook.storage import paths
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
@@ -62,9 +66,19 @@ class SourceSettings:
     prometheus_timeout_s: float = 2.0
     prometheus_retries: int = 1
     stale_after_s: float = 15.0
+    breach_for_s: float = Hysteresis.breach_for_s
+    """A gauge shows a worse state once the readings held it this long (0: at once)."""
+    clear_for_s: float = Hysteresis.clear_for_s
+    """A gauge shows a better state once the readings held it this long."""
+    clear_margin: float = Hysteresis.clear_margin
+    """Readings count towards clearing only below the bound by this share of it."""
     stats_interval_s: float = 2.0
     docker_timeout_s: float = 3.0
     log_buffer_lines: int = 5000
+
+    @property
+    def hysteresis(self) -> Hysteresis:
+        return Hysteresis(self.breach_for_s, self.clear_for_s, self.clear_margin)
 
     @property
     def resolved_docker_host(self) -> str:
@@ -128,6 +142,14 @@ def _settings(
     for key in _NUMBERS:
         if key in merged:
             values[key] = _positive(merged[key], key)
+    for key in ("breach_for_s", "clear_for_s", "clear_margin"):
+        if key in merged:
+            number = merged[key]
+            if isinstance(number, bool) or not isinstance(number, int | float) or number < 0:
+                raise TypeError(f"sources.{key} must be a number >= 0")
+            values[key] = float(number)
+    if values.get("clear_margin", 0.0) >= 1:
+        raise ValueError("sources.clear_margin must be below 1 (a share of the bound)")
     for key in ("prometheus_retries", "log_buffer_lines"):
         if key in merged:
             number = merged[key]

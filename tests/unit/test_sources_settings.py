@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from runbook.config import ConfigError
+from runbook.sources.gauges import Hysteresis
 from runbook.sources.settings import DEFAULT_BASE_URL, load_source_settings
 
 
@@ -80,3 +81,15 @@ def test_sources_import_without_the_tui_or_pandas() -> None:
     assert result.returncode == 0, result.stderr
     loaded = set(json.loads(result.stdout))
     assert not loaded & {"textual", "rich", "console", "pandas", "numpy"}
+
+
+def test_gauge_hysteresis_is_configurable() -> None:
+    assert load_source_settings().hysteresis == Hysteresis()
+    write_config("[sources]\nbreach_for_s = 0\nclear_for_s = 30\nclear_margin = 0.2\n")
+    assert load_source_settings().hysteresis == Hysteresis(0.0, 30.0, 0.2)
+    write_config("[sources]\nclear_margin = 1.5\n")
+    with pytest.raises(ConfigError, match="clear_margin"):
+        load_source_settings()
+    write_config('[sources]\nbreach_for_s = "soon"\n')
+    with pytest.raises(ConfigError, match="breach_for_s"):
+        load_source_settings()
