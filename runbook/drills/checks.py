@@ -93,9 +93,7 @@ class DrillChecks:
         async with self._health.client() as client:
             checked = await self._health.check_all(client)
             p99, error_rate, scrape_error = await self._scraper.scrape(client)
-        health = tuple(
-            HealthResult(c.path, c.ok, c.status, c.latency_s or 0.0, c.detail) for c in checked
-        )
+        health = tuple(HealthResult(c.path, c.ok, c.status, c.latency_s, c.detail) for c in checked)
         found: list[Reading] = []
         for reading in fallback_readings(
             self.runbook.thresholds,
