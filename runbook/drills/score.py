@@ -97,6 +97,7 @@ class Score:
             f"{'' if self.in_order else ', out of order'}"
             f"{'' if self.acknowledged else ', not acknowledged'}; "
             f"unhelpful mutating commands {len(self.unhelpful_commands)}"
+            + (f" ({'; '.join(self.notes)})" if self.notes else "")
         )
 
 
