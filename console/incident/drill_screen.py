@@ -105,6 +105,12 @@ class DrillScreen(Screen[None]):
             base_url=sandbox.base_url,
             containers=sandbox.prefix,
             health_interval_s=2.0,
+            # The drill's checks poll every second with these holds: the gauges on screen
+            # read the same windows and change state when the checks do.
+            prometheus_interval_s=1.0,
+            breach_for_s=self.drill.checks.hysteresis.breach_for_s,
+            clear_for_s=self.drill.checks.hysteresis.clear_for_s,
+            clear_margin=self.drill.checks.hysteresis.clear_margin,
         )
         where = "containers on Docker" if sandbox.kind == "docker" else "local processes"
         panes = LivePanes(

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 StatsProvider = Callable[[], tuple[Iterable[ContainerStats], dict[str, ContainerInfo]]]
 
+_RANK = {"ok": 0, "warning": 1, "critical": 2}
 STATE_STYLE = {
     "ok": "$success",
     "warning": "$warning",
@@ -54,7 +55,10 @@ def gauge_content(
     )
     state = value.state.upper() if value.state in ("warning", "critical") else value.state
     if value.state in ("no-data", "stale"):
-        state = ""  # the value text already says "no data" or "stale (age)"
+        state = ""  # the value text already says "no data" or "unreachable since T"
+    elif value.pending in ("ok", "warning", "critical"):
+        # Readings moving to another state that has not held long enough to show.
+        state += " ↑" if _RANK[value.pending] > _RANK[value.state] else " ↓"
     source = value.source or "no source yet"
     detail = f" ({value.detail})" if value.detail and value.detail != "no data" else ""
     offer = ""
@@ -62,7 +66,7 @@ def gauge_content(
         offer = f" · o: open “{value.procedure.split(' / ')[-1]}”"
     pointer = ("▶ " if selected else "  ", "$accent")
     if compact:
-        shown = value.value_text()
+        shown = value.short_text()
         short_marks = " ".join(
             part
             for part in (
@@ -118,8 +122,10 @@ class GaugesPane(Vertical, can_focus=True):
 
     HELP = """
 ## Gauges
-One per row of the runbook's alerting thresholds. A failed read shows the last value as
-**stale (age)**, or **no data**: never a made-up 0. Each gauge names its source.
+One per row of the runbook's alerting thresholds. A failed read shows **unreachable since
+T**, an old value **no data since T**: never a number, never a made-up 0. A state changes
+once it held a few seconds (↑ or ↓ beside the state: moving, not yet held). Each gauge
+names its source.
 - **up/down** select, **o** open the procedure that applies
 """
     BINDINGS = [
@@ -219,6 +225,7 @@ One per row of the runbook's alerting thresholds. A failed read shows the last v
             scrape_source=self.sources.scraper.source,
             scrape_error=scrape_error,
             disk_path=self.sources.local_disk_path,
+            error_rate_source=self.sources.scraper.error_rate_source,
         )
         self.post_message(GaugesArrived(tuple(readings), "fallback"))
 

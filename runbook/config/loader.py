@@ -133,6 +133,14 @@ def _source_settings(common_value: object, name: str, env_table: dict[str, Any])
     for key in _SOURCE_NUMBERS:
         if key in merged:
             values[key] = _positive_source(merged[key], key)
+    for key in ("breach_for_s", "clear_for_s", "clear_margin"):
+        if key in merged:
+            number = merged[key]
+            if isinstance(number, bool) or not isinstance(number, int | float) or number < 0:
+                raise TypeError(f"sources.{key} must be a number >= 0")
+            values[key] = float(number)
+    if values.get("clear_margin", 0.0) >= 1:
+        raise ValueError("sources.clear_margin must be below 1 (a share of the bound)")
     for key in ("prometheus_retries", "log_buffer_lines"):
         if key in merged:
             number = merged[key]

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runbook.storage import paths
 
@@ -18,6 +19,10 @@ DEFAULT_BASE_URL = "http://localhost:3000"
 
 class ConfigError(Exception):
     """The config file cannot be read or is malformed; the message is one line."""
+
+
+if TYPE_CHECKING:
+    from runbook.sources.gauges import Hysteresis
 
 
 @dataclass(frozen=True)
@@ -85,9 +90,21 @@ class SourceSettings:
     prometheus_timeout_s: float = 2.0
     prometheus_retries: int = 1
     stale_after_s: float = 15.0
+    breach_for_s: float = 4.0
+    """A gauge shows a worse state once the readings held it this long (0: at once)."""
+    clear_for_s: float = 15.0
+    """A gauge shows a better state once the readings held it this long."""
+    clear_margin: float = 0.1
+    """Readings count towards clearing only below the bound by this share of it."""
     stats_interval_s: float = 2.0
     docker_timeout_s: float = 3.0
     log_buffer_lines: int = 5000
+
+    @property
+    def hysteresis(self) -> Hysteresis:
+        from runbook.sources.gauges import Hysteresis  # the gauges' type; config stays a leaf
+
+        return Hysteresis(self.breach_for_s, self.clear_for_s, self.clear_margin)
 
     @property
     def resolved_docker_host(self) -> str:

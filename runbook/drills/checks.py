@@ -2,10 +2,13 @@
 
 These are the panes' own checks (`runbook.sources`): `HealthChecker` for the
 endpoints table, `ServiceScraper` for p99 latency and error rate from two
-scrapes of `/metrics`, and a `Gauge` per threshold row for its state. A drill
-is mitigated when every endpoint answers as expected through the sandbox's
-proxy and the request gauges (p99 latency, error rate) are below their warning
-marks over the last interval, with traffic flowing, for `STABLE_POLLS` polls in a row.
+scrapes of `/metrics` (the error rate from probes of the public endpoints when
+/metrics cannot be read), and a `Gauge` per threshold row for its state, with
+the gauges pane's hysteresis. A drill is mitigated when every endpoint answers
+as expected through the sandbox's proxy and the request gauges (p99 latency,
+error rate) show ok, as the operator sees them (so a breach has cleared for
+`Hysteresis.clear_for_s`), for `STABLE_POLLS` polls in a row. A gauge with no
+data is not ok.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from dataclasses import dataclass, field
 from runbook.drills.probes import HealthResult, Reading
 from runbook.incident.timeline import CONSOLE_ACTOR, Event, make_event
 from runbook.model import Runbook
-from runbook.sources.fallback import ServiceScraper, fallback_readings
-from runbook.sources.gauges import Gauge
+from runbook.sources.fallback import ServiceScraper, fallback_readings, probe_urls
+from runbook.sources.gauges import Gauge, Hysteresis
 from runbook.sources.health import HealthChecker
 
 REQUEST_GAUGES = ("latency", "error")
@@ -36,7 +39,9 @@ class CheckState:
 
     @property
     def healthy(self) -> bool:
-        return not self.faults and self.has_traffic
+        """Every endpoint answers and every request gauge shows ok (no data is not ok)."""
+        request_gauges = [r for r in self.readings if _is_request_gauge(r)]
+        return not self.faults and self.has_traffic and all(r.state == "ok" for r in request_gauges)
 
     def shows(self, symptom: str) -> bool:
         """Whether the scenario's symptom is visible: latency, errors, health or ready."""
@@ -61,6 +66,8 @@ class DrillChecks:
     base_url: str
     timeout_s: float = 2.0
     disk_path: str = "/"
+    hysteresis: Hysteresis = field(default_factory=Hysteresis)
+    """The gauges pane's own (`SourceSettings.hysteresis`), so drill and pane agree."""
     _last: CheckState | None = None
     _healthy_streak: int = 0
     history: list[CheckState] = field(default_factory=list)
@@ -69,8 +76,15 @@ class DrillChecks:
         self._health = HealthChecker(
             self.runbook.endpoints, self.base_url, deadline_s=self.timeout_s
         )
-        self._scraper = ServiceScraper(self.base_url.rstrip("/") + "/metrics", self.timeout_s)
-        self._gauges = {t.metric: Gauge(t, self.runbook) for t in self.runbook.thresholds}
+        self._scraper = ServiceScraper(
+            self.base_url.rstrip("/") + "/metrics",
+            self.timeout_s,
+            probe_urls=probe_urls(self.runbook, self.base_url),
+        )
+        self._gauges = {
+            t.metric: Gauge(t, self.runbook, hysteresis=self.hysteresis)
+            for t in self.runbook.thresholds
+        }
         self._known: dict[str, Reading] = {}
         self._worst: dict[str, str] = {}
         """Per gauge in breach: the worst state reported so far."""
@@ -79,9 +93,7 @@ class DrillChecks:
         async with self._health.client() as client:
             checked = await self._health.check_all(client)
             p99, error_rate, scrape_error = await self._scraper.scrape(client)
-        health = tuple(
-            HealthResult(c.path, c.ok, c.status, c.latency_s or 0.0, c.detail) for c in checked
-        )
+        health = tuple(HealthResult(c.path, c.ok, c.status, c.latency_s, c.detail) for c in checked)
         found: list[Reading] = []
         for reading in fallback_readings(
             self.runbook.thresholds,
@@ -92,9 +104,11 @@ class DrillChecks:
             scrape_source=self._scraper.source,
             scrape_error=scrape_error,
             disk_path=self.disk_path,
+            error_rate_source=self._scraper.error_rate_source,
         ):
             gauge = self._gauges[reading.metric]
             value = gauge.update(reading)
+            # A stale gauge has no value (GaugeValue.value is None): it reads "no data".
             state = value.state if value.state != "stale" else "no-data"
             found.append(
                 Reading(value.metric, value.value, value.unit, state, value.source, value.action)

@@ -37,7 +37,8 @@ class HealthResult:
     path: str
     ok: bool
     status: int | None
-    latency_s: float
+    latency_s: float | None
+    """None when no answer came: a failed probe has no latency, not 0."""
     detail: str
 
     def to_dict(self) -> dict[str, Any]:

@@ -2,15 +2,21 @@
 
 - time to first action: from the fault showing to the first step marked or run;
 - time to mitigation: from the fault showing to the checks passing;
+- whether the trainee acknowledged the alert;
 - steps of the named procedure followed (done or run), skipped (with reasons),
-  not touched, and whether they were taken in order;
+  missed (never touched), and whether they were taken in order;
 - mutating commands that did not help: mitigation did not happen while they ran
   or within `HELP_WINDOW_S` after (and before the next mutating command began).
 
-Points start at 100: minus 10 per mutating command that did not help, 5 per
-step taken out of order, 5 per step skipped without a reason, 2 per started
-minute to mitigation past the severity's acknowledge window; never below 0.
-A drill that was never mitigated scores 0.
+Mitigation is credited to the trainee only when one of their mutating commands
+helped. A fault that cleared by itself, or while no command of theirs could have
+cleared it, scores 0 like a drill never mitigated.
+
+Points start at 100: minus 10 per step missed, 10 for not acknowledging, 10 per
+mutating command that did not help, 5 per step taken out of order, 5 per step
+skipped without a reason, 2 per started minute to mitigation past the severity's
+acknowledge window; never below 0. So a drill with a step left untouched cannot
+score 100. `Score.notes` says what each deduction was for.
 """
 
 from __future__ import annotations
@@ -56,6 +62,14 @@ class Score:
     sandbox: str
     incident: str | None = None
     notes: list[str] = field(default_factory=list)
+    """Why points were taken away (or not given), one line each."""
+    acknowledged: bool = False
+    credited: bool = False
+    """Mitigated by a mutating command of the trainee's (see the module docstring)."""
+
+    @property
+    def missed(self) -> int:
+        return sum(1 for s in self.steps if s.status == "untouched")
 
     @property
     def followed(self) -> int:
@@ -68,6 +82,7 @@ class Score:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["followed"], data["skipped"] = self.followed, self.skipped
+        data["missed"] = self.missed
         return data
 
     def summary(self) -> str:
@@ -78,8 +93,11 @@ class Score:
             f"{self.scenario}: {'mitigated' if self.mitigated else 'NOT mitigated'}, "
             f"{self.points} points; first action {secs(self.time_to_first_action_s)}, "
             f"mitigation {secs(self.time_to_mitigation_s)}; steps followed {self.followed}, "
-            f"skipped {self.skipped}{'' if self.in_order else ', out of order'}; "
+            f"skipped {self.skipped}, missed {self.missed}"
+            f"{'' if self.in_order else ', out of order'}"
+            f"{'' if self.acknowledged else ', not acknowledged'}; "
             f"unhelpful mutating commands {len(self.unhelpful_commands)}"
+            + (f" ({'; '.join(self.notes)})" if self.notes else "")
         )
 
 
@@ -137,6 +155,7 @@ def score(
 
     mutating = [e for e in timeline if e.kind == "command" and e.data.get("mutating")]
     unhelpful: list[str] = []
+    helpful: list[str] = []
     for n, event in enumerate(mutating):
         # Events are recorded when a command ends; it may have mitigated while still running.
         began = event.moment.timestamp() - float(event.data.get("duration_s") or 0.0)
@@ -151,16 +170,34 @@ def score(
             began <= at <= event.moment.timestamp() + HELP_WINDOW_S
             and (next_began is None or at <= next_began)
         )
-        if not helped:
-            commands = event.data.get("commands") or [event.text]
-            unhelpful.append(" && ".join(str(c) for c in commands))
+        commands = " && ".join(str(c) for c in event.data.get("commands") or [event.text])
+        (helpful if helped else unhelpful).append(commands)
 
+    acknowledged = any(e.kind == "acknowledged" for e in timeline)
+    credited = mitigation is not None and len(helpful) > 0
+    notes: list[str] = []
     points = 0
-    if mitigation is not None:
-        points = 100 - 10 * len(unhelpful) - 5 * len(out_of_order)
-        points -= 5 * sum(1 for s in steps if s.status == "skipped" and not s.reason)
+    if mitigation is not None and not credited:
+        notes.append("the fault cleared without a command of yours that fixed it: no points")
+    if credited:
+        missed = [s for s in steps if s.status == "untouched"]
+        unexplained = [s for s in steps if s.status == "skipped" and not s.reason]
+        late_minutes = 0
         if acknowledge_s and mitigated_s is not None and mitigated_s > acknowledge_s:
-            points -= 2 * int((mitigated_s - acknowledge_s) // 60 + 1)
+            late_minutes = int((mitigated_s - acknowledge_s) // 60 + 1)
+        deductions = [
+            (10 * len(missed), f"steps missed: {', '.join(str(s.index) for s in missed)}"),
+            (0 if acknowledged else 10, "the alert was never acknowledged"),
+            (10 * len(unhelpful), f"mutating commands that did not help: {len(unhelpful)}"),
+            (5 * len(out_of_order), f"steps out of order: {out_of_order}"),
+            (
+                5 * len(unexplained),
+                f"skipped without a reason: {', '.join(str(s.index) for s in unexplained)}",
+            ),
+            (2 * late_minutes, f"mitigated {late_minutes} started minute(s) past the ack window"),
+        ]
+        points = 100 - sum(cost for cost, _ in deductions)
+        notes += [f"-{cost}: {why}" for cost, why in deductions if cost]
     return Score(
         scenario=scenario,
         drill_id=drill_id,
@@ -176,6 +213,9 @@ def score(
         points=max(points, 0),
         sandbox=sandbox,
         incident=incident,
+        notes=notes,
+        acknowledged=acknowledged,
+        credited=credited,
     )
 
 

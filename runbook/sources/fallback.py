@@ -6,8 +6,13 @@
   parsed with prometheus_client's parser. Both come from the change between two
   scrapes (bucket deltas of `http_request_duration_seconds`, deltas of
   `http_requests_total`), so they describe the last interval, as `rate()` would.
-  Requests for /metrics itself (our scrapes) are left out. No requests in the
-  interval means no data, not 0.
+  Requests for /metrics, /health and /ready (scrapes and probes, not users'
+  traffic) are left out. No requests in the interval means no data, not 0.
+- When /metrics cannot be read (the proxy answers 502 because the service is
+  down, or nothing answers), the service's own counters cannot see the failures
+  users meet. The error rate then comes from probing the public endpoints
+  (`probe_urls`, through the same proxy users reach): the share of probes that
+  got a 5xx or no answer. Its source says so ("probes via …: 3/3 failed").
 - Disk: `shutil.disk_usage` of a host path, only when the Docker host is local.
 """
 
@@ -22,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from runbook.model import Threshold
+from runbook.model import Runbook, Threshold
 from runbook.sources.docker.containers import ContainerInfo
 from runbook.sources.docker.stats import ContainerStats
 from runbook.sources.gauges import Reading, metric_kind
@@ -32,7 +37,8 @@ if TYPE_CHECKING:
 
 LATENCY_METRIC = "http_request_duration_seconds"
 REQUESTS_METRIC = "http_requests"
-SCRAPE_PATH = "/metrics"
+NOT_TRAFFIC_PATHS = ("/metrics", "/health", "/ready")
+"""Scrapes and probes, left out of the request figures: they are not users' requests."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ def parse_metrics(text: str) -> ServiceCounters:
     requests = errors = 0.0
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.labels.get("path") == SCRAPE_PATH:
+            if sample.labels.get("path") in NOT_TRAFFIC_PATHS:
                 continue
             if sample.name == LATENCY_METRIC + "_bucket":
                 bound = float(sample.labels["le"])
@@ -95,22 +101,33 @@ class ServiceScraper:
 
     metrics_url: str
     timeout_s: float = 2.0
+    probe_urls: tuple[str, ...] = ()
+    """Public endpoints probed for the error rate when /metrics cannot be read."""
     previous: ServiceCounters | None = None
     source: str = field(init=False)
+    error_rate_source: str = field(init=False)
+    """Where the last error rate came from: the scrape, or the probes."""
 
     def __post_init__(self) -> None:
-        self.source = f"scrape {self.metrics_url}"
+        self.source = self.error_rate_source = f"scrape {self.metrics_url}"
 
     async def scrape(self, client: httpx.AsyncClient) -> tuple[float | None, float | None, str]:
-        """(p99 seconds, error rate %, error); values None until two scrapes or no traffic."""
+        """(p99 seconds, error rate %, error); values None until two scrapes or no traffic.
+
+        When the scrape fails, p99 is None with the error, and the error rate comes from
+        the probes (`probe_urls`) if there are any.
+        """
         import httpx  # here, not at the top: `import httpx` loads rich (for httpx's own CLI)
 
+        self.error_rate_source = self.source
         try:
             response = await client.get(self.metrics_url, timeout=self.timeout_s)
             response.raise_for_status()
             current = parse_metrics(response.text)
         except (httpx.HTTPError, ValueError) as error:
-            return None, None, f"cannot scrape {self.metrics_url}: {type(error).__name__}"
+            self.previous = None  # the next window starts at the next good scrape
+            problem = f"cannot scrape {self.metrics_url}: {_describe(error)}"
+            return None, await self._probe_error_rate(client), problem
         previous, self.previous = self.previous, current
         if previous is None:
             return None, None, ""
@@ -119,6 +136,32 @@ class ServiceScraper:
         errors = current.errors - previous.errors
         error_rate = 100.0 * errors / served if served > 0 else None
         return p99, error_rate, ""
+
+    async def _probe_error_rate(self, client: httpx.AsyncClient) -> float | None:
+        """Share (%) of the public endpoints answering 5xx or not at all; None without probes."""
+        import httpx
+
+        if not self.probe_urls:
+            return None
+        failed = 0
+        for url in self.probe_urls:
+            try:
+                response = await client.get(url, timeout=self.timeout_s)
+            except httpx.HTTPError:
+                failed += 1
+                continue
+            failed += response.status_code >= 500
+        where = self.probe_urls[0].split("/", 3)[:3]
+        self.error_rate_source = (
+            f"probes via {'/'.join(where)}: {failed}/{len(self.probe_urls)} failed "
+            "(/metrics unreadable)"
+        )
+        return 100.0 * failed / len(self.probe_urls)
+
+
+def _describe(error: Exception) -> str:
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    return f"HTTP {status}" if status else type(error).__name__
 
 
 def busiest(
@@ -155,8 +198,13 @@ def fallback_readings(
     scrape_source: str,
     scrape_error: str,
     disk_path: str | None,
+    error_rate_source: str | None = None,
 ) -> list[Reading]:
-    """One reading per threshold from the embedded sources."""
+    """One reading per threshold from the embedded sources.
+
+    `error_rate_source` names where `error_rate` came from when not the scrape (the
+    probes): such a value is a reading, not a failure, even though the scrape failed.
+    """
     now = time.time()
     cpu, memory = busiest(stats, containers)
     readings = []
@@ -175,9 +223,13 @@ def fallback_readings(
                 if memory
                 else Reading(metric, None, "docker stats", now)
             )
-        elif kind in ("latency", "error_rate"):
-            value = p99_s if kind == "latency" else error_rate
-            readings.append(Reading(metric, value, scrape_source, now, scrape_error))
+        elif kind == "latency":
+            readings.append(Reading(metric, p99_s, scrape_source, now, scrape_error))
+        elif kind == "error_rate":
+            if error_rate is not None and error_rate_source:
+                readings.append(Reading(metric, error_rate, error_rate_source, now))
+            else:
+                readings.append(Reading(metric, error_rate, scrape_source, now, scrape_error))
         elif kind == "disk":
             if disk_path is None:
                 readings.append(Reading(metric, None, "host disk (remote engine: unknown)", now))
@@ -193,3 +245,11 @@ def fallback_readings(
         else:
             readings.append(Reading(metric, None, "no fallback for this metric", now))
     return readings
+
+
+def probe_urls(runbook: Runbook, base_url: str) -> tuple[str, ...]:
+    """The public URLs probed for the error rate: the endpoints table's paths at `base_url`."""
+    base = base_url.rstrip("/")
+    return tuple(
+        base + endpoint.path for endpoint in runbook.endpoints if endpoint.path != "/metrics"
+    )

@@ -18,7 +18,7 @@ from runbook.sources.docker.containers import ContainerMonitor
 from runbook.sources.docker.endpoint import preflight, resolve_host
 from runbook.sources.docker.engine import Engine
 from runbook.sources.docker.stats import StatsPoller
-from runbook.sources.fallback import ServiceScraper
+from runbook.sources.fallback import ServiceScraper, probe_urls
 from runbook.sources.gauges import Gauge, gauges_for
 from runbook.sources.health import HealthChecker
 from runbook.sources.logs import LogFollower
@@ -94,9 +94,13 @@ class LiveSources:
                 runbook.endpoints, settings.base_url, deadline_s=settings.health_timeout_s
             ),
             scraper=ServiceScraper(
-                settings.resolved_metrics_url, timeout_s=settings.health_timeout_s
+                settings.resolved_metrics_url,
+                timeout_s=settings.health_timeout_s,
+                probe_urls=probe_urls(runbook, settings.base_url),
             ),
-            gauges=gauges_for(runbook, stale_after_s=settings.stale_after_s),
+            gauges=gauges_for(
+                runbook, stale_after_s=settings.stale_after_s, hysteresis=settings.hysteresis
+            ),
             prometheus=prometheus,
         )
 

@@ -35,14 +35,16 @@ from runbook.sources.settings import SourceSettings
 if TYPE_CHECKING:
     from prometheus_api_client import PrometheusConnect
 
+_NOT_TRAFFIC = 'path!~"/metrics|/health|/ready"'
+"""Scrapes and probes are not users' requests (as the fallback's NOT_TRAFFIC_PATHS)."""
 SERVICE_QUERIES: dict[MetricKind, str] = {
     "latency": (
         "histogram_quantile(0.99, sum by (le) "
-        '(rate(http_request_duration_seconds_bucket{path!="/metrics"}[1m])))'
+        f"(rate(http_request_duration_seconds_bucket{{{_NOT_TRAFFIC}}}[1m])))"
     ),
     "error_rate": (
-        '100 * sum(rate(http_requests_total{code=~"5.."}[1m])) '
-        '/ sum(rate(http_requests_total{path!="/metrics"}[1m]))'
+        f'100 * sum(rate(http_requests_total{{code=~"5..",{_NOT_TRAFFIC}}}[1m])) '
+        f"/ sum(rate(http_requests_total{{{_NOT_TRAFFIC}}}[1m]))"
     ),
 }
 PRESETS: dict[str, dict[MetricKind, str]] = {

@@ -12,6 +12,7 @@ from textual.app import App
 from console.incident.drill_screen import DrillScreen
 from console.panes.containers import ContainersPane
 from console.panes.dock import LivePanes
+from console.panes.gauges import GaugesPane
 from runbook.config import Config, ExecutionConfig
 from runbook.document.parser import load
 from runbook.drills.runner import Drill
@@ -63,6 +64,7 @@ async def test_drill_screen_readiness_fixed_from_the_step_list(
             assert live.settings.base_url == drill.sandbox.base_url
             assert live.settings.environment == drill.sandbox.environment
             assert bool(live.query(ContainersPane)) == (runtime == "docker")
+            await pilot.press("a")  # acknowledge: an unacknowledged drill cannot score 100
             await pilot.press("enter")  # step 1: ./deploy/update-config.sh prod
             for _ in range(240):
                 await pilot.pause(0.25)
@@ -74,6 +76,9 @@ async def test_drill_screen_readiness_fixed_from_the_step_list(
                 if screen.mitigation_shown:
                     break
             assert "Mitigated" in str(app.screen.query_one("#drill-status").render())
+            gauges = live.query_one(GaugesPane)
+            assert gauges.sources.settings.hysteresis == drill.checks.hysteresis
+            assert not [v for v in gauges.values if v.state in ("warning", "critical")]
             await pilot.press("f")
             for _ in range(120):
                 await pilot.pause(0.25)

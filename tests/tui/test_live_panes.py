@@ -19,7 +19,7 @@ from console.panes.dock import LivePanes
 from console.panes.gauges import GaugesPane
 from console.panes.health import HealthPane
 from console.panes.messages import DockerEventArrived, ProcedureOpenRequested, StatsArrived
-from console.panes.quiet import QuietTable
+from console.panes.quiet import Line, QuietTable
 from runbook.document.parser import load
 from runbook.model import Runbook
 from runbook.sources.docker.containers import ContainerInfo, ContainersListed
@@ -36,9 +36,12 @@ class FakePrometheus:
 
     def __init__(self) -> None:
         self.values: dict[str, float | None] = {}
+        self.error = ""
 
     def read(self, thresholds: Any) -> list[Reading]:
         now = time.time()
+        if self.error:
+            return [Reading(t.metric, None, self.name, now, self.error) for t in thresholds]
         return [Reading(t.metric, self.values.get(t.metric), self.name, now) for t in thresholds]
 
     def close(self) -> None:
@@ -147,6 +150,20 @@ async def test_gauges_states_no_zero_and_procedure_offer(tmp_path: Path) -> None
         await pilot.press("down", "o")
         requests = [m for m in opened if isinstance(m, ProcedureOpenRequested)]
         assert requests and requests[-1].procedure_key == gauges.values[1].procedure
+
+
+async def test_an_unreachable_source_shows_no_number(tmp_path: Path) -> None:
+    app, fake = make_app(tmp_path)
+    async with app.run_test(size=(140, 50)):
+        gauges = app.query_one(GaugesPane)
+        fake.values = {"Memory Usage": 0.0, "CPU Usage": 97.0}
+        await until(lambda: gauges.values[0].state == "critical")
+        fake.error = "Prometheus refused the connection"
+        await until(lambda: gauges.values[0].state == "stale")
+        rows = [row.render().plain for row in gauges.query(Line)]
+        assert all("unreachable since" in row for row in rows[:2]), rows
+        assert not any("97.0" in row or "0.0 %" in row for row in rows), rows
+        assert "Prometheus refused the connection" in rows[0]
 
 
 async def test_health_rows(tmp_path: Path) -> None:

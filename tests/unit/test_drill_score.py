@@ -61,22 +61,65 @@ def run_score(events: list[Event]):
     )
 
 
-def test_clean_run_scores_100() -> None:
-    events = [
+def clean_run() -> list[Event]:
+    return [
         at(-5, make_event("fault-injected", "setup")),
+        at(15, make_event("acknowledged", "Incident acknowledged")),
         step(20, 1, "step-done"),
         command(40, 2, "make status"),
         command(70, 3, "make rollback-now", duration=6),
         at(68, make_event("mitigated", "checks pass")),  # seen while the rollback still ran
         step(90, 4, "step-skipped", reason="service healthy"),
+        step(95, 5, "step-skipped", reason="resolved within 15 minutes"),
+    ]
+
+
+def test_clean_run_scores_100() -> None:
+    result = run_score(clean_run())
+    assert result.mitigated and result.credited and result.points == 100
+    assert result.time_to_first_action_s == 20 and result.time_to_mitigation_s == 68
+    assert [s.status for s in result.steps] == ["done", "ran", "ran", "skipped", "skipped"]
+    assert result.steps[3].reason == "service healthy"
+    assert (result.followed, result.skipped, result.missed, result.in_order) == (3, 2, 0, True)
+    assert result.unhelpful_commands == [] and result.notes == []
+
+
+def test_untouched_steps_and_no_acknowledgement_cost_points() -> None:
+    """The fix alone (one Enter on the rollback step) is not a full score."""
+    events = [
+        e for e in clean_run() if e.kind in ("command", "mitigated") and e.data.get("step") != 2
     ]
     result = run_score(events)
-    assert result.mitigated and result.points == 100
-    assert result.time_to_first_action_s == 20 and result.time_to_mitigation_s == 68
-    assert [s.status for s in result.steps] == ["done", "ran", "ran", "skipped", "untouched"]
-    assert result.steps[3].reason == "service healthy"
-    assert (result.followed, result.skipped, result.in_order) == (3, 1, True)
-    assert result.unhelpful_commands == []
+    assert result.mitigated and result.credited and not result.acknowledged
+    assert [s.status for s in result.steps] == [
+        "untouched",
+        "untouched",
+        "ran",
+        "untouched",
+        "untouched",
+    ]
+    assert result.missed == 4
+    assert result.points == 100 - 4 * 10 - 10
+    assert "-40: steps missed: 1, 2, 4, 5" in result.notes
+    assert "-10: the alert was never acknowledged" in result.notes
+    one_missed = [e for e in clean_run() if e.data.get("step") != 5]
+    assert run_score(one_missed).points == 90
+
+
+def test_a_fault_that_clears_by_itself_is_not_credited() -> None:
+    ticked = [
+        at(15, make_event("acknowledged", "Incident acknowledged")),
+        *(step(20 + n, n, "step-done") for n in range(1, 6)),
+    ]
+    by_itself = run_score([*ticked, at(40, make_event("mitigated", "checks pass"))])
+    assert by_itself.mitigated and not by_itself.credited and by_itself.points == 0
+    assert "cleared without a command of yours" in by_itself.notes[0]
+    # A command that ended long before the fault cleared did not clear it either.
+    unrelated = run_score(
+        [*ticked, command(30, 3, "make rollback-now"), at(200, make_event("mitigated", "pass"))]
+    )
+    assert not unrelated.credited and unrelated.points == 0
+    assert unrelated.unhelpful_commands == ["make rollback-now"]
 
 
 def test_unhelpful_commands_out_of_order_and_slow_mitigation() -> None:
@@ -87,11 +130,12 @@ def test_unhelpful_commands_out_of_order_and_slow_mitigation() -> None:
         command(400, 3, "make rollback-now"),
         at(401, make_event("mitigated", "checks pass")),
     ]
-    result = run_score(events)
+    result = run_score([at(5, make_event("acknowledged", "ack")), step(6, 1, "step-done")] + events)
     assert result.unhelpful_commands == ["make rollback"]
     assert result.out_of_order == [2] and not result.in_order
     # 100 - 10 unhelpful - 5 out of order - 5 skip without reason - 2*2 (101 s past ack window)
-    assert result.points == 76
+    # - 10 step 5 missed
+    assert result.points == 66
 
 
 def test_never_mitigated_scores_zero_and_results_round_trip(tmp_path: Path) -> None:

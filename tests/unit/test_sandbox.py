@@ -18,6 +18,7 @@ from runbook.drills.checks import DrillChecks
 from runbook.drills.embedded import LocalSandbox, service_reachable, start_embedded
 from runbook.drills.load import LoadGenerator
 from runbook.drills.probes import check_endpoints, snapshot
+from runbook.sources.gauges import Hysteresis
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"
@@ -97,7 +98,8 @@ def test_checks_see_a_fault_and_its_mitigation_on_a_local_service(runbook) -> No
         good = json.loads(box.config_path.read_text())
         load_gen = LoadGenerator(box.base_url + "/", rate=40, threads=4).start()
         try:
-            checks = DrillChecks(runbook, box.base_url)
+            # Short holds, so the test is quick; the pane's defaults are in Hysteresis.
+            checks = DrillChecks(runbook, box.base_url, hysteresis=Hysteresis(1.0, 2.0))
             for _ in range(3):
                 state, _ = checks.poll()
                 time.sleep(0.5)
@@ -117,7 +119,7 @@ def test_checks_see_a_fault_and_its_mitigation_on_a_local_service(runbook) -> No
 
             box.write_config(good)
             box.reload()
-            for _ in range(10):
+            for _ in range(20):
                 time.sleep(0.5)
                 state, new = checks.poll()
                 events += new
@@ -143,6 +145,34 @@ def test_readiness_fault_shows_as_health_change(runbook) -> None:
         assert [e.text for e in events if e.kind == "health-change"] == [
             "/ready failing: expected 200, got 503"
         ]
+
+
+def test_a_dead_service_reads_as_failing_never_as_zero(runbook) -> None:
+    """The service's own /metrics goes with it: the error rate comes from the probes."""
+    with LocalSandbox() as box:
+        load_gen = LoadGenerator(box.base_url + "/", rate=40, threads=4).start()
+        try:
+            checks = DrillChecks(runbook, box.base_url, hysteresis=Hysteresis(0.0, 2.0))
+            deadline = time.monotonic() + 10
+            state, _ = checks.poll()
+            while not state.healthy and time.monotonic() < deadline:
+                state, _ = checks.poll()
+            assert state.healthy
+            by_metric = {r.metric: r for r in state.readings}
+            assert by_metric["Error Rate"].value == 0.0  # real traffic, no errors: a real 0
+            assert box.process is not None
+            box.process.kill()
+            box.process.wait(timeout=10)
+            state, events = checks.poll()
+        finally:
+            load_gen.stop()
+    by_metric = {r.metric: r for r in state.readings}
+    errors, latency = by_metric["Error Rate"], by_metric["Request Latency (p99)"]
+    assert errors.value == 100.0 and errors.state == "critical"
+    assert errors.source.startswith("probes via http://127.0.0.1:") and "failed" in errors.source
+    assert latency.value is None and latency.display == "no data"
+    assert latency.state == "no-data" and not state.healthy and not checks.mitigated
+    assert any(e.kind == "threshold-breach" and "Error Rate 100.0%" in e.text for e in events)
 
 
 def test_load_refuses_non_loopback() -> None:

@@ -78,6 +78,56 @@ async def test_scraper_needs_two_scrapes_and_reports_failures() -> None:
     assert p99 is None and error_rate is None and "cannot scrape" in error
 
 
+async def test_error_rate_from_probes_when_metrics_cannot_be_read() -> None:
+    """The service is down behind its proxy: /metrics and every endpoint answer 502."""
+    seen: list[str] = []
+
+    def proxy(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if request.url.path == "/ready":
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(502, text="502 Bad Gateway")
+
+    scraper = ServiceScraper(
+        "http://svc.test/metrics", probe_urls=("http://svc.test/health", "http://svc.test/ready")
+    )
+    async with httpx.AsyncClient(transport=httpx.MockTransport(proxy)) as client:
+        p99, error_rate, error = await scraper.scrape(client)
+    assert seen == ["/metrics", "/health", "/ready"]
+    assert p99 is None and error_rate == 100.0 and "HTTP 502" in error
+    assert scraper.error_rate_source.startswith("probes via http://svc.test: 2/2 failed")
+    readings = fallback_readings(
+        [threshold("Error Rate"), threshold("Request Latency (p99)")],
+        stats=(),
+        containers={},
+        p99_s=p99,
+        error_rate=error_rate,
+        scrape_source=scraper.source,
+        scrape_error=error,
+        disk_path=None,
+        error_rate_source=scraper.error_rate_source,
+    )
+    errors, latency = readings
+    assert errors.value == 100.0 and errors.error == "" and errors.source.startswith("probes")
+    assert latency.value is None and "HTTP 502" in latency.error
+
+    def healthy(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text=exposition(10, 0, 0))
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(healthy)) as client:
+        assert await scraper.scrape(client) == (None, None, "")  # a new window starts
+    assert scraper.error_rate_source == scraper.source
+
+
+def test_probes_are_not_traffic() -> None:
+    text = exposition(10, 0, 0) + (
+        'http_requests_total{method="GET",path="/ready",code="503"} 7\n'
+        'http_requests_total{method="GET",path="/health",code="200"} 9\n'
+    )
+    counters = parse_metrics(text)
+    assert counters.requests == 10 and counters.errors == 0
+
+
 def threshold(metric: str) -> Threshold:
     return Threshold(metric, Bound(">", 70, "%", "> 70%"), None, "act", 1)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from runbook.config import ConfigError, EnvironmentConfig, load_config
+from runbook.sources.gauges import Hysteresis
 from runbook.sources.settings import DEFAULT_BASE_URL, load_source_settings, source_settings
 
 
@@ -94,3 +95,15 @@ def test_hosts_come_from_the_config_s_environments_even_when_added_later() -> No
     settings = source_settings(config, "drill")
     assert settings.base_url == "http://127.0.0.1:4100" and settings.health_interval_s == 0.5
     assert source_settings(loaded, "drill").base_url == DEFAULT_BASE_URL
+
+
+def test_gauge_hysteresis_is_configurable() -> None:
+    assert load_source_settings().hysteresis == Hysteresis()
+    write_config("[sources]\nbreach_for_s = 0\nclear_for_s = 30\nclear_margin = 0.2\n")
+    assert load_source_settings().hysteresis == Hysteresis(0.0, 30.0, 0.2)
+    write_config("[sources]\nclear_margin = 1.5\n")
+    with pytest.raises(ConfigError, match="clear_margin"):
+        load_source_settings()
+    write_config('[sources]\nbreach_for_s = "soon"\n')
+    with pytest.raises(ConfigError, match="breach_for_s"):
+        load_source_settings()
