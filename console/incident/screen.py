@@ -18,8 +18,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from console.incident.deadlines import DeadlineBar, label_size
+from console.incident.deadlines import label_size
 from console.incident.panel import IncidentPanel
+from console.messages import DeadlineDue
 from console.screens.prompt import TextPromptScreen
 from runbook.incident.events import masker_for
 from runbook.incident.model import Incident, IncidentError
@@ -136,7 +137,7 @@ class IncidentScreen(Screen[None]):
         write_atomic(path, text.encode(), 0o644)
         self.notify(f"Report written to {path}")
 
-    def on_deadline_bar_deadline_due(self, message: DeadlineBar.DeadlineDue) -> None:
+    def on_deadline_bar_deadline_due(self, message: DeadlineDue) -> None:
         self.notify(
             f"{message.deadline.label}: the deadline has passed", severity="error", timeout=30
         )

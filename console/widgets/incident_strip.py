@@ -1,8 +1,9 @@
 """The open incident above the checklist: its countdowns, a drill's banner and a hint line.
 
-Empty (and hidden) until the incident bridge (console/incident_bridge.py) shows an
-incident. The widgets of console.incident are imported only then, so they stay out
-of the first frame.
+Empty (and hidden) until the main screen shows an incident (IncidentShown, posted by
+the incident bridge). The widgets of console.incident are imported only then, so they
+stay out of the first frame. What the panel reads and its due deadlines bubble up to
+the main screen (IncidentRead, DeadlineDue).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import Static
 
 if TYPE_CHECKING:
@@ -68,19 +68,3 @@ class IncidentStrip(Vertical):
 
         for bar in bars:
             bar.set_labels(label_size(width))  # type: ignore[attr-defined]
-
-    def on_incident_panel_incident_read(self, message: Message) -> None:
-        """The panel re-read the incident file (IncidentPanel.IncidentRead, by name)."""
-        message.stop()
-        incident = getattr(message, "incident", None)
-        bridge = getattr(self.app, "incidents", None)
-        if bridge is not None and incident is not None:
-            bridge.follow(incident)
-
-    def on_deadline_bar_deadline_due(self, message: Message) -> None:
-        """A countdown ran out (DeadlineBar.DeadlineDue, handled by name: see above)."""
-        message.stop()
-        deadline = getattr(message, "deadline", None)
-        bridge = getattr(self.app, "incidents", None)
-        if bridge is not None:
-            bridge.deadline_due(str(getattr(deadline, "label", "A deadline")))

@@ -16,6 +16,7 @@ from console.incident import (
     TimelinePane,
 )
 from console.incident.timeline import parse_filter
+from console.messages import DeadlineDue
 from runbook.document.parser import load
 from runbook.incident.events import step_event
 from runbook.incident.model import open_incident
@@ -43,7 +44,7 @@ class Harness(App[None]):
     def compose(self) -> ComposeResult:
         yield self.widget
 
-    def on_deadline_bar_deadline_due(self, message: DeadlineBar.DeadlineDue) -> None:
+    def on_deadline_bar_deadline_due(self, message: DeadlineDue) -> None:
         self.due.append(message.deadline.name)
 
 
