@@ -29,6 +29,14 @@ class ChecklistActions(Protocol):
     def session_state(self) -> str:
         """What the status bar says about the session ("session saved", "running step 3")."""
 
+    @property
+    def clock_text(self) -> str:
+        """The status bar's clock as last drawn ("03:12")."""
+
+    @property
+    def cpu_text(self) -> str:
+        """The status bar's CPU figure as last measured ("cpu 2%")."""
+
     def set_status(
         self,
         procedure_key: str,

@@ -144,8 +144,7 @@ class RunbookConsole(App[int]):
         )
 
     def screen_ready(self) -> None:
-        """The main screen mounted: show the clock and CPU, and look for an open incident."""
-        self._update_status(clock_text=self.clock_text, cpu_text=self.cpu_text)
+        """The main screen mounted: start the clock, and look for an open incident."""
         self.call_after_refresh(self.tick_clock)
         self.incidents.adopt_open()
 

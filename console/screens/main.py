@@ -267,6 +267,8 @@ class MainScreen(Screen[None]):
             mode="READ-ONLY" if self.read_only else "",
             session_state=self.actions.session_state,
             host_text=f"{settings.user}@{settings.hostname}",
+            clock_text=self.actions.clock_text,
+            cpu_text=self.actions.cpu_text,
         )
         self.query_one(Navigator).border_title = "Procedures"
         procedure = self.initial_procedure
