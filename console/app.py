@@ -1,4 +1,9 @@
-"""The runbook console App: wiring of screens, settings, progress and the execution driver."""
+"""The runbook console App: wiring of screens, settings, progress and the execution driver.
+
+The main screen gets the runbook, the progress and the settings, and this app as its
+`ChecklistActions` (console.actions); helpers (the incident bridge, the session keeper)
+post messages, which the app routes.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +15,25 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.command import CommandListItem, SimpleCommand
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
-from console.commands import RunbookCommands
+from console.commands import RunbookCommands, incident_commands
 from console.embedded import EmbeddedService
-from console.incident_bridge import IncidentBridge, incident_commands
+from console.incident_bridge import IncidentBridge
 from console.keymap import load_keymap
-from console.messages import StepFinished, StepOutput, StepStarted
+from console.messages import (
+    IncidentLoaded,
+    IncidentStored,
+    IncidentStoreFailed,
+    SessionNotSaved,
+    StepFinished,
+    StepOutput,
+    StepStarted,
+)
 from console.progress import Progress, StepStatus
 from console.reattach import outcome, saved_runs
 from console.screens.main import MainScreen
@@ -71,11 +85,12 @@ class RunbookConsole(App[int]):
         self.production = config.is_production(self.environment)
         self.read_only = self.settings.read_only
         self.progress = Progress(runbook, self.settings.clock, self.settings.user)
-        self.session = SessionKeeper(self, self.settings)
+        self.session = SessionKeeper(runbook, self.settings, self.environment, self.post_message)
         self.progress.sink = self.session
-        self.incidents = IncidentBridge(self)
+        self.incidents = IncidentBridge(
+            self, runbook, self.settings, self.environment, self._post_to_main_screen
+        )
         self.embedded = EmbeddedService(self)
-        self.current_procedure_key: str | None = None
         self.running: tuple[str, int] | None = None
         """(procedure key, step index) of the step whose command runs now."""
         self.clock_text = ""
@@ -91,7 +106,7 @@ class RunbookConsole(App[int]):
         if keymap:
             self.set_keymap(keymap)
         # Restored before the main screen composes, so its first frame shows the session.
-        self.session.restore()
+        self.session.restore(self.progress)
 
     @cached_property
     def driver(self) -> Driver:
@@ -117,7 +132,40 @@ class RunbookConsole(App[int]):
 
     def get_default_screen(self) -> Screen[object]:
         # The main screen is the first one drawn: no blank screen before it.
-        return MainScreen()  # type: ignore[return-value]
+        return MainScreen(  # type: ignore[return-value]
+            self.runbook,
+            self.progress,
+            self.settings,
+            self,
+            self.incidents,
+            environment=self.environment,
+            production=self.production,
+            initial_procedure=self.initial_procedure(),
+        )
+
+    def screen_ready(self) -> None:
+        """The main screen mounted: start the clock, and look for an open incident."""
+        self.call_after_refresh(self.tick_clock)
+        self.incidents.adopt_open()
+
+    async def live_panes(self) -> Widget | None:
+        """The live panes for the main screen (None without them, or when they fail)."""
+        factory = self.settings.live_panes
+        if factory is None:
+            return None
+        # Nothing serves the environment: the panes watch a local sandbox (console.embedded).
+        await self.embedded.prepare()
+        try:
+            return factory(self)
+        except Exception as error:  # noqa: BLE001 - the checklist must work regardless
+            self.notify(f"Live panes unavailable: {error}", severity="error")
+            return None
+
+    def _post_to_main_screen(self, message: Message) -> None:
+        """Deliver a helper's message to the main screen (thread-safe); dropped without one."""
+        screen = self.main_screen
+        if screen is not None:
+            screen.post_message(message)
 
     def on_mount(self) -> None:
         if self._keymap_problem:
@@ -471,6 +519,26 @@ class RunbookConsole(App[int]):
             screen.advance_from(message.procedure_key, message.step_index)
         self._update_status(session_state=self.session_state, running=False)
 
+    # Helpers' messages ----------------------------------------------------------------
+
+    @on(SessionNotSaved)
+    def _session_not_saved(self, message: SessionNotSaved) -> None:
+        if self.session.not_saved(message.error):
+            self.notify(f"Session not saved: {message.error}", severity="error", timeout=10)
+            self._update_status(session_state=self.session_state)
+
+    @on(IncidentLoaded)
+    def _incident_loaded(self, message: IncidentLoaded) -> None:
+        self.incidents.loaded(message.incident, message.purpose)
+
+    @on(IncidentStored)
+    def _incident_stored(self, message: IncidentStored) -> None:
+        self.incidents.stored(message.incident, message.done, message.title)
+
+    @on(IncidentStoreFailed)
+    def _incident_store_failed(self, message: IncidentStoreFailed) -> None:
+        self.notify(message.text, severity=message.severity, timeout=8)
+
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -539,24 +607,6 @@ class RunbookConsole(App[int]):
             REDUCED_COLOUR_THEME if reduced else (self.settings.theme or RUNBOOK_THEME.name)
         )
         self.notify("Reduced colour on." if reduced else "Full colour on.", timeout=3)
-
-    def action_jump(self) -> None:
-        screen = self.main_screen
-        if screen is None:
-            return
-        commands: list[CommandListItem] = []
-        for procedure in self.runbook.procedures:
-            finished, _failed, total = self.progress.counts(procedure)
-
-            def jump(key: str = procedure.key) -> None:
-                screen.jump_to(key)
-
-            commands.append(
-                SimpleCommand(
-                    procedure.title, jump, f"{' / '.join(procedure.path)}  {finished}/{total}"
-                )
-            )
-        self.search_commands(commands, placeholder="Jump to procedure…")
 
     @work(group="quit", exclusive=True, exit_on_error=False, description="Quitting")
     async def action_quit_console(self) -> None:

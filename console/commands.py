@@ -4,35 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-if TYPE_CHECKING:
-    from console.app import RunbookConsole
-    from console.screens.main import MainScreen
+from console.screens.main import MainScreen
 
 Command = tuple[str, str, Callable[[], object]]
 """(title, help, callback)."""
+
+
+def incident_commands() -> type[Provider]:
+    """The incident palette provider, imported when the palette first opens (not for the
+    first frame)."""
+    from console.incident.commands import IncidentCommands
+
+    return IncidentCommands
 
 
 class RunbookCommands(Provider):
     """Step, runbook, procedure and view commands for the main screen."""
 
     def _commands(self) -> Iterator[Command]:
-        from console.app import RunbookConsole
-        from console.screens.main import MainScreen
-
-        app = self.app
-        screen = self.screen
-        if not isinstance(app, RunbookConsole) or not isinstance(screen, MainScreen):
+        main = self.screen
+        if not isinstance(main, MainScreen):
             return
-        console: RunbookConsole = app
-        main: MainScreen = screen
+        run_action = self.app.run_action
         step = main.step_list.current_step
         if step is not None:
             mutating = step.risk != "read-only"
-            if step.commands and not (console.read_only and mutating):
+            if step.commands and not (main.read_only and mutating):
                 yield (
                     "step: Run selected",
                     f"Run step {step.index}: {step.title}",
@@ -47,7 +47,7 @@ class RunbookCommands(Provider):
             yield ("step: Tick or untick", "Mark the step done, or pending again", main.action_tick)
             yield ("step: Skip with reason", "Skip the step and say why", main.action_skip)
             yield ("step: Add note", "Keep a note with the step", main.action_note)
-        if console.running is not None:
+        if main.actions.running is not None:
             yield (
                 "step: Cancel running",
                 "SIGTERM the running step, SIGKILL after grace",
@@ -64,16 +64,20 @@ class RunbookCommands(Provider):
         yield (
             "session: Start fresh",
             "Discard this runbook's saved ticks, notes and outputs",
-            console.action_start_fresh,
+            partial(run_action, "start_fresh"),
         )
-        yield ("view: Help", "Every key binding", console.action_help)
+        yield ("view: Help", "Every key binding", partial(run_action, "help"))
         yield (
             "view: Toggle reduced colour",
             "The terminal's 16 colours, for poor terminals",
-            console.action_toggle_reduced_colour,
+            partial(run_action, "toggle_reduced_colour"),
         )
-        yield ("console: Quit", "Quit (asks first while a step runs)", console.action_quit_console)
-        for procedure in console.runbook.procedures:
+        yield (
+            "console: Quit",
+            "Quit (asks first while a step runs)",
+            partial(run_action, "quit_console"),
+        )
+        for procedure in main.runbook.procedures:
             yield (
                 f"procedure: Open {procedure.title}",
                 " / ".join(procedure.path),

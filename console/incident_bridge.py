@@ -4,8 +4,15 @@ The app holds one `IncidentBridge` (`app.incidents`). Starting an incident (the 
 "incident: Start P1 …") opens the severity's procedure as the checklist and shows its
 countdowns above it; from then on step marks, notes, commands with their exit status
 and what the live panes observe are recorded in the incident's timeline
-(runbook.incident.events builds the events). Events are written in order by one
-writer thread, never on the UI thread.
+(runbook.incident.events builds the events).
+
+Nothing here touches a widget, and no incident file is read or written on the UI thread:
+one `IncidentWriter` thread does every read and write in the order asked (another
+console or the CLI may hold an incident's lock for a while). What it finds comes back
+as messages (console.messages): `IncidentStored`, `IncidentLoaded` and
+`IncidentStoreFailed` to the app, which hands them to the bridge; the bridge posts
+`IncidentShown`, `IncidentChanged`, `IncidentClosed` and `DeploymentHintFound` to the main
+screen, which updates the strip above the checklist and the checklist's deadline rows.
 """
 
 from __future__ import annotations
@@ -17,26 +24,38 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from textual.command import Provider
+from textual.message import Message
 
-    from console.app import RunbookConsole
+from console.messages import (
+    DeploymentHintFound,
+    IncidentChanged,
+    IncidentClosed,
+    IncidentLoaded,
+    IncidentPurpose,
+    IncidentShown,
+    IncidentStored,
+    IncidentStoreFailed,
+)
+from console.settings import ConsoleSettings
+from runbook.model import Runbook
+
+if TYPE_CHECKING:
+    from textual.app import App
+
     from runbook.execution.executor import StepReporter
     from runbook.incident.deployments import DeploymentHint
     from runbook.incident.model import Incident
     from runbook.incident.store import IncidentStore
     from runbook.incident.timeline import Event
 
+APPEND_TRIES = 3
+"""An event waits this many lock timeouts for a busy incident before it is reported lost."""
 
-def incident_commands() -> type[Provider]:
-    """The palette provider, imported when the palette first opens (not for the first frame)."""
-    from console.incident.commands import IncidentCommands
-
-    return IncidentCommands
+Job = Callable[[], None]
 
 
-class EventWriter:
-    """Appends events to incident files in the order they came, on its own thread.
+class IncidentWriter:
+    """Reads and writes incident files in the order asked, on a thread of its own.
 
     The thread ends when the queue is empty and is not a daemon, so events still
     queued when the console quits are written before the process ends.
@@ -45,37 +64,109 @@ class EventWriter:
     def __init__(self, store: IncidentStore, on_error: Callable[[str], None]) -> None:
         self.store = store
         self.on_error = on_error
-        self._queue: queue.SimpleQueue[tuple[str, Event]] = queue.SimpleQueue()
+        """Called on the writer thread when an event could not be recorded."""
+        self._queue: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def append(self, incident_id: str, event: Event) -> None:
-        """Queue one event (thread-safe)."""
-        self._queue.put((incident_id, event))
+    def _submit(self, job: Job) -> None:
+        self._queue.put(job)
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._drain, name="incident-writer")
                 self._thread.start()
 
-    def _drain(self) -> None:
-        from runbook.incident.model import IncidentError
+    def append(self, incident_id: str, event: Event) -> None:
+        """Queue one event (thread-safe)."""
+        self._submit(lambda: self._append(incident_id, event))
 
+    def update(
+        self,
+        incident_id: str,
+        change: Callable[[Incident], object],
+        then: Callable[[Incident], object],
+        failed: Callable[[str], object],
+    ) -> None:
+        """Queue `change` under the incident's lock; `then` or `failed` is called on this
+        writer's thread with the outcome."""
+
+        def job() -> None:
+            from runbook.incident.model import IncidentError
+
+            try:
+                incident = self.store.update(incident_id, change)
+            except (IncidentError, OSError) as error:
+                failed(str(error))
+                return
+            then(incident)
+
+        self._submit(job)
+
+    def save(
+        self,
+        incident: Incident,
+        then: Callable[[Incident], object],
+        failed: Callable[[str], object],
+    ) -> None:
+        """Queue writing a new incident's file."""
+
+        def job() -> None:
+            try:
+                self.store.save(incident)
+            except OSError as error:
+                failed(str(error))
+                return
+            then(incident)
+
+        self._submit(job)
+
+    def load(
+        self, incident_id: str, then: Callable[[Incident], object], failed: Callable[[str], object]
+    ) -> None:
+        """Queue a read of the incident (`current`: the newest open one), after the writes
+        queued before it."""
+
+        def job() -> None:
+            from runbook.incident.model import IncidentError
+
+            try:
+                incident = self.store.load(incident_id)
+            except (IncidentError, OSError) as error:
+                failed(str(error))
+                return
+            then(incident)
+
+        self._submit(job)
+
+    def _append(self, incident_id: str, event: Event) -> None:
+        from runbook.incident.model import IncidentError
+        from runbook.incident.store import IncidentBusy
+
+        for attempt in range(1, APPEND_TRIES + 1):
+            try:
+                self.store.append(incident_id, event)
+                return
+            except IncidentBusy as error:
+                if attempt == APPEND_TRIES:
+                    self.on_error(f"Not recorded in {incident_id}: {event.text} ({error})")
+            except (IncidentError, OSError) as error:
+                self.on_error(f"Not recorded in {incident_id}: {event.text} ({error})")
+                return
+
+    def _drain(self) -> None:
         while True:
             try:
-                incident_id, event = self._queue.get(timeout=0.2)
+                job = self._queue.get(timeout=0.2)
             except queue.Empty:
                 with self._lock:
                     if self._queue.empty():
                         self._thread = None
                         return
                 continue
-            try:
-                self.store.append(incident_id, event)
-            except (IncidentError, OSError) as error:
-                self.on_error(f"Not recorded in {incident_id}: {event.text} ({error})")
+            job()
 
-    def wait_idle(self, timeout_s: float = 5.0) -> bool:
-        """Block until every queued event is written (tests, shutdown)."""
+    def wait_idle(self, timeout_s: float = 15.0) -> bool:
+        """Block until every queued read and write is done (tests, shutdown)."""
         with self._lock:
             thread = self._thread
         if thread is not None:
@@ -84,44 +175,71 @@ class EventWriter:
 
 
 class IncidentBridge:
-    """The console's open incident: start, show, act on and record into it."""
+    """The console's open incident: start, show, act on and record into it.
 
-    def __init__(self, app: RunbookConsole) -> None:
+    Args:
+        app: notifies, rings the bell, pushes the incident's screens and runs workers.
+        runbook: the runbook whose incidents these are.
+        settings: the user, the clock, the state dir, the alert the console opened for.
+        environment: kept with a started incident.
+        post_to_screen: delivers the incident messages to the main screen (thread-safe).
+    """
+
+    def __init__(
+        self,
+        app: App[Any],
+        runbook: Runbook,
+        settings: ConsoleSettings,
+        environment: str,
+        post_to_screen: Callable[[Message], object],
+    ) -> None:
         self.app = app
+        self.runbook = runbook
+        self.settings = settings
+        self.environment = environment
+        self.post_to_screen = post_to_screen
         self.incident: Incident | None = None
         self.hint: DeploymentHint | None = None
-        self.alert: dict[str, Any] | None = app.settings.alert
+        self.alert: dict[str, Any] | None = settings.alert
         """Alert name and labels the console was opened with, kept with a started incident."""
         self._store: IncidentStore | None = None
-        self._writer: EventWriter | None = None
+        self._writer: IncidentWriter | None = None
 
     @property
     def store(self) -> IncidentStore:
         if self._store is None:
             from runbook.incident.store import IncidentStore
 
-            self._store = IncidentStore(self.app.settings.config.state_dir / "incidents")
+            self._store = IncidentStore(
+                self.settings.config.state_dir / "incidents",
+                lock_timeout_s=self.settings.incident_lock_timeout_s,
+            )
         return self._store
 
     @property
-    def writer(self) -> EventWriter:
+    def writer(self) -> IncidentWriter:
         if self._writer is None:
-            self._writer = EventWriter(self.store, self._report_error)
+            self._writer = IncidentWriter(self.store, self._report_error)
         return self._writer
 
     def _report_error(self, text: str) -> None:
         # From the writer thread; the app may be gone when the console quits.
-        with contextlib.suppress(RuntimeError):
-            self.app.call_from_thread(self.app.notify, text, severity="error", timeout=8)
+        self.app.post_message(IncidentStoreFailed(text, severity="error"))
+
+    def _refused(self, text: str) -> None:
+        self.app.post_message(IncidentStoreFailed(text))
 
     @property
     def user(self) -> str:
-        return self.app.settings.user
+        return self.settings.user
 
     # Starting and showing ----------------------------------------------------------
 
     def start(self, level: str) -> None:
-        """Open an incident at `level`: its procedure becomes the checklist, countdowns show."""
+        """Open an incident at `level`: its procedure becomes the checklist, countdowns show.
+
+        The new incident's file is written by the writer thread, before anything
+        recorded into it."""
         from runbook.incident.model import IncidentError, open_incident
 
         if self.incident is not None and self.incident.is_open:
@@ -132,43 +250,31 @@ class IncidentBridge:
             return
         try:
             incident = open_incident(
-                self.app.runbook,
+                self.runbook,
                 level,
                 by=self.user,
-                clock=self.app.settings.clock,
-                environment=self.app.environment,
+                clock=self.settings.clock,
+                environment=self.environment,
                 alert=self.alert,
             )
-            self.store.save(incident)
-        except (IncidentError, OSError) as error:
+        except IncidentError as error:
             self.app.notify(str(error), severity="error")
             return
-        self.show(incident)
-        self.app.notify(
-            f"{incident.id}: {incident.severity} {incident.severity_title}. "
-            "a acknowledge · e escalate · i timeline",
-            title="Incident opened",
-            timeout=8,
-        )
+        self.writer.save(incident, then=self._started, failed=self._not_started)
+
+    def _started(self, incident: Incident) -> None:
+        self.app.post_message(IncidentLoaded(incident, purpose="started"))
+
+    def _not_started(self, error: str) -> None:
+        self.app.post_message(IncidentStoreFailed(f"Incident not opened: {error}", "error"))
 
     def show(self, incident: Incident, jump: bool = True) -> None:
         """Make `incident` the console's: countdowns above the checklist, its procedure open."""
         self.incident = incident
         self.hint = None
-        screen = self.app.main_screen
-        if screen is not None:
-            screen.incident_strip.show(incident, self.store, self.app.settings.clock)
-            screen.refresh_bindings()
-            if jump and self.app.runbook.procedure(incident.procedure) is not None:
-                screen.jump_to(incident.procedure)
-        self._sync_checklist()
+        jump = jump and self.runbook.procedure(incident.procedure) is not None
+        self.post_to_screen(IncidentShown(incident, self.store, jump))
         self._check_deployments(incident)
-
-    def _sync_checklist(self) -> None:
-        """The checklist's deadline rows count with the incident's countdowns."""
-        screen = self.app.main_screen
-        if screen is not None and screen.ready:
-            screen.step_list.set_incident(self.incident)
 
     def follow(self, incident: Incident) -> None:
         """The strip read the incident file again: what other consoles or the CLI recorded
@@ -182,89 +288,94 @@ class IncidentBridge:
         ):
             return
         self.incident = incident
-        self._sync_checklist()
+        self.post_to_screen(IncidentChanged(incident, reread=False))
 
     def adopt_open(self) -> None:
         """At start: an incident already open for this runbook (the CLI's, another
-        console's) becomes this console's too. Read on a thread."""
-        self.app.run_worker(
-            self._find_open,
-            thread=True,
-            group="incident-adopt",
-            exit_on_error=False,
-            description="Open incidents",
-        )
+        console's) becomes this console's too. Read on the writer thread."""
+        self.writer.load("current", then=self._found_open, failed=lambda _error: None)
 
-    def _find_open(self) -> None:
-        from runbook.incident.model import IncidentError
-
-        try:
-            incident = self.store.load("current")
-        except (IncidentError, OSError):
-            return
-        runbook = self.app.runbook
+    def _found_open(self, incident: Incident) -> None:
+        runbook = self.runbook
         path = str(Path(runbook.path).resolve()) if runbook.path else None
         if incident.drill or (
             incident.runbook_sha256 != runbook.sha256 and incident.runbook_path != path
         ):
             return
-        self.app.call_from_thread(self._adopt, incident)
+        self.app.post_message(IncidentLoaded(incident, purpose="adopt"))
 
-    def _adopt(self, incident: Incident) -> None:
-        if self.incident is None:
-            # An alert's procedure, when the console was opened for one, stays in front.
-            self.show(incident, jump=self.app.settings.open_procedure is None)
+    def loaded(self, incident: Incident, purpose: IncidentPurpose) -> None:
+        """The writer read or created an incident (IncidentLoaded, on the UI thread)."""
+        if purpose == "started":
+            self.show(incident)
             self.app.notify(
-                f"{incident.id} ({incident.severity}) is open: recording into its timeline.",
-                title="Incident",
-                timeout=6,
+                f"{incident.id}: {incident.severity} {incident.severity_title}. "
+                "a acknowledge · e escalate · i timeline",
+                title="Incident opened",
+                timeout=8,
             )
+        elif purpose == "adopt":
+            if self.incident is None:
+                # An alert's procedure, when the console was opened for one, stays in front.
+                self.show(incident, jump=self.settings.open_procedure is None)
+                self.app.notify(
+                    f"{incident.id} ({incident.severity}) is open: recording into its timeline.",
+                    title="Incident",
+                    timeout=6,
+                )
+        elif purpose == "open":
+            if self.incident is None or self.incident.id != incident.id:
+                self.show(incident)
+            self._push_timeline(incident)
+        elif purpose == "timeline":
+            self._push_timeline(incident)
+        elif purpose == "refresh":
+            self._refreshed(incident)
 
     def open_current(self) -> None:
         """The newest open incident, full screen with its timeline and actions."""
-        from runbook.incident.model import IncidentError
-
-        try:
-            incident = self.store.load("current")
-        except IncidentError as error:
-            self.app.notify(str(error), severity="warning")
-            return
-        if self.incident is None or self.incident.id != incident.id:
-            self.show(incident)
-        self.show_timeline()
+        self.writer.load(
+            "current",
+            then=lambda incident: self.app.post_message(IncidentLoaded(incident, "open")),
+            failed=self._refused,
+        )
 
     def show_timeline(self) -> None:
-        from console.incident.screen import IncidentScreen
-
         if self.incident is None:
             self.app.notify("No incident is open: ctrl+p → incident: Start …", timeout=4)
             return
-        self.app.push_screen(
-            IncidentScreen(
-                self.store.load(self.incident.id), self.store, clock=self.app.settings.clock
-            )
+        self.writer.load(
+            self.incident.id,
+            then=lambda incident: self.app.post_message(IncidentLoaded(incident, "timeline")),
+            failed=self._refused,
         )
+
+    def _push_timeline(self, incident: Incident) -> None:
+        from console.incident.screen import IncidentScreen
+
+        self.app.push_screen(IncidentScreen(incident, self.store, clock=self.settings.clock))
 
     def refresh(self) -> None:
         """Back on the checklist: follow what happened to the incident meanwhile."""
         if self.incident is None:
             return  # the usual case, and the first frame's: runbook.incident.model stays unloaded
-        from runbook.incident.model import IncidentError
+        self.writer.load(
+            self.incident.id,
+            then=lambda incident: self.app.post_message(IncidentLoaded(incident, "refresh")),
+            failed=lambda _error: None,
+        )
 
-        try:
-            incident = self.store.load(self.incident.id)
-        except IncidentError:
+    def _refreshed(self, incident: Incident) -> None:
+        if self.incident is None or self.incident.id != incident.id:
             return
         self.incident = incident
         if not incident.is_open:
             self.incident = None
             self.hint = None
-            screen = self.app.main_screen
-            if screen is not None:
-                screen.incident_strip.hide()
-                screen.refresh_bindings()
+            self.post_to_screen(IncidentClosed(incident.id, incident.resolution or ""))
             self.app.notify(f"{incident.id} is closed: {incident.resolution}", timeout=5)
-        self._sync_checklist()
+            return
+        self.post_to_screen(IncidentChanged(incident, reread=False))
 
     def _check_deployments(self, incident: Incident) -> None:
         self.app.run_worker(
@@ -279,70 +390,65 @@ class IncidentBridge:
     def _find_deployment(self, incident: Incident) -> None:
         from runbook.incident.deployments import deployment_hint
 
-        hint = deployment_hint(self.app.runbook, incident.procedure, self.app.settings.clock())
-        self.app.call_from_thread(self._show_hint, incident.id, hint)
+        hint = deployment_hint(self.runbook, incident.procedure, self.settings.clock())
+        with contextlib.suppress(RuntimeError):  # the app quit meanwhile
+            self.app.call_from_thread(self._show_hint, incident.id, hint)
 
     def _show_hint(self, incident_id: str, hint: DeploymentHint | None) -> None:
         if self.incident is None or self.incident.id != incident_id:
             return
         self.hint = hint
-        screen = self.app.main_screen
         if hint is None:
             text = "No deployment in the last hour"
         else:
             version = hint.record.get("to_version") or "?"
             text = f"Deployed {version} {int(hint.age_s // 60)}m ago · b rollback"
             self.app.notify(hint.text, title="Recent deployment?", severity="warning", timeout=15)
-        if screen is not None:
-            screen.incident_strip.set_hint(text, recent=hint is not None)
-            screen.refresh_bindings()
-
-    def go_to_rollback(self) -> None:
-        screen = self.app.main_screen
-        if self.hint is None or self.hint.procedure is None or screen is None:
-            return
-        screen.jump_to(self.hint.procedure, self.hint.step)
+        self.post_to_screen(DeploymentHintFound(incident_id, text, recent=hint is not None))
 
     # Explicit actions -------------------------------------------------------------
 
-    def _update(self, change: Callable[[Incident], object], done: str, title: str = "") -> bool:
-        """Apply `change` to the stored incident; False (and a warning) when it is refused."""
-        from runbook.incident.model import IncidentError
-
+    def _update(self, change: Callable[[Incident], object], done: str, title: str = "") -> None:
+        """Apply `change` to the stored incident on the writer thread; the outcome comes back
+        as IncidentStored (then `stored`), or IncidentStoreFailed with a warning: refused,
+        or busy (another console or the CLI holds the incident's lock)."""
         if self.incident is None:
-            return False
-        try:
-            self.incident = self.store.update(self.incident.id, change)
-        except (IncidentError, OSError) as error:
-            self.app.notify(str(error), severity="warning")
-            return False
+            return
+        self.writer.update(
+            self.incident.id,
+            change,
+            then=lambda incident: self.app.post_message(IncidentStored(incident, done, title)),
+            failed=self._refused,
+        )
+
+    def stored(self, incident: Incident, done: str, title: str) -> None:
+        """An action was saved (IncidentStored, on the UI thread)."""
+        if self.incident is None or self.incident.id != incident.id:
+            return
+        self.incident = incident
         if done:
             self.app.notify(done, title=title, timeout=6)
-        screen = self.app.main_screen
-        if screen is not None:
-            screen.incident_strip.reload()
-        self._sync_checklist()
-        return True
+        self.post_to_screen(IncidentChanged(incident))
 
-    def acknowledge(self, because: str = "") -> bool:
+    def acknowledge(self, because: str = "") -> None:
         """Record the acknowledgement now, by this console's user (`a`, the palette, or
         ticking the procedure's acknowledge step: `because` says which step)."""
         if self.incident is None:
-            return False
-        at = self.app.settings.clock()
+            return
+        at = self.settings.clock()
         why = f" ({because})" if because else ""
-        return self._update(
+        self._update(
             lambda i: i.acknowledge(by=self.user, at=at),
             f"{self.incident.id} acknowledged at {at:%H:%M} by {self.user}{why}",
             title="Incident acknowledged",
         )
 
-    def escalate(self, to: str, because: str = "") -> bool:
+    def escalate(self, to: str, because: str = "") -> None:
         if self.incident is None:
-            return False
-        at = self.app.settings.clock()
+            return
+        at = self.settings.clock()
         why = f" ({because})" if because else ""
-        return self._update(
+        self._update(
             lambda i: i.escalate(to=to or None, by=self.user, at=at),
             f"{self.incident.id} escalated{f' to {to}' if to else ''} at {at:%H:%M}"
             f" by {self.user}{why}",
@@ -380,7 +486,7 @@ class IncidentBridge:
         """A countdown ran out: say so loudly, record `deadline-due` once."""
         self.app.bell()
         self.app.notify(f"{label}: the deadline has passed", severity="error", timeout=30)
-        self._update(lambda i: i.check_deadlines(self.app.settings.clock()), "")
+        self._update(lambda i: i.check_deadlines(self.settings.clock()), "")
 
     # Recording ----------------------------------------------------------------------
 
@@ -397,7 +503,7 @@ class IncidentBridge:
             return
         from runbook.incident.events import step_event
 
-        procedure = self.app.runbook.procedure(procedure_key)
+        procedure = self.runbook.procedure(procedure_key)
         step = (
             procedure.steps[step_index - 1]
             if procedure is not None and 0 < step_index <= len(procedure.steps)
@@ -411,7 +517,7 @@ class IncidentBridge:
             status,
             reason=reason,
             actor=self.user,
-            at=self.app.settings.clock(),
+            at=self.settings.clock(),
         )
         incident = self.incident
         action = step.incident_action if step is not None else None
@@ -419,25 +525,14 @@ class IncidentBridge:
             self.record(event)
             return
         # The procedure's own deadline steps are the incident's actions: ticking one does it.
-        # The tick is written first, so the timeline reads "step done", then the action.
-        self._record_now(event)
+        # The writer keeps the order, so the timeline reads "step done", then the action.
+        self.record(event)
         if action == "acknowledge" and incident.acknowledged_at is None:
             self.acknowledge(because=f"step {step_index} ticked")
         elif (
             action == "escalate" and incident.escalated_at is None and incident.mitigated_at is None
         ):
             self.ask_escalation(step_index)
-
-    def _record_now(self, event: Event) -> None:
-        """Append on this thread, before an action recorded right after it; queued on error."""
-        from runbook.incident.model import IncidentError
-
-        if self.incident is None:
-            return
-        try:
-            self.store.append(self.incident.id, event)
-        except (IncidentError, OSError):
-            self.record(event)
 
     def note(self, procedure_key: str, step_index: int, text: str) -> None:
         if self.incident is None:
@@ -463,7 +558,7 @@ class IncidentBridge:
         return IncidentReporter(
             self.record,
             inner,
-            masker=masker_for(self.app.settings.config),
+            masker=masker_for(self.settings.config),
             actor=self.user,
         )
 

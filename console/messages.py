@@ -1,13 +1,26 @@
-"""App-wide messages: what the execution worker reports, posted from its thread.
+"""App-wide messages: what workers and helpers report, and what widgets ask for.
 
-Workers only call `post_message`; state changes happen in the handlers on the UI side.
+Workers and helpers (the execution driver, the incident bridge, the session writer)
+only post these; state changes happen in the handlers, on the UI side. Events are
+named in the past tense, requests in the imperative. This module imports no widget and
+nothing heavy, so any screen can handle these with `@on` from its first frame.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from runbook.incident.model import Deadline, Incident
+    from runbook.incident.store import IncidentStore
+
+IncidentPurpose = Literal["started", "adopt", "open", "timeline", "refresh"]
+"""Why an incident was read: started here, adopted at start, opened, its timeline, a refresh."""
+
+# Steps -------------------------------------------------------------------------------
 
 
 @dataclass
@@ -43,3 +56,108 @@ class StepFinished(Message):
     exit_code: int | None = None
     detail: str = ""
     run_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class ProcedureOpenRequested(Message):
+    """Open the runbook procedure with this key (offered by a gauge in warning/critical)."""
+
+    procedure_key: str
+
+
+# Session -----------------------------------------------------------------------------
+
+
+@dataclass
+class SessionNotSaved(Message):
+    """The session writer could not write the session file (posted from its thread)."""
+
+    error: str
+
+
+# Incident (posted by console.incident_bridge to the main screen) ---------------------
+
+
+@dataclass
+class IncidentShown(Message, bubble=False):
+    """An incident became the console's: show its countdowns above the checklist."""
+
+    incident: Incident
+    store: IncidentStore
+    jump: bool
+    """Open the incident's procedure as the checklist."""
+
+
+@dataclass
+class IncidentChanged(Message, bubble=False):
+    """The console's incident changed (an action here, or a write seen in its file)."""
+
+    incident: Incident
+    reread: bool = True
+    """The strip reads the file again (False when the strip itself just read it)."""
+
+
+@dataclass
+class IncidentClosed(Message, bubble=False):
+    """The console's incident was closed (here, by another console or by the CLI)."""
+
+    incident_id: str
+    resolution: str
+
+
+@dataclass
+class DeploymentHintFound(Message, bubble=False):
+    """What the deployment history says about the incident: a recent deployment or none."""
+
+    incident_id: str
+    text: str
+    recent: bool
+    """A deployment was found: the rollback key applies."""
+
+
+# Incident files (the incident bridge's writer thread, posted to the app) -------------
+
+
+@dataclass
+class IncidentLoaded(Message):
+    """The writer thread read (or created) an incident, for `purpose`."""
+
+    incident: Incident
+    purpose: IncidentPurpose
+
+
+@dataclass
+class IncidentStored(Message):
+    """An action on the incident (acknowledge, escalate, a deadline) was saved."""
+
+    incident: Incident
+    done: str
+    """What to tell the operator ("" for nothing)."""
+    title: str = ""
+
+
+@dataclass
+class IncidentStoreFailed(Message):
+    """An incident file could not be read or written: refused, busy, or an OS error."""
+
+    text: str
+    severity: Literal["warning", "error"] = "warning"
+
+
+# Incident widgets (console.incident), posted up to the screen around them -------------
+
+
+@dataclass
+class DeadlineDue(Message, namespace="deadline_bar"):
+    """A deadline passed while the incident is open; the app notifies the operator."""
+
+    deadline: Deadline
+    incident_id: str
+
+
+@dataclass
+class IncidentRead(Message, namespace="incident_panel"):
+    """The incident as the file has it now (whoever recorded into it), for the
+    widgets around the panel (the checklist's deadline rows)."""
+
+    incident: Incident

@@ -1,21 +1,23 @@
 """Keeps the checklist's progress in the core's session store, and restores it on start.
 
-Times are stored as ISO 8601 in UTC by the core and shown in local time here.
+Times are stored as ISO 8601 in UTC by the core and shown in local time here. Saving
+happens on the core's `SessionWriter` thread; a failed save is posted back as
+`SessionNotSaved`.
 """
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from console.progress import StepRecord
+from textual.message import Message
+
+from console.messages import SessionNotSaved
+from console.progress import Progress, StepRecord
 from console.settings import ConsoleSettings
-from runbook.storage.session import Session, SessionStore, StepState
-
-if TYPE_CHECKING:
-    from console.app import RunbookConsole
+from runbook.model import Runbook
+from runbook.storage.session import Session, SessionStore, SessionWriter, StepState
 
 
 def _to_iso(moment: datetime | None) -> str | None:
@@ -59,13 +61,30 @@ def to_record(state: StepState) -> StepRecord:
 
 
 class SessionKeeper:
-    """The progress sink: every change is saved at once (atomically, by the core)."""
+    """The progress sink: every change is queued for saving (atomically, by the core's writer).
 
-    def __init__(self, app: RunbookConsole, settings: ConsoleSettings) -> None:
-        self.app = app
+    Args:
+        runbook: the runbook whose session this is.
+        settings: where sessions live, the clock, whether to resume.
+        environment: kept with a new session.
+        post: delivers `SessionNotSaved` from the writer thread (thread-safe, e.g. the
+            app's `post_message`).
+    """
+
+    def __init__(
+        self,
+        runbook: Runbook,
+        settings: ConsoleSettings,
+        environment: str,
+        post: Callable[[Message], object],
+    ) -> None:
+        self.runbook = runbook
         self.settings = settings
+        self.environment = environment
+        self.post = post
         directory = settings.session_dir or settings.config.sessions_dir
         self.store = SessionStore(Path(directory))
+        self.writer = SessionWriter(on_error=lambda error: self.post(SessionNotSaved(str(error))))
         self.session: Session | None = None
         self.last_procedure: str | None = None
         self.resumed_steps = 0
@@ -75,10 +94,11 @@ class SessionKeeper:
 
     @property
     def runbook_path(self) -> str | None:
-        return self.app.runbook.path or self.settings.runbook_path or None
+        return self.runbook.path or self.settings.runbook_path or None
 
-    def restore(self) -> None:
-        """Put back ticks, notes and outputs from the saved session, if any."""
+    def restore(self, progress: Progress) -> None:
+        """Put back ticks, notes and outputs from the saved session, if any (before the first
+        frame: the only read of the session file)."""
         path = self.runbook_path
         if path is None:
             return
@@ -87,7 +107,6 @@ class SessionKeeper:
             return
         self.session = session
         self.last_procedure = session.procedure
-        progress = self.app.progress
         for key, state in session.steps.items():
             procedure_key, _, index = key.rpartition("#")
             if not index.isdigit():
@@ -108,39 +127,46 @@ class SessionKeeper:
 
     def _ensure_session(self) -> Session | None:
         if self.session is None and self.runbook_path is not None:
-            self.session = self.store.start(self.runbook_path, self.app.runbook.sha256)
-            self.session.environment = self.app.environment
+            self.session = self.store.new(self.runbook_path, self.runbook.sha256)
+            self.session.environment = self.environment
         return self.session
 
     def saved(
         self, procedure_key: str, step_index: int, record: StepRecord, run_id: str | None = None
     ) -> None:
+        """Record a step's change in the session and queue the write (no IO here)."""
         self.last_procedure = procedure_key
-        try:
-            session = self._ensure_session()
-            if session is None:
-                return
+        session = self._ensure_session()
+        if session is None:
+            return
+        with self.writer.lock:
             run_ids = list(session.step(procedure_key, step_index).run_ids)
             if run_id:
                 run_ids.append(run_id)
-            session.put(procedure_key, step_index, to_state(record, run_ids))
-        except OSError as error:
-            if self.error is None:
-                self.error = str(error)
-                self.app.notify(f"Session not saved: {error}", severity="error", timeout=10)
-            return
+            session.set(procedure_key, step_index, to_state(record, run_ids))
+        self.writer.save(session)
         self.saved_at = self.settings.clock().strftime("%H:%M")
 
+    def not_saved(self, error: str) -> bool:
+        """A write failed: True the first time, when the console should say so."""
+        if self.error is not None:
+            return False
+        self.error = error
+        return True
+
     def add_run_ids(self, procedure_key: str, step_index: int, run_ids: tuple[str, ...]) -> None:
-        if self.session is None:
+        session = self.session
+        if session is None:
             return
-        state = self.session.step(procedure_key, step_index)
-        state.run_ids.extend(run_id for run_id in run_ids if run_id not in state.run_ids)
-        with contextlib.suppress(OSError):
-            self.session.put(procedure_key, step_index, state)
+        with self.writer.lock:
+            state = session.step(procedure_key, step_index)
+            state.run_ids.extend(run_id for run_id in run_ids if run_id not in state.run_ids)
+            session.set(procedure_key, step_index, state)
+        self.writer.save(session)
 
     def discard(self) -> None:
-        """Start over: forget the saved session."""
+        """Start over: forget the saved session (after any write under way)."""
+        self.writer.flush()
         path = self.runbook_path
         if path is not None:
             self.store.discard(path)
@@ -148,11 +174,11 @@ class SessionKeeper:
         self.resumed_steps = 0
         self.saved_at = None
 
-    def flush(self) -> None:
-        """Write the session once more (on quit and on SIGTERM/SIGHUP)."""
+    def flush(self, timeout_s: float | None = None) -> bool:
+        """Write the session once more and wait until it is on disk (quit, SIGTERM/SIGHUP)."""
         if self.session is not None:
-            with contextlib.suppress(OSError):
-                self.session.save()
+            self.writer.save(self.session)
+        return self.writer.flush(timeout_s)
 
     def describe(self) -> str:
         if self.error:

@@ -101,3 +101,6 @@ class ConsoleSettings:
     """The alert the console was opened for; kept with an incident started from it."""
     notice: str = ""
     """Shown once at start (what the alert opened, and why)."""
+    incident_lock_timeout_s: float = 5.0
+    """How long an incident action waits for another console or the CLI to release the
+    incident's lock before the console says the incident is busy."""

@@ -2,7 +2,7 @@
 
 - `DrillBanner`: full-width, unmistakable "DRILL" line while a drill runs.
 - `DeadlineCountdown` / `DeadlineBar`: the severity's deadlines as live countdowns
-  (ok, amber, red, due), posting `DeadlineBar.DeadlineDue` once per deadline.
+  (ok, amber, red, due), posting `DeadlineDue` (console.messages) once per deadline.
 - `TimelinePane`: the incident's timeline with a filter (`kind:step- actor:bob text`).
 - `IncidentPanel`: the three together, following an incident file in the state dir.
 - `IncidentScreen` (console.incident.screen): the panel full screen with the actions

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Unpack
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from console.messages import DeadlineDue
 from runbook.incident.model import Deadline, Incident
 from runbook.incident.timeline import now_utc
 
@@ -99,13 +98,6 @@ class DeadlineBar(Horizontal):
     DeadlineBar > .incident-title { width: auto; padding: 0 1; text-style: bold; }
     """
 
-    @dataclass
-    class DeadlineDue(Message):
-        """A deadline passed while the incident is open; the app notifies the operator."""
-
-        deadline: Deadline
-        incident_id: str
-
     def __init__(
         self,
         incident: Incident,
@@ -146,7 +138,7 @@ class DeadlineBar(Horizontal):
             key = (countdown.deadline.name, self.incident.severity)
             if countdown.state == "due" and self.incident.is_open and key not in self._announced:
                 self._announced.add(key)
-                self.post_message(self.DeadlineDue(countdown.deadline, self.incident.id))
+                self.post_message(DeadlineDue(countdown.deadline, self.incident.id))
 
     def set_labels(self, labels: LabelSize) -> None:
         """Switch between full, short and tiny labels (the terminal was resized)."""

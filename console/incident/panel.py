@@ -16,6 +16,7 @@ from textual.worker import Worker, WorkerState
 from console.incident.banner import DrillBanner
 from console.incident.deadlines import DeadlineBar, LabelSize
 from console.incident.timeline import TimelinePane
+from console.messages import IncidentRead
 from runbook.incident.model import Incident, IncidentError
 from runbook.incident.store import IncidentStore
 from runbook.incident.timeline import now_utc
@@ -37,13 +38,6 @@ class IncidentPanel(Vertical):
 
     @dataclass
     class IncidentLoaded(Message, bubble=False):
-        incident: Incident
-
-    @dataclass
-    class IncidentRead(Message):
-        """The incident as the file has it now (whoever recorded into it), for the
-        widgets around the panel (the checklist's deadline rows)."""
-
         incident: Incident
 
     def __init__(
@@ -107,4 +101,4 @@ class IncidentPanel(Vertical):
         self.incident = message.incident
         await self.query_one(DeadlineBar).set_incident(message.incident)
         self.query_one(TimelinePane).set_events(message.incident.events)
-        self.post_message(self.IncidentRead(message.incident))
+        self.post_message(IncidentRead(message.incident))

@@ -9,17 +9,21 @@ timestamped event, saved to the incident file at once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from console.incident.deadlines import DeadlineBar, label_size
+from console.incident.deadlines import label_size
 from console.incident.panel import IncidentPanel
+from console.messages import DeadlineDue
 from console.screens.prompt import TextPromptScreen
 from runbook.incident.events import masker_for
 from runbook.incident.model import Incident, IncidentError
@@ -91,14 +95,34 @@ class IncidentScreen(Screen[None]):
     def action_filter(self) -> None:
         self.query_one("#timeline-filter").focus()
 
+    @dataclass
+    class ActionSaved(Message, bubble=False):
+        """An action was saved in the incident's file (posted by the worker)."""
+
+        incident: Incident
+        done: str
+
+    @work(
+        thread=True,
+        group="incident-action",
+        exit_on_error=False,
+        description="Saving an incident action",
+    )
     def _apply(self, change: Callable[[Incident], object], done: str) -> None:
+        """Save `change` under the incident's lock, off the UI thread: another console or
+        the CLI may hold it (IncidentBusy past the store's timeout)."""
         try:
-            self.incident = self.store.update(self.incident.id, change)
-        except IncidentError as error:
-            self.notify(str(error), severity="warning")
+            incident = self.store.update(self.incident.id, change)
+        except (IncidentError, OSError) as error:
+            self.app.call_from_thread(self.notify, str(error), severity="warning")
             return
-        if done:
-            self.notify(done)
+        self.post_message(self.ActionSaved(incident, done))
+
+    @on(ActionSaved)
+    def _saved(self, message: ActionSaved) -> None:
+        self.incident = message.incident
+        if message.done:
+            self.notify(message.done)
         self.query_one(IncidentPanel).reload_incident()
 
     def action_acknowledge(self) -> None:
@@ -130,13 +154,14 @@ class IncidentScreen(Screen[None]):
 
         self.app.push_screen(TextPromptScreen("Resolution", "what fixed it"), close)
 
+    @work(thread=True, group="incident-report", exit_on_error=False, description="Incident report")
     def action_report(self) -> None:
         path = self.reports_dir / f"{self.incident.id}.md"
         text = render(self.store.load(self.incident.id), masker=masker_for())
         write_atomic(path, text.encode(), 0o644)
-        self.notify(f"Report written to {path}")
+        self.app.call_from_thread(self.notify, f"Report written to {path}")
 
-    def on_deadline_bar_deadline_due(self, message: DeadlineBar.DeadlineDue) -> None:
+    def on_deadline_bar_deadline_due(self, message: DeadlineDue) -> None:
         self.notify(
             f"{message.deadline.label}: the deadline has passed", severity="error", timeout=30
         )

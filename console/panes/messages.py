@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from console.messages import ProcedureOpenRequested
+
 # The observations live apart so the console can handle them without importing Docker.
 from console.panes.observations import ContainerRestarted, HealthChanged, ThresholdCrossed
 from runbook.execution.plan import Plan
@@ -76,13 +78,6 @@ class ContainerActionRequested(Message):
     """Run a container action (restart, logs, inspect) through confirmation and audit."""
 
     plan: Plan
-
-
-@dataclass
-class ProcedureOpenRequested(Message):
-    """Open the runbook procedure with this key (offered by a gauge in warning/critical)."""
-
-    procedure_key: str
 
 
 @dataclass

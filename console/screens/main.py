@@ -1,19 +1,36 @@
-"""The main screen: navigator, checklist and the pane deck (detail, output, live)."""
+"""The main screen: navigator, checklist and the pane deck (detail, output, live).
+
+The screen is given what it shows (runbook, progress, settings) and what it may ask for
+(`ChecklistActions`, `IncidentActions`, console.actions); it never imports the app.
+Helpers tell it about the open incident with messages (console.messages).
+"""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.command import CommandListItem, SimpleCommand
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from console.actions import ChecklistActions, IncidentActions
+from console.messages import (
+    DeadlineDue,
+    DeploymentHintFound,
+    IncidentChanged,
+    IncidentClosed,
+    IncidentRead,
+    IncidentShown,
+    ProcedureOpenRequested,
+)
 from console.panes.observations import ContainerRestarted, HealthChanged, ThresholdCrossed
-from console.progress import StepStatus
+from console.progress import Progress, StepStatus
+from console.settings import ConsoleSettings
 from console.widgets.incident_strip import IncidentStrip
 from console.widgets.live_dock import LiveDock
 from console.widgets.navigator import Navigator
@@ -22,10 +39,9 @@ from console.widgets.status_bar import ProductionBanner, StatusBar
 from console.widgets.step_detail import StepDetail
 from console.widgets.step_list import StepList
 from console.widgets.step_output import StepOutput as StepOutputPane
-from runbook.model import Procedure, Step
+from runbook.model import Procedure, Runbook, Step
 
 if TYPE_CHECKING:
-    from console.app import RunbookConsole
     from console.screens.search import SearchHit
 
 MIN_WIDTH = 60
@@ -180,68 +196,90 @@ class MainScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        runbook: Runbook,
+        progress: Progress,
+        settings: ConsoleSettings,
+        actions: ChecklistActions,
+        incidents: IncidentActions,
+        *,
+        environment: str,
+        production: bool,
+        initial_procedure: Procedure | None = None,
+    ) -> None:
+        """
+        Args:
+            runbook: the runbook whose procedures are shown.
+            progress: the steps' records (the app changes them, through `actions`).
+            settings: read-only mode, user and host for the status bar, the clock.
+            actions: what the screen asks the console to do with steps.
+            incidents: the console's open incident.
+            environment: the environment commands act on.
+            production: whether it is marked production (a banner says so).
+            initial_procedure: the procedure to open first.
+        """
         super().__init__()
+        self.runbook = runbook
+        self.progress = progress
+        self.settings = settings
+        self.actions = actions
+        self.incidents = incidents
+        self.environment = environment
+        self.production = production
+        self.read_only = settings.read_only
+        self.initial_procedure = initial_procedure
         self.ready = False
         self._step_list: StepList | None = None
         """Set once composed and mounted, so timers never reach half-built widgets."""
 
-    @property
-    def console(self) -> RunbookConsole:
-        from console.app import RunbookConsole
-
-        assert isinstance(self.app, RunbookConsole)
-        return self.app
-
     def compose(self) -> ComposeResult:
-        console = self.console
         # Classes set before the children mount cost nothing; later changes restyle everything.
         self.update_classes(self.size_classes(*self.app.size), update=False)
         yield StatusBar(id="status-bar")
         yield ProductionBanner(
-            f"PRODUCTION · {console.environment} · commands act on the live system",
+            f"PRODUCTION · {self.environment} · commands act on the live system",
             id="production-banner",
-            classes="-shown" if console.production else "",
+            classes="-shown" if self.production else "",
         )
         yield IncidentStrip(id="incident-strip")
         with Horizontal(id="body"):
-            yield Navigator(console.runbook, console.progress, id="navigator")
+            yield Navigator(self.runbook, self.progress, id="navigator")
             with Vertical(id="work"):
-                step_list = StepList(console.progress, id="step-list")
-                step_list.read_only = console.read_only
+                step_list = StepList(self.progress, id="step-list")
+                step_list.read_only = self.read_only
                 yield step_list
                 yield PaneDeck(
                     StepDetail(id="pane-detail"),
                     StepOutputPane(id="pane-output"),
-                    LiveDock(console.runbook, id="pane-live"),
+                    LiveDock(self.runbook, id="pane-live"),
                     id="pane-deck",
                 )
         yield Static(id="too-small")
         yield Footer(id="footer", compact=self.app.size.width < COMPACT_WIDTH)
 
     def on_mount(self) -> None:
-        console = self.console
+        settings = self.settings
         self.query_one(StatusBar).configure(
-            runbook_title=console.runbook.title or console.runbook_path,
-            environment=console.environment,
-            production=console.production,
-            mode="READ-ONLY" if console.read_only else "",
-            session_state=console.session_state,
-            host_text=f"{console.settings.user}@{console.settings.hostname}",
-            clock_text=console.clock_text,
-            cpu_text=console.cpu_text,
+            runbook_title=self.runbook.title or self.runbook.path or settings.runbook_path,
+            environment=self.environment,
+            production=self.production,
+            mode="READ-ONLY" if self.read_only else "",
+            session_state=self.actions.session_state,
+            host_text=f"{settings.user}@{settings.hostname}",
+            clock_text=self.actions.clock_text,
+            cpu_text=self.actions.cpu_text,
         )
         self.query_one(Navigator).border_title = "Procedures"
-        procedure = console.initial_procedure()
+        procedure = self.initial_procedure
         if procedure is not None:
             self.open_procedure(procedure, focus=False)
             navigator = self.query_one(Navigator)
             navigator.call_after_refresh(self._sync_navigator)
         self.query_one(StepList).focus()
         self.ready = True
-        console.call_after_refresh(console.tick_clock)
         self.set_timer(LIVE_PANES_DELAY_S, self._mount_live_panes)
-        console.incidents.adopt_open()
+        self.actions.screen_ready()
 
     def _sync_navigator(self) -> None:
         """Put the navigator's cursor on the procedure the checklist shows."""
@@ -252,31 +290,16 @@ class MainScreen(Screen[None]):
     async def _mount_live_panes(self) -> None:
         """Swap the static live dock for the real live panes, after the first frame: they
         bring the Docker and Prometheus clients, which the checklist must not wait for."""
-        console = self.console
-        factory = console.settings.live_panes
-        if factory is None:
-            return
-        # Nothing serves the environment: the panes watch a local sandbox (console.embedded).
-        await console.embedded.prepare()
-        if not self.is_attached:
-            return
-        try:
-            live = factory(console)
-        except Exception as error:  # noqa: BLE001 - the checklist must work regardless
-            console.notify(f"Live panes unavailable: {error}", severity="error")
+        live = await self.actions.live_panes()
+        if live is None or not self.is_attached:
             return
         await self.query_one(PaneDeck).replace_pane("live", live)
 
-    def on_procedure_open_requested(self, message: Message) -> None:
-        """A live pane offers the procedure for a breached threshold: open it.
-
-        Handled by name (console.panes.messages.ProcedureOpenRequested): importing the
-        class would pull the Docker client into the first frame.
-        """
+    @on(ProcedureOpenRequested)
+    def _open_requested(self, message: ProcedureOpenRequested) -> None:
+        """A live pane offers the procedure for a breached threshold: open it."""
         message.stop()
-        key = getattr(message, "procedure_key", None)
-        if isinstance(key, str):
-            self.jump_to(key)
+        self.jump_to(message.procedure_key)
 
     # Layout -----------------------------------------------------------------
 
@@ -320,7 +343,6 @@ class MainScreen(Screen[None]):
         self, procedure: Procedure, step_index: int | None = None, focus: bool = True
     ) -> None:
         self.step_list.show_procedure(procedure, step_index)
-        self.console.current_procedure_key = procedure.key
         self._show_detail()
         if focus:
             self.step_list.focus()
@@ -338,7 +360,7 @@ class MainScreen(Screen[None]):
     @on(StepList.StepHighlighted)
     def _step_highlighted(self) -> None:
         self._show_detail()
-        if self.console.read_only:
+        if self.read_only:
             self.refresh_bindings()
 
     @on(StepList.OptionSelected, "#step-list")
@@ -352,15 +374,15 @@ class MainScreen(Screen[None]):
         procedure = self.step_list.procedure
         step = self.step_list.current_step
         record = (
-            self.console.progress.record(procedure.key, step.index)
+            self.progress.record(procedure.key, step.index)
             if procedure is not None and step is not None
             else None
         )
-        self.query_one(StepDetail).show_step(procedure, step, record, self.console.read_only)
+        self.query_one(StepDetail).show_step(procedure, step, record, self.read_only)
 
     def refresh_step(self, procedure_key: str, step_index: int) -> None:
         """Redraw everything that shows a step after its record changed."""
-        procedure = self.console.runbook.procedure(procedure_key)
+        procedure = self.runbook.procedure(procedure_key)
         if procedure is None:
             return
         if self.step_list.procedure is not None and self.step_list.procedure.key == procedure_key:
@@ -370,8 +392,8 @@ class MainScreen(Screen[None]):
                 self._show_detail()
         self.query_one(Navigator).refresh_procedure(procedure)
         status = self.query_one(StatusBar)
-        status.session_state = self.console.session_state
-        status.running = self.console.running is not None
+        status.session_state = self.actions.session_state
+        status.running = self.actions.running is not None
         self.refresh_bindings()
 
     def reload(self) -> None:
@@ -381,7 +403,7 @@ class MainScreen(Screen[None]):
         if procedure is not None:
             self.step_list.show_procedure(procedure)
         self._show_detail()
-        self.query_one(StatusBar).session_state = self.console.session_state
+        self.query_one(StatusBar).session_state = self.actions.session_state
 
     def tick_timers(self) -> None:
         """Called every second while a countdown shows."""
@@ -402,16 +424,16 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide what cannot apply: cancel while nothing runs; run of a mutating step when
         the console is read-only; incident keys without an open incident."""
-        incident = self.console.incidents.incident
+        incident = self.incidents.incident
         if action in ("acknowledge", "escalate", "incident"):
             return incident is not None and incident.is_open
         if action == "rollback":
-            return self.console.incidents.hint is not None
+            return self.incidents.hint is not None
         if action == "cancel":
-            return self.console.running is not None
-        if action == "run" and self.console.running is not None:
+            return self.actions.running is not None
+        if action == "run" and self.actions.running is not None:
             return None  # shown greyed: one step at a time
-        if action == "run" and self.console.read_only and self.is_mounted:
+        if action == "run" and self.read_only and self.is_mounted:
             step = self.step_list.current_step if self.ready else None
             return step is None or step.risk == "read-only"
         return True
@@ -423,12 +445,12 @@ class MainScreen(Screen[None]):
         if current is None:
             return
         procedure, step = current
-        record = self.console.progress.record(procedure.key, step.index)
+        record = self.progress.record(procedure.key, step.index)
         if record.status == "running":
             self.notify("The step is running; cancel it first (c).", severity="warning")
             return
         status: StepStatus = "pending" if record.status in ("done", "skipped") else "done"
-        self.console.set_status(procedure.key, step.index, status)
+        self.actions.set_status(procedure.key, step.index, status)
         if status == "done":
             self._advance(procedure, step)
 
@@ -454,7 +476,7 @@ class MainScreen(Screen[None]):
             TextPromptScreen(f"Skip step {step.index}: why?", "reason (kept in the session)")
         )
         if reason:
-            self.console.set_status(procedure.key, step.index, "skipped", reason=reason)
+            self.actions.set_status(procedure.key, step.index, "skipped", reason=reason)
             self._advance(procedure, step)
 
     @work(group="dialogs", exclusive=True, description="Add a note")
@@ -469,20 +491,20 @@ class MainScreen(Screen[None]):
             TextPromptScreen(f"Note on step {step.index}", "what you saw or did")
         )
         if note:
-            self.console.add_note(procedure.key, step.index, note)
+            self.actions.add_note(procedure.key, step.index, note)
 
     def action_run(self) -> None:
         current = self._current()
         if current is not None:
-            self.console.start_step(*current, dry_run=False)
+            self.actions.start_step(*current, dry_run=False)
 
     def action_dry_run(self) -> None:
         current = self._current()
         if current is not None:
-            self.console.start_step(*current, dry_run=True)
+            self.actions.start_step(*current, dry_run=True)
 
     def action_cancel(self) -> None:
-        self.console.cancel_step()
+        self.actions.cancel_step()
 
     def action_show_pane(self, name: str) -> None:
         self.query_one(PaneDeck).active = name
@@ -496,19 +518,29 @@ class MainScreen(Screen[None]):
     async def action_search(self) -> None:
         from console.screens.search import SearchScreen  # dialogs load when first asked for
 
-        hit: SearchHit | None = await self.app.push_screen_wait(SearchScreen(self.console.runbook))
+        hit: SearchHit | None = await self.app.push_screen_wait(SearchScreen(self.runbook))
         if hit is not None:
             self.jump_to(hit.procedure_key, hit.step_index)
 
     def jump_to(self, procedure_key: str, step_index: int | None = None) -> None:
-        procedure = self.console.runbook.procedure(procedure_key)
+        procedure = self.runbook.procedure(procedure_key)
         if procedure is None:
             return
         self.query_one(Navigator).select_procedure(procedure.key)
         self.open_procedure(procedure, step_index)
 
     def action_jump(self) -> None:
-        self.console.action_jump()
+        commands: list[CommandListItem] = []
+        for procedure in self.runbook.procedures:
+            finished, _failed, total = self.progress.counts(procedure)
+            commands.append(
+                SimpleCommand(
+                    procedure.title,
+                    partial(self.jump_to, procedure.key),
+                    f"{' / '.join(procedure.path)}  {finished}/{total}",
+                )
+            )
+        self.app.search_commands(commands, placeholder="Jump to procedure…")
 
     # Incident ----------------------------------------------------------------------
 
@@ -516,45 +548,82 @@ class MainScreen(Screen[None]):
     def incident_strip(self) -> IncidentStrip:
         return self.query_one(IncidentStrip)
 
+    @on(IncidentShown)
+    def _incident_shown(self, message: IncidentShown) -> None:
+        self.incident_strip.show(message.incident, message.store, self.settings.clock)
+        if message.jump:
+            self.jump_to(message.incident.procedure)
+        self.step_list.set_incident(message.incident)
+        self.refresh_bindings()
+
+    @on(IncidentChanged)
+    def _incident_changed(self, message: IncidentChanged) -> None:
+        if message.reread:
+            self.incident_strip.reload()
+        self.step_list.set_incident(message.incident)
+        self.refresh_bindings()
+
+    @on(IncidentClosed)
+    def _incident_closed(self) -> None:
+        self.incident_strip.hide()
+        self.step_list.set_incident(None)
+        self.refresh_bindings()
+
+    @on(DeploymentHintFound)
+    def _hint_found(self, message: DeploymentHintFound) -> None:
+        self.incident_strip.set_hint(message.text, recent=message.recent)
+        self.refresh_bindings()
+
+    @on(IncidentRead)
+    def _incident_read(self, message: IncidentRead) -> None:
+        """The strip read the incident file: what others recorded reaches the checklist."""
+        message.stop()
+        self.incidents.follow(message.incident)
+
+    @on(DeadlineDue)
+    def _deadline_due(self, message: DeadlineDue) -> None:
+        message.stop()
+        self.incidents.deadline_due(message.deadline.label)
+
     def action_acknowledge(self) -> None:
-        self.console.incidents.acknowledge()
+        self.incidents.acknowledge()
 
     def action_escalate(self) -> None:
         from console.screens.prompt import TextPromptScreen  # dialogs load when first asked for
 
         def escalate(to: str | None) -> None:
             if to is not None:
-                self.console.incidents.escalate(to)
+                self.incidents.escalate(to)
 
         self.app.push_screen(
             TextPromptScreen("Escalate to", "name or team", required=False), escalate
         )
 
     def action_incident(self) -> None:
-        self.console.incidents.show_timeline()
+        self.incidents.show_timeline()
 
     def action_rollback(self) -> None:
-        self.console.incidents.go_to_rollback()
+        hint = self.incidents.hint
+        if hint is not None and hint.procedure is not None:
+            self.jump_to(hint.procedure, hint.step)
 
     def on_screen_resume(self) -> None:
         if self.ready:
-            self.console.incidents.refresh()
+            self.incidents.refresh()
 
     @on(HealthChanged)
     def _health_changed(self, message: HealthChanged) -> None:
-        self.console.incidents.health_changed(
-            message.path, message.ok, message.detail, message.status
-        )
+        self.incidents.health_changed(message.path, message.ok, message.detail, message.status)
 
     @on(ThresholdCrossed)
     def _threshold_crossed(self, message: ThresholdCrossed) -> None:
-        self.console.incidents.threshold_crossed(
+        self.incidents.threshold_crossed(
             message.metric, message.state, message.previous, message.value_text, message.source
         )
 
     @on(ContainerRestarted)
     def _container_restarted(self, message: ContainerRestarted) -> None:
-        self.console.incidents.container_restarted(message.container, message.restarts)
+        self.incidents.container_restarted(message.container, message.restarts)
 
     # Execution ---------------------------------------------------------------------
 

@@ -1,33 +1,25 @@
 """The open incident above the checklist: its countdowns, a drill's banner and a hint line.
 
-Empty (and hidden) until the incident bridge (console/incident_bridge.py) shows an
-incident. The widgets of console.incident are imported only then, so they stay out
-of the first frame.
+Empty (and hidden) until the main screen shows an incident (IncidentShown, posted by
+the incident bridge). The widgets of console.incident are imported only then, so they
+stay out of the first frame. What the panel reads and its due deadlines bubble up to
+the main screen (IncidentRead, DeadlineDue).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from textual.containers import Vertical
 from textual.widgets import Static
 
 if TYPE_CHECKING:
-    from console.incident.deadlines import DeadlineBar
-    from console.incident.panel import IncidentPanel
     from runbook.incident.model import Incident
     from runbook.incident.store import IncidentStore
 
 KEYS = "a ack · e escalate · i timeline"
-
-
-class IncidentFollower(Protocol):
-    """The console's incident bridge (`app.incidents`), as far as the strip reports to it."""
-
-    def follow(self, incident: Incident) -> None: ...
-    def deadline_due(self, label: str) -> None: ...
 
 
 class IncidentStrip(Vertical):
@@ -81,17 +73,3 @@ class IncidentStrip(Vertical):
 
         for bar in bars.results(DeadlineBar):
             bar.set_labels(label_size(width))
-
-    def on_incident_panel_incident_read(self, message: IncidentPanel.IncidentRead) -> None:
-        """The panel re-read the incident file (handled by name: see the module docstring)."""
-        message.stop()
-        bridge: IncidentFollower | None = getattr(self.app, "incidents", None)
-        if bridge is not None:
-            bridge.follow(message.incident)
-
-    def on_deadline_bar_deadline_due(self, message: DeadlineBar.DeadlineDue) -> None:
-        """A countdown ran out (handled by name: see the module docstring)."""
-        message.stop()
-        bridge: IncidentFollower | None = getattr(self.app, "incidents", None)
-        if bridge is not None:
-            bridge.deadline_due(message.deadline.label)

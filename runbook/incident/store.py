@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,15 +18,51 @@ from runbook.incident.timeline import Event
 from runbook.storage import paths
 from runbook.storage.atomic_file import read_json, write_json_atomic
 
+LOCK_TIMEOUT_S = 5.0
+"""How long to wait for another console or the CLI to finish writing an incident."""
+LOCK_POLL_S = (0.01, 0.2)
+"""The first and the longest pause between two tries for the lock."""
+
+
+class IncidentBusy(IncidentError):
+    """Another process held the incident's lock for longer than the timeout."""
+
+
+def _lock(fd: int, incident_id: str, timeout_s: float) -> None:
+    """Take an exclusive flock on `fd`, trying again with a growing pause until `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    pause, longest = LOCK_POLL_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise IncidentBusy(
+                    f"incident {incident_id} is busy (locked by another console or the CLI); "
+                    "try again"
+                ) from None
+            time.sleep(min(pause, remaining))
+            pause = min(pause * 2, longest)
+
 
 class IncidentStore:
     """Incidents as `<state dir>/incidents/<id>.json`, one lock file per incident."""
 
-    def __init__(self, directory: Path | None = None) -> None:
+    def __init__(
+        self, directory: Path | None = None, lock_timeout_s: float = LOCK_TIMEOUT_S
+    ) -> None:
         self.directory = directory or paths.state_dir() / "incidents"
+        self.lock_timeout_s = lock_timeout_s
+        """Past this wait for the lock, `locked` raises IncidentBusy instead of waiting on."""
 
     def path_for(self, incident_id: str) -> Path:
         return self.directory / f"{incident_id}.json"
+
+    def lock_path(self, incident_id: str) -> Path:
+        """The file that `locked` flocks, beside the incident's."""
+        return self.directory / f".{incident_id}.lock"
 
     def save(self, incident: Incident) -> None:
         write_json_atomic(self.path_for(incident.id), incident.to_dict())
@@ -74,12 +111,16 @@ class IncidentStore:
 
     @contextlib.contextmanager
     def locked(self, incident_id: str) -> Iterator[Incident]:
-        """Load under an exclusive lock, yield, save on a clean exit."""
+        """Load under an exclusive lock, yield, save on a clean exit.
+
+        Raises:
+            IncidentBusy: another process held the lock for `lock_timeout_s`.
+        """
         resolved = self.resolve_id(incident_id)
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.directory / f".{resolved}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self.lock_path(resolved), os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            _lock(fd, resolved, self.lock_timeout_s)
             incident = self.load(resolved)
             yield incident
             self.save(incident)

@@ -14,11 +14,16 @@ session.mark(key, 3, "skipped", reason="no recent deployment")            # save
 session.add_note(key, 3, "checked with Bob")                              # saved
 session.put(key, 4, StepState(status="failed", exit_code=2))              # saved
 ```
+
+A program with an event loop changes the session with `set` (no IO) and hands the
+saving to a `SessionWriter`, which writes on its own thread, newest state last.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,11 +88,15 @@ class Session:
         """The state of a step (pending if never touched); does not save."""
         return self.steps.get(self.key(procedure_key, step_index)) or StepState()
 
-    def put(self, procedure_key: str, step_index: int, state: StepState) -> None:
-        """Replace a step's state and save."""
+    def set(self, procedure_key: str, step_index: int, state: StepState) -> None:
+        """Replace a step's state, without saving."""
         state.output = state.output[-OUTPUT_LINES_KEPT:]
         self.steps[self.key(procedure_key, step_index)] = state
         self.procedure = procedure_key
+
+    def put(self, procedure_key: str, step_index: int, state: StepState) -> None:
+        """Replace a step's state and save."""
+        self.set(procedure_key, step_index, state)
         self.save()
 
     def mark(
@@ -181,10 +190,14 @@ class SessionStore:
         except (TypeError, ValueError):
             return None
 
+    def new(self, runbook_path: str | Path, runbook_sha256: str) -> Session:
+        """A fresh session, not saved yet."""
+        absolute = str(Path(runbook_path).expanduser().resolve())
+        return Session(runbook_path=absolute, runbook_sha256=runbook_sha256, store=self)
+
     def start(self, runbook_path: str | Path, runbook_sha256: str) -> Session:
         """A fresh session (replacing any saved one), saved at once."""
-        absolute = str(Path(runbook_path).expanduser().resolve())
-        session = Session(runbook_path=absolute, runbook_sha256=runbook_sha256, store=self)
+        session = self.new(runbook_path, runbook_sha256)
         session.save()
         return session
 
@@ -203,3 +216,77 @@ class SessionStore:
 
     def discard(self, runbook_path: str | Path) -> None:
         self.path_for(runbook_path).unlink(missing_ok=True)
+
+
+WRITER_IDLE_S = 0.5
+"""The writer thread ends after this long with nothing to write (a new change starts another)."""
+
+
+class SessionWriter:
+    """Saves sessions on one thread of its own, so a UI thread never waits for the disk.
+
+    Changes are coalesced: while a write is under way, any number of `save` calls lead
+    to one more write, of the newest state. The thread is not a daemon, so a write
+    under way when the program ends is finished; `flush` waits for everything queued.
+
+    ```python
+    writer = SessionWriter(on_error=lambda error: print(error))
+    with writer.lock:                     # the writer thread reads the session under it
+        session.set(key, 1, StepState(status="done"))
+    writer.save(session)                  # returns at once
+    writer.flush()                        # on quit: the newest state is on disk
+    ```
+    """
+
+    def __init__(self, on_error: Callable[[OSError], object]) -> None:
+        self.on_error = on_error
+        """Called on the writer thread when a write fails."""
+        self.lock = threading.Lock()
+        """Held while the session is serialised: hold it to change the session."""
+        self._condition = threading.Condition()
+        self._pending: Session | None = None
+        self._writing = False
+        self._thread: threading.Thread | None = None
+
+    def save(self, session: Session) -> None:
+        """Queue a write of `session`'s newest state (thread-safe, returns at once)."""
+        with self._condition:
+            self._pending = session
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._drain, name="session-writer")
+                self._thread.start()
+            self._condition.notify_all()
+
+    def _drain(self) -> None:
+        while True:
+            with self._condition:
+                if self._pending is None:
+                    self._condition.wait(WRITER_IDLE_S)
+                if self._pending is None:
+                    self._thread = None
+                    return
+                session, self._pending = self._pending, None
+                self._writing = True
+            try:
+                self._write(session)
+            finally:
+                with self._condition:
+                    self._writing = False
+                    self._condition.notify_all()
+
+    def _write(self, session: Session) -> None:
+        with self.lock:
+            session.updated = _now()
+            data = session.to_dict()
+        try:
+            if session.store is not None:
+                write_json_atomic(session.store.path_for(session.runbook_path), data)
+        except OSError as error:
+            self.on_error(error)
+
+    def flush(self, timeout_s: float | None = None) -> bool:
+        """Wait until every queued write is on disk; False if `timeout_s` ran out first."""
+        with self._condition:
+            return self._condition.wait_for(
+                lambda: self._pending is None and not self._writing, timeout_s
+            )

@@ -161,7 +161,8 @@ async def test_a_mitigated_incident_is_not_escalated_by_ticking(
     async with app.run_test(size=(80, 24)) as pilot:
         incident = await start_from_palette(pilot, app)
         app.incidents.store.update(incident.id, lambda i: i.mitigate(by="alice", at=clock()))
-        app.incidents.refresh()
+        app.incidents.refresh()  # read on the writer thread
+        await until(pilot, lambda: app.incidents.incident.mitigated_at is not None)
         app.main_screen.query_one(StepList).highlighted = 4
         await pilot.press("space")
         await pilot.pause()
@@ -191,7 +192,8 @@ async def test_the_incident_id_shows_at_every_size(
         fits()
         app.incidents.acknowledge()
         app.incidents.store.update(incident.id, lambda i: i.mitigate(by="alice", at=clock()))
-        app.incidents.refresh()
+        app.incidents.refresh()  # read on the writer thread
+        await until(pilot, lambda: app.incidents.incident.mitigated_at is not None)
         await until(pilot, lambda: bar.incident.status == "mitigated")
         await tick_all(pilot, app)
         fits()

@@ -16,10 +16,12 @@ from console.incident import (
     TimelinePane,
 )
 from console.incident.timeline import parse_filter
+from console.messages import DeadlineDue
 from runbook.document.parser import load
 from runbook.incident.events import step_event
 from runbook.incident.model import open_incident
 from runbook.incident.store import IncidentStore
+from tests.tui.conftest import wait_for_workers
 
 REPO = Path(__file__).resolve().parents[2]
 RUNBOOK = load(REPO / ".monkeytown" / "devops" / "runbook.md")
@@ -43,7 +45,7 @@ class Harness(App[None]):
     def compose(self) -> ComposeResult:
         yield self.widget
 
-    def on_deadline_bar_deadline_due(self, message: DeadlineBar.DeadlineDue) -> None:
+    def on_deadline_bar_deadline_due(self, message: DeadlineDue) -> None:
         self.due.append(message.deadline.name)
 
 
@@ -136,20 +138,20 @@ async def test_incident_screen_actions_are_saved(tmp_path: Path) -> None:
     app = ScreenHarness(IncidentScreen(incident, store, reports_dir=tmp_path / "reports"))
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("a")
-        await pilot.pause()
+        await wait_for_workers(app)
         assert store.load(incident.id).acknowledged_at is not None
         await pilot.press("n")
-        await pilot.pause()
+        await wait_for_workers(app)
         await pilot.press(*"saw 502s", "enter")
-        await pilot.pause()
+        await wait_for_workers(app)
         assert store.load(incident.id).events[-1].text == "saw 502s"
         await pilot.press("c")
-        await pilot.pause()
+        await wait_for_workers(app)
         await pilot.press(*"rolled back", "enter")
-        await pilot.pause()
+        await wait_for_workers(app)
         assert store.load(incident.id).resolution == "rolled back"
         await pilot.press("r")
-        await pilot.pause()
+        await wait_for_workers(app)
         report = (tmp_path / "reports" / f"{incident.id}.md").read_text()
         assert report.startswith("# Incident report: api down")
         assert "note: saw 502s" in report

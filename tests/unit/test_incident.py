@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,8 +15,9 @@ from runbook.document.parser import load
 from runbook.incident.deployments import deployment_hint
 from runbook.incident.events import step_event
 from runbook.incident.model import IncidentError, find_severity, open_incident
-from runbook.incident.store import IncidentStore
-from runbook.incident.timeline import filter_events, iso
+from runbook.incident.store import IncidentBusy, IncidentStore
+from runbook.incident.timeline import filter_events, iso, make_event
+from tests.lock_holder import LockHolder
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"
@@ -157,6 +159,33 @@ def test_concurrent_appends_lose_nothing(runbook, tmp_path: Path) -> None:
     assert all(w.wait(timeout=60) == 0 for w in writers)
     notes = [e for e in store.load(incident.id).events if e.kind == "note"]
     assert len(notes) == 60
+
+
+def test_a_lock_held_elsewhere_times_out_with_a_clear_error(runbook, tmp_path: Path) -> None:
+    store = IncidentStore(tmp_path / "incidents", lock_timeout_s=0.2)
+    incident = open_incident(runbook, "P1")
+    store.save(incident)
+    busy = rf"incident {incident.id} is busy .*try again"
+    with LockHolder(store.lock_path(incident.id)), pytest.raises(IncidentBusy, match=busy):
+        store.append(incident.id, make_event("note", "while the CLI writes"))
+    store.append(incident.id, make_event("note", "after"))
+    assert [e.text for e in store.load(incident.id).events if e.kind == "note"] == ["after"]
+
+
+def test_a_waiter_gets_the_lock_once_it_is_released(runbook, tmp_path: Path) -> None:
+    store = IncidentStore(tmp_path / "incidents", lock_timeout_s=60)
+    incident = open_incident(runbook, "P1")
+    store.save(incident)
+    outcome: list[object] = []
+    with LockHolder(store.lock_path(incident.id)) as holder:
+        writer = threading.Thread(
+            target=lambda: outcome.append(store.append(incident.id, make_event("note", "waited")))
+        )
+        writer.start()
+        holder.release()
+        writer.join(timeout=60)
+    assert outcome == [None]
+    assert [e.text for e in store.load(incident.id).events if e.kind == "note"] == ["waited"]
 
 
 def test_timeline_filters(runbook) -> None:

@@ -9,7 +9,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from runbook.storage.session import SessionStore, StepState
+import pytest
+
+from runbook.storage.session import SessionStore, SessionWriter, StepState
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "Rollback Procedure / Manual Rollback"
@@ -99,3 +101,53 @@ def test_resume_keeps_the_session_of_the_same_text_and_starts_afresh_on_another(
     edited = store.resume(runbook, "def", "Development")
     assert edited.step(KEY, 1).status == "pending"
     assert (edited.runbook_sha256, edited.environment) == ("def", "Development")
+
+
+def test_the_writer_saves_off_the_callers_thread_coalesces_and_flushes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import runbook.storage.session as module
+
+    store = SessionStore(tmp_path / "sessions")
+    session = store.new(tmp_path / "runbook.md", "abc")
+    write = module.write_json_atomic
+    written: list[tuple[str, dict[str, object]]] = []
+    first_started, go_on = threading.Event(), threading.Event()
+
+    def stuck_disk(path: Path, data: dict[str, object]) -> None:
+        written.append((threading.current_thread().name, data))
+        first_started.set()
+        assert go_on.wait(30)
+        write(path, data)
+
+    monkeypatch.setattr(module, "write_json_atomic", stuck_disk)
+    errors: list[OSError] = []
+    writer = SessionWriter(on_error=errors.append)
+    for index in (1, 2, 3):
+        with writer.lock:
+            session.set(KEY, index, StepState(status="done"))
+        writer.save(session)  # returns at once, even while the disk is stuck
+        if index == 1:
+            assert first_started.wait(10)
+    assert not writer.flush(timeout_s=0.05)  # the first write is still stuck
+    go_on.set()
+    assert writer.flush(timeout_s=30)
+    assert [name for name, _data in written] == ["session-writer", "session-writer"]
+    assert sorted(written[-1][1]["steps"]) == [f"{KEY}#1", f"{KEY}#2", f"{KEY}#3"]  # type: ignore[call-overload]
+    saved = store.load(tmp_path / "runbook.md")
+    assert saved is not None and saved.step(KEY, 3).status == "done"
+    assert errors == []
+
+
+def test_a_failed_write_is_reported_on_the_writers_thread(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    store = SessionStore(blocker / "sessions")
+    session = store.new(tmp_path / "runbook.md", "abc")
+    errors: list[OSError] = []
+    writer = SessionWriter(on_error=errors.append)
+    writer.save(session)
+    assert writer.flush(timeout_s=30)
+    assert len(errors) == 1 and isinstance(errors[0], OSError)
