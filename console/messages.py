@@ -1,4 +1,5 @@
-"""App-wide messages: what the execution worker reports, posted from its thread.
+"""App-wide messages: what the execution worker reports, posted from its thread, and the
+requests that screens send up to the step runner (console.runner).
 
 Workers only call `post_message`; state changes happen in the handlers on the UI side.
 """
@@ -6,8 +7,15 @@ Workers only call `post_message`; state changes happen in the handlers on the UI
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from textual.message_pump import MessagePump
+
+    from runbook.drills.runner import Drill
+    from runbook.execution.executor import StepResult
 
 
 @dataclass
@@ -43,3 +51,21 @@ class StepFinished(Message):
     exit_code: int | None = None
     detail: str = ""
     run_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class DrillStepRequested(Message):
+    """Run step `index` of the drill's procedure in its sandbox, through the step runner."""
+
+    drill: Drill
+    index: int
+    reply_to: MessagePump
+    """Gets `DrillStepRan` when the step ends, or at once when it is refused."""
+
+
+@dataclass
+class DrillStepRan(Message, bubble=False):
+    """A requested drill step ended (or was refused: one step at a time)."""
+
+    index: int
+    result: StepResult

@@ -8,10 +8,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from console.panes.messages import ProcedureOpenRequested
 from console.panes.observations import ContainerRestarted, HealthChanged, ThresholdCrossed
 from console.progress import StepStatus
 from console.widgets.incident_strip import IncidentStrip
@@ -267,16 +267,11 @@ class MainScreen(Screen[None]):
             return
         await self.query_one(PaneDeck).replace_pane("live", live)
 
-    def on_procedure_open_requested(self, message: Message) -> None:
-        """A live pane offers the procedure for a breached threshold: open it.
-
-        Handled by name (console.panes.messages.ProcedureOpenRequested): importing the
-        class would pull the Docker client into the first frame.
-        """
+    @on(ProcedureOpenRequested)
+    def _open_requested(self, message: ProcedureOpenRequested) -> None:
+        """A live pane offers the procedure for a breached threshold: open it."""
         message.stop()
-        key = getattr(message, "procedure_key", None)
-        if isinstance(key, str):
-            self.jump_to(key)
+        self.jump_to(message.procedure_key)
 
     # Layout -----------------------------------------------------------------
 
@@ -474,15 +469,15 @@ class MainScreen(Screen[None]):
     def action_run(self) -> None:
         current = self._current()
         if current is not None:
-            self.console.start_step(*current, dry_run=False)
+            self.console.runner.run_step(*current, dry_run=False)
 
     def action_dry_run(self) -> None:
         current = self._current()
         if current is not None:
-            self.console.start_step(*current, dry_run=True)
+            self.console.runner.run_step(*current, dry_run=True)
 
     def action_cancel(self) -> None:
-        self.console.cancel_step()
+        self.console.runner.cancel()
 
     def action_show_pane(self, name: str) -> None:
         self.query_one(PaneDeck).active = name
