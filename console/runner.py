@@ -15,9 +15,10 @@ records the command with its exit status. The executor reports through
 which the app hands to `started`, `output` and `finished` here.
 
 A container action is not a checklist step: it runs as the pseudo procedure
-"containers", shows in the output pane and ticks nothing. A drill step runs in the
-drill's sandbox through the drill (its own lock directory and incident); read-only
-does not stop it, since it changes only the sandbox.
+"containers", shows in the output pane and ticks nothing. A drill step, and a container
+action from the drill screen's panes, runs in the drill's sandbox through the drill (its
+executor, lock directory and incident); read-only does not stop these, since they
+change only the sandbox.
 """
 
 from __future__ import annotations

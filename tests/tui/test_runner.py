@@ -316,3 +316,39 @@ async def test_the_palette_runs_the_selected_step_through_the_runner(
         app.runner.cancel()
         cancelled = await finished(pilot, messages, slow.key)
         assert cancelled.status == "cancelled" and app.running is None
+
+
+async def test_a_drill_step_waits_for_the_running_step_too(
+    make_console: MakeConsole, ops_p1: Path, project_runbook: Path, tmp_path: Path
+) -> None:
+    from console.messages import DrillStepRan, DrillStepRequested
+    from runbook.config import Config, ExecutionConfig
+    from runbook.document.parser import load
+    from runbook.drills.runner import Drill
+    from runbook.drills.sandboxes import ProcessSandbox
+    from runbook.drills.scenarios import find_scenario
+
+    drill = Drill(  # never started: the runner refuses before it touches the sandbox
+        find_scenario("readiness-failing"),
+        load(project_runbook),
+        sandbox=ProcessSandbox("busy", project_runbook.parents[2], tmp_path / "sandbox"),
+        config=Config(execution=ExecutionConfig(state_dir=str(tmp_path / "drill-state"))),
+    )
+    messages: list[object] = []
+    app = make_console(ops_p1)
+    async with app.run_test(size=(120, 36), message_hook=messages.append) as pilot:
+        await until(pilot, lambda: app.main_screen is not None)
+        slow = app.runbook.procedure("Slow")
+        assert slow is not None and app.main_screen is not None
+        app.main_screen.jump_to(slow.key)
+        await pilot.pause()
+        await pilot.press("r")
+        await until(pilot, lambda: app.running == (slow.key, 1))
+        app.screen.post_message(DrillStepRequested(drill, 1, app.screen))
+        await until(pilot, lambda: any(isinstance(m, DrillStepRan) for m in messages))
+        ran = next(m for m in messages if isinstance(m, DrillStepRan))
+        assert (ran.index, ran.result.status) == (1, "refused")
+        assert "Step 1 is still running: one step at a time (c cancels)." in notified(app)
+        assert app.running == (slow.key, 1)
+        app.runner.cancel()
+        assert (await finished(pilot, messages, slow.key)).status == "cancelled"
