@@ -69,7 +69,7 @@ class Run:
 
     @property
     def name(self) -> str:
-        """ "step 3", "docker restart web-blue", "drill step 2"."""
+        """How it is named: "step 3", "docker restart web-blue", "drill step 2"."""
         if self.kind == "container":
             return self.title
         return f"{'drill step' if self.kind == 'drill' else 'step'} {self.step_index}"
@@ -102,7 +102,7 @@ class StepRunner:
         return self.current.key if self.current is not None else None
 
     def describe(self) -> str | None:
-        """ "running step 3" while something runs."""
+        """What runs, as the status bar says it ("running step 3"), or None."""
         return f"running {self.current.name}" if self.current is not None else None
 
     # Refusals (said in words, never silent) ---------------------------------------------
