@@ -1,22 +1,21 @@
-"""The runbook console App: wiring of screens, settings, progress and the execution driver.
+"""The runbook console App: wiring of screens, settings, progress and the step runner.
 
 The main screen gets the runbook, the progress and the settings, and this app as its
 `ChecklistActions` (console.actions); helpers (the incident bridge, the session keeper)
-post messages, which the app routes.
+post messages, which the app routes. Everything that runs goes through the one
+`StepRunner` (console.runner).
 """
 
 from __future__ import annotations
 
 import gc
 import signal
-from functools import cached_property
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
-from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
@@ -26,6 +25,7 @@ from console.embedded import EmbeddedService
 from console.incident_bridge import IncidentBridge
 from console.keymap import load_keymap
 from console.messages import (
+    DrillStepRequested,
     IncidentLoaded,
     IncidentStored,
     IncidentStoreFailed,
@@ -34,21 +34,17 @@ from console.messages import (
     StepOutput,
     StepStarted,
 )
+from console.panes.messages import ContainerActionRequested
 from console.progress import Progress, StepStatus
 from console.reattach import outcome, saved_runs
+from console.runner import StepRunner
 from console.screens.main import MainScreen
 from console.session import SessionKeeper
 from console.settings import ConsoleSettings
 from console.theme import REDUCED_COLOUR_THEME, RUNBOOK_THEME
 from console.widgets.navigator import Navigator
 from console.widgets.step_list import StepList
-from runbook.execution.runs import RunInfo
 from runbook.model import Procedure, Runbook, Step
-
-if TYPE_CHECKING:
-    from console.driver import Driver
-    from console.screens.variables import VariablesScreen
-    from runbook.execution.plan import Confirmation, Plan
 
 CLOCK_INTERVAL_S = 1.0
 CPU_INTERVAL_S = 5.0
@@ -91,8 +87,8 @@ class RunbookConsole(App[int]):
             self, runbook, self.settings, self.environment, self._post_to_main_screen
         )
         self.embedded = EmbeddedService(self)
-        self.running: tuple[str, int] | None = None
-        """(procedure key, step index) of the step whose command runs now."""
+        self.runner = StepRunner(self)
+        """The one way anything runs: checklist steps, container actions, drill steps."""
         self.clock_text = ""
         self.cpu_text = ""
         self._exit_code = 0
@@ -108,13 +104,10 @@ class RunbookConsole(App[int]):
         # Restored before the main screen composes, so its first frame shows the session.
         self.session.restore(self.progress)
 
-    @cached_property
-    def driver(self) -> Driver:
-        """The bridge to the executor, built when a step first runs."""
-        # Imported here: planning and running steps are not needed to draw the checklist.
-        from console.driver import Driver
-
-        return Driver(self.runbook, self.settings, self.environment)
+    @property
+    def running(self) -> tuple[str, int] | None:
+        """(procedure key, step index) of what runs now (the runner's), else None."""
+        return self.runner.running
 
     def _default_environment(self) -> str:
         from runbook.config import DEFAULT_ENVIRONMENT
@@ -219,26 +212,12 @@ class RunbookConsole(App[int]):
                 self.progress.add_output(key, index, ended.lines)
                 self.progress.set_status(key, index, ended.status, ended.reason, ended.exit_code)
             elif self.running is None:
-                self.running = (key, index)
                 self.notify(
                     f"Step {index} of {key} is still running: following it.",
                     title="Session",
                     timeout=8,
                 )
-                self._follow_run(key, index, run)
-
-    @work(
-        thread=True,
-        group="step-run",
-        exclusive=True,
-        exit_on_error=False,
-        description="Following a running step",
-    )
-    def _follow_run(self, procedure_key: str, step_index: int, info: RunInfo) -> None:
-        from console.driver import ConsoleReporter, run_detachable  # with the driver, on first use
-
-        reporter = ConsoleReporter(self, procedure_key, step_index)
-        run_detachable(lambda: self.driver.follow(info, reporter))
+                self.runner.follow(key, index, run)
 
     def action_start_fresh(self) -> None:
         self._start_fresh()
@@ -283,9 +262,7 @@ class RunbookConsole(App[int]):
 
     @property
     def session_state(self) -> str:
-        if self.running is not None:
-            return f"running step {self.running[1]}"
-        return self.session.describe()
+        return self.runner.describe() or self.session.describe()
 
     # Clock and CPU --------------------------------------------------------------------
 
@@ -294,7 +271,7 @@ class RunbookConsole(App[int]):
         text = now.strftime("%H:%M")
         if text != self.clock_text:
             self.clock_text = text
-            self._update_status(clock_text=text)
+            self.update_status(clock_text=text)
         screen = self.main_screen
         if screen is not None:
             screen.tick_timers()
@@ -308,9 +285,9 @@ class RunbookConsole(App[int]):
         text = f"cpu {self.settings.cpu_meter():.0f}%"
         if text != self.cpu_text:
             self.cpu_text = text
-            self._update_status(cpu_text=text)
+            self.update_status(cpu_text=text)
 
-    def _update_status(self, **values: object) -> None:
+    def update_status(self, **values: object) -> None:
         from console.widgets.status_bar import StatusBar
 
         screen = self.main_screen
@@ -346,178 +323,48 @@ class RunbookConsole(App[int]):
         exit_code: int | None = None,
     ) -> None:
         self.progress.set_status(procedure_key, step_index, status, reason, exit_code)
-        self._refresh_step(procedure_key, step_index)
+        self.refresh_step(procedure_key, step_index)
         self.incidents.step_marked(procedure_key, step_index, status, reason)
 
     def add_note(self, procedure_key: str, step_index: int, note: str) -> None:
         self.progress.add_note(procedure_key, step_index, note)
-        self._refresh_step(procedure_key, step_index)
+        self.refresh_step(procedure_key, step_index)
         self.incidents.note(procedure_key, step_index, note)
 
-    def _refresh_step(self, procedure_key: str, step_index: int) -> None:
+    def refresh_step(self, procedure_key: str, step_index: int) -> None:
         screen = self.main_screen
         if screen is not None:
             screen.refresh_step(procedure_key, step_index)
 
-    # Running steps ------------------------------------------------------------------
+    # Running: the step runner does it; these hand it the requests and the reports -------
 
-    @work(group="step-flow", exclusive=True, exit_on_error=False, description="Preparing a run")
-    async def start_step(self, procedure: Procedure, step: Step, dry_run: bool) -> None:
-        """Ask for variables and confirmation, then hand the step to the executor."""
-        # The dialogs and the plan are imported when a step is run, not for the first frame.
-        from console.screens.confirm import ConfirmScreen
-        from console.screens.variables import VariablesScreen
-        from runbook.execution.plan import ConfirmationError
-
-        screen = self.main_screen
-        if self.running is not None and not dry_run:
-            self.notify(
-                f"Step {self.running[1]} is still running: one step at a time (c cancels).",
-                severity="warning",
-            )
-            return
-        if step.kind == "wait" and not step.commands:
-            if dry_run:
-                self.notify(f"Would wait {step.wait_s or 0:.0f} s.")
-                return
-            self.progress.start_timer(procedure.key, step.index)
-            self._refresh_step(procedure.key, step.index)
-            return
-        if not step.commands:
-            self.notify(
-                f"Step {step.index} has nothing to run: do it, then tick it (space).",
-                severity="information",
-            )
-            return
-        if self.read_only and step.risk != "read-only" and not dry_run:  # hidden, yet say why
-            self.notify(
-                "Read-only console: this step changes things and is not run here.",
-                severity="warning",
-            )
-            return
-        questions = self.driver.questions(step)
-        values: dict[str, str] = {}
-        if questions:
-            form = VariablesScreen(f"Values for step {step.index}: {step.title}", questions)
-            self._offer_suggestions(form, step)
-            answer = await self.push_screen_wait(form)
-            if answer is None:
-                return
-            values = answer
-        plan = self.driver.plan(procedure, step, values)
-        if dry_run:
-            if screen is not None:
-                output = screen.show_output()
-                output.begin(f"Dry-run of step {step.index}: nothing was started", running=False)
-                output.write_lines([("info", line) for line in self.driver.dry_run_lines(plan)])
-            return
-        if plan.missing:
-            self.notify(f"Missing values: {', '.join(plan.missing)}", severity="warning")
-            return
-        confirmation: Confirmation | None = None
-        if plan.needs_confirmation:
-            confirm = ConfirmScreen(
-                self.driver.confirm_request(plan), arm_delay=self.settings.confirm_arm_delay
-            )
-            if not await self.push_screen_wait(confirm):
-                self.notify(f"Step {step.index} not run.", timeout=3)
-                return
-            try:
-                confirmation = plan.confirm(typed=confirm.typed, by=self.settings.user)
-            except ConfirmationError as error:
-                self.notify(str(error), severity="error")
-                return
-        self.running = (procedure.key, step.index)
-        self.progress.set_status(procedure.key, step.index, "running")
-        self._refresh_step(procedure.key, step.index)
-        if screen is not None:
-            screen.show_output().begin(f"▶ step {step.index}: {step.title} · c cancels")
-        self.run_step(procedure, step, plan, confirmation)
-
-    @work(
-        thread=True,
-        group="suggestions",
-        exit_on_error=False,
-        description="Image tags for variables",
-    )
-    def _offer_suggestions(self, form: VariablesScreen, step: Step) -> None:
-        for name, offered in self.driver.suggestions(step).items():
-            if offered:
-                self.call_from_thread(form.set_suggestions, name, offered)
-
-    @work(
-        thread=True,
-        group="step-run",
-        exclusive=True,
-        exit_on_error=False,
-        description="Running a step",
-    )
-    def run_step(
-        self, procedure: Procedure, step: Step, plan: Plan, confirmation: Confirmation | None
-    ) -> None:
-        from console.driver import ConsoleReporter, run_detachable  # with the driver, on first use
-
-        reporter = self.incidents.reporter(ConsoleReporter(self, procedure.key, step.index))
-        run_detachable(lambda: self.driver.run(plan, confirmation, reporter))
+    def start_step(self, procedure: Procedure, step: Step, dry_run: bool) -> None:
+        self.runner.run_step(procedure, step, dry_run)
 
     def cancel_step(self) -> None:
-        if self.running is None:
-            self.notify("No step is running.", timeout=3)
-            return
-        self.driver.cancel(self.settings.user)
-        self.notify(f"Cancelling step {self.running[1]}…", timeout=3)
+        self.runner.cancel()
+
+    @on(ContainerActionRequested)
+    def _container_action(self, message: ContainerActionRequested) -> None:
+        message.stop()
+        self.runner.run_container_action(message)
+
+    @on(DrillStepRequested)
+    def _drill_step(self, message: DrillStepRequested) -> None:
+        message.stop()
+        self.runner.run_drill_step(message)
 
     @on(StepStarted)
     def _step_started(self, message: StepStarted) -> None:
-        self._refresh_step(message.procedure_key, message.step_index)
-        self._update_status(session_state=self.session_state, running=True)
+        self.runner.started(message)
 
     @on(StepOutput)
     def _step_output(self, message: StepOutput) -> None:
-        self.progress.add_output(message.procedure_key, message.step_index, message.lines)
-        screen = self.main_screen
-        if screen is not None:
-            screen.write_output(message.lines)
+        self.runner.output(message)
 
     @on(StepFinished)
     def _step_finished(self, message: StepFinished) -> None:
-        status: StepStatus = "done" if message.status == "succeeded" else "failed"
-        if message.status in ("cancelled", "refused"):
-            status = "pending" if message.status == "refused" else "failed"
-        reason = None if status == "done" else (message.detail or message.status)
-        self.running = None
-        self.session.add_run_ids(message.procedure_key, message.step_index, message.run_ids)
-        procedure = self.runbook.procedure(message.procedure_key)
-        step = (
-            procedure.steps[message.step_index - 1]
-            if procedure is not None and 0 < message.step_index <= len(procedure.steps)
-            else None
-        )
-        if step is not None and step.kind == "wait" and step.wait_s and status == "done":
-            # The check ran; the wait's countdown (from the run's start) carries on.
-            self.progress.keep_waiting(message.procedure_key, message.step_index)
-            self._refresh_step(message.procedure_key, message.step_index)
-        else:
-            self.set_status(
-                message.procedure_key, message.step_index, status, reason, message.exit_code
-            )
-        screen = self.main_screen
-        summary = f"Step {message.step_index} {message.status}"
-        if message.exit_code is not None and message.status != "succeeded":
-            summary += f" (exit {message.exit_code})"
-        if message.detail and message.status != "succeeded":
-            summary += f": {message.detail}"
-        if screen is not None:
-            screen.query_one("#pane-output").set_title(  # type: ignore[attr-defined]
-                summary, "failed" if status == "failed" else ""
-            )
-        severity: SeverityLevel = "information" if message.status == "succeeded" else "error"
-        if message.status == "refused":
-            severity = "warning"
-        self.notify(summary, severity=severity, timeout=3 if severity == "information" else 8)
-        if status == "done" and screen is not None:
-            screen.advance_from(message.procedure_key, message.step_index)
-        self._update_status(session_state=self.session_state, running=False)
+        self.runner.finished(message)
 
     # Helpers' messages ----------------------------------------------------------------
 
@@ -525,7 +372,7 @@ class RunbookConsole(App[int]):
     def _session_not_saved(self, message: SessionNotSaved) -> None:
         if self.session.not_saved(message.error):
             self.notify(f"Session not saved: {message.error}", severity="error", timeout=10)
-            self._update_status(session_state=self.session_state)
+            self.update_status(session_state=self.session_state)
 
     @on(IncidentLoaded)
     def _incident_loaded(self, message: IncidentLoaded) -> None:
@@ -546,11 +393,7 @@ class RunbookConsole(App[int]):
             return
         error = worker.error
         self.log.error(f"worker {worker.name} failed", error)
-        if worker.group == "step-run" and self.running is not None:
-            procedure_key, step_index = self.running
-            self.post_message(
-                StepFinished(procedure_key, step_index, "failed", None, f"console error: {error}")
-            )
+        self.runner.worker_failed(worker)
         if worker.group == "suggestions":
             return
         self.notify(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.messages import StepFinished, StepOutput, StepStarted
@@ -160,10 +161,17 @@ class Driver:
         )
         return lines
 
-    def confirm_request(self, plan: Plan) -> ConfirmRequest:
-        holder = read_holder(self.config.lock_dir, plan.environment)
+    def confirm_request(
+        self, plan: Plan, title: str | None = None, lock_dir: Path | None = None
+    ) -> ConfirmRequest:
+        """What the confirmation shows, with whoever holds the environment's lock now.
+
+        `title` replaces "procedure › step n: title" (a container action's); `lock_dir`
+        the config's (a drill's sandbox has its own).
+        """
+        holder = read_holder(lock_dir or self.config.lock_dir, plan.environment)
         return ConfirmRequest(
-            title=f"{plan.procedure_title} › step {plan.step_index}: {plan.step_title}",
+            title=title or f"{plan.procedure_title} › step {plan.step_index}: {plan.step_title}",
             risk=plan.risk,
             commands=plan.resolved_commands,
             cwd=plan.cwd,

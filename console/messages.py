@@ -1,4 +1,5 @@
-"""App-wide messages: what workers and helpers report, and what widgets ask for.
+"""App-wide messages: what workers and helpers report, what widgets ask for, and the
+requests that screens send up to the step runner (console.runner).
 
 Workers and helpers (the execution driver, the incident bridge, the session writer)
 only post these; state changes happen in the handlers, on the UI side. Events are
@@ -14,6 +15,10 @@ from typing import TYPE_CHECKING, Literal
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from textual.message_pump import MessagePump
+
+    from runbook.drills.runner import Drill
+    from runbook.execution.executor import StepResult
     from runbook.incident.model import Deadline, Incident
     from runbook.incident.store import IncidentStore
 
@@ -161,3 +166,24 @@ class IncidentRead(Message, namespace="incident_panel"):
     widgets around the panel (the checklist's deadline rows)."""
 
     incident: Incident
+
+
+# Drills ------------------------------------------------------------------------------
+
+
+@dataclass
+class DrillStepRequested(Message):
+    """Run step `index` of the drill's procedure in its sandbox, through the step runner."""
+
+    drill: Drill
+    index: int
+    reply_to: MessagePump
+    """Gets `DrillStepRan` when the step ends, or at once when it is refused."""
+
+
+@dataclass
+class DrillStepRan(Message, bubble=False):
+    """A requested drill step ended (or was refused: one step at a time)."""
+
+    index: int
+    result: StepResult

@@ -4,7 +4,8 @@ Push it with a `runbook.drills.runner.Drill` that has not started; the screen st
 (sandbox, traffic, fault) in a worker and removes the sandbox when it closes. Once
 it runs, the live panes (gauges, endpoint health and, on Docker, the sandbox's
 containers and logs) watch the sandbox, never the configured environment.
-`enter` runs the selected step for real against the sandbox, `d` marks it done,
+`enter` runs the selected step for real against the sandbox (through the console's step
+runner, console.runner, like every run), `d` marks it done,
 `s` skips it with a reason, `a` acknowledges, `f` finishes and shows the score.
 """
 
@@ -24,14 +25,15 @@ from textual.widgets.option_list import Option
 
 from console.incident.banner import DrillBanner
 from console.incident.panel import IncidentPanel
+from console.messages import DrillStepRan, DrillStepRequested
 from console.panes.dock import LivePanes
+from console.panes.messages import ContainerActionRequested
 from console.screens.prompt import TextPromptScreen
 from runbook.sources.settings import SourceSettings
 
 if TYPE_CHECKING:
     from runbook.drills.runner import Drill
     from runbook.drills.score import Score
-    from runbook.execution.executor import StepResult
     from runbook.incident.model import Incident
 
 
@@ -58,11 +60,6 @@ class DrillScreen(Screen[None]):
     @dataclass
     class Started(Message):
         incident: Incident
-
-    @dataclass
-    class StepRan(Message):
-        index: int
-        result: StepResult
 
     @dataclass
     class Finished(Message):
@@ -180,12 +177,17 @@ class DrillScreen(Screen[None]):
         self._status(f"Running step {index} in the sandbox…")
         self.run_in_sandbox(index)
 
-    @work(thread=True, group="drill-step", exit_on_error=False, description="Drill step")
     def run_in_sandbox(self, index: int) -> None:
-        self.post_message(self.StepRan(index, self.drill.run_step(index)))
+        # The console's step runner runs it (one step at a time); the answer comes back here.
+        self.post_message(DrillStepRequested(self.drill, index, self))
 
-    @on(StepRan)
-    def _ran(self, message: StepRan) -> None:
+    @on(ContainerActionRequested)
+    def _sandbox_action(self, message: ContainerActionRequested) -> None:
+        # The live panes here show the sandbox: the runner runs the action as the drill's.
+        message.drill = self.drill
+
+    @on(DrillStepRan)
+    def _ran(self, message: DrillStepRan) -> None:
         self.busy = False
         result = message.result
         outcome = f"exit {result.exit_code}" if result.exit_code is not None else result.status

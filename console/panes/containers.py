@@ -53,7 +53,8 @@ COLUMNS = (
 
 
 class ContainersPane(Vertical, can_focus=False):
-    """Containers of the environment's engine; actions go through confirmation and audit."""
+    """Containers of the environment's engine; actions are requests to the console's step
+    runner, which confirms, runs and records them like steps."""
 
     HELP = """
 ## Containers
@@ -337,4 +338,4 @@ network (they have no interface of their own). Stats are read only for rows on s
             runbook_sha256=self.runbook_sha256,
             runbook_path=self.runbook_path,
         )
-        self.post_message(ContainerActionRequested(plan))
+        self.post_message(ContainerActionRequested(plan, f"docker {action} {container.name}"))

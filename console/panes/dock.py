@@ -6,10 +6,9 @@
 `settings` is the environment's `SourceSettings`; `sources` defaults to
 `LiveSources.create(runbook, settings)`. Messages going up (console/panes/messages.py):
 
-- requests: `ProcedureOpenRequested(key)`, `ContainerActionRequested(plan)`. Without a
-  handler above, LivePanes opens the procedure with the screen's `jump_to`, and confirms
-  a container action (ConfirmScreen) and runs it through the executor, so it is audited
-  either way.
+- requests: `ProcedureOpenRequested(key)` (the main screen opens it) and
+  `ContainerActionRequested(plan, title)` (the console's step runner, console.runner,
+  confirms, runs, audits and records it like a step; the panes run nothing themselves).
 - observations, for an incident timeline (runbook.incident.events builds the events):
   `HealthChanged`, `ThresholdCrossed`, `ContainerRestarted`.
 
@@ -21,7 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -31,19 +30,13 @@ from console.panes.containers import ContainersPane
 from console.panes.gauges import GaugesPane
 from console.panes.health import HealthPane
 from console.panes.logs import LogsPane
-from console.panes.messages import (
-    ContainerActionRequested,
-    FollowLogsRequested,
-    ProcedureOpenRequested,
-)
-from runbook.config import Config, ConfigError, load_config
-from runbook.execution.executor import Executor, StepResult
-from runbook.execution.plan import Confirmation, ConfirmationError, Plan
+from console.panes.messages import FollowLogsRequested
+from runbook.config import Config, ConfigError
 from runbook.model import Runbook
 from runbook.sources.docker.containers import ContainerInfo
 from runbook.sources.docker.stats import ContainerStats
-from runbook.sources.live import LiveSources, off_thread
-from runbook.sources.settings import SourceSettings, load_source_settings
+from runbook.sources.live import LiveSources
+from runbook.sources.settings import SourceSettings, source_settings
 
 
 def live_panes_for(
@@ -64,7 +57,7 @@ def live_panes_for(
     """
     problem = ""
     try:
-        settings = load_source_settings(environment, config.source)
+        settings = source_settings(config, environment)
     except ConfigError as error:
         env = config.environment(environment)
         settings = SourceSettings(
@@ -173,66 +166,3 @@ class LivePanes(VerticalScroll, can_focus=False):
             self.notify(
                 f"{event.worker.description} failed: {event.worker.error}", severity="error"
             )
-
-    def _handled_above(self, message_type: type, method_name: str) -> bool:
-        """Whether a screen or the app above has its own handler for this message."""
-        for node in self.ancestors:
-            if hasattr(node, method_name):
-                return True
-            for cls in type(node).__mro__:
-                if message_type in cls.__dict__.get("_decorated_handlers", {}):
-                    return True
-        return False
-
-    @on(ProcedureOpenRequested)
-    def _open_procedure(self, message: ProcedureOpenRequested) -> None:
-        # A handler above (the main screen's) wins; otherwise use the screen's jump_to.
-        if self._handled_above(ProcedureOpenRequested, "on_procedure_open_requested"):
-            return
-        jump_to = getattr(self.screen, "jump_to", None)
-        if callable(jump_to):
-            message.stop()
-            jump_to(message.procedure_key)
-
-    @on(ContainerActionRequested)
-    def _action(self, message: ContainerActionRequested) -> None:
-        # The console may take these over (its own confirm and output panes); if a
-        # screen or the app handles them, let the message through instead.
-        if self._handled_above(ContainerActionRequested, "on_container_action_requested"):
-            return
-        message.stop()
-        self._confirm_and_run(message.plan)
-
-    @work(group="container-action", exit_on_error=False, description="Container action")
-    async def _confirm_and_run(self, plan: Plan) -> None:
-        from console.screens.confirm import ConfirmRequest, ConfirmScreen
-
-        confirmation: Confirmation | None = None
-        if plan.needs_confirmation:
-            screen = ConfirmScreen(
-                ConfirmRequest(
-                    title=plan.step_title,
-                    risk=plan.risk,
-                    commands=plan.resolved_commands,
-                    cwd=plan.cwd,
-                    environment=plan.environment,
-                    production=plan.production,
-                    procedure=plan.procedure,
-                )
-            )
-            if not await self.app.push_screen_wait(screen):
-                self.notify(f"Not run: {plan.step_title}", timeout=3)
-                return
-            try:
-                confirmation = plan.confirm(typed=screen.typed)
-            except ConfirmationError as error:
-                self.notify(str(error), severity="error")
-                return
-        executor = Executor(self.config or load_config())
-        result: StepResult = await off_thread(lambda: executor.run(plan, None, confirmation))
-        tail = "\n".join(result.output_tail[-8:])
-        self.notify(
-            f"{plan.step_title}: {result.status}\n{tail}",
-            severity="information" if result.ok else "error",
-            timeout=8,
-        )

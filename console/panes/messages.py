@@ -2,11 +2,16 @@
 
 High-rate ones (`StatsArrived`, `HealthArrived`, `GaugesArrived`) do not bubble and
 coalesce in the queue (`can_replace`): only the newest matters. Log lines never coalesce.
+
+Cheap to import: the types of the fields are for the type checker only, so the app and
+the main screen handle these with `@on` without loading the Docker client or the planner
+for the first frame.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
@@ -14,11 +19,14 @@ from console.messages import ProcedureOpenRequested
 
 # The observations live apart so the console can handle them without importing Docker.
 from console.panes.observations import ContainerRestarted, HealthChanged, ThresholdCrossed
-from runbook.execution.plan import Plan
-from runbook.sources.docker.stats import StatsSampled
-from runbook.sources.gauges import Reading
-from runbook.sources.health import CheckResult
-from runbook.sources.logs import LogLine
+
+if TYPE_CHECKING:
+    from runbook.drills.runner import Drill
+    from runbook.execution.plan import Plan
+    from runbook.sources.docker.stats import StatsSampled
+    from runbook.sources.gauges import Reading
+    from runbook.sources.health import CheckResult
+    from runbook.sources.logs import LogLine
 
 __all__ = [
     "ContainerActionRequested",
@@ -75,9 +83,14 @@ class GaugesArrived(Message, bubble=False):
 
 @dataclass
 class ContainerActionRequested(Message):
-    """Run a container action (restart, logs, inspect) through confirmation and audit."""
+    """Run a container action (restart, logs, inspect): the console's step runner confirms,
+    runs and records it like a step (console.runner)."""
 
     plan: Plan
+    title: str
+    """What the operator sees it as: "docker restart web-blue"."""
+    drill: Drill | None = None
+    """Set by the drill screen the pane sits in: the action is on the drill's sandbox."""
 
 
 @dataclass

@@ -413,6 +413,11 @@ class Drill:
             raise DrillError(f"no procedure {procedure!r}")
         return self.executor.plan(self.runbook, found, index, environment=self.sandbox.environment)
 
+    def reporter(self, inner: StepReporter | None = None) -> IncidentReporter:
+        """`inner`, also recording each command it reports in the drill's timeline (for a
+        plan of the drill's environment run with `executor`, such as a container action)."""
+        return IncidentReporter(self._record, inner, self.masker, self.trainee)
+
     def run_step(
         self,
         index: int,
@@ -423,7 +428,7 @@ class Drill:
         step_plan = self.plan(index, procedure)
         checks = tuple(check.code for check in step_plan.verify)
         refusal = sandbox_refusal((*step_plan.resolved_commands, *checks), self.sandbox)
-        recorder = IncidentReporter(self._record, reporter, self.masker, self.trainee)
+        recorder = self.reporter(reporter)
         if refusal is not None:
             result = StepResult(status="refused", reason=refusal)
             recorder.finished(step_plan, result)

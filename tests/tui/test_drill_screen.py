@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-from textual.app import App
 
 from console.incident.drill_screen import DrillScreen
 from console.panes.containers import ContainersPane
@@ -19,23 +18,16 @@ from runbook.drills.runner import Drill
 from runbook.drills.sandboxes import DockerSandbox, ProcessSandbox, engine_reachable
 from runbook.drills.scenarios import find_scenario
 from runbook.incident.store import IncidentStore
+from tests.tui.conftest import MakeConsole
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
-
-
-class Harness(App[None]):
-    def __init__(self, screen: DrillScreen) -> None:
-        super().__init__()
-        self._drill_screen = screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self._drill_screen)
+RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"
 
 
 @pytest.mark.parametrize("runtime", ["docker", "local"])
 async def test_drill_screen_readiness_fixed_from_the_step_list(
-    tmp_path: Path, runtime: str
+    make_console: MakeConsole, tmp_path: Path, runtime: str
 ) -> None:
     if runtime == "docker" and not engine_reachable():
         if os.environ.get("RUNBOOK_REQUIRE_SERVICES") == "1":
@@ -44,16 +36,17 @@ async def test_drill_screen_readiness_fixed_from_the_step_list(
     kind = DockerSandbox if runtime == "docker" else ProcessSandbox
     drill = Drill(
         find_scenario("readiness-failing"),
-        load(REPO / ".monkeytown" / "devops" / "runbook.md"),
+        load(RUNBOOK),
         sandbox=kind(f"ui{os.getpid() % 10000}", REPO, tmp_path / "sandbox"),
         config=Config(execution=ExecutionConfig(state_dir=str(tmp_path / "state"))),
         store=IncidentStore(tmp_path / "incidents"),
         trainee="pilot",
     )
     screen = DrillScreen(drill)
-    app = Harness(screen)
+    app = make_console(RUNBOOK)  # the console's step runner runs the drill's steps
     try:
         async with app.run_test(size=(120, 40)) as pilot:
+            await app.push_screen(screen)
             assert app.screen.query_one("#drill-banner").has_class("-shown")
             for _ in range(240):
                 await pilot.pause(0.25)

@@ -348,7 +348,7 @@ async def test_worker_failure_becomes_a_notification(
         raise RuntimeError("executor exploded")
 
     async with app.run_test(size=(80, 24)) as pilot:
-        monkeypatch.setattr(app.driver, "run", explode)
+        monkeypatch.setattr(app.runner.driver, "run", explode)
         await open_procedure(pilot, app, "Greet")
         await pilot.press("r")
         await wait_for_workers(app)

@@ -1,10 +1,9 @@
 """Live panes driven by posted source events (no engine, no network): rendering, quiet
-cell updates, gauge states and the procedure offer, health rows, audited actions."""
+cell updates, gauge states and the procedure offer, health rows, action requests."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 from pathlib import Path
@@ -176,25 +175,6 @@ async def test_health_rows(tmp_path: Path) -> None:
         assert texts["/ready"].startswith("✘") and "expected 200, got 503" in texts["/ready"]
 
 
-async def test_container_actions_confirm_and_audit(tmp_path: Path) -> None:
-    app, _ = make_app(tmp_path)
-    async with app.run_test(size=(140, 50)) as pilot:
-        pane = app.query_one(ContainersPane)
-        pane.post_message(DockerEventArrived(ContainersListed((container("c3", "web-green"),))))
-        await pilot.pause()
-        pane.table.focus()
-        await pilot.press("r")
-        await until(lambda: type(app.screen).__name__ == "ConfirmScreen")
-        await pilot.press("escape")
-        await until(lambda: type(app.screen).__name__ != "ConfirmScreen")
-        audit = Path(os.environ["RUNBOOK_STATE_DIR"]) / "audit.jsonl"
-        assert not audit.exists() or "docker restart" not in audit.read_text()
-        await pilot.press("i")  # read-only: runs at once, through the executor
-        await until(lambda: audit.exists() and "docker inspect c3" in audit.read_text(), 10)
-        records = [json.loads(line) for line in audit.read_text().splitlines()]
-        assert any("docker inspect c3" in json.dumps(record) for record in records)
-
-
 def test_search_highlight_marks_matches_after_the_timestamp() -> None:
     from rich.text import Text
 
@@ -246,7 +226,8 @@ async def test_short_dock_shows_one_line_per_gauge(tmp_path: Path) -> None:
         assert not app.query_one(GaugesPane).compact
 
 
-async def test_a_console_handler_above_takes_container_actions_over(tmp_path: Path) -> None:
+async def test_container_actions_are_requests_the_panes_do_not_run(tmp_path: Path) -> None:
+    """The console's step runner runs them (tests/tui/test_runner.py); the panes only ask."""
     from textual import on
 
     from console.panes.messages import ContainerActionRequested
@@ -265,10 +246,14 @@ async def test_a_console_handler_above_takes_container_actions_over(tmp_path: Pa
         pane.post_message(DockerEventArrived(ContainersListed((container("c3", "web"),))))
         await pilot.pause()
         pane.table.focus()
-        await pilot.press("r")
-        await until(lambda: bool(taken))
+        await pilot.press("r", "i")
+        await until(lambda: len(taken) == 2)
         assert type(console.screen).__name__ != "ConfirmScreen"
+        assert [m.title for m in taken] == ["docker restart web", "docker inspect web"]
         assert taken[0].plan.resolved_commands == ("docker restart c3",)
+        assert taken[0].plan.needs_confirmation and not taken[1].plan.needs_confirmation
+        audit = Path(os.environ["RUNBOOK_STATE_DIR"]) / "audit.jsonl"
+        assert not audit.exists(), "nothing ran"
 
 
 async def test_changes_are_posted_for_an_incident_timeline(tmp_path: Path) -> None:
