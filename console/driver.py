@@ -11,7 +11,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from console.messages import StepFinished, StepOutput, StepStarted
 from console.requests import ConfirmRequest, VariableQuestion
@@ -23,7 +23,7 @@ from runbook.execution.runs import OutputLine, RunInfo
 from runbook.model import Procedure, Runbook, Step
 
 if TYPE_CHECKING:
-    from textual.app import App
+    from textual.message import Message
 
     from runbook.execution.executor import Executor, StepReporter, StepResult
 
@@ -31,10 +31,16 @@ STREAMS = {"stdout": "stdout", "stderr": "stderr", "system": "info"}
 """Executor stream names to the output pane's."""
 
 
+class MessageSink(Protocol):
+    """Where the reporter's messages go: the app (its post_message is thread-safe)."""
+
+    def post_message(self, message: Message) -> bool: ...
+
+
 class ConsoleReporter:
     """The executor's StepReporter: posts messages to the app (post_message is thread-safe)."""
 
-    def __init__(self, app: App[Any], procedure_key: str, step_index: int) -> None:
+    def __init__(self, app: MessageSink, procedure_key: str, step_index: int) -> None:
         self.app = app
         self.procedure_key = procedure_key
         self.step_index = step_index

@@ -23,31 +23,97 @@ change only the sandbox.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from console.messages import DrillStepRan, StepFinished
 
 if TYPE_CHECKING:
+    from textual.message import Message
     from textual.message_pump import MessagePump
     from textual.notifications import SeverityLevel
     from textual.worker import Worker
 
-    from console.app import RunbookConsole
     from console.driver import Driver
+    from console.incident_bridge import IncidentBridge
     from console.messages import DrillStepRequested, StepOutput, StepStarted
     from console.panes.messages import ContainerActionRequested
-    from console.progress import StepStatus
+    from console.progress import Progress, StepStatus
+    from console.screens.main import MainScreen
     from console.screens.variables import VariablesScreen
+    from console.session import SessionKeeper
+    from console.settings import ConsoleSettings
     from runbook.drills.runner import Drill
     from runbook.execution.plan import Confirmation, Plan
     from runbook.execution.runs import RunInfo
-    from runbook.model import Procedure, Step
+    from runbook.model import Procedure, Runbook, Step
 
 RunKind = Literal["step", "container", "drill"]
 CONTAINERS = "containers"
 """The pseudo procedure key of container actions (step 0: no checklist step has it)."""
+
+
+class RunnerHost(Protocol):
+    """What the runner needs of the console it runs in (the app): its runbook, settings and
+    state, the screen to show output on, and Textual's services. Typed here so that the
+    runner never imports the app (console.app imports the runner)."""
+
+    runbook: Runbook
+    settings: ConsoleSettings
+    environment: str
+    read_only: bool
+    progress: Progress
+    session: SessionKeeper
+    incidents: IncidentBridge
+
+    @property
+    def main_screen(self) -> MainScreen | None: ...
+
+    @property
+    def session_state(self) -> str: ...
+
+    def refresh_step(self, procedure_key: str, step_index: int) -> None: ...
+
+    def update_status(self, **values: object) -> None: ...
+
+    def set_status(
+        self,
+        procedure_key: str,
+        step_index: int,
+        status: StepStatus,
+        reason: str | None = None,
+        exit_code: int | None = None,
+    ) -> None: ...
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None: ...
+
+    def post_message(self, message: Message) -> bool: ...
+
+    def call_from_thread(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+
+    async def push_screen_wait(self, screen: Any) -> Any: ...
+
+    def run_worker(
+        self,
+        work: Any,
+        name: str | None = "",
+        group: str = "default",
+        description: str = "",
+        exit_on_error: bool = True,
+        start: bool = True,
+        exclusive: bool = False,
+        thread: bool = False,
+    ) -> Worker[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -83,7 +149,7 @@ class Run:
 class StepRunner:
     """Confirms, runs, cancels and records every run of one console."""
 
-    def __init__(self, app: RunbookConsole) -> None:
+    def __init__(self, app: RunnerHost) -> None:
         self.app = app
         self.current: Run | None = None
 
