@@ -234,3 +234,47 @@ def test_console_event_helpers_for_the_panes() -> None:
     assert threshold_event("Error Rate", "critical", "critical", "9 %") is None
     assert threshold_event("Error Rate", "ok", "no-data", "0 %") is None
     assert restart_event("web-green", 3).text == "web-green restarted (3 restarts)"
+
+
+def test_recent_deployment_hint_knows_about_rollbacks(runbook, tmp_path: Path) -> None:
+    deploy = {
+        "time": "2026-11-28T02:40:00Z",
+        "action": "deploy",
+        "from_version": "v1",
+        "to_version": "v2",
+        "outcome": "succeeded",
+        "environment": "prod",
+        "user": "dora",
+    }
+    rollback = {
+        "time": "2026-11-28T02:55:00Z",
+        "action": "rollback-now",
+        "from_version": "v2",
+        "to_version": "v1",
+        "outcome": "succeeded",
+        "environment": "prod",
+        "user": "erin",
+    }
+    failed_rollback = {**rollback, "time": "2026-11-28T02:58:00Z", "outcome": "failed"}
+    procedure = find_severity(runbook, "P1").procedure
+
+    history = _history(tmp_path / "a" / "deployments.jsonl", deploy)
+    hint = deployment_hint(runbook, procedure, T0, history)
+    assert hint is not None and not hint.rolled_back and hint.offers_rollback
+    assert hint.strip_text(T0) == "Deployed v2 20m ago · b rollback"
+
+    history = _history(tmp_path / "b" / "deployments.jsonl", deploy, rollback, failed_rollback)
+    hint = deployment_hint(runbook, procedure, T0, history)
+    assert hint is not None and hint.rolled_back and not hint.offers_rollback
+    assert (hint.procedure, hint.step) == (None, None)
+    assert hint.strip_text(T0) == "Rolled back to v1 5m ago"
+    assert hint.text == "Rolled back to v1 (prod) 5 min ago by erin"
+    # The age ticks from a given moment, without reading the history again.
+    later = T0 + timedelta(minutes=21)
+    assert hint.age_at(later) == 26 * 60
+    assert hint.strip_text(later) == "Rolled back to v1 26m ago"
+
+    redeploy = {**deploy, "time": "2026-11-28T02:59:00Z", "to_version": "v3"}
+    history = _history(tmp_path / "c" / "deployments.jsonl", deploy, rollback, redeploy)
+    hint = deployment_hint(runbook, procedure, T0, history)
+    assert hint is not None and hint.strip_text(T0) == "Deployed v3 1m ago · b rollback"
