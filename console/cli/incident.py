@@ -8,12 +8,13 @@
     runbook-console incident note [ID] TEXT
     runbook-console incident step [ID] N done|skipped|failed [--reason R]
     runbook-console incident run [ID] N [--env ENV] [--confirm ENV] [--var K=V]
-    runbook-console incident mitigated [ID]
-    runbook-console incident close [ID] --resolution TEXT
+    runbook-console incident mitigated [ID] [--base-url URL]
+    runbook-console incident close [ID] --resolution TEXT [--base-url URL]
     runbook-console incident list
     runbook-console incident timeline [ID] [--kind K ...] [--actor A] [--grep TEXT] [--json]
 
-ID defaults to the newest open incident; a unique prefix is enough.
+ID defaults to the newest open incident; a unique prefix is enough. `start`,
+`mitigated` and `close` record the gauges at that moment when the service answers.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from console.cli._incident_common import load_runbook, store
 from runbook.incident.deployments import deployment_hint
 from runbook.incident.events import step_event
 from runbook.incident.model import Incident, IncidentError, find_severity, open_incident
-from runbook.incident.report import format_duration
+from runbook.incident.report import duration_text
 from runbook.incident.store import IncidentStore
 from runbook.incident.timeline import EVENT_KINDS, filter_events, now_utc, parse_time
 from runbook.model import Procedure, Runbook, Step
@@ -56,10 +57,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name, text in (
         ("status", "deadlines, countdowns and the recent-deployment hint"),
         ("ack", "acknowledge the incident"),
-        ("mitigated", "record that the impact is mitigated"),
     ):
         sub = actions.add_parser(name, help=text)
         sub.add_argument("id", metavar="ID", nargs="?")
+    mitigated = actions.add_parser("mitigated", help="record that the impact is mitigated")
+    mitigated.add_argument("id", metavar="ID", nargs="?")
+    mitigated.add_argument(
+        "--base-url", metavar="URL", help="take gauges at mitigation from URL/metrics"
+    )
     escalate = actions.add_parser("escalate", help="record an escalation")
     escalate.add_argument("id", metavar="ID", nargs="?")
     escalate.add_argument("--to", metavar="WHO", help="who it went to")
@@ -113,7 +118,9 @@ def run(args: argparse.Namespace) -> int:
 def _start(args: argparse.Namespace, incidents: IncidentStore) -> int:
     runbook = load_runbook(args.path)
     incident = open_incident(runbook, args.severity, title=args.title, environment=args.env)
-    incident.gauges_open = _gauges(runbook, args.base_url, args.env, args.config)
+    readings = _gauges(runbook, args.base_url, args.env, args.config)
+    if readings:
+        incident.record_readings("open", readings)
     incidents.save(incident)
     level = f"{incident.severity} {incident.severity_title}"
     suffix = "" if incident.title == level else f" ({level})"
@@ -160,8 +167,8 @@ def _status(args: argparse.Namespace, incidents: IncidentStore) -> int:
     print(f"  {incident.title}")
     print(f"  checklist: {incident.procedure}")
     _print_deadlines(incident, now)
-    for name, seconds in incident.durations().items():
-        print(f"  time to {name}: {format_duration(seconds)}")
+    for name in incident.durations():
+        print(f"  time to {name}: {duration_text(incident, name)}")
     if incident.is_open and incident.runbook_path and Path(incident.runbook_path).is_file():
         runbook = load_runbook(incident.runbook_path)
         hint = deployment_hint(runbook, incident.procedure, now)
@@ -281,33 +288,46 @@ def _run(args: argparse.Namespace, incidents: IncidentStore) -> int:
     return code
 
 
+def _readings_now(incident: Incident, base_url: str | None, config: str | None) -> list[Any]:
+    """The gauges for the incident's runbook and environment, if a service answers."""
+    if not incident.runbook_path or not Path(incident.runbook_path).is_file():
+        return []
+    runbook = load_runbook(incident.runbook_path)
+    return _gauges(runbook, base_url, incident.environment, config)
+
+
 def _mitigated(args: argparse.Namespace, incidents: IncidentStore) -> int:
-    incident = incidents.update(args.id, lambda i: i.mitigate())
+    current = incidents.load(incidents.resolve_id(args.id))
+    readings = _readings_now(current, args.base_url, args.config) if current.is_open else []
+
+    def mitigate(incident: Incident) -> None:
+        first = incident.mitigated_at is None
+        incident.mitigate()
+        if first and readings:
+            incident.record_readings("mitigation", readings)
+
+    incident = incidents.update(current.id, mitigate)
     print(f"{incident.id} mitigated at {incident.mitigated_at}")
     return 0
 
 
 def _close(args: argparse.Namespace, incidents: IncidentStore) -> int:
     current = incidents.load(incidents.resolve_id(args.id))
-    gauges = None
-    if current.runbook_path:
-        found = _gauges(
-            load_runbook(current.runbook_path), args.base_url, current.environment, args.config
-        )
-        gauges = found or None
+    if not args.resolution.strip():
+        raise CliError("closing needs a resolution", 2)
+    readings = _readings_now(current, args.base_url, args.config) if current.is_open else []
 
     def close(incident: Incident) -> None:
+        if incident.is_open and readings:
+            incident.record_readings("close", readings)
         incident.close(args.resolution)
-        if gauges is not None:
-            incident.gauges_close = gauges
 
     incident = incidents.update(current.id, close)
-    durations = incident.durations()
     print(
         f"{incident.id} closed: {incident.resolution} "
-        f"(acknowledged {format_duration(durations['acknowledge'])}, "
-        f"mitigated {format_duration(durations['mitigate'])}, "
-        f"resolved {format_duration(durations['resolve'])})"
+        f"(acknowledged {duration_text(incident, 'acknowledge')}, "
+        f"mitigated {duration_text(incident, 'mitigate')}, "
+        f"resolved {duration_text(incident, 'resolve')})"
     )
     print(f"report: runbook-console report {incident.id}")
     return 0

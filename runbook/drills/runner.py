@@ -243,9 +243,7 @@ class Drill:
             alert={"name": self.scenario.alert, "labels": {"scenario": self.scenario.name}},
         )
         opened.procedure = procedure.key
-        opened.gauges_open = [
-            r.to_dict() for r in (self.last_state.readings if self.last_state else ())
-        ]
+        opened.record_readings("open", self.last_state.readings if self.last_state else ())
         self.store.save(opened)
         self.incident = opened
         self.started_at = self.clock()
@@ -319,14 +317,17 @@ class Drill:
                 actor="console",
             )
             self.incident.mitigated_at = event.time
+            recorded: list[Event] = []
 
             def apply(incident: Incident) -> None:
                 incident.record(event)
                 incident.mitigated_at = incident.mitigated_at or event.time
+                recorded.append(incident.record_readings("mitigation", state.readings))
 
-            self.store.update(self.incident.id, apply)
+            self.incident = self.store.update(self.incident.id, apply)
             if self.on_event is not None:
-                self.on_event(event)
+                for news in (event, *recorded):
+                    self.on_event(news)
         return state
 
     def _check_deployments(self) -> None:
@@ -457,17 +458,15 @@ class Drill:
             with self._poll_lock:
                 self._check_deployments()
             ended = self.clock()
-            closing = [r.to_dict() for r in (self.last_state.readings if self.last_state else ())]
+            closing = self.last_state.readings if self.last_state else ()
             text = resolution or (
                 f"{BANNER} ended: mitigated" if self.mitigated else f"{BANNER} ended: not mitigated"
             )
 
             def close(incident: Incident) -> None:
-                incident.gauges_close = closing
                 if incident.is_open:
-                    mitigated_at = incident.mitigated_at
+                    incident.record_readings("close", closing, at=ended)
                     incident.close(text, by=DRILL_ACTOR, at=ended)
-                    incident.mitigated_at = mitigated_at
 
             self.incident = self.store.update(self.incident.id, close)
             result = score(

@@ -13,7 +13,7 @@ import pytest
 from runbook.document.parser import load
 from runbook.incident.deployments import deployment_hint
 from runbook.incident.events import step_event
-from runbook.incident.model import IncidentError, find_severity, open_incident
+from runbook.incident.model import Incident, IncidentError, find_severity, open_incident
 from runbook.incident.store import IncidentStore
 from runbook.incident.timeline import filter_events, iso
 
@@ -95,7 +95,8 @@ def test_resolving_in_time_meets_the_escalation_deadline(runbook) -> None:
     incident.acknowledge(at=clock.advance(60))
     incident.mitigate(at=clock.advance(240))
     incident.close("rolled back to v1", at=clock.advance(120))
-    assert [d.state(clock.advance(3600)) for d in incident.deadlines()] == ["met", "met"]
+    # Acknowledged in time; nobody escalated, and nobody had to: not an escalation done.
+    assert [d.state(clock.advance(3600)) for d in incident.deadlines()] == ["met", "moot"]
     assert incident.durations() == {"acknowledge": 60, "mitigate": 300, "resolve": 420}
     assert incident.status == "closed"
     with pytest.raises(IncidentError):
@@ -234,6 +235,44 @@ def test_console_event_helpers_for_the_panes() -> None:
     assert threshold_event("Error Rate", "critical", "critical", "9 %") is None
     assert threshold_event("Error Rate", "ok", "no-data", "0 %") is None
     assert restart_event("web-green", 3).text == "web-green restarted (3 restarts)"
+
+
+def test_a_resolution_is_not_an_escalation(runbook) -> None:
+    clock = FakeClock()
+    incident = open_incident(runbook, "P1", clock=clock)
+    incident.acknowledge(at=clock.advance(60))
+    incident.mitigate(at=clock.advance(240))
+    ack, escalate = incident.deadlines(clock.advance(30))
+    assert ack.done and ack.state(clock()) == "met"
+    assert not escalate.done and escalate.state(clock()) == "moot"
+    assert escalate.countdown(clock()) == "not needed: resolved 10:00 early"
+    assert "done" not in escalate.countdown(clock())
+    assert incident.escalated_at is None
+    assert [e.kind for e in incident.events] == ["opened", "acknowledged", "mitigated"]
+
+
+def test_resolved_after_the_deadline_without_escalating_is_missed(runbook) -> None:
+    clock = FakeClock()
+    incident = open_incident(runbook, "P1", clock=clock)
+    incident.mitigate(at=clock.advance(1200))
+    ack, escalate = incident.deadlines(clock.advance(60))
+    assert (ack.state(clock()), escalate.state(clock())) == ("missed", "missed")
+    assert escalate.countdown(clock()) == "missed: resolved +05:00 late"
+    # An escalation that did happen, even after the resolution, is an escalation done late.
+    incident.escalate(to="sre-lead", at=clock.advance(60))
+    assert [d.state(clock()) for d in incident.deadlines()][1] == "late"
+
+
+def test_closing_an_unmitigated_incident_invents_no_mitigation(runbook) -> None:
+    clock = FakeClock()
+    incident = open_incident(runbook, "P1", clock=clock)
+    incident.acknowledge(at=clock.advance(60))
+    incident.close("false alarm", at=clock.advance(1286))
+    assert incident.mitigated_at is None
+    assert incident.durations()["mitigate"] is None
+    assert incident.durations()["resolve"] == 1346
+    assert [e.kind for e in incident.events] == ["opened", "acknowledged", "closed"]
+    assert Incident.from_dict(incident.to_dict()).mitigated_at is None
 
 
 def test_recent_deployment_hint_knows_about_rollbacks(runbook, tmp_path: Path) -> None:
