@@ -15,6 +15,7 @@
 
 ID defaults to the newest open incident; a unique prefix is enough. `start`,
 `mitigated` and `close` record the gauges at that moment when the service answers.
+`ack` ticks the checklist's acknowledge step, and ticking that step acknowledges.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from typing import Any
 
 from console.cli._common import CliError, load_settings
 from console.cli._incident_common import load_runbook, store
+from runbook.incident import actions
 from runbook.incident.deployments import deployment_hint
-from runbook.incident.events import step_event
 from runbook.incident.model import Incident, IncidentError, find_severity, open_incident
 from runbook.incident.report import duration_text
 from runbook.incident.store import IncidentStore
-from runbook.incident.timeline import EVENT_KINDS, filter_events, now_utc, parse_time
+from runbook.incident.timeline import EVENT_KINDS, Event, filter_events, now_utc, parse_time
 from runbook.model import Procedure, Runbook, Step
 
 NAME = "incident"
@@ -56,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     for name, text in (
         ("status", "deadlines, countdowns and the recent-deployment hint"),
-        ("ack", "acknowledge the incident"),
+        ("ack", "acknowledge the incident (ticks the checklist's acknowledge step)"),
     ):
         sub = actions.add_parser(name, help=text)
         sub.add_argument("id", metavar="ID", nargs="?")
@@ -177,16 +178,38 @@ def _status(args: argparse.Namespace, incidents: IncidentStore) -> int:
     return 0
 
 
+def _checklist(incident: Incident) -> Procedure | None:
+    """The incident's procedure as its runbook has it now (None when the file is gone)."""
+    if not incident.runbook_path or not Path(incident.runbook_path).is_file():
+        return None
+    return load_runbook(incident.runbook_path).procedure(incident.procedure)
+
+
 def _ack(args: argparse.Namespace, incidents: IncidentStore) -> int:
-    incident = incidents.update(args.id, lambda i: i.acknowledge())
+    procedure = _checklist(incidents.load(incidents.resolve_id(args.id)))
+    recorded: list[Event] = []
+    incident = incidents.update(
+        args.id, lambda i: recorded.extend(actions.acknowledge(i, procedure))
+    )
     print(f"{incident.id} acknowledged at {incident.acknowledged_at} by {incident.acknowledged_by}")
+    _print_ticked(incident, recorded)
     return 0
 
 
 def _escalate(args: argparse.Namespace, incidents: IncidentStore) -> int:
-    incident = incidents.update(args.id, lambda i: i.escalate(to=args.to))
+    procedure = _checklist(incidents.load(incidents.resolve_id(args.id)))
+    recorded: list[Event] = []
+    incident = incidents.update(
+        args.id, lambda i: recorded.extend(actions.escalate(i, procedure, to=args.to))
+    )
     print(f"{incident.id} escalated{' to ' + args.to if args.to else ''}")
+    _print_ticked(incident, recorded)
     return 0
+
+
+def _print_ticked(incident: Incident, recorded: list[Event]) -> None:
+    for event in recorded[1:]:
+        print(f"{incident.id}: {event.text}")
 
 
 def _split_id(values: list[str], rest: int) -> tuple[str | None, list[str]]:
@@ -229,18 +252,23 @@ def _note(args: argparse.Namespace, incidents: IncidentStore) -> int:
 def _step(args: argparse.Namespace, incidents: IncidentStore) -> int:
     incident_id, (number, status) = _split_id(args.args, 2)
     current = incidents.load(incidents.resolve_id(incident_id))
-    title = f"step {number}"
-    if current.runbook_path and Path(current.runbook_path).is_file():
-        procedure = load_runbook(current.runbook_path).procedure(current.procedure)
-        found = _numbered_step(procedure, number)
-        if found:
-            title = found.title
+    if not number.isdecimal():
+        raise CliError(f"not a step number: {number!r}", 2)
+    procedure = _checklist(current)
+    recorded: list[Event] = []
     try:
-        event = step_event(current.procedure, int(number), title, status, reason=args.reason)
+        incidents.update(
+            current.id,
+            lambda i: recorded.extend(
+                actions.mark_step(i, procedure, int(number), status, reason=args.reason)
+            ),
+        )
     except ValueError as error:
+        if isinstance(error, IncidentError):
+            raise
         raise CliError(str(error), 2) from None
-    incidents.append(current.id, event)
-    print(f"{current.id}: {event.text}")
+    for event in recorded:
+        print(f"{current.id}: {event.text}")
     return 0
 
 
@@ -284,7 +312,7 @@ def _run(args: argparse.Namespace, incidents: IncidentStore) -> int:
     code = walker.walk([step])
     if code in (0, 1):
         status = "done" if code == 0 else "failed"
-        incidents.append(current.id, step_event(procedure.key, step.index, step.title, status))
+        incidents.update(current.id, lambda i: actions.mark_step(i, procedure, step.index, status))
     return code
 
 

@@ -317,3 +317,47 @@ def test_recent_deployment_hint_knows_about_rollbacks(runbook, tmp_path: Path) -
     history = _history(tmp_path / "c" / "deployments.jsonl", deploy, rollback, redeploy)
     hint = deployment_hint(runbook, procedure, T0, history)
     assert hint is not None and hint.strip_text(T0) == "Deployed v3 1m ago · b rollback"
+
+
+def test_acknowledging_ticks_the_acknowledge_step_and_ticking_it_acknowledges(
+    runbook,
+) -> None:
+    from runbook.incident import actions
+
+    clock = FakeClock()
+    procedure = runbook.procedure(find_severity(runbook, "P1").procedure)
+    assert procedure is not None
+    (step,) = [s for s in procedure.steps if s.incident_action == "acknowledge"]
+
+    incident = open_incident(runbook, "P1", clock=clock)
+    recorded = actions.acknowledge(incident, procedure, by="alice", at=clock.advance(30))
+    assert [e.kind for e in recorded] == ["acknowledged", "step-done"]
+    assert recorded[1].data == {"procedure": procedure.key, "step": step.index}
+    assert recorded[1].actor == "alice"
+    assert actions.ticked_step(recorded) == (procedure.key, step.index)
+    assert actions.step_marked(incident, procedure.key, step.index)
+
+    other = open_incident(runbook, "P1", clock=clock)
+    recorded = actions.mark_step(other, procedure, step.index, "done", by="bob")
+    assert [e.kind for e in recorded] == ["step-done", "acknowledged"]
+    assert other.acknowledged_by == "bob"
+    # Ticked again, or another step: no second acknowledgement.
+    assert len(actions.mark_step(other, procedure, step.index, "done", by="bob")) == 1
+    assert len(actions.mark_step(other, procedure, step.index + 1, "done", by="bob")) == 1
+    # Skipping the step is not acknowledging.
+    third = open_incident(runbook, "P1", clock=clock)
+    actions.mark_step(third, procedure, step.index, "skipped", reason="paged twice")
+    assert third.acknowledged_at is None
+
+
+def test_escalating_ticks_the_escalate_step_once(runbook) -> None:
+    from runbook.incident import actions
+
+    procedure = runbook.procedure(find_severity(runbook, "P1").procedure)
+    assert procedure is not None
+    incident = open_incident(runbook, "P1")
+    assert [e.kind for e in actions.escalate(incident, procedure, to="sre")] == [
+        "escalated",
+        "step-done",
+    ]
+    assert [e.kind for e in actions.escalate(incident, procedure, to="cto")] == ["escalated"]

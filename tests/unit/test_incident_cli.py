@@ -74,6 +74,7 @@ def test_incident_lifecycle_from_the_cli(tmp_path: Path) -> None:
     assert [e["kind"] for e in events] == [
         "opened",
         "acknowledged",
+        "step-done",  # step 1, "Acknowledge alert within 5 minutes", ticked by `ack`
         "command",
         "step-done",
         "command",
@@ -84,11 +85,11 @@ def test_incident_lifecycle_from_the_cli(tmp_path: Path) -> None:
         "closed",
     ]
     assert all(e["actor"] == "alice" for e in events)
-    assert events[2]["data"]["output"] == ["token=********", "checked"]
-    assert events[4]["data"]["exit_code"] == 4
-    assert "Escalate if not resolved within 15 minutes" in events[6]["text"]  # the step's title
+    assert events[3]["data"]["output"] == ["token=********", "checked"]
+    assert events[5]["data"]["exit_code"] == 4
+    assert "Escalate if not resolved within 15 minutes" in events[7]["text"]  # the step's title
     steps_only = cli("timeline", "--kind", "step-")
-    assert len(steps_only.stdout.splitlines()) == 3
+    assert len(steps_only.stdout.splitlines()) == 4
 
     report = subprocess.run(
         [
@@ -132,6 +133,26 @@ def _start(tmp_path: Path, *extra: str, text: str = RUNBOOK) -> str:
 def _kinds() -> list[str]:
     timeline = cli("timeline", "--json")
     return [json.loads(line)["kind"] for line in timeline.stdout.splitlines()]
+
+
+def test_ack_ticks_the_acknowledge_step_and_ticking_it_acknowledges(tmp_path: Path) -> None:
+    _start(tmp_path)
+    acked = cli("ack")
+    assert acked.returncode == 0, acked.stderr
+    assert "Step 1 done: Acknowledge alert within 5 minutes" in acked.stdout
+    assert _kinds() == ["opened", "acknowledged", "step-done"]
+    assert cli("close", "--resolution", "done").returncode == 0
+
+    _start(tmp_path)
+    ticked = cli("step", "1", "done")
+    assert ticked.returncode == 0, ticked.stderr
+    assert "Incident acknowledged" in ticked.stdout
+    assert _kinds() == ["opened", "step-done", "acknowledged"]
+    again = cli("ack")
+    assert again.returncode == 1 and "already acknowledged" in again.stderr
+    bad = cli("step", "one", "done")
+    assert bad.returncode == 2 and "not a step number" in bad.stderr
+    assert "Traceback" not in bad.stderr
 
 
 def test_closing_without_mitigation_reports_no_invented_mitigation(tmp_path: Path) -> None:
