@@ -227,3 +227,16 @@ async def test_incident_screen_report_is_the_cli_report(
     assert cli.returncode == 0, cli.stderr
     assert "rollback-now | prod | v2 -> v1 | succeeded | bob" in tui_report
     assert tui_report == cli.stdout
+
+
+def test_a_deadline_the_resolution_ended_is_not_shown_as_done() -> None:
+    incident = open_incident(RUNBOOK, "P1", title="api down", clock=lambda: T0)
+    incident.acknowledge(at=T0 + timedelta(minutes=1))
+    incident.mitigate(at=T0 + timedelta(minutes=4))
+    now = T0 + timedelta(minutes=30)
+    ack, escalate = incident.deadlines(now)
+    assert DeadlineCountdown(ack, labels="tiny").text(now) == "Ack done"
+    assert DeadlineCountdown(escalate, labels="tiny").text(now) == "Escalate not needed"
+    assert DeadlineCountdown(escalate).text(now) == (
+        "Escalate if not resolved within 15 minutes: not needed: resolved 11:00 early"
+    )
