@@ -40,7 +40,7 @@ from runbook.execution.executor import Executor, StepReporter, StepResult
 from runbook.execution.history import read_history
 from runbook.execution.plan import Plan
 from runbook.incident import actions
-from runbook.incident.events import IncidentReporter, masker_for, step_event
+from runbook.incident.events import IncidentReporter, masker_for, readings_event, step_event
 from runbook.incident.model import Incident, IncidentError, open_incident
 from runbook.incident.store import IncidentStore
 from runbook.incident.timeline import Event, iso, make_event, now_utc
@@ -244,7 +244,6 @@ class Drill:
             alert={"name": self.scenario.alert, "labels": {"scenario": self.scenario.name}},
         )
         opened.procedure = procedure.key
-        opened.record_readings("open", self.last_state.readings if self.last_state else ())
         self.store.save(opened)
         self.incident = opened
         self.started_at = self.clock()
@@ -260,6 +259,8 @@ class Drill:
             )
         )
         if self.last_state is not None:
+            # The gauges as the drill opens, after its briefing: what the trainee starts from.
+            self._record(readings_event("open", self.last_state.readings))
             for event in DrillChecks.changes(None, self.last_state):
                 self._record(event)
         self._check_deployments()
