@@ -8,12 +8,14 @@
     runbook-console incident note [ID] TEXT
     runbook-console incident step [ID] N done|skipped|failed [--reason R]
     runbook-console incident run [ID] N [--env ENV] [--confirm ENV] [--var K=V]
-    runbook-console incident mitigated [ID]
-    runbook-console incident close [ID] --resolution TEXT
+    runbook-console incident mitigated [ID] [--base-url URL]
+    runbook-console incident close [ID] --resolution TEXT [--base-url URL]
     runbook-console incident list
     runbook-console incident timeline [ID] [--kind K ...] [--actor A] [--grep TEXT] [--json]
 
-ID defaults to the newest open incident; a unique prefix is enough.
+ID defaults to the newest open incident; a unique prefix is enough. `start`,
+`mitigated` and `close` record the gauges at that moment when the service answers.
+`ack` ticks the checklist's acknowledge step, and ticking that step acknowledges.
 """
 
 from __future__ import annotations
@@ -26,12 +28,12 @@ from typing import Any
 
 from console.cli._common import CliError, load_settings
 from console.cli._incident_common import load_runbook, store
+from runbook.incident import actions
 from runbook.incident.deployments import deployment_hint
-from runbook.incident.events import step_event
 from runbook.incident.model import Incident, IncidentError, find_severity, open_incident
-from runbook.incident.report import format_duration
+from runbook.incident.report import duration_text
 from runbook.incident.store import IncidentStore
-from runbook.incident.timeline import EVENT_KINDS, filter_events, now_utc, parse_time
+from runbook.incident.timeline import EVENT_KINDS, Event, filter_events, now_utc, parse_time
 from runbook.model import Procedure, Runbook, Step
 
 NAME = "incident"
@@ -55,11 +57,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     for name, text in (
         ("status", "deadlines, countdowns and the recent-deployment hint"),
-        ("ack", "acknowledge the incident"),
-        ("mitigated", "record that the impact is mitigated"),
+        ("ack", "acknowledge the incident (ticks the checklist's acknowledge step)"),
     ):
         sub = actions.add_parser(name, help=text)
         sub.add_argument("id", metavar="ID", nargs="?")
+    mitigated = actions.add_parser("mitigated", help="record that the impact is mitigated")
+    mitigated.add_argument("id", metavar="ID", nargs="?")
+    mitigated.add_argument(
+        "--base-url", metavar="URL", help="take gauges at mitigation from URL/metrics"
+    )
     escalate = actions.add_parser("escalate", help="record an escalation")
     escalate.add_argument("id", metavar="ID", nargs="?")
     escalate.add_argument("--to", metavar="WHO", help="who it went to")
@@ -113,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
 def _start(args: argparse.Namespace, incidents: IncidentStore) -> int:
     runbook = load_runbook(args.path)
     incident = open_incident(runbook, args.severity, title=args.title, environment=args.env)
-    incident.gauges_open = _gauges(runbook, args.base_url, args.env, args.config)
+    readings = _gauges(runbook, args.base_url, args.env, args.config)
+    if readings:
+        incident.record_readings("open", readings)
     incidents.save(incident)
     level = f"{incident.severity} {incident.severity_title}"
     suffix = "" if incident.title == level else f" ({level})"
@@ -160,8 +168,8 @@ def _status(args: argparse.Namespace, incidents: IncidentStore) -> int:
     print(f"  {incident.title}")
     print(f"  checklist: {incident.procedure}")
     _print_deadlines(incident, now)
-    for name, seconds in incident.durations().items():
-        print(f"  time to {name}: {format_duration(seconds)}")
+    for name in incident.durations():
+        print(f"  time to {name}: {duration_text(incident, name)}")
     if incident.is_open and incident.runbook_path and Path(incident.runbook_path).is_file():
         runbook = load_runbook(incident.runbook_path)
         hint = deployment_hint(runbook, incident.procedure, now)
@@ -170,16 +178,38 @@ def _status(args: argparse.Namespace, incidents: IncidentStore) -> int:
     return 0
 
 
+def _checklist(incident: Incident) -> Procedure | None:
+    """The incident's procedure as its runbook has it now (None when the file is gone)."""
+    if not incident.runbook_path or not Path(incident.runbook_path).is_file():
+        return None
+    return load_runbook(incident.runbook_path).procedure(incident.procedure)
+
+
 def _ack(args: argparse.Namespace, incidents: IncidentStore) -> int:
-    incident = incidents.update(args.id, lambda i: i.acknowledge())
+    procedure = _checklist(incidents.load(incidents.resolve_id(args.id)))
+    recorded: list[Event] = []
+    incident = incidents.update(
+        args.id, lambda i: recorded.extend(actions.acknowledge(i, procedure))
+    )
     print(f"{incident.id} acknowledged at {incident.acknowledged_at} by {incident.acknowledged_by}")
+    _print_ticked(incident, recorded)
     return 0
 
 
 def _escalate(args: argparse.Namespace, incidents: IncidentStore) -> int:
-    incident = incidents.update(args.id, lambda i: i.escalate(to=args.to))
+    procedure = _checklist(incidents.load(incidents.resolve_id(args.id)))
+    recorded: list[Event] = []
+    incident = incidents.update(
+        args.id, lambda i: recorded.extend(actions.escalate(i, procedure, to=args.to))
+    )
     print(f"{incident.id} escalated{' to ' + args.to if args.to else ''}")
+    _print_ticked(incident, recorded)
     return 0
+
+
+def _print_ticked(incident: Incident, recorded: list[Event]) -> None:
+    for event in recorded[1:]:
+        print(f"{incident.id}: {event.text}")
 
 
 def _split_id(values: list[str], rest: int) -> tuple[str | None, list[str]]:
@@ -222,18 +252,23 @@ def _note(args: argparse.Namespace, incidents: IncidentStore) -> int:
 def _step(args: argparse.Namespace, incidents: IncidentStore) -> int:
     incident_id, (number, status) = _split_id(args.args, 2)
     current = incidents.load(incidents.resolve_id(incident_id))
-    title = f"step {number}"
-    if current.runbook_path and Path(current.runbook_path).is_file():
-        procedure = load_runbook(current.runbook_path).procedure(current.procedure)
-        found = _numbered_step(procedure, number)
-        if found:
-            title = found.title
+    if not number.isdecimal():
+        raise CliError(f"not a step number: {number!r}", 2)
+    procedure = _checklist(current)
+    recorded: list[Event] = []
     try:
-        event = step_event(current.procedure, int(number), title, status, reason=args.reason)
+        incidents.update(
+            current.id,
+            lambda i: recorded.extend(
+                actions.mark_step(i, procedure, int(number), status, reason=args.reason)
+            ),
+        )
     except ValueError as error:
+        if isinstance(error, IncidentError):
+            raise
         raise CliError(str(error), 2) from None
-    incidents.append(current.id, event)
-    print(f"{current.id}: {event.text}")
+    for event in recorded:
+        print(f"{current.id}: {event.text}")
     return 0
 
 
@@ -277,37 +312,50 @@ def _run(args: argparse.Namespace, incidents: IncidentStore) -> int:
     code = walker.walk([step])
     if code in (0, 1):
         status = "done" if code == 0 else "failed"
-        incidents.append(current.id, step_event(procedure.key, step.index, step.title, status))
+        incidents.update(current.id, lambda i: actions.mark_step(i, procedure, step.index, status))
     return code
 
 
+def _readings_now(incident: Incident, base_url: str | None, config: str | None) -> list[Any]:
+    """The gauges for the incident's runbook and environment, if a service answers."""
+    if not incident.runbook_path or not Path(incident.runbook_path).is_file():
+        return []
+    runbook = load_runbook(incident.runbook_path)
+    return _gauges(runbook, base_url, incident.environment, config)
+
+
 def _mitigated(args: argparse.Namespace, incidents: IncidentStore) -> int:
-    incident = incidents.update(args.id, lambda i: i.mitigate())
+    current = incidents.load(incidents.resolve_id(args.id))
+    readings = _readings_now(current, args.base_url, args.config) if current.is_open else []
+
+    def mitigate(incident: Incident) -> None:
+        first = incident.mitigated_at is None
+        incident.mitigate()
+        if first and readings:
+            incident.record_readings("mitigation", readings)
+
+    incident = incidents.update(current.id, mitigate)
     print(f"{incident.id} mitigated at {incident.mitigated_at}")
     return 0
 
 
 def _close(args: argparse.Namespace, incidents: IncidentStore) -> int:
     current = incidents.load(incidents.resolve_id(args.id))
-    gauges = None
-    if current.runbook_path:
-        found = _gauges(
-            load_runbook(current.runbook_path), args.base_url, current.environment, args.config
-        )
-        gauges = found or None
+    if not args.resolution.strip():
+        raise CliError("closing needs a resolution", 2)
+    readings = _readings_now(current, args.base_url, args.config) if current.is_open else []
 
     def close(incident: Incident) -> None:
+        if incident.is_open and readings:
+            incident.record_readings("close", readings)
         incident.close(args.resolution)
-        if gauges is not None:
-            incident.gauges_close = gauges
 
     incident = incidents.update(current.id, close)
-    durations = incident.durations()
     print(
         f"{incident.id} closed: {incident.resolution} "
-        f"(acknowledged {format_duration(durations['acknowledge'])}, "
-        f"mitigated {format_duration(durations['mitigate'])}, "
-        f"resolved {format_duration(durations['resolve'])})"
+        f"(acknowledged {duration_text(incident, 'acknowledge')}, "
+        f"mitigated {duration_text(incident, 'mitigate')}, "
+        f"resolved {duration_text(incident, 'resolve')})"
     )
     print(f"report: runbook-console report {incident.id}")
     return 0

@@ -7,11 +7,8 @@ from pathlib import Path
 
 from console.cli._common import CliError, load_settings
 from console.cli._incident_common import store
-from runbook.execution.history import history_file
-from runbook.incident.events import masker_for
 from runbook.incident.model import IncidentError
-from runbook.incident.report import render
-from runbook.storage import paths
+from runbook.incident.report import build_report
 from runbook.storage.atomic_file import write_atomic
 
 NAME = "report"
@@ -37,8 +34,7 @@ def run(args: argparse.Namespace) -> int:
         incident = incidents.load(incidents.resolve_id(args.incident))
     except IncidentError as error:
         raise CliError(str(error), 1) from None
-    history = history_file(paths.repository_root(incident.runbook_path))
-    text = render(incident, masker=masker_for(settings), history_path=history)
+    text = build_report(incident, config=settings)
     if args.output:
         write_atomic(Path(args.output), text.encode(), 0o644)
         print(f"report for {incident.id} written to {args.output}")

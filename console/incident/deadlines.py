@@ -18,7 +18,7 @@ from runbook.incident.timeline import now_utc
 if TYPE_CHECKING:
     from console.widgets.options import WidgetOptions
 
-STATES = ("ok", "amber", "red", "due", "met", "late")
+STATES = ("ok", "amber", "red", "due", "met", "late", "moot", "missed")
 
 LabelSize = Literal["full", "short", "tiny"]
 """How much of a countdown's label fits: "Acknowledge within 5 minutes: 04:12 left",
@@ -46,10 +46,12 @@ class DeadlineCountdown(Static):
     DeadlineCountdown.-due { background: $error; color: $text; text-style: bold reverse; }
     DeadlineCountdown.-met { color: $success; }
     DeadlineCountdown.-late { color: $warning; }
+    DeadlineCountdown.-moot { color: $text-muted; }
+    DeadlineCountdown.-missed { color: $warning; }
     """
 
     state: reactive[str] = reactive("ok")
-    """ok, amber, red, due, met or late."""
+    """ok, amber, red, due, met, late, moot (resolved first: not needed) or missed."""
 
     def __init__(
         self, deadline: Deadline, labels: LabelSize = "full", **kwargs: Unpack[WidgetOptions]
@@ -73,8 +75,13 @@ class DeadlineCountdown(Static):
         """The label and the time left: "Ack in 5 min: 04:12 left", "Ack 04:12 left"."""
         if self.labels != "tiny":
             return f"{self.label}: {self.deadline.countdown(now)}"
-        if self.deadline.state(now) == "met":
+        state = self.deadline.state(now)
+        if state == "met":
             return f"{self.label} done"
+        if state == "moot":
+            return f"{self.label} not needed"
+        if state == "missed":
+            return f"{self.label} missed"
         return f"{self.label} {self.deadline.countdown(now)}"
 
     def show(self, now: datetime) -> None:

@@ -11,6 +11,7 @@ runner, console.runner, like every run), `d` marks it done,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -197,7 +198,7 @@ class DrillScreen(Screen[None]):
     def action_mark_done(self) -> None:
         index = self._selected()
         if index is not None and self.score is None:
-            self.drill.mark(index, "done")
+            self._trainee(lambda: self.drill.mark(index, "done"))
 
     def action_skip(self) -> None:
         index = self._selected()
@@ -206,13 +207,22 @@ class DrillScreen(Screen[None]):
 
         def skip(reason: str | None) -> None:
             if reason:
-                self.drill.mark(index, "skipped", reason=reason)
+                self._trainee(lambda: self.drill.mark(index, "skipped", reason=reason))
 
         self.app.push_screen(TextPromptScreen(f"Skip step {index}: why?", "reason"), skip)
 
     def action_acknowledge(self) -> None:
         if self.drill.incident is not None and self.drill.incident.acknowledged_at is None:
-            self.drill.acknowledge()
+            self._trainee(self.drill.acknowledge)
+
+    def _trainee(self, action: Callable[[], None]) -> None:
+        """A trainee's action; one the drill refuses (already acknowledged, closed) is said."""
+        from runbook.drills.runner import DrillError
+
+        try:
+            action()
+        except DrillError as error:
+            self.notify(str(error), severity="warning")
 
     def action_finish(self) -> None:
         if self.drill.incident is None or self.score is not None or self.busy:

@@ -25,9 +25,8 @@ from console.incident.deadlines import label_size
 from console.incident.panel import IncidentPanel
 from console.messages import DeadlineDue
 from console.screens.prompt import TextPromptScreen
-from runbook.incident.events import masker_for
 from runbook.incident.model import Incident, IncidentError
-from runbook.incident.report import render
+from runbook.incident.report import build_report
 from runbook.incident.store import IncidentStore
 from runbook.incident.timeline import now_utc
 from runbook.storage.atomic_file import write_atomic
@@ -157,7 +156,10 @@ class IncidentScreen(Screen[None]):
     @work(thread=True, group="incident-report", exit_on_error=False, description="Incident report")
     def action_report(self) -> None:
         path = self.reports_dir / f"{self.incident.id}.md"
-        text = render(self.store.load(self.incident.id), masker=masker_for())
+        settings = getattr(self.app, "settings", None)
+        text = build_report(
+            self.store.load(self.incident.id), config=getattr(settings, "config", None)
+        )
         write_atomic(path, text.encode(), 0o644)
         self.app.call_from_thread(self.notify, f"Report written to {path}")
 

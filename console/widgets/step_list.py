@@ -87,6 +87,8 @@ DEADLINE_STYLE = {
     "due": "bold reverse $error",
     "met": "$success",
     "late": "$warning",
+    "moot": "$text-muted",
+    "missed": "$warning",
 }
 """Style of an incident deadline's row by its state, matching the countdowns of the strip."""
 

@@ -39,8 +39,9 @@ from runbook.drills.score import Score, save_result, score
 from runbook.execution.executor import Executor, StepReporter, StepResult
 from runbook.execution.history import read_history
 from runbook.execution.plan import Plan
-from runbook.incident.events import IncidentReporter, masker_for, step_event
-from runbook.incident.model import Incident, open_incident
+from runbook.incident import actions
+from runbook.incident.events import IncidentReporter, masker_for, readings_event, step_event
+from runbook.incident.model import Incident, IncidentError, open_incident
 from runbook.incident.store import IncidentStore
 from runbook.incident.timeline import Event, iso, make_event, now_utc
 from runbook.model import Procedure, Runbook
@@ -243,9 +244,6 @@ class Drill:
             alert={"name": self.scenario.alert, "labels": {"scenario": self.scenario.name}},
         )
         opened.procedure = procedure.key
-        opened.gauges_open = [
-            r.to_dict() for r in (self.last_state.readings if self.last_state else ())
-        ]
         self.store.save(opened)
         self.incident = opened
         self.started_at = self.clock()
@@ -261,6 +259,8 @@ class Drill:
             )
         )
         if self.last_state is not None:
+            # The gauges as the drill opens, after its briefing: what the trainee starts from.
+            self._record(readings_event("open", self.last_state.readings))
             for event in DrillChecks.changes(None, self.last_state):
                 self._record(event)
         self._check_deployments()
@@ -319,14 +319,17 @@ class Drill:
                 actor="console",
             )
             self.incident.mitigated_at = event.time
+            recorded: list[Event] = []
 
             def apply(incident: Incident) -> None:
                 incident.record(event)
                 incident.mitigated_at = incident.mitigated_at or event.time
+                recorded.append(incident.record_readings("mitigation", state.readings))
 
-            self.store.update(self.incident.id, apply)
+            self.incident = self.store.update(self.incident.id, apply)
             if self.on_event is not None:
-                self.on_event(event)
+                for news in (event, *recorded):
+                    self.on_event(news)
         return state
 
     def _check_deployments(self) -> None:
@@ -377,18 +380,8 @@ class Drill:
     # -- trainee actions ----------------------------------------------------------------------
 
     def acknowledge(self) -> None:
-        if self.incident is None:
-            raise DrillError("the drill has not started")
-        event = make_event("acknowledged", "Incident acknowledged", actor=self.trainee)
-        self.incident.acknowledged_at, self.incident.acknowledged_by = event.time, event.actor
-
-        def apply(incident: Incident) -> None:
-            incident.record(event)
-            incident.acknowledged_at, incident.acknowledged_by = event.time, event.actor
-
-        self.store.update(self.incident.id, apply)
-        if self.on_event is not None:
-            self.on_event(event)
+        """Acknowledge; the procedure's acknowledge step is ticked with it (as in the TUI)."""
+        self._act(lambda i: actions.acknowledge(i, self.procedure, by=self.trainee))
 
     def note(self, text: str) -> None:
         self._record(make_event("note", text, actor=self.trainee))
@@ -396,16 +389,31 @@ class Drill:
     def mark(
         self, index: int, status: str, reason: str | None = None, procedure: str | None = None
     ) -> None:
-        """Tick a step done, skipped (with a reason) or failed without running it."""
+        """Tick a step done, skipped (with a reason) or failed without running it; ticking
+        the acknowledge step done acknowledges."""
         found = self.runbook.procedure(procedure) if procedure else self.procedure
         if found is None:
             raise DrillError(f"no procedure {procedure!r}")
-        step = next((s for s in found.steps if s.index == index), None)
-        if step is None:
+        if found.step_at(index) is None:
             raise DrillError(f"{found.title} has no step {index}")
-        self._record(
-            step_event(found.key, index, step.title, status, reason=reason, actor=self.trainee)
+        self._act(
+            lambda i: actions.mark_step(i, found, index, status, reason=reason, by=self.trainee)
         )
+
+    def _act(self, action: Callable[[Incident], list[Event]]) -> None:
+        """Apply an incident action to the stored incident; show what it recorded."""
+        if self.incident is None:
+            raise DrillError("the drill has not started")
+        recorded: list[Event] = []
+        try:
+            self.incident = self.store.update(
+                self.incident.id, lambda incident: recorded.extend(action(incident))
+            )
+        except IncidentError as error:
+            raise DrillError(str(error)) from None
+        if self.on_event is not None:
+            for event in recorded:
+                self.on_event(event)
 
     def plan(self, index: int, procedure: str | None = None) -> Plan:
         found = self.runbook.procedure(procedure) if procedure else self.procedure
@@ -462,17 +470,15 @@ class Drill:
             with self._poll_lock:
                 self._check_deployments()
             ended = self.clock()
-            closing = [r.to_dict() for r in (self.last_state.readings if self.last_state else ())]
+            closing = self.last_state.readings if self.last_state else ()
             text = resolution or (
                 f"{BANNER} ended: mitigated" if self.mitigated else f"{BANNER} ended: not mitigated"
             )
 
             def close(incident: Incident) -> None:
-                incident.gauges_close = closing
                 if incident.is_open:
-                    mitigated_at = incident.mitigated_at
+                    incident.record_readings("close", closing, at=ended)
                     incident.close(text, by=DRILL_ACTOR, at=ended)
-                    incident.mitigated_at = mitigated_at
 
             self.incident = self.store.update(self.incident.id, close)
             result = score(

@@ -10,8 +10,8 @@ never holds a secret; the report masks again with the operator's current rules.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from runbook.execution.masking import Masker
 from runbook.incident.timeline import CONSOLE_ACTOR, Event, make_event
@@ -176,4 +176,73 @@ def restart_event(container: str, restarts: int | None = None) -> Event:
         actor=CONSOLE_ACTOR,
         container=container,
         restarts=restarts,
+    )
+
+
+READING_MOMENTS = ("open", "mitigation", "close")
+"""When an incident records its gauges: at open, at mitigation and at close."""
+_READING_FIELDS = ("metric", "value", "unit", "state", "source", "age_s")
+
+
+class GaugeReading(Protocol):
+    """A gauge's value as the console or a probe has it (`GaugeValue`, a probe's `Reading`)."""
+
+    @property
+    def metric(self) -> str: ...
+
+    @property
+    def value(self) -> float | None: ...
+
+    @property
+    def unit(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+
+def reading_record(reading: GaugeReading | Mapping[str, Any]) -> dict[str, Any]:
+    """One reading as plain data: metric, value (None: no data), unit, state, source."""
+    if isinstance(reading, Mapping):
+        found = {name: reading.get(name) for name in _READING_FIELDS}
+    else:
+        found = {name: getattr(reading, name, None) for name in _READING_FIELDS}
+    return {name: value for name, value in found.items() if value is not None or name == "value"}
+
+
+def readings_text(records: Iterable[Mapping[str, Any]]) -> str:
+    """`Error Rate 38.3% critical, p99 Latency 5ms ok` (no data said as such, never 0)."""
+    return (
+        ", ".join(f"{r.get('metric')} {format_reading(r)}" for r in records if r.get("metric"))
+        or "none"
+    )
+
+
+def format_reading(record: Mapping[str, Any]) -> str:
+    value, unit = record.get("value"), record.get("unit") or ""
+    state = record.get("state") or "?"
+    if not isinstance(value, int | float):
+        return f"no data ({state})" if state != "no-data" else "no data"
+    shown = f"{value * 1000:.0f}ms" if unit == "s" else f"{value:.1f}{unit}"
+    return f"{shown} ({state})"
+
+
+def readings_event(
+    moment: str,
+    readings: Iterable[GaugeReading | Mapping[str, Any]],
+    *,
+    actor: str = CONSOLE_ACTOR,
+    at: datetime | None = None,
+) -> Event:
+    """The gauges as they read at `moment` (open, mitigation, close), by the console."""
+    records = [reading_record(r) for r in readings]
+    return make_event(
+        "readings",
+        f"Gauges at {moment}: {readings_text(records)}",
+        actor=actor,
+        at=at,
+        moment=moment,
+        readings=records,
     )

@@ -11,9 +11,11 @@ store.update(incident.id, lambda i: i.acknowledge(by="alice", at=clock()))
 Deadlines come from the runbook's severities (P1: acknowledge within 5 minutes,
 escalate if not resolved within 15). Each is `ok` while more than half its
 window is left, `amber` below half, `red` in the last fifth, `due` once passed,
-and `met` when the action happened (or the incident was resolved) in time;
-`late` when it happened after the deadline. The clock is injectable everywhere,
-so tests never sleep.
+`met` when the action happened in time and `late` when it happened after the
+deadline. A deadline the incident's resolution ended before the action happened
+is `moot` (resolved in time: nobody needed to escalate) or `missed` (resolved
+after the deadline passed): neither is an action done, and nothing says it was.
+The clock is injectable everywhere, so tests never sleep.
 
 Incidents are JSON files written atomically; `IncidentStore.update` holds an
 exclusive lock around read-modify-write so the TUI and the CLI can both record.
@@ -22,12 +24,13 @@ exclusive lock around read-modify-write so the TUI and the CLI can both record.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from runbook.incident.events import GaugeReading, readings_event
 from runbook.incident.timeline import (
     CONSOLE_ACTOR,
     Event,
@@ -42,7 +45,7 @@ from runbook.model import Runbook, Severity
 
 Clock = Callable[[], datetime]
 DeadlineName = Literal["acknowledge", "escalate"]
-DeadlineState = Literal["ok", "amber", "red", "due", "met", "late"]
+DeadlineState = Literal["ok", "amber", "red", "due", "met", "late", "moot", "missed"]
 IncidentStatus = Literal["open", "mitigated", "closed"]
 
 AMBER_SHARE = 0.5
@@ -67,19 +70,34 @@ class Deadline:
     starts_at: datetime
     due_at: datetime
     done_at: datetime | None = None
+    """When the action itself happened (acknowledged, escalated)."""
+    resolved_at: datetime | None = None
+    """When the incident was mitigated or closed: the countdown stops, the action is not done."""
 
     @property
     def window_s(self) -> float:
         return max((self.due_at - self.starts_at).total_seconds(), 0.0)
 
+    @property
+    def ended_at(self) -> datetime | None:
+        """When the countdown stopped: the action, else the resolution (None: still counting)."""
+        return self.done_at or self.resolved_at
+
+    @property
+    def done(self) -> bool:
+        """The action happened (in time or late); a resolution alone is not the action."""
+        return self.done_at is not None
+
     def remaining_s(self, now: datetime) -> float:
-        """Seconds left (negative once overdue); measured at `done_at` once done."""
-        return (self.due_at - (self.done_at or now)).total_seconds()
+        """Seconds left (negative once overdue); measured when the countdown stopped."""
+        return (self.due_at - (self.ended_at or now)).total_seconds()
 
     def state(self, now: datetime) -> DeadlineState:
         remaining = self.remaining_s(now)
         if self.done_at is not None:
             return "met" if remaining >= 0 else "late"
+        if self.resolved_at is not None:
+            return "moot" if remaining >= 0 else "missed"
         if remaining <= 0:
             return "due"
         window = self.window_s or 1.0
@@ -90,7 +108,8 @@ class Deadline:
         return "ok"
 
     def countdown(self, now: datetime) -> str:
-        """`04:12` left, `+01:03` overdue, or `done 02:10` / `late +00:40`."""
+        """`04:12` left, `+01:03` overdue, `done 02:10 early`, `late +00:40`, or, when the
+        resolution stopped it first, `not needed: resolved 02:10 early` / `missed +00:40`."""
         remaining = self.remaining_s(now)
         text = _mmss(abs(remaining))
         state = self.state(now)
@@ -98,6 +117,10 @@ class Deadline:
             return f"done {text} early"
         if state == "late":
             return f"late +{text}"
+        if state == "moot":
+            return f"not needed: resolved {text} early"
+        if state == "missed":
+            return f"missed: resolved +{text} late"
         return f"+{text} overdue" if remaining <= 0 else f"{text} left"
 
 
@@ -140,6 +163,7 @@ class Incident:
     """Alert name and labels when the incident came from an alert."""
     gauges_open: list[dict[str, Any]] = field(default_factory=list)
     gauges_close: list[dict[str, Any]] = field(default_factory=list)
+    """Readings of incidents recorded before `readings` events existed (read, never written)."""
     events: list[Event] = field(default_factory=list)
 
     # -- derived ---------------------------------------------------------------------------
@@ -157,31 +181,38 @@ class Incident:
     def deadlines(self, now: datetime | None = None) -> list[Deadline]:
         """The acknowledge and escalate countdowns of the current severity (those it has)."""
         start = parse_time(self.severity_since or self.opened_at)
+        resolved = self.resolved_at
         found: list[Deadline] = []
         if self.acknowledge_s is not None:
+            acknowledged = _maybe(self.acknowledged_at)
             found.append(
                 Deadline(
                     "acknowledge",
                     f"Acknowledge within {_human(self.acknowledge_s)}",
                     start,
                     start + timedelta(seconds=self.acknowledge_s),
-                    _maybe(self.acknowledged_at),
+                    acknowledged,
+                    _stopped_first(resolved, acknowledged),
                 )
             )
         if self.escalate_s is not None:
-            resolved = _maybe(self.mitigated_at) or _maybe(self.closed_at)
             escalated = _maybe(self.escalated_at)
-            done = min((t for t in (resolved, escalated) if t is not None), default=None)
             found.append(
                 Deadline(
                     "escalate",
                     f"Escalate if not resolved within {_human(self.escalate_s)}",
                     start,
                     start + timedelta(seconds=self.escalate_s),
-                    done,
+                    escalated,
+                    _stopped_first(resolved, escalated),
                 )
             )
         return found
+
+    @property
+    def resolved_at(self) -> datetime | None:
+        """When the impact ended: marked mitigated, else closed (None while neither)."""
+        return _maybe(self.mitigated_at) or _maybe(self.closed_at)
 
     def durations(self) -> dict[str, float | None]:
         """Seconds from opening to acknowledge, mitigate and resolve (None if not yet)."""
@@ -264,15 +295,28 @@ class Incident:
             self.mitigated_at = event.time
         return event
 
+    def record_readings(
+        self,
+        moment: str,
+        readings: Iterable[GaugeReading | Mapping[str, Any]],
+        at: datetime | None = None,
+    ) -> Event:
+        """Record the gauges as they read now: `moment` is open, mitigation or close.
+
+        The console calls it with its gauges when the incident opens, when it is marked
+        mitigated and before it closes; the CLI with the probes' readings. The report
+        shows these `readings` events; a breach is its own `threshold-breach` event.
+        """
+        return self.record(readings_event(moment, readings, at=at))
+
     def close(self, resolution: str, by: str | None = None, at: datetime | None = None) -> Event:
-        """Close with a resolution; an incident never mitigated counts as mitigated now."""
+        """Close with a resolution. Mitigation stays as recorded: closing an incident that
+        nobody marked mitigated leaves `mitigated_at` empty (the report says "not recorded")."""
         self._require_open()
         if not resolution.strip():
             raise IncidentError("closing needs a resolution")
         event = self.add("closed", f"Closed: {resolution}", actor=by, at=at)
         self.closed_at, self.resolution = event.time, resolution
-        if not self.mitigated_at:
-            self.mitigated_at = event.time
         return event
 
     def check_deadlines(self, now: datetime) -> list[Deadline]:
@@ -331,6 +375,13 @@ _SCALAR_FIELDS = (
 
 def _maybe(value: str | None) -> datetime | None:
     return parse_time(value) if value else None
+
+
+def _stopped_first(resolved: datetime | None, done: datetime | None) -> datetime | None:
+    """The resolution, when it came before the action (or the action never came)."""
+    if resolved is None or (done is not None and done <= resolved):
+        return None
+    return resolved
 
 
 def _human(seconds: float) -> str:

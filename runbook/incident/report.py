@@ -2,20 +2,32 @@
 
 Sections: summary, severity and deadlines, durations (time to acknowledge, to
 mitigate, to resolve), the timeline in time order, every command with its exit
-status and masked output excerpt, gauges at open and at close, and the
-deployments recorded while the incident was open.
+status and masked output excerpt, the gauges at open, at mitigation and at close
+(the incident's `readings` events), and the deployments recorded while the
+incident was open.
+
+`build_report` is the one entry point: the TUI's `r` and `runbook-console report`
+both call it, so the same incident gives the same report (deployments read from
+the runbook repository's history, the operator's masking rules).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from runbook.execution.history import history_file
 from runbook.execution.masking import Masker
 from runbook.incident.deployments import deployments_between
+from runbook.incident.events import READING_MOMENTS, format_reading, masker_for
 from runbook.incident.model import Incident
-from runbook.incident.timeline import ordered, parse_time
+from runbook.incident.timeline import now_utc, ordered, parse_time
+from runbook.storage import paths
+
+if TYPE_CHECKING:
+    from runbook.config import Config
 
 
 def format_duration(seconds: float | None) -> str:
@@ -29,6 +41,35 @@ def format_duration(seconds: float | None) -> str:
     if minutes:
         return f"{minutes}m {secs:02d}s"
     return f"{secs}s"
+
+
+def duration_text(incident: Incident, name: str) -> str:
+    """A duration of `Incident.durations`, or why there is none: "not yet" while the
+    incident is open, "not recorded" once it closed without it (never invented)."""
+    seconds = incident.durations()[name]
+    if seconds is None and not incident.is_open:
+        return "not recorded"
+    return format_duration(seconds)
+
+
+def build_report(
+    incident: Incident,
+    *,
+    config: Config | None = None,
+    history_path: Path | None = None,
+    now: datetime | None = None,
+) -> str:
+    """The incident's report, the same for every caller (the TUI, the CLI).
+
+    Args:
+        incident: the incident as its file has it.
+        config: the operator's settings (secret names and patterns to mask).
+        history_path: the deployments.jsonl; default: the runbook repository's.
+        now: the moment an open incident's deadlines are judged at (default: now).
+    """
+    if history_path is None and not incident.drill:
+        history_path = history_file(paths.repository_root(incident.runbook_path))
+    return render(incident, masker=masker_for(config), history_path=history_path, now=now)
 
 
 def _clock(iso_time: str) -> str:
@@ -45,14 +86,16 @@ def render(
     masker: Masker | None = None,
     deployments: Iterable[dict[str, Any]] | None = None,
     history_path: Path | None = None,
+    now: datetime | None = None,
 ) -> str:
-    """The report as Markdown.
+    """The report as Markdown (`build_report` finds the history and masking rules).
 
     Args:
         incident: the incident (open or closed).
         masker: masks secrets in everything written (default: masks nothing extra).
         deployments: deploy records during the incident; read from `history_path` if None.
         history_path: the deployments.jsonl to read when `deployments` is None.
+        now: the moment an open incident's deadlines are judged at (default: now).
     """
     mask = (masker or Masker()).mask
     if deployments is None and incident.drill:
@@ -76,7 +119,6 @@ def render(
     if incident.drill:
         lines += [f"> **DRILL** {incident.drill}: a training exercise against a sandbox.", ""]
 
-    durations = incident.durations()
     lines += [
         "## Summary",
         "",
@@ -97,17 +139,17 @@ def render(
         lines.append(f"- **Alert:** {incident.alert.get('name')} {labels}".rstrip())
     lines += ["", "## Durations", "", "| Measure | Time since opened |", "|---|---|"]
     lines += [
-        f"| Time to acknowledge | {format_duration(durations['acknowledge'])} |",
-        f"| Time to mitigate | {format_duration(durations['mitigate'])} |",
-        f"| Time to resolve | {format_duration(durations['resolve'])} |",
+        f"| Time to acknowledge | {duration_text(incident, 'acknowledge')} |",
+        f"| Time to mitigate | {duration_text(incident, 'mitigate')} |",
+        f"| Time to resolve | {duration_text(incident, 'resolve')} |",
     ]
 
-    end = parse_time(incident.closed_at) if incident.closed_at else None
-    deadlines = incident.deadlines(end) if end else incident.deadlines()
+    judged = parse_time(incident.closed_at) if incident.closed_at else (now or now_utc())
+    deadlines = incident.deadlines(judged)
     if deadlines:
         lines += ["", "## Deadlines", "", "| Deadline | Due | Outcome |", "|---|---|---|"]
         for deadline in deadlines:
-            outcome = str(deadline.state(end) if end else deadline.state(deadline.due_at))
+            outcome = _OUTCOMES.get(deadline.state(judged), "counting")
             lines.append(
                 f"| {deadline.label} | {deadline.due_at.strftime('%H:%M:%S UTC')} | {outcome} |"
             )
@@ -146,7 +188,7 @@ def render(
         lines.append("")
 
     lines += ["", "## Gauges", ""]
-    lines += _gauge_table(incident.gauges_open, incident.gauges_close)
+    lines += _gauge_table(_readings_by_moment(incident))
 
     lines += ["", "## Deployments during the incident", ""]
     deployment_list = list(deployments)
@@ -167,28 +209,46 @@ def render(
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _gauge_table(at_open: list[dict[str, Any]], at_close: list[dict[str, Any]]) -> list[str]:
-    if not at_open and not at_close:
+_OUTCOMES = {
+    "met": "done in time",
+    "late": "done late",
+    "moot": "not needed: resolved in time",
+    "missed": "not done: resolved after the deadline",
+    "due": "not done: deadline passed",
+}
+"""A deadline's outcome in words; one still counting down is "counting"."""
+
+
+def _readings_by_moment(incident: Incident) -> dict[str, list[Mapping[str, Any]]]:
+    """The gauges at open, mitigation and close: the last `readings` event of each moment
+    (incidents recorded before those events keep theirs in gauges_open/gauges_close)."""
+    found: dict[str, list[Mapping[str, Any]]] = {}
+    for event in ordered(incident.events):
+        if event.kind == "readings":
+            found[str(event.data.get("moment"))] = list(event.data.get("readings") or [])
+    if "open" not in found and incident.gauges_open:
+        found["open"] = list(incident.gauges_open)
+    if "close" not in found and incident.gauges_close:
+        found["close"] = list(incident.gauges_close)
+    return found
+
+
+def _gauge_table(by_moment: dict[str, list[Mapping[str, Any]]]) -> list[str]:
+    if not any(by_moment.values()):
         return ["No gauge readings were taken."]
+    moments = [m for m in READING_MOMENTS if m in by_moment]
+    moments += [m for m in by_moment if m not in moments]
     metrics: list[str] = []
-    for reading in (*at_open, *at_close):
-        if reading.get("metric") not in metrics:
-            metrics.append(str(reading.get("metric")))
-    opened = {r.get("metric"): r for r in at_open}
-    closed = {r.get("metric"): r for r in at_close}
-    rows = ["| Metric | At open | At close | Source |", "|---|---|---|---|"]
+    for moment in moments:
+        for reading in by_moment[moment]:
+            if str(reading.get("metric")) not in metrics:
+                metrics.append(str(reading.get("metric")))
+    indexed = {m: {str(r.get("metric")): r for r in by_moment[m]} for m in moments}
+    header = " | ".join(f"At {moment}" for moment in moments)
+    rows = [f"| Metric | {header} | Source |", "|---" * (len(moments) + 2) + "|"]
     for metric in metrics:
-        first, last = opened.get(metric), closed.get(metric)
-        source = (last or first or {}).get("source", "")
-        rows.append(f"| {metric} | {_reading(first)} | {_reading(last)} | {_cell(source)} |")
+        cells = [indexed[m].get(metric) for m in moments]
+        source = next((c.get("source") for c in reversed(cells) if c and c.get("source")), "")
+        shown = " | ".join(format_reading(c) if c else "-" for c in cells)
+        rows.append(f"| {_cell(metric)} | {shown} | {_cell(source)} |")
     return rows
-
-
-def _reading(reading: dict[str, Any] | None) -> str:
-    if not reading:
-        return "-"
-    value, unit = reading.get("value"), reading.get("unit", "")
-    if value is None:
-        return "no data"
-    shown = f"{value * 1000:.0f}ms" if unit == "s" else f"{value:.1f}{unit}"
-    return f"{shown} ({reading.get('state')})"

@@ -27,6 +27,7 @@ EventKind = Literal[
     "command",
     "threshold-breach",
     "threshold-recovery",
+    "readings",
     "health-change",
     "container-restart",
     "deployment",

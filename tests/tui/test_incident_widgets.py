@@ -182,3 +182,63 @@ async def test_palette_provider_offers_each_severity(tmp_path: Path, monkeypatch
         (saved,) = IncidentStore(tmp_path / "incidents").list()
         assert saved.severity == "P2"
         assert type(app.screen).__name__ == "IncidentScreen"
+
+
+async def test_incident_screen_report_is_the_cli_report(
+    tmp_path: Path, isolated_dirs: Path
+) -> None:
+    """The TUI's `r` and `runbook-console report` build the same report: the rollback
+    recorded during the incident is listed by both."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from console.incident.screen import IncidentScreen
+
+    now = datetime.now(UTC)
+    history = isolated_dirs / "deployment-history" / "deployments.jsonl"
+    history.parent.mkdir(parents=True)
+    record = {
+        "time": now.isoformat(),
+        "action": "rollback-now",
+        "from_version": "v2",
+        "to_version": "v1",
+        "outcome": "succeeded",
+        "environment": "prod",
+        "user": "bob",
+    }
+    history.write_text(json.dumps(record) + "\n")
+    store = IncidentStore(Path(os.environ["RUNBOOK_STATE_DIR"]) / "incidents")
+    incident = open_incident(RUNBOOK, "P1", title="api down", clock=lambda: now)
+    incident.close("rolled back", at=now + timedelta(seconds=5))
+    store.save(incident)
+    app = ScreenHarness(IncidentScreen(incident, store, reports_dir=tmp_path / "reports"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("r")
+        await pilot.pause()
+        path = tmp_path / "reports" / f"{incident.id}.md"
+        assert path.is_file()
+        tui_report = path.read_text()
+    cli = subprocess.run(
+        [sys.executable, "-m", "console.cli", "report", incident.id],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert "rollback-now | prod | v2 -> v1 | succeeded | bob" in tui_report
+    assert tui_report == cli.stdout
+
+
+def test_a_deadline_the_resolution_ended_is_not_shown_as_done() -> None:
+    incident = open_incident(RUNBOOK, "P1", title="api down", clock=lambda: T0)
+    incident.acknowledge(at=T0 + timedelta(minutes=1))
+    incident.mitigate(at=T0 + timedelta(minutes=4))
+    now = T0 + timedelta(minutes=30)
+    ack, escalate = incident.deadlines(now)
+    assert DeadlineCountdown(ack, labels="tiny").text(now) == "Ack done"
+    assert DeadlineCountdown(escalate, labels="tiny").text(now) == "Escalate not needed"
+    assert DeadlineCountdown(escalate).text(now) == (
+        "Escalate if not resolved within 15 minutes: not needed: resolved 11:00 early"
+    )

@@ -9,6 +9,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from runbook.document.parser import load
 from runbook.drills.runner import sandbox_refusal
 from runbook.drills.score import load_results, save_result, score
@@ -188,3 +190,100 @@ def test_drill_on_docker_without_an_engine_says_so_and_starts_nothing(tmp_path: 
         "start one (make services) or drill as local processes (--runtime local)\n"
     )
     assert not (tmp_path / "state" / "drills").exists()
+
+
+class _IdleSandbox:
+    """Just enough of a sandbox to build a Drill whose incident is opened by hand."""
+
+    kind = "local"
+    prefix = "rbc-drill-idle"
+    proxy_port, blue_port, green_port = 9, 10, 11
+
+    def __init__(self, directory: Path) -> None:
+        self.drill_id = "idle01"
+        self.environment = "DRILL-idle01"
+        self.directory = directory
+
+    @property
+    def base_url(self) -> str:
+        return "http://127.0.0.1:9"
+
+    @property
+    def history_dir(self) -> Path:
+        return self.directory / "history"
+
+    def env(self) -> dict[str, str]:
+        return {}
+
+    def names(self) -> list[str]:
+        return []
+
+    def up(self) -> None: ...
+
+    def inject(self, scenario) -> None: ...
+
+    def down(self) -> None: ...
+
+    def restart_counts(self) -> dict[str, int]:
+        return {}
+
+
+def test_acknowledging_a_drill_ticks_the_acknowledge_step(tmp_path: Path) -> None:
+    from runbook.drills.runner import Drill, DrillError
+    from runbook.drills.scenarios import find_scenario
+    from runbook.incident.model import open_incident
+    from runbook.incident.store import IncidentStore
+
+    scenario = find_scenario("crash-loop")
+    store = IncidentStore(tmp_path / "incidents")
+    seen: list[Event] = []
+    drill = Drill(
+        scenario,
+        RUNBOOK,
+        sandbox=_IdleSandbox(tmp_path),
+        store=store,
+        trainee="tess",
+        on_event=seen.append,
+    )
+    started = datetime.now(UTC)
+    incident = open_incident(RUNBOOK, scenario.severity, by="drill", drill=drill.id)
+    incident.procedure = drill.procedure.key
+    store.save(incident)
+    drill.incident, drill.started_at = incident, started
+
+    drill.acknowledge()
+    assert [e.kind for e in seen] == ["acknowledged", "step-done"]
+    stored = store.load(incident.id)
+    assert stored.acknowledged_by == "tess"
+    assert [e.kind for e in stored.events] == ["opened", "acknowledged", "step-done"]
+    result = score(
+        scenario=scenario.name,
+        drill_id=drill.id,
+        procedure=drill.procedure,
+        events=stored.events,
+        started_at=started,
+        ended_at=datetime.now(UTC),
+        sandbox="local",
+    )
+    assert result.steps[0].status == "done"
+    with pytest.raises(DrillError, match="already acknowledged"):
+        drill.acknowledge()
+
+
+def test_ticking_a_drill_acknowledge_step_acknowledges(tmp_path: Path) -> None:
+    from runbook.drills.runner import Drill
+    from runbook.drills.scenarios import find_scenario
+    from runbook.incident.model import open_incident
+    from runbook.incident.store import IncidentStore
+
+    scenario = find_scenario("crash-loop")
+    store = IncidentStore(tmp_path / "incidents")
+    drill = Drill(scenario, RUNBOOK, sandbox=_IdleSandbox(tmp_path), store=store, trainee="tess")
+    incident = open_incident(RUNBOOK, scenario.severity, by="drill", drill=drill.id)
+    incident.procedure = drill.procedure.key
+    store.save(incident)
+    drill.incident = incident
+    drill.mark(1, "done")
+    stored = store.load(incident.id)
+    assert stored.acknowledged_by == "tess"
+    assert [e.kind for e in stored.events] == ["opened", "step-done", "acknowledged"]

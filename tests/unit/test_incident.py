@@ -14,7 +14,7 @@ import pytest
 from runbook.document.parser import load
 from runbook.incident.deployments import deployment_hint
 from runbook.incident.events import step_event
-from runbook.incident.model import IncidentError, find_severity, open_incident
+from runbook.incident.model import Incident, IncidentError, find_severity, open_incident
 from runbook.incident.store import IncidentBusy, IncidentStore
 from runbook.incident.timeline import filter_events, iso, make_event
 from tests.lock_holder import LockHolder
@@ -97,7 +97,8 @@ def test_resolving_in_time_meets_the_escalation_deadline(runbook) -> None:
     incident.acknowledge(at=clock.advance(60))
     incident.mitigate(at=clock.advance(240))
     incident.close("rolled back to v1", at=clock.advance(120))
-    assert [d.state(clock.advance(3600)) for d in incident.deadlines()] == ["met", "met"]
+    # Acknowledged in time; nobody escalated, and nobody had to: not an escalation done.
+    assert [d.state(clock.advance(3600)) for d in incident.deadlines()] == ["met", "moot"]
     assert incident.durations() == {"acknowledge": 60, "mitigate": 300, "resolve": 420}
     assert incident.status == "closed"
     with pytest.raises(IncidentError):
@@ -263,3 +264,129 @@ def test_console_event_helpers_for_the_panes() -> None:
     assert threshold_event("Error Rate", "critical", "critical", "9 %") is None
     assert threshold_event("Error Rate", "ok", "no-data", "0 %") is None
     assert restart_event("web-green", 3).text == "web-green restarted (3 restarts)"
+
+
+def test_a_resolution_is_not_an_escalation(runbook) -> None:
+    clock = FakeClock()
+    incident = open_incident(runbook, "P1", clock=clock)
+    incident.acknowledge(at=clock.advance(60))
+    incident.mitigate(at=clock.advance(240))
+    ack, escalate = incident.deadlines(clock.advance(30))
+    assert ack.done and ack.state(clock()) == "met"
+    assert not escalate.done and escalate.state(clock()) == "moot"
+    assert escalate.countdown(clock()) == "not needed: resolved 10:00 early"
+    assert "done" not in escalate.countdown(clock())
+    assert incident.escalated_at is None
+    assert [e.kind for e in incident.events] == ["opened", "acknowledged", "mitigated"]
+
+
+def test_resolved_after_the_deadline_without_escalating_is_missed(runbook) -> None:
+    clock = FakeClock()
+    incident = open_incident(runbook, "P1", clock=clock)
+    incident.mitigate(at=clock.advance(1200))
+    ack, escalate = incident.deadlines(clock.advance(60))
+    assert (ack.state(clock()), escalate.state(clock())) == ("missed", "missed")
+    assert escalate.countdown(clock()) == "missed: resolved +05:00 late"
+    # An escalation that did happen, even after the resolution, is an escalation done late.
+    incident.escalate(to="sre-lead", at=clock.advance(60))
+    assert [d.state(clock()) for d in incident.deadlines()][1] == "late"
+
+
+def test_closing_an_unmitigated_incident_invents_no_mitigation(runbook) -> None:
+    clock = FakeClock()
+    incident = open_incident(runbook, "P1", clock=clock)
+    incident.acknowledge(at=clock.advance(60))
+    incident.close("false alarm", at=clock.advance(1286))
+    assert incident.mitigated_at is None
+    assert incident.durations()["mitigate"] is None
+    assert incident.durations()["resolve"] == 1346
+    assert [e.kind for e in incident.events] == ["opened", "acknowledged", "closed"]
+    assert Incident.from_dict(incident.to_dict()).mitigated_at is None
+
+
+def test_recent_deployment_hint_knows_about_rollbacks(runbook, tmp_path: Path) -> None:
+    deploy = {
+        "time": "2026-11-28T02:40:00Z",
+        "action": "deploy",
+        "from_version": "v1",
+        "to_version": "v2",
+        "outcome": "succeeded",
+        "environment": "prod",
+        "user": "dora",
+    }
+    rollback = {
+        "time": "2026-11-28T02:55:00Z",
+        "action": "rollback-now",
+        "from_version": "v2",
+        "to_version": "v1",
+        "outcome": "succeeded",
+        "environment": "prod",
+        "user": "erin",
+    }
+    failed_rollback = {**rollback, "time": "2026-11-28T02:58:00Z", "outcome": "failed"}
+    procedure = find_severity(runbook, "P1").procedure
+
+    history = _history(tmp_path / "a" / "deployments.jsonl", deploy)
+    hint = deployment_hint(runbook, procedure, T0, history)
+    assert hint is not None and not hint.rolled_back and hint.offers_rollback
+    assert hint.strip_text(T0) == "Deployed v2 20m ago · b rollback"
+
+    history = _history(tmp_path / "b" / "deployments.jsonl", deploy, rollback, failed_rollback)
+    hint = deployment_hint(runbook, procedure, T0, history)
+    assert hint is not None and hint.rolled_back and not hint.offers_rollback
+    assert (hint.procedure, hint.step) == (None, None)
+    assert hint.strip_text(T0) == "Rolled back to v1 5m ago"
+    assert hint.text == "Rolled back to v1 (prod) 5 min ago by erin"
+    # The age ticks from a given moment, without reading the history again.
+    later = T0 + timedelta(minutes=21)
+    assert hint.age_at(later) == 26 * 60
+    assert hint.strip_text(later) == "Rolled back to v1 26m ago"
+
+    redeploy = {**deploy, "time": "2026-11-28T02:59:00Z", "to_version": "v3"}
+    history = _history(tmp_path / "c" / "deployments.jsonl", deploy, rollback, redeploy)
+    hint = deployment_hint(runbook, procedure, T0, history)
+    assert hint is not None and hint.strip_text(T0) == "Deployed v3 1m ago · b rollback"
+
+
+def test_acknowledging_ticks_the_acknowledge_step_and_ticking_it_acknowledges(
+    runbook,
+) -> None:
+    from runbook.incident import actions
+
+    clock = FakeClock()
+    procedure = runbook.procedure(find_severity(runbook, "P1").procedure)
+    assert procedure is not None
+    (step,) = [s for s in procedure.steps if s.incident_action == "acknowledge"]
+
+    incident = open_incident(runbook, "P1", clock=clock)
+    recorded = actions.acknowledge(incident, procedure, by="alice", at=clock.advance(30))
+    assert [e.kind for e in recorded] == ["acknowledged", "step-done"]
+    assert recorded[1].data == {"procedure": procedure.key, "step": step.index}
+    assert recorded[1].actor == "alice"
+    assert actions.ticked_step(recorded) == (procedure.key, step.index)
+    assert actions.step_marked(incident, procedure.key, step.index)
+
+    other = open_incident(runbook, "P1", clock=clock)
+    recorded = actions.mark_step(other, procedure, step.index, "done", by="bob")
+    assert [e.kind for e in recorded] == ["step-done", "acknowledged"]
+    assert other.acknowledged_by == "bob"
+    # Ticked again, or another step: no second acknowledgement.
+    assert len(actions.mark_step(other, procedure, step.index, "done", by="bob")) == 1
+    assert len(actions.mark_step(other, procedure, step.index + 1, "done", by="bob")) == 1
+    # Skipping the step is not acknowledging.
+    third = open_incident(runbook, "P1", clock=clock)
+    actions.mark_step(third, procedure, step.index, "skipped", reason="paged twice")
+    assert third.acknowledged_at is None
+
+
+def test_escalating_ticks_the_escalate_step_once(runbook) -> None:
+    from runbook.incident import actions
+
+    procedure = runbook.procedure(find_severity(runbook, "P1").procedure)
+    assert procedure is not None
+    incident = open_incident(runbook, "P1")
+    assert [e.kind for e in actions.escalate(incident, procedure, to="sre")] == [
+        "escalated",
+        "step-done",
+    ]
+    assert [e.kind for e in actions.escalate(incident, procedure, to="cto")] == ["escalated"]

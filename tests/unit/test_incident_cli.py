@@ -74,6 +74,7 @@ def test_incident_lifecycle_from_the_cli(tmp_path: Path) -> None:
     assert [e["kind"] for e in events] == [
         "opened",
         "acknowledged",
+        "step-done",  # step 1, "Acknowledge alert within 5 minutes", ticked by `ack`
         "command",
         "step-done",
         "command",
@@ -84,11 +85,11 @@ def test_incident_lifecycle_from_the_cli(tmp_path: Path) -> None:
         "closed",
     ]
     assert all(e["actor"] == "alice" for e in events)
-    assert events[2]["data"]["output"] == ["token=********", "checked"]
-    assert events[4]["data"]["exit_code"] == 4
-    assert "Escalate if not resolved within 15 minutes" in events[6]["text"]  # the step's title
+    assert events[3]["data"]["output"] == ["token=********", "checked"]
+    assert events[5]["data"]["exit_code"] == 4
+    assert "Escalate if not resolved within 15 minutes" in events[7]["text"]  # the step's title
     steps_only = cli("timeline", "--kind", "step-")
-    assert len(steps_only.stdout.splitlines()) == 3
+    assert len(steps_only.stdout.splitlines()) == 4
 
     report = subprocess.run(
         [
@@ -116,3 +117,123 @@ def test_unknown_severity_and_no_open_incident(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "no severity 'P9'" in bad.stderr and "P1, P2" in bad.stderr
     none = cli("ack")
     assert none.returncode == 1 and "no open incident" in none.stderr
+
+
+def _start(tmp_path: Path, *extra: str, text: str = RUNBOOK) -> str:
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    runbook = tmp_path / "runbook.md"
+    runbook.write_text(text)
+    started = cli("start", "--severity", "P1", *extra, str(runbook))
+    assert started.returncode == 0, started.stderr
+    found = re.search(r"^(INC-\S+) opened", started.stdout, re.M)
+    assert found, started.stdout
+    return found.group(1)
+
+
+def _kinds() -> list[str]:
+    timeline = cli("timeline", "--json")
+    return [json.loads(line)["kind"] for line in timeline.stdout.splitlines()]
+
+
+def test_ack_ticks_the_acknowledge_step_and_ticking_it_acknowledges(tmp_path: Path) -> None:
+    _start(tmp_path)
+    acked = cli("ack")
+    assert acked.returncode == 0, acked.stderr
+    assert "Step 1 done: Acknowledge alert within 5 minutes" in acked.stdout
+    assert _kinds() == ["opened", "acknowledged", "step-done"]
+    assert cli("close", "--resolution", "done").returncode == 0
+
+    _start(tmp_path)
+    ticked = cli("step", "1", "done")
+    assert ticked.returncode == 0, ticked.stderr
+    assert "Incident acknowledged" in ticked.stdout
+    assert _kinds() == ["opened", "step-done", "acknowledged"]
+    again = cli("ack")
+    assert again.returncode == 1 and "already acknowledged" in again.stderr
+    bad = cli("step", "one", "done")
+    assert bad.returncode == 2 and "not a step number" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_closing_without_mitigation_reports_no_invented_mitigation(tmp_path: Path) -> None:
+    incident_id = _start(tmp_path)
+    assert cli("ack").returncode == 0
+    closed = cli("close", "--resolution", "false alarm")
+    assert closed.returncode == 0, closed.stderr
+    assert "mitigated not recorded" in closed.stdout
+    assert "mitigated" not in _kinds()
+    (summary,) = [json.loads(line) for line in cli("list", "--json").stdout.splitlines()]
+    assert summary["mitigated_at"] is None
+    report = subprocess.run(
+        [sys.executable, "-m", "console.cli", "report", incident_id],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert report.returncode == 0, report.stderr
+    assert "| Time to mitigate | not recorded |" in report.stdout
+    assert "Escalate done" not in report.stdout and "| escalated:" not in report.stdout
+
+
+def test_status_hint_after_a_rollback_offers_no_rollback(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    history = Path(os.environ["DEPLOY_HISTORY_DIR"]) / "deployments.jsonl"
+    history.parent.mkdir(parents=True, exist_ok=True)
+    records = [
+        ("deploy", "v1", "v2", now - timedelta(minutes=20)),
+        ("rollback-now", "v2", "v1", now - timedelta(minutes=3)),
+    ]
+    history.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "time": moment.isoformat(),
+                    "action": action,
+                    "from_version": old,
+                    "to_version": new,
+                    "outcome": "succeeded",
+                    "environment": "prod",
+                    "user": "dora",
+                }
+            )
+            + "\n"
+            for action, old, new, moment in records
+        )
+    )
+    _start(tmp_path)
+    status = cli("status")
+    assert status.returncode == 0, status.stderr
+    assert re.search(r"hint: Rolled back to v1 \(prod\) [34] min ago by dora$", status.stdout, re.M)
+    assert "rollback:" not in status.stdout
+
+
+def test_gauges_at_open_mitigation_and_close_are_in_the_report(tmp_path: Path) -> None:
+    from runbook.drills.embedded import start_embedded
+
+    service = start_embedded()
+    try:
+        url = service.base_url
+        project_runbook = (REPO / ".monkeytown" / "devops" / "runbook.md").read_text()
+        incident_id = _start(tmp_path, "--base-url", url, text=project_runbook)
+        assert cli("mitigated", "--base-url", url).returncode == 0
+        assert cli("close", "--resolution", "fine", "--base-url", url).returncode == 0
+    finally:
+        service.stop()
+    readings = [
+        json.loads(line)
+        for line in cli("timeline", "--json", "--kind", "readings").stdout.splitlines()
+    ]
+    assert [r["data"]["moment"] for r in readings] == ["open", "mitigation", "close"]
+    assert all(r["data"]["readings"] for r in readings)
+    report = subprocess.run(
+        [sys.executable, "-m", "console.cli", "report", incident_id],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    ).stdout
+    assert "No gauge readings were taken" not in report
+    assert "| Metric | At open | At mitigation | At close | Source |" in report

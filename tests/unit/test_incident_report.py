@@ -115,8 +115,12 @@ def test_report_durations_and_deadlines() -> None:
     assert "| Time to acknowledge | 1m 30s |" in text
     assert "| Time to mitigate | 3m 20s |" in text
     assert "| Time to resolve | 8m 20s |" in text
-    assert "| Acknowledge within 5 minutes | 03:05:00 UTC | met |" in text
-    assert "| Escalate if not resolved within 15 minutes | 03:15:00 UTC | met |" in text
+    assert "| Acknowledge within 5 minutes | 03:05:00 UTC | done in time |" in text
+    # Mitigated at 3m20s, nobody escalated: the deadline was not met by an escalation.
+    assert (
+        "| Escalate if not resolved within 15 minutes | 03:15:00 UTC | "
+        "not needed: resolved in time |"
+    ) in text
     assert "- **Resolution:** rolled back by hand" in text
 
 
@@ -231,3 +235,102 @@ def test_format_duration(seconds, expected) -> None:
 def test_note_event_defaults_actor_to_operator(monkeypatch) -> None:
     monkeypatch.setenv("RUNBOOK_OPERATOR", "frank")
     assert make_event("note", "x").actor == "frank"
+
+
+def _history_record(**fields: object) -> str:
+    return json.dumps(fields) + "\n"
+
+
+def test_one_report_builder_reads_the_deployments_for_every_caller(
+    isolated_dirs: Path,
+) -> None:
+    """`build_report` finds the runbook repository's history itself: a caller that only
+    has the incident (the TUI's `r`) gets the deployments the CLI's report lists."""
+    from runbook.incident.report import build_report
+
+    history = isolated_dirs / "deployment-history" / "deployments.jsonl"
+    history.parent.mkdir(parents=True)
+    history.write_text(
+        _history_record(
+            time="2026-11-28T03:03:00Z",
+            action="rollback-now",
+            from_version="v2",
+            to_version="v1",
+            outcome="succeeded",
+            environment="prod",
+            user="bob",
+        )
+    )
+    incident = _incident()
+    text = build_report(incident)
+    deployments = text.split("## Deployments during the incident")[1]
+    assert "rollback-now | prod | v2 -> v1 | succeeded | bob" in deployments
+    assert "None recorded" not in deployments
+    assert build_report(incident) == render(incident, history_path=history)
+
+
+def test_readings_at_open_mitigation_and_close_are_timeline_events() -> None:
+    runbook = load(PROJECT_RUNBOOK)
+    incident = open_incident(runbook, "P1", title="web down", clock=lambda: T0, by="alice")
+    error = {"metric": "Error Rate", "unit": "%", "source": "proxy"}
+    incident.record_readings("open", [{**error, "value": 38.3, "state": "critical"}], at=at(1))
+    incident.add("threshold-breach", "Error Rate 38.3 % critical", actor="console", at=at(2))
+    incident.mitigate(by="bob", at=at(200))
+    incident.record_readings(
+        "mitigation", [{**error, "value": 4.0, "state": "warning"}], at=at(200)
+    )
+    incident.record_readings(
+        "close", [{**error, "value": None, "state": "no-data", "source": "/metrics"}], at=at(400)
+    )
+    incident.close("rolled back", by="bob", at=at(400))
+    kinds = [e.kind for e in incident.events]
+    assert kinds.count("readings") == 3
+    (first, *_) = [e for e in incident.events if e.kind == "readings"]
+    assert first.actor == "console" and first.text == "Gauges at open: Error Rate 38.3% (critical)"
+    text = render(incident, deployments=[])
+    assert "No gauge readings were taken" not in text
+    assert "| Metric | At open | At mitigation | At close | Source |" in text
+    assert "| Error Rate | 38.3% (critical) | 4.0% (warning) | no data | /metrics |" in text
+    timeline = text.split("## Timeline")[1].split("## Commands")[0]
+    assert "readings: Gauges at mitigation: Error Rate 4.0% (warning)" in timeline
+    assert "threshold-breach: Error Rate 38.3 % critical" in timeline
+
+
+def test_readings_take_the_console_gauges_and_probe_readings() -> None:
+    from runbook.drills.probes import Reading
+    from runbook.incident.events import readings_event
+
+    probe = Reading("Request Latency (p99)", 2.476, "s", "critical", "/metrics")
+    event = readings_event("open", [probe])
+    assert event.data["readings"] == [
+        {
+            "metric": "Request Latency (p99)",
+            "value": 2.476,
+            "unit": "s",
+            "state": "critical",
+            "source": "/metrics",
+        }
+    ]
+    assert event.text == "Gauges at open: Request Latency (p99) 2476ms (critical)"
+
+
+def test_report_of_an_incident_closed_without_mitigation() -> None:
+    runbook = load(PROJECT_RUNBOOK)
+    incident = open_incident(runbook, "P1", title="web down", clock=lambda: T0, by="alice")
+    incident.acknowledge(by="bob", at=at(60))
+    incident.close("false alarm", by="bob", at=at(1286))
+    text = render(incident, deployments=[])
+    assert "| Time to mitigate | not recorded |" in text
+    assert "21m 26s" in text.split("Time to resolve")[1].splitlines()[0]
+    assert "| Escalate if not resolved within 15 minutes | 03:15:00 UTC | not done:" in text
+    assert "mitigated:" not in text.split("## Timeline")[1]
+
+
+def test_report_judges_an_open_incident_deadlines_now() -> None:
+    runbook = load(PROJECT_RUNBOOK)
+    incident = open_incident(runbook, "P1", title="web down", clock=lambda: T0, by="alice")
+    text = render(incident, deployments=[], now=at(60))
+    assert "| Time to mitigate | not yet |" in text
+    assert "| Acknowledge within 5 minutes | 03:05:00 UTC | counting |" in text
+    later = render(incident, deployments=[], now=at(400))
+    assert "| Acknowledge within 5 minutes | 03:05:00 UTC | not done: deadline passed |" in later
