@@ -93,6 +93,9 @@ def subcommand_cli(context: Context, program: str, args: list[Word]) -> Risk:
     found = _lookup(table, pos, texts)
     if found is None:
         return fallback(args)
+    writes = rules.WRITE_OPTIONS.get(program, ())
+    if found == RO and any(t.split("=", 1)[0] in writes for t in texts):
+        return MU
     return found
 
 
@@ -127,6 +130,8 @@ def _kube(context: Context, program: str, args: list[Word], extra: bool) -> Risk
     texts = [a.text for a in args]
     values = _values(rules.KUBE_VALUES)
     pos = positionals(texts, values)
+    if pos[:1] == ["replace"] and "--force" in texts:
+        return DE  # deletes, then creates
     if pos[:1] in (["exec"], ["rsh"]):
         start = _inner_after(texts, values, 1)
         inner = args[start:] if start is not None else []
@@ -710,7 +715,11 @@ def _cloud(context: Context, program: str, args: list[Word], extra: bool) -> Ris
         command = [t.partition("=")[2] for t in texts if t.startswith("--command=")]
         command += [texts[i + 1] for i, t in enumerate(texts[:-1]) if t == "--command"]
         return context.code(command[0]) if command else MU
-    words = pos[1:] if program == "aws" else pos
+    if program == "aws":
+        words = pos[1:2]  # aws SERVICE OPERATION
+    else:  # gcloud/az GROUP... VERB [NAME] --options: the verb comes before the options
+        first_option = next((i for i, t in enumerate(texts) if t.startswith("-")), len(texts))
+        words = [w for w in pos if w in texts[:first_option]]
     for word in words:
         if word in rules.CLOUD_MUTATING_READS:
             return MU
@@ -820,7 +829,8 @@ def _sql(context: Context, program: str, args: list[Word], extra: bool) -> Risk:
     scripts = [
         texts[i + 1]
         for i, t in enumerate(texts[:-1])
-        if t in ("-c", "--command", "-e", "--execute", "-q", "--query")
+        if t in ("--command", "--execute", "--query")
+        or re.fullmatch(r"-[A-Za-z]*[ceq]", t)  # -c, -tAc, -Ne: the last letter takes the SQL
     ]
     scripts += [
         t.partition("=")[2] for t in texts if t.startswith(("--command=", "--execute=", "--query="))
@@ -844,6 +854,8 @@ def _sql(context: Context, program: str, args: list[Word], extra: bool) -> Risk:
 def _redis(context: Context, program: str, args: list[Word], extra: bool) -> Risk:
     texts = [a.text for a in args]
     values = {
+        "--pattern",
+        "--count",
         "-h",
         "-p",
         "-a",

@@ -428,7 +428,9 @@ SIMPLE_CLIS: Final[dict[str, tuple[dict[str, Risk], str]]] = {
     ),
     "iptables": (
         table(
-            read=words("-L -S --list --list-rules"), destructive=words("-F --flush -X -D --delete")
+            read=words("-L -S --list --list-rules"),
+            destructive=words("-F --flush -X -D --delete"),
+            mutating=words("-A -I -R -P -N --append --insert --replace --policy"),
         ),
         "-t --table",
     ),
@@ -499,6 +501,14 @@ SIMPLE_CLIS: Final[dict[str, tuple[dict[str, Risk], str]]] = {
 """CLI -> (subcommand path -> risk, options that take a value). Unknown subcommands are mutating;
 an option-shaped key (`-L`, `--list`) matches wherever it stands among the arguments."""
 
+WRITE_OPTIONS: Final[dict[str, tuple[str, ...]]] = {
+    "terraform": ("-out", "-state-out", "-backup"),
+    "tofu": ("-out", "-state-out", "-backup"),
+    "helm": ("--output-dir",),
+    "kubectl": ("--output-directory",),
+}
+"""Options of a CLI that write a local file, whatever its subcommand: at least mutating."""
+
 DRY_RUN: Final[dict[str, tuple[str, ...]]] = {
     "kubectl": ("--dry-run", "--dry-run=client", "--dry-run=server", "--dry-run=true"),
     "oc": ("--dry-run", "--dry-run=client", "--dry-run=server", "--dry-run=true"),
@@ -532,6 +542,7 @@ CLOUD_DELETE_VERBS: Final = frozenset(
     """delete rm rb remove purge destroy terminate deregister delete-bucket""".split()
 )
 CLOUD_DELETE_PREFIXES: Final = (
+    "batch-delete-",
     "delete-",
     "terminate-",
     "deregister-",
