@@ -45,7 +45,7 @@ def classify_at(code: str, depth: int) -> Risk:
         return DE
     lexed = lex(code)
     risks: list[Risk] = [classify_at(inner, depth + 1) for inner in lexed.inner]
-    context = Context(frozenset(lexed.assigned), depth)
+    context = Context(frozenset(lexed.unsafe), frozenset(lexed.assigned), depth)
     for command in lexed.commands:
         for target in command.writes:
             risks.append(DE if target.startswith("/dev/") else MU)
@@ -70,15 +70,21 @@ def simple_commands(code: str) -> list[list[str]]:
 
 @dataclass(frozen=True)
 class Context:
+    unsafe: frozenset[str]
+    """Variables the code gives a value that may start with `-` or is known only at run time."""
     assigned: frozenset[str]
-    """Variables the code assigns itself: their values are the code's, so unknown here."""
+    """Variables the code assigns itself: their values are the code's, not the operator's."""
     depth: int
 
     def injectable(self, word: Word) -> bool:
         """Whether `word` may start with text the code chose at run time (an option, say)."""
         return word.leading_expansion and (
-            word.expansions[0] in self.assigned or word.expansions[0][:1] in _INJECTABLE
+            word.expansions[0] in self.unsafe or word.expansions[0][:1] in _INJECTABLE
         )
+
+    def code_chosen(self, word: Word) -> bool:
+        """Whether any part of `word` (a script, say) is text the code itself chose."""
+        return any(e in self.assigned or e[:1] in _INJECTABLE for e in word.expansions)
 
     def code(self, text: str) -> Risk:
         return classify_at(text, self.depth + 1)

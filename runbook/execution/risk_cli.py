@@ -342,9 +342,7 @@ def _sed(context: Context, program: str, args: list[Word], extra: bool) -> Risk:
             return MU
         scripts.append(next(a for a in args if a.text == operands[0]))
     for script in scripts:
-        risks.append(
-            MU if script.dynamic and context.injectable(script) else sed_script(script.text)
-        )
+        risks.append(MU if context.code_chosen(script) else sed_script(script.text))
     if "--sandbox" in texts:
         return (
             _riskiest([r for r in risks if r != MU] or [RO])
@@ -397,9 +395,7 @@ def _awk(context: Context, program: str, args: list[Word], extra: bool) -> Risk:
             return MU
         sources = [next(a for a in args if a.text == operands[0])]
     for source in sources:
-        risks.append(
-            MU if source.dynamic and context.injectable(source) else awk_program(source.text)
-        )
+        risks.append(MU if context.code_chosen(source) else awk_program(source.text))
     return _riskiest(risks)
 
 
@@ -846,7 +842,7 @@ def _sql(context: Context, program: str, args: list[Word], extra: bool) -> Risk:
         scripts += operands[1:]
     if not scripts:
         return RO if "-l" in texts or "--list" in texts else MU
-    dynamic = [a for a in args if a.text in scripts and context.injectable(a)]
+    dynamic = [a for a in args if a.text in scripts and context.code_chosen(a)]
     return _riskiest([MU] if dynamic else [sql_risk(s) for s in scripts])
 
 

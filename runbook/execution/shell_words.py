@@ -61,8 +61,10 @@ class Lexed:
     inner: list[str] = field(default_factory=list)
     """Code run by substitutions, in any order."""
     assigned: set[str] = field(default_factory=set)
-    """Variables the code itself gives a value that may start with `-` or is not known
-    before it runs (read, for, a substitution): the code, not the operator, chose them."""
+    """Variables the code itself assigns: their values are the code's, not the operator's."""
+    unsafe: set[str] = field(default_factory=set)
+    """Of those, the ones whose value may start with `-` or is not known before it runs
+    (read, for, a substitution)."""
     unbalanced: bool = False
 
 
@@ -157,9 +159,12 @@ class _Lexer:
         return self.out
 
     def _reserved_here(self, char: str) -> bool:
-        """`{`, `}` and `!` alone at a command's start are grammar, not a program."""
+        """`!` alone at a command's start is grammar; so is a lone `{` or `}` anywhere
+        (`function f { ...; }`): taken as a command boundary, which at worst splits an
+        `echo {` into two commands, the second unknown, so riskier, never less."""
         after = self.code[self.i + 1 : self.i + 2]
-        return not self.command.words and (after == "" or after in " \t\n;")
+        alone = after == "" or after in " \t\n;"
+        return alone and (char != "!" or not self.command.words)
 
     def operator(self) -> None:
         self.end_command()
@@ -405,10 +410,13 @@ def lex(code: str) -> Lexed:
     lexed = _Lexer(code).run()
     if "=" in code:
         for name, value in _ASSIGNED.findall(code):
+            lexed.assigned.add(name)
             value = value.strip("\"'")
             if value[:1] in ("-", "(") or "$" in value or "`" in value:
-                lexed.assigned.add(name)
+                lexed.unsafe.add(name)
     if "read" in code or "for" in code or "map" in code or "select" in code or "getopts" in code:
         for group in _READ_NAMES.findall(code):
-            lexed.assigned.update(w for w in group.split() if _NAME.fullmatch(w))
+            names = {w for w in group.split() if _NAME.fullmatch(w)}
+            lexed.assigned |= names
+            lexed.unsafe |= names
     return lexed
