@@ -273,7 +273,9 @@ CEPH = table(
     " fs status, fs ls, fs dump, fs get, mds stat, orch ps, orch ls, orch host ls,"
     " orch device ls, orch status, auth ls, auth get, auth list, crash ls, crash info,"
     " crash ls-new, config get, config dump, config show, config-key get, config-key ls,"
-    " log last, balancer status, device ls, osd ok-to-stop, osd safe-to-destroy",
+    " log last, balancer status, device ls, osd ok-to-stop, osd safe-to-destroy,"
+    " osd blocklist ls",
+    mutating="osd blocklist add, osd blocklist rm",
     destructive="osd purge, osd destroy, osd rm, osd pool delete, osd pool rm, fs rm, fs fail,"
     " auth del, auth rm, mon remove, mon rm, osd crush remove, osd crush rm, crash rm, orch rm,"
     " orch host rm, osd lost, config-key rm, config-key del, pg force-create-pg,"
