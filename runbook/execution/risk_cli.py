@@ -313,16 +313,22 @@ def _sed(context: Context, program: str, args: list[Word], extra: bool) -> Risk:
     scripts: list[Word] = []
     texts = [a.text for a in args]
     for index, text in enumerate(texts):
-        if text in ("-e", "--expression") and index + 1 < len(args):
+        attached = re.fullmatch(r"-[nErsuz]*e(.+)", text)
+        if attached:
+            scripts.append(Word(attached.group(1), list(args[index].expansions)))
+        elif (text == "--expression" or re.fullmatch(r"-[nErsuz]*e", text)) and index + 1 < len(
+            args
+        ):
             scripts.append(args[index + 1])
         elif text.startswith("--expression="):
-            scripts.append(Word(text.partition("=")[2]))
+            scripts.append(Word(text.partition("=")[2], list(args[index].expansions)))
     effects: dict[str, Risk] = {
         "-i": MU,
         "--in-place": MU,
         "--in-place=": MU,
         "-f": MU,
         "--file=": MU,
+        "--file": MU,
     }
     operands = parse_options(
         "nErsuz e:l: --quiet --silent --regexp-extended --separate --unbuffered --null-data "
@@ -332,24 +338,14 @@ def _sed(context: Context, program: str, args: list[Word], extra: bool) -> Risk:
         effects,
         context,
     )
-    if any(
-        t.startswith("-i") or t.startswith("-") and not t.startswith("--") and "i" in t
-        for t in texts
-    ):
-        risks.append(MU)
     if not scripts:
         if not operands:
-            return MU
+            return MU  # the script comes from stdin or a file
         scripts.append(next(a for a in args if a.text == operands[0]))
-    for script in scripts:
-        risks.append(MU if context.code_chosen(script) else sed_script(script.text))
     if "--sandbox" in texts:
-        return (
-            _riskiest([r for r in risks if r != MU] or [RO])
-            if not any(t.startswith(("-i", "--in-place")) for t in texts)
-            else MU
-        )
-    return _riskiest(risks)
+        return _riskiest(risks)  # GNU sed refuses e, w and r in its sandbox
+    scripts_risk = [MU if context.code_chosen(s) else sed_script(s.text) for s in scripts]
+    return _riskiest([*risks, *scripts_risk])
 
 
 _AWK_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
