@@ -606,6 +606,34 @@ def _httpie(context: Context, program: str, args: list[Word], extra: bool) -> Ri
     return _riskiest(risks)
 
 
+_GIT_LONG = (
+    "--force",
+    "--force-with-lease",
+    "--force-if-includes",
+    "--delete",
+    "--mirror",
+    "--prune",
+    "--hard",
+    "--merge",
+    "--keep",
+    "--dry-run",
+    "--list",
+    "--output",
+    "--open-files-in-pager",
+    "--ext-diff",
+    "--textconv",
+)
+
+
+def _git_long(option: str) -> str:
+    name, equals, value = option.partition("=")
+    if len(name) >= 5:
+        matches = [long for long in _GIT_LONG if long.startswith(name)]
+        if matches:
+            return min(matches, key=len) + equals + value
+    return option
+
+
 @handles("git")
 def _git(context: Context, program: str, args: list[Word], extra: bool) -> Risk:
     texts = [a.text for a in args]
@@ -620,11 +648,12 @@ def _git(context: Context, program: str, args: list[Word], extra: bool) -> Risk:
         index += 1
     sub = texts[index] if index < len(texts) else ""
     rest = texts[index + 1 :]
-    flags = [t for t in rest if t.startswith("-")]
+    # git takes any unambiguous prefix of a long option (`--forc`): spell them out
+    flags = [_git_long(t) if t.startswith("--") else t for t in rest if t.startswith("-")]
     operands = [t for t in rest if not t.startswith("-")]
     if any(
-        t.startswith(("--output", "--open-files-in-pager", "--ext-diff", "--textconv")) or t == "-O"
-        for t in rest
+        t.startswith(("--output", "--open-files-in-pager", "--ext-diff", "--textconv", "-O"))
+        for t in flags
     ):
         risks.append(MU)
     if sub in rules.GIT_READ:

@@ -25,7 +25,7 @@ from runbook.execution.risk import classify
 TOOLS = """bash sh touch sed awk mawk sort env xargs find tee cp mv ln mkdir rmdir rm dd truncate
 cat echo ls grep head tail uniq tr wc cut nice nohup timeout stdbuf setsid ionice chrt taskset flock
 printf true false basename dirname readlink sleep split csplit gzip tar install mktemp mkfifo
-link unlink date curl perl chmod test yes seq""".split()
+link unlink date curl perl chmod test yes seq git""".split()
 
 SUBSTITUTION = [
     'echo "$(touch x)"',
@@ -338,8 +338,24 @@ REDIRECTIONS_AND_FILES = [
     "seq 3 | tee out",
 ]
 
+GIT = [
+    "git log --output=out",
+    "git diff HEAD --output=out",
+    "git -c alias.st='!touch x' st",
+    "git grep -O'touch x' a",
+    "git branch new",
+    "git tag v1",
+    "git stash list; git config user.name x",
+    "git update-ref refs/heads/x HEAD",
+    "git update-ref -d refs/heads/main",
+    "git branch -D other",
+    "git clean -fdx",
+    "git reset --hard HEAD",
+    "git reset --har HEAD",
+]
+
 ATTEMPTS = SUBSTITUTION + WRAPPERS + SHELLS_AND_EVAL + INTERPRETERS + OUTPUT_OPTIONS
-ATTEMPTS += REDIRECTIONS_AND_FILES
+ATTEMPTS += REDIRECTIONS_AND_FILES + GIT
 
 CONTROLS = [
     "cat f",
@@ -402,6 +418,11 @@ def sandbox(tmp_path: Path) -> tuple[Path, dict[str, str]]:
             (tools / tool).symlink_to(found)
     (tools / "python3").symlink_to(os.path.realpath(sys.executable))
     env = {"PATH": str(tools), "HOME": str(work / "home"), "LC_ALL": "C", "TMPDIR": str(work)}
+    env |= {"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t"}
+    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    setup = "git init -q -b main . && git add f && git commit -qm one && git branch other"
+    subprocess.run(["/bin/bash", "-c", setup], cwd=work, env=env, check=True, timeout=60)
+    (work / "junk").write_text("untracked\n")
     return work, env
 
 
