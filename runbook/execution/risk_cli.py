@@ -507,16 +507,12 @@ def _wget(context: Context, program: str, args: list[Word], extra: bool) -> Risk
     while index < len(texts):
         text = texts[index]
         name, equals, value = text.partition("=")
-        if (
-            text in ("-O", "--output-document")
-            or re.fullmatch(r"-q?O.*", text)
-            and text not in ("-O",)
-        ):
-            if text in ("-O", "--output-document"):
+        cluster = re.fullmatch(r"-[qnvS]*O(.*)", text)
+        if text == "--output-document" or cluster:
+            value = cluster.group(1) if cluster else ""
+            if not value:  # -O FILE, -qO FILE, --output-document FILE
                 index += 1
                 value = texts[index] if index < len(texts) else ""
-            else:
-                value = text.split("O", 1)[1]
             stdout = value in SAFE_TARGETS
             if not stdout:
                 risks.append(MU)
@@ -964,7 +960,8 @@ def _redis(context: Context, program: str, args: list[Word], extra: bool) -> Ris
     return RO if command in rules.REDIS_READ or command == "monitor" else MU
 
 
-_IP_READ = ("show", "list", "lst", "ls", "get", "sh", "s", "l", "li", "help")
+_IP_READ = ("show", "list", "lst", "ls", "get", "sh", "sho", "li", "lis", "help")
+"""Actions that only read. Not `s` or `l`: `ip link s` is `set`; `ip addr s` is `show`."""
 
 
 @handles("ip")
@@ -981,7 +978,7 @@ def _ip(context: Context, program: str, args: list[Word], extra: bool) -> Risk:
     action = operands[1]
     if operands[0] in ("netns",) and action in ("list", "ls", "identify", "pids"):
         return RO
-    if action in _IP_READ:
+    if action in _IP_READ or (action == "s" and operands[0] in ("a", "addr", "address")):
         return RO
     if action in ("del", "delete", "flush"):
         return DE

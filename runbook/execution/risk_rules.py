@@ -43,7 +43,7 @@ READ_ONLY: Final[dict[str, str]] = {
         ANY,
     ),
     # Programs with some option that writes, sends or runs code: only these options.
-    "sort": "bdfghiMnRrsuVzck:t:S:T: --numeric-sort --human-numeric-sort --reverse --unique "
+    "sort": "bdfghimMnRrsuVzck:t:S:T: --numeric-sort --human-numeric-sort --reverse --unique "
     "--key= --field-separator= --version-sort --general-numeric-sort --month-sort "
     "--ignore-case --stable --zero-terminated --ignore-leading-blanks --dictionary-order "
     "--check --check= --buffer-size= --parallel= --debug --random-sort --ignore-nonprinting "
