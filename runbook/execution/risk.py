@@ -14,11 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from runbook.execution import risk_cli, risk_rules
+from runbook.execution import risk_cli, risk_http, risk_rules, risk_scripts
 from runbook.execution.risk_rules import ANY, DE, MU, RO
 from runbook.execution.shell_words import SAFE_TARGETS, Word, lex
 from runbook.model import RISK_ORDER, Risk
 
+_HANDLER_MODULES = (risk_http, risk_scripts)
+"""Their handlers register in `risk_cli.HANDLERS` when imported."""
 MAX_DEPTH = 8
 """Code nested deeper than this (substitution in wrapper in substitution...) is destructive."""
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\[[^\]]*\])?\+?=")
