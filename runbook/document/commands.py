@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from runbook.document.values import parse_duration
 from runbook.execution.risk import classify
-from runbook.model import Command, Variable
+from runbook.model import RISK_ORDER, Command, Problem, Procedure, Risk, Variable
 
 SHELL_LANGUAGES = frozenset(
     "sh bash shell zsh ksh console shell-session shellsession terminal fish command".split()
@@ -349,6 +350,43 @@ def _dollar_names(code: str) -> list[tuple[str, str | None]]:
     return names
 
 
+def declared_risk(code: str, declared: str | None) -> Risk:
+    """The rules' risk of `code`, raised (never lowered) by an `rb-risk` attribute."""
+    found = classify(code)
+    if declared in RISK_ORDER and RISK_ORDER[declared] > RISK_ORDER[found]:
+        return declared
+    return found
+
+
+def risk_problems(procedures: Iterable[Procedure]) -> list[Problem]:
+    """`rb-risk` attributes that try to lower the rules' risk, or are not a risk at all."""
+    problems: list[Problem] = []
+    for procedure in procedures:
+        for step in procedure.steps:
+            for command in step.commands:
+                declared = dict(command.attributes).get("rb-risk")
+                if declared is None:
+                    continue
+                found = classify(command.code)
+                if declared not in RISK_ORDER:
+                    problems.append(
+                        Problem(
+                            command.line,
+                            f"rb-risk={declared!r} is not read-only, mutating or destructive;"
+                            " ignored",
+                        )
+                    )
+                elif RISK_ORDER[declared] < RISK_ORDER[found]:
+                    problems.append(
+                        Problem(
+                            command.line,
+                            f"rb-risk={declared} cannot lower the risk: the rules find this"
+                            f" command {found}, and {found} it stays",
+                        )
+                    )
+    return problems
+
+
 def make_command(
     code: str,
     line: int,
@@ -370,7 +408,7 @@ def make_command(
     return Command(
         code=code,
         line=line,
-        risk=risk if risk in ("read-only", "mutating", "destructive") else classify(code),  # type: ignore[arg-type]
+        risk=declared_risk(code, risk),
         variables=find_variables(code, defaults),
         comments=comments,
         language=info.language,

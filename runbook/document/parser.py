@@ -27,6 +27,7 @@ from runbook.document.commands import (
     looks_like_command,
     make_command,
     parse_fence_info,
+    risk_problems,
     split_block,
     unread_reason,
 )
@@ -339,6 +340,7 @@ class _Builder:
             self.procedures.insert(0, root_procedure)
         self._check_duplicates()
         self._report_unread_fences()
+        self.problems += risk_problems(self.procedures)
         title = self.metadata.get("title") or self.first_h1
         if not title and self.path:
             title = Path(self.path).stem

@@ -39,6 +39,7 @@ class PlannedCommand:
     code: str
     """Exactly what bash will run, values substituted and quoted."""
     risk: Risk
+    """Of `code` as it will run (values substituted), raised by `rb-risk`, never lowered."""
     line: int
     timeout_s: float
     env: tuple[tuple[str, str], ...] = field(default=(), repr=False)
@@ -225,7 +226,7 @@ def plan(
         commands.append(
             PlannedCommand(
                 code=resolution.code,
-                risk=command.risk,
+                risk=_planned_risk(command, resolution.code),
                 line=command.line,
                 timeout_s=command.timeout_s or config.execution.default_timeout_s,
                 env=tuple(sorted(resolution.env.items())),
@@ -243,9 +244,7 @@ def plan(
                 env=tuple(sorted(resolution.env.items())),
             )
         )
-    risk: Risk = max(
-        (c.risk for c in found_step.commands), key=RISK_ORDER.__getitem__, default="read-only"
-    )
+    risk: Risk = max((c.risk for c in commands), key=RISK_ORDER.__getitem__, default="read-only")
     step_timeout_s = sum(command.timeout_s for command in commands)
     return Plan(
         runbook_path=str(Path(runbook.path).resolve()) if runbook.path else None,
@@ -266,6 +265,15 @@ def plan(
         verify=tuple(checks),
         verify_timeout_s=min(config.execution.verify_timeout_s, step_timeout_s or 60.0),
     )
+
+
+def _planned_risk(command: Command, code: str) -> Risk:
+    """The risk of `code` as it will run, values in place, by the rules; a risk the
+    document set above the rules' (`rb-risk`) stays: it may raise, never lower."""
+    found = classify(code)
+    if RISK_ORDER[command.risk] > max(RISK_ORDER[found], RISK_ORDER[classify(command.code)]):
+        return command.risk
+    return found
 
 
 def _needs_confirmation(step: Step, risk: Risk, production: bool) -> bool:

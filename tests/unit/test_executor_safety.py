@@ -159,7 +159,8 @@ def test_values_are_quoted_and_run_nothing_extra(
     )
     executor = Executor(fast_config())
     plan = executor.plan(runbook, PROCEDURE, 1, values={"value": value, "VALUE": value})
-    result = executor.run(plan)
+    assert plan.risk == "mutating"  # recordargs is no known read-only program
+    result = executor.run(plan, confirmation=plan.confirm())
     assert result.status == "succeeded", result
     calls = [p.read_text() for p in calls_dir.iterdir()]
     assert len(calls) == 1, calls  # no rm, no touch: only our program ran
