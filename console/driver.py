@@ -162,14 +162,9 @@ class Driver:
 
     def confirm_request(self, plan: Plan) -> ConfirmRequest:
         holder = read_holder(self.config.lock_dir, plan.environment)
-        return ConfirmRequest(
+        return ConfirmRequest.from_plan(
+            plan,
             title=f"{plan.procedure_title} › step {plan.step_index}: {plan.step_title}",
-            risk=plan.risk,
-            commands=plan.resolved_commands,
-            cwd=plan.cwd,
-            environment=plan.environment,
-            production=plan.production,
-            procedure=plan.procedure,
             lock_note=holder.describe() if holder is not None else "",
         )
 
