@@ -176,14 +176,9 @@ class Driver:
         the config's (a drill's sandbox has its own).
         """
         holder = read_holder(lock_dir or self.config.lock_dir, plan.environment)
-        return ConfirmRequest(
+        return ConfirmRequest.from_plan(
+            plan,
             title=title or f"{plan.procedure_title} › step {plan.step_index}: {plan.step_title}",
-            risk=plan.risk,
-            commands=plan.resolved_commands,
-            cwd=plan.cwd,
-            environment=plan.environment,
-            production=plan.production,
-            procedure=plan.procedure,
             lock_note=holder.describe() if holder is not None else "",
         )
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runbook.execution.plan import Plan
 
 
 @dataclass(frozen=True)
@@ -17,6 +21,33 @@ class ConfirmRequest:
     production: bool
     procedure: str = ""
     lock_note: str = ""
+    deploy_env: str = ""
+    """The `DEPLOY_ENV` the commands are told (empty: none)."""
+    inherited: tuple[tuple[str, str], ...] = ()
+    """Inherited variables that change what the commands do (name, value; secrets masked)."""
+
+    @property
+    def target(self) -> str:
+        """The environment as shown: `Development (DEPLOY_ENV=dev)`."""
+        if not self.deploy_env:
+            return self.environment
+        return f"{self.environment} (DEPLOY_ENV={self.deploy_env})"
+
+    @classmethod
+    def from_plan(cls, plan: Plan, *, title: str = "", lock_note: str = "") -> ConfirmRequest:
+        """What to ask about a plan: its commands, directory, environment and inherited settings."""
+        return cls(
+            title=title or plan.step_title,
+            risk=plan.risk,
+            commands=plan.resolved_commands,
+            cwd=plan.cwd,
+            environment=plan.environment,
+            production=plan.production,
+            procedure=plan.procedure,
+            lock_note=lock_note,
+            deploy_env=plan.deploy_env,
+            inherited=plan.inherited,
+        )
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,14 @@
 """Confirmation before a mutating or destructive step runs.
 
-Shows exactly what will run, where and against which environment. Focus starts on
-Cancel; for production the operator types the environment's name. For a short while
-after opening, Enter and pasted text are ignored, so a held Enter or a paste aimed at
-the previous screen cannot confirm.
+Shows exactly what will run, where, against which environment (and the `DEPLOY_ENV`
+the commands are told) and the inherited variables that change what they do. Focus
+starts on Cancel; for production it starts in the box where the operator types the
+environment's name, and Enter there submits it: a wrong name is answered in the
+dialog, which stays open. While the box has focus, letters are text, never the
+dialog's y/n shortcuts (Escape still cancels). For a short while after opening, Enter
+and pasted text are ignored, so a held Enter or a paste aimed at the previous screen
+cannot confirm; the name typed key by key after opening is itself deliberate, so Enter
+on the right name is taken at once.
 """
 
 from __future__ import annotations
@@ -42,17 +47,25 @@ class ConfirmScreen(ModalScreen[bool]):
 
     BINDING_GROUP_TITLE = "Confirm"
     BINDINGS = [
-        Binding("escape,n", "cancel", "Cancel", id="confirm-cancel", tooltip="Do not run the step"),
+        Binding("escape", "cancel", "Cancel", id="confirm-cancel", tooltip="Do not run the step"),
+        Binding(
+            "n",
+            "shortcut('cancel')",
+            "Cancel",
+            show=False,
+            id="confirm-cancel-n",
+            tooltip="Do not run the step (not while typing the name)",
+        ),
         Binding(
             "y",
-            "confirm",
+            "shortcut('confirm')",
             "Run",
             id="confirm-run",
-            tooltip="Run the step (after typing the environment name for production)",
+            tooltip="Run the step (production: type the environment name, then Enter)",
         ),
         Binding(
             "left,h",
-            "app.focus_previous",
+            "shortcut('app.focus_previous')",
             "Previous",
             show=False,
             id="confirm-left",
@@ -60,7 +73,7 @@ class ConfirmScreen(ModalScreen[bool]):
         ),
         Binding(
             "right,l",
-            "app.focus_next",
+            "shortcut('app.focus_next')",
             "Next",
             show=False,
             id="confirm-right",
@@ -80,9 +93,11 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen.-production #confirm-banner { display: block; }
     ConfirmScreen #confirm-commands { height: auto; max-height: 8; background: $boost;
         padding: 0 1; margin: 1 0 0 0; }
-    ConfirmScreen #confirm-where { margin: 1 0 0 0; }
+    ConfirmScreen #confirm-where { margin: 1 0 0 0; height: auto; max-height: 6; }
     ConfirmScreen #confirm-typed { display: none; margin: 0; }
     ConfirmScreen.-production #confirm-typed { display: block; }
+    ConfirmScreen #confirm-error { color: $text-error; text-style: bold; display: none; }
+    ConfirmScreen #confirm-error.-shown { display: block; }
     ConfirmScreen #confirm-buttons { height: 3; align: right middle; margin-top: 1; }
     ConfirmScreen Button { margin-left: 2; min-width: 12; }
     ConfirmScreen.-compact #confirm-commands, ConfirmScreen.-compact #confirm-where,
@@ -114,7 +129,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.set_class(compact, "-compact", update=False)
         with Vertical(id="confirm-dialog"):
             yield Static(
-                f"PRODUCTION · {request.environment} · type its name to run", id="confirm-banner"
+                f"PRODUCTION · {request.target} · type its name to run", id="confirm-banner"
             )
             yield Label(
                 Content.assemble(risk_badge(request.risk), " ", ("Run this step?", "bold")),
@@ -130,26 +145,14 @@ class ConfirmScreen(ModalScreen[bool]):
                     ),
                     id="confirm-code",
                 )
-            yield Static(
-                Content.assemble(
-                    ("in  ", "$text-muted"),
-                    request.cwd,
-                    "\n",
-                    ("env ", "$text-muted"),
-                    (request.environment, "bold $error" if request.production else "bold"),
-                    *(
-                        (("\n", ""), (request.lock_note, "$text-muted"))
-                        if request.lock_note
-                        else ()
-                    ),
-                ),
-                id="confirm-where",
-            )
+            with VerticalScroll(id="confirm-where"):
+                yield Static(_where(request), id="confirm-where-text")
             yield GuardedInput(
-                placeholder=f"type {request.environment} to confirm",
+                placeholder=f"type {request.environment} to confirm, then Enter",
                 id="confirm-typed",
                 compact=compact,
             )
+            yield Static("", id="confirm-error")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="confirm-cancel", variant="primary", compact=compact)
                 yield Button(
@@ -162,8 +165,14 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.set_class(self.request.production, "-production")
-        self.query_one("#confirm-cancel", Button).focus()
+        first = "#confirm-typed" if self.request.production else "#confirm-cancel"
+        self.query_one(first).focus()
         self._armed_at = time.monotonic() + self.arm_delay
+
+    @property
+    def _typing(self) -> bool:
+        """The name box has focus: keys are text, not shortcuts."""
+        return isinstance(self.focused, Input)
 
     def _typed_ok(self) -> bool:
         if not self.request.production:
@@ -171,17 +180,49 @@ class ConfirmScreen(ModalScreen[bool]):
         typed = self.query_one("#confirm-typed", Input).value.strip()
         return typed.casefold() == self.request.environment.casefold()
 
+    def _say(self, message: str) -> None:
+        error = self.query_one("#confirm-error", Static)
+        error.update(message)
+        error.set_class(bool(message), "-shown")
+
+    async def action_shortcut(self, action: str) -> None:
+        """A one-letter shortcut; never fired while the name is being typed."""
+        if self._typing:
+            return
+        if action == "cancel":
+            self.action_cancel()
+        elif action == "confirm":
+            self.action_confirm()
+        else:
+            await self.run_action(action)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "shortcut" and self._typing)  # then the key is text in the box
+
     @on(Input.Changed, "#confirm-typed")
     def _typed_changed(self) -> None:
         self.query_one("#confirm-run", Button).disabled = not self._typed_ok()
+        self._say("")
 
     @on(Input.Submitted, "#confirm-typed")
-    def _typed_submitted(self) -> None:
+    def _typed_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
         if self._typed_ok():
-            self.query_one("#confirm-run", Button).focus()
+            # Typed key by key after opening (pasting is refused): deliberate, armed or not.
+            self._confirmed()
+        elif self.armed or event.value.strip():
+            self._wrong_name(event.value)
+
+    def _wrong_name(self, typed: str) -> None:
+        name = self.request.environment
+        typed = typed.strip()
+        said = f"{typed!r} is not {name}" if typed else "Nothing typed"
+        self._say(f"{said}: type {name} exactly, then Enter (Esc cancels).")
+        self.query_one("#confirm-typed", Input).focus()
+        self.app.bell()
 
     def on_key(self, event: events.Key) -> None:
-        if event.key == "enter" and not self.armed:
+        if event.key == "enter" and not self.armed and not self._typing:
             event.prevent_default()
             event.stop()
 
@@ -201,8 +242,26 @@ class ConfirmScreen(ModalScreen[bool]):
         if not self.armed:
             return
         if not self._typed_ok():
-            self.query_one("#confirm-typed", Input).focus()
-            self.notify(f"Type {self.request.environment} to confirm.", severity="warning")
+            self._wrong_name(self.query_one("#confirm-typed", Input).value)
             return
+        self._confirmed()
+
+    def _confirmed(self) -> None:
         self._typed_value = self.query_one("#confirm-typed", Input).value.strip()
         self.dismiss(True)
+
+
+def _where(request: ConfirmRequest) -> Content:
+    """Directory, environment (with its DEPLOY_ENV) and the inherited variables that matter."""
+    parts: list[Content | str | tuple[str, str]] = [
+        ("in  ", "$text-muted"),
+        request.cwd,
+        "\n",
+        ("env ", "$text-muted"),
+        (request.target, "bold $error" if request.production else "bold"),
+    ]
+    for name, value in request.inherited:
+        parts += ["\n", ("inherited ", "$text-muted"), (f"{name}={value}", "bold $warning")]
+    if request.lock_note:
+        parts += ["\n", (request.lock_note, "$text-muted")]
+    return Content.assemble(*parts)

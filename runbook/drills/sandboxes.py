@@ -4,7 +4,7 @@ Everything is its own: container names (`MONKEYTOWN_PREFIX=rbc-drill-<id>`), loo
 ports, image repository (`rbc-drill-<id>-web`, so its `current` and `previous` tags are
 its own), state directory, deployment history and the environment name the executor
 locks (`DRILL-<id>`). The runbook's commands (`make deploy`, `make rollback`,
-`./deploy/update-config.sh prod`) run against it unchanged, with those values in their
+`make update-config`) run against it unchanged, with those values in their
 environment.
 
 - `DockerSandbox`: containers on the real engine. One base image
@@ -140,6 +140,7 @@ class BlueGreenSandbox:
             "WEB_IMAGE": self.web_image,
             "SMOKE_TIMEOUT": "20",
             "RUNBOOK_DRILL": self.drill_id,
+            "DEPLOY_ENV": "prod",  # the sandbox runs deploy/config/prod.json
         }
 
     def names(self) -> list[str]:

@@ -84,7 +84,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         procedure="Configuration Updates",
         fault="config",
         symptom="errors",
-        fix="./deploy/update-config.sh prod",
+        fix="make update-config",
         config_drills={"error_ratio": 0.8},
     ),
     Scenario(
@@ -96,7 +96,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         procedure="Configuration Updates",
         fault="config",
         symptom="ready",
-        fix="./deploy/update-config.sh prod",
+        fix="make update-config",
         config_drills={"fail_readiness": True},
     ),
 )

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from runbook.config import DEFAULT_ENVIRONMENT, Config
 from runbook.document.commands import find_variables
+from runbook.execution.environment import DEPLOY_ENV, deploy_env_name, inherited_overrides
+from runbook.execution.masking import MASK, is_secret_name
 from runbook.execution.resolve import resolve
 from runbook.execution.risk import classify
 from runbook.model import RISK_ORDER, Command, Procedure, Risk, Runbook, Step
@@ -92,7 +94,10 @@ class Plan:
     missing: tuple[str, ...]
     grace_s: float
     env: tuple[tuple[str, str], ...] = field(default=(), repr=False)
-    """The environment's settings from config, given to every command."""
+    """The environment's settings from config and its `DEPLOY_ENV`, given to every command."""
+    inherited: tuple[tuple[str, str], ...] = ()
+    """Variables the commands inherit from the operator's environment that their Makefile
+    or scripts read and that differ from those files' defaults (secret values masked)."""
     verify: tuple[PlannedVerify, ...] = ()
     """Read-only checks run, in order, once the step's commands have succeeded."""
     verify_timeout_s: float = 60.0
@@ -103,6 +108,20 @@ class Plan:
         return tuple(command.code for command in self.commands)
 
     @property
+    def deploy_env(self) -> str:
+        """The deploy environment the commands are told (`DEPLOY_ENV`)."""
+        return dict(self.env).get(DEPLOY_ENV, "")
+
+    @property
+    def target(self) -> str:
+        """The environment as the confirmation names it: `Development (DEPLOY_ENV=dev)`."""
+        return (
+            f"{self.environment} ({DEPLOY_ENV}={self.deploy_env})"
+            if self.deploy_env
+            else (self.environment)
+        )
+
+    @property
     def mutating(self) -> bool:
         return self.risk != "read-only"
 
@@ -110,15 +129,18 @@ class Plan:
     def digest(self) -> str:
         """A hash of everything the confirmation vouches for."""
         parts = [self.runbook_sha256, self.environment, self.cwd, *self.resolved_commands]
+        parts += ["env", *(f"{name}={value}" for name, value in (*self.env, *self.inherited))]
         if self.verify:
             parts += ["verify", *(check.code for check in self.verify)]
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def describe(self) -> str:
         """The text a confirmation prompt shows: commands, directory, environment."""
-        target = f"{self.environment} (PRODUCTION)" if self.production else self.environment
+        target = f"{self.target} PRODUCTION" if self.production else self.target
         lines = [f"Step {self.step_index}: {self.step_title}", f"  risk:        {self.risk}"]
-        lines += [f"  environment: {target}", f"  directory:   {self.cwd}", "  command:"]
+        lines += [f"  environment: {target}", f"  directory:   {self.cwd}"]
+        lines += [f"  inherited:   {name}={value}" for name, value in self.inherited]
+        lines.append("  command:")
         for code in self.resolved_commands:
             lines += [f"    {text}" for text in code.splitlines()]
         for check in self.verify:
@@ -216,7 +238,9 @@ def plan(
     environ = os.environ if environ is None else environ
     found_procedure, found_step = find_step(runbook, procedure, step)
     environment = environment or DEFAULT_ENVIRONMENT
-    settings = config.environment(environment).env
+    settings = dict(config.environment(environment).env)
+    if deploy_env := deploy_env_name(environment, settings):
+        settings[DEPLOY_ENV] = deploy_env  # what make and deploy/*.sh act on
     production = config.is_production(environment)
     commands: list[PlannedCommand] = []
     missing: list[str] = []
@@ -246,6 +270,13 @@ def plan(
         )
     risk: Risk = max((c.risk for c in commands), key=RISK_ORDER.__getitem__, default="read-only")
     step_timeout_s = sum(command.timeout_s for command in commands)
+    cwd = paths.repository_root(runbook.path)
+    planned: list[PlannedCommand | PlannedVerify] = [*commands, *checks]
+    declared = {*settings, *(name for c in planned for name, _ in c.env)}
+    inherited = tuple(
+        (name, MASK if is_secret_name(name, config.secrets.names) else value)
+        for name, value in inherited_overrides(cwd, [c.code for c in planned], environ, declared)
+    )
     return Plan(
         runbook_path=str(Path(runbook.path).resolve()) if runbook.path else None,
         runbook_sha256=runbook.sha256,
@@ -254,7 +285,7 @@ def plan(
         step_index=found_step.index,
         step_title=found_step.title,
         commands=tuple(commands),
-        cwd=str(paths.repository_root(runbook.path)),
+        cwd=str(cwd),
         environment=environment,
         production=production,
         risk=risk,
@@ -262,6 +293,7 @@ def plan(
         missing=tuple(missing),
         grace_s=config.execution.grace_s,
         env=tuple(sorted(settings.items())),
+        inherited=inherited,
         verify=tuple(checks),
         verify_timeout_s=min(config.execution.verify_timeout_s, step_timeout_s or 60.0),
     )

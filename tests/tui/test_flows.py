@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
 
 from console.messages import StepFinished
 from console.screens.confirm import ConfirmScreen
@@ -154,37 +153,6 @@ async def test_confirm_then_cancel_a_mutating_step(
         assert marker.exists()
         key = step_list(app).procedure.key  # type: ignore[union-attr]
         assert app.progress.record(key, 1).status == "done"
-
-
-async def test_production_needs_the_typed_name_and_refuses_paste(
-    make_console: MakeConsole, ops_copy: Path
-) -> None:
-    marker = ops_copy.parent / "marker.txt"
-    app = make_console(ops_copy, environment="Production")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await open_procedure(pilot, app, "Mark deployed")
-        await pilot.press("r")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, ConfirmScreen) and screen.has_class("-production")
-        await pilot.press("y")
-        await pilot.pause()
-        assert app.screen is screen, "y without the typed name does not confirm"
-        typed = screen.query_one("#confirm-typed", Input)
-        typed.focus()
-        from textual import events
-
-        typed.post_message(events.Paste("Production"))
-        await pilot.pause()
-        assert typed.value == "", "pasting the name is refused"
-        await pilot.press(*"Production")
-        await pilot.press("enter")  # moves to Run
-        await pilot.pause()
-        assert app.focused is not None and app.focused.id == "confirm-run"
-        await pilot.press("enter")
-        await wait_for_workers(app)
-        await pilot.pause()
-        assert marker.exists()
 
 
 async def test_held_enter_cannot_confirm(make_console: MakeConsole, ops_copy: Path) -> None:

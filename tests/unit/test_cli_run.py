@@ -98,7 +98,7 @@ def test_dry_run_prints_resolved_commands_only(runbook_path: Path) -> None:
                  "--var", "version=$(id)")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "touch restored-'$(id)'" in result.stdout
-    assert "Production (PRODUCTION)" in result.stdout
+    assert "Production (DEPLOY_ENV=prod) PRODUCTION" in result.stdout
     assert not list(runbook_path.parent.glob("restored*"))
 
 
