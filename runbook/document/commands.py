@@ -54,6 +54,11 @@ _SPECIAL_ENV = frozenset(
 _ASSIGNED = re.compile(
     r"(?:^|[;&|(\n])\s*(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_]\w*)="
 )
+_SCRIPT_LINE = re.compile(
+    r"\s*(?:[A-Za-z_]\w*=(?=[^\s=])|(?:for|while|until|if|case|do|done|then|fi|export|cd|sudo)\b)"
+    rf"|\s*(?:{'|'.join(sorted(KNOWN_PROGRAMS))})\s"
+)
+"""A line that reads as part of a script: an assignment, a keyword, a known program."""
 _ASSIGNMENT_ONLY = re.compile(r"^\s*(?:export\s+)?(?:[A-Za-z_]\w*=(?:<[^>\n]*>|\S*)\s*)+$")
 _EXPORT = re.compile(r"^\s*export\s+([A-Za-z_]\w*)=(.*)$")
 _LOOP_VAR = re.compile(r"\b(?:for|read(?:\s+-\w+)*)\s+([A-Za-z_]\w*)")
@@ -115,10 +120,11 @@ def is_runnable_block(info: FenceInfo, content: str) -> bool:
     if info.language in SHELL_LANGUAGES:
         if is_transcript(content, info.language):
             return True
-        return any(
-            line.strip() and not line.strip().startswith("#") and output_kind(line) is None
-            for line in content.split("\n")
-        )
+        lines = content.split("\n")
+        code = [ln for ln in lines if ln.strip() and not ln.strip().startswith("#")]
+        if info.language in TRANSCRIPT_LANGUAGES and any(output_kind(ln) for ln in code):
+            return any(_SCRIPT_LINE.match(ln) for ln in code)  # as `split_block` reads it
+        return any(output_kind(ln) is None for ln in code)
     if info.language not in PLAIN_LANGUAGES:
         # A ```yaml label on `kubectl exec ...` is a slip: every line is a command.
         return info.language != "diff" and _only_commands(content, len(content))
@@ -157,10 +163,10 @@ def unread_reason(info: FenceInfo, content: str) -> str | None:
             )
         if all(line.startswith("#") for line in lines):
             return f"this {label} holds only comments: nothing to run"
-        other = next(line for line in lines if not line.startswith("#"))
+        other = next((line for line in lines if output_kind(line)), lines[0])
         return (
-            f"this {label} holds {output_kind(other)} (`{_shorten(other)}`), not shell "
-            "commands: read as output, not run"
+            f"this {label} holds {output_kind(other) or 'output'} (`{_shorten(other)}`), "
+            "not shell commands: read as output, not run"
         )
     if info.language not in PLAIN_LANGUAGES:
         return None
@@ -250,7 +256,18 @@ def is_transcript(content: str, language: str = "") -> bool:
     Asked two or three times per block (is it runnable, how does it split): memoised.
     """
     root = _root_prompts(language)
-    return any(read_prompt(line, root=root) for line in content.split("\n"))
+    lines = content.split("\n")
+    prompts = [read_prompt(line, root=root) for line in lines]
+    if not any(prompts):
+        return False
+    if any(p is not None and p[0] != "#" for p in prompts):
+        return True
+    # Only `# cmd` prompts: a script whose comments start with a program name, unless
+    # the other lines read as output rather than as shell.
+    return not any(
+        prompt is None and _SCRIPT_LINE.match(line) and output_kind(line) is None
+        for line, prompt in zip(lines, prompts, strict=True)
+    )
 
 
 def split_block(content: str, first_line: int, language: str = "") -> list[Group]:
@@ -267,6 +284,9 @@ def split_block(content: str, first_line: int, language: str = "") -> list[Group
     lines = content.split("\n")
     if is_transcript(content, language):
         return _split_transcript(lines, first_line, _root_prompts(language))
+    # A `console` block without prompts is a script, unless it shows output: then only
+    # the lines reading as shell are commands (`[errno 110] error …` is not).
+    transcript = language in TRANSCRIPT_LANGUAGES and any(output_kind(x) for x in lines)
     groups: list[_Group] = [_Group(first_line)]
     depth = 0
     sessions = 0
@@ -312,6 +332,8 @@ def split_block(content: str, first_line: int, language: str = "") -> list[Group
             change = nesting_change(line)
             if change == 0 and output_kind(line) is not None:
                 continue  # output pasted after a command, not a command
+            if transcript and change == 0 and not _SCRIPT_LINE.match(line):
+                continue  # a transcript fence showing output: only commands are kept
             if change == 0 and session_opener(stripped):
                 if current.code or current.session:
                     groups.append(_Group(first_line + offset))

@@ -98,6 +98,7 @@ _SHELL_PROMPT = re.compile(
     )\s+(?P<code>\S.*)$""",
     re.X,
 )
+_PROSE_END = re.compile(r"[A-Za-z)][.:]$")
 _PROMPT_CHARACTERS = re.compile(r"[$#%>➜]")
 _BARE = frozenset(("$", "#", "%", "->", "➜"))
 _AMBIGUOUS = frozenset(("#", "%", "->", "➜"))
@@ -138,11 +139,12 @@ def read_prompt(line: str, *, root: bool = True) -> tuple[str, str] | None:
     if bare in _AMBIGUOUS:
         if bare == "#" and not root:
             return None
-        program = code.split(None, 1)[0].lower()
-        if program == "sudo" and len(code.split()) > 1:
-            program = code.split()[1]
+        words = code.split()
+        program = words[1] if words[0] == "sudo" and len(words) > 1 else words[0]
         if program not in PROMPT_PROGRAMS and not program.startswith(("./", "/")):
             return None
+        if _PROSE_END.search(code):
+            return None  # `# find the pod and delete it.`: a sentence, not a command
     return prompt, code.rstrip()
 
 
@@ -191,11 +193,12 @@ _OUTPUT_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
             re.X,
         ),
     ),
+    ("elided output", re.compile(r"^\s*(?:\.{3}|…)")),
     ("JSON", re.compile(r'^\s*(?:[{}\[\]],?\s*$|\{\s*"|"[^"\n]+"\s*:)')),
     (
         "YAML",
         re.compile(
-            r"^\s*(?:---\s*$|(?:-\s+)?[A-Za-z_][\w.-]*:(?:\s+[^\s=]|\s*$)(?!.*(?:&&|\|\|)))"
+            r"^\s*(?:---\s*$|(?:-\s+)?[A-Za-z_][\w./-]*:(?:\s+[^\s=]|\s*$)(?!.*(?:&&|\|\|)))"
         ),
     ),
     (

@@ -243,3 +243,41 @@ def test_split_block_gives_one_group_per_prompt() -> None:
         ("a=1\necho $a", None),
         ("kubectl get ns", "[c1]"),
     ]
+
+
+def test_console_script_whose_comments_start_with_a_program_name_stays_a_script() -> None:
+    body = (
+        "# Find the device name, such as rbd0\nlsblk | grep rbd\n"
+        "# Mount the block device\nmkdir /tmp/v\nmount /dev/rbd0 /tmp/v"
+    )
+    procedure = only_procedure(fence("console", body))
+    assert [s.title for s in procedure.steps] == [
+        "Find the device name, such as rbd0",
+        "Mount the block device",
+    ]
+    assert codes(fence("console", body)) == [
+        "lsblk | grep rbd",
+        "mkdir /tmp/v\nmount /dev/rbd0 /tmp/v",
+    ]
+
+
+def test_root_prompt_before_output_is_read() -> None:
+    body = "# kubectl get secret token -o jsonpath='{.data.token}' | base64 -d\neyJmc2lkIjoi0=="
+    assert codes(fence("console", body)) == [
+        "kubectl get secret token -o jsonpath='{.data.token}' | base64 -d"
+    ]
+
+
+def test_console_block_of_output_without_prompts_gives_no_command() -> None:
+    body = (
+        "2018-01-21 21:52:35.071462 7f96a3b82700  0 monclient(hunting): timed out\n"
+        "[errno 110] error connecting to the cluster"
+    )
+    runbook = parse(fence("console", body))
+    assert not runbook.procedures
+    assert "not shell commands" in runbook.problems[0].message
+
+
+def test_elided_output_and_nested_yaml_keys_are_not_commands() -> None:
+    body = "kubectl edit cm kube-proxy-config\n...\n      longhorn.io/node: worker-1\n..."
+    assert codes(fence("bash", body)) == ["kubectl edit cm kube-proxy-config"]
