@@ -30,6 +30,7 @@ from runbook.document.commands import (
     split_block,
     unread_reason,
 )
+from runbook.document.shell import session_opener
 from runbook.document.tables import read_table, typed_rows
 from runbook.document.values import DURATION_WORDS, parse_duration, plain_text
 from runbook.model import (
@@ -551,7 +552,12 @@ class _Builder:
                 continue
             line = (token.map[0] + 1) if token.map else 0
             for code in _code_spans(token):
-                if looks_like_command(code):
+                if not looks_like_command(code):
+                    continue
+                if session_opener(code):
+                    # "Run `kubectl exec -it pod -- bash` to enter the pod": the operator's.
+                    commands.append(make_command("", line, session=code))
+                else:
                     commands.append(make_command(code, line, defaults=self.exports))
         self.item_commands[key] = commands
         return commands

@@ -193,3 +193,14 @@ def test_session_step_in_show_json_and_check(tmp_path: Path) -> None:
         f"{path}:6: warning: `oc debug node/worker-1` opens an interactive session: the lines "
         "after it run inside it, so this is a manual step (the console does not run them)"
     )
+
+
+def test_inline_session_command_in_a_list_item_is_the_operator_s() -> None:
+    procedure = only_procedure(
+        "## Recover\n\n1. Run `kubectl -n rook-ceph exec -it mon-a -- bash` to enter the pod\n"
+        "2. Check `kubectl -n rook-ceph get pods`\n"
+    )
+    enter, check = procedure.steps
+    assert enter.kind == "manual" and enter.commands == ()
+    assert enter.session == "kubectl -n rook-ceph exec -it mon-a -- bash"
+    assert [c.code for c in check.commands] == ["kubectl -n rook-ceph get pods"]
