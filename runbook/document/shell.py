@@ -87,7 +87,7 @@ _SHELL_PROMPT = re.compile(
     r"""^\s*(?P<prompt>
         (?:\([\w.-]+\)\s)?                           # (venv) before any prompt
         (?:
-            \[[^\]\n]{1,80}\]\s?[$#%]                # [root@host ~]#  [cluster-1]$
+            \[[^\]\s\[][^\]\n]{0,79}\]\s?[$#%]      # [root@host ~]#  [cluster-1]$ (not `[ -f x ]`)
           | [\w.-]+@[\w.-]+(?::[^\s$#%]*)?\s?[$#%]   # user@host:~$  root@node:/etc#
           | (?:ba|z|k|da)?sh-\d+(?:\.\d+)*[$#]       # sh-5.1$  bash-4.4#
           | [\w.-]+:[~/][^\s$#%]*\s?[$#%]            # host:~ #  node1:/var/log$

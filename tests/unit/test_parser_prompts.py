@@ -281,3 +281,17 @@ def test_console_block_of_output_without_prompts_gives_no_command() -> None:
 def test_elided_output_and_nested_yaml_keys_are_not_commands() -> None:
     body = "kubectl edit cm kube-proxy-config\n...\n      longhorn.io/node: worker-1\n..."
     assert codes(fence("bash", body)) == ["kubectl edit cm kube-proxy-config"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '[ -n "$NS" ] # the namespace must be set',
+        "[[ -f /tmp/x ]] # a test, not a prompt",
+        "~/bin/restart $SERVICE",
+        "scp backup.tar host:/tmp/ # copy",
+    ],
+)
+def test_script_lines_are_not_prompts(line: str) -> None:
+    assert read_prompt(line) is None
+    assert codes(fence("bash", f"{line}\necho done")) == [f"{line}\necho done"]
