@@ -50,6 +50,12 @@ class Command:
     """A read-only command that checks the effect, from the `rb-verify` attribute."""
     attributes: tuple[tuple[str, str], ...] = ()
     """Every fence attribute as written (Runme's and ours)."""
+    prompt: str | None = None
+    """Where a transcript's prompt says to run the code (`[cluster-1]`, `root@node1:~`)."""
+    session: str | None = None
+    """The interactive command (`oc debug node/x`, `psql`) this code is typed into. Such
+    code never runs on the operator's machine: the planner refuses it, and the parser
+    keeps it out of `Step.commands` (in `Step.session_commands`)."""
 
     @property
     def variable_names(self) -> tuple[str, ...]:
@@ -73,6 +79,11 @@ class Step:
     """For a decision: the condition ("healthy")."""
     outcome: str | None = None
     """For a decision: what to do when the condition holds ("decommission blue")."""
+    session: str | None = None
+    """The interactive command this step opens (`oc debug node/x`): a manual step whose
+    `session_commands` the operator types inside that session."""
+    session_commands: tuple[Command, ...] = ()
+    """The lines typed inside `session` (each with `Command.session` set); never run here."""
 
     @property
     def title(self) -> str:
@@ -342,19 +353,30 @@ def _procedure_dict(procedure: Procedure) -> dict[str, Any]:
                 **(
                     {"condition": s.condition, "outcome": s.outcome} if s.kind == "decision" else {}
                 ),
-                "commands": [
+                "commands": [_command_dict(c) for c in s.commands],
+                **(
                     {
-                        "code": c.code,
-                        "line": c.line,
-                        "risk": c.risk,
-                        "variables": list(c.variable_names),
-                        "comments": list(c.comments),
-                        **({"name": c.name} if c.name else {}),
-                        **({"timeout_s": c.timeout_s} if c.timeout_s is not None else {}),
+                        "session": s.session,
+                        "session_commands": [_command_dict(c) for c in s.session_commands],
                     }
-                    for c in s.commands
-                ],
+                    if s.session is not None
+                    else {}
+                ),
             }
             for s in procedure.steps
         ],
+    }
+
+
+def _command_dict(command: Command) -> dict[str, Any]:
+    return {
+        "code": command.code,
+        "line": command.line,
+        "risk": command.risk,
+        "variables": list(command.variable_names),
+        "comments": list(command.comments),
+        **({"name": command.name} if command.name else {}),
+        **({"timeout_s": command.timeout_s} if command.timeout_s is not None else {}),
+        **({"prompt": command.prompt} if command.prompt else {}),
+        **({"session": command.session} if command.session is not None else {}),
     }

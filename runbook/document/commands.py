@@ -9,8 +9,20 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
+from runbook.document.shell import (
+    FOREIGN_PROMPTED,
+    nesting_change,
+    open_quote,
+    output_kind,
+    prompt_context,
+    read_prompt,
+    session_opener,
+    strip_foreign_prompt,
+)
 from runbook.document.values import parse_duration
 from runbook.execution.risk import classify
 from runbook.model import RISK_ORDER, Command, Problem, Procedure, Risk, Variable
@@ -31,14 +43,11 @@ KNOWN_PROGRAMS = frozenset(
     argocd flux istioctl linkerd velero pg_dump pg_restore mysqldump uname hostname date
     watch timeout xargs tee head less more sort uniq wc cut tr""".split()
 )
-_PROMPT = re.compile(r"^\s*\$\s")
 _PROMPT_ENDS = ("$", "#", ">", "%")
 """How a prompt's last word ends: `# `, `-> `, `host:~# `, `[cluster-1]$ `, `user@host %`."""
 _ROOT_PROMPTED = re.compile(r"#\s?[a-z][\w.-]*\s+[^\s:]")
 """`# dnf install gdb`: a command after a root prompt, or a lowercase comment; not `# TODO:`."""
 _HEREDOC = re.compile(r"<<-?\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)['\"]?")
-_OPENERS = re.compile(r"^\s*(for|while|until|if|case|select)\b|\{\s*$|\(\s*$")
-_CLOSERS = re.compile(r"^\s*(done|fi|esac|\}|\))(\s|;|$)")
 _SPECIAL_ENV = frozenset(
     "HOME PATH USER PWD SHELL HOSTNAME TERM LANG UID EUID RANDOM OLDPWD IFS LINENO SECONDS "
     "BASH_SOURCE FUNCNAME PPID".split()
@@ -46,6 +55,11 @@ _SPECIAL_ENV = frozenset(
 _ASSIGNED = re.compile(
     r"(?:^|[;&|(\n])\s*(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_]\w*)="
 )
+_SCRIPT_LINE = re.compile(
+    r"\s*(?:[A-Za-z_]\w*=(?=[^\s=])|(?:for|while|until|if|case|do|done|then|fi|export|cd|sudo)\b)"
+    rf"|\s*(?:{'|'.join(sorted(KNOWN_PROGRAMS))})\s"
+)
+"""A line that reads as part of a script: an assignment, a keyword, a known program."""
 _ASSIGNMENT_ONLY = re.compile(r"^\s*(?:export\s+)?(?:[A-Za-z_]\w*=(?:<[^>\n]*>|\S*)\s*)+$")
 _EXPORT = re.compile(r"^\s*export\s+([A-Za-z_]\w*)=(.*)$")
 _LOOP_VAR = re.compile(r"\b(?:for|read(?:\s+-\w+)*)\s+([A-Za-z_]\w*)")
@@ -105,13 +119,17 @@ def is_runnable_block(info: FenceInfo, content: str) -> bool:
     if info.get("rb-risk") or info.get("name"):
         return True
     if info.language in SHELL_LANGUAGES:
-        return any(
-            line.strip() and not line.strip().startswith("#") for line in content.split("\n")
-        )
+        if is_transcript(content, info.language):
+            return True
+        lines = content.split("\n")
+        code = [ln for ln in lines if ln.strip() and not ln.strip().startswith("#")]
+        if info.language in TRANSCRIPT_LANGUAGES and any(output_kind(ln) for ln in code):
+            return any(_SCRIPT_LINE.match(ln) for ln in code)  # as `split_block` reads it
+        return any(output_kind(ln) is None for ln in code)
     if info.language not in PLAIN_LANGUAGES:
         # A ```yaml label on `kubectl exec ...` is a slip: every line is a command.
         return info.language != "diff" and _only_commands(content, len(content))
-    if any(_PROMPT.match(line) for line in content.split("\n")):
+    if is_transcript(content, info.language):
         return True
     if info.language:
         return False
@@ -144,7 +162,13 @@ def unread_reason(info: FenceInfo, content: str) -> str | None:
                 f"every line of this {label} starts with `#`, so it is read as comments, "
                 f"not as commands after a root prompt (`{_shorten(prompted)}`): nothing to run"
             )
-        return f"this {label} holds only comments: nothing to run"
+        if all(line.startswith("#") for line in lines):
+            return f"this {label} holds only comments: nothing to run"
+        other = next((line for line in lines if output_kind(line)), lines[0])
+        return (
+            f"this {label} holds {output_kind(other) or 'output'} (`{_shorten(other)}`), "
+            "not shell commands: read as output, not run"
+        )
     if info.language not in PLAIN_LANGUAGES:
         return None
     command = None
@@ -162,7 +186,7 @@ def unread_reason(info: FenceInfo, content: str) -> str | None:
             ):
                 return (
                     f"terminal transcript with `{_shorten(' '.join(words[:at]), 20)}` prompts "
-                    f"(`{_shorten(line)}`): only `$ ` prompts are read as commands; not run"
+                    f"(`{_shorten(line)}`): not a shell prompt this parser knows; not run"
                 )
     if command is None:
         return None
@@ -190,90 +214,219 @@ def looks_like_command(text: str) -> bool:
     )
 
 
+TRANSCRIPT_LANGUAGES = frozenset(("console", "shell-session", "shellsession", "terminal"))
+"""Fence labels for a terminal transcript: prompted lines are commands, the rest output."""
+_EXITS = frozenset(("exit", "logout", "quit", "exit;", "quit;", "\\q", "\\quit", ".exit"))
+
+
+class Group(NamedTuple):
+    """Lines of a shell block that make one step's command."""
+
+    comments: list[str]
+    code: str
+    line: int
+    prompt: str | None = None
+    """Where a transcript's prompt says the code runs (`[cluster-1]`), if it says."""
+    session: str | None = None
+    """The interactive command (`oc debug node/x`) the code is typed into, if any."""
+
+
 @dataclass
 class _Group:
     line: int
-    comments: list[str]
-    code: list[str]
+    comments: list[str] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)
+    prompt: str | None = None
+    session: str | None = None
+
+    def done(self) -> Group:
+        return Group(
+            self.comments, "\n".join(self.code).strip("\n"), self.line, self.prompt, self.session
+        )
 
 
-def is_transcript(content: str) -> bool:
-    """Whether a block is a terminal session: `$ ` prompts, output between them."""
-    return "$" in content and any(_PROMPT.match(line) for line in content.split("\n"))
+def _root_prompts(language: str) -> bool:
+    """Whether `# cmd` may be a root prompt: in a transcript or plain block, not a script."""
+    return language in TRANSCRIPT_LANGUAGES or language in PLAIN_LANGUAGES
 
 
-def split_block(content: str, first_line: int) -> list[tuple[list[str], str, int]]:
-    """Split a shell block into (comments, code, line) groups at comment lines.
+@lru_cache(maxsize=64)
+def is_transcript(content: str, language: str = "") -> bool:
+    """Whether a block is a terminal session: prompted commands, output between them.
+
+    Asked two or three times per block (is it runnable, how does it split): memoised.
+    """
+    root = _root_prompts(language)
+    lines = content.split("\n")
+    prompts = [read_prompt(line, root=root) for line in lines]
+    if not any(prompts):
+        return False
+    if any(p is not None and p[0] != "#" for p in prompts):
+        return True
+    # Only `# cmd` prompts: a script whose comments start with a program name, unless
+    # the other lines read as output rather than as shell.
+    return not any(
+        prompt is None and _SCRIPT_LINE.match(line) and output_kind(line) is None
+        for line, prompt in zip(lines, prompts, strict=True)
+    )
+
+
+def split_block(content: str, first_line: int, language: str = "") -> list[Group]:
+    """Split a shell block into groups at comment lines.
 
     A comment line after code starts a new group, unless the code is inside a
-    loop, conditional, heredoc or continued line; comments after the last code
-    stay with it. A session transcript (`$ ` prompts) gives one group per prompt,
-    its output lines dropped.
+    loop, conditional, heredoc, quote or continued line; comments after the last
+    code stay with it. Lines that are not shell (log lines, PromQL, JSON, YAML,
+    SQL) are output and left out. A command opening an interactive session
+    (`oc debug node/x`, `ssh host`, `psql`) starts a group of its own holding
+    the lines typed inside it, up to its `exit`. A transcript (prompted lines,
+    `split_transcript`) gives one group per prompt, its output lines dropped.
     """
     lines = content.split("\n")
-    if is_transcript(content):
-        return _split_session(lines, first_line)
-    groups: list[_Group] = [_Group(first_line, [], [])]
+    if is_transcript(content, language):
+        return _split_transcript(lines, first_line, _root_prompts(language))
+    # A `console` block without prompts is a script, unless it shows output: then only
+    # the lines reading as shell are commands (`[errno 110] error …` is not).
+    transcript = language in TRANSCRIPT_LANGUAGES and any(output_kind(x) for x in lines)
+    groups: list[_Group] = [_Group(first_line)]
     depth = 0
+    sessions = 0
     heredoc: str | None = None
+    quote: str | None = None
     continued = False
     for offset, line in enumerate(lines):
         stripped = line.strip()
         current = groups[-1]
-        if heredoc is not None or continued:
+        if sessions:
             current.code.append(line)
-            if heredoc is not None and stripped == heredoc:
-                heredoc = None
-            continued = heredoc is None and line.rstrip().endswith("\\")
+            if stripped in _EXITS:
+                sessions -= 1
+                if not sessions:
+                    groups.append(_Group(first_line + offset + 1))
+            elif stripped and session_opener(stripped):
+                sessions += 1
+            continue
+        if heredoc is not None or continued or quote is not None:
+            current.code.append(line)
+            if heredoc is not None:
+                if stripped == heredoc:
+                    heredoc = None
+                continued = False
+                continue
+            if quote is not None:
+                quote = open_quote(line, quote)
+            else:
+                depth = max(0, depth + nesting_change(line))
+                quote = open_quote(line)
+            continued = quote is None and line.rstrip().endswith("\\")
             continue
         if not stripped:
             if current.code:
                 current.code.append(line)
             continue
         if stripped.startswith("#") and not stripped.startswith("#!") and depth == 0:
-            if current.code:
-                groups.append(_Group(first_line + offset, [], []))
+            if current.code or current.session:
+                groups.append(_Group(first_line + offset))
             groups[-1].comments.append(stripped.lstrip("#").strip())
             continue
+        if depth == 0:
+            change = nesting_change(line)
+            if change == 0 and output_kind(line) is not None:
+                continue  # output pasted after a command, not a command
+            if transcript and change == 0 and not _SCRIPT_LINE.match(line):
+                continue  # a transcript fence showing output: only commands are kept
+            if change == 0 and session_opener(stripped):
+                if current.code or current.session:
+                    groups.append(_Group(first_line + offset))
+                groups[-1].session = stripped
+                groups[-1].line = first_line + offset
+                sessions = 1
+                continue
         if not current.code:
             current.line = first_line + offset
         current.code.append(line)
-        depth = max(0, depth + len(_OPENERS.findall(line)) - len(_CLOSERS.findall(line)))
+        depth = max(0, depth + nesting_change(line))
         heredoc_match = _HEREDOC.search(line)
         if heredoc_match:
             heredoc = heredoc_match.group(1)
-        continued = line.rstrip().endswith("\\")
-    if len(groups) > 1 and not groups[-1].code:
+        else:
+            quote = open_quote(line)
+        continued = quote is None and line.rstrip().endswith("\\")
+    if len(groups) > 1 and not groups[-1].code and not groups[-1].session:
         groups[-2].comments.extend(groups.pop().comments)
-    return [(g.comments, "\n".join(g.code).strip("\n"), g.line) for g in groups]
+    return [group.done() for group in groups]
 
 
-def _split_session(lines: list[str], first_line: int) -> list[tuple[list[str], str, int]]:
-    groups: list[tuple[list[str], str, int]] = []
+def _split_transcript(lines: list[str], first_line: int, root: bool) -> list[Group]:
+    """One group per prompted command (`> ` and `\\` continuations joined), output dropped;
+    a session's prompted and other-program lines go into the session's group."""
+    groups: list[_Group] = []
     pending: list[str] = []
-    continued_from: int | None = None
+    sessions = 0
+    continued = False
+    heredoc: str | None = None
     for offset, line in enumerate(lines):
-        if continued_from is not None:
-            comments, code, at = groups[-1]
-            groups[-1] = (comments, f"{code}\n{line}", at)
-            if not line.rstrip().endswith("\\"):
-                continued_from = None
-        elif _PROMPT.match(line):
-            code = _PROMPT.sub("", line, count=1)
-            if groups and _ASSIGNMENT_ONLY.match(groups[-1][1]):
-                # `$ NODE=x` then `$ kubectl debug node/$NODE`: one script, or NODE is lost.
-                comments, earlier, at = groups.pop()
-                code, pending = f"{earlier}\n{code}", comments + pending
-                groups.append((pending, code, at))
-                pending = []
-                continue
-            groups.append((pending, code, first_line + offset))
-            pending = []
-            if code.rstrip().endswith("\\"):
-                continued_from = offset
-        elif line.strip().startswith("#") and not groups:
-            pending.append(line.strip().lstrip("#").strip())
-    return groups
+        if continued or heredoc is not None:
+            text = line.strip()
+            text = text[2:] if text.startswith("> ") else "" if text == ">" else line
+            groups[-1].code.append(text)
+            if heredoc is not None:
+                if text.strip() == heredoc:
+                    heredoc = None
+            else:
+                continued = text.rstrip().endswith("\\")
+            continue
+        prompted = read_prompt(line, root=root)
+        if sessions:
+            if prompted is not None:
+                code = prompted[1]
+            elif FOREIGN_PROMPTED.match(line):
+                code = strip_foreign_prompt(line)
+            else:
+                continue  # output inside the session
+            groups[-1].code.append(code)
+            if code.strip() in _EXITS:
+                sessions -= 1
+            elif session_opener(code):
+                sessions += 1
+            continue
+        if prompted is None:
+            if line.strip().startswith("#") and not groups:
+                pending.append(line.strip().lstrip("#").strip())
+            continue
+        prompt, code = prompted
+        context = prompt_context(prompt)
+        at = first_line + offset
+        if session_opener(code):
+            previous = groups[-1] if groups else None
+            if (
+                previous is not None
+                and not previous.session
+                and previous.prompt == context
+                and _ASSIGNMENT_ONLY.match("\n".join(previous.code))
+            ):
+                # `$ NODE=x` then `$ oc debug node/$NODE`: NODE is set where the session opens.
+                groups.pop()
+                code = "\n".join((*previous.code, code))
+                pending, at = previous.comments + pending, previous.line
+            groups.append(_Group(at, pending, [], context, code))
+            sessions = 1
+        elif (
+            groups
+            and not groups[-1].session
+            and groups[-1].prompt == context
+            and _ASSIGNMENT_ONLY.match("\n".join(groups[-1].code))
+        ):
+            # `$ NODE=x` then `$ kubectl debug node/$NODE`: one script, or NODE is lost.
+            groups[-1].code.append(code)
+            groups[-1].comments.extend(pending)
+        else:
+            groups.append(_Group(at, pending, [code], context))
+        pending = []
+        heredoc_match = _HEREDOC.search(code)
+        heredoc = heredoc_match.group(1) if heredoc_match else None
+        continued = heredoc is None and code.rstrip().endswith("\\")
+    return [group.done() for group in groups]
 
 
 def strip_inline_comment(code: str) -> tuple[str, str | None]:
@@ -394,6 +547,8 @@ def make_command(
     comments: tuple[str, ...] = (),
     info: FenceInfo | None = None,
     defaults: dict[str, str] | None = None,
+    prompt: str | None = None,
+    session: str | None = None,
 ) -> Command:
     """Build a Command, reading our `rb-` fence attributes where present."""
     info = info or _NO_INFO
@@ -417,4 +572,6 @@ def make_command(
         confirm=None if confirm is None else confirm.lower() in ("true", "yes", "1"),
         verify=info.get("rb-verify"),
         attributes=info.attributes,
+        prompt=prompt,
+        session=session,
     )

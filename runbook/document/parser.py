@@ -31,6 +31,7 @@ from runbook.document.commands import (
     split_block,
     unread_reason,
 )
+from runbook.document.shell import session_opener
 from runbook.document.tables import read_table, typed_rows
 from runbook.document.values import DURATION_WORDS, parse_duration, plain_text
 from runbook.model import (
@@ -553,7 +554,12 @@ class _Builder:
                 continue
             line = (token.map[0] + 1) if token.map else 0
             for code in _code_spans(token):
-                if looks_like_command(code):
+                if not looks_like_command(code):
+                    continue
+                if session_opener(code):
+                    # "Run `kubectl exec -it pod -- bash` to enter the pod": the operator's.
+                    commands.append(make_command("", line, session=code))
+                else:
                     commands.append(make_command(code, line, defaults=self.exports))
         self.item_commands[key] = commands
         return commands
@@ -592,19 +598,40 @@ class _Builder:
 
     def _block_steps(self, token: Token, info: Any, line: int, lead: str) -> list[_Draft]:
         drafts: list[_Draft] = []
-        transcript = is_transcript(token.content)
-        for comments, code, at in split_block(token.content, line):
-            if not code.strip():
+        transcript = is_transcript(token.content, info.language)
+        joins = False  # whether the last draft takes the transcript's next command
+        for group in split_block(token.content, line, info.language):
+            code, at, comments = group.code, group.line, group.comments
+            if not code.strip() and group.session is None:
                 continue
-            if "export" in code:
+            if "export" in code and group.session is None:
                 for export_line in code.split("\n"):
                     match = _EXPORT_LINE.match(export_line)
                     if match:
                         self.exports.setdefault(match.group(1), match.group(2).strip("\"'"))
             command = make_command(
-                code, at, comments=tuple(comments), info=info, defaults=self.exports
+                code,
+                at,
+                comments=tuple(comments),
+                info=info,
+                defaults=self.exports,
+                prompt=group.prompt,
+                session=group.session,
             )
-            if transcript and drafts:
+            if group.session is not None:
+                drafts.append(_session_draft(command, group.session, comments, lead))
+                self.problems.append(
+                    Problem(
+                        at,
+                        f"`{_clip(opener(group.session))}` opens an interactive session: the lines "
+                        "after it run inside it, so this is a manual step (the console does "
+                        "not run them)",
+                    )
+                )
+                lead, joins = "", False
+                continue
+            last = drafts[-1].commands[-1] if joins and drafts[-1].commands else None
+            if last is not None and last.prompt == command.prompt:
                 # A terminal session is one action: its prompts stay together in one step.
                 drafts[-1].commands.append(command)
                 continue
@@ -612,8 +639,11 @@ class _Builder:
                 text = comments[0] + ("\n\n" + " ".join(comments[1:]) if comments[1:] else "")
             else:
                 text = lead or f"Run `{code.splitlines()[0].strip()}`"
+            if group.prompt:
+                text += f"\n\nprompt: `{group.prompt}` (run it there)"
             lead = ""
             drafts.append(_Draft(text, at, [command]))
+            joins = transcript
         if drafts:
             self.read_fences.add(id(token))
             if info.language not in SHELL_LANGUAGES and info.language not in PLAIN_LANGUAGES:
@@ -733,9 +763,41 @@ def _first_word(text: str) -> str:
     return words[0].lower() if words else ""
 
 
+def opener(session: str) -> str:
+    """The command that opens a session (its last line: earlier ones set its variables)."""
+    return session.strip().rsplit("\n", 1)[-1].strip()
+
+
+def _clip(code: str, width: int = 60) -> str:
+    return code if len(code) <= width else code[: width - 1].rstrip() + "…"
+
+
+def _session_draft(command: Command, session: str, comments: list[str], lead: str) -> _Draft:
+    """A manual step: open `session`, then type its lines there (shown in a fence)."""
+    inside = f"inside `{opener(session)}`"
+    if comments:
+        title = f"{comments[0]} ({inside})"
+        if comments[1:]:
+            title += "\n\n" + " ".join(comments[1:])
+    elif lead:
+        title = f"{lead}\n\n{inside[0].upper()}{inside[1:]}."
+    else:
+        first = command.code.strip().splitlines()[0].strip() if command.code.strip() else ""
+        title = f"Run `{first}` {inside}" if first else f"Open `{session}`"
+    body = "\n".join((session, command.code)).strip("\n")
+    text = (
+        f"{title}\n\nAn interactive session: open it, then type the lines after it there. "
+        f"The console does not run them.\n\n```sh\n{body}\n```"
+    )
+    return _Draft(text, command.line, [command])
+
+
 def _step(index: int, draft: _Draft) -> Step:
     plain = plain_text(draft.text.split("\n", 1)[0])
-    kind: StepKind = "command" if draft.commands else "manual"
+    # Code typed inside an interactive session is never one of the step's own commands.
+    commands = tuple(c for c in draft.commands if c.session is None)
+    inside = tuple(c for c in draft.commands if c.session is not None)
+    kind: StepKind = "command" if commands else "manual"
     wait_s = deadline_s = None
     condition = outcome = None
     # A decision wins over a deadline, a deadline over a wait: look no further than needed.
@@ -753,9 +815,11 @@ def _step(index: int, draft: _Draft) -> Step:
         text=draft.text,
         line=draft.line,
         kind=kind,
-        commands=tuple(draft.commands),
+        commands=commands,
         wait_s=wait_s,
         deadline_s=deadline_s,
         condition=condition,
         outcome=outcome,
+        session=inside[0].session if inside else None,
+        session_commands=inside,
     )

@@ -237,6 +237,14 @@ def plan(
     config = config or Config()
     environ = os.environ if environ is None else environ
     found_procedure, found_step = find_step(runbook, procedure, step)
+    inside = found_step.session or next((c.session for c in found_step.commands if c.session), None)
+    if inside is not None:
+        # Its lines are typed into another program (a debug pod, a remote host, psql):
+        # run here they would hit the operator's own machine.
+        raise PlanError(
+            f"step {found_step.index} runs inside `{inside.splitlines()[-1]}`: open that "
+            "session and type its lines there; the console does not run them"
+        )
     environment = environment or DEFAULT_ENVIRONMENT
     settings = dict(config.environment(environment).env)
     if deploy_env := deploy_env_name(environment, settings):

@@ -51,7 +51,12 @@ def test_corpus_runbook(path: Path) -> None:
     assert result["readable"], result
     runbook = load(path)
     text = path.read_text(encoding="utf-8", errors="replace")
-    command_lines = {c.line for p in runbook.procedures for s in p.steps for c in s.commands}
+    command_lines = {
+        c.line
+        for p in runbook.procedures
+        for s in p.steps
+        for c in (*s.commands, *s.session_commands)  # a session's lines make a manual step
+    }
     problem_lines = {p.line for p in runbook.problems}
     for first, last in shell_blocks(text):
         assert any(first <= line <= last for line in command_lines) or first in problem_lines, (

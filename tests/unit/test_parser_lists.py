@@ -132,20 +132,9 @@ def problems(text: str) -> list[tuple[int, str]]:
     ("text", "line", "reason"),
     [
         (
-            "## Check\n\n```\n-> ps -eZf | grep spc_t\nsystem_u:system_r:spc_t:s0 root\n```\n",
+            "## Fix\n\n```sh\n# dnf install gdb -y\n```\n",
             3,
-            "terminal transcript with `->` prompts (`-> ps -eZf | grep spc_t`): "
-            "only `$ ` prompts are read as commands; not run",
-        ),
-        (
-            "## Check\n\n```\nnode-1:/home/ec2-user # kubectl get pod\nNAME READY\n```\n",
-            3,
-            "terminal transcript with `node-1:/home/ec2-us…` prompts",
-        ),
-        (
-            "## Fix\n\n```console\n# dnf install gdb -y\n```\n",
-            3,
-            "every line of this `console` block starts with `#`, so it is read as comments, "
+            "every line of this `sh` block starts with `#`, so it is read as comments, "
             "not as commands after a root prompt (`# dnf install gdb -y`): nothing to run",
         ),
         (
@@ -192,9 +181,7 @@ def test_blocks_that_are_not_shell_need_no_word(text: str) -> None:
 
 def test_check_prints_why_a_shell_block_gave_no_step(tmp_path: Path) -> None:
     path = tmp_path / "runbook.md"
-    path.write_text(
-        "# Node\n\n## Check\n\nAs root:\n\n```console\n# systemctl status kubelet\n```\n"
-    )
+    path.write_text("# Node\n\n## Check\n\nAs root:\n\n```sh\n# systemctl status kubelet\n```\n")
     result = subprocess.run(
         [sys.executable, "-m", "console.cli", "check", str(path)],
         capture_output=True,
@@ -204,7 +191,7 @@ def test_check_prints_why_a_shell_block_gave_no_step(tmp_path: Path) -> None:
     )
     assert result.returncode == 1, result.stderr
     assert result.stdout.strip() == (
-        f"{path}:7: warning: every line of this `console` block starts with `#`, so it is "
+        f"{path}:7: warning: every line of this `sh` block starts with `#`, so it is "
         "read as comments, not as commands after a root prompt (`# systemctl status kubelet`): "
         "nothing to run"
     )

@@ -298,15 +298,14 @@ def test_symptom_list_is_not_a_checklist() -> None:
     assert "read only filesystem" in procedure.steps[0].text
 
 
-def test_transcript_is_one_step_and_keeps_assignments_with_their_use() -> None:
+def test_transcript_session_keeps_assignments_with_the_command_opening_it() -> None:
     procedure = only_procedure(
         "## Mitigation\n\nDebug the node:\n\n```shell\n$ NODE_NAME=node-1\n"
         "$ kubectl -n default debug node/$NODE_NAME\n$ chroot /host\n```\n"
     )
     (step,) = procedure.steps
-    assert step.text == "Debug the node:"
-    assert [c.code for c in step.commands] == [
-        "NODE_NAME=node-1\nkubectl -n default debug node/$NODE_NAME",
-        "chroot /host",
-    ]
-    assert step.commands[0].variables == ()
+    assert step.text.startswith("Debug the node:\n\nInside `kubectl -n default debug node/")
+    # `chroot /host` runs on the node, inside the debug pod: never as a local command.
+    assert step.kind == "manual" and step.commands == ()
+    assert step.session == "NODE_NAME=node-1\nkubectl -n default debug node/$NODE_NAME"
+    assert [c.code for c in step.session_commands] == ["chroot /host"]
