@@ -55,6 +55,7 @@ def step_list(app: object) -> StepList:
 async def until_ready(pilot, app) -> None:  # type: ignore[no-untyped-def]
     """Wait until the main screen is composed and mounted."""
     await until(lambda: app.main_screen is not None, 10, "the main screen is ready")
+    await pilot.pause()
 
 
 async def open_procedure(pilot, app, title: str) -> None:  # type: ignore[no-untyped-def]
@@ -589,7 +590,9 @@ async def test_a_step_that_finished_while_no_console_was_open_shows_its_outcome(
     async with first.run_test(size=(80, 24)) as pilot:
         await open_procedure(pilot, first, "Nap")
         key = step_list(first).procedure.key  # type: ignore[union-attr]
-        await pilot.press("r")
+        await pilot.press("r")  # `exit 3` makes the step mutating: it asks first
+        await until(lambda: isinstance(first.screen, ConfirmScreen), what="the confirmation")
+        await pilot.press("y")
         await until(lambda: first.running is not None, 10)
         await pilot.press("q")
         await pilot.pause()
