@@ -23,6 +23,7 @@ def corpus_present() -> None:
     if not FILES:
         unavailable("../shared/corpus is not beside this checkout")
 
+
 _PROMPT = re.compile(r"^\s*(?:\S{0,60}?\s?(?:->|[$#>%])\s+)?")
 """Any prompt a transcript line may start with: `$ `, `# `, `-> `, `host:~# `, `[c1]$ `."""
 
