@@ -264,7 +264,7 @@ def test_prometheus_scrapes_the_sandbox_and_loads_the_runbook_rules(box: Sandbox
     def scraped() -> list[dict[str, Any]]:
         try:
             return list(http_get(f"{api}/query?query={query}").json()["data"]["result"])
-        except OSError:
+        except (OSError, ValueError):  # not listening yet, or not ready (a plain-text 503)
             return []
 
     try:
