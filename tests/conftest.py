@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.required import unavailable
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 SEED = SHARED / "seed" / "runbook.md"
@@ -37,5 +39,15 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def seed_path() -> Path:
     if not SEED.exists():
-        pytest.skip("../shared/seed/runbook.md is not beside this checkout")
+        unavailable("../shared/seed/runbook.md is not beside this checkout")
     return SEED
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`serial` tests all go to one xdist worker, one after another (`--dist loadgroup`):
+    they share fixed resources (the engine-wide drill cleanup, the deploy sandbox's images)
+    or time themselves. Everything else runs spread over the workers."""
+    for item in items:
+        if item.get_closest_marker("serial") is not None:
+            item.add_marker(pytest.mark.xdist_group("serial"))

@@ -1,13 +1,20 @@
 """Fixtures for tests against the real Docker engine (helpers in deploy_sandbox.py).
 
-Teardown removes every container and image a sandbox made (the cached offline base image
+The deploy sandbox's images are built once per run, whatever the number of xdist workers;
+teardown removes every container and image the sandboxes made (the cached offline base image
 runbook-base:bookworm stays, as scripts/base-image.sh intends).
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import live_helpers
@@ -17,29 +24,100 @@ from deploy_sandbox import Sandbox, require_engine
 from runbook.drills.sandboxes import free_ports
 
 
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """A sandbox with images v1 and v2 built offline; removed with its images afterwards."""
+@dataclass(frozen=True)
+class SandboxImages:
+    """The web image (tags v1 and v2) and the proxy image, built once per test run."""
+
+    web_image: str
+    proxy_image: str
+
+
+def shared_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory every xdist worker of this run sees (the run's own when not distributed)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (between the workers of one run)."""
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def sandbox_images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxImages]:
+    """Builds the sandbox images once for all workers; the last worker done removes them.
+
+    State in a shared JSON file under a lock: the run's image names, whether they are built
+    and how many workers use them now.
+    """
     require_engine()
+    shared = shared_tmp(tmp_path_factory)
+    lock, state_file = shared / "sandbox-images.lock", shared / "sandbox-images.json"
+    with locked(lock):
+        if state_file.exists():
+            state = json.loads(state_file.read_text())
+        else:
+            state = {"token": uuid.uuid4().hex[:8], "built": False, "users": 0}
+        images = SandboxImages(
+            web_image=f"rbc-it-{state['token']}-web",
+            proxy_image=f"rbc-it-{state['token']}-proxy:test",
+        )
+        if not state["built"]:
+            builder = make_sandbox(images, images.web_image, shared / "sandbox-images")
+            builder.make("build", "VERSION=v1")
+            builder.make("build", "VERSION=v2")
+            state["built"] = True
+        state["users"] += 1
+        state_file.write_text(json.dumps(state))
+    try:
+        yield images
+    finally:
+        with locked(lock):
+            state = json.loads(state_file.read_text())
+            state["users"] -= 1
+            if state["users"] == 0:
+                builder = make_sandbox(images, images.web_image, shared / "sandbox-images")
+                builder.remove_everything()
+                state["built"] = False
+            state_file.write_text(json.dumps(state))
+
+
+def make_sandbox(images: SandboxImages, web_image: str, root: Path) -> Sandbox:
     token = uuid.uuid4().hex[:8]
     proxy_port, blue_port, green_port = free_ports(3)
-    root = tmp_path_factory.mktemp(f"sandbox-{token}")
-    box = Sandbox(
+    return Sandbox(
         prefix=f"rbc-it-{token}",
         proxy_port=proxy_port,
         blue_port=blue_port,
         green_port=green_port,
-        web_image=f"rbc-it-{token}-web",
-        proxy_image=f"rbc-it-{token}-proxy:test",
+        web_image=web_image,
+        proxy_image=images.proxy_image,
         state_dir=root / "state",
         history_dir=root / "history",
     )
+
+
+@pytest.fixture(scope="session")
+def sandbox(
+    sandbox_images: SandboxImages, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Sandbox]:
+    """This worker's sandbox: its own containers, ports, state, and its own image repository
+    (its `current` and `previous` tags are its own) holding the shared v1 and v2."""
+    root = tmp_path_factory.mktemp("sandbox")
+    own_image = f"{sandbox_images.web_image}-{uuid.uuid4().hex[:6]}"
+    box = make_sandbox(sandbox_images, own_image, root)
+    for version in ("v1", "v2"):
+        box.run("docker", "tag", f"{sandbox_images.web_image}:{version}", f"{own_image}:{version}")
     try:
-        box.make("build", "VERSION=v1")
-        box.make("build", "VERSION=v2")
         yield box
     finally:
-        box.remove_everything()
+        box.remove_everything(keep_proxy_image=True)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.required import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -35,10 +35,7 @@ def require_engine() -> None:
     """Skip without an engine, or fail when RUNBOOK_REQUIRE_SERVICES=1 demands one."""
     if engine_answers():
         return
-    message = "Docker engine not reachable (run: bash scripts/services.sh)"
-    if os.environ.get("RUNBOOK_REQUIRE_SERVICES") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
+    unavailable("Docker engine not reachable (run: bash scripts/services.sh)")
 
 
 @dataclass
@@ -182,12 +179,16 @@ class Sandbox:
         for tag in ("current", "previous"):
             self.run("docker", "rmi", f"{self.web_image}:{tag}", check=False)
 
-    def remove_everything(self) -> None:
+    def remove_everything(self, keep_proxy_image: bool = False) -> None:
+        """Containers, the web image's tags and (unless kept for others) the proxy image."""
         self.make("down", check=False)
         images = self.run(
             "docker", "images", "--format", "{{.Repository}}:{{.Tag}}", self.web_image, check=False
         ).stdout.split()
-        self.run("docker", "rmi", "--force", *images, self.proxy_image, check=False)
+        if not keep_proxy_image:
+            images.append(self.proxy_image)
+        if images:
+            self.run("docker", "rmi", "--force", *images, check=False)
         leftovers = self.run(
             "docker", "ps", "-aq", "--filter", f"label=monkeytown.prefix={self.prefix}", check=False
         ).stdout.split()

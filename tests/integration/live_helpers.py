@@ -16,12 +16,14 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import docker
-import pytest
+
+from tests.required import unavailable
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKER_SOCKET = "/var/run/docker.sock"
@@ -36,18 +38,13 @@ def require_engine() -> docker.DockerClient:
         client.ping()
         return client
     except Exception as error:  # noqa: BLE001
-        message = f"Docker engine not reachable at {DOCKER_SOCKET}: {error}"
-        if os.environ.get("RUNBOOK_REQUIRE_SERVICES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"Docker engine not reachable at {DOCKER_SOCKET}: {error}")
 
 
 def require_prometheus() -> str:
     path = shutil.which("prometheus") or "/usr/bin/prometheus"
     if not Path(path).exists():
-        if os.environ.get("RUNBOOK_REQUIRE_SERVICES") == "1":
-            pytest.fail("prometheus is not installed")
-        pytest.skip("prometheus is not installed")
+        unavailable("prometheus is not installed (bash scripts/services.sh installs it)")
     return path
 
 
@@ -65,7 +62,7 @@ def live_image(client: docker.DockerClient) -> str:
         pass
     busybox = Path("/bin/busybox")
     if not busybox.exists():
-        pytest.skip("no runbook-base image and no /bin/busybox (apt-get install busybox-static)")
+        unavailable("no runbook-base image and no /bin/busybox (apt-get install busybox-static)")
     with tempfile.TemporaryDirectory() as context:
         (Path(context) / "bin").mkdir()
         shutil.copy2(busybox, Path(context) / "bin" / "busybox")
@@ -95,16 +92,6 @@ def remove_labelled(client: docker.DockerClient, token: str) -> None:
             container.remove(force=True)
 
 
-def wait_for(predicate: Callable[[], bool], timeout_s: float, step_s: float = 0.02) -> float:
-    """Seconds until `predicate()` held; raises AssertionError on timeout."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout_s:
-        if predicate():
-            return time.monotonic() - started
-        time.sleep(step_s)
-    raise AssertionError(f"condition not met within {timeout_s} s")
-
-
 class SocketProxy:
     """A unix-socket proxy in front of dockerd that tests can stop, kill or hang.
 
@@ -123,6 +110,8 @@ class SocketProxy:
         self.path = os.path.join(self.directory, "docker.sock")
         self.url = f"unix://{self.path}"
         self.hung = False
+        self.swallowed = 0
+        """Chunks from either side dropped while hung or stalled."""
         self._listener: socket.socket | None = None
         self._connections: list[socket.socket] = []
         self._stalled: set[int] = set()
@@ -200,8 +189,10 @@ class SocketProxy:
                 data = source.recv(65536)
                 if not data:
                     break
+                if self.hung or id(source) in self._stalled:
+                    self.swallowed += 1  # a hung daemon answers nothing
                 while self.hung or id(source) in self._stalled:
-                    time.sleep(0.05)  # swallow: a hung daemon answers nothing
+                    time.sleep(0.05)
                     data = b""
                 if data:
                     sink.sendall(data)
@@ -234,7 +225,7 @@ def start_service(port: int, **env: str) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wait_for(lambda: http_ok(f"http://127.0.0.1:{port}/health"), 10, 0.05)
+    wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/health"), 10, "the service answers")
     return process
 
 
@@ -279,7 +270,7 @@ def prometheus(targets: list[str], workdir: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: http_ok(f"{url}/-/ready"), 30, 0.1)
+        wait_until(lambda: http_ok(f"{url}/-/ready"), 30, "prometheus is ready", interval=0.1)
         yield url
     finally:
         process.kill()

@@ -23,6 +23,7 @@ from pty_terminal import (
 
 from runbook.document.parser import load
 from runbook.drills.sandboxes import free_ports
+from tests.required import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 CONSOLE = REPO / ".venv" / "bin" / "runbook-console"
@@ -43,10 +44,7 @@ def wrong_size_env(tmp_path: Path) -> dict[str, str]:
     default: a local sandbox service, a child that must not inherit the stale size.
     """
     if not CONSOLE.exists():
-        message = f"{CONSOLE} is missing: run `make console` once to install the console"
-        if os.environ.get("RUNBOOK_REQUIRE_SERVICES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{CONSOLE} is missing: run `make console` once to install the console")
     (nothing_there,) = free_ports(1)
     Path(os.environ["RUNBOOK_CONFIG_FILE"]).write_text(
         f'[environments.Development]\nbase_url = "http://127.0.0.1:{nothing_there}"\n'

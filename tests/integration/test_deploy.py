@@ -9,16 +9,18 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import pytest
 from deploy_sandbox import REPO, LoadLoop, Sandbox, http_get, require_engine
 
 from runbook.drills.sandboxes import free_ports
+from tests.required import unavailable
+from tests.waiting import wait_until
 
-# Image builds in the module fixture count towards the first test's time on a busy box.
+# Image builds in the session fixture count towards the first test's time on a busy box.
 pytestmark = [pytest.mark.integration, pytest.mark.serial, pytest.mark.timeout(600)]
 
 
@@ -223,7 +225,7 @@ def test_logs_tail_shows_the_live_container(box: Sandbox) -> None:
 
 def test_compose_prod_runs_on_host_network_with_limits(box: Sandbox) -> None:
     if shutil.which("docker-compose") is None:
-        pytest.skip("docker-compose not installed (bash scripts/services.sh installs it)")
+        unavailable("docker-compose not installed (bash scripts/services.sh installs it)")
     box.run("docker", "tag", f"{box.web_image}:v1", f"{box.web_image}:current")
     networks_before = box.run("docker", "network", "ls", "-q").stdout.split()
     compose = ["docker-compose", "-p", box.prefix, "-f", "deploy/docker-compose.prod.yml"]
@@ -246,7 +248,7 @@ def test_compose_prod_runs_on_host_network_with_limits(box: Sandbox) -> None:
 
 def test_prometheus_scrapes_the_sandbox_and_loads_the_runbook_rules(box: Sandbox) -> None:
     if shutil.which("prometheus") is None:
-        pytest.skip("prometheus not installed (bash scripts/services.sh installs it)")
+        unavailable("prometheus not installed (bash scripts/services.sh installs it)")
     box.make("deploy", "VERSION=v1")
     (port,) = free_ports(1)
     prometheus = subprocess.Popen(
@@ -258,17 +260,15 @@ def test_prometheus_scrapes_the_sandbox_and_loads_the_runbook_rules(box: Sandbox
     )
     api = f"http://127.0.0.1:{port}/api/v1"
     query = urllib.parse.quote('app_build_info{via="proxy"}')
+
+    def scraped() -> list[dict[str, Any]]:
+        try:
+            return list(http_get(f"{api}/query?query={query}").json()["data"]["result"])
+        except (OSError, ValueError):  # not listening yet, or not ready (a plain-text 503)
+            return []
+
     try:
-        deadline = time.monotonic() + 45
-        while True:
-            try:
-                result = http_get(f"{api}/query?query={query}").json()["data"]["result"]
-                if result:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "prometheus never scraped the proxy"
-            time.sleep(0.5)
+        result = wait_until(scraped, 45, "prometheus scraped the proxy", interval=0.5)
         assert result[0]["metric"]["version"] == "v1"
         groups = http_get(f"{api}/rules").json()["data"]["groups"]
         assert len(groups[0]["rules"]) == 10
@@ -278,12 +278,10 @@ def test_prometheus_scrapes_the_sandbox_and_loads_the_runbook_rules(box: Sandbox
 
 
 def wait_until_healthy(box: Sandbox, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
+    def healthy() -> bool:
         try:
-            if box.get("/health").status == 200:
-                return
+            return box.get("/health").status == 200
         except OSError:
-            pass
-        assert time.monotonic() < deadline, f"{box.url}/health did not answer in {timeout}s"
-        time.sleep(0.2)
+            return False
+
+    wait_until(healthy, timeout, f"{box.url}/health answers 200")

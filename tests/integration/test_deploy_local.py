@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from deploy_sandbox import REPO, LoadLoop, Sandbox
 
 from runbook.drills.sandboxes import free_ports
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 PROCD = REPO / "deploy" / "service" / "procd.py"
@@ -113,10 +113,7 @@ def test_a_crashing_version_crash_loops_and_rollback_now_fixes_it(box: LocalSand
     box.run("bash", "deploy/local-build.sh", "v3", "DRILL_CRASH_AFTER_S=2")
     box.make("deploy", "VERSION=v3")
     green = box.container("green")
-    deadline = time.monotonic() + 30
-    while int(box.field(green, "restarts") or 0) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert int(box.field(green, "restarts")) >= 2
+    wait_until(lambda: int(box.field(green, "restarts") or 0) >= 2, 30, "green restarted twice")
     assert box.get("/health").status == 502
     status = box.make("status", check=False)
     assert status.returncode != 0 and status.stdout.endswith("/health -> 502\n")

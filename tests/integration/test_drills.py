@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,21 +28,14 @@ from runbook.drills.score import load_results
 from runbook.execution.history import read_history
 from runbook.incident.report import render
 from runbook.incident.store import IncidentStore
+from tests.required import unavailable
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"
 REAL_HISTORY = REPO / ".monkeytown" / "devops" / "deployment-history" / "deployments.jsonl"
-
-
-def require_engine() -> None:
-    if engine_reachable():
-        return
-    message = "Docker engine not reachable (run: bash scripts/services.sh)"
-    if os.environ.get("RUNBOOK_REQUIRE_SERVICES") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def processes_under(directory: Path) -> list[str]:
@@ -62,8 +54,8 @@ def processes_under(directory: Path) -> list[str]:
 
 @pytest.fixture(params=["docker", "local"])
 def runtime(request: pytest.FixtureRequest) -> str:
-    if request.param == "docker":
-        require_engine()
+    if request.param == "docker" and not engine_reachable():
+        unavailable("Docker engine not reachable (run: bash scripts/services.sh)")
     return str(request.param)
 
 
@@ -122,9 +114,7 @@ def test_crash_loop_rollback_now(make_drill) -> None:
     assert latency.value is None and latency.display == "no data"
     drill.start_polling()
     # The runtime restarts the crashing colour with a doubling pause: one shows up soon.
-    deadline = time.monotonic() + 40
-    while "container-restart" not in kinds(drill) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    wait_until(lambda: "container-restart" in kinds(drill), 40, "a container restart")
     restart = next(e for e in drill.incident.events if e.kind == "container-restart")  # type: ignore[union-attr]
     assert restart.text.startswith(f"{drill.sandbox.prefix}-web-green restarted")  # type: ignore[attr-defined]
     drill.acknowledge()
@@ -283,10 +273,28 @@ def test_a_killed_console_takes_its_local_sandbox_along(tmp_path: Path) -> None:
     finally:
         console.kill()
         console.wait(timeout=10)
-    deadline = time.monotonic() + 20
-    while processes_under(tmp_path / "sandbox") and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert processes_under(tmp_path / "sandbox") == []
+    wait_until(lambda: not processes_under(tmp_path / "sandbox"), 20, "the sandbox ends")
+
+
+FAKE_DOCKER = """#!/bin/sh
+echo "$@" >> "$(dirname "$0")/calls"
+case "$1" in
+  info) echo 27.5.1 ;;
+  ps) echo rbc-drill-left1-web-blue; echo someone-else ;;
+  images) echo rbc-drill-left1-web:v1; echo rbc-drill-base:0123abcd; echo busybox:latest ;;
+esac
+"""
+
+
+def fake_docker(directory: Path) -> Path:
+    """A `docker` on PATH that lists one leftover drill container and image tag and records
+    what it is asked, so `--cleanup` never touches the shared engine (whose rbc-drill-*
+    containers belong to drills running beside this test)."""
+    directory.mkdir()
+    docker = directory / "docker"
+    docker.write_text(FAKE_DOCKER)
+    docker.chmod(0o755)
+    return directory
 
 
 def test_cleanup_stops_a_local_engine_left_running(tmp_path: Path) -> None:
@@ -294,19 +302,25 @@ def test_cleanup_stops_a_local_engine_left_running(tmp_path: Path) -> None:
     sandbox = ProcessSandbox(f"cu{os.getpid() % 1000}", REPO, state / "drills" / "abc123")
     sandbox.up()
     assert processes_under(state)
+    bin_dir = fake_docker(tmp_path / "bin")
     code = "import sys; from console.cli import main; sys.exit(main())"
     done = subprocess.run(
         [sys.executable, "-c", code, "drill", "--cleanup"],
         capture_output=True,
         text=True,
-        env={**os.environ, "RUNBOOK_STATE_DIR": str(state)},
+        env={
+            **os.environ,
+            "RUNBOOK_STATE_DIR": str(state),
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        },
         cwd=REPO,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert f"local engine {sandbox.engine_dir}" in done.stdout
-    deadline = time.monotonic() + 20
-    while processes_under(state) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert processes_under(state) == []
+    calls = (bin_dir / "calls").read_text().splitlines()
+    assert "rm -f rbc-drill-left1-web-blue" in calls  # the leftover drill container...
+    assert "rmi --no-prune rbc-drill-left1-web:v1" in calls  # ...and image tag, nothing else
+    assert not any("someone-else" in call or "rbc-drill-base" in call for call in calls)
+    wait_until(lambda: not processes_under(state), 20, "the local engine's processes end")
     sandbox.down()

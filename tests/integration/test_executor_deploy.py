@@ -15,6 +15,7 @@ from runbook.execution.executor import Executor
 from runbook.execution.history import read_history
 from runbook.execution.resolve import suggestions
 from runbook.model import Command, Variable
+from tests.required import unavailable
 
 pytestmark = [pytest.mark.integration, pytest.mark.serial]
 PROJECT_RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"
@@ -34,7 +35,7 @@ SANDBOX_KEYS = (
 @pytest.fixture
 def box(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Sandbox:
     if not PROJECT_RUNBOOK.exists():
-        pytest.skip("the project's runbook is not in this checkout")
+        unavailable("the project's runbook is not in this checkout")
     sandbox.reset()
     monkeypatch.setenv("DEPLOY_HISTORY_DIR", str(sandbox.history_dir))
     monkeypatch.setenv("RUNBOOK_LOCK_DIR", str(tmp_path / "locks"))

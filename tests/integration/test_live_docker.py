@@ -11,11 +11,12 @@ import time
 from typing import Any
 
 import pytest
-from live_helpers import SocketProxy, run_container, wait_for
+from live_helpers import SocketProxy, run_container
 
 from runbook.sources.docker.containers import ContainerChanged, ContainerRemoved, ContainersListed
 from runbook.sources.docker.engine import Engine, EngineChanged
 from runbook.sources.docker.stats import StatsPoller, StatsSampled
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -60,7 +61,7 @@ def test_list_follows_events_create_start_health_die_destroy(
 ) -> None:
     engine, recorder, threads, (monitor, _) = start_sources("unix:///var/run/docker.sock")
     try:
-        wait_for(lambda: bool(recorder.of(ContainersListed)), 5)
+        wait_until(lambda: bool(recorder.of(ContainersListed)), 5)
         container = run_container(
             docker_client,
             token,
@@ -68,15 +69,15 @@ def test_list_follows_events_create_start_health_die_destroy(
             healthcheck={"test": ["CMD", "true"], "interval": 300_000_000, "retries": 1},
         )
         cid = container.id
-        wait_for(lambda: monitor.containers.get(cid) is not None, 5)
-        wait_for(lambda: monitor.containers[cid].state == "running", 5)
-        wait_for(lambda: monitor.containers[cid].health == "healthy", 10)
+        wait_until(lambda: monitor.containers.get(cid) is not None, 5)
+        wait_until(lambda: monitor.containers[cid].state == "running", 5)
+        wait_until(lambda: monitor.containers[cid].health == "healthy", 10)
         actions = {c.action for c in recorder.of(ContainerChanged) if c.container.id == cid}
         assert {"create", "start", "health_status"} <= actions
         container.kill()
-        wait_for(lambda: monitor.containers[cid].state == "exited", 5)
+        wait_until(lambda: monitor.containers[cid].state == "exited", 5)
         container.remove()
-        wait_for(lambda: any(r.id == cid for r in recorder.of(ContainerRemoved)), 5)
+        wait_until(lambda: any(r.id == cid for r in recorder.of(ContainerRemoved)), 5)
         assert cid not in monitor.containers
     finally:
         engine.stop()
@@ -100,11 +101,11 @@ def test_stats_cpu_as_docker_stats_and_memory(docker_client: Any, token: str) ->
                         latest[sample.id] = sample
             return latest
 
-        wait_for(lambda: {busy.id, idle.id} <= set(figures()), 5)
+        wait_until(lambda: {busy.id, idle.id} <= set(figures()), 5)
         filled = time.monotonic() - started
         assert filled < 2.5
         # One busy loop is at most one core (100 %); a shared CI box gives it less.
-        wait_for(lambda: figures()[busy.id].cpu_percent > 10, 5)
+        wait_until(lambda: figures()[busy.id].cpu_percent > 10, 5)
         latest = figures()
         assert latest[busy.id].cpu_percent < 110
         assert latest[idle.id].cpu_percent < 5
@@ -122,13 +123,13 @@ def test_engine_failure_shows_within_2s_and_recovers_within_5s(
 ) -> None:
     engine, recorder, threads, (monitor, _) = start_sources(proxy.url)
     try:
-        wait_for(lambda: bool(recorder.of(ContainersListed)), 5)
+        wait_until(lambda: bool(recorder.of(ContainersListed)), 5)
         failed_at = time.monotonic()
         if failure == "hung":
             proxy.hang()
         else:
             proxy.stop(keep_socket_file=failure == "killed")
-        wait_for(lambda: recorder.engine_states()[-1] is False, 2.0)
+        wait_until(lambda: recorder.engine_states()[-1] is False, 2.0)
         assert time.monotonic() - failed_at < 2.0
         state = recorder.of(EngineChanged)[-1].state
         assert state.describe().startswith("Docker engine unreachable since ")
@@ -137,8 +138,8 @@ def test_engine_failure_shows_within_2s_and_recovers_within_5s(
         container = run_container(docker_client, token, "sleep 300")  # made while we are blind
         back_at = time.monotonic()
         proxy.start()
-        wait_for(lambda: recorder.engine_states()[-1] is True, 5.0)
-        wait_for(lambda: len(recorder.of(ContainersListed)) > listed_before, 5.0)
+        wait_until(lambda: recorder.engine_states()[-1] is True, 5.0)
+        wait_until(lambda: len(recorder.of(ContainersListed)) > listed_before, 5.0)
         assert time.monotonic() - back_at < 5.0
         assert container.id in monitor.containers  # resynchronised from a fresh snapshot
     finally:
@@ -152,11 +153,13 @@ def test_streams_cut_mid_read_reconnect_and_events_flow_again(
 ) -> None:
     engine, recorder, threads, (monitor, _) = start_sources(proxy.url)
     try:
-        wait_for(lambda: bool(recorder.of(ContainersListed)), 5)
+        wait_until(lambda: bool(recorder.of(ContainersListed)), 5)
+        listed_before = len(recorder.of(ContainersListed))
         proxy.cut()  # the daemon drops every connection (killed and restarted at once)
-        time.sleep(0.5)
-        container = run_container(docker_client, token, "sleep 300")
-        wait_for(lambda: container.id in monitor.containers, 5)
+        # Reconnected: the event stream is open again and a fresh snapshot was listed.
+        wait_until(lambda: len(recorder.of(ContainersListed)) > listed_before, 5)
+        container = run_container(docker_client, token, "sleep 300")  # seen through events
+        wait_until(lambda: container.id in monitor.containers, 5)
     finally:
         engine.stop()
         for thread in threads:
@@ -169,7 +172,7 @@ def test_missing_socket_at_start_says_what_to_do() -> None:
     engine.subscribe(recorder)
     engine.start()
     try:
-        wait_for(lambda: any(s.state.hint for s in recorder.of(EngineChanged)), 2)
+        wait_until(lambda: any(s.state.hint for s in recorder.of(EngineChanged)), 2)
         text = recorder.of(EngineChanged)[-1].state.describe()
         assert "/tmp/rbc-no-such-dir/docker.sock does not exist" in text
         assert "unreachable since" in text
@@ -189,9 +192,9 @@ def test_closing_every_open_stream_takes_under_1_5s_even_when_hung(
     follower = LogFollower(engine, [c.name for c in containers])
     log_thread = threading.Thread(target=follower.run, args=(recorder,), daemon=True)
     log_thread.start()
-    wait_for(lambda: bool(recorder.of(StatsSampled)), 5)
+    wait_until(lambda: bool(recorder.of(StatsSampled)), 5)
     proxy.hang()  # every stream now blocks in a read that will never return
-    time.sleep(0.3)
+    wait_until(lambda: proxy.swallowed > 0, 5, "the hung proxy holds back what the engine sends")
     started = time.monotonic()
     follower.stop()
     engine.stop()

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
-from live_helpers import SocketProxy, run_container, wait_for
+from live_helpers import SocketProxy, run_container
 
 from runbook.sources.docker.engine import Engine
 from runbook.sources.logs import LogBatch, LogFilter, LogFollower, LogLine
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 
 def numbers(lines: list[LogLine], prefix: str) -> list[int]:
     return [int(line.text.split()[1]) for line in lines if line.text.startswith(prefix)]
+
+
+def last_logged(container: Any) -> int:
+    """The number of the last `line N` the container wrote, read from the engine directly."""
+    tail = container.logs(tail=1).decode().split()
+    return int(tail[1]) if len(tail) == 2 and tail[0] == "line" else 0
 
 
 def test_reconnect_after_engine_outage_has_gap_marker_and_no_duplicates(
@@ -40,13 +46,16 @@ def test_reconnect_after_engine_outage_has_gap_marker_and_no_duplicates(
     thread = threading.Thread(target=follower.run, args=(collect,), daemon=True)
     thread.start()
     try:
-        wait_for(lambda: len(numbers(lines, "line")) > 20, 5)
+        wait_until(lambda: len(numbers(lines, "line")) > 20, 5)
         proxy.stop()  # engine gone: the stream dies mid-read
-        time.sleep(1.5)  # the container keeps logging meanwhile
+        seen_before = max(numbers(lines, "line"))
+        wait_until(  # the container keeps logging meanwhile (read past the broken proxy)
+            lambda: last_logged(container) > seen_before + 20, 10, "the container logs on"
+        )
         proxy.start()
-        wait_for(lambda: any(line.kind == "gap" for line in lines), 6)
+        wait_until(lambda: any(line.kind == "gap" for line in lines), 6)
         seen_at_gap = max(numbers(lines, "line"))
-        wait_for(lambda: max(numbers(lines, "line")) > seen_at_gap + 50, 5)
+        wait_until(lambda: max(numbers(lines, "line")) > seen_at_gap + 50, 5)
     finally:
         follower.stop()
         engine.stop()
@@ -77,7 +86,7 @@ def test_follow_several_containers_and_filter(docker_client: Any, token: str) ->
     )
     thread.start()
     try:
-        wait_for(lambda: {line.container for line in lines} == {first.name, second.name}, 5)
+        wait_until(lambda: {line.container for line in lines} == {first.name, second.name}, 5)
     finally:
         follower.stop()
         engine.stop()
@@ -109,12 +118,12 @@ def test_a_stalled_stream_is_noticed_and_reopened_without_loss(
     thread = threading.Thread(target=follower.run, args=(collect,), daemon=True)
     thread.start()
     try:
-        wait_for(lambda: len(numbers(lines, "line")) > 10, 5)
+        wait_until(lambda: len(numbers(lines, "line")) > 10, 5)
         proxy.stall_open()  # the log stream's connection goes silent; pings still pass
-        wait_for(lambda: any(line.kind == "gap" for line in lines), 10)
+        wait_until(lambda: any(line.kind == "gap" for line in lines), 10)
         assert engine.state.reachable, "only the stream stalled, never the engine"
         seen_at_gap = max(numbers(lines, "line"))
-        wait_for(lambda: max(numbers(lines, "line")) > seen_at_gap + 20, 5)
+        wait_until(lambda: max(numbers(lines, "line")) > seen_at_gap + 20, 5)
     finally:
         follower.stop()
         engine.stop()

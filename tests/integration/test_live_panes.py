@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +16,11 @@ from console.panes.containers import ContainersPane
 from console.panes.gauges import GaugesPane
 from console.panes.logs import LogsPane
 from runbook.sources.settings import SourceSettings
+from tests.waiting import wait_until
+from tests.waiting import wait_until_async as until
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
-
-
-async def until(predicate: Any, timeout_s: float) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout_s:
-        if predicate():
-            return time.monotonic() - started
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"not within {timeout_s} s")
 
 
 def status_text(app: LiveHarness) -> str:
@@ -46,8 +37,8 @@ async def test_engine_outage_is_shown_and_recovered_while_the_rest_works(
         pane = app.query_one(ContainersPane)
         await until(lambda: container.id in pane.containers, 5)
         proxy.stop()
-        shown = await until(lambda: "Docker engine unreachable since" in status_text(app), 2.0)
-        assert shown < 2.0 and ", retrying" in status_text(app)
+        await until(lambda: "Docker engine unreachable since" in status_text(app), 2.0)
+        assert ", retrying" in status_text(app)
         gauges = app.query_one(GaugesPane)
         gauges.focus()
         await pilot.press("down")  # the rest of the console keeps answering
@@ -96,30 +87,46 @@ async def test_logs_pane_follows_filters_and_pauses(docker_client: Any, token: s
         await pilot.press("slash")
         await pilot.press("space", "5", "0", "0", "space")
         await pilot.press("enter")
-        await asyncio.sleep(0.6)
-        assert logs.view.lines and all(" 500 " in line for line in logs.view.lines if line)
+        await until(lambda: shown(logs) and all(" 500 " in line for line in shown(logs)), 5)
         await pilot.press("v")  # inverse
-        await asyncio.sleep(0.6)
-        assert all(" 500 " not in line for line in logs.view.lines if line)
+        await until(lambda: shown(logs) and all(" 500 " not in line for line in shown(logs)), 5)
         await pilot.press("p")
         count = len(logs.view.lines)
-        await asyncio.sleep(0.8)
-        assert len(logs.view.lines) == count  # paused: the view holds still
+        paused_at = last_number(logs)
+        await until(lambda: last_number(logs) > paused_at + 16, 5)  # lines keep arriving...
+        assert len(logs.view.lines) == count  # ...but paused, the view holds still
         await pilot.press("p")
-        await asyncio.sleep(0.6)
-        assert len(logs.view.lines) > count
+        await until(lambda: len(logs.view.lines) > count, 5)
+
+
+def shown(logs: LogsPane) -> list[str]:
+    return [line for line in logs.view.lines if line]
+
+
+def last_number(logs: LogsPane) -> int:
+    """n of the newest line the pane received (shown or not)."""
+    return int(logs.buffer.lines[-1].text.rsplit("n=", 1)[1]) if logs.buffer.lines else 0
 
 
 QUIT_SCRIPT = """
-import sys, time, threading
+import os, sys, time, threading
 sys.path.insert(0, {tests!r}); sys.path.insert(0, {repo!r})
 from live_app import LiveHarness, seed_runbook
+from console.panes.containers import ContainersPane
 from runbook.sources.settings import SourceSettings
 app = LiveHarness(seed_runbook(), SourceSettings(docker_host={url!r}))
+def streaming():
+    try:
+        pane = app.query_one(ContainersPane)
+    except Exception:
+        return False  # not mounted yet
+    return set({ids!r}) <= set(pane.containers) and bool(pane.stats)
 def later():
-    time.sleep(4)
+    while not (app.is_running and app.call_from_thread(streaming)):
+        time.sleep(0.05)
     open({ready!r}, "w").write("x")  # the test hangs the proxy now
-    time.sleep(1)
+    while not os.path.exists({hung!r}):
+        time.sleep(0.05)
     global quit_at
     quit_at = time.monotonic()
     app.call_from_thread(app.exit)
@@ -132,11 +139,18 @@ print("QUIT", time.monotonic() - quit_at, flush=True)
 def test_quitting_with_every_stream_open_and_hung_takes_under_1_5s(
     proxy: SocketProxy, docker_client: Any, token: str, tmp_path: Path
 ) -> None:
-    for _ in range(3):
-        run_container(docker_client, token, "while :; do echo tick; sleep 0.1; done")
-    ready = tmp_path / "ready"
+    ids = [
+        run_container(docker_client, token, "while :; do echo tick; sleep 0.1; done").id
+        for _ in range(3)
+    ]
+    ready, hung = tmp_path / "ready", tmp_path / "hung"
     script = QUIT_SCRIPT.format(
-        tests=str(REPO / "tests" / "integration"), repo=str(REPO), url=proxy.url, ready=str(ready)
+        tests=str(REPO / "tests" / "integration"),
+        repo=str(REPO),
+        url=proxy.url,
+        ids=ids,
+        ready=str(ready),
+        hung=str(hung),
     )
     process = subprocess.Popen(
         [sys.executable, "-c", script],
@@ -145,11 +159,16 @@ def test_quitting_with_every_stream_open_and_hung_takes_under_1_5s(
         text=True,
         env={**os.environ, "TEXTUAL": ""},
     )
-    deadline = time.monotonic() + 20
-    while not ready.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proxy.hang()  # every open stream now blocks in a read that never returns
-    out, err = process.communicate(timeout=30)
+    try:
+        # The console lists the containers and streams their stats: every stream is open.
+        wait_until(lambda: ready.exists() or process.poll() is not None, 60, "the console streams")
+        proxy.hang()  # every open stream now blocks in a read that never returns
+        wait_until(lambda: proxy.swallowed > 0, 10, "the hung proxy holds back the engine")
+        hung.touch()  # the console quits now
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
     quit_lines = [line for line in out.splitlines() if line.startswith("QUIT")]
     assert quit_lines, err[-2000:]
     process_exit = float(quit_lines[-1].split()[1])

@@ -22,7 +22,6 @@ from live_helpers import (
     prometheus,
     start_service,
     stop_process,
-    wait_for,
 )
 
 from runbook.model import Bound, Endpoint, Threshold
@@ -31,6 +30,7 @@ from runbook.sources.gauges import Gauge
 from runbook.sources.health import HealthChecker
 from runbook.sources.prometheus import PrometheusSource
 from runbook.sources.settings import SourceSettings
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -73,10 +73,10 @@ def test_gauges_from_real_prometheus_then_stale_when_it_dies(service: str, tmp_p
                 r.metric: gauges[r.metric].update(r) for r in source.read([LATENCY, ERRORS, CPU])
             }
 
-        wait_for(lambda: poll()["Error Rate"].value is not None, 30, 0.5)
+        wait_until(lambda: poll()["Error Rate"].value is not None, 30, interval=0.5)
         values = poll()
         assert 10 < values["Error Rate"].value < 90  # the drill answers half of / with 500
-        wait_for(lambda: poll()["Request Latency (p99)"].value is not None, 10, 0.5)
+        wait_until(lambda: poll()["Request Latency (p99)"].value is not None, 10, interval=0.5)
         assert 0.01 < poll()["Request Latency (p99)"].value < 0.5
         assert values["CPU Usage"].state == "no-data"  # no node-exporter here: no data, not 0
         assert values["Error Rate"].source == f"prometheus {url}"
@@ -145,7 +145,7 @@ async def test_health_of_real_endpoints_and_a_hanging_one(service: str) -> None:
         Endpoint("/ready", "", 200, None, "200", 2),
         Endpoint("/metrics", "", None, None, "Prometheus", 3),
     ]
-    wait_for(lambda: http_ok(f"http://{service}/ready"), 5, 0.1)  # after its warm-up
+    wait_until(lambda: http_ok(f"http://{service}/ready"), 5, interval=0.1)  # after its warm-up
     try:
         checker = HealthChecker(endpoints, f"http://{service}", deadline_s=1.0)
         hanging = HealthChecker(endpoints[:1], silent.url, deadline_s=1.0)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.app import App
+from textual.command import CommandList
+from textual.worker import WorkerFailed
 
 from console.app import RunbookConsole
 from console.settings import ConsoleSettings
 from runbook.config import Config, EnvironmentConfig
 from runbook.document.parser import load
+from tests.required import unavailable
+from tests.waiting import wait_until_async
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE_SEED = REPO / "tests" / "fixtures" / "seed_runbook.md"
@@ -80,13 +87,33 @@ def make_console(tmp_path: Path, clock: FakeClock) -> MakeConsole:
 @pytest.fixture
 def project_runbook() -> Path:
     if not PROJECT_RUNBOOK.exists():
-        pytest.skip("the project's runbook is not in this checkout")
+        unavailable("the project's runbook is not in this checkout")
     return PROJECT_RUNBOOK
 
 
+async def palette_offers(app: App[Any], command: str) -> None:
+    """Wait until the open command palette has searched what was typed and highlights
+    `command` (its search runs in a worker, and results arrive in batches)."""
+
+    def offered() -> bool:
+        lists = app.screen.query(CommandList)
+        if not lists or lists.first().highlighted is None:
+            return False
+        hits = lists.first()
+        prompt = str(hits.get_option_at_index(hits.highlighted or 0).prompt)
+        return command.casefold() in prompt.casefold()
+
+    await wait_until_async(offered, what=f"the command palette offers {command!r}")
+
+
 async def wait_for_workers(app: RunbookConsole) -> None:
-    """Let every worker finish, then let the messages they posted be handled."""
-    await app.workers.wait_for_complete()
-    for _ in range(3):
-        await app.workers.wait_for_complete()
+    """Let every worker finish, then let the messages they posted be handled.
+
+    A worker that failed has finished too: the console routes its error to a notification
+    (tests assert on that). Whether `wait_for_complete` re-raises it depends on whether the
+    failed worker is still listed when the wait starts, so it is not left to timing.
+    """
+    for _ in range(4):
+        with contextlib.suppress(WorkerFailed):
+            await app.workers.wait_for_complete()
         await app._animator.wait_until_complete()  # noqa: SLF001 - no public equivalent

@@ -18,7 +18,9 @@ from runbook.drills.runner import Drill
 from runbook.drills.sandboxes import DockerSandbox, ProcessSandbox, engine_reachable
 from runbook.drills.scenarios import find_scenario
 from runbook.incident.store import IncidentStore
+from tests.required import unavailable
 from tests.tui.conftest import MakeConsole
+from tests.waiting import wait_until_async as until
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -30,9 +32,7 @@ async def test_drill_screen_readiness_fixed_from_the_step_list(
     make_console: MakeConsole, tmp_path: Path, runtime: str
 ) -> None:
     if runtime == "docker" and not engine_reachable():
-        if os.environ.get("RUNBOOK_REQUIRE_SERVICES") == "1":
-            pytest.fail("Docker engine not reachable")
-        pytest.skip("Docker engine not reachable")
+        unavailable("Docker engine not reachable (run: bash scripts/services.sh)")
     kind = DockerSandbox if runtime == "docker" else ProcessSandbox
     drill = Drill(
         find_scenario("readiness-failing"),
@@ -48,10 +48,9 @@ async def test_drill_screen_readiness_fixed_from_the_step_list(
         async with app.run_test(size=(120, 40)) as pilot:
             await app.push_screen(screen)
             assert app.screen.query_one("#drill-banner").has_class("-shown")
-            for _ in range(240):
-                await pilot.pause(0.25)
-                if drill.incident is not None and app.screen.query("IncidentPanel"):
-                    break
+            await until(
+                lambda: drill.incident is not None and app.screen.query("IncidentPanel"), 60
+            )
             assert drill.incident is not None, "the drill did not start"
             live = app.screen.query_one("#drill-live", LivePanes)
             assert live.settings.base_url == drill.sandbox.base_url
@@ -59,24 +58,15 @@ async def test_drill_screen_readiness_fixed_from_the_step_list(
             assert bool(live.query(ContainersPane)) == (runtime == "docker")
             await pilot.press("a")  # acknowledge: an unacknowledged drill cannot score 100
             await pilot.press("enter")  # step 1: ./deploy/update-config.sh prod
-            for _ in range(240):
-                await pilot.pause(0.25)
-                if drill.mitigated and not screen.busy:
-                    break
+            await until(lambda: drill.mitigated and not screen.busy, 60)
             assert drill.mitigated
-            for _ in range(12):
-                await pilot.pause(0.25)
-                if screen.mitigation_shown:
-                    break
+            await until(lambda: screen.mitigation_shown, 10)
             assert "Mitigated" in str(app.screen.query_one("#drill-status").render())
             gauges = live.query_one(GaugesPane)
             assert gauges.sources.settings.hysteresis == drill.checks.hysteresis
             assert not [v for v in gauges.values if v.state in ("warning", "critical")]
             await pilot.press("f")
-            for _ in range(120):
-                await pilot.pause(0.25)
-                if screen.score is not None:
-                    break
+            await until(lambda: screen.score is not None, 30)
             assert screen.score is not None and screen.score.points == 100
             status = str(app.screen.query_one("#drill-status").render())
             assert "readiness-failing: mitigated, 100 points" in status

@@ -13,7 +13,8 @@ from console.widgets.step_list import StepList
 from tests.lock_holder import LockHolder
 from tests.tui.conftest import MakeConsole
 from tests.tui.test_incident_checklist import notified
-from tests.tui.test_incident_wiring import start_from_palette, until
+from tests.tui.test_incident_wiring import start_from_palette
+from tests.waiting import wait_until_async as until
 
 
 async def test_the_console_answers_keys_while_another_process_holds_the_incident_lock(
@@ -33,7 +34,7 @@ async def test_the_console_answers_keys_while_another_process_holds_the_incident
             await pilot.press("a")
             await pilot.press("j")
             assert steps.highlighted == first + 1
-            await until(pilot, lambda: bool(notified(app, "is busy")))
+            await until(lambda: bool(notified(app, "is busy")))
             assert f"incident {incident.id} is busy" in notified(app, "is busy")[0]
             await pilot.press("k")
             assert steps.highlighted == first
@@ -49,7 +50,7 @@ async def test_the_console_answers_keys_while_another_process_holds_the_incident
             await pilot.press("k")
             assert steps.highlighted == first + 1
             assert app.incidents.incident.acknowledged_at is None  # the holder still has it
-        await until(pilot, lambda: bool(notified(app, "Incident acknowledged")))
+        await until(lambda: bool(notified(app, "Incident acknowledged")))
         assert app.incidents.incident.acknowledged_by == "alice"
         assert app.incidents.writer.wait_idle()
         assert app.incidents.store.load(incident.id).acknowledged_by == "alice"
@@ -72,7 +73,7 @@ async def test_session_writes_happen_off_the_ui_thread_coalesced_and_flushed_on_
     monkeypatch.setattr(runbook.storage.session, "write_json_atomic", slow_write)
     app = make_console()
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: app.main_screen is not None)
+        await until(lambda: app.main_screen is not None)
         steps = app.main_screen.query_one(StepList)
         steps.focus()
         procedure = steps.procedure

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -16,7 +18,9 @@ from console.screens.search import SearchScreen
 from console.screens.variables import VariablesScreen
 from console.widgets.step_list import StepList
 from console.widgets.step_output import StepOutput
-from tests.tui.conftest import MakeConsole, wait_for_workers
+from tests.tui.conftest import MakeConsole, palette_offers, wait_for_workers
+from tests.waiting import wait_until
+from tests.waiting import wait_until_async as until
 
 OPS = Path(__file__).parent / "fixtures" / "ops.md"
 
@@ -31,17 +35,26 @@ def ops_copy(tmp_path: Path) -> Path:
     return target
 
 
+def held_gate(folder: Path) -> Path:
+    """A fifo a step blocks on (`cat <fifo>`) until the test calls `open_gate`."""
+    gate = folder / "gate"
+    os.mkfifo(gate)
+    return gate
+
+
+def open_gate(gate: Path) -> None:
+    """Let the step blocked on `gate` go on (a writer opens and closes it: cat sees EOF)."""
+    subprocess.Popen(["timeout", "60", "sh", "-c", f": > '{gate}'"])  # bounded if nobody reads
+
+
 def step_list(app: object) -> StepList:
     return app.main_screen.query_one(StepList)  # type: ignore[attr-defined]
 
 
 async def until_ready(pilot, app) -> None:  # type: ignore[no-untyped-def]
     """Wait until the main screen is composed and mounted."""
-    for _ in range(100):
-        if app.main_screen is not None:
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the main screen never became ready")
+    await until(lambda: app.main_screen is not None, 10, "the main screen is ready")
+    await pilot.pause()
 
 
 async def open_procedure(pilot, app, title: str) -> None:  # type: ignore[no-untyped-def]
@@ -213,10 +226,12 @@ async def test_cancel_a_running_step(make_console: MakeConsole, ops_copy: Path) 
     async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
         await open_procedure(pilot, app, "Slow")
         await pilot.press("r")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if app.progress.record(app.running[0], 1).status == "running" if app.running else False:
-                break
+        await until(
+            lambda: (
+                app.progress.record(app.running[0], 1).status == "running" if app.running else False
+            ),
+            10,
+        )
         assert app.running is not None
         await pilot.press("c")
         await wait_for_workers(app)
@@ -270,7 +285,7 @@ async def test_palette_runs_area_verb_commands(make_console: MakeConsole) -> Non
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"step: tick")
-        await pilot.pause(0.3)
+        await palette_offers(app, "step: tick")
         await pilot.press("enter")
         await pilot.pause()
         assert app.progress.record(key, 1).status == "done"
@@ -333,10 +348,7 @@ async def test_quit_asks_while_a_step_runs(make_console: MakeConsole, ops_copy: 
     async with app.run_test(size=(80, 24)) as pilot:
         await open_procedure(pilot, app, "Slow")
         await pilot.press("r")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if app.running is not None:
-                break
+        await until(lambda: app.running is not None, 10)
         await pilot.press("q")
         await pilot.pause()
         from console.screens.prompt import YesNoScreen
@@ -392,18 +404,17 @@ async def test_a_step_outlives_the_console_and_the_next_one_follows_it(
     folder = tmp_path / "outlive"
     folder.mkdir()
     path = folder / "runbook.md"
+    gate = held_gate(folder)
     path.write_text(
-        "# Drill\n\n## Checks\n\n### Nap\n\n```bash\n# Nap briefly\nsleep 2 && echo rested\n```\n"
+        "# Drill\n\n## Checks\n\n### Nap\n\n```bash\n# Nap briefly\n"
+        f"cat {gate} && echo rested\n```\n"
     )
     first = make_console(path)
     async with first.run_test(size=(80, 24)) as pilot:
         await open_procedure(pilot, first, "Nap")
         key = step_list(first).procedure.key  # type: ignore[union-attr]
         await pilot.press("r")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if first.progress.record(key, 1).status == "running":
-                break
+        await until(lambda: first.progress.record(key, 1).status == "running", 10)
         assert first.running is not None
         await pilot.press("q")
         await pilot.pause()
@@ -415,10 +426,8 @@ async def test_a_step_outlives_the_console_and_the_next_one_follows_it(
     second = make_console(path)
     async with second.run_test(size=(80, 24)) as pilot:
         await until_ready(pilot, second)
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if second.progress.record(key, 1).status == "done":
-                break
+        open_gate(gate)  # the step ends now, while the second console watches
+        await until(lambda: second.progress.record(key, 1).status == "done", 10)
         record = second.progress.record(key, 1)
         assert record.status == "done", record
         assert ("stdout", "rested") in record.output
@@ -478,7 +487,7 @@ async def test_live_panes_arrive_after_the_first_frame(make_console: MakeConsole
     app = make_console(live_panes=fake_live)
     async with app.run_test(size=(80, 24)) as pilot:
         await until_ready(pilot, app)
-        await pilot.pause(0.2)
+        await until(lambda: bool(app.screen.query("#fake-live")), what="the live dock is mounted")
         await pilot.press("3")
         await pilot.pause()
         live = app.screen.query_one("#fake-live")
@@ -540,29 +549,31 @@ async def test_a_step_that_finished_while_no_console_was_open_shows_its_outcome(
     folder = tmp_path / "finished"
     folder.mkdir()
     path = folder / "runbook.md"
+    gate = held_gate(folder)
     path.write_text(
         "# Drill\n\n## Checks\n\n### Nap\n\n```bash\n# Nap briefly\n"
-        "sleep 0.5 && echo rested && exit 3\n```\n"
+        f"cat {gate} && echo rested && exit 3\n```\n"
     )
     first = make_console(path)
     async with first.run_test(size=(80, 24)) as pilot:
         await open_procedure(pilot, first, "Nap")
         key = step_list(first).procedure.key  # type: ignore[union-attr]
-        await pilot.press("r")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if first.running is not None:
-                break
+        await pilot.press("r")  # `exit 3` makes the step mutating: it asks first
+        await until(lambda: isinstance(first.screen, ConfirmScreen), what="the confirmation")
+        await pilot.press("y")
+        await until(lambda: first.running is not None, 10)
         await pilot.press("q")
         await pilot.pause()
         await pilot.press("y")
         await pilot.pause()
+    open_gate(gate)  # the step ends now, with no console open
     runs_dir = first.settings.config.runs_dir
-    for _ in range(100):  # the detached supervisor finishes on its own
+
+    def finished() -> bool:  # the detached supervisor finishes on its own
         states = [p.read_text() for p in runs_dir.glob("*/state.json")]
-        if states and all('"running"' not in state for state in states):
-            break
-        time.sleep(0.05)
+        return bool(states) and all('"running"' not in state for state in states)
+
+    wait_until(finished, 10, "the detached step finished")
     second = make_console(path)
     async with second.run_test(size=(80, 24)) as pilot:
         await until_ready(pilot, second)

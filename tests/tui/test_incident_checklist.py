@@ -12,7 +12,8 @@ from console.screens.prompt import TextPromptScreen
 from console.widgets.step_list import DEADLINE_STYLE, StepList
 from runbook.incident.timeline import ordered
 from tests.tui.conftest import FakeClock, MakeConsole
-from tests.tui.test_incident_wiring import recorded, start_from_palette, until
+from tests.tui.test_incident_wiring import recorded, start_from_palette
+from tests.waiting import wait_until_async as until
 
 
 def row(app, index: int) -> Content:  # type: ignore[no-untyped-def]
@@ -44,7 +45,7 @@ async def test_deadline_rows_count_from_the_incidents_opening_like_the_strip(
 ) -> None:
     app = make_console()
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: app.main_screen is not None)
+        await until(lambda: app.main_screen is not None)
         app.main_screen.jump_to(app.runbook.severities[0].procedure, 2)
         await pilot.pause()
         assert "deadline 5:00 · from your first action here" in row(app, 1).plain
@@ -82,7 +83,7 @@ async def test_acknowledgement_from_elsewhere_reaches_the_checklist(
         clock.advance(30)
         # As `runbook-console incident ack` does, in another process.
         app.incidents.store.update(incident.id, lambda i: i.acknowledge(by="bob", at=clock()))
-        await until(pilot, lambda: "done 04:30 early" in row(app, 1).plain)
+        await until(lambda: "done 04:30 early" in row(app, 1).plain)
         assert app.incidents.incident.acknowledged_by == "bob"  # type: ignore[union-attr]
         await pilot.press("space")  # ticking the step now records no second acknowledgement
         await pilot.pause()
@@ -110,7 +111,6 @@ async def test_ticking_the_acknowledge_step_acknowledges_the_incident(
         assert notified(app, f"Incident acknowledged: {incident.id} acknowledged at 03:13")
         assert "(step 1 ticked)" in notified(app, "Incident acknowledged")[0]
         await until(
-            pilot,
             lambda: (
                 app.main_screen.query_one(".deadline-acknowledge", DeadlineCountdown).state == "met"
             ),
@@ -133,13 +133,13 @@ async def test_ticking_the_escalate_step_asks_whom_to_escalate_to(
         app.main_screen.query_one(StepList).highlighted = 4
         await pilot.pause()
         await pilot.press("space")
-        await until(pilot, lambda: isinstance(app.screen, TextPromptScreen))
+        await until(lambda: isinstance(app.screen, TextPromptScreen))
         assert incident.id in str(app.screen.query_one(".dialog-title").render())
         if answer is None:
             await pilot.press("escape")
         else:
             await pilot.press(*answer, "enter")
-        await until(pilot, lambda: not isinstance(app.screen, TextPromptScreen))
+        await until(lambda: not isinstance(app.screen, TextPromptScreen))
         stored = recorded(app)
         assert app.progress.record(incident.procedure, 5).status == "done"
         if answer is None:
@@ -151,7 +151,7 @@ async def test_ticking_the_escalate_step_asks_whom_to_escalate_to(
             assert event.actor == "alice" and event.text == "Escalated to sre-lead"
             assert notified(app, f"Incident escalated: {incident.id} escalated to sre-lead")
             escalate = app.main_screen.query_one(".deadline-escalate", DeadlineCountdown)
-            await until(pilot, lambda: escalate.state == "met")
+            await until(lambda: escalate.state == "met")
 
 
 async def test_a_mitigated_incident_is_not_escalated_by_ticking(
@@ -162,7 +162,7 @@ async def test_a_mitigated_incident_is_not_escalated_by_ticking(
         incident = await start_from_palette(pilot, app)
         app.incidents.store.update(incident.id, lambda i: i.mitigate(by="alice", at=clock()))
         app.incidents.refresh()  # read on the writer thread
-        await until(pilot, lambda: app.incidents.incident.mitigated_at is not None)
+        await until(lambda: app.incidents.incident.mitigated_at is not None)
         app.main_screen.query_one(StepList).highlighted = 4
         await pilot.press("space")
         await pilot.pause()
@@ -193,8 +193,8 @@ async def test_the_incident_id_shows_at_every_size(
         app.incidents.acknowledge()
         app.incidents.store.update(incident.id, lambda i: i.mitigate(by="alice", at=clock()))
         app.incidents.refresh()  # read on the writer thread
-        await until(pilot, lambda: app.incidents.incident.mitigated_at is not None)
-        await until(pilot, lambda: bar.incident.status == "mitigated")
+        await until(lambda: app.incidents.incident.mitigated_at is not None)
+        await until(lambda: bar.incident.status == "mitigated")
         await tick_all(pilot, app)
         fits()
         assert "mitigated" in str(bar.query_one(".incident-title").render())

@@ -22,6 +22,7 @@ from runbook.incident.events import step_event
 from runbook.incident.model import open_incident
 from runbook.incident.store import IncidentStore
 from tests.tui.conftest import wait_for_workers
+from tests.waiting import wait_until_async as until
 
 REPO = Path(__file__).resolve().parents[2]
 RUNBOOK = load(REPO / ".monkeytown" / "devops" / "runbook.md")
@@ -103,14 +104,11 @@ async def test_panel_follows_the_incident_file_and_shows_drill_banner(tmp_path: 
     incident = open_incident(RUNBOOK, "P2", title="DRILL: Readiness probe failing", drill="ab12")
     store.save(incident)
     app = Harness(IncidentPanel(incident, store, refresh_s=0.05))
-    async with app.run_test(size=(120, 30)) as pilot:
+    async with app.run_test(size=(120, 30)):
         banner = app.query_one(DrillBanner)
         assert banner.has_class("-shown") and "DRILL" in str(banner.render())
         store.update(incident.id, lambda i: i.note("from the CLI", by="dave"))
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if app.query_one(DataTable).row_count == 2:
-                break
+        await until(lambda: app.query_one(DataTable).row_count == 2, 10)
         assert app.query_one(DataTable).row_count == 2
 
 

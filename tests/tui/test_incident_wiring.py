@@ -21,28 +21,28 @@ from console.widgets.step_output import StepOutput
 from runbook.config import load_config
 from runbook.drills.embedded import free_port
 from runbook.incident.model import Incident
-from tests.tui.conftest import PROJECT_RUNBOOK, FakeClock, MakeConsole, wait_for_workers
+from tests.required import unavailable
+from tests.tui.conftest import (
+    PROJECT_RUNBOOK,
+    FakeClock,
+    MakeConsole,
+    palette_offers,
+    wait_for_workers,
+)
+from tests.waiting import wait_until_async as until
 
 OPS = Path(__file__).parent / "fixtures" / "ops.md"
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "prometheus-operator"
 
 
-async def until(pilot, condition, seconds: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition never held")
-
-
 async def start_from_palette(pilot, app, level: str = "P1") -> Incident:  # type: ignore[no-untyped-def]
-    await until(pilot, lambda: app.main_screen is not None)
+    await until(lambda: app.main_screen is not None)
     await pilot.press("ctrl+p")
     await pilot.pause()
     await pilot.press(*f"incident: Start {level}")
-    await pilot.pause(0.3)
+    await palette_offers(app, f"incident: Start {level}")
     await pilot.press("enter")
-    await until(pilot, lambda: app.incidents.incident is not None)
+    await until(lambda: app.incidents.incident is not None)
     await pilot.pause()
     incident = app.incidents.incident
     assert incident is not None
@@ -105,7 +105,7 @@ async def test_ticking_skipping_and_running_steps_land_in_the_timeline(
         assert incident.procedure.endswith("P1 - Critical (System Down)")
         await pilot.press("r")  # step 1 runs: a command event with its exit status
         await wait_for_workers(app)
-        await until(pilot, lambda: app.running is None)
+        await until(lambda: app.running is None)
         await pilot.press("space")  # step 2 ticked
         await pilot.press("s")
         await pilot.pause()
@@ -159,13 +159,13 @@ async def test_embedded_sandbox_when_nothing_answers(
     app = make_console(PROJECT_RUNBOOK, config=load_config(), live_panes=_live_panes)
     app.embedded.engine_reachable = lambda _host: False
     try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: app.embedded.sandbox is not None, seconds=20)
-            await until(pilot, lambda: bool(app.main_screen.query(HealthPane)), seconds=5)
+        async with app.run_test(size=(120, 40)):
+            await until(lambda: app.embedded.sandbox is not None, 20)
+            await until(lambda: bool(app.main_screen.query(HealthPane)), 5)
             pane = app.main_screen.query_one(HealthPane)
             assert pane.sources.settings.base_url == app.embedded.sandbox.base_url  # type: ignore[union-attr]
-            await until(pilot, lambda: len(pane._ok) > 0, seconds=15)  # noqa: SLF001
-            await until(pilot, lambda: all(pane._ok.values()), seconds=15)  # noqa: SLF001
+            await until(lambda: len(pane._ok) > 0, 15)  # noqa: SLF001
+            await until(lambda: all(pane._ok.values()), 15)  # noqa: SLF001
             assert "SANDBOX" in str(app.main_screen.query_one("#live-notice").render())
             assert app.main_screen.query_one(StatusBar).mode == "SANDBOX"
     finally:
@@ -184,7 +184,7 @@ async def test_no_sandbox_outside_development(make_console: MakeConsole, environ
 
 async def dry_run_text(pilot, app) -> str:  # type: ignore[no-untyped-def]
     await pilot.press("d")
-    await until(pilot, lambda: isinstance(app.screen, VariablesScreen))
+    await until(lambda: isinstance(app.screen, VariablesScreen))
     form = app.screen
     assert all(field.value for field in form.query(Input)), "every variable prefilled"
     for _ in range(5):  # enter moves to the next field, and submits on the last
@@ -200,7 +200,7 @@ async def dry_run_text(pilot, app) -> str:  # type: ignore[no-untyped-def]
 
 async def test_alert_labels_fill_variables_of_a_corpus_runbook(make_console: MakeConsole) -> None:
     if not CORPUS.is_dir():
-        pytest.skip("../shared/corpus is not beside this checkout")
+        unavailable("../shared/corpus is not beside this checkout")
     args = build_parser().parse_args(
         [str(CORPUS), "--alert", "KubePodCrashLooping", "--label", "namespace=shop"]
         + ["--label", "pod=web-1"]
@@ -210,7 +210,7 @@ async def test_alert_labels_fill_variables_of_a_corpus_runbook(make_console: Mak
     context.apply(app.settings)
     assert app.settings.variables["NAMESPACE"] == "shop"
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: app.main_screen is not None)
+        await until(lambda: app.main_screen is not None)
         procedure = app.main_screen.query_one(StepList).procedure
         assert procedure is not None and procedure.key == context.target.procedure.key  # type: ignore[union-attr]
         assert "kubectl -n shop get pod web-1" in await dry_run_text(pilot, app)
@@ -229,7 +229,7 @@ async def test_alert_labels_fill_variables_of_the_project_runbook(
     app = make_console(PROJECT_RUNBOOK)
     context.apply(app.settings)
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: app.main_screen is not None)
+        await until(lambda: app.main_screen is not None)
         procedure = app.main_screen.query_one(StepList).procedure
         assert procedure is not None and procedure.title == "Container Won't Start"
         assert "docker logs monkeytown-web-green" in await dry_run_text(pilot, app)
@@ -250,7 +250,7 @@ async def test_recent_deployment_hint_offers_the_rollback_step(
     app = make_console()
     async with app.run_test(size=(80, 24)) as pilot:
         await start_from_palette(pilot, app)
-        await until(pilot, lambda: app.incidents.hint is not None)
+        await until(lambda: app.incidents.hint is not None)
         hint = str(app.main_screen.query_one("#incident-hint").render())
         assert "Deployed v2.4.1 12m ago · b rollback" in hint
         await pilot.press("b")
@@ -268,13 +268,13 @@ async def test_closing_from_the_timeline_screen_hides_the_countdowns(
     async with app.run_test(size=(80, 24)) as pilot:
         incident = await start_from_palette(pilot, app)
         await pilot.press("i")
-        await until(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await until(lambda: isinstance(app.screen, IncidentScreen))
         await pilot.press("c")
         await pilot.pause()
         await pilot.press(*"rolled back", "enter")
         await pilot.pause()
         await pilot.press("escape")
-        await until(pilot, lambda: app.incidents.incident is None)
+        await until(lambda: app.incidents.incident is None)
         assert not app.main_screen.query_one("#incident-strip").has_class("-shown")
         assert app.incidents.store.load(incident.id).resolution == "rolled back"
 
@@ -286,7 +286,7 @@ async def test_palette_acknowledges_the_open_incident(make_console: MakeConsole)
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"incident: Acknowledge")
-        await pilot.pause(0.3)
+        await palette_offers(app, "incident: Acknowledge")
         await pilot.press("enter")
         await pilot.pause()
         assert recorded(app).acknowledged_by == "alice"

@@ -3,7 +3,6 @@ cell updates, gauge states and the procedure offer, health rows, action requests
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from runbook.sources.docker.stats import ContainerStats, StatsSampled
 from runbook.sources.gauges import Reading
 from runbook.sources.live import LiveSources
 from runbook.sources.settings import SourceSettings
+from tests.waiting import wait_until_async as until
 
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seed_runbook.md"
 
@@ -80,14 +80,6 @@ def make_app(tmp_path: Path) -> tuple[Harness, FakePrometheus]:
         transport=httpx.MockTransport(health_handler)
     )
     return Harness(runbook, sources, settings), fake
-
-
-async def until(predicate: Any, timeout_s: float = 3.0) -> None:
-    started = time.monotonic()
-    while not predicate():
-        if time.monotonic() - started > timeout_s:
-            raise AssertionError("condition not met")
-        await asyncio.sleep(0.02)
 
 
 def container(cid: str, name: str, state: str = "running") -> ContainerInfo:

@@ -35,6 +35,7 @@ from runbook.sources.docker.containers import ContainerInfo, ContainersListed
 from runbook.sources.live import LiveSources
 from runbook.sources.settings import SourceSettings
 from tests.tui.conftest import MakeConsole
+from tests.waiting import wait_until_async as until
 
 OPS = Path(__file__).parent / "fixtures" / "ops.md"
 P1 = (
@@ -96,29 +97,21 @@ def console_with_containers(
     return app
 
 
-async def until(pilot, condition, seconds: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition never held")
-
-
 async def select_container(pilot, app: RunbookConsole) -> ContainersPane:  # type: ignore[no-untyped-def]
     def mounted() -> bool:
         return app.main_screen is not None and bool(app.main_screen.query(ContainersPane))
 
-    await until(pilot, mounted)
+    await until(mounted)
     assert app.main_screen is not None
     pane = app.main_screen.query_one(ContainersPane)
     pane.post_message(DockerEventArrived(ContainersListed((WEB,))))
-    await until(pilot, lambda: pane.table.row_count == 1)
+    await until(lambda: pane.table.row_count == 1)
     pane.table.focus()
     return pane
 
 
 async def confirm_screen(pilot, app: RunbookConsole) -> ConfirmScreen:  # type: ignore[no-untyped-def]
-    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+    await until(lambda: isinstance(app.screen, ConfirmScreen))
     assert isinstance(app.screen, ConfirmScreen)
     return app.screen
 
@@ -127,7 +120,7 @@ async def finished(pilot, messages: list[object], key: str) -> StepFinished:  # 
     def found() -> list[StepFinished]:
         return [m for m in messages if isinstance(m, StepFinished) and m.procedure_key == key]
 
-    await until(pilot, lambda: bool(found()), 20)
+    await until(lambda: bool(found()), 20)
     return found()[-1]
 
 
@@ -168,9 +161,9 @@ async def test_a_container_action_is_refused_like_a_step_while_another_console_h
     messages: list[object] = []
     app = console_with_containers(make_console, ops_p1, tmp_path)
     async with app.run_test(size=(200, 60), message_hook=messages.append) as pilot:
-        await until(pilot, lambda: app.main_screen is not None)
+        await until(lambda: app.main_screen is not None)
         app.incidents.start("P1")
-        await until(pilot, lambda: app.incidents.incident is not None)
+        await until(lambda: app.incidents.incident is not None)
         with lock_held_by_another_console(app) as held:
             assert held.startswith(f"{app.environment} is locked by bob since ")
             await select_container(pilot, app)
@@ -179,7 +172,7 @@ async def test_a_container_action_is_refused_like_a_step_while_another_console_h
             await pilot.press("y")
             action = await finished(pilot, messages, CONTAINERS)
             said = f"docker restart web-blue refused: {action.detail}"
-            await until(pilot, lambda: said in notified(app))
+            await until(lambda: said in notified(app))
 
             steps = app.screen.query_one(StepList)
             assert steps.procedure is not None and steps.procedure.title.startswith("P1")
@@ -190,7 +183,7 @@ async def test_a_container_action_is_refused_like_a_step_while_another_console_h
             await pilot.press("y")
             step = await finished(pilot, messages, steps.procedure.key)
             said = f"Step 1 refused: {step.detail}"
-            await until(pilot, lambda: said in notified(app))
+            await until(lambda: said in notified(app))
 
         assert shown_for_action == shown_for_step == held, "both dialogs name the holder"
         assert (action.status, action.detail) == (step.status, step.detail) == ("refused", held)
@@ -207,9 +200,9 @@ async def test_an_allowed_container_action_lands_in_the_incident_timeline_and_ti
     messages: list[object] = []
     app = console_with_containers(make_console, ops_p1, tmp_path)
     async with app.run_test(size=(200, 60), message_hook=messages.append) as pilot:
-        await until(pilot, lambda: app.main_screen is not None)
+        await until(lambda: app.main_screen is not None)
         app.incidents.start("P1")
-        await until(pilot, lambda: app.incidents.incident is not None)
+        await until(lambda: app.incidents.incident is not None)
         incident = app.incidents.incident
         assert incident is not None
         await select_container(pilot, app)
@@ -249,7 +242,7 @@ async def test_read_only_refuses_a_container_restart_in_words_and_runs_inspect(
         await select_container(pilot, app)
         await pilot.press("r")
         refusal = "Read-only console: docker restart web-blue changes things and is not run here."
-        await until(pilot, lambda: refusal in notified(app))
+        await until(lambda: refusal in notified(app))
         assert not isinstance(app.screen, ConfirmScreen)
         assert app.running is None
         assert not [m for m in messages if isinstance(m, StepFinished)]
@@ -270,7 +263,7 @@ async def test_one_at_a_time_a_container_action_waits_for_the_running_step(
     messages: list[object] = []
     app = console_with_containers(make_console, ops_p1, tmp_path)
     async with app.run_test(size=(200, 60), message_hook=messages.append) as pilot:
-        await until(pilot, lambda: app.main_screen is not None)
+        await until(lambda: app.main_screen is not None)
         slow = app.runbook.procedure("Slow")
         assert slow is not None
         main = app.main_screen
@@ -279,11 +272,11 @@ async def test_one_at_a_time_a_container_action_waits_for_the_running_step(
         await pilot.pause()
         main.query_one(StepList).focus()
         await pilot.press("r")
-        await until(pilot, lambda: app.progress.record(slow.key, 1).status == "running")
+        await until(lambda: app.progress.record(slow.key, 1).status == "running")
         await select_container(pilot, app)
         await pilot.press("r")
         busy = "Step 1 is still running: one step at a time (c cancels)."
-        await until(pilot, lambda: busy in notified(app))
+        await until(lambda: busy in notified(app))
         assert not isinstance(app.screen, ConfirmScreen)
         assert app.running == (slow.key, 1)
         main.query_one(StepList).focus()
@@ -301,7 +294,7 @@ async def test_the_palette_runs_the_selected_step_through_the_runner(
     messages: list[object] = []
     app = make_console(ops_p1)
     async with app.run_test(size=(120, 36), message_hook=messages.append) as pilot:
-        await until(pilot, lambda: app.main_screen is not None)
+        await until(lambda: app.main_screen is not None)
         slow = app.runbook.procedure("Slow")
         assert slow is not None and app.main_screen is not None
         app.main_screen.jump_to(slow.key)
@@ -311,7 +304,7 @@ async def test_the_palette_runs_the_selected_step_through_the_runner(
         await pilot.press(*"step: Run selected")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await until(pilot, lambda: app.running == (slow.key, 1))
+        await until(lambda: app.running == (slow.key, 1))
         assert app.session_state == "running step 1"
         app.runner.cancel()
         cancelled = await finished(pilot, messages, slow.key)
@@ -337,15 +330,15 @@ async def test_a_drill_step_waits_for_the_running_step_too(
     messages: list[object] = []
     app = make_console(ops_p1)
     async with app.run_test(size=(120, 36), message_hook=messages.append) as pilot:
-        await until(pilot, lambda: app.main_screen is not None)
+        await until(lambda: app.main_screen is not None)
         slow = app.runbook.procedure("Slow")
         assert slow is not None and app.main_screen is not None
         app.main_screen.jump_to(slow.key)
         await pilot.pause()
         await pilot.press("r")
-        await until(pilot, lambda: app.running == (slow.key, 1))
+        await until(lambda: app.running == (slow.key, 1))
         app.screen.post_message(DrillStepRequested(drill, 1, app.screen))
-        await until(pilot, lambda: any(isinstance(m, DrillStepRan) for m in messages))
+        await until(lambda: any(isinstance(m, DrillStepRan) for m in messages))
         ran = next(m for m in messages if isinstance(m, DrillStepRan))
         assert (ran.index, ran.result.status) == (1, "refused")
         assert "Step 1 is still running: one step at a time (c cancels)." in notified(app)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import wait_until
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "seed_runbook.md"
 
@@ -38,6 +40,29 @@ def _read_until(fd: int, marker: bytes, timeout: float) -> bytes:
     return seen
 
 
+def ticked(state: Path) -> bool:
+    """Whether a saved session holds a done step."""
+    for path in (state / "sessions").glob("*.json"):
+        try:
+            saved = json.loads(path.read_text())
+        except ValueError:
+            continue  # being replaced
+        if any(step["status"] == "done" for step in saved["steps"].values()):
+            return True
+    return False
+
+
+def running(state: Path) -> bool:
+    """Whether a run's state says it is running."""
+    for path in (state / "runs").glob("*/state.json"):
+        try:
+            if json.loads(path.read_text())["status"] == "running":
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 @pytest.mark.serial
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["TERM", "HUP"])
 def test_signal_restores_terminal_and_flushes_session(
@@ -58,7 +83,7 @@ def test_signal_restores_terminal_and_flushes_session(
         assert b"Quit" in _read_until(fd, b"Quit", 20), "the console drew its first frame"
         time.sleep(0.3)
         os.write(fd, b" ")  # tick the highlighted step: saved at once
-        time.sleep(0.5)
+        wait_until(lambda: ticked(state), 10, "the session saved the ticked step")
         os.kill(pid, signum)
         tail = _read_until(fd, b"\x1b[?1049l", 5)
         _done, status = os.waitpid(pid, 0)
@@ -93,7 +118,7 @@ def test_quitting_while_a_step_runs_does_not_wait_for_it(tmp_path: Path) -> None
         time.sleep(0.3)
         os.write(fd, b"r")  # read-only: runs at once
         assert b"c cancels" in _read_until(fd, b"c cancels", 10)
-        time.sleep(0.5)
+        wait_until(lambda: running(tmp_path / "state"), 10, "the step's run is recorded running")
         os.write(fd, b"q")
         assert b"Quit anyway" in _read_until(fd, b"Quit anyway", 5)
         os.write(fd, b"y")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.tui.conftest import MakeConsole
+from tests.waiting import wait_until_async as until
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -19,10 +20,7 @@ SIZES = [(80, 24), (120, 40)]
 async def _walk_some(pilot: Any) -> None:
     """Open the blue-green procedure, tick a step, skip one with a reason."""
     app = pilot.app
-    for _ in range(100):
-        if app.main_screen is not None:
-            break
-        await pilot.pause(0.02)
+    await until(lambda: app.main_screen is not None, what="the main screen is ready")  # type: ignore[attr-defined]
     procedure = app.runbook.procedure("Blue-Green")
     app.main_screen.jump_to(procedure.key)
     await pilot.pause()
@@ -47,10 +45,7 @@ def test_confirmation_in_production(
 ) -> None:
     async def open_confirmation(pilot: Any) -> None:
         app = pilot.app
-        for _ in range(100):
-            if app.main_screen is not None:
-                break
-            await pilot.pause(0.02)
+        await until(lambda: app.main_screen is not None, what="the main screen is ready")  # type: ignore[attr-defined]
         app.main_screen.jump_to(app.runbook.procedure("Emergency Rollback").key)
         await pilot.pause()
         await pilot.press("r")
@@ -67,10 +62,7 @@ def test_help(
 ) -> None:
     async def open_help(pilot: Any) -> None:
         app = pilot.app
-        for _ in range(100):
-            if app.main_screen is not None:
-                break
-            await pilot.pause(0.02)
+        await until(lambda: app.main_screen is not None, what="the main screen is ready")  # type: ignore[attr-defined]
         await pilot.press("question_mark")
         await pilot.pause()
 

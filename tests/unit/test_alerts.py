@@ -21,6 +21,7 @@ from runbook.document.alerts import (
 )
 from runbook.document.parser import load
 from runbook.execution.plan import plan, plan_procedure
+from tests.required import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"
@@ -59,7 +60,7 @@ PAYLOAD = {
 @pytest.fixture
 def corpus() -> Path:
     if not CORPUS.is_dir():
-        pytest.skip("../shared/corpus/prometheus-operator is not beside this checkout")
+        unavailable("../shared/corpus/prometheus-operator is not beside this checkout")
     return CORPUS
 
 

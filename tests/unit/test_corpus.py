@@ -12,11 +12,17 @@ from runbook.document.blocks import markdown
 from runbook.document.check import check_file
 from runbook.document.commands import KNOWN_PROGRAMS, SHELL_LANGUAGES
 from runbook.document.parser import load
+from tests.required import unavailable
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 FILES = sorted(CORPUS.rglob("*.md")) if CORPUS.exists() else []
 
-pytestmark = pytest.mark.skipif(not FILES, reason="../shared/corpus is not beside this checkout")
+
+@pytest.fixture(autouse=True)
+def corpus_present() -> None:
+    if not FILES:
+        unavailable("../shared/corpus is not beside this checkout")
+
 
 _PROMPT = re.compile(r"^\s*(?:\S{0,60}?\s?(?:->|[$#>%])\s+)?")
 """Any prompt a transcript line may start with: `$ `, `# `, `-> `, `host:~# `, `[c1]$ `."""

@@ -31,7 +31,7 @@ RUNNER = textwrap.dedent(
     executor = Executor(fast_config())
     runbook = make_runbook(
         "echo one",
-        "echo begun; sleep 2; echo finished-step",
+        f"echo begun; cat {sys.argv[4]}; echo finished-step",  # waits for the test's gate
         risk="mutating",
         path=Path(sys.argv[3]),
     )
@@ -65,8 +65,11 @@ def test_step_finishes_and_is_recorded_after_the_console_dies(
     how: signal.Signals, tmp_path: Path
 ) -> None:
     runbook_path = tmp_path / "runbook.md"
+    gate = tmp_path / "gate"
+    os.mkfifo(gate)  # step 2 blocks reading it until the test opens it
+    runner = [RUNNER, str(REPO), str(Path(__file__).parent), str(runbook_path), str(gate)]
     console = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, str(REPO), str(Path(__file__).parent), str(runbook_path)],
+        [sys.executable, "-c", *runner],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -101,7 +104,8 @@ def test_step_finishes_and_is_recorded_after_the_console_dies(
     assert info.status == "running"  # the console is gone, the step is not
     assert run_id in [run.run_id for run in list_runs(config.runs_dir)]
 
-    # Re-attach: stream the output from the start until the step ends.
+    # Re-attach: stream the output from the start until the step ends (the gate opens).
+    subprocess.Popen(["timeout", "60", "sh", "-c", f": > '{gate}'"])
     seen: list[OutputLine] = []
     final = Executor(config).follow(info, seen.append)
     assert final["status"] == "succeeded"

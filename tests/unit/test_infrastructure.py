@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests import required
+
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "infrastructure" / "kubernetes"
 RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"
@@ -159,7 +161,7 @@ KUSTOMIZATIONS = [
 
 @pytest.mark.parametrize("directory", KUSTOMIZATIONS, ids=lambda path: path.name)
 def test_rendered_manifests_pass_the_kubernetes_schema(directory: Path) -> None:
-    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    kubernetes_validate = required.module("kubernetes_validate")
     documents = render(directory)
     assert sorted(doc["kind"] for doc in documents) == ["ConfigMap", "Deployment", "Service"]
     for document in documents:
@@ -229,7 +231,7 @@ def test_base_configmap_is_a_valid_service_config() -> None:
 
 
 def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
-    pytest.importorskip("check_jsonschema")
+    required.module("check_jsonschema")
     return subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, files)],
         capture_output=True,
@@ -364,7 +366,7 @@ def test_no_private_network_addresses_in_infrastructure_files() -> None:
 @pytest.fixture
 def seed_text() -> str:
     if not SEED.exists():
-        pytest.skip("../shared/seed/runbook.md is not beside this checkout")
+        required.unavailable("../shared/seed/runbook.md is not beside this checkout")
     return SEED.read_text()
 
 
@@ -409,7 +411,7 @@ def test_runbook_names_no_npm_and_only_existing_make_targets() -> None:
 def test_runbook_console_check_finds_no_drift() -> None:
     cli = Path(sys.executable).parent / "runbook-console"
     if not cli.exists():
-        pytest.skip("runbook-console is not installed in this environment")
+        required.unavailable("runbook-console is not installed in this environment")
     result = subprocess.run([str(cli), "check", str(RUNBOOK)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -449,7 +451,9 @@ def test_alert_rules_carry_the_runbook_thresholds() -> None:
 def test_promtool_accepts_the_prometheus_files(command: list[str], target: str) -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
-        pytest.skip("promtool not installed (bash scripts/services.sh installs prometheus)")
+        required.unavailable(
+            "promtool not installed (bash scripts/services.sh installs prometheus)"
+        )
     result = subprocess.run(
         [promtool, *command, str(PROMETHEUS_DIR / target)], capture_output=True, text=True
     )

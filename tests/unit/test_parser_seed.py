@@ -9,6 +9,7 @@ import pytest
 
 from runbook.document.parser import load
 from runbook.model import Runbook
+from tests.required import unavailable
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SEED_COPY = FIXTURES / "seed_runbook.md"
@@ -23,7 +24,7 @@ def seed() -> Runbook:
 def test_fixture_is_the_shared_seed() -> None:
     shared = Path(__file__).resolve().parents[3] / "shared" / "seed" / "runbook.md"
     if not shared.exists():
-        pytest.skip("../shared is not beside this checkout")
+        unavailable("../shared is not beside this checkout")
     assert shared.read_bytes() == SEED_COPY.read_bytes()
 
 

@@ -22,6 +22,7 @@ from runbook.sources.logs import (
     split_line,
     timestamp_seconds,
 )
+from tests.waiting import wait_until
 
 T1 = "2026-11-28T01:00:00.100000001Z"
 T2 = "2026-11-28T01:00:00.2Z"
@@ -94,10 +95,10 @@ def test_reconnect_uses_since_marks_the_gap_and_drops_repeats() -> None:
         args=(lambda m: lines.extend(m.lines) if isinstance(m, LogBatch) else None,),
     )
     thread.start()
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline and not any(line.kind == "info" for line in lines):
-        time.sleep(0.02)
-    follower.stop()
+    try:
+        wait_until(lambda: any(line.kind == "info" for line in lines), 3, "the third line")
+    finally:
+        follower.stop()
     thread.join(2)
     texts = [(line.kind, line.text) for line in lines]
     assert texts[:2] == [("line", "first"), ("line", "second")]
@@ -211,7 +212,10 @@ def test_local_clock() -> None:
 def test_a_missing_container_is_reported_once(monkeypatch: pytest.MonkeyPatch) -> None:
     from docker.errors import NotFound
 
+    attempts: list[str] = []
+
     def missing(engine: Any, client: Any, container: str, options: dict[str, Any]) -> Any:
+        attempts.append(container)
         raise NotFound("no such container: web")
 
     monkeypatch.setattr(logs_module, "open_log_stream", missing)
@@ -223,7 +227,9 @@ def test_a_missing_container_is_reported_once(monkeypatch: pytest.MonkeyPatch) -
         args=(lambda m: lines.extend(m.lines) if isinstance(m, LogBatch) else None,),
     )
     thread.start()
-    time.sleep(0.3)
-    follower.stop()
+    try:
+        wait_until(lambda: len(attempts) >= 5, 5, "the follower tried again and again")
+    finally:
+        follower.stop()
     thread.join(2)
     assert [line.text for line in lines] == ["no such container"]

@@ -1,5 +1,6 @@
-"""The reference web service (deploy/service/app.py): config parsing, and the service run as
-a local process on a free loopback port (endpoints, metrics, drills, SIGHUP, SIGTERM)."""
+"""The reference web service (deploy/service/app.py) run as a local process on a free loopback
+port: endpoints, metrics, drills, SIGHUP, SIGTERM. Its config parsing is in
+tests/unit/test_service_config.py."""
 
 from __future__ import annotations
 
@@ -19,17 +20,12 @@ from typing import Any
 
 import pytest
 
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
 REPO = Path(__file__).resolve().parents[2]
 SERVICE_DIR = REPO / "deploy" / "service"
-sys.path.insert(0, str(SERVICE_DIR))
-
-from service_config import (  # noqa: E402
-    ConfigError,
-    ServiceConfig,
-    apply_drill_env,
-    load_config,
-    parse_config,
-)
 
 QUIET_DRILLS = {
     "latency_ms": 0,
@@ -52,71 +48,6 @@ def config_text(**overrides: Any) -> str:
         **overrides,
     }
     return json.dumps(settings)
-
-
-# --- config parsing -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", ["dev", "staging", "prod"])
-def test_shipped_configs_are_valid_with_every_drill_off(name: str) -> None:
-    config = load_config(str(REPO / "deploy" / "config" / f"{name}.json"), environ={})
-    assert config.environment == name
-    assert config.drills == ServiceConfig().drills
-
-
-def test_defaults_when_keys_are_missing() -> None:
-    assert parse_config("{}") == ServiceConfig()
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ('{"message": "x"', "not valid JSON"),
-        ("[]", "top level must be a JSON object"),
-        ('{"colour": "blue"}', "unknown setting 'colour'"),
-        ('{"message": ""}', "message must be a non-empty string"),
-        ('{"warmup_seconds": "1"}', "warmup_seconds must be a number"),
-        ('{"drain_seconds": 999}', "drain_seconds must be between 0 and 60"),
-        ('{"drills": {"error_ratio": 1.5}}', "drills.error_ratio must be between 0 and 1"),
-        ('{"drills": {"crash_on_start": 1}}', "drills.crash_on_start must be true or false"),
-        ('{"drills": {"explode": true}}', "unknown drill 'explode'"),
-        ('{"drills": []}', "drills must be an object"),
-    ],
-)
-def test_broken_config_is_refused_with_one_line(text: str, message: str) -> None:
-    with pytest.raises(ConfigError) as error:
-        parse_config(text)
-    assert message in str(error.value)
-    assert "\n" not in str(error.value)
-
-
-def test_drill_environment_overrides_the_file() -> None:
-    config = apply_drill_env(
-        parse_config(config_text()),
-        {"DRILL_LATENCY_MS": "250", "DRILL_FAIL_READINESS": "true", "DRILL_ERROR_RATIO": ""},
-    )
-    assert config.drills.latency_ms == 250
-    assert config.drills.fail_readiness is True
-    assert config.drills.error_ratio == 0.0
-
-
-def test_bad_drill_environment_is_refused() -> None:
-    with pytest.raises(ConfigError, match="DRILL_ERROR_RATIO must be a number"):
-        apply_drill_env(ServiceConfig(), {"DRILL_ERROR_RATIO": "lots"})
-
-
-def test_validator_script_prints_one_line(tmp_path: Path) -> None:
-    broken = tmp_path / "broken.json"
-    broken.write_text('{"drills": {"error_ratio": 7}}')
-    result = subprocess.run(
-        [sys.executable, str(SERVICE_DIR / "service_config.py"), str(broken)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 1
-    assert result.stderr.count("\n") == 1
-    assert "drills.error_ratio must be between 0 and 1" in result.stderr
 
 
 # --- the running service --------------------------------------------------------------
@@ -157,17 +88,14 @@ class RunningService:
         return get(self.url + path)
 
     def wait_for(self, path: str, status: int, timeout: float = 10.0) -> Response:
-        deadline = time.monotonic() + timeout
-        while True:
+        def answer() -> Response | None:
             try:
                 response = self.get(path)
-                if response.status == status:
-                    return response
             except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{path} did not answer {status} within {timeout}s")
-            time.sleep(0.05)
+                return None
+            return response if response.status == status else None
+
+        return wait_until(answer, timeout, f"{path} answers {status}")
 
     def metric(self, name: str) -> float:
         total = 0.0
@@ -285,10 +213,11 @@ def test_error_ratio_drill_answers_500_and_is_counted(tmp_path: Path) -> None:
 
 
 def test_failing_readiness_drill(tmp_path: Path) -> None:
-    running = start_service(tmp_path, config_text(drills={"fail_readiness": True}))
+    # No warm-up: from the first answer on, only the drill can make /ready fail.
+    config = config_text(warmup_seconds=0, drills={"fail_readiness": True})
+    running = start_service(tmp_path, config)
     try:
         running.wait_for("/health", 200)
-        time.sleep(0.5)
         assert running.get("/ready").status == 503
         assert running.get("/health").status == 200
     finally:
@@ -324,9 +253,11 @@ def test_memory_growth_drill_grows_resident_memory(tmp_path: Path) -> None:
     try:
         running.wait_for("/health", 200)
         before = running.metric("process_resident_memory_bytes")
-        time.sleep(2.5)
-        after = running.metric("process_resident_memory_bytes")
-        assert after - before >= 20 * 1024 * 1024
+        wait_until(  # 900 MB a minute: 20 MB within about 1.3 s
+            lambda: running.metric("process_resident_memory_bytes") - before >= 20 * 1024 * 1024,
+            10,
+            "resident memory grew by 20 MB",
+        )
     finally:
         stop(running)
 
@@ -334,15 +265,14 @@ def test_memory_growth_drill_grows_resident_memory(tmp_path: Path) -> None:
 def test_sighup_reloads_config_without_restart(service: RunningService) -> None:
     service.config_path.write_text(config_text(message="reloaded", drills={"error_ratio": 1.0}))
     service.process.send_signal(signal.SIGHUP)
-    deadline = time.monotonic() + 5
-    while service.get("/").status != 500:
-        assert time.monotonic() < deadline, "reload did not apply"
-        time.sleep(0.05)
+    wait_until(lambda: service.get("/").status == 500, 5, "the reload applied")
     service.config_path.write_text(config_text(message="reloaded"))
     service.process.send_signal(signal.SIGHUP)
-    while json.loads(service.get("/").body).get("message") != "reloaded":
-        assert time.monotonic() < deadline, "second reload did not apply"
-        time.sleep(0.05)
+    wait_until(
+        lambda: json.loads(service.get("/").body).get("message") == "reloaded",
+        5,
+        "the second reload applied",
+    )
     assert service.process.poll() is None
     assert service.metric('app_config_reloads_total{outcome="applied"}') == 2
 
@@ -350,10 +280,11 @@ def test_sighup_reloads_config_without_restart(service: RunningService) -> None:
 def test_broken_config_on_sighup_keeps_the_previous_one(service: RunningService) -> None:
     service.config_path.write_text('{"message": ')
     service.process.send_signal(signal.SIGHUP)
-    deadline = time.monotonic() + 5
-    while service.metric('app_config_reloads_total{outcome="refused"}') < 1:
-        assert time.monotonic() < deadline, "refused reload not counted"
-        time.sleep(0.05)
+    wait_until(
+        lambda: service.metric('app_config_reloads_total{outcome="refused"}') >= 1,
+        5,
+        "the refused reload is counted",
+    )
     assert json.loads(service.get("/").body)["message"] == "hello from the test"
 
 

@@ -19,6 +19,9 @@ from runbook.drills.embedded import LocalSandbox, service_reachable, start_embed
 from runbook.drills.load import LoadGenerator
 from runbook.drills.probes import check_endpoints, snapshot
 from runbook.sources.gauges import Hysteresis
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_RUNBOOK = REPO / ".monkeytown" / "devops" / "runbook.md"
@@ -86,10 +89,7 @@ def test_sandbox_dies_with_a_killed_console(tmp_path: Path) -> None:
     assert service_reachable(url)
     console.send_signal(signal.SIGKILL)
     console.wait(timeout=10)
-    deadline = time.monotonic() + 10
-    while _pid_alive(int(pid_text)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _pid_alive(int(pid_text))
+    wait_until(lambda: not _pid_alive(int(pid_text)), 10, "the sandbox ends with its console")
 
 
 def test_checks_see_a_fault_and_its_mitigation_on_a_local_service(runbook) -> None:
@@ -139,9 +139,15 @@ def test_readiness_fault_shows_as_health_change(runbook) -> None:
         good = json.loads(box.config_path.read_text())
         box.write_config({**good, "drills": {**good["drills"], "fail_readiness": True}})
         box.reload()
-        time.sleep(0.5)
-        state, events = checks.poll()
-        assert state.shows("ready") and not state.shows("health")
+        events = []
+
+        def ready_fails() -> bool:
+            state, new = checks.poll()
+            events.extend(new)
+            return state.shows("ready")
+
+        wait_until(ready_fails, 10, "the checks see /ready fail", interval=0.1)
+        assert not checks.poll()[0].shows("health")
         assert [e.text for e in events if e.kind == "health-change"] == [
             "/ready failing: expected 200, got 503"
         ]

@@ -11,12 +11,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from runbook.drills.embedded import free_port
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 PROCD = REPO / "deploy" / "service" / "procd.py"
@@ -30,15 +33,6 @@ HELLO = (
     "print('hello', flush=True)\n"
     "while True: time.sleep(0.1)\n"
 )
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 10) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def alive(pid: int) -> bool:
@@ -66,7 +60,7 @@ class Engine:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        assert wait_for(lambda: self("ping").returncode == 0), "the engine did not answer"
+        wait_until(lambda: self("ping").returncode == 0, what="the engine answers")
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
         return procd(self.root, *args)
@@ -120,7 +114,7 @@ def test_a_client_without_an_engine_gets_one_line(tmp_path: Path) -> None:
 
 def test_run_inspect_logs_signal_stop_and_remove(engine: Engine) -> None:
     engine.run_python("box", HELLO, "--env", "FROM_RUN=1", "--label", "colour=blue")
-    assert wait_for(lambda: "hello" in engine("logs", "box").stdout)
+    wait_until(lambda: "hello" in engine("logs", "box").stdout)
     state = json.loads(engine("inspect", "box").stdout)
     assert state["status"] == "running" and alive(state["pid"])
     assert state["version"] == "1" and state["labels"] == {"colour": "blue"}
@@ -129,7 +123,7 @@ def test_run_inspect_logs_signal_stop_and_remove(engine: Engine) -> None:
     assert b"FROM_IMAGE=yes" in environ and b"FROM_RUN=1" in environ
     assert b"HOSTNAME=box" in environ
     assert engine("kill", "box", "--signal", "HUP").returncode == 0
-    assert wait_for(lambda: "got HUP" in engine("logs", "box", "--tail", "1").stdout)
+    wait_until(lambda: "got HUP" in engine("logs", "box", "--tail", "1").stdout)
     again = engine("run", "box", "--image", "t:1", "--", "true")
     assert again.returncode == 1 and "in use" in again.stderr
     assert engine("stop", "box").returncode == 0
@@ -141,7 +135,7 @@ def test_run_inspect_logs_signal_stop_and_remove(engine: Engine) -> None:
 
 def test_a_crashing_process_is_restarted_until_stopped(engine: Engine) -> None:
     engine.run_python("crashy", "import sys; print('crash', flush=True); sys.exit(3)")
-    assert wait_for(lambda: int(engine.field("crashy", "restarts") or 0) >= 3)
+    wait_until(lambda: int(engine.field("crashy", "restarts") or 0) >= 3)
     assert engine.field("crashy", "exit_code") in ("3", "")
     assert engine("logs", "crashy").stdout.count("crash\n") >= 3
     began = time.monotonic()
@@ -157,25 +151,25 @@ def test_a_crashing_process_is_restarted_until_stopped(engine: Engine) -> None:
 def test_stop_kills_what_ignores_sigterm(engine: Engine) -> None:
     stubborn = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(60)"
     engine.run_python("stubborn", stubborn)
-    assert wait_for(lambda: engine.field("stubborn", "pid") != "")
+    wait_until(lambda: engine.field("stubborn", "pid") != "")
     pid = int(engine.field("stubborn", "pid"))
     assert engine("stop", "stubborn", "--time", "0.5").returncode == 0
-    assert wait_for(lambda: not alive(pid), 5)
+    wait_until(lambda: not alive(pid), 5)
 
 
 def test_containers_end_with_a_killed_engine(engine: Engine) -> None:
     engine.run_python("orphan", HELLO)
-    assert wait_for(lambda: engine.field("orphan", "pid") != "")
+    wait_until(lambda: engine.field("orphan", "pid") != "")
     pid = int(engine.field("orphan", "pid"))
     engine.process.kill()
     engine.process.wait(timeout=10)
-    assert wait_for(lambda: not alive(pid), 10), "a container outlived its engine"
+    wait_until(lambda: not alive(pid), 10, what="the container ends with its engine")
     assert engine.field("orphan", "status") == "exited"
 
 
 def test_shutdown_stops_every_container(engine: Engine) -> None:
     engine.run_python("one", HELLO)
-    assert wait_for(lambda: engine.field("one", "pid") != "")
+    wait_until(lambda: engine.field("one", "pid") != "")
     pid = int(engine.field("one", "pid"))
     assert engine("shutdown").returncode == 0
     assert engine.process.wait(timeout=30) == 0
@@ -224,17 +218,22 @@ def test_proxy_forwards_switches_on_sighup_and_refuses_a_broken_site(tmp_path: P
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
+    said: list[str] = []
     try:
-        assert wait_for(lambda: _answers(base))
+        wait_until(lambda: _answers(base))
         status, headers, body = get(base + "/health?x=1")
         assert (status, body) == (200, "blue /health?x=1")
         assert headers["X-Upstream-Colour"] == "blue" and headers["X-Version"] == "blue"
         site.write_text(json.dumps({"colour": "green", "host": "127.0.0.1", "port": green_port}))
         proxy.send_signal(signal.SIGHUP)
-        assert wait_for(lambda: get(base + "/")[1].get("X-Upstream-Colour") == "green")
+        wait_until(lambda: get(base + "/")[1].get("X-Upstream-Colour") == "green")
         site.write_text("{not json")
         proxy.send_signal(signal.SIGHUP)
-        time.sleep(0.3)
+        assert proxy.stdout is not None
+        for line in proxy.stdout:  # until the proxy has read the broken site
+            said.append(line)
+            if "reload refused" in line:
+                break
         assert get(base + "/")[2] == "green /"
         green.shutdown()
         green.server_close()
@@ -242,7 +241,8 @@ def test_proxy_forwards_switches_on_sighup_and_refuses_a_broken_site(tmp_path: P
         assert status == 502 and headers["X-Upstream-Colour"] == "green"
     finally:
         proxy.send_signal(signal.SIGTERM)
-        output, _ = proxy.communicate(timeout=10)
+        rest, _ = proxy.communicate(timeout=10)
+        output = "".join(said) + rest
         blue.shutdown()
     assert proxy.returncode == 0
     assert "reload refused, upstream unchanged" in output and "reloaded: upstream green" in output
