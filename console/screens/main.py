@@ -278,7 +278,7 @@ class MainScreen(Screen[None]):
             navigator.call_after_refresh(self._sync_navigator)
         self.query_one(StepList).focus()
         self.ready = True
-        self.set_timer(LIVE_PANES_DELAY_S, self._mount_live_panes)
+        self.set_timer(LIVE_PANES_DELAY_S, self._start_live_panes)
         self.actions.screen_ready()
 
     def _sync_navigator(self) -> None:
@@ -286,6 +286,18 @@ class MainScreen(Screen[None]):
         procedure = self.step_list.procedure
         if procedure is not None:
             self.query_one(Navigator).select_procedure(procedure.key)
+
+    def _start_live_panes(self) -> None:
+        # A worker, not the timer's own callback: deciding on the embedded sandbox can take
+        # seconds, and the screen's message loop (its footer, its after-refresh callbacks)
+        # must not wait for it.
+        self.run_worker(
+            self._mount_live_panes(),
+            group="live-panes",
+            exclusive=True,
+            exit_on_error=False,
+            description="Live panes",
+        )
 
     async def _mount_live_panes(self) -> None:
         """Swap the static live dock for the real live panes, after the first frame: they
