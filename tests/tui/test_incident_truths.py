@@ -124,7 +124,7 @@ async def test_the_incident_screens_acknowledge_and_escalate_tick_their_steps(
         assert "✓" in checklist_row(app, 1) and "✓" in checklist_row(app, 5)
 
 
-async def test_the_gauges_on_screen_are_recorded_at_open_and_close(
+async def test_the_gauges_on_screen_are_recorded_at_open_mitigation_and_close(
     make_console: MakeConsole, tmp_path: Path
 ) -> None:
     import httpx
@@ -161,6 +161,8 @@ async def test_the_gauges_on_screen_are_recorded_at_open_and_close(
         await until(pilot, lambda: any(r.value == 41.0 for r in app.incidents.readings))
         await pilot.press("i")
         await until(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await pilot.press("m")
+        await until(pilot, lambda: app.incidents.store.load(incident.id).mitigated_at is not None)
         await pilot.press("c")
         await pilot.pause()
         await pilot.press(*"restarted", "enter")
@@ -175,5 +177,6 @@ async def test_the_gauges_on_screen_are_recorded_at_open_and_close(
             for moment, rs in readings.items()
         }
         assert memory["open"][0]["value"] == 97.0
+        assert memory["mitigation"][0]["value"] == 41.0
         assert memory["close"][0]["value"] == 41.0
         assert all(v.metric in {r["metric"] for r in readings["close"]} for v in gauges.values)
