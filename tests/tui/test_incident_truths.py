@@ -8,6 +8,8 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from console.widgets.step_list import StepList
 from tests.tui.conftest import FakeClock, MakeConsole
 from tests.tui.test_incident_wiring import recorded, start_from_palette, until
@@ -82,14 +84,24 @@ def checklist_row(app, index: int) -> str:  # type: ignore[no-untyped-def]
     return str(getattr(prompt, "plain", prompt))
 
 
-async def test_a_ticks_the_acknowledge_step_once(make_console: MakeConsole) -> None:
+@pytest.mark.parametrize("how", ["key", "palette"])
+async def test_acknowledging_ticks_the_acknowledge_step_once(
+    make_console: MakeConsole, how: str
+) -> None:
     app = make_console()
     async with app.run_test(size=(80, 24)) as pilot:
         incident = await start_from_palette(pilot, app)
         steps = app.main_screen.query_one(StepList)
         total = len(steps.procedure.steps)  # type: ignore[union-attr]
         assert steps.border_subtitle.startswith(f"0/{total} done")  # type: ignore[union-attr]
-        await pilot.press("a")
+        if how == "key":
+            await pilot.press("a")
+        else:
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*"incident: Acknowledge")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
         await until(pilot, lambda: app.progress.record(incident.procedure, 1).status == "done")
         await pilot.pause()
         assert "✓" in checklist_row(app, 1)
