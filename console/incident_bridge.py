@@ -454,7 +454,8 @@ class IncidentBridge:
         if text == self._hint_text:
             return
         self._hint_text = text
-        self.post_to_screen(DeploymentHintFound(self.incident.id, text, recent=hint is not None))
+        offers = hint is not None and hint.offers_rollback  # the rollback key applies
+        self.post_to_screen(DeploymentHintFound(self.incident.id, text, recent=offers))
 
     # Explicit actions -------------------------------------------------------------
 

@@ -50,6 +50,7 @@ async def test_after_a_rollback_the_hint_says_so_and_offers_no_rollback(
         assert "Rolled back to v1 3m ago" in hint_text(app)
         assert "b rollback" not in hint_text(app)
         assert app.main_screen.check_action("rollback", ()) is False
+        assert not app.main_screen.query_one("#incident-hint").has_class("-recent")
         steps = app.main_screen.query_one(StepList)
         before = steps.highlighted
         await pilot.press("b")
