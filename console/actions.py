@@ -12,9 +12,12 @@ from console.progress import StepStatus
 from runbook.model import Procedure, Step
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from textual.widget import Widget
 
     from runbook.incident.deployments import DeploymentHint
+    from runbook.incident.events import GaugeReading
     from runbook.incident.model import Incident
 
 
@@ -95,3 +98,6 @@ class IncidentActions(Protocol):
     ) -> None: ...
 
     def container_restarted(self, container: str, restarts: int | None) -> None: ...
+
+    def gauges_shown(self, values: Sequence[GaugeReading]) -> None:
+        """The gauges as the operator sees them now: recorded at open, mitigation, close."""

@@ -84,7 +84,12 @@ class RunbookConsole(App[int]):
         self.session = SessionKeeper(runbook, self.settings, self.environment, self.post_message)
         self.progress.sink = self.session
         self.incidents = IncidentBridge(
-            self, runbook, self.settings, self.environment, self._post_to_main_screen
+            self,
+            runbook,
+            self.settings,
+            self.environment,
+            self._post_to_main_screen,
+            set_status=self.set_status,
         )
         self.embedded = EmbeddedService(self)
         self.runner = StepRunner(self)
@@ -275,6 +280,7 @@ class RunbookConsole(App[int]):
         screen = self.main_screen
         if screen is not None:
             screen.tick_timers()
+        self.incidents.tick_hint()
         self._check_waits()
 
     def _start_cpu_meter(self) -> None:
@@ -380,7 +386,7 @@ class RunbookConsole(App[int]):
 
     @on(IncidentStored)
     def _incident_stored(self, message: IncidentStored) -> None:
-        self.incidents.stored(message.incident, message.done, message.title)
+        self.incidents.stored(message.incident, message.done, message.title, message.ticked)
 
     @on(IncidentStoreFailed)
     def _incident_store_failed(self, message: IncidentStoreFailed) -> None:

@@ -22,7 +22,7 @@ import queue
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from textual.message import Message
 
@@ -40,10 +40,14 @@ from console.settings import ConsoleSettings
 from runbook.model import Runbook
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from textual.app import App
 
+    from console.progress import StepStatus
     from runbook.execution.executor import StepReporter
     from runbook.incident.deployments import DeploymentHint
+    from runbook.incident.events import GaugeReading
     from runbook.incident.model import Incident
     from runbook.incident.store import IncidentStore
     from runbook.incident.timeline import Event
@@ -183,6 +187,8 @@ class IncidentBridge:
         settings: the user, the clock, the state dir, the alert the console opened for.
         environment: kept with a started incident.
         post_to_screen: delivers the incident messages to the main screen (thread-safe).
+        set_status: ticks a checklist row, saved in the session (the app's `set_status`):
+            acknowledging or escalating ticks the procedure's step for it.
     """
 
     def __init__(
@@ -192,14 +198,22 @@ class IncidentBridge:
         settings: ConsoleSettings,
         environment: str,
         post_to_screen: Callable[[Message], object],
+        set_status: Callable[[str, int, StepStatus], object] | None = None,
     ) -> None:
         self.app = app
         self.runbook = runbook
         self.settings = settings
         self.environment = environment
         self.post_to_screen = post_to_screen
+        self.set_status = set_status
+        self._ticking: tuple[str, int] | None = None
+        """The row this bridge ticks now: its mark is already in the timeline."""
+        self.readings: tuple[GaugeReading, ...] = ()
+        """The gauges as the operator sees them (GaugesShown, via the main screen)."""
         self.incident: Incident | None = None
         self.hint: DeploymentHint | None = None
+        self._hint_text = ""
+        """The hint's text as last shown: `tick_hint` posts only a change."""
         self.alert: dict[str, Any] | None = settings.alert
         """Alert name and labels the console was opened with, kept with a started incident."""
         self._store: IncidentStore | None = None
@@ -260,6 +274,8 @@ class IncidentBridge:
         except IncidentError as error:
             self.app.notify(str(error), severity="error")
             return
+        if self.readings:
+            incident.record_readings("open", self.readings, at=self.settings.clock())
         self.writer.save(incident, then=self._started, failed=self._not_started)
 
     def _started(self, incident: Incident) -> None:
@@ -272,6 +288,7 @@ class IncidentBridge:
         """Make `incident` the console's: countdowns above the checklist, its procedure open."""
         self.incident = incident
         self.hint = None
+        self._hint_text = ""
         jump = jump and self.runbook.procedure(incident.procedure) is not None
         self.post_to_screen(IncidentShown(incident, self.store, jump))
         self._check_deployments(incident)
@@ -353,7 +370,17 @@ class IncidentBridge:
     def _push_timeline(self, incident: Incident) -> None:
         from console.incident.screen import IncidentScreen
 
-        self.app.push_screen(IncidentScreen(incident, self.store, clock=self.settings.clock))
+        self.app.push_screen(
+            IncidentScreen(
+                incident,
+                self.store,
+                clock=self.settings.clock,
+                procedure=self.runbook.procedure(incident.procedure),
+                by=self.user,
+                readings=lambda: self.readings,
+                ticked=self.tick_checklist,
+            )
+        )
 
     def refresh(self) -> None:
         """Back on the checklist: follow what happened to the incident meanwhile."""
@@ -372,6 +399,7 @@ class IncidentBridge:
         if not incident.is_open:
             self.incident = None
             self.hint = None
+            self._hint_text = ""
             self.post_to_screen(IncidentClosed(incident.id, incident.resolution or ""))
             self.app.notify(f"{incident.id} is closed: {incident.resolution}", timeout=5)
             return
@@ -398,30 +426,79 @@ class IncidentBridge:
         if self.incident is None or self.incident.id != incident_id:
             return
         self.hint = hint
-        if hint is None:
-            text = "No deployment in the last hour"
-        else:
-            version = hint.record.get("to_version") or "?"
-            text = f"Deployed {version} {int(hint.age_s // 60)}m ago · b rollback"
-            self.app.notify(hint.text, title="Recent deployment?", severity="warning", timeout=15)
-        self.post_to_screen(DeploymentHintFound(incident_id, text, recent=hint is not None))
+        self._hint_text = ""
+        if hint is not None:
+            title = "Rolled back" if hint.rolled_back else "Recent deployment?"
+            severity: Literal["information", "warning"] = (
+                "information" if hint.rolled_back else "warning"
+            )
+            now = self.settings.clock()
+            self.app.notify(hint.text_at(now), title=title, severity=severity, timeout=15)
+        self._post_hint()
+
+    def tick_hint(self) -> None:
+        """Show the hint's age as of now (the app's clock tick calls this), once the
+        history was read: a message only when the text changed, so once a minute."""
+        if self._hint_text:
+            self._post_hint()
+
+    def _post_hint(self) -> None:
+        if self.incident is None:
+            return
+        hint = self.hint
+        text = (
+            hint.strip_text(self.settings.clock())
+            if hint is not None
+            else "No deployment in the last hour"
+        )
+        if text == self._hint_text:
+            return
+        self._hint_text = text
+        offers = hint is not None and hint.offers_rollback  # the rollback key applies
+        self.post_to_screen(DeploymentHintFound(self.incident.id, text, recent=offers))
 
     # Explicit actions -------------------------------------------------------------
 
-    def _update(self, change: Callable[[Incident], object], done: str, title: str = "") -> None:
+    def _update(
+        self,
+        change: Callable[[Incident], object],
+        done: str,
+        title: str = "",
+        ticked: Callable[[], tuple[str, int] | None] = lambda: None,
+    ) -> None:
         """Apply `change` to the stored incident on the writer thread; the outcome comes back
         as IncidentStored (then `stored`), or IncidentStoreFailed with a warning: refused,
-        or busy (another console or the CLI holds the incident's lock)."""
+        or busy (another console or the CLI holds the incident's lock).
+
+        `ticked` (called after `change`) names the step the change ticked done, for the
+        checklist (`_act`)."""
         if self.incident is None:
             return
         self.writer.update(
             self.incident.id,
             change,
-            then=lambda incident: self.app.post_message(IncidentStored(incident, done, title)),
+            then=lambda incident: self.app.post_message(
+                IncidentStored(incident, done, title, ticked())
+            ),
             failed=self._refused,
         )
 
-    def stored(self, incident: Incident, done: str, title: str) -> None:
+    def _act(self, action: Callable[[Incident], list[Event]], done: str, title: str) -> None:
+        """`_update` with an incident action (runbook.incident.actions): the step its
+        events ticked done is ticked in the checklist too."""
+        from runbook.incident.actions import ticked_step
+
+        events: list[Event] = []
+        self._update(
+            lambda incident: events.extend(action(incident)),
+            done,
+            title,
+            ticked=lambda: ticked_step(events),
+        )
+
+    def stored(
+        self, incident: Incident, done: str, title: str, ticked: tuple[str, int] | None = None
+    ) -> None:
         """An action was saved (IncidentStored, on the UI thread)."""
         if self.incident is None or self.incident.id != incident.id:
             return
@@ -429,16 +506,32 @@ class IncidentBridge:
         if done:
             self.app.notify(done, title=title, timeout=6)
         self.post_to_screen(IncidentChanged(incident))
+        if ticked is not None:
+            self.tick_checklist(*ticked)
+
+    def tick_checklist(self, procedure_key: str, step_index: int) -> None:
+        """Show a step an incident action ticked as done in the checklist (the session
+        saves it). Its mark is in the timeline already, so `step_marked` skips it."""
+        if self.set_status is None:
+            return
+        self._ticking = (procedure_key, step_index)
+        try:
+            self.set_status(procedure_key, step_index, "done")
+        finally:
+            self._ticking = None
 
     def acknowledge(self, because: str = "") -> None:
         """Record the acknowledgement now, by this console's user (`a`, the palette, or
         ticking the procedure's acknowledge step: `because` says which step)."""
         if self.incident is None:
             return
+        from runbook.incident.actions import acknowledge
+
         at = self.settings.clock()
         why = f" ({because})" if because else ""
-        self._update(
-            lambda i: i.acknowledge(by=self.user, at=at),
+        procedure = self.runbook.procedure(self.incident.procedure)
+        self._act(
+            lambda i: acknowledge(i, procedure, by=self.user, at=at),
             f"{self.incident.id} acknowledged at {at:%H:%M} by {self.user}{why}",
             title="Incident acknowledged",
         )
@@ -446,10 +539,13 @@ class IncidentBridge:
     def escalate(self, to: str, because: str = "") -> None:
         if self.incident is None:
             return
+        from runbook.incident.actions import escalate
+
         at = self.settings.clock()
         why = f" ({because})" if because else ""
-        self._update(
-            lambda i: i.escalate(to=to or None, by=self.user, at=at),
+        procedure = self.runbook.procedure(self.incident.procedure)
+        self._act(
+            lambda i: escalate(i, procedure, to=to or None, by=self.user, at=at),
             f"{self.incident.id} escalated{f' to {to}' if to else ''} at {at:%H:%M}"
             f" by {self.user}{why}",
             title="Incident escalated",
@@ -501,6 +597,8 @@ class IncidentBridge:
     ) -> None:
         if self.incident is None or status not in ("done", "skipped", "failed"):
             return
+        if status == "done" and self._ticking == (procedure_key, step_index):
+            return  # an incident action ticked it: the timeline has it, the action is done
         from runbook.incident.events import step_event
 
         procedure = self.runbook.procedure(procedure_key)
@@ -575,6 +673,11 @@ class IncidentBridge:
             from runbook.incident.events import threshold_event
 
             self.record(threshold_event(metric, state, previous, value_text, source))
+
+    def gauges_shown(self, values: Sequence[GaugeReading]) -> None:
+        """The gauges as the operator sees them now, kept for the readings at open,
+        mitigation and close."""
+        self.readings = tuple(values)
 
     def container_restarted(self, container: str, restarts: int | None) -> None:
         if self.incident is not None:

@@ -139,6 +139,9 @@ class IncidentStored(Message):
     done: str
     """What to tell the operator ("" for nothing)."""
     title: str = ""
+    ticked: tuple[str, int] | None = None
+    """The (procedure, step) the action ticked done (runbook.incident.actions.ticked_step),
+    for the checklist to show."""
 
 
 @dataclass

@@ -93,7 +93,11 @@ class IncidentCommands(Provider):
         from console.incident.screen import IncidentScreen
 
         store = self._store()
-        self.app.push_screen(IncidentScreen(store.load(incident_id), store))
+        incident = store.load(incident_id)
+        runbook = self._runbook()
+        procedure = runbook.procedure(incident.procedure) if runbook is not None else None
+        # Acknowledging and escalating tick the procedure's steps for them in the timeline.
+        self.app.push_screen(IncidentScreen(incident, store, procedure=procedure))
 
     def _start(self, level: str) -> None:
         # A console with an incident bridge shows the incident beside its checklist.

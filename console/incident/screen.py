@@ -8,7 +8,7 @@ timestamped event, saved to the incident file at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,10 +25,14 @@ from console.incident.deadlines import label_size
 from console.incident.panel import IncidentPanel
 from console.messages import DeadlineDue
 from console.screens.prompt import TextPromptScreen
+from runbook.incident import actions
+from runbook.incident.actions import acknowledge, ticked_step
+from runbook.incident.events import GaugeReading
 from runbook.incident.model import Incident, IncidentError
 from runbook.incident.report import build_report
 from runbook.incident.store import IncidentStore
-from runbook.incident.timeline import now_utc
+from runbook.incident.timeline import Event, now_utc
+from runbook.model import Procedure
 from runbook.storage.atomic_file import write_atomic
 
 
@@ -70,12 +74,28 @@ class IncidentScreen(Screen[None]):
         *,
         reports_dir: Path | None = None,
         clock: Callable[[], datetime] = now_utc,
+        procedure: Procedure | None = None,
+        by: str | None = None,
+        readings: Callable[[], Sequence[GaugeReading]] | None = None,
+        ticked: Callable[[str, int], object] | None = None,
     ) -> None:
+        """
+        Args:
+            procedure: the runbook's procedure of the incident's checklist: acknowledging
+                and escalating tick its step for that (runbook.incident.actions).
+            by: who acts (None: the store's default user).
+            readings: the gauges as the operator sees them, recorded at mitigation and close.
+            ticked: shows a step an action ticked done in the checklist.
+        """
         super().__init__()
         self.incident = incident
         self.store = store
         self.reports_dir = reports_dir or store.directory.parent / "reports"
         self.clock = clock
+        self.procedure = procedure
+        self.by = by
+        self.readings = readings
+        self.ticked = ticked
 
     def compose(self) -> ComposeResult:
         yield IncidentPanel(
@@ -100,6 +120,7 @@ class IncidentScreen(Screen[None]):
 
         incident: Incident
         done: str
+        ticked: tuple[str, int] | None = None
 
     @work(
         thread=True,
@@ -107,7 +128,12 @@ class IncidentScreen(Screen[None]):
         exit_on_error=False,
         description="Saving an incident action",
     )
-    def _apply(self, change: Callable[[Incident], object], done: str) -> None:
+    def _apply(
+        self,
+        change: Callable[[Incident], object],
+        done: str,
+        ticked: Callable[[], tuple[str, int] | None] = lambda: None,
+    ) -> None:
         """Save `change` under the incident's lock, off the UI thread: another console or
         the CLI may hold it (IncidentBusy past the store's timeout)."""
         try:
@@ -115,25 +141,51 @@ class IncidentScreen(Screen[None]):
         except (IncidentError, OSError) as error:
             self.app.call_from_thread(self.notify, str(error), severity="warning")
             return
-        self.post_message(self.ActionSaved(incident, done))
+        self.post_message(self.ActionSaved(incident, done, ticked()))
+
+    def _act(self, action: Callable[[Incident], list[Event]], done: str) -> None:
+        """`_apply` an incident action (runbook.incident.actions): the step its events
+        ticked done is shown in the checklist too."""
+        events: list[Event] = []
+        self._apply(lambda i: events.extend(action(i)), done, ticked=lambda: ticked_step(events))
 
     @on(ActionSaved)
     def _saved(self, message: ActionSaved) -> None:
         self.incident = message.incident
         if message.done:
             self.notify(message.done)
+        if message.ticked is not None and self.ticked is not None:
+            self.ticked(*message.ticked)
         self.query_one(IncidentPanel).reload_incident()
 
+    def _gauges(self) -> Sequence[GaugeReading]:
+        return self.readings() if self.readings is not None else ()
+
     def action_acknowledge(self) -> None:
-        self._apply(lambda i: i.acknowledge(at=self.clock()), "Acknowledged")
+        self._act(
+            lambda i: acknowledge(i, self.procedure, by=self.by, at=self.clock()), "Acknowledged"
+        )
 
     def action_mitigated(self) -> None:
-        self._apply(lambda i: i.mitigate(at=self.clock()), "Mitigation recorded")
+        readings = tuple(self._gauges())  # as seen when `m` was pressed
+
+        def mitigate(incident: Incident) -> None:
+            at = self.clock()
+            incident.mitigate(by=self.by, at=at)
+            if readings:
+                incident.record_readings("mitigation", readings, at=at)
+
+        self._apply(mitigate, "Mitigation recorded")
 
     def action_escalate(self) -> None:
         def escalate(to: str | None) -> None:
             if to is not None:
-                self._apply(lambda i: i.escalate(to=to or None, at=self.clock()), "Escalated")
+                self._act(
+                    lambda i: actions.escalate(
+                        i, self.procedure, to=to or None, by=self.by, at=self.clock()
+                    ),
+                    "Escalated",
+                )
 
         self.app.push_screen(
             TextPromptScreen("Escalate to", "name or team", required=False), escalate
@@ -148,8 +200,17 @@ class IncidentScreen(Screen[None]):
 
     def action_close_incident(self) -> None:
         def close(resolution: str | None) -> None:
-            if resolution:
-                self._apply(lambda i: i.close(resolution, at=self.clock()), "Incident closed")
+            if not resolution:
+                return
+            readings = tuple(self._gauges())
+
+            def close_with_readings(incident: Incident) -> None:
+                at = self.clock()
+                if readings and incident.is_open:
+                    incident.record_readings("close", readings, at=at)
+                incident.close(resolution, by=self.by, at=at)
+
+            self._apply(close_with_readings, "Incident closed")
 
         self.app.push_screen(TextPromptScreen("Resolution", "what fixed it"), close)
 

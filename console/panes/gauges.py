@@ -16,7 +16,12 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from console.panes.format import sparkline
-from console.panes.messages import GaugesArrived, ProcedureOpenRequested, ThresholdCrossed
+from console.panes.messages import (
+    GaugesArrived,
+    GaugesShown,
+    ProcedureOpenRequested,
+    ThresholdCrossed,
+)
 from console.panes.quiet import Line
 from runbook.sources.docker.containers import ContainerInfo
 from runbook.sources.docker.stats import ContainerStats
@@ -250,6 +255,7 @@ names its source.
         self.values = values
         self._render_all()
         self._announce()
+        self.post_message(GaugesShown(tuple(values)))
 
     def _announce(self) -> None:
         """Say once, on crossing, which procedure applies."""

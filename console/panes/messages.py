@@ -18,7 +18,12 @@ from textual.message import Message
 from console.messages import ProcedureOpenRequested
 
 # The observations live apart so the console can handle them without importing Docker.
-from console.panes.observations import ContainerRestarted, HealthChanged, ThresholdCrossed
+from console.panes.observations import (
+    ContainerRestarted,
+    GaugesShown,
+    HealthChanged,
+    ThresholdCrossed,
+)
 
 if TYPE_CHECKING:
     from runbook.drills.runner import Drill
@@ -34,6 +39,7 @@ __all__ = [
     "DockerEventArrived",
     "FollowLogsRequested",
     "GaugesArrived",
+    "GaugesShown",
     "HealthArrived",
     "HealthChanged",
     "LogLinesArrived",

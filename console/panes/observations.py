@@ -7,8 +7,12 @@ with `@on` without pulling those into the first frame.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from runbook.sources.gauges import GaugeValue
 
 
 @dataclass
@@ -39,3 +43,14 @@ class ContainerRestarted(Message):
 
     container: str
     restarts: int
+
+
+@dataclass
+class GaugesShown(Message):
+    """The gauges pane shows these values now (for an incident's readings at open,
+    mitigation and close: Incident.record_readings). Only the newest matters."""
+
+    values: tuple[GaugeValue, ...]
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, GaugesShown)

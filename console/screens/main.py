@@ -28,7 +28,12 @@ from console.messages import (
     IncidentShown,
     ProcedureOpenRequested,
 )
-from console.panes.observations import ContainerRestarted, HealthChanged, ThresholdCrossed
+from console.panes.observations import (
+    ContainerRestarted,
+    GaugesShown,
+    HealthChanged,
+    ThresholdCrossed,
+)
 from console.progress import Progress, StepStatus
 from console.settings import ConsoleSettings
 from console.widgets.incident_strip import IncidentStrip
@@ -440,7 +445,8 @@ class MainScreen(Screen[None]):
         if action in ("acknowledge", "escalate", "incident"):
             return incident is not None and incident.is_open
         if action == "rollback":
-            return self.incidents.hint is not None
+            hint = self.incidents.hint
+            return hint is not None and hint.offers_rollback
         if action == "cancel":
             return self.actions.running is not None
         if action == "run" and self.actions.running is not None:
@@ -616,7 +622,7 @@ class MainScreen(Screen[None]):
 
     def action_rollback(self) -> None:
         hint = self.incidents.hint
-        if hint is not None and hint.procedure is not None:
+        if hint is not None and hint.offers_rollback and hint.procedure is not None:
             self.jump_to(hint.procedure, hint.step)
 
     def on_screen_resume(self) -> None:
@@ -632,6 +638,10 @@ class MainScreen(Screen[None]):
         self.incidents.threshold_crossed(
             message.metric, message.state, message.previous, message.value_text, message.source
         )
+
+    @on(GaugesShown)
+    def _gauges_shown(self, message: GaugesShown) -> None:
+        self.incidents.gauges_shown(message.values)
 
     @on(ContainerRestarted)
     def _container_restarted(self, message: ContainerRestarted) -> None:
