@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from console.widgets.step_list import StepList
-from tests.tui.conftest import FakeClock, MakeConsole
-from tests.tui.test_incident_wiring import recorded, start_from_palette, until
+from tests.tui.conftest import FakeClock, MakeConsole, palette_offers
+from tests.tui.test_incident_wiring import recorded, start_from_palette
+from tests.waiting import wait_until_async as until
 
 
 def write_history(isolated_dirs: Path, *records: dict[str, object]) -> None:
@@ -46,7 +47,7 @@ async def test_after_a_rollback_the_hint_says_so_and_offers_no_rollback(
     app = make_console()
     async with app.run_test(size=(80, 24)) as pilot:
         await start_from_palette(pilot, app)
-        await until(pilot, lambda: "Rolled back" in hint_text(app))
+        await until(lambda: "Rolled back" in hint_text(app))
         assert "Rolled back to v1 3m ago" in hint_text(app)
         assert "b rollback" not in hint_text(app)
         assert app.main_screen.check_action("rollback", ()) is False
@@ -72,10 +73,10 @@ async def test_the_hint_age_ticks_with_the_clock(
     app = make_console()
     async with app.run_test(size=(80, 24)) as pilot:
         await start_from_palette(pilot, app)
-        await until(pilot, lambda: "12m ago" in hint_text(app))
+        await until(lambda: "12m ago" in hint_text(app))
         clock.advance(9 * 60)
         app.tick_clock()
-        await until(pilot, lambda: "21m ago" in hint_text(app))
+        await until(lambda: "21m ago" in hint_text(app))
         assert "Deployed v2 21m ago · b rollback" in hint_text(app)
         assert app.main_screen.check_action("rollback", ()) is True
 
@@ -101,9 +102,9 @@ async def test_acknowledging_ticks_the_acknowledge_step_once(
             await pilot.press("ctrl+p")
             await pilot.pause()
             await pilot.press(*"incident: Acknowledge")
-            await pilot.pause(0.3)
+            await palette_offers(app, "incident: Acknowledge")
             await pilot.press("enter")
-        await until(pilot, lambda: app.progress.record(incident.procedure, 1).status == "done")
+        await until(lambda: app.progress.record(incident.procedure, 1).status == "done")
         await pilot.pause()
         assert "✓" in checklist_row(app, 1)
         assert steps.border_subtitle.startswith(f"1/{total} done")  # type: ignore[union-attr]
@@ -121,19 +122,19 @@ async def test_the_incident_screens_acknowledge_and_escalate_tick_their_steps(
     async with app.run_test(size=(80, 24)) as pilot:
         incident = await start_from_palette(pilot, app)
         await pilot.press("i")
-        await until(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await until(lambda: isinstance(app.screen, IncidentScreen))
         await pilot.press("a")
-        await until(pilot, lambda: app.progress.record(incident.procedure, 1).status == "done")
+        await until(lambda: app.progress.record(incident.procedure, 1).status == "done")
         await pilot.press("e")
         await pilot.pause()
         await pilot.press(*"sre-lead", "enter")
-        await until(pilot, lambda: app.progress.record(incident.procedure, 5).status == "done")
+        await until(lambda: app.progress.record(incident.procedure, 5).status == "done")
         stored = recorded(app)
         assert stored.acknowledged_by == "alice" and stored.escalated_at is not None
         done = [e.data["step"] for e in stored.events if e.kind == "step-done"]
         assert done == [1, 5]
         await pilot.press("escape")
-        await until(pilot, lambda: app.screen is app.main_screen)
+        await until(lambda: app.screen is app.main_screen)
         assert "✓" in checklist_row(app, 1) and "✓" in checklist_row(app, 5)
 
 
@@ -151,7 +152,7 @@ async def test_the_gauges_on_screen_are_recorded_at_open_mitigation_and_close(
 
     app = make_console()
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: app.main_screen is not None)
+        await until(lambda: app.main_screen is not None)
         settings = SourceSettings(
             docker_host=f"unix://{tmp_path}/no-docker.sock",
             base_url="http://service.test",
@@ -167,19 +168,19 @@ async def test_the_gauges_on_screen_are_recorded_at_open_mitigation_and_close(
         )
         gauges = GaugesPane(sources, id="pane-live")
         await app.main_screen.query_one(PaneDeck).replace_pane("live", gauges)
-        await until(pilot, lambda: any(r.value == 97.0 for r in app.incidents.readings))
+        await until(lambda: any(r.value == 97.0 for r in app.incidents.readings))
 
         incident = await start_from_palette(pilot, app)
         fake.values = {"Memory Usage": 41.0, "CPU Usage": 20.0}
-        await until(pilot, lambda: any(r.value == 41.0 for r in app.incidents.readings))
+        await until(lambda: any(r.value == 41.0 for r in app.incidents.readings))
         await pilot.press("i")
-        await until(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await until(lambda: isinstance(app.screen, IncidentScreen))
         await pilot.press("m")
-        await until(pilot, lambda: app.incidents.store.load(incident.id).mitigated_at is not None)
+        await until(lambda: app.incidents.store.load(incident.id).mitigated_at is not None)
         await pilot.press("c")
         await pilot.pause()
         await pilot.press(*"restarted", "enter")
-        await until(pilot, lambda: not app.incidents.store.load(incident.id).is_open)
+        await until(lambda: not app.incidents.store.load(incident.id).is_open)
 
         stored = app.incidents.store.load(incident.id)
         readings = {
