@@ -532,7 +532,7 @@ class MainScreen(Screen[None]):
     def action_jump(self) -> None:
         commands: list[CommandListItem] = []
         for procedure in self.runbook.procedures:
-            finished, _failed, total = self.progress.counts(procedure)
+            finished, _failed, total, _cancelled = self.progress.counts(procedure)
             commands.append(
                 SimpleCommand(
                     procedure.title,

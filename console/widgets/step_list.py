@@ -27,6 +27,7 @@ STATUS_GLYPH = {
     "done": ("✓", "$success"),
     "skipped": ("»", "$text-muted"),
     "failed": ("✗", "$error"),
+    "cancelled": ("⊘", "$warning"),
 }
 """Glyph and theme colour per step status."""
 
@@ -164,11 +165,11 @@ def step_prompt(
             step.outcome or "",
         )
         meta.append(branch)
-    if record.status in ("done", "failed", "skipped", "running") and record.at is not None:
+    if record.status != "pending" and record.at is not None:
         when = record.at.strftime("%H:%M")
         who = f" by {record.by}" if record.by else ""
-        word = {"done": "done", "failed": "failed", "skipped": "skipped", "running": "started"}
-        detail = f"{word[record.status]} {when}{who}"
+        word = {"running": "started"}.get(record.status, record.status)
+        detail = f"{word} {when}{who}"
         if record.status == "skipped" and record.reason:
             detail += f": {record.reason}"
         elif record.status == "failed":
@@ -300,10 +301,14 @@ class StepList(OptionList):
         if self.procedure is None:
             self.border_title = "Checklist"
             return
-        finished, failed, total = self.progress.counts(self.procedure)
-        failed_text = f" · {failed} failed" if failed else ""
+        counts = self.progress.counts(self.procedure)
+        subtitle = f"{counts.finished}/{counts.total} done"
+        if counts.failed:
+            subtitle += f" · {counts.failed} failed"
+        if counts.cancelled:
+            subtitle += f" · {counts.cancelled} cancelled"
         self.border_title = f"{self.procedure.title}"
-        self.border_subtitle = f"{finished}/{total} done{failed_text}"
+        self.border_subtitle = subtitle
 
     def refresh_step(self, step_index: int) -> None:
         """Redraw one row after its record changed."""
