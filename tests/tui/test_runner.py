@@ -31,7 +31,7 @@ from console.widgets.step_list import StepList
 from console.widgets.step_output import StepOutput
 from runbook.execution.locks import read_holder
 from runbook.incident.model import Incident
-from runbook.sources.docker import ContainerInfo, ContainersListed
+from runbook.sources.docker.containers import ContainerInfo, ContainersListed
 from runbook.sources.live import LiveSources
 from runbook.sources.settings import SourceSettings
 from tests.tui.conftest import MakeConsole
