@@ -130,6 +130,9 @@ class Run:
     """The drill whose sandbox it runs in, if any."""
     reply_to: MessagePump | None = None
     """Gets `DrillStepRan` when a drill step ends."""
+    cursor_mark: int | None = None
+    """The checklist cursor when a step's run started (see MainScreen.advance_from); None
+    for a run this console did not start (followed after a restart): it never moves it."""
 
     @property
     def key(self) -> tuple[str, int]:
@@ -271,7 +274,9 @@ class StepRunner:
         go, confirmation = await self._confirm(plan, f"Step {step.index}")
         if not go or self._busy():  # something else may have started during the dialogs
             return
-        run = Run("step", procedure.key, step.index, step.title)
+        screen = app.main_screen
+        mark = screen.cursor_mark if screen is not None else None
+        run = Run("step", procedure.key, step.index, step.title, cursor_mark=mark)
         app.progress.set_status(procedure.key, step.index, "running")
         app.refresh_step(procedure.key, step.index)
         self._start(run, plan, confirmation, f"step {step.index}: {step.title}")
@@ -463,8 +468,8 @@ class StepRunner:
         if message.status in ("refused", "cancelled"):
             severity = "warning"  # the operator's own choice, or a rule's: not a failure
         app.notify(summary, severity=severity, timeout=3 if severity == "information" else 8)
-        if run.kind == "step" and status == "done" and screen is not None:
-            screen.advance_from(message.procedure_key, message.step_index)
+        if status == "done" and screen is not None and run.cursor_mark is not None:
+            screen.advance_from(message.procedure_key, message.step_index, run.cursor_mark)
         app.update_status(session_state=app.session_state, running=False)
 
     def _step_finished(self, message: StepFinished, status: StepStatus) -> None:

@@ -233,6 +233,26 @@ class StepList(OptionList):
         self.read_only = False
         self.incident: Incident | None = None
         """The open incident: the deadline rows of its procedure show its countdowns."""
+        self.moves = 0
+        """How often the cursor went to another step (by a key, a click or the console):
+        a run that ends later moves the cursor on only if it has not moved since."""
+        self._on: tuple[str, int] | None = None
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        super().watch_highlighted(highlighted)
+        step = self.current_step
+        if step is not None and self.procedure is not None:
+            on = (self.procedure.key, step.index)
+            if on != self._on:
+                self._on = on
+                self.moves += 1
+
+    def position_of(self, step_index: int) -> int | None:
+        """The row of the step numbered `step_index` in the open procedure."""
+        if self.procedure is None:
+            return None
+        steps = self.procedure.steps
+        return next((n for n, step in enumerate(steps) if step.index == step_index), None)
 
     @property
     def current_step(self) -> Step | None:
@@ -252,8 +272,9 @@ class StepList(OptionList):
         self.set_options(
             Option(self._prompt(step, now, started), id=str(step.index)) for step in procedure.steps
         )
-        if step_index is not None:
-            self.highlighted = max(0, step_index - 1)
+        position = self.position_of(step_index) if step_index is not None else None
+        if position is not None:
+            self.highlighted = position
         elif previous is not None:
             self.highlighted = previous
         elif procedure.steps:
