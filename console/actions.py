@@ -47,8 +47,10 @@ class ChecklistActions(Protocol):
         status: StepStatus,
         reason: str | None = None,
         exit_code: int | None = None,
+        by: str | None = None,
     ) -> None:
-        """Mark a step (saved, shown, and recorded in an open incident)."""
+        """Mark a step (saved, shown, and recorded in an open incident); `by` is who
+        did it when not this console's user (who cancelled a run)."""
 
     def add_note(self, procedure_key: str, step_index: int, note: str) -> None:
         """Keep a note with a step."""

@@ -215,7 +215,9 @@ class RunbookConsole(App[int]):
             elif run.finished:
                 ended = outcome(run)
                 self.progress.add_output(key, index, ended.lines)
-                self.progress.set_status(key, index, ended.status, ended.reason, ended.exit_code)
+                self.progress.set_status(
+                    key, index, ended.status, ended.reason, ended.exit_code, ended.by
+                )
             elif self.running is None:
                 self.notify(
                     f"Step {index} of {key} is still running: following it.",
@@ -327,8 +329,9 @@ class RunbookConsole(App[int]):
         status: StepStatus,
         reason: str | None = None,
         exit_code: int | None = None,
+        by: str | None = None,
     ) -> None:
-        self.progress.set_status(procedure_key, step_index, status, reason, exit_code)
+        self.progress.set_status(procedure_key, step_index, status, reason, exit_code, by)
         self.refresh_step(procedure_key, step_index)
         self.incidents.step_marked(procedure_key, step_index, status, reason)
 

@@ -68,6 +68,7 @@ class ConsoleReporter:
                 result.status,
                 exit_code,
                 detail,
+                cancelled_by=result.cancelled_by,
                 run_ids=result.run_ids,
             )
         )

@@ -60,6 +60,8 @@ class StepFinished(Message):
     """"succeeded", "failed", "cancelled", "timed-out" or "refused"."""
     exit_code: int | None = None
     detail: str = ""
+    cancelled_by: str | None = None
+    """Who cancelled the run, when it was cancelled."""
     run_ids: tuple[str, ...] = ()
 
 

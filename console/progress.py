@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import NamedTuple, Protocol
 
 from runbook.model import Procedure, Runbook
+from runbook.storage.session import StepStatus
 
-StepStatus = Literal["pending", "running", "done", "skipped", "failed"]
+__all__ = ["Counts", "Progress", "ProgressSink", "StepRecord", "StepStatus"]
 
 OUTPUT_TAIL_LINES = 200
 """Lines of a step's last output kept for the detail pane and the session."""
@@ -27,6 +28,7 @@ class StepRecord:
     at: datetime | None = None
     """When the status last changed (done, skipped, failed, started)."""
     by: str | None = None
+    """Who changed it: ticked, skipped, started, or cancelled it."""
     reason: str | None = None
     """Why it was skipped, or how it failed."""
     notes: list[str] = field(default_factory=list)
@@ -41,6 +43,15 @@ class ProgressSink(Protocol):
     """Where progress goes to be kept (the core's session store)."""
 
     def saved(self, procedure_key: str, step_index: int, record: StepRecord) -> None: ...
+
+
+class Counts(NamedTuple):
+    """A procedure's steps by outcome; skipped counts as finished."""
+
+    finished: int
+    failed: int
+    total: int
+    cancelled: int = 0
 
 
 class Progress:
@@ -84,16 +95,15 @@ class Progress:
     def items(self) -> Iterable[tuple[tuple[str, int], StepRecord]]:
         return self._records.items()
 
-    def counts(self, procedure: Procedure) -> tuple[int, int, int]:
-        """(finished, failed, total) for a procedure; skipped counts as finished."""
-        finished = failed = 0
-        for step in procedure.steps:
-            status = self.record(procedure.key, step.index).status
-            if status in ("done", "skipped"):
-                finished += 1
-            elif status == "failed":
-                failed += 1
-        return finished, failed, len(procedure.steps)
+    def counts(self, procedure: Procedure) -> Counts:
+        """Finished (done or skipped), failed and cancelled steps of a procedure."""
+        statuses = [self.record(procedure.key, step.index).status for step in procedure.steps]
+        return Counts(
+            finished=sum(status in ("done", "skipped") for status in statuses),
+            failed=statuses.count("failed"),
+            total=len(statuses),
+            cancelled=statuses.count("cancelled"),
+        )
 
     def touched(self) -> bool:
         """Whether anything has been recorded at all."""
@@ -113,7 +123,9 @@ class Progress:
         status: StepStatus,
         reason: str | None = None,
         exit_code: int | None = None,
+        by: str | None = None,
     ) -> StepRecord:
+        """Change a step's status, by `by` (this console's user when not given)."""
         record = self.record(procedure_key, step_index)
         record.status = status
         record.reason = reason
@@ -123,7 +135,7 @@ class Progress:
             record.at = record.by = None
         else:
             record.at = now
-            record.by = self.user
+            record.by = by or self.user
         if status == "running":
             record.started_at = now
             record.output = []

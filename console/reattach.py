@@ -13,6 +13,7 @@ from console.progress import Progress, StepStatus
 from runbook.execution import runs
 from runbook.execution.runs import RunInfo
 from runbook.model import Runbook
+from runbook.storage.session import checklist_status
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Outcome:
 
     status: StepStatus
     reason: str | None
+    by: str | None
     exit_code: int | None
     lines: list[tuple[str, str]]
 
@@ -73,16 +75,19 @@ def outcome(run: RunInfo) -> Outcome:
         for line in runs.read_output(run.directory)
     ]
     exit_code = run.state.get("exit_code")
-    succeeded = run.status == "succeeded"
+    status = checklist_status(run.status)
+    succeeded = status == "done"
     reason = run.state.get("reason")
+    by = run.state.get("cancelled_by") if status == "cancelled" else None
     checks = run.state.get("verify")
     if isinstance(checks, list) and any(
         isinstance(c, dict) and c.get("status") != "passed" for c in checks
     ):
         exit_code = None  # the command exited 0; its rb-verify check is what failed
     return Outcome(
-        status="done" if succeeded else "failed",
+        status=status,
         reason=None if succeeded else (str(reason) if reason else run.status),
+        by=str(by) if by else None,
         exit_code=exit_code if isinstance(exit_code, int) else None,
         lines=lines,
     )

@@ -29,6 +29,7 @@ from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from console.messages import DrillStepRan, StepFinished
+from runbook.storage.session import checklist_status
 
 if TYPE_CHECKING:
     from textual.message import Message
@@ -85,6 +86,7 @@ class RunnerHost(Protocol):
         status: StepStatus,
         reason: str | None = None,
         exit_code: int | None = None,
+        by: str | None = None,
     ) -> None: ...
 
     def notify(
@@ -128,6 +130,9 @@ class Run:
     """The drill whose sandbox it runs in, if any."""
     reply_to: MessagePump | None = None
     """Gets `DrillStepRan` when a drill step ends."""
+    cursor_mark: int | None = None
+    """The checklist cursor when a step's run started (see MainScreen.advance_from); None
+    for a run this console did not start (followed after a restart): it never moves it."""
 
     @property
     def key(self) -> tuple[str, int]:
@@ -269,7 +274,9 @@ class StepRunner:
         go, confirmation = await self._confirm(plan, f"Step {step.index}")
         if not go or self._busy():  # something else may have started during the dialogs
             return
-        run = Run("step", procedure.key, step.index, step.title)
+        screen = app.main_screen
+        mark = screen.cursor_mark if screen is not None else None
+        run = Run("step", procedure.key, step.index, step.title, cursor_mark=mark)
         app.progress.set_status(procedure.key, step.index, "running")
         app.refresh_step(procedure.key, step.index)
         self._start(run, plan, confirmation, f"step {step.index}: {step.title}")
@@ -444,9 +451,7 @@ class StepRunner:
         run = self._run_of(message.procedure_key, message.step_index)
         if self.current is run:
             self.current = None
-        status: StepStatus = "done" if message.status == "succeeded" else "failed"
-        if message.status == "refused":
-            status = "pending"
+        status = checklist_status(message.status)
         if run.kind == "step":
             self._step_finished(message, status)
         screen = app.main_screen
@@ -460,11 +465,11 @@ class StepRunner:
                 summary, "failed" if status == "failed" else ""
             )
         severity: SeverityLevel = "information" if message.status == "succeeded" else "error"
-        if message.status == "refused":
-            severity = "warning"
+        if message.status in ("refused", "cancelled"):
+            severity = "warning"  # the operator's own choice, or a rule's: not a failure
         app.notify(summary, severity=severity, timeout=3 if severity == "information" else 8)
-        if run.kind == "step" and status == "done" and screen is not None:
-            screen.advance_from(message.procedure_key, message.step_index)
+        if status == "done" and screen is not None and run.cursor_mark is not None:
+            screen.advance_from(message.procedure_key, message.step_index, run.cursor_mark)
         app.update_status(session_state=app.session_state, running=False)
 
     def _step_finished(self, message: StepFinished, status: StepStatus) -> None:
@@ -472,6 +477,7 @@ class StepRunner:
         app = self.app
         key, index = message.procedure_key, message.step_index
         reason = None if status == "done" else (message.detail or message.status)
+        by = message.cancelled_by if status == "cancelled" else None
         app.session.add_run_ids(key, index, message.run_ids)
         procedure = app.runbook.procedure(key)
         step = (
@@ -484,7 +490,7 @@ class StepRunner:
             app.progress.keep_waiting(key, index)
             app.refresh_step(key, index)
         else:
-            app.set_status(key, index, status, reason, message.exit_code)
+            app.set_status(key, index, status, reason, message.exit_code, by)
 
     def worker_failed(self, worker: Worker[object]) -> None:
         """A run's worker raised: what ran is finished as failed, so nothing stays running."""

@@ -26,7 +26,7 @@ from runbook.execution.plan import Confirmation, ConfirmationError, Plan, PlanEr
 from runbook.execution.resolve import default_value, placeholder_name, suggestions
 from runbook.execution.runs import OutputLine, unfinished_runs
 from runbook.model import Procedure, Runbook, Step
-from runbook.storage.session import Session, SessionStore, StepStatus
+from runbook.storage.session import Session, SessionStore, StepStatus, checklist_status
 
 NAME = "run"
 HELP = "Walk a procedure on a plain terminal: confirm, run, stream output, record."
@@ -215,12 +215,12 @@ class _Walker:
             self.session.mark(key, step.index, "running", by=_user())
         result = self._execute(plan, confirmation)
         if self.session:
-            status: StepStatus = "done" if result.ok else "failed"
+            status = checklist_status(result.status)
             self.session.mark(
                 key,
                 step.index,
                 status,
-                by=_user(),
+                by=(result.cancelled_by if status == "cancelled" else None) or _user(),
                 reason=None if result.ok else (result.reason or result.status),
                 exit_code=result.exit_code,
                 output=[("stdout", text) for text in result.output_tail],

@@ -472,15 +472,32 @@ class MainScreen(Screen[None]):
         if status == "done":
             self._advance(procedure, step)
 
-    def advance_from(self, procedure_key: str, step_index: int) -> None:
-        """Move the cursor past a step that just finished, if it still rests on it."""
+    @property
+    def cursor_mark(self) -> int:
+        """Taken when a run starts; `advance_from` compares it to tell whether the operator
+        moved the cursor meanwhile."""
+        return self.step_list.moves
+
+    def advance_from(self, procedure_key: str, step_index: int, mark: int) -> None:
+        """A run that started at cursor `mark` ended well: move the cursor past its step,
+        unless the cursor went anywhere since (even back to the step)."""
         procedure = self.step_list.procedure
-        if procedure is not None and procedure.key == procedure_key:
-            self._advance(procedure, procedure.steps[step_index - 1])
+        if procedure is None or procedure.key != procedure_key or mark != self.cursor_mark:
+            return
+        step = next((s for s in procedure.steps if s.index == step_index), None)
+        if step is not None:
+            self._advance(procedure, step)
 
     def _advance(self, procedure: Procedure, step: Step) -> None:
-        if step.index < len(procedure.steps) and self.step_list.highlighted == step.index - 1:
-            self.step_list.highlighted = step.index
+        """Move the cursor from `step` to the next one, once: only while it rests on `step`
+        (a second call, or a cursor already moved, leaves it). The row scrolls into view."""
+        steps = self.step_list
+        position = steps.position_of(step.index)
+        if position is None or steps.highlighted != position:
+            return
+        if position + 1 < len(procedure.steps):
+            steps.highlighted = position + 1
+            steps.scroll_to_highlight()
 
     @work(group="dialogs", exclusive=True, description="Skip a step")
     async def action_skip(self) -> None:
@@ -550,7 +567,7 @@ class MainScreen(Screen[None]):
     def action_jump(self) -> None:
         commands: list[CommandListItem] = []
         for procedure in self.runbook.procedures:
-            finished, _failed, total = self.progress.counts(procedure)
+            finished, _failed, total, _cancelled = self.progress.counts(procedure)
             commands.append(
                 SimpleCommand(
                     procedure.title,

@@ -136,7 +136,7 @@ class Navigator(Tree[Procedure | None]):
         self.refresh_procedure(procedure)
 
     def label_for(self, procedure: Procedure) -> Text:
-        finished, failed, total = self.progress.counts(procedure)
+        finished, failed, total, _cancelled = self.progress.counts(procedure)
         if failed:
             glyph, colour = "✗ ", "error"
         elif total and finished == total:

@@ -27,6 +27,7 @@ STATUS_GLYPH = {
     "done": ("✓", "$success"),
     "skipped": ("»", "$text-muted"),
     "failed": ("✗", "$error"),
+    "cancelled": ("⊘", "$warning"),
 }
 """Glyph and theme colour per step status."""
 
@@ -164,11 +165,11 @@ def step_prompt(
             step.outcome or "",
         )
         meta.append(branch)
-    if record.status in ("done", "failed", "skipped", "running") and record.at is not None:
+    if record.status != "pending" and record.at is not None:
         when = record.at.strftime("%H:%M")
         who = f" by {record.by}" if record.by else ""
-        word = {"done": "done", "failed": "failed", "skipped": "skipped", "running": "started"}
-        detail = f"{word[record.status]} {when}{who}"
+        word = {"running": "started"}.get(record.status, record.status)
+        detail = f"{word} {when}{who}"
         if record.status == "skipped" and record.reason:
             detail += f": {record.reason}"
         elif record.status == "failed":
@@ -232,6 +233,26 @@ class StepList(OptionList):
         self.read_only = False
         self.incident: Incident | None = None
         """The open incident: the deadline rows of its procedure show its countdowns."""
+        self.moves = 0
+        """How often the cursor went to another step (by a key, a click or the console):
+        a run that ends later moves the cursor on only if it has not moved since."""
+        self._on: tuple[str, int] | None = None
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        super().watch_highlighted(highlighted)
+        step = self.current_step
+        if step is not None and self.procedure is not None:
+            on = (self.procedure.key, step.index)
+            if on != self._on:
+                self._on = on
+                self.moves += 1
+
+    def position_of(self, step_index: int) -> int | None:
+        """The row of the step numbered `step_index` in the open procedure."""
+        if self.procedure is None:
+            return None
+        steps = self.procedure.steps
+        return next((n for n, step in enumerate(steps) if step.index == step_index), None)
 
     @property
     def current_step(self) -> Step | None:
@@ -251,8 +272,9 @@ class StepList(OptionList):
         self.set_options(
             Option(self._prompt(step, now, started), id=str(step.index)) for step in procedure.steps
         )
-        if step_index is not None:
-            self.highlighted = max(0, step_index - 1)
+        position = self.position_of(step_index) if step_index is not None else None
+        if position is not None:
+            self.highlighted = position
         elif previous is not None:
             self.highlighted = previous
         elif procedure.steps:
@@ -300,10 +322,14 @@ class StepList(OptionList):
         if self.procedure is None:
             self.border_title = "Checklist"
             return
-        finished, failed, total = self.progress.counts(self.procedure)
-        failed_text = f" · {failed} failed" if failed else ""
+        counts = self.progress.counts(self.procedure)
+        subtitle = f"{counts.finished}/{counts.total} done"
+        if counts.failed:
+            subtitle += f" · {counts.failed} failed"
+        if counts.cancelled:
+            subtitle += f" · {counts.cancelled} cancelled"
         self.border_title = f"{self.procedure.title}"
-        self.border_subtitle = f"{finished}/{total} done{failed_text}"
+        self.border_subtitle = subtitle
 
     def refresh_step(self, step_index: int) -> None:
         """Redraw one row after its record changed."""

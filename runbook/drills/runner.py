@@ -46,6 +46,7 @@ from runbook.incident.store import IncidentStore
 from runbook.incident.timeline import Event, iso, make_event, now_utc
 from runbook.model import Procedure, Runbook
 from runbook.storage import paths
+from runbook.storage.session import checklist_status
 
 DRILL_ACTOR = "drill"
 BANNER = "DRILL"
@@ -444,7 +445,7 @@ class Drill:
         confirmation = step_plan.confirm(typed=self.sandbox.environment, by=self.trainee)
         with _history_env(self.sandbox.history_dir):
             result = self.executor.run(step_plan, recorder, confirmation)
-        status = "done" if result.ok else "failed"
+        status = checklist_status(result.status)
         reason = None if result.ok else (result.reason or f"exit {result.exit_code}")
         self._record(
             step_event(

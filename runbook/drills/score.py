@@ -39,7 +39,7 @@ class StepOutcome:
     index: int
     title: str
     status: str
-    """done, ran, failed, skipped or untouched."""
+    """done, ran, failed, cancelled, skipped or untouched."""
     reason: str | None = None
     at_s: float | None = None
     """Seconds after the drill started that the step was first touched."""
@@ -133,13 +133,18 @@ def score(
             continue
         index = int(event.data["step"])
         if event.kind == "command":
-            status = "ran" if event.data.get("status") == "succeeded" else "failed"
+            ran = {"succeeded": "ran", "cancelled": "cancelled"}
+            status = ran.get(str(event.data.get("status")), "failed")
         else:
             status = event.kind.removeprefix("step-")
         previous = touched.get(index)
         if previous is None:
             order.append(index)
-        if previous is None or previous.status in ("failed", "skipped") or status == "done":
+        if (
+            previous is None
+            or previous.status in ("failed", "cancelled", "skipped")
+            or status == "done"
+        ):
             touched[index] = StepOutcome(
                 index,
                 next((s.title for s in procedure.steps if s.index == index), f"step {index}"),

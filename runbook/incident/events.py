@@ -45,8 +45,14 @@ def step_event(
     actor: str | None = None,
     at: datetime | None = None,
 ) -> Event:
-    """A checklist mark as an event: status is done, skipped or failed (at `at`, or now)."""
-    kind = {"done": "step-done", "skipped": "step-skipped", "failed": "step-failed"}.get(status)
+    """A checklist mark as an event: status is done, skipped, failed or cancelled (at `at`,
+    or now)."""
+    kind = {
+        "done": "step-done",
+        "skipped": "step-skipped",
+        "failed": "step-failed",
+        "cancelled": "step-cancelled",
+    }.get(status)
     if kind is None:
         raise ValueError(f"unknown step status {status!r}")
     text = f"Step {step_index} {status}: {step_title}"

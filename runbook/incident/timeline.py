@@ -24,6 +24,7 @@ EventKind = Literal[
     "step-done",
     "step-skipped",
     "step-failed",
+    "step-cancelled",
     "command",
     "threshold-breach",
     "threshold-recovery",
@@ -138,7 +139,7 @@ def filter_events(
     Args:
         events: the timeline.
         kinds: keep only these kinds; a kind ending in `-` or `*` matches a prefix
-            (`step-` keeps step-done, step-skipped and step-failed).
+            (`step-` keeps step-done, step-skipped, step-failed and step-cancelled).
         actor: keep only events by this actor (case-insensitive).
         text: keep events whose text contains this (case-insensitive).
         since: keep events at or after this moment.

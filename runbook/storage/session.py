@@ -22,6 +22,7 @@ saving to a `SessionWriter`, which writes on its own thread, newest state last.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -31,9 +32,33 @@ from typing import Any, Literal
 
 from runbook.storage.atomic_file import read_json, write_json_atomic
 
-StepStatus = Literal["pending", "running", "done", "skipped", "failed"]
+StepStatus = Literal["pending", "running", "done", "skipped", "failed", "cancelled"]
+"""A checklist step's state. A cancelled step was stopped by someone (`by` says who);
+a step that timed out or failed its check is failed."""
+STEP_STATUSES: tuple[StepStatus, ...] = (
+    "pending",
+    "running",
+    "done",
+    "skipped",
+    "failed",
+    "cancelled",
+)
 OUTPUT_LINES_KEPT = 200
 FORMAT_VERSION = 1
+
+
+def checklist_status(run_status: str) -> StepStatus:
+    """The checklist state a finished run leaves its step in: succeeded is done, cancelled
+    is cancelled, refused leaves it pending; failed, timed out or lost is failed."""
+    ended: dict[str, StepStatus] = {
+        "succeeded": "done",
+        "cancelled": "cancelled",
+        "refused": "pending",
+    }
+    return ended.get(run_status, "failed")
+
+
+_CANCELLED_REASON = re.compile(r"^cancelled(?: by (\S+))?")
 
 
 def _now() -> str:
@@ -63,6 +88,14 @@ class StepState:
         known = {f.name for f in fields(cls)}
         state = cls(**{k: v for k, v in data.items() if k in known})
         state.output = [(str(s), str(t)) for s, t in state.output]
+        if state.status not in STEP_STATUSES:
+            state.reason = f"unknown state {state.status!r} in the saved session"
+            state.status = "failed"
+        cancelled = _CANCELLED_REASON.match(state.reason or "")
+        if state.status == "failed" and cancelled:
+            # Saved before cancelled was a state of its own: the reason says who cancelled.
+            state.status = "cancelled"
+            state.by = cancelled.group(1) or state.by
         return state
 
 

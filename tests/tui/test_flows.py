@@ -16,6 +16,7 @@ from console.screens.help import HelpScreen
 from console.screens.main import MainScreen
 from console.screens.search import SearchScreen
 from console.screens.variables import VariablesScreen
+from console.widgets.navigator import Navigator
 from console.widgets.step_list import StepList
 from console.widgets.step_output import StepOutput
 from tests.tui.conftest import MakeConsole, palette_offers, wait_for_workers
@@ -239,6 +240,25 @@ async def test_cancel_a_running_step(make_console: MakeConsole, ops_copy: Path) 
         finished = [m for m in messages if isinstance(m, StepFinished)]
         assert finished and finished[-1].status == "cancelled"
         assert app.running is None
+        procedure = step_list(app).procedure
+        assert procedure is not None
+        record = app.progress.record(procedure.key, 1)
+        assert (record.status, record.by) == ("cancelled", "alice")
+        counts = app.progress.counts(procedure)
+        assert (counts.failed, counts.cancelled) == (0, 1), "a cancel is not a failure"
+        row = str(step_list(app).get_option_at_index(0).prompt)
+        assert row.startswith("⊘") and "cancelled" in row and "✗" not in row
+        assert "failed" not in str(step_list(app).border_subtitle)
+        assert "1 cancelled" in str(step_list(app).border_subtitle)
+        assert not str(app.main_screen.query_one(Navigator).label_for(procedure)).startswith("✗")
+        await pilot.press("q")
+        await pilot.pause()
+    again = make_console(ops_copy)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, again, "Slow")
+        assert again.progress.record(procedure.key, 1).status == "cancelled"
+        assert str(step_list(again).get_option_at_index(0).prompt).startswith("⊘")
+        assert again.progress.counts(procedure).failed == 0
 
 
 async def test_resume_after_restart(make_console: MakeConsole) -> None:
@@ -391,8 +411,8 @@ async def test_walk_blue_green_of_the_project_runbook_in_dry_run(
             else:
                 await pilot.press("space")
             await pilot.pause()
-        finished, failed, total = app.progress.counts(procedure)
-        assert (finished, failed, total) == (6, 0, 6)
+        counts = app.progress.counts(procedure)
+        assert (counts.finished, counts.failed, counts.total) == (6, 0, 6)
         assert "make build" in dry_runs[0] and "make rollback" in dry_runs[5]
         runs_dir = app.settings.config.runs_dir
         assert not runs_dir.exists() or not any(runs_dir.iterdir()), "dry-run started nothing"

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from runbook.storage.session import SessionStore
+
 REPO = Path(__file__).resolve().parents[2]
 
 RUNBOOK = """# Test runbook
@@ -112,12 +114,20 @@ def test_production_needs_the_name_typed(runbook_path: Path) -> None:
     assert right.finish() == 0
 
 
-def test_ctrl_c_cancels_the_running_step(runbook_path: Path) -> None:
+def test_ctrl_c_cancels_the_running_step(
+    runbook_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNBOOK_STATE_DIR", str(tmp_path / "state"))
     term = Terminal("run", str(runbook_path), "-p", "Long job")  # read-only: runs at once
     term.expect("rebuilding")
     term.send("\x03")
     term.expect("cancelled by")
     assert term.finish() == 1
+    session = SessionStore(tmp_path / "state" / "sessions").load(runbook_path)
+    assert session is not None
+    step = session.step("Long job", 1)
+    assert step.status == "cancelled", "a cancel is saved as cancelled, not failed"
+    assert step.by
 
 
 def test_reopening_offers_to_resume(runbook_path: Path) -> None:

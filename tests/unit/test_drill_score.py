@@ -287,3 +287,14 @@ def test_ticking_a_drill_acknowledge_step_acknowledges(tmp_path: Path) -> None:
     stored = store.load(incident.id)
     assert stored.acknowledged_by == "tess"
     assert [e.kind for e in stored.events] == ["opened", "step-done", "acknowledged"]
+
+
+def test_a_cancelled_command_is_scored_as_cancelled_and_a_later_run_counts() -> None:
+    cancelled = command(30, 2, "make status")
+    cancelled = replace(cancelled, data={**cancelled.data, "status": "cancelled"})
+    result = run_score([*clean_run()[:3], cancelled])
+    assert result.steps[1].status == "cancelled", "a cancel is not a failure, nor followed"
+    assert result.followed == 1
+
+    again = run_score([*clean_run()[:3], cancelled, *clean_run()[3:]])
+    assert again.steps[1].status == "ran", "running the step after cancelling it counts"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from runbook.storage.session import SessionStore, SessionWriter, StepState
+from runbook.storage.atomic_file import write_json_atomic
+from runbook.storage.session import SessionStore, SessionWriter, StepState, checklist_status
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "Rollback Procedure / Manual Rollback"
@@ -151,3 +152,46 @@ def test_a_failed_write_is_reported_on_the_writers_thread(tmp_path: Path) -> Non
     writer.save(session)
     assert writer.flush(timeout_s=30)
     assert len(errors) == 1 and isinstance(errors[0], OSError)
+
+
+def test_a_cancelled_step_is_kept_as_cancelled_and_old_sessions_still_load(
+    tmp_path: Path,
+) -> None:
+    store = SessionStore(tmp_path / "sessions")
+    runbook = tmp_path / "runbook.md"
+    runbook.write_text("# x\n")
+    session = store.start(runbook, "abc")
+    session.mark(KEY, 1, "cancelled", by="bob", reason="cancelled by bob")
+    assert store.load(runbook).step(KEY, 1).status == "cancelled"  # type: ignore[union-attr]
+
+    # Written before cancelled was a state: a cancel was saved as failed, with its reason.
+    old = session.to_dict()
+    old["steps"] = {
+        f"{KEY}#1": {"status": "failed", "by": "alice", "reason": "cancelled by bob"},
+        f"{KEY}#2": {"status": "failed", "reason": "cancelled by carol after 2.0s"},
+        f"{KEY}#3": {"status": "failed", "reason": "timed out after 30s", "exit_code": 124},
+        f"{KEY}#4": {"status": "exploded"},
+    }
+    write_json_atomic(store.path_for(runbook), old)
+    loaded = store.load(runbook)
+    assert loaded is not None
+    assert (loaded.step(KEY, 1).status, loaded.step(KEY, 1).by) == ("cancelled", "bob")
+    assert (loaded.step(KEY, 2).status, loaded.step(KEY, 2).by) == ("cancelled", "carol")
+    assert loaded.step(KEY, 3).status == "failed", "a timeout is a failure, nobody chose it"
+    assert loaded.step(KEY, 4).status == "failed"
+    assert "exploded" in (loaded.step(KEY, 4).reason or "")
+
+
+@pytest.mark.parametrize(
+    ("run_status", "step_status"),
+    [
+        ("succeeded", "done"),
+        ("cancelled", "cancelled"),
+        ("timed-out", "failed"),
+        ("failed", "failed"),
+        ("lost", "failed"),
+        ("refused", "pending"),
+    ],
+)
+def test_how_a_run_ends_marks_its_step(run_status: str, step_status: str) -> None:
+    assert checklist_status(run_status) == step_status
