@@ -595,7 +595,7 @@ class IncidentBridge:
     def step_marked(
         self, procedure_key: str, step_index: int, status: str, reason: str | None
     ) -> None:
-        if self.incident is None or status not in ("done", "skipped", "failed"):
+        if self.incident is None or status not in ("done", "skipped", "failed", "cancelled"):
             return
         if status == "done" and self._ticking == (procedure_key, step_index):
             return  # an incident action ticked it: the timeline has it, the action is done

@@ -14,7 +14,7 @@ from console.messages import StepFinished
 from console.screens.confirm import ConfirmScreen
 from tests.tui.conftest import MakeConsole
 from tests.tui.test_flows import open_procedure, step_list
-from tests.tui.test_incident_wiring import until
+from tests.waiting import wait_until_async as until
 
 RUNBOOK = """# Cursor
 
@@ -53,7 +53,7 @@ def walk(tmp_path: Path) -> Path:
 
 
 async def confirmation_title(pilot, app: RunbookConsole) -> str:  # type: ignore[no-untyped-def]
-    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+    await until(lambda: isinstance(app.screen, ConfirmScreen))
     screen = app.screen
     assert isinstance(screen, ConfirmScreen)
     return screen.request.title
@@ -72,7 +72,7 @@ async def test_a_tick_moves_the_cursor_on_once_and_r_acts_on_the_step_it_shows(
         assert "step 2:" in await confirmation_title(pilot, app)
         assert steps.highlighted == 1, "one tick, one step on"
         await pilot.press("escape")
-        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await until(lambda: not isinstance(app.screen, ConfirmScreen))
         # Back to step 1: untick it (the cursor stays), tick it again (on to 2), j (to 3).
         await pilot.press("k", "space", "space", "j", "r")
         assert "step 3:" in await confirmation_title(pilot, app), "the tick moved on once, j once"
@@ -105,12 +105,12 @@ async def run_step_4(pilot, app: RunbookConsole) -> None:  # type: ignore[no-unt
     await pilot.press("r")  # `cat` is read-only: it runs at once and blocks on the fifo
     procedure = steps.procedure
     assert procedure is not None
-    await until(pilot, lambda: app.progress.record(procedure.key, 4).status == "running")
+    await until(lambda: app.progress.record(procedure.key, 4).status == "running")
 
 
 async def signal_and_wait(pilot, walk: Path, messages: list[object]) -> None:  # type: ignore[no-untyped-def]
     await asyncio.to_thread((walk.parent / "signal.fifo").write_text, "go\n")
-    await until(pilot, lambda: any(isinstance(m, StepFinished) for m in messages))
+    await until(lambda: any(isinstance(m, StepFinished) for m in messages))
     finished = [m for m in messages if isinstance(m, StepFinished)]
     assert finished[-1].status == "succeeded"
     await pilot.pause()
