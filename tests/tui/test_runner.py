@@ -110,6 +110,11 @@ async def select_container(pilot, app: RunbookConsole) -> ContainersPane:  # typ
     return pane
 
 
+def shows_p1(app: RunbookConsole) -> bool:
+    procedure = app.screen.query_one(StepList).procedure
+    return procedure is not None and procedure.title.startswith("P1")
+
+
 async def confirm_screen(pilot, app: RunbookConsole) -> ConfirmScreen:  # type: ignore[no-untyped-def]
     await until(lambda: isinstance(app.screen, ConfirmScreen))
     assert isinstance(app.screen, ConfirmScreen)
@@ -164,6 +169,7 @@ async def test_a_container_action_is_refused_like_a_step_while_another_console_h
         await until(lambda: app.main_screen is not None)
         app.incidents.start("P1")
         await until(lambda: app.incidents.incident is not None)
+        await until(lambda: shows_p1(app))  # the incident's procedure opened (it takes focus)
         with lock_held_by_another_console(app) as held:
             assert held.startswith(f"{app.environment} is locked by bob since ")
             await select_container(pilot, app)
@@ -203,6 +209,7 @@ async def test_an_allowed_container_action_lands_in_the_incident_timeline_and_ti
         await until(lambda: app.main_screen is not None)
         app.incidents.start("P1")
         await until(lambda: app.incidents.incident is not None)
+        await until(lambda: shows_p1(app))  # the incident's procedure opened (it takes focus)
         incident = app.incidents.incident
         assert incident is not None
         await select_container(pilot, app)
