@@ -24,6 +24,7 @@ from pty_terminal import (
 from runbook.document.parser import load
 from runbook.drills.sandboxes import free_ports
 from tests.required import unavailable
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 CONSOLE = REPO / ".venv" / "bin" / "runbook-console"
@@ -120,8 +121,10 @@ def test_console_paints_at_the_terminals_size_whatever_lines_and_columns_say(
         for pid in session_processes(terminal.process.pid)
         if any(part.endswith("/runbook-console") for part in command_line(pid))
     ]
-    started = children(console)
-    assert started, "the console started its embedded sandbox service"
+    # The frame comes first; the embedded sandbox service starts beside it.
+    started = wait_until(
+        lambda: children(console), FRAME_TIMEOUT_S, "the console started its embedded service"
+    )
     for pid in started:
         inherited = environment(pid).keys() & {"LINES", "COLUMNS"}
         assert not inherited, f"{command_line(pid)} inherited {inherited}"
