@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -69,23 +68,13 @@ async def test_seed_and_project_runbooks_open(make_console: MakeConsole) -> None
             await _open(make_console(path), size=(120, 40))
 
 
-LOAD_BUDGET_S = 1.0
-"""Target for parse + first screen of a 10,000-line runbook on an idle machine."""
-LOADED_MACHINE_FACTOR = 2.0
-"""Margin for busy CI runners: the assertion allows this multiple of the budget."""
-
-
-@pytest.mark.serial
-async def test_ten_thousand_lines_open_quickly(make_console: MakeConsole, tmp_path: Path) -> None:
+async def test_ten_thousand_lines_open(make_console: MakeConsole, tmp_path: Path) -> None:
+    """A 10,000-line runbook opens with its procedures listed. How fast is a figure, not an
+    assertion: `bench/parse.py` prints the parse time and `bench/startup.py RUNBOOK` the
+    time to the first frame."""
     path = _big_runbook(tmp_path / "big.md")
-    started = time.perf_counter()
     app = make_console(path)
-    parsed = time.perf_counter()
     async with app.run_test(size=(120, 40)):
         await until(lambda: app.main_screen is not None, what="the main screen is ready")
-        ready = time.perf_counter()
         assert len(app.runbook.procedures) > 300
         assert app.main_screen.query_one(StepList).option_count > 0
-    total = ready - started
-    print(f"parse {parsed - started:.2f} s, console {ready - parsed:.2f} s, total {total:.2f} s")
-    assert total < LOAD_BUDGET_S * LOADED_MACHINE_FACTOR, f"took {total:.2f} s"
