@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -440,8 +439,7 @@ async def test_a_step_outlives_the_console_and_the_next_one_follows_it(
         await pilot.pause()
         await pilot.press("y")  # quit anyway: the step carries on
         await pilot.pause()
-        quit_pressed = time.monotonic()
-    assert time.monotonic() - quit_pressed < 1.5, "quitting does not wait for the step"
+    # The console has quit while its step still blocks on the gate: it did not wait for it.
     assert first.progress.record(key, 1).status == "running"
     second = make_console(path)
     async with second.run_test(size=(80, 24)) as pilot:
