@@ -229,7 +229,7 @@ def test_drill_cli_headless_with_actions_on_stdin(tmp_path: Path, runtime: str) 
     argv = ["drill", "readiness-failing", "--as", "cli-trainee", "--runtime", runtime]
     done = subprocess.run(
         [sys.executable, "-c", code, *argv],
-        input="steps\nrun 1\nwait 60\nstatus\nend\n",
+        input="steps\nack\nrun 1\nwait 60\nstatus\nend\n",
         capture_output=True,
         text=True,
         env=env,
