@@ -90,6 +90,7 @@ class RunbookConsole(App[int]):
             self.environment,
             self._post_to_main_screen,
             set_status=self.set_status,
+            switch_checklist=self.switch_checklist,
         )
         self.embedded = EmbeddedService(self)
         self.runner = StepRunner(self)
@@ -206,7 +207,11 @@ class RunbookConsole(App[int]):
     def _reattach_runs(self) -> None:
         """Steps a previous console left running: show how they ended, or follow them."""
         found = saved_runs(
-            self.runbook, self.progress, self.settings.config.runs_dir, self.runbook_path
+            self.runbook,
+            self.progress,
+            self.settings.config.runs_dir,
+            self.runbook_path,
+            self.environment,
         )
         for saved in found:
             key, index, run = saved.procedure_key, saved.step_index, saved.run
@@ -250,6 +255,13 @@ class RunbookConsole(App[int]):
         if screen is not None:
             screen.reload()
         self.notify("Fresh session started.", timeout=3)
+
+    def switch_checklist(self, incident_id: str | None) -> None:
+        """The checklist becomes `incident_id`'s own (None: the environment's again)."""
+        if self.session.switch(incident_id, self.progress):
+            screen = self.main_screen
+            if screen is not None:
+                screen.reload()
 
     def initial_procedure(self) -> Procedure | None:
         """The procedure to show first: the one of the resumed session, else the first."""

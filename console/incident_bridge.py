@@ -142,6 +142,25 @@ class IncidentWriter:
 
         self._submit(job)
 
+    def find_open(
+        self, runbook: Runbook, environment: str, then: Callable[[Incident], object]
+    ) -> None:
+        """Queue looking for the open incident of `runbook` in `environment`; `then` is
+        called on this writer's thread when there is one."""
+
+        def job() -> None:
+            from runbook.incident.model import IncidentError
+
+            path = str(Path(runbook.path).resolve()) if runbook.path else None
+            try:
+                incident = self.store.open_for(path, runbook.sha256, environment)
+            except (IncidentError, OSError, TypeError, ValueError, KeyError):
+                return
+            if incident is not None:
+                then(incident)
+
+        self._submit(job)
+
     def _append(self, incident_id: str, event: Event) -> None:
         from runbook.incident.model import IncidentError
         from runbook.incident.store import IncidentBusy
@@ -189,6 +208,8 @@ class IncidentBridge:
         post_to_screen: delivers the incident messages to the main screen (thread-safe).
         set_status: ticks a checklist row, saved in the session (the app's `set_status`):
             acknowledging or escalating ticks the procedure's step for it.
+        switch_checklist: makes the checklist an incident's own (its id), or the
+            environment's again (None) once the incident closed.
     """
 
     def __init__(
@@ -199,6 +220,7 @@ class IncidentBridge:
         environment: str,
         post_to_screen: Callable[[Message], object],
         set_status: Callable[[str, int, StepStatus], object] | None = None,
+        switch_checklist: Callable[[str | None], object] | None = None,
     ) -> None:
         self.app = app
         self.runbook = runbook
@@ -206,6 +228,7 @@ class IncidentBridge:
         self.environment = environment
         self.post_to_screen = post_to_screen
         self.set_status = set_status
+        self.switch_checklist = switch_checklist
         self._ticking: tuple[str, int] | None = None
         """The row this bridge ticks now: its mark is already in the timeline."""
         self.readings: tuple[GaugeReading, ...] = ()
@@ -289,6 +312,8 @@ class IncidentBridge:
         self.incident = incident
         self.hint = None
         self._hint_text = ""
+        if self.switch_checklist is not None:
+            self.switch_checklist(incident.id)
         jump = jump and self.runbook.procedure(incident.procedure) is not None
         self.post_to_screen(IncidentShown(incident, self.store, jump))
         self._check_deployments(incident)
@@ -308,18 +333,14 @@ class IncidentBridge:
         self.post_to_screen(IncidentChanged(incident, reread=False))
 
     def adopt_open(self) -> None:
-        """At start: an incident already open for this runbook (the CLI's, another
-        console's) becomes this console's too. Read on the writer thread."""
-        self.writer.load("current", then=self._found_open, failed=lambda _error: None)
-
-    def _found_open(self, incident: Incident) -> None:
-        runbook = self.runbook
-        path = str(Path(runbook.path).resolve()) if runbook.path else None
-        if incident.drill or (
-            incident.runbook_sha256 != runbook.sha256 and incident.runbook_path != path
-        ):
-            return
-        self.app.post_message(IncidentLoaded(incident, purpose="adopt"))
+        """At start: an incident already open for this runbook in this environment (the
+        CLI's, another console's) becomes this console's too: never another environment's.
+        Read on the writer thread."""
+        self.writer.find_open(
+            self.runbook,
+            self.environment,
+            then=lambda incident: self.app.post_message(IncidentLoaded(incident, "adopt")),
+        )
 
     def loaded(self, incident: Incident, purpose: IncidentPurpose) -> None:
         """The writer read or created an incident (IncidentLoaded, on the UI thread)."""
@@ -400,6 +421,8 @@ class IncidentBridge:
             self.incident = None
             self.hint = None
             self._hint_text = ""
+            if self.switch_checklist is not None:
+                self.switch_checklist(None)
             self.post_to_screen(IncidentClosed(incident.id, incident.resolution or ""))
             self.app.notify(f"{incident.id} is closed: {incident.resolution}", timeout=5)
             return

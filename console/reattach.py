@@ -37,9 +37,14 @@ class Outcome:
 
 
 def saved_runs(
-    runbook: Runbook, progress: Progress, runs_dir: Path, runbook_path: str | None
+    runbook: Runbook,
+    progress: Progress,
+    runs_dir: Path,
+    runbook_path: str | None,
+    environment: str,
 ) -> list[SavedRun]:
-    """Steps the session has as running (wait steps aside: their countdown carries on)."""
+    """Steps the session has as running (wait steps aside: their countdown carries on),
+    with their newest run of this runbook in `environment`: never another environment's."""
     saved = [
         key
         for key, record in progress.items()
@@ -61,6 +66,7 @@ def saved_runs(
                 if info.spec.get("procedure") == procedure_key
                 and info.spec.get("step") == step_index
                 and info.spec.get("runbook_path") in paths
+                and str(info.spec.get("environment", "")).casefold() == environment.casefold()
             ),
             None,
         )

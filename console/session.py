@@ -63,6 +63,9 @@ def to_record(state: StepState) -> StepRecord:
 class SessionKeeper:
     """The progress sink: every change is queued for saving (atomically, by the core's writer).
 
+    The checklist is the session of this runbook in this environment, outside incidents;
+    while an incident is the console's, it is that incident's own (`switch`).
+
     Args:
         runbook: the runbook whose session this is.
         settings: where sessions live, the clock, whether to resume.
@@ -86,6 +89,8 @@ class SessionKeeper:
         self.store = SessionStore(Path(directory))
         self.writer = SessionWriter(on_error=lambda error: self.post(SessionNotSaved(str(error))))
         self.session: Session | None = None
+        self.incident: str | None = None
+        """The incident whose checklist this is; None outside incidents."""
         self.last_procedure: str | None = None
         self.resumed_steps = 0
         self.saved_at: str | None = None
@@ -102,7 +107,9 @@ class SessionKeeper:
         path = self.runbook_path
         if path is None:
             return
-        session = self.store.load(path) if self.settings.resume else None
+        session = (
+            self.store.load(path, self.environment, self.incident) if self.settings.resume else None
+        )
         if session is None:
             return
         self.session = session
@@ -113,6 +120,24 @@ class SessionKeeper:
                 continue
             progress.restore(procedure_key, int(index), to_record(state))
             self.resumed_steps += 1
+
+    def switch(self, incident: str | None, progress: Progress) -> bool:
+        """Make the checklist `incident`'s (None: the environment's outside incidents):
+        its saved ticks, or none for a new incident. A step running now stays running in
+        the new checklist, where its end is recorded. False when it already is."""
+        if incident == self.incident:
+            return False
+        running = [(key, record) for key, record in progress.items() if record.status == "running"]
+        self.incident = incident
+        self.session = None
+        self.resumed_steps = 0
+        self.saved_at = None
+        progress.clear()
+        self.restore(progress)
+        for (procedure_key, step_index), record in running:
+            progress.restore(procedure_key, step_index, record)
+            self.saved(procedure_key, step_index, record)
+        return True
 
     def running_runs(self) -> list[tuple[str, int, str]]:
         """(procedure key, step index, last run id) of steps saved as running."""
@@ -127,8 +152,9 @@ class SessionKeeper:
 
     def _ensure_session(self) -> Session | None:
         if self.session is None and self.runbook_path is not None:
-            self.session = self.store.new(self.runbook_path, self.runbook.sha256)
-            self.session.environment = self.environment
+            self.session = self.store.new(
+                self.runbook_path, self.runbook.sha256, self.environment, self.incident
+            )
         return self.session
 
     def saved(
@@ -169,7 +195,7 @@ class SessionKeeper:
         self.writer.flush()
         path = self.runbook_path
         if path is not None:
-            self.store.discard(path)
+            self.store.discard(path, self.environment, self.incident)
         self.session = None
         self.resumed_steps = 0
         self.saved_at = None

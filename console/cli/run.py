@@ -176,8 +176,24 @@ class _Walker:
     def _open_session(self) -> Session | None:
         if self.runbook.path is None:
             return None
+        from pathlib import Path
+
+        from runbook.incident.store import IncidentStore
+
+        # During an open incident of this runbook and environment, its own checklist.
+        path = str(Path(self.runbook.path).resolve())
+        try:
+            incidents = IncidentStore(self.config.state_dir / "incidents")
+            incident = incidents.open_for(path, self.runbook.sha256, self.environment)
+        except (OSError, ValueError, TypeError, KeyError):
+            incident = None
         store = SessionStore(self.config.sessions_dir)
-        return store.resume(self.runbook.path, self.runbook.sha256, self.environment)
+        return store.resume(
+            self.runbook.path,
+            self.runbook.sha256,
+            self.environment,
+            incident.id if incident is not None else None,
+        )
 
     def step(self, step: Step, total: int) -> int:
         print(f"\nStep {step.index}/{total} [{step.risk}] {step.title}", flush=True)

@@ -414,11 +414,10 @@ class MainScreen(Screen[None]):
         self.refresh_bindings()
 
     def reload(self) -> None:
-        """Redraw everything after the progress was replaced."""
+        """Redraw everything after the progress was replaced (a fresh session, or another
+        checklist: an incident's own): the cursor goes to the first step still to do."""
         self.query_one(Navigator).refresh_labels()
-        procedure = self.step_list.procedure
-        if procedure is not None:
-            self.step_list.show_procedure(procedure)
+        self.step_list.show_first_open_step()
         self._show_detail()
         self.query_one(StatusBar).session_state = self.actions.session_state
 

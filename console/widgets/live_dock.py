@@ -76,6 +76,7 @@ class LiveDock(VerticalScroll, can_focus=True):
 
         async def mount() -> None:
             await status.remove()
-            await self.mount(pane, before=0)
+            if self.is_attached:  # else the console is quitting: nothing to show it in
+                await self.mount(pane, before=0)
 
         return AwaitComplete(mount())

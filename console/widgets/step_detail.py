@@ -56,6 +56,8 @@ class StepDetail(VerticalScroll, can_focus=True):
     async def _mount_markdown(self) -> None:
         from textual.widgets import Markdown
 
+        if not self.is_attached:
+            return  # the console quit before its first frame was drawn: nothing to show
         text = self._markdown_text
         markdown = Markdown(text, id="detail-markdown")
         await self.mount(markdown, after="#detail-heading")

@@ -287,6 +287,14 @@ class StepList(OptionList):
                 return position
         return 0
 
+    def show_first_open_step(self) -> None:
+        """Refill the list (its progress was replaced) with the cursor on the first step
+        still to do."""
+        if self.procedure is not None:
+            self.show_procedure(self.procedure)
+            if self.procedure.steps:
+                self.highlighted = self._first_open_index(self.procedure)
+
     def _prompt(self, step: Step, now: datetime, started: datetime | None) -> Content:
         assert self.procedure is not None
         record = self.progress.record(self.procedure.key, step.index)

@@ -46,7 +46,11 @@ class StepOutput(Vertical):
         yield VerticalScroll(id="output-stand-in", can_focus=False)
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._mount_log)
+        self.call_after_refresh(self._mount_log_after_first_frame)
+
+    def _mount_log_after_first_frame(self) -> None:
+        if self.is_attached:  # else the console quit before its first frame was drawn
+            self._mount_log()
 
     def _mount_log(self) -> RichLog:
         if self._log is None:

@@ -101,6 +101,26 @@ class IncidentStore:
             return []
         return sorted(p.stem for p in self.directory.glob("INC-*.json"))
 
+    def open_for(
+        self, runbook_path: str | None, runbook_sha256: str, environment: str
+    ) -> Incident | None:
+        """The newest open incident (not a drill) of this runbook in `environment`. The
+        runbook is known by its absolute path or its text; an incident that names no
+        environment is every environment's."""
+        for incident_id in reversed(self.ids()):
+            raw = read_json(self.path_for(incident_id))
+            if not isinstance(raw, dict) or raw.get("closed_at") or raw.get("drill"):
+                continue
+            if raw.get("runbook_sha256") != runbook_sha256 and raw.get("runbook_path") != (
+                runbook_path
+            ):
+                continue
+            named = raw.get("environment")
+            if named and str(named).casefold() != environment.casefold():
+                continue
+            return Incident.from_dict(raw)
+        return None
+
     def list(self) -> list[Incident]:
         found = []
         for incident_id in self.ids():

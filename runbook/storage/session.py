@@ -1,14 +1,17 @@
-"""Checklist progress per runbook, saved atomically after every change.
+"""Checklist progress per runbook, environment and incident, saved atomically after every
+change.
 
-One JSON file per runbook (keyed by its absolute path) in `<state dir>/sessions/`.
-Every change rewrites it via temp file + fsync + rename, so a `kill -9` at any
-moment leaves the previous or the new version, never a torn one.
+One JSON file per (runbook, environment, incident) in `<state dir>/sessions/`, keyed by
+the runbook's absolute path, the environment's name and the incident's id: ticks made
+in Development never show in Production, and a new incident starts on an unticked
+checklist. Every change rewrites the file via temp file + fsync + rename, so a
+`kill -9` at any moment leaves the previous or the new version, never a torn one.
 
 ```python
 store = SessionStore(config.sessions_dir)    # <state dir>/sessions
-session = store.load(path)                   # None when there is nothing to resume
+session = store.load(path, "Production")     # None when there is nothing to resume
 if session is None:
-    session = store.start(path, runbook.sha256)
+    session = store.start(path, runbook.sha256, "Production")
 session.mark("Rollback Procedure / Manual Rollback", 2, "done", by="alice")   # saved
 session.mark(key, 3, "skipped", reason="no recent deployment")            # saved
 session.add_note(key, 3, "checked with Bob")                              # saved
@@ -108,6 +111,8 @@ class Session:
     created: str = field(default_factory=_now)
     updated: str = field(default_factory=_now)
     environment: str | None = None
+    incident: str | None = None
+    """The incident whose checklist this is; None outside incidents."""
     procedure: str | None = None
     """The procedure the operator was on, to reopen it."""
     steps: dict[str, StepState] = field(default_factory=dict)
@@ -163,10 +168,6 @@ class Session:
         state.notes.append(text)
         self.put(procedure_key, step_index, state)
 
-    def set_environment(self, environment: str) -> None:
-        self.environment = environment
-        self.save()
-
     def save(self) -> None:
         if self.store is not None:
             self.store.save(self)
@@ -188,34 +189,71 @@ class Session:
             "created": self.created,
             "updated": self.updated,
             "environment": self.environment,
+            "incident": self.incident,
             "procedure": self.procedure,
             "steps": {key: asdict(state) for key, state in self.steps.items()},
         }
 
 
 class SessionStore:
-    """Sessions on disk, one file per runbook path."""
+    """Sessions on disk, one file per (runbook path, environment, incident).
+
+    A session saved without an environment (by older versions, or by a program that
+    names none) is keyed by the runbook's path alone; it is resumed for the environment
+    it recorded, and never for another.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def path_for(self, runbook_path: str | Path) -> Path:
-        absolute = str(Path(runbook_path).expanduser().resolve())
-        return self.directory / (hashlib.sha256(absolute.encode()).hexdigest()[:32] + ".json")
+    def path_for(
+        self, runbook_path: str | Path, environment: str | None = None, incident: str | None = None
+    ) -> Path:
+        key = str(Path(runbook_path).expanduser().resolve())
+        if environment is not None or incident is not None:
+            key = "\n".join((key, (environment or "").casefold(), incident or ""))
+        return self.directory / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")
 
-    def load(self, runbook_path: str | Path) -> Session | None:
-        """The saved session for this runbook, or None (nothing saved, or unreadable)."""
-        data = read_json(self.path_for(runbook_path))
+    def file_of(self, session: Session) -> Path:
+        return self.path_for(session.runbook_path, session.environment, session.incident)
+
+    def load(
+        self, runbook_path: str | Path, environment: str | None = None, incident: str | None = None
+    ) -> Session | None:
+        """The saved session of this runbook in `environment` during `incident` (None:
+        outside incidents), or None (nothing saved, or unreadable)."""
+        session = self._read(self.path_for(runbook_path, environment, incident))
+        if session is None and incident is None:
+            session = self._legacy(runbook_path, environment)
+        if session is not None:
+            session.environment = session.environment or environment
+            session.incident = incident
+        return session
+
+    def _legacy(self, runbook_path: str | Path, environment: str | None) -> Session | None:
+        """A session saved before sessions were kept per environment, when it names
+        `environment`: it is resumed there, and nowhere else."""
+        if environment is None:
+            return None
+        legacy = self._read(self.path_for(runbook_path))
+        if legacy is None or legacy.incident is not None or not legacy.environment:
+            return None
+        return legacy if legacy.environment.casefold() == environment.casefold() else None
+
+    def _read(self, path: Path) -> Session | None:
+        data = read_json(path)
         if not isinstance(data, dict) or "runbook_path" not in data:
             return None
         try:
             steps = {k: StepState.from_dict(v) for k, v in dict(data.get("steps", {})).items()}
+            incident = data.get("incident")
             return Session(
                 runbook_path=str(data["runbook_path"]),
                 runbook_sha256=str(data.get("runbook_sha256", "")),
                 created=str(data.get("created", _now())),
                 updated=str(data.get("updated", _now())),
                 environment=data.get("environment"),
+                incident=str(incident) if incident else None,
                 procedure=data.get("procedure"),
                 steps=steps,
                 store=self,
@@ -223,32 +261,59 @@ class SessionStore:
         except (TypeError, ValueError):
             return None
 
-    def new(self, runbook_path: str | Path, runbook_sha256: str) -> Session:
+    def new(
+        self,
+        runbook_path: str | Path,
+        runbook_sha256: str,
+        environment: str | None = None,
+        incident: str | None = None,
+    ) -> Session:
         """A fresh session, not saved yet."""
         absolute = str(Path(runbook_path).expanduser().resolve())
-        return Session(runbook_path=absolute, runbook_sha256=runbook_sha256, store=self)
+        return Session(
+            runbook_path=absolute,
+            runbook_sha256=runbook_sha256,
+            environment=environment,
+            incident=incident,
+            store=self,
+        )
 
-    def start(self, runbook_path: str | Path, runbook_sha256: str) -> Session:
+    def start(
+        self,
+        runbook_path: str | Path,
+        runbook_sha256: str,
+        environment: str | None = None,
+        incident: str | None = None,
+    ) -> Session:
         """A fresh session (replacing any saved one), saved at once."""
-        session = self.new(runbook_path, runbook_sha256)
+        session = self.new(runbook_path, runbook_sha256, environment, incident)
         session.save()
         return session
 
-    def resume(self, runbook_path: str | Path, runbook_sha256: str, environment: str) -> Session:
-        """The saved session when it is of this very runbook text, else a fresh one; saved
-        with `environment` as its target."""
-        session = self.load(runbook_path)
+    def resume(
+        self,
+        runbook_path: str | Path,
+        runbook_sha256: str,
+        environment: str,
+        incident: str | None = None,
+    ) -> Session:
+        """The saved session of this runbook in `environment` (during `incident`) when it
+        is of this very runbook text, else a fresh one, saved."""
+        session = self.load(runbook_path, environment, incident)
         if session is None or session.runbook_sha256 != runbook_sha256:
-            session = self.start(runbook_path, runbook_sha256)
-        session.set_environment(environment)
+            session = self.start(runbook_path, runbook_sha256, environment, incident)
         return session
 
     def save(self, session: Session) -> None:
         session.updated = _now()
-        write_json_atomic(self.path_for(session.runbook_path), session.to_dict())
+        write_json_atomic(self.file_of(session), session.to_dict())
 
-    def discard(self, runbook_path: str | Path) -> None:
-        self.path_for(runbook_path).unlink(missing_ok=True)
+    def discard(
+        self, runbook_path: str | Path, environment: str | None = None, incident: str | None = None
+    ) -> None:
+        self.path_for(runbook_path, environment, incident).unlink(missing_ok=True)
+        if incident is None and self._legacy(runbook_path, environment) is not None:
+            self.path_for(runbook_path).unlink(missing_ok=True)
 
 
 WRITER_IDLE_S = 0.5
@@ -277,14 +342,15 @@ class SessionWriter:
         self.lock = threading.Lock()
         """Held while the session is serialised: hold it to change the session."""
         self._condition = threading.Condition()
-        self._pending: Session | None = None
+        self._pending: dict[int, Session] = {}
+        """Sessions waiting to be written, by identity: each gets its newest state written."""
         self._writing = False
         self._thread: threading.Thread | None = None
 
     def save(self, session: Session) -> None:
         """Queue a write of `session`'s newest state (thread-safe, returns at once)."""
         with self._condition:
-            self._pending = session
+            self._pending[id(session)] = session
             if self._thread is None:
                 self._thread = threading.Thread(target=self._drain, name="session-writer")
                 self._thread.start()
@@ -293,12 +359,12 @@ class SessionWriter:
     def _drain(self) -> None:
         while True:
             with self._condition:
-                if self._pending is None:
+                if not self._pending:
                     self._condition.wait(WRITER_IDLE_S)
-                if self._pending is None:
+                if not self._pending:
                     self._thread = None
                     return
-                session, self._pending = self._pending, None
+                _, session = self._pending.popitem()
                 self._writing = True
             try:
                 self._write(session)
@@ -313,7 +379,7 @@ class SessionWriter:
             data = session.to_dict()
         try:
             if session.store is not None:
-                write_json_atomic(session.store.path_for(session.runbook_path), data)
+                write_json_atomic(session.store.file_of(session), data)
         except OSError as error:
             self.on_error(error)
 
@@ -321,5 +387,5 @@ class SessionWriter:
         """Wait until every queued write is on disk; False if `timeout_s` ran out first."""
         with self._condition:
             return self._condition.wait_for(
-                lambda: self._pending is None and not self._writing, timeout_s
+                lambda: not self._pending and not self._writing, timeout_s
             )

@@ -89,7 +89,7 @@ async def test_session_writes_happen_off_the_ui_thread_coalesced_and_flushed_on_
     assert set(writers) == {"session-writer"}
     assert 2 <= len(writers) <= 3, "changes made during a write are coalesced into one write"
     saved = runbook.storage.session.SessionStore(app.session.store.directory).load(
-        app.session.runbook_path or ""
+        app.session.runbook_path or "", app.environment
     )
     assert saved is not None
     assert [saved.step(procedure.key, i).status for i in (1, 2, 3)] == ["done"] * 3

@@ -123,7 +123,7 @@ def test_ctrl_c_cancels_the_running_step(
     term.send("\x03")
     term.expect("cancelled by")
     assert term.finish() == 1
-    session = SessionStore(tmp_path / "state" / "sessions").load(runbook_path)
+    session = SessionStore(tmp_path / "state" / "sessions").load(runbook_path, "Development")
     assert session is not None
     step = session.step("Long job", 1)
     assert step.status == "cancelled", "a cancel is saved as cancelled, not failed"

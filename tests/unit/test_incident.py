@@ -143,6 +143,31 @@ def test_store_round_trip_prefix_and_current(runbook, tmp_path: Path) -> None:
     assert mode == 0o600
 
 
+def test_the_open_incident_of_an_environment_is_never_anothers(runbook, tmp_path: Path) -> None:
+    store = IncidentStore(tmp_path / "incidents")
+    path = str(PROJECT_RUNBOOK.resolve())
+    hours = iter(range(10))
+
+    def opened(environment: str | None, drill: bool = False) -> Incident:
+        clock = FakeClock(T0 + timedelta(hours=next(hours)))
+        incident = open_incident(runbook, "P1", clock=clock, environment=environment)
+        incident.drill = "readiness-failing" if drill else None
+        store.save(incident)
+        return incident
+
+    development = opened("Development")
+    assert store.open_for(path, runbook.sha256, "Production") is None
+    production = opened("Production")
+    opened("Development", drill=True)  # a drill is nobody's real incident
+    assert store.open_for(path, runbook.sha256, "development").id == development.id  # type: ignore[union-attr]
+    assert store.open_for(path, runbook.sha256, "Production").id == production.id  # type: ignore[union-attr]
+    assert store.open_for("/elsewhere.md", "other text", "Production") is None
+    store.update(production.id, lambda i: i.close("fixed"))
+    assert store.open_for(path, runbook.sha256, "Production") is None
+    anywhere = opened(None)  # names no environment: every environment's
+    assert store.open_for(path, runbook.sha256, "Production").id == anywhere.id  # type: ignore[union-attr]
+
+
 def test_concurrent_appends_lose_nothing(runbook, tmp_path: Path) -> None:
     store = IncidentStore(tmp_path / "incidents")
     incident = open_incident(runbook, "P1")

@@ -22,15 +22,14 @@ def test_changes_are_saved_at_once(tmp_path: Path) -> None:
     store = SessionStore(tmp_path / "sessions")
     runbook = tmp_path / "runbook.md"
     runbook.write_text("# x\n")
-    assert store.load(runbook) is None
-    session = store.start(runbook, "abc")
+    assert store.load(runbook, "Production") is None
+    session = store.start(runbook, "abc", "Production")
     session.mark(KEY, 1, "done", by="alice")
     session.mark(KEY, 2, "skipped", by="alice", reason="no recent deployment")
     session.add_note(KEY, 2, "checked with Bob")
     session.put(KEY, 3, StepState(status="failed", exit_code=2, output=[("stderr", "boom")]))
-    session.set_environment("Production")
 
-    loaded = SessionStore(tmp_path / "sessions").load(str(runbook))
+    loaded = SessionStore(tmp_path / "sessions").load(str(runbook), "Production")
     assert loaded is not None
     assert loaded.runbook_path == str(runbook.resolve())
     assert loaded.environment == "Production"
@@ -93,15 +92,71 @@ def test_resume_keeps_the_session_of_the_same_text_and_starts_afresh_on_another(
     store = SessionStore(tmp_path / "sessions")
     runbook = tmp_path / "runbook.md"
     runbook.write_text("# x\n")
-    store.start(runbook, "abc").mark(KEY, 1, "done", by="alice")
+    store.start(runbook, "abc", "Staging").mark(KEY, 1, "done", by="alice")
 
     same = store.resume(runbook, "abc", "Staging")
     assert (same.step(KEY, 1).status, same.environment) == ("done", "Staging")
-    assert store.load(runbook).environment == "Staging"  # type: ignore[union-attr]
 
-    edited = store.resume(runbook, "def", "Development")
+    edited = store.resume(runbook, "def", "Staging")
     assert edited.step(KEY, 1).status == "pending"
-    assert (edited.runbook_sha256, edited.environment) == ("def", "Development")
+    assert (edited.runbook_sha256, edited.environment) == ("def", "Staging")
+
+
+def test_ticks_belong_to_their_environment_and_incident(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path / "sessions")
+    runbook = tmp_path / "runbook.md"
+    runbook.write_text("# x\n")
+    store.resume(runbook, "abc", "Development").mark(KEY, 1, "done", by="alice")
+    store.resume(runbook, "abc", "Development", "INC-1").mark(KEY, 2, "done", by="alice")
+
+    production = store.resume(runbook, "abc", "Production")
+    assert production.step(KEY, 1).status == "pending", "no tick leaks into Production"
+    assert store.resume(runbook, "abc", "Production", "INC-1").step(KEY, 2).status == "pending"
+    new_incident = store.resume(runbook, "abc", "Development", "INC-2")
+    assert [new_incident.step(KEY, i).status for i in (1, 2)] == ["pending", "pending"]
+
+    development = store.load(runbook, "development")  # names match whatever their case
+    assert development is not None and development.step(KEY, 1).status == "done"
+    assert development.step(KEY, 2).status == "pending", "the incident's tick stays in it"
+    during = store.load(runbook, "Development", "INC-1")
+    assert during is not None and during.step(KEY, 2).status == "done"
+    assert during.incident == "INC-1"
+
+    store.discard(runbook, "Development", "INC-1")
+    assert store.load(runbook, "Development", "INC-1") is None
+    assert store.load(runbook, "Development") is not None
+
+
+def test_a_session_saved_before_environments_resumes_only_in_its_own(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path / "sessions")
+    runbook = tmp_path / "runbook.md"
+    runbook.write_text("# x\n")
+    old = store.start(runbook, "abc")  # keyed by the path alone, as older versions did
+    old.environment = "Development"
+    old.mark(KEY, 1, "done", by="alice")
+
+    assert store.load(runbook, "Production") is None
+    assert store.load(runbook, "Development", "INC-1") is None
+    resumed = store.resume(runbook, "abc", "Development")
+    assert resumed.step(KEY, 1).status == "done"
+    store.discard(runbook, "Development")
+    assert store.load(runbook, "Development") is None
+
+
+def test_the_writer_saves_every_session_it_was_given(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path / "sessions")
+    runbook = tmp_path / "runbook.md"
+    runbook.write_text("# x\n")
+    writer = SessionWriter(on_error=lambda error: None)
+    before = store.new(runbook, "abc", "Development")
+    during = store.new(runbook, "abc", "Development", "INC-1")
+    for session in (before, during):
+        with writer.lock:
+            session.set(KEY, 1, StepState(status="done"))
+        writer.save(session)  # queued one right after the other: neither is dropped
+    assert writer.flush(timeout_s=30)
+    assert store.load(runbook, "Development") is not None
+    assert store.load(runbook, "Development", "INC-1") is not None
 
 
 def test_the_writer_saves_off_the_callers_thread_coalesces_and_flushes(
