@@ -169,18 +169,23 @@ class Driver:
         return lines
 
     def confirm_request(
-        self, plan: Plan, title: str | None = None, lock_dir: Path | None = None
+        self,
+        plan: Plan,
+        title: str | None = None,
+        lock_dir: Path | None = None,
+        drill: bool = False,
     ) -> ConfirmRequest:
         """What the confirmation shows, with whoever holds the environment's lock now.
 
         `title` replaces "procedure › step n: title" (a container action's); `lock_dir`
-        the config's (a drill's sandbox has its own).
+        the config's (a drill's sandbox has its own). A `drill`'s dialog is marked [DRILL].
         """
         holder = read_holder(lock_dir or self.config.lock_dir, plan.environment)
         return ConfirmRequest.from_plan(
             plan,
             title=title or f"{plan.procedure_title} › step {plan.step_index}: {plan.step_title}",
             lock_note=holder.describe() if holder is not None else "",
+            drill=drill,
         )
 
     def run(

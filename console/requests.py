@@ -25,6 +25,8 @@ class ConfirmRequest:
     """The `DEPLOY_ENV` the commands are told (empty: none)."""
     inherited: tuple[tuple[str, str], ...] = ()
     """Inherited variables that change what the commands do (name, value; secrets masked)."""
+    drill: bool = False
+    """A drill's step: the same dialog as a real incident's, marked [DRILL]."""
 
     @property
     def target(self) -> str:
@@ -34,7 +36,9 @@ class ConfirmRequest:
         return f"{self.environment} (DEPLOY_ENV={self.deploy_env})"
 
     @classmethod
-    def from_plan(cls, plan: Plan, *, title: str = "", lock_note: str = "") -> ConfirmRequest:
+    def from_plan(
+        cls, plan: Plan, *, title: str = "", lock_note: str = "", drill: bool = False
+    ) -> ConfirmRequest:
         """What to ask about a plan: its commands, directory, environment and inherited settings."""
         return cls(
             title=title or plan.step_title,
@@ -47,6 +51,7 @@ class ConfirmRequest:
             lock_note=lock_note,
             deploy_env=plan.deploy_env,
             inherited=plan.inherited,
+            drill=drill,
         )
 
 

@@ -204,7 +204,7 @@ class StepRunner:
         app = self.app
         lock_dir = drill.config.lock_dir if drill is not None else None
         confirm = ConfirmScreen(
-            self.driver.confirm_request(plan, title, lock_dir),
+            self.driver.confirm_request(plan, title, lock_dir, drill=drill is not None),
             arm_delay=app.settings.confirm_arm_delay,
         )
         if not await app.push_screen_wait(confirm):
@@ -323,14 +323,42 @@ class StepRunner:
     # Drill steps ------------------------------------------------------------------------
 
     def run_drill_step(self, request: DrillStepRequested) -> None:
-        """A drill step, run for real in the drill's sandbox (the drill confirms it)."""
+        """A drill step, confirmed as in a real incident (the dialog marked [DRILL]), then
+        run for real in the drill's sandbox."""
+        self.app.run_worker(
+            self._drill_flow(request),
+            group="step-flow",
+            exclusive=True,
+            exit_on_error=False,
+            description="Preparing a drill step",
+        )
+
+    async def _drill_flow(self, request: DrillStepRequested) -> None:
+        from runbook.drills.runner import DrillError
         from runbook.execution.executor import StepResult
+        from runbook.execution.plan import PlanError
+
+        def refuse(reason: str) -> None:
+            refused = StepResult(status="refused", reason=reason)
+            request.reply_to.post_message(DrillStepRan(request.index, refused))
 
         if self._busy():
-            refused = StepResult(status="refused", reason="another step is running")
-            request.reply_to.post_message(DrillStepRan(request.index, refused))
+            refuse("another step is running")
             return
         drill = request.drill
+        try:
+            plan = drill.plan(request.index)
+        except (DrillError, PlanError) as error:
+            refuse(str(error))
+            return
+        label = f"Drill step {request.index}"
+        go, confirmation = await self._confirm(plan, label, None, drill)
+        if not go:
+            refuse("not confirmed")
+            return
+        if self._busy():
+            refuse("another step is running")
+            return
         run = Run(
             "drill",
             drill.procedure.key,
@@ -342,7 +370,7 @@ class StepRunner:
         self.current = run
         self._begin_output(f"drill step {request.index} in the sandbox")
         self.app.run_worker(
-            partial(self._execute_drill_step, run, drill, request.index),
+            partial(self._execute_drill_step, run, drill, request.index, confirmation),
             thread=True,
             group="step-run",
             exclusive=True,
@@ -350,13 +378,15 @@ class StepRunner:
             description="Running a drill step",
         )
 
-    def _execute_drill_step(self, run: Run, drill: Drill, index: int) -> None:
+    def _execute_drill_step(
+        self, run: Run, drill: Drill, index: int, confirmation: Confirmation | None
+    ) -> None:
         from console.driver import ConsoleReporter, run_detachable  # with the driver
 
         reporter = ConsoleReporter(self.app, run.procedure_key, run.step_index)
 
         def blocking() -> None:
-            result = drill.run_step(index, reporter=reporter)
+            result = drill.run_step(index, reporter=reporter, confirmation=confirmation)
             if run.reply_to is not None:
                 run.reply_to.post_message(DrillStepRan(index, result))
 

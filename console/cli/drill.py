@@ -8,7 +8,8 @@ terminal (or from stdin when it is not a terminal):
 
     ack                      acknowledge
     steps                    the procedure's steps
-    run N [PROCEDURE]        run step N for real against the sandbox
+    run N [PROCEDURE]        run step N for real against the sandbox, once confirmed as
+                             in a real incident (the next line answers: y, or the name)
     done N | skip N REASON | fail N REASON
     note TEXT
     status                   checks now (endpoints, gauges)
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -35,6 +37,7 @@ from runbook.incident.timeline import Event, parse_time
 
 if TYPE_CHECKING:
     from runbook.drills.runner import Drill
+    from runbook.execution.plan import Confirmation, Plan
 
 BANNER = "DRILL"
 
@@ -158,22 +161,29 @@ def _repl(drill: Drill, source: TextIO, out: TextIO) -> None:
         if not words or words[0].startswith("#"):
             continue
         verb, rest = words[0].casefold(), words[1:]
+
+        def ask(question: str) -> str:
+            """The trainee's answer: the next line, as a real incident's prompt reads it."""
+            print(f"[{BANNER}] {question}", end="" if interactive else "\n", file=out, flush=True)
+            return source.readline().strip()
+
         try:
             if verb in ("end", "quit", "exit"):
                 return
-            _act(drill, verb, rest, out)
+            _act(drill, verb, rest, out, ask)
         except (DrillError, ValueError, IndexError) as error:
             _say(out, f"error: {error}")
 
 
-def _act(drill: Drill, verb: str, rest: list[str], out: TextIO) -> None:
+def _act(drill: Drill, verb: str, rest: list[str], out: TextIO, ask: Callable[[str], str]) -> None:
     if verb in ("ack", "acknowledge"):
         drill.acknowledge()
     elif verb == "steps":
         _print_steps(drill, out)
     elif verb == "run":
         procedure = " ".join(rest[1:]) or None
-        result = drill.run_step(int(rest[0]), procedure)
+        confirmation = _confirm(drill, drill.plan(int(rest[0]), procedure), out, ask)
+        result = drill.run_step(int(rest[0]), procedure, confirmation=confirmation)
         for text in result.output_tail[-8:]:
             _say(out, f"    | {text}")
     elif verb in ("done", "skip", "fail"):
@@ -196,6 +206,30 @@ def _act(drill: Drill, verb: str, rest: list[str], out: TextIO) -> None:
         raise ValueError(
             f"unknown action {verb!r} (ack, steps, run, done, skip, fail, note, status, wait, end)"
         )
+
+
+def _confirm(
+    drill: Drill, plan: Plan, out: TextIO, ask: Callable[[str], str]
+) -> Confirmation | None:
+    """The confirmation a real incident asks for, marked DRILL: y/N, or the environment's
+    name typed out for production. None when the trainee declines (the step is refused)."""
+    from runbook.execution.plan import ConfirmationError
+
+    if not plan.needs_confirmation:
+        return None
+    for line in plan.describe().splitlines():
+        _say(out, f"  {line}")
+    try:
+        if plan.production:
+            typed = ask(f"Type {plan.environment} to run this in production: ")
+            return plan.confirm(typed=typed, by=drill.trainee)
+        if ask("Run it? [y/N] ").casefold() in ("y", "yes"):
+            return plan.confirm(by=drill.trainee)
+    except ConfirmationError as error:
+        _say(out, f"not confirmed: {error}")
+        return None
+    _say(out, "declined")
+    return None
 
 
 def _results(directory: Path, as_json: bool) -> int:

@@ -131,8 +131,9 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(
                 f"PRODUCTION · {request.target} · type its name to run", id="confirm-banner"
             )
+            drill = (("[DRILL]", "bold reverse $warning"), " ") if request.drill else ()
             yield Label(
-                Content.assemble(risk_badge(request.risk), " ", ("Run this step?", "bold")),
+                Content.assemble(*drill, risk_badge(request.risk), " ", ("Run this step?", "bold")),
                 id="confirm-title",
             )
             yield Static(request.title, id="confirm-step")

@@ -4,7 +4,8 @@
 drill = Drill(find_scenario("crash-loop"), runbook, sandbox=open_sandbox(...))
 drill.start()                      # sandbox up, traffic on, fault injected and visible
 drill.acknowledge()                # explicit, timestamped, like an incident
-drill.run_step(2)                  # the named procedure's step 2, for real, in the sandbox
+plan = drill.plan(2)               # the named procedure's step 2, confirmed as for real
+drill.run_step(2, confirmation=plan.confirm(by="trainee"))   # runs it in the sandbox
 drill.mark(4, "skipped", reason="logs not needed")
 drill.wait_for_mitigation(60)      # the endpoint and threshold checks decide
 result = drill.finish()            # score saved; sandbox removed
@@ -38,7 +39,7 @@ from runbook.drills.scenarios import Scenario
 from runbook.drills.score import Score, save_result, score
 from runbook.execution.executor import Executor, StepReporter, StepResult
 from runbook.execution.history import read_history
-from runbook.execution.plan import Plan
+from runbook.execution.plan import Confirmation, Plan
 from runbook.incident import actions
 from runbook.incident.events import IncidentReporter, masker_for, readings_event, step_event
 from runbook.incident.model import Incident, IncidentError, open_incident
@@ -432,17 +433,21 @@ class Drill:
         index: int,
         procedure: str | None = None,
         reporter: StepReporter | None = None,
+        confirmation: Confirmation | None = None,
     ) -> StepResult:
-        """Run a step's commands for real against the sandbox (confirmed: it is a drill)."""
+        """Run a step's commands for real against the sandbox, once the trainee confirmed
+        it as in a real incident (`confirmation`, of `plan(index)`): a step that needs a
+        confirmation is refused without one."""
         step_plan = self.plan(index, procedure)
         checks = tuple(check.code for check in step_plan.verify)
         refusal = sandbox_refusal((*step_plan.resolved_commands, *checks), self.sandbox)
         recorder = self.reporter(reporter)
+        if refusal is None and step_plan.needs_confirmation and confirmation is None:
+            refusal = f"not confirmed: a {step_plan.risk} step runs once the trainee confirms it"
         if refusal is not None:
             result = StepResult(status="refused", reason=refusal)
             recorder.finished(step_plan, result)
             return result
-        confirmation = step_plan.confirm(typed=self.sandbox.environment, by=self.trainee)
         with _history_env(self.sandbox.history_dir):
             result = self.executor.run(step_plan, recorder, confirmation)
         status = checklist_status(result.status)

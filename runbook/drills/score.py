@@ -118,7 +118,13 @@ def score(
     incident: str | None = None,
 ) -> Score:
     """Score a drill from its timeline (events before `started_at` are setup and ignored)."""
-    timeline = [e for e in ordered(events) if e.moment >= started_at]
+    # A refused command (not confirmed, or outside the sandbox) never ran: not an action.
+    timeline = [
+        e
+        for e in ordered(events)
+        if e.moment >= started_at
+        and not (e.kind == "command" and e.data.get("status") == "refused")
+    ]
     actions = [e for e in timeline if e.kind.startswith("step-") or e.kind == "command"]
     first_action = _seconds(started_at, actions[0]) if actions else None
     mitigation = next((e for e in timeline if e.kind == "mitigated"), None)

@@ -25,6 +25,7 @@ from runbook.drills.runner import Drill
 from runbook.drills.sandboxes import DockerSandbox, ProcessSandbox, engine_reachable
 from runbook.drills.scenarios import find_scenario
 from runbook.drills.score import load_results
+from runbook.execution.executor import StepResult
 from runbook.execution.history import read_history
 from runbook.incident.report import render
 from runbook.incident.store import IncidentStore
@@ -97,6 +98,13 @@ def kinds(drill: Drill) -> list[str]:
     return [event.kind for event in drill.incident.events]
 
 
+def confirmed(drill: Drill, index: int, procedure: str | None = None) -> StepResult:
+    """Run a drill step as the trainee confirms it, like a real incident's."""
+    plan = drill.plan(index, procedure)
+    confirmation = plan.confirm(typed=plan.environment, by=drill.trainee)
+    return drill.run_step(index, procedure, confirmation=confirmation)
+
+
 def real_history_lines() -> int:
     return len(read_history(REAL_HISTORY))
 
@@ -119,14 +127,14 @@ def test_crash_loop_rollback_now(make_drill) -> None:
     assert restart.text.startswith(f"{drill.sandbox.prefix}-web-green restarted")  # type: ignore[attr-defined]
     drill.acknowledge()
     drill.mark(1, "done")
-    assert drill.run_step(2).status in ("succeeded", "failed")  # status exits 1 while down
-    result = drill.run_step(3)  # make rollback-now
+    assert confirmed(drill, 2).status in ("succeeded", "failed")  # status exits 1 while down
+    result = confirmed(drill, 3)  # make rollback-now
     assert result.ok, result.output_tail
     assert drill.wait_for_mitigation(60)
     assert drill.last_state is not None
     after = {r.metric: r for r in drill.last_state.readings}
     assert after[errors.metric].state == after[latency.metric].state == "ok"
-    assert drill.run_step(4).ok  # make logs-tail
+    assert confirmed(drill, 4).ok  # make logs-tail
     drill.mark(5, "skipped", reason="resolved within 15 minutes")
     score = drill.finish()
     assert score.mitigated and score.points == 100, score.notes
@@ -160,8 +168,8 @@ def test_bad_deploy_fixed_by_rollback(make_drill, name: str) -> None:
     drill.start_polling()
     drill.acknowledge()
     drill.mark(1, "done")
-    assert drill.run_step(2).ok  # make status && make logs-tail
-    assert drill.run_step(3).ok  # make rollback
+    assert confirmed(drill, 2).ok  # make status && make logs-tail
+    assert confirmed(drill, 3).ok  # make rollback
     assert drill.wait_for_mitigation(60)
     drill.mark(4, "skipped", reason="drill")
     score = drill.finish()
@@ -186,12 +194,12 @@ def test_broken_config_wrong_move_then_config_update(make_drill) -> None:
     drill = make_drill("broken-config", "bc")
     drill.start()
     drill.start_polling()
-    wrong = drill.run_step(
-        3, "P2 - High (Degraded Service)"
+    wrong = confirmed(
+        drill, 3, "P2 - High (Degraded Service)"
     )  # make rollback: nothing to roll back to
     assert not wrong.ok
     assert not drill.mitigated
-    assert drill.run_step(1).ok  # ./deploy/update-config.sh prod
+    assert confirmed(drill, 1).ok  # ./deploy/update-config.sh prod
     assert drill.wait_for_mitigation(60)
     score = drill.finish()
     assert score.mitigated and score.credited
@@ -205,7 +213,9 @@ def test_readiness_failing_fixed_by_config_update(make_drill) -> None:
     drill.start()
     assert drill.last_state is not None and drill.last_state.shows("ready")
     drill.start_polling()
-    assert drill.run_step(1).ok  # a single Enter fixes it, but is not the whole runbook
+    unconfirmed = drill.run_step(1)  # as a real incident: nothing runs unconfirmed
+    assert unconfirmed.status == "refused" and "not confirmed" in (unconfirmed.reason or "")
+    assert confirmed(drill, 1).ok  # a single Enter fixes it, but is not the whole runbook
     assert drill.wait_for_mitigation(60)
     score = drill.finish()
     assert score.mitigated and score.credited and score.points == 90
@@ -229,7 +239,7 @@ def test_drill_cli_headless_with_actions_on_stdin(tmp_path: Path, runtime: str) 
     argv = ["drill", "readiness-failing", "--as", "cli-trainee", "--runtime", runtime]
     done = subprocess.run(
         [sys.executable, "-c", code, *argv],
-        input="steps\nack\nrun 1\nwait 60\nstatus\nend\n",
+        input="steps\nack\nrun 1\nn\nrun 1\ny\nwait 60\nstatus\nend\n",
         capture_output=True,
         text=True,
         env=env,
@@ -239,6 +249,9 @@ def test_drill_cli_headless_with_actions_on_stdin(tmp_path: Path, runtime: str) 
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert all(line.startswith("[DRILL]") for line in done.stdout.splitlines() if line)
     assert "readiness-failing: mitigated, 100 points" in done.stdout
+    # The same confirmation as a real incident's: what runs where, then y/N; "n" ran nothing.
+    assert "[DRILL] Run it? [y/N]" in done.stdout and "[DRILL] declined" in done.stdout
+    assert "[DRILL]     command:\n[DRILL]       make update-config\n" in done.stdout, done.stdout
     where = "Docker containers" if runtime == "docker" else "local processes"
     assert f"({where})" in done.stdout.splitlines()[0]
     assert processes_under(tmp_path / "state") == []

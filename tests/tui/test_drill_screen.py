@@ -7,11 +7,13 @@ import os
 from pathlib import Path
 
 import pytest
+from textual.widgets import Label
 
 from console.incident.drill_screen import DrillScreen
 from console.panes.containers import ContainersPane
 from console.panes.dock import LivePanes
 from console.panes.gauges import GaugesPane
+from console.screens.confirm import ConfirmScreen
 from runbook.config import Config, ExecutionConfig
 from runbook.document.parser import load
 from runbook.drills.runner import Drill
@@ -58,6 +60,17 @@ async def test_drill_screen_readiness_fixed_from_the_step_list(
             assert bool(live.query(ContainersPane)) == (runtime == "docker")
             await pilot.press("a")  # acknowledge: an unacknowledged drill cannot score 100
             await pilot.press("enter")  # step 1: ./deploy/update-config.sh prod
+            # The same confirmation as a real incident's, marked DRILL: declined, nothing ran.
+            await until(lambda: isinstance(app.screen, ConfirmScreen))
+            assert app.screen.request.drill  # type: ignore[attr-defined]
+            assert "[DRILL]" in str(app.screen.query_one("#confirm-title", Label).render())
+            await pilot.press("n")
+            await until(lambda: not screen.busy)
+            assert not drill.mitigated
+            assert "not confirmed" in str(app.screen.query_one("#drill-status").render())
+            await pilot.press("enter")
+            await until(lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
             await until(lambda: drill.mitigated and not screen.busy, 60)
             assert drill.mitigated
             await until(lambda: screen.mitigation_shown, 10)

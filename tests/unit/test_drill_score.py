@@ -108,6 +108,26 @@ def test_untouched_steps_and_no_acknowledgement_cost_points() -> None:
     assert run_score(one_missed).points == 90
 
 
+def test_a_step_the_trainee_declined_to_confirm_is_not_an_action() -> None:
+    declined = at(
+        10,
+        make_event(
+            "command",
+            "make rollback-now",
+            procedure=P1.key,
+            step=3,
+            commands=["make rollback-now"],
+            mutating=True,
+            status="refused",
+            reason="not confirmed",
+        ),
+    )
+    result = run_score([declined, *clean_run()])
+    assert result.points == 100 and result.unhelpful_commands == []
+    assert result.time_to_first_action_s == 20  # the first tick, not the declined step
+    assert [s.status for s in result.steps][:3] == ["done", "ran", "ran"]
+
+
 def test_a_fault_that_clears_by_itself_is_not_credited() -> None:
     ticked = [
         at(15, make_event("acknowledged", "Incident acknowledged")),
