@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import signal
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -255,6 +256,65 @@ class RunbookConsole(App[int]):
         if screen is not None:
             screen.reload()
         self.notify("Fresh session started.", timeout=3)
+
+    def action_reload_runbook(self) -> None:
+        self.reload_runbook()
+
+    def reload_runbook(self, why: str = "") -> None:
+        """Read the runbook again from disk, take its new text everywhere, and show what
+        changed in the procedure on screen. Nothing runs: the operator confirms again,
+        against the new text. `why` is said first (a step found the file edited)."""
+        self.run_worker(
+            self._reload_runbook(why),
+            group="dialogs",
+            exclusive=True,
+            exit_on_error=False,
+            description="Reload the runbook",
+        )
+
+    async def _reload_runbook(self, why: str) -> None:
+        import asyncio
+
+        from console.screens.prompt import YesNoScreen
+        from runbook.document.changes import compare
+        from runbook.document.parser import LoadError, load
+
+        if self.running is not None:
+            self.notify("A step is running; reload once it ends.", severity="warning")
+            return
+        path = self.runbook_path
+        if not path:
+            self.notify("This runbook was not read from a file: nothing to reload.")
+            return
+        try:
+            new = await asyncio.to_thread(load, path)
+        except LoadError as error:
+            self.notify(f"Runbook not reloaded: {error}", severity="error", timeout=10)
+            return
+        if new.sha256 == self.runbook.sha256:
+            self.notify("The runbook on disk is the one shown: nothing changed.", timeout=4)
+            return
+        screen = self.main_screen
+        shown = screen.step_list.procedure if screen is not None else None
+        changes = compare(self.runbook, new)
+        self.runbook = new
+        self.runner.driver.runbook = new
+        self.incidents.runbook = new
+        gone = self.progress.remap(new, changes.moves)
+        self.session.rebase(new, changes.moves)
+        if screen is not None:
+            screen.show_runbook(new)
+        lines = changes.procedure_lines(shown.key) if shown is not None else []
+        others = [key for key in changes.procedures_changed if shown is None or key != shown.key]
+        if others:
+            lines.append(f"{len(others)} other procedure(s) changed: {', '.join(others)}")
+        lines += [
+            f"no longer in the runbook: {key} step {index} ({record.status})"
+            for key, index, record in gone
+        ]
+        title = f"{why}Reloaded {Path(path).name}: review before you run a step."
+        detail = "\n".join(lines) or "No change to the steps (only other text changed)."
+        await self.push_screen_wait(YesNoScreen(title, detail, yes="OK", no="Close"))
 
     def switch_checklist(self, incident_id: str | None) -> None:
         """The checklist becomes `incident_id`'s own (None: the environment's again)."""

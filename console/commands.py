@@ -62,6 +62,11 @@ class RunbookCommands(Provider):
                 partial(main.action_show_pane, name),
             )
         yield (
+            "runbook: Reload from disk",
+            "Read the runbook file again, and show what changed in this procedure",
+            partial(run_action, "reload_runbook"),
+        )
+        yield (
             "session: Start fresh",
             "Discard this runbook's saved ticks, notes and outputs",
             partial(run_action, "start_fresh"),

@@ -123,6 +123,14 @@ class Driver:
             self._executor = Executor(self.config)
         return self._executor
 
+    def edited_on_disk(self) -> bool:
+        """Whether the runbook's file is no longer the text shown (a confirmation of the
+        shown text would be refused)."""
+        from runbook.execution.plan import file_sha256
+
+        path = self.runbook.path
+        return path is not None and file_sha256(path) != self.runbook.sha256
+
     def questions(self, step: Step) -> list[VariableQuestion]:
         """The variables the step's commands need, with their defaults."""
         seen: dict[str, VariableQuestion] = {}

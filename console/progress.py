@@ -92,6 +92,26 @@ class Progress:
         self._records.clear()
         self.procedure_started.clear()
 
+    def remap(
+        self, runbook: Runbook, moves: dict[str, dict[int, int]]
+    ) -> list[tuple[str, int, StepRecord]]:
+        """Take the runbook's new text: each record moves to its step's new index (`moves`,
+        per procedure: old index → new). The records of steps that are gone are returned
+        (procedure key, old index, record), those with something on them, and dropped."""
+        self.runbook = runbook
+        kept: dict[tuple[str, int], StepRecord] = {}
+        gone: list[tuple[str, int, StepRecord]] = []
+        for (key, index), record in self._records.items():
+            moved = moves.get(key, {}).get(index)
+            if moved is not None:
+                kept[(key, moved)] = record
+            elif record.status != "pending" or record.notes:
+                gone.append((key, index, record))
+        self._records = kept
+        for key in [k for k in self.procedure_started if k not in moves]:
+            del self.procedure_started[key]
+        return gone
+
     def items(self) -> Iterable[tuple[tuple[str, int], StepRecord]]:
         return self._records.items()
 

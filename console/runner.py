@@ -105,6 +105,8 @@ class RunnerHost(Protocol):
 
     async def push_screen_wait(self, screen: Any) -> Any: ...
 
+    def reload_runbook(self, why: str = "") -> None: ...
+
     def run_worker(
         self,
         work: Any,
@@ -261,6 +263,10 @@ class StepRunner:
                 return
             values = answer
         plan = self.driver.plan(procedure, step, values)
+        if not dry_run and plan.needs_confirmation and self.driver.edited_on_disk():
+            # Confirming the old text would be refused: take the new one, show what changed.
+            app.reload_runbook("The runbook changed on disk since it was opened. ")
+            return
         if dry_run:
             screen = app.main_screen
             if screen is not None:

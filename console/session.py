@@ -139,6 +139,24 @@ class SessionKeeper:
             self.saved(procedure_key, step_index, record)
         return True
 
+    def rebase(self, runbook: Runbook, moves: dict[str, dict[int, int]]) -> None:
+        """The runbook was reloaded: its steps' records move to their new indexes
+        (`moves`, per procedure: old index → new), and the session is of the new text."""
+        self.runbook = runbook
+        session = self.session
+        if session is None:
+            return
+        with self.writer.lock:
+            steps = {}
+            for key, state in session.steps.items():
+                procedure_key, _, index = key.rpartition("#")
+                moved = moves.get(procedure_key, {}).get(int(index)) if index.isdigit() else None
+                if moved is not None:
+                    steps[Session.key(procedure_key, moved)] = state
+            session.steps = steps
+            session.runbook_sha256 = runbook.sha256
+        self.writer.save(session)
+
     def running_runs(self) -> list[tuple[str, int, str]]:
         """(procedure key, step index, last run id) of steps saved as running."""
         found: list[tuple[str, int, str]] = []

@@ -413,6 +413,19 @@ class MainScreen(Screen[None]):
         status.running = self.actions.running is not None
         self.refresh_bindings()
 
+    def show_runbook(self, runbook: Runbook) -> None:
+        """The runbook was reloaded from disk: its new text, on the procedure shown before
+        (or the first one, when that one is gone)."""
+        current = self.step_list.procedure
+        self.runbook = runbook
+        self.query_one(Navigator).show_runbook(runbook)
+        found = next((p for p in runbook.procedures if current and p.key == current.key), None)
+        procedure = found or (runbook.procedures[0] if runbook.procedures else None)
+        if procedure is not None:
+            self.step_list.procedure = None  # a new text: the cursor goes to the first open step
+            self.jump_to(procedure.key)
+        self._show_detail()
+
     def reload(self) -> None:
         """Redraw everything after the progress was replaced (a fresh session, or another
         checklist: an incident's own): the cursor goes to the first step still to do."""

@@ -88,6 +88,12 @@ class Navigator(Tree[Procedure | None]):
         self.populate()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_labels())
 
+    def show_runbook(self, runbook: Runbook) -> None:
+        """The runbook was reloaded: its new sections and procedures."""
+        self.runbook = runbook
+        self.root.set_label(Text(runbook.title or "Runbook"))
+        self.populate()
+
     def refresh_labels(self) -> None:
         for procedure in self.runbook.procedures:
             self.refresh_procedure(procedure)
