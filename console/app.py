@@ -532,6 +532,16 @@ class RunbookConsole(App[int]):
         )
         self.notify("Reduced colour on." if reduced else "Full colour on.", timeout=3)
 
+    def action_help_quit(self) -> None:
+        """ctrl+c does not quit (it would be pressed to stop a step, or by reflex): say how."""
+        running = " (c cancels the running step)" if self.running is not None else ""
+        self.notify(
+            f"ctrl+c does not quit here: press q, or ctrl+q, to quit{running}.",
+            title="Quit?",
+            timeout=5,
+            markup=False,
+        )
+
     @work(group="quit", exclusive=True, exit_on_error=False, description="Quitting")
     async def action_quit_console(self) -> None:
         screen = self.main_screen

@@ -21,6 +21,7 @@ from console.panes.messages import (
     StatsArrived,
 )
 from console.panes.quiet import QuietTable
+from console.widgets.key_hint import KeyHint
 from runbook.execution.container_actions import ContainerAction, action_plan
 from runbook.sources.docker.containers import (
     ContainerChanged,
@@ -63,13 +64,15 @@ Follows Docker events (create, start, die, destroy, health). CPU % is computed a
 network (they have no interface of their own). Stats are read only for rows on screen.
 
 - **f** follow the selected container's logs in the logs pane, **F** add it to those followed
-- **r** restart, **i** inspect, **L** `docker logs` (confirmed and audited like a step)
+- **R** restart, **I** inspect, **L** `docker logs` (confirmed and audited like a step).
+  Capitals: `r` runs the checklist's step wherever the focus is, and `i` opens the incident.
 """
     BINDINGS = [
         Binding(
             "f",
             "follow_logs",
             "Follow logs",
+            show=False,
             id="containers-follow",
             tooltip="Follow the selected container's logs",
         ),
@@ -82,14 +85,15 @@ network (they have no interface of their own). Stats are read only for rows on s
             tooltip="Add the selected container to the followed logs",
         ),
         Binding(
-            "r",
+            "R",
             "act('restart')",
             "Restart",
+            show=False,
             id="containers-restart",
             tooltip="Restart the selected container (asks for confirmation)",
         ),
         Binding(
-            "i",
+            "I",
             "act('inspect')",
             "Inspect",
             show=False,
@@ -135,6 +139,7 @@ network (they have no interface of their own). Stats are read only for rows on s
 
     def compose(self) -> ComposeResult:
         yield Static("Connecting to the Docker engine…", id="containers-status")
+        yield KeyHint(type(self))
         table = QuietTable(cursor_type="row", zebra_stripes=False, id="containers")
         for key, label in COLUMNS:
             table.add_column(label, key=key)

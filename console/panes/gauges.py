@@ -23,6 +23,7 @@ from console.panes.messages import (
     ThresholdCrossed,
 )
 from console.panes.quiet import Line
+from console.widgets.key_hint import KeyHint
 from runbook.sources.docker.containers import ContainerInfo
 from runbook.sources.docker.stats import ContainerStats
 from runbook.sources.fallback import fallback_readings
@@ -138,6 +139,7 @@ names its source.
             "o,enter",
             "open_procedure",
             "Open procedure",
+            show=False,
             id="gauges-open",
             tooltip="Open the runbook procedure for the selected gauge",
         ),
@@ -188,6 +190,7 @@ names its source.
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="gauges-title")
+        yield KeyHint(type(self))
         for index, _ in enumerate(self.sources.gauges):
             yield Line(classes="gauge", id=f"gauge-{index}")
         if not self.sources.gauges:

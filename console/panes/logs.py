@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Log, Static
 
 from console.panes.messages import DockerEventArrived, LogLinesArrived
+from console.widgets.key_hint import KeyHint
 from runbook.sources.docker.engine import EngineChanged
 from runbook.sources.logs import LogBatch, LogBuffer, LogFilter, LogFollower, LogLine
 
@@ -48,15 +49,30 @@ class LogsPane(Vertical):
 
     HELP = """
 ## Logs
-- **/** filter (substring; **x** toggles regex, **v** inverts), **s** search and highlight
+- **/** filter (substring; **X** toggles regex, **v** inverts), **S** search and highlight
+  (capitals: `x` and `s` tick and skip checklist steps wherever the focus is)
 - **p** pause/resume, **t** timestamps, **G** jump to the newest line
 A marker line shows where a stream reconnected; lines are never repeated after it.
 """
     BINDINGS = [
-        Binding("slash", "edit('filter')", "Filter", id="logs-filter", tooltip="Filter lines"),
-        Binding("s", "edit('search')", "Search", id="logs-search", tooltip="Highlight matches"),
         Binding(
-            "x",
+            "slash",
+            "edit('filter')",
+            "Filter",
+            show=False,
+            id="logs-filter",
+            tooltip="Filter lines",
+        ),
+        Binding(
+            "S",
+            "edit('search')",
+            "Search",
+            show=False,
+            id="logs-search",
+            tooltip="Highlight matches",
+        ),
+        Binding(
+            "X",
             "toggle_regex",
             "Regex",
             show=False,
@@ -71,7 +87,9 @@ A marker line shows where a stream reconnected; lines are never repeated after i
             id="logs-invert",
             tooltip="Show lines that do not match the filter",
         ),
-        Binding("p", "toggle_pause", "Pause", id="logs-pause", tooltip="Pause or resume"),
+        Binding(
+            "p", "toggle_pause", "Pause", show=False, id="logs-pause", tooltip="Pause or resume"
+        ),
         Binding(
             "t",
             "toggle_timestamps",
@@ -123,6 +141,7 @@ A marker line shows where a stream reconnected; lines are never repeated after i
 
     def compose(self) -> ComposeResult:
         yield Static("No container followed: press f on a container row.", id="logs-status")
+        yield KeyHint(type(self))
         yield Input(placeholder="filter", id="logs-input")
         log = Log(max_lines=self.buffer.lines.maxlen, highlight=True, id="logs-view")
         log.highlighter = self._highlighter

@@ -238,7 +238,7 @@ async def test_container_actions_are_requests_the_panes_do_not_run(tmp_path: Pat
         pane.post_message(DockerEventArrived(ContainersListed((container("c3", "web"),))))
         await pilot.pause()
         pane.table.focus()
-        await pilot.press("r", "i")
+        await pilot.press("R", "I")
         await until(lambda: len(taken) == 2)
         assert type(console.screen).__name__ != "ConfirmScreen"
         assert [m.title for m in taken] == ["docker restart web", "docker inspect web"]

@@ -173,7 +173,7 @@ async def test_a_container_action_is_refused_like_a_step_while_another_console_h
         with lock_held_by_another_console(app) as held:
             assert held.startswith(f"{app.environment} is locked by bob since ")
             await select_container(pilot, app)
-            await pilot.press("r")
+            await pilot.press("R")
             shown_for_action = (await confirm_screen(pilot, app)).request.lock_note
             await pilot.press("y")
             action = await finished(pilot, messages, CONTAINERS)
@@ -213,7 +213,7 @@ async def test_an_allowed_container_action_lands_in_the_incident_timeline_and_ti
         incident = app.incidents.incident
         assert incident is not None
         await select_container(pilot, app)
-        await pilot.press("r")
+        await pilot.press("R")
         confirm = await confirm_screen(pilot, app)
         assert confirm.request.title == "docker restart web-blue"
         assert confirm.request.lock_note == ""
@@ -247,7 +247,7 @@ async def test_read_only_refuses_a_container_restart_in_words_and_runs_inspect(
     app = console_with_containers(make_console, ops_p1, tmp_path, read_only=True)
     async with app.run_test(size=(200, 60), message_hook=messages.append) as pilot:
         await select_container(pilot, app)
-        await pilot.press("r")
+        await pilot.press("R")
         refusal = "Read-only console: docker restart web-blue changes things and is not run here."
         await until(lambda: refusal in notified(app))
         assert not isinstance(app.screen, ConfirmScreen)
@@ -257,7 +257,7 @@ async def test_read_only_refuses_a_container_restart_in_words_and_runs_inspect(
         runs = app.settings.config.runs_dir
         assert not audit.exists() and not (runs.exists() and any(runs.iterdir()))
 
-        await pilot.press("i")  # read-only: runs at once, audited
+        await pilot.press("I")  # read-only: runs at once, audited
         done = await finished(pilot, messages, CONTAINERS)
         assert done.status in ("succeeded", "failed")
         records = [json.loads(line) for line in audit.read_text().splitlines()]
@@ -281,7 +281,7 @@ async def test_one_at_a_time_a_container_action_waits_for_the_running_step(
         await pilot.press("r")
         await until(lambda: app.progress.record(slow.key, 1).status == "running")
         await select_container(pilot, app)
-        await pilot.press("r")
+        await pilot.press("R")
         busy = "Step 1 is still running: one step at a time (c cancels)."
         await until(lambda: busy in notified(app))
         assert not isinstance(app.screen, ConfirmScreen)
