@@ -377,8 +377,6 @@ class MainScreen(Screen[None]):
     @on(StepList.StepHighlighted)
     def _step_highlighted(self) -> None:
         self._show_detail()
-        if self.read_only:
-            self.refresh_bindings()
 
     @on(StepList.OptionSelected, "#step-list")
     def _step_selected(self) -> None:
@@ -451,8 +449,9 @@ class MainScreen(Screen[None]):
         return procedure, step
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide what cannot apply: cancel while nothing runs; run of a mutating step when
-        the console is read-only; incident keys without an open incident."""
+        """Hide what cannot apply: cancel while nothing runs; incident keys without an open
+        incident. Run stays on a read-only console: `r` on a mutating step says, in words,
+        that it is not run here (a key that does nothing would leave the operator guessing)."""
         incident = self.incidents.incident
         if action in ("acknowledge", "escalate", "incident"):
             return incident is not None and incident.is_open
@@ -463,9 +462,6 @@ class MainScreen(Screen[None]):
             return self.actions.running is not None
         if action == "run" and self.actions.running is not None:
             return None  # shown greyed: one step at a time
-        if action == "run" and self.read_only and self.is_mounted:
-            step = self.step_list.current_step if self.ready else None
-            return step is None or step.risk == "read-only"
         return True
 
     # Checklist actions ------------------------------------------------------------

@@ -192,6 +192,8 @@ async def test_read_only_console_never_offers_mutating_runs(
         await pilot.press("r")
         await wait_for_workers(app)
         assert isinstance(app.screen, MainScreen)
+        refusal = "Read-only console: this step changes things and is not run here."
+        assert [n.message for n in app._notifications if n.message == refusal]  # noqa: SLF001
         assert not (ops_copy.parent / "marker.txt").exists()
         from console.commands import RunbookCommands
 
