@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -56,6 +57,10 @@ APPEND_TRIES = 3
 """An event waits this many lock timeouts for a busy incident before it is reported lost."""
 
 Job = Callable[[], None]
+
+
+HINT_RECHECK_S = 2.0
+"""How often the deployment hint reads the history again while an incident is open."""
 
 
 class IncidentWriter:
@@ -237,6 +242,8 @@ class IncidentBridge:
         self.hint: DeploymentHint | None = None
         self._hint_text = ""
         """The hint's text as last shown: `tick_hint` posts only a change."""
+        self._hint_checked = 0.0
+        """When the deployment history was last read (monotonic)."""
         self.alert: dict[str, Any] | None = settings.alert
         """Alert name and labels the console was opened with, kept with a started incident."""
         self._store: IncidentStore | None = None
@@ -429,6 +436,7 @@ class IncidentBridge:
         self.post_to_screen(IncidentChanged(incident, reread=False))
 
     def _check_deployments(self, incident: Incident) -> None:
+        self._hint_checked = time.monotonic()
         self.app.run_worker(
             lambda: self._find_deployment(incident),
             thread=True,
@@ -448,9 +456,9 @@ class IncidentBridge:
     def _show_hint(self, incident_id: str, hint: DeploymentHint | None) -> None:
         if self.incident is None or self.incident.id != incident_id:
             return
+        before = self.hint.record if self.hint is not None else None
         self.hint = hint
-        self._hint_text = ""
-        if hint is not None:
+        if hint is not None and hint.record != before:  # a new deploy or rollback: say so once
             title = "Rolled back" if hint.rolled_back else "Recent deployment?"
             severity: Literal["information", "warning"] = (
                 "information" if hint.rolled_back else "warning"
@@ -461,7 +469,13 @@ class IncidentBridge:
 
     def tick_hint(self) -> None:
         """Show the hint's age as of now (the app's clock tick calls this), once the
-        history was read: a message only when the text changed, so once a minute."""
+        history was read: a message only when the text changed, so once a minute. The
+        history is read again every `HINT_RECHECK_S`: a deploy or rollback, from this
+        console or any other, shows within that."""
+        if self.incident is None:
+            return
+        if time.monotonic() - self._hint_checked >= HINT_RECHECK_S:
+            self._check_deployments(self.incident)
         if self._hint_text:
             self._post_hint()
 

@@ -59,6 +59,36 @@ async def test_after_a_rollback_the_hint_says_so_and_offers_no_rollback(
         assert steps.highlighted == before
 
 
+async def test_a_rollback_made_during_the_incident_reaches_the_hint(
+    make_console: MakeConsole,
+    clock: FakeClock,
+    isolated_dirs: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import console.incident_bridge
+
+    monkeypatch.setattr(console.incident_bridge, "HINT_RECHECK_S", 0.0)  # read at every tick
+    deploy = {"time": (clock.now - timedelta(minutes=2)).isoformat(), "action": "deploy"}
+    write_history(isolated_dirs, {**deploy, "to_version": "v2"})
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start_from_palette(pilot, app)
+        await until(lambda: "Deployed v2 2m ago · b rollback" in hint_text(app))
+        # `make rollback-now`, from this console's checklist or another terminal.
+        rollback = {"time": clock.now.isoformat(), "action": "rollback-now", "to_version": "v1"}
+        write_history(isolated_dirs, {**deploy, "to_version": "v2"}, rollback)
+        app.tick_clock()
+        await until(lambda: "Rolled back to v1" in hint_text(app))
+        assert "b rollback" not in hint_text(app)
+        assert app.main_screen.check_action("rollback", ()) is False
+        said = [n.title for n in app._notifications]  # noqa: SLF001
+        assert said.count("Recent deployment?") == 1 and said.count("Rolled back") == 1
+        app.tick_clock()  # read again, nothing new: nothing said twice
+        await pilot.pause()
+        said = [n.title for n in app._notifications]  # noqa: SLF001
+        assert said.count("Rolled back") == 1
+
+
 async def test_the_hint_age_ticks_with_the_clock(
     make_console: MakeConsole, clock: FakeClock, isolated_dirs: Path
 ) -> None:
