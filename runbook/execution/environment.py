@@ -85,7 +85,9 @@ def script_variables(root: Path, codes: Iterable[str]) -> tuple[dict[str, str | 
                 if makefile.is_file():
                     text = _read(makefile)
                     for found, default in _MAKE_DEFAULT.findall(text):
-                        _add(variables, found, None if "$" in default else default)
+                        # make runs in `root`: $(CURDIR) there is the root itself
+                        fixed = default.replace("$(CURDIR)", str(root))
+                        _add(variables, found, None if "$" in fixed else fixed)
                     _shell_reads(text.replace("$$", "$"), variables, prefixes, assigned=set())
                     scripts += _named_scripts(text, root)
                     break

@@ -25,6 +25,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 MAKEFILE = """\
 PORT ?= 3000
+ENGINE_DIR ?= $(CURDIR)/engine
 DEPLOY_ENV ?= prod
 update-config:
 \t@bash deploy/update-config.sh $(DEPLOY_ENV)
@@ -88,6 +89,14 @@ def test_inherited_overrides_of_make_and_scripts(repo: Path) -> None:
     assert "PORT" not in direct, "the Makefile is read only when the command runs make"
     assert direct["CONFIG_FILE"] == "/tmp/x.json" and direct["DEPLOY_ENV"] == "prod"
     assert inherited_overrides(repo, ["docker ps"], OPERATOR) == ()
+
+
+def test_a_makefile_default_under_curdir_is_the_repository(repo: Path) -> None:
+    """`make console` exports the Makefile's own defaults: they are not overrides."""
+    same = {"ENGINE_DIR": f"{repo}/engine"}
+    assert inherited_overrides(repo, ["make update-config"], same) == ()
+    moved = {"ENGINE_DIR": "/elsewhere/engine"}
+    assert dict(inherited_overrides(repo, ["make update-config"], moved)) == moved
 
 
 def test_plan_shows_deploy_env_and_inherited_settings(repo: Path) -> None:
