@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
@@ -531,6 +532,45 @@ class RunbookConsole(App[int]):
             REDUCED_COLOUR_THEME if reduced else (self.settings.theme or RUNBOOK_THEME.name)
         )
         self.notify("Reduced colour on." if reduced else "Full colour on.", timeout=3)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast as plain text: a message carries runbook, command and engine text,
+        which is never read as markup (`[/red]` in a step title must not crash)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def _fatal_error(self) -> None:
+        """An error nothing handled: the session is saved first, the traceback goes to
+        `<state dir>/crash.log`, and the terminal gets one line (exit status 1)."""
+        import traceback
+        from datetime import UTC, datetime
+
+        from rich.text import Text
+
+        self.session.flush(5)
+        error = self._exception
+        log = self.settings.config.state_dir / "crash.log"
+        where = f"; details in {log}"
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with log.open("a", encoding="utf-8") as out:
+                out.write(f"--- {datetime.now(UTC).isoformat(timespec='seconds')}\n")
+                out.write("".join(traceback.format_exception(error)) if error else "unknown\n")
+        except OSError:
+            where = ""
+        what = f"{type(error).__name__}: {error}" if error else "unknown error"
+        first = what.splitlines()[0] if what else what
+        self._exit_renderables.append(
+            Text(f"runbook-console: crashed ({first}); the session was saved{where}")
+        )
+        self._close_messages_no_wait()
 
     def action_help_quit(self) -> None:
         """ctrl+c does not quit (it would be pressed to stop a step, or by reflex): say how."""

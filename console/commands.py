@@ -8,6 +8,7 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from console.screens.main import MainScreen
+from console.text import literal
 
 Command = tuple[str, str, Callable[[], object]]
 """(title, help, callback)."""
@@ -92,11 +93,17 @@ class RunbookCommands(Provider):
     async def discover(self) -> Hits:
         for title, help_text, callback in self._commands():
             if not title.startswith("procedure: "):
-                yield DiscoveryHit(title, callback, help=help_text)
+                yield DiscoveryHit(literal(title), callback, help=literal(help_text))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for title, help_text, callback in self._commands():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), callback, text=title, help=help_text)
+                yield Hit(
+                    score,
+                    matcher.highlight(literal(title)),
+                    callback,
+                    text=title,
+                    help=literal(help_text),
+                )

@@ -233,4 +233,4 @@ def open_console(args: argparse.Namespace) -> int:
         alert_context.apply(settings)
     app = RunbookConsole(runbook, settings)
     result = app.run()
-    return int(result or 0)
+    return app.return_code or int(result or 0)  # 1 after a crash

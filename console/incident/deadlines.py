@@ -56,7 +56,7 @@ class DeadlineCountdown(Static):
     def __init__(
         self, deadline: Deadline, labels: LabelSize = "full", **kwargs: Unpack[WidgetOptions]
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(markup=False, **kwargs)
         self.deadline = deadline
         self.labels: LabelSize = labels
         """Shorter labels ("Escalate in 15 min", "Escalate") where the full one does not fit."""
@@ -121,7 +121,7 @@ class DeadlineBar(Horizontal):
         self._announced: set[tuple[str, str]] = set()
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title(), classes="incident-title")
+        yield Static(self._title(), classes="incident-title", markup=False)
         for deadline in self.incident.deadlines(self.clock()):
             yield DeadlineCountdown(deadline, self.labels, classes=f"deadline-{deadline.name}")
 

@@ -78,16 +78,19 @@ class DrillScreen(Screen[None]):
         self.mitigation_shown = False
 
     def compose(self) -> ComposeResult:
-        banner = DrillBanner(id="drill-banner")
+        banner = DrillBanner(id="drill-banner", markup=False)
         banner.text = f"{self.drill.scenario.title} · {self.drill.sandbox.base_url}"
         yield banner
-        yield Static(f"Starting the sandbox for {self.drill.scenario.name}…", id="drill-status")
+        yield Static(
+            f"Starting the sandbox for {self.drill.scenario.name}…", id="drill-status", markup=False
+        )
         yield OptionList(
             *(
                 Option(f"{step.index}. {step.title}", id=str(step.index))
                 for step in self.drill.procedure.steps
             ),
             id="drill-steps",
+            markup=False,
         )
         yield Horizontal(id="drill-body")
         yield Footer()

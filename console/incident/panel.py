@@ -63,7 +63,7 @@ class IncidentPanel(Vertical):
         """Shorter countdown labels, for narrower terminals."""
 
     def compose(self) -> ComposeResult:
-        banner = DrillBanner(id="drill-banner")
+        banner = DrillBanner(id="drill-banner", markup=False)
         banner.text = self.drill_text
         yield banner
         bar = DeadlineBar(self.incident, clock=self.clock, id="deadline-bar")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Unpack
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -138,7 +139,7 @@ network (they have no interface of their own). Stats are read only for rows on s
         self._visible: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
-        yield Static("Connecting to the Docker engine…", id="containers-status")
+        yield Static("Connecting to the Docker engine…", id="containers-status", markup=False)
         yield KeyHint(type(self))
         table = QuietTable(cursor_type="row", zebra_stripes=False, id="containers")
         for key, label in COLUMNS:
@@ -243,7 +244,7 @@ network (they have no interface of their own). Stats are read only for rows on s
             "restarts": str(info.restart_count),
         }
         if info.id not in self.containers:
-            table.add_row(*(row.get(key, "-") for key, _ in COLUMNS), key=info.id)
+            table.add_row(*(escape(row.get(key, "-")) for key, _ in COLUMNS), key=info.id)
             for key, _ in COLUMNS:
                 self._cells[(info.id, key)] = row.get(key, "-")
         else:
@@ -281,7 +282,7 @@ network (they have no interface of their own). Stats are read only for rows on s
         if self._cells.get((row, column)) == text:
             return
         self._cells[(row, column)] = text
-        self.table.set_cell(row, column, text)
+        self.table.set_cell(row, column, escape(text))  # engine text, never markup
 
     def _refresh_uptimes(self) -> None:
         now = time.time()

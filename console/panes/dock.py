@@ -112,12 +112,12 @@ class LivePanes(VerticalScroll, can_focus=False):
 
     def compose(self) -> ComposeResult:
         if self.notice:
-            yield Static(self.notice, id="live-notice")
+            yield Static(self.notice, id="live-notice", markup=False)
         problem = self.sources.start_problem() if self.docker else None
         if problem:
-            yield Static(f"Docker: {problem}", id="live-problem")
+            yield Static(f"Docker: {problem}", id="live-problem", markup=False)
         if self.config_problem:
-            yield Static(self.config_problem, id="live-config-problem")
+            yield Static(self.config_problem, id="live-config-problem", markup=False)
         yield GaugesPane(self.sources, self._stats_snapshot, id="live-gauges")
         yield HealthPane(self.sources, id="live-health")
         if not self.docker:

@@ -189,12 +189,12 @@ names its source.
         self.source_name = ""
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title(), id="gauges-title")
+        yield Static(self._title(), id="gauges-title", markup=False)
         yield KeyHint(type(self))
         for index, _ in enumerate(self.sources.gauges):
             yield Line(classes="gauge", id=f"gauge-{index}")
         if not self.sources.gauges:
-            yield Static("The runbook has no alerting thresholds.")
+            yield Static("The runbook has no alerting thresholds.", markup=False)
 
     def _title(self) -> str:
         if self.sources.prometheus is not None:

@@ -56,7 +56,7 @@ class HealthPane(Vertical):
 
     def compose(self) -> ComposeResult:
         base = self.sources.settings.base_url
-        yield Static(f"Health · {base}", classes="health-title")
+        yield Static(f"Health · {base}", classes="health-title", markup=False)
         for index, endpoint in enumerate(self.sources.health.endpoints):
             yield Line(
                 Content.styled(f"… {endpoint.path}", "$text-muted"),
@@ -64,7 +64,7 @@ class HealthPane(Vertical):
                 id=f"health-{index}",
             )
         if not self.sources.health.endpoints:
-            yield Static("The runbook lists no endpoints.", classes="health-row")
+            yield Static("The runbook lists no endpoints.", classes="health-row", markup=False)
 
     def on_mount(self) -> None:
         if self.sources.health.endpoints:

@@ -140,7 +140,9 @@ A marker line shows where a stream reconnected; lines are never repeated after i
         """Log timestamps come in UTC; they are shown in local time like the other panes."""
 
     def compose(self) -> ComposeResult:
-        yield Static("No container followed: press f on a container row.", id="logs-status")
+        yield Static(
+            "No container followed: press f on a container row.", id="logs-status", markup=False
+        )
         yield KeyHint(type(self))
         yield Input(placeholder="filter", id="logs-input")
         log = Log(max_lines=self.buffer.lines.maxlen, highlight=True, id="logs-view")
@@ -250,7 +252,7 @@ A marker line shows where a stream reconnected; lines are never repeated after i
     def action_edit(self, which: str) -> None:
         self._editing = which
         box = self.query_one("#logs-input", Input)
-        box.placeholder = "filter (x: regex, v: invert)" if which == "filter" else "search"
+        box.placeholder = "filter (X: regex, v: invert)" if which == "filter" else "search"
         box.value = self.filter_text if which == "filter" else self.search_text
         box.add_class("-open")
         box.focus()

@@ -129,14 +129,17 @@ class ConfirmScreen(ModalScreen[bool]):
         self.set_class(compact, "-compact", update=False)
         with Vertical(id="confirm-dialog"):
             yield Static(
-                f"PRODUCTION · {request.target} · type its name to run", id="confirm-banner"
+                f"PRODUCTION · {request.target} · type its name to run",
+                id="confirm-banner",
+                markup=False,
             )
             drill = (("[DRILL]", "bold reverse $warning"), " ") if request.drill else ()
             yield Label(
                 Content.assemble(*drill, risk_badge(request.risk), " ", ("Run this step?", "bold")),
                 id="confirm-title",
+                markup=False,
             )
-            yield Static(request.title, id="confirm-step")
+            yield Static(request.title, id="confirm-step", markup=False)
             with VerticalScroll(id="confirm-commands"):
                 yield Static(
                     Content("\n").join(
@@ -145,15 +148,16 @@ class ConfirmScreen(ModalScreen[bool]):
                         for line in command.splitlines()
                     ),
                     id="confirm-code",
+                    markup=False,
                 )
             with VerticalScroll(id="confirm-where"):
-                yield Static(_where(request), id="confirm-where-text")
+                yield Static(_where(request), id="confirm-where-text", markup=False)
             yield GuardedInput(
                 placeholder=f"type {request.environment} to confirm, then Enter",
                 id="confirm-typed",
                 compact=compact,
             )
-            yield Static("", id="confirm-error")
+            yield Static("", id="confirm-error", markup=False)
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="confirm-cancel", variant="primary", compact=compact)
                 yield Button(

@@ -79,16 +79,20 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Keys  (esc closes; ctrl+p opens the command palette)", id="help-title")
+            yield Label(
+                "Keys  (esc closes; ctrl+p opens the command palette)",
+                id="help-title",
+                markup=False,
+            )
             with VerticalScroll(id="help-body"):
                 if self.intro:
-                    yield Static(Content.styled(self.intro, "$text-muted"))
+                    yield Static(Content.styled(self.intro, "$text-muted"), markup=False)
                 for title, bindings in self.groups:
-                    yield Static(title, classes="help-group")
+                    yield Static(title, classes="help-group", markup=False)
                     for binding in bindings:
                         keys = binding.key_display or format_keys(binding.key)
                         with Horizontal(classes="help-row"):
-                            yield Static(keys, classes="help-keys")
+                            yield Static(keys, classes="help-keys", markup=False)
                             yield Static(
                                 Content.assemble(
                                     (binding.description, "bold"),
@@ -98,6 +102,7 @@ class HelpScreen(ModalScreen[None]):
                                     ),
                                 ),
                                 classes="help-text",
+                                markup=False,
                             )
 
     def action_scroll_down(self) -> None:

@@ -36,6 +36,7 @@ from console.panes.observations import (
 )
 from console.progress import Progress, StepStatus
 from console.settings import ConsoleSettings
+from console.text import literal
 from console.widgets.incident_strip import IncidentStrip
 from console.widgets.live_dock import LiveDock
 from console.widgets.navigator import Navigator
@@ -246,6 +247,7 @@ class MainScreen(Screen[None]):
             f"PRODUCTION · {self.environment} · commands act on the live system",
             id="production-banner",
             classes="-shown" if self.production else "",
+            markup=False,
         )
         yield IncidentStrip(id="incident-strip")
         with Horizontal(id="body"):
@@ -260,7 +262,7 @@ class MainScreen(Screen[None]):
                     LiveDock(self.runbook, id="pane-live"),
                     id="pane-deck",
                 )
-        yield Static(id="too-small")
+        yield Static(id="too-small", markup=False)
         yield Footer(id="footer", compact=self.app.size.width < COMPACT_WIDTH)
 
     def on_mount(self) -> None:
@@ -578,9 +580,9 @@ class MainScreen(Screen[None]):
             finished, _failed, total, _cancelled = self.progress.counts(procedure)
             commands.append(
                 SimpleCommand(
-                    procedure.title,
+                    literal(procedure.title),
                     partial(self.jump_to, procedure.key),
-                    f"{' / '.join(procedure.path)}  {finished}/{total}",
+                    literal(f"{' / '.join(procedure.path)}  {finished}/{total}"),
                 )
             )
         self.app.search_commands(commands, placeholder="Jump to procedure…")

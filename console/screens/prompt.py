@@ -46,7 +46,7 @@ class TextPromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(self.title_text, classes="dialog-title", markup=False)
             yield Input(placeholder=self.placeholder, id="prompt-input")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.cancel_label, id="prompt-cancel")
@@ -87,9 +87,9 @@ class YesNoScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, classes="dialog-title")
+            yield Label(self.question, classes="dialog-title", markup=False)
             if self.detail:
-                yield Static(self.detail)
+                yield Static(self.detail, markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.no, id="yesno-no", variant="primary")
                 yield Button(self.yes, id="yesno-yes", variant="error")

@@ -102,8 +102,8 @@ class SearchScreen(ModalScreen[SearchHit | None]):
             yield Input(
                 value=self.initial_query, placeholder="search steps and commands", id="search-input"
             )
-            yield Label("", id="search-count")
-            yield OptionList(id="search-hits")
+            yield Label("", id="search-count", markup=False)
+            yield OptionList(id="search-hits", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -39,10 +39,10 @@ class VariablesScreen(ModalScreen[dict[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, id="variables-title")
+            yield Label(self.title_text, id="variables-title", markup=False)
             with VerticalScroll(id="variables-fields"):
                 for question in self.questions:
-                    yield Label(question.name)
+                    yield Label(question.name, markup=False)
                     yield Input(
                         value=question.default,
                         placeholder=question.hint or question.name,
@@ -54,7 +54,11 @@ class VariablesScreen(ModalScreen[dict[str, str] | None]):
                     )
                     if question.suggestions:
                         shown = ", ".join(question.suggestions[:4])
-                        yield Static(f"suggestions: {shown} (→ accepts)", classes="variable-hint")
+                        yield Static(
+                            f"suggestions: {shown} (→ accepts)",
+                            classes="variable-hint",
+                            markup=False,
+                        )
             with Horizontal(classes="variables-buttons"):
                 yield Button("Cancel", id="variables-cancel")
                 yield Button("Continue", id="variables-ok", variant="primary")

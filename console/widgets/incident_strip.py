@@ -42,7 +42,7 @@ class IncidentStrip(Vertical):
 
         self.remove_children()
         panel = IncidentPanel(incident, store, clock=clock, labels=label_size(self.app.size.width))
-        self.mount(panel, Static(KEYS, id="incident-hint"))
+        self.mount(panel, Static(KEYS, id="incident-hint", markup=False))
         self.add_class("-shown")
 
     def hide(self) -> None:

@@ -40,16 +40,17 @@ class LiveDock(VerticalScroll, can_focus=True):
                 "Live panes not connected: values appear here once they are.", "$text-muted"
             ),
             id="live-status",
+            markup=False,
         )
         if self.runbook.endpoints:
-            yield Static("Endpoints", classes="live-heading")
+            yield Static("Endpoints", classes="live-heading", markup=False)
             lines = [
                 Content.assemble((f"{endpoint.path:<10}", "bold"), " ", endpoint.expect_text)
                 for endpoint in self.runbook.endpoints
             ]
-            yield Static(Content("\n").join(lines), id="live-endpoints")
+            yield Static(Content("\n").join(lines), id="live-endpoints", markup=False)
         if self.runbook.thresholds:
-            yield Static("Thresholds", classes="live-heading")
+            yield Static("Thresholds", classes="live-heading", markup=False)
             lines = []
             for threshold in self.runbook.thresholds:
                 warning = threshold.warning.text if threshold.warning else "-"
@@ -64,7 +65,7 @@ class LiveDock(VerticalScroll, can_focus=True):
                     )
                 )
                 lines.append(Content.styled(f"  → {threshold.action}", "$text-muted"))
-            yield Static(Content("\n").join(lines), id="live-thresholds")
+            yield Static(Content("\n").join(lines), id="live-thresholds", markup=False)
 
     def mount_pane(self, pane: Widget) -> AwaitComplete:
         """Add a live pane (containers, health, gauges, logs) above the runbook's lists.

@@ -61,12 +61,12 @@ class StatusBar(Horizontal):
     cpu_text: reactive[str] = reactive("")
 
     def compose(self) -> ComposeResult:
-        yield Label(id="status-title")
-        yield Label(id="status-mode")
-        yield Label(id="status-env")
-        yield Label(id="status-session")
-        yield Label(id="status-host")
-        yield Label(id="status-clock")
+        yield Label(id="status-title", markup=False)
+        yield Label(id="status-mode", markup=False)
+        yield Label(id="status-env", markup=False)
+        yield Label(id="status-session", markup=False)
+        yield Label(id="status-host", markup=False)
+        yield Label(id="status-clock", markup=False)
 
     def on_mount(self) -> None:
         self._refresh_all()

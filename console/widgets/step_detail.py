@@ -42,11 +42,11 @@ class StepDetail(VerticalScroll, can_focus=True):
         """The step's own text, shown by the Markdown widget once it is mounted."""
 
     def compose(self) -> ComposeResult:
-        yield Static(id="detail-heading")
-        yield Static(id="detail-extra")
-        yield Static(id="detail-commands")
-        yield Static(id="detail-notes")
-        yield Static(id="detail-output")
+        yield Static(id="detail-heading", markup=False)
+        yield Static(id="detail-extra", markup=False)
+        yield Static(id="detail-commands", markup=False)
+        yield Static(id="detail-notes", markup=False)
+        yield Static(id="detail-output", markup=False)
 
     def on_mount(self) -> None:
         # Markdown (with the parser and highlighter it imports) is mounted after the first

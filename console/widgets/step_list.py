@@ -336,7 +336,7 @@ class StepList(OptionList):
             subtitle += f" · {counts.failed} failed"
         if counts.cancelled:
             subtitle += f" · {counts.cancelled} cancelled"
-        self.border_title = f"{self.procedure.title}"
+        self.border_title = Content(self.procedure.title)  # as written, never markup
         self.border_subtitle = subtitle
 
     def refresh_step(self, step_index: int) -> None:

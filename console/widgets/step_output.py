@@ -39,7 +39,9 @@ class StepOutput(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            "No step has run yet. r runs the highlighted step, d dry-runs it.", id="output-title"
+            "No step has run yet. r runs the highlighted step, d dry-runs it.",
+            id="output-title",
+            markup=False,
         )
         # Drawn like the empty log. RichLog imports rich.pretty (and attrs with it), so it
         # takes the stand-in's place after the first frame, or as soon as it is asked for.
