@@ -47,6 +47,7 @@ from console.theme import REDUCED_COLOUR_THEME, RUNBOOK_THEME
 from console.widgets.navigator import Navigator
 from console.widgets.step_list import StepList
 from runbook.model import Procedure, Runbook, Step
+from runbook.terminal import neutralise
 
 CLOCK_INTERVAL_S = 1.0
 CPU_INTERVAL_S = 5.0
@@ -544,7 +545,13 @@ class RunbookConsole(App[int]):
     ) -> None:
         """Every toast as plain text: a message carries runbook, command and engine text,
         which is never read as markup (`[/red]` in a step title must not crash)."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+        super().notify(
+            neutralise(message),
+            title=neutralise(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def _fatal_error(self) -> None:
         """An error nothing handled: the session is saved first, the traceback goes to

@@ -11,12 +11,16 @@ asks the core (`runbook`) for data and prints it: the core itself never prints.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import pkgutil
 import sys
+from collections.abc import Iterator
 from types import ModuleType
+from typing import Any, TextIO
 
 from console.cli._common import CliError
+from runbook.terminal import neutralise
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if arguments and arguments[0] in subcommand_names():
             args = build_parser().parse_args(arguments)
-            exit_code: int = args.handler(args)
+            with terminal_safe_output():
+                exit_code: int = args.handler(args)
             return exit_code
         from console.launch import launch
 
@@ -45,6 +50,32 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+class _Neutralised:
+    """A text stream whose writes reach the terminal with nothing it would act on."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(neutralise(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def terminal_safe_output() -> Iterator[None]:
+    """While a subcommand prints step output, logs, notes and reports: escape sequences
+    and control characters in them never drive the operator's terminal."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Neutralised(out), _Neutralised(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
 
 
 def subcommand_modules() -> list[ModuleType]:

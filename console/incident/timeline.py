@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Unpack
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -13,6 +14,7 @@ from textual.css.query import NoMatches
 from textual.widgets import DataTable, Input
 
 from runbook.incident.timeline import Event, filter_events, parse_time
+from runbook.terminal import neutralise
 
 if TYPE_CHECKING:
     from console.widgets.options import WidgetOptions
@@ -93,8 +95,11 @@ class TimelinePane(Vertical):
             return
         table.clear()
         for event in self.shown:
+            # Recorded by anyone (a CLI note, a command's text): shown as written, never
+            # as markup, and with nothing a terminal would act on.
             table.add_row(
-                parse_time(event.time).strftime("%H:%M:%S"), event.actor, event.kind, event.text
+                parse_time(event.time).strftime("%H:%M:%S"),
+                *(Text(neutralise(value or "")) for value in (event.actor, event.kind, event.text)),
             )
         if table.row_count:
             table.move_cursor(row=table.row_count - 1)

@@ -21,6 +21,7 @@ from console.panes.messages import DockerEventArrived, LogLinesArrived
 from console.widgets.key_hint import KeyHint
 from runbook.sources.docker.engine import EngineChanged
 from runbook.sources.logs import LogBatch, LogBuffer, LogFilter, LogFollower, LogLine
+from runbook.terminal import neutralise
 
 if TYPE_CHECKING:
     from console.widgets.options import WidgetOptions
@@ -206,13 +207,15 @@ A marker line shows where a stream reconnected; lines are never repeated after i
         self.view.write_lines(self._format(line) for line in lines if self._filter.matches(line))
 
     def _format(self, line: LogLine) -> str:
+        """One line as shown: a container's escapes and controls never reach the terminal."""
+        text = neutralise(line.text)
         who = f"{line.container} " if len(self.following) > 1 else ""
         stamp = f"{line.local_clock(self._utc_offset_s)} " if self.timestamps else ""
         if line.kind == "gap":
-            return f"{stamp}{who}──── {line.text} ────"
+            return f"{stamp}{who}──── {text} ────"
         if line.kind == "info":
-            return f"{stamp}{who}· {line.text}"
-        return f"{stamp}{who}{line.text}"
+            return f"{stamp}{who}· {text}"
+        return f"{stamp}{who}{text}"
 
     def _rebuild(self) -> None:
         self._pending.clear()

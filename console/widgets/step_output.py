@@ -10,6 +10,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from runbook.terminal import neutralise
+
 if TYPE_CHECKING:
     from textual.widgets import RichLog
 
@@ -86,9 +88,7 @@ class StepOutput(Vertical):
         # RichLog takes Rich Text, so the theme's error colour is looked up by name.
         error_style = self.app.theme_variables.get("text-error", "")
         for stream, line in lines:
-            if stream == "stderr":
-                log.write(Text(line, style=error_style))
-            elif stream == "info":
-                log.write(Text(line, style="bold"))
-            else:
-                log.write(Text(line))
+            # Colours are parsed into styles; every other escape or control never reaches
+            # the terminal (a step cannot clear the screen or set the window title).
+            style = error_style if stream == "stderr" else "bold" if stream == "info" else ""
+            log.write(Text.from_ansi(neutralise(line, keep_colour=True), style=style))

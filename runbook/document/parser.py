@@ -46,6 +46,7 @@ from runbook.model import (
     StepKind,
     Table,
 )
+from runbook.terminal import visible_controls
 
 MAX_BYTES = 8 * 1024 * 1024
 """Larger files are refused: no real runbook is this big, and parsing one would stall the UI."""
@@ -132,13 +133,30 @@ _MD = markdown()
 
 
 def parse(text: str, path: str | None = None, sha256: str | None = None) -> Runbook:
-    """Build the Runbook model from markdown text. Never raises on any text."""
+    """Build the Runbook model from markdown text. Never raises on any text.
+
+    Control characters (an escape sequence in a title, a command or a table) are shown
+    as symbols (`␛`), so no terminal acts on them and the command that runs is the one
+    shown; `check` reports where they were."""
     digest = sha256 or hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    shown = visible_controls(text)
     with _collector_paused():
-        builder = _Builder(text, path)
-        builder.read(_MD.parse(text))
+        builder = _Builder(shown, path)
+        builder.read(_MD.parse(shown))
         runbook = builder.finish(digest)
         del builder  # its tokens and drafts go now, before the collector sees them
+    if shown != text:
+        line = next(
+            n
+            for n, (a, b) in enumerate(zip(text.split("\n"), shown.split("\n"), strict=True), 1)
+            if a != b
+        )
+        problem = Problem(
+            line,
+            "control characters (escape sequences) shown as symbols such as ␛: "
+            "a terminal would act on them, and a command holding them runs as shown",
+        )
+        runbook = replace(runbook, problems=(problem, *runbook.problems))
     return runbook
 
 

@@ -120,3 +120,63 @@ async def test_a_crash_exits_with_one_line_and_keeps_the_session(
 
 def _explode() -> None:
     raise RuntimeError("boom")
+
+
+PRINTS_ESCAPES = """# Ops
+
+## Noisy
+
+1. Print:
+
+   ```bash
+   printf '\\033[2J\\033]0;PWNED\\007\\033[31mred\\033[0m done\\n'
+   ```
+"""
+
+
+async def test_step_output_and_logs_never_drive_the_terminal(
+    make_console: MakeConsole, tmp_path: Path
+) -> None:
+    path = tmp_path / "runbook.md"
+    path.write_text(PRINTS_ESCAPES)
+    app = make_console(path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(lambda: app.main_screen is not None)
+        app.main_screen.jump_to(app.runbook.procedures[0].key, 1)
+        await pilot.pause()
+        await pilot.press("r")  # printf: read-only, runs at once
+        output = app.main_screen.show_output()
+        shown = lambda: [strip.text for strip in output.log_widget.lines]  # noqa: E731
+        await until(lambda: any("red done" in line for line in shown()), 20)
+        assert not [line for line in shown() if "\x1b" in line or "\x07" in line]
+
+    logs_app, _ = make_app(tmp_path)
+    async with logs_app.run_test(size=(120, 40)):
+        logs = logs_app.query_one(LogsPane)
+        logs.follow(("web",))
+        attack = "\x1b[2J\x1b]0;PWNED\x07tick 1"
+        logs.post_message(LogLinesArrived((LogLine("web", "2026-12-03T03:00:00Z", attack),)))
+        await until(lambda: any("tick 1" in line for line in logs.view.lines))
+        assert logs.view.lines[-1].endswith(" tick 1") and "\x1b" not in logs.view.lines[-1]
+
+
+def test_the_cli_prints_step_output_without_escapes(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "runbook.md"
+    path.write_text(PRINTS_ESCAPES)
+    env = {**os.environ, "RUNBOOK_STATE_DIR": str(tmp_path / "state")}
+    code = "import sys; from console.cli import main; sys.exit(main())"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "run", str(path), "-p", "Noisy"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "red done" in done.stdout
+    assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout
