@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Iterator
@@ -50,17 +51,40 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as error:  # the state directory or a file it needs: one line, no traceback
+        where = f": {error.filename}" if error.filename else ""
+        print(f"runbook-console: {error.strerror or error}{where}", file=sys.stderr)
+        return 1
 
 
 class _Neutralised:
-    """A text stream whose writes reach the terminal with nothing it would act on."""
+    """A text stream whose writes reach the terminal with nothing it would act on. When
+    its reader goes away (`run ... | head -1`), the rest is dropped: a closed pipe is not
+    a failed step, and the step goes on and is recorded as it ends."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
+        self._gone = False
 
     def write(self, text: str) -> int:
-        self._stream.write(neutralise(text))
+        if not self._gone:
+            try:
+                self._stream.write(neutralise(text))
+            except BrokenPipeError:
+                self._reader_gone()
         return len(text)
+
+    def flush(self) -> None:
+        if not self._gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        self._gone = True
+        with contextlib.suppress(OSError, ValueError):  # later flushes, at exit too, go nowhere
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)

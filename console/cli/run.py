@@ -189,12 +189,21 @@ class _Walker:
         except (OSError, ValueError, TypeError, KeyError):
             incident = None
         store = SessionStore(self.config.sessions_dir)
-        return store.resume(
-            self.runbook.path,
-            self.runbook.sha256,
-            self.environment,
-            incident.id if incident is not None else None,
-        )
+        try:
+            return store.resume(
+                self.runbook.path,
+                self.runbook.sha256,
+                self.environment,
+                incident.id if incident is not None else None,
+            )
+        except OSError as error:
+            where = f" ({error.filename})" if error.filename else ""
+            print(
+                f"note: progress is not saved: {error.strerror or error}{where}",
+                file=sys.stderr,
+                flush=True,
+            )
+            return None
 
     def step(self, step: Step, total: int) -> int:
         print(f"\nStep {step.index}/{total} [{step.risk}] {step.title}", flush=True)

@@ -210,3 +210,50 @@ def test_run_shows_a_failed_verify_check(tmp_path: Path, monkeypatch: pytest.Mon
     assert "verified: 1 check passed" in passed.stdout
     dry = cli("run", str(path), "-p", "Checks", "--dry-run")
     assert "verify:      test -e missing-marker" in dry.stdout
+
+
+def test_an_unwritable_state_directory_is_one_line_not_a_traceback(
+    runbook_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("RUNBOOK_STATE_DIR", str(blocker / "state"))
+    done = cli("run", str(runbook_path), "-p", "Rollback", "-s", "1")  # pwd: read-only
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "progress is not saved: Not a directory" in done.stderr
+    assert "cannot start the step" in done.stderr + done.stdout
+
+
+def test_a_reader_that_goes_away_is_not_a_failed_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`run ... | head -1`: the step ran and succeeded; the closed pipe changes nothing."""
+    from runbook.storage.session import SessionStore
+
+    gate = tmp_path / "gate"
+    os.mkfifo(gate)
+    path = tmp_path / "runbook.md"
+    path.write_text(
+        f"# R\n\n## Wait\n\n```bash\n# Wait for the gate\ncat {gate}; echo released\n```\n"
+    )
+    state = tmp_path / "state"
+    monkeypatch.setenv("RUNBOOK_STATE_DIR", str(state))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "console.cli", "run", str(path), "-p", "Wait"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        cwd=REPO,
+        env={**os.environ},
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.readline()
+    child.stdout.close()  # as `head -1` does; the step still waits at its gate
+    gate.write_text("go\n")  # released: what it prints now meets a closed pipe
+    errors = child.stderr.read().decode()
+    assert child.wait(120) == 0, errors
+    assert "Traceback" not in errors and "Broken pipe" not in errors
+    session = SessionStore(state / "sessions").load(path, "Development")
+    assert session is not None
+    assert session.step("Wait", 1).status == "done"
