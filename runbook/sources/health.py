@@ -66,6 +66,26 @@ def join_url(base_url: str, path: str) -> str:
     return base_url.rstrip("/") + "/" + path.lstrip("/")
 
 
+PLAIN_HTTP_ERRORS = {
+    "ReadError": "the connection was reset while reading the answer",
+    "WriteError": "the connection was reset while sending the request",
+    "RemoteProtocolError": "the server closed the connection without an answer",
+    "ConnectError": "could not connect",
+    "ReadTimeout": "no answer in time",
+    "ConnectTimeout": "could not connect in time",
+    "PoolTimeout": "no free connection in time",
+}
+"""What an httpx error means when it carries no message of its own."""
+
+
+def http_error_text(error: BaseException) -> str:
+    """`ReadError: the connection was reset ...`: the error's name and what happened, never
+    an empty `ReadError:`."""
+    name = type(error).__name__
+    text = str(error).strip() or str(error.__cause__ or "").strip()
+    return f"{name}: {text or PLAIN_HTTP_ERRORS.get(name, 'no detail given')}"
+
+
 async def check_endpoint(
     client: httpx.AsyncClient, base_url: str, endpoint: Endpoint, deadline_s: float
 ) -> tuple[bool, int | None, float | None, str]:
@@ -79,7 +99,7 @@ async def check_endpoint(
     except TimeoutError:
         return False, None, None, f"timed out after {deadline_s:g} s"
     except httpx.HTTPError as error:
-        return False, None, None, f"{type(error).__name__}: {error}"[:160]
+        return False, None, None, http_error_text(error)[:160]
     latency = time.monotonic() - started
     if endpoint.expect_status is not None and response.status_code != endpoint.expect_status:
         return (

@@ -91,3 +91,43 @@ def test_body_subset_match() -> None:
     assert body_matches({"status": "healthy"}, '{"status": "healthy", "x": 1}') == (True, "")
     assert not body_matches({"status": "healthy"}, "not json")[0]
     assert body_matches(None, "anything")[0]
+
+
+async def test_a_reset_connection_is_named_never_an_empty_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadError("", request=request)
+
+    checker = HealthChecker([endpoint("/health")], "http://service.test")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        result = (await checker.check_all(client))[0]
+    assert result.detail == "ReadError: the connection was reset while reading the answer"
+
+
+async def test_a_real_server_that_resets_the_connection() -> None:
+    import socket
+    import struct
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def reset_each() -> None:
+        for _ in range(2):  # httpx may try once more on a fresh connection
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            connection.recv(1024)
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            connection.close()  # RST, no answer
+
+    threading.Thread(target=reset_each, daemon=True).start()
+    try:
+        checker = HealthChecker([endpoint("/health")], f"http://127.0.0.1:{port}")
+        async with httpx.AsyncClient() as client:
+            result = (await checker.check_all(client))[0]
+    finally:
+        server.close()
+    assert not result.ok
+    name, _, what = result.detail.partition(": ")
+    assert name.endswith("Error") and what.strip(), result.detail
