@@ -27,7 +27,7 @@ from console.widgets.key_hint import KeyHint
 from runbook.sources.docker.containers import ContainerInfo
 from runbook.sources.docker.stats import ContainerStats
 from runbook.sources.fallback import fallback_readings
-from runbook.sources.gauges import GaugeValue
+from runbook.sources.gauges import GaugeValue, clock_text
 from runbook.sources.live import off_thread
 
 if TYPE_CHECKING:
@@ -196,10 +196,18 @@ names its source.
         if not self.sources.gauges:
             yield Static("The runbook has no alerting thresholds.", markup=False)
 
-    def _title(self) -> str:
-        if self.sources.prometheus is not None:
-            return f"Gauges · {self.sources.prometheus.name}"
-        return "Gauges · no Prometheus: fallback (docker stats, /metrics, disk)"
+    def _title(self, values: list[GaugeValue] | None = None) -> str:
+        """The source; when Prometheus fails every read, since when (else every gauge
+        would only say it has nothing, which reads like no traffic)."""
+        prometheus = self.sources.prometheus
+        if prometheus is None:
+            return "Gauges · no Prometheus: fallback (docker stats, /metrics, disk)"
+        down = [v for v in values or () if v.unreachable]
+        if values and len(down) == len(values):
+            since = min((v.since for v in down if v.since is not None), default=None)
+            when = f" since {clock_text(since)}" if since is not None else ""
+            return f"Gauges · Prometheus unreachable{when}: {prometheus.name}"
+        return f"Gauges · {prometheus.name}"
 
     def on_mount(self) -> None:
         self._render_all()
@@ -256,6 +264,7 @@ names its source.
             reading = by_metric.get(gauge.threshold.metric)
             values.append(gauge.update(reading) if reading else gauge.current())
         self.values = values
+        self.query_one("#gauges-title", Static).update(self._title(values))
         self._render_all()
         self._announce()
         self.post_message(GaugesShown(tuple(values)))

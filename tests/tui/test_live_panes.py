@@ -157,6 +157,22 @@ async def test_an_unreachable_source_shows_no_number(tmp_path: Path) -> None:
         assert "Prometheus refused the connection" in rows[0]
 
 
+async def test_prometheus_failing_from_the_start_says_so_in_the_title(tmp_path: Path) -> None:
+    app, fake = make_app(tmp_path)
+    fake.error = "Prometheus refused the connection"
+    async with app.run_test(size=(140, 50)):
+        gauges = app.query_one(GaugesPane)
+        title = lambda: str(gauges.query_one("#gauges-title").render())  # noqa: E731
+        await until(lambda: "unreachable" in title())
+        assert title().startswith("Gauges · Prometheus unreachable since ")
+        rows = [row.render().plain for row in gauges.query(Line)]
+        assert all("unreachable since" in row and "no data" not in row for row in rows), rows
+        fake.error = ""
+        fake.values = {"CPU Usage": 12.0}
+        await until(lambda: "unreachable" not in title())
+        assert title() == f"Gauges · {fake.name}"
+
+
 async def test_health_rows(tmp_path: Path) -> None:
     app, _ = make_app(tmp_path)
     async with app.run_test(size=(140, 50)):
