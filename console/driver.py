@@ -18,6 +18,7 @@ from console.requests import ConfirmRequest, VariableQuestion
 from console.settings import ConsoleSettings
 from runbook.execution import resolve
 from runbook.execution.locks import read_holder
+from runbook.execution.masking import is_secret_name
 from runbook.execution.plan import Confirmation, Plan, verify_commands
 from runbook.execution.runs import OutputLine, RunInfo
 from runbook.model import Procedure, Runbook, Step
@@ -147,7 +148,8 @@ class Driver:
                     or ""
                 )
                 hint = "image tag" if resolve.image_repository(command, variable) else ""
-                seen[name] = VariableQuestion(name=name, default=default, hint=hint)
+                secret = is_secret_name(name, self.config.secrets.names)
+                seen[name] = VariableQuestion(name=name, default=default, hint=hint, secret=secret)
         return list(seen.values())
 
     def suggestions(self, step: Step) -> dict[str, list[str]]:

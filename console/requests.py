@@ -63,3 +63,5 @@ class VariableQuestion:
     default: str = ""
     suggestions: tuple[str, ...] = ()
     hint: str = ""
+    secret: bool = False
+    """A secret-named variable: asked in a password box, its default never shown."""

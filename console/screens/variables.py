@@ -44,8 +44,10 @@ class VariablesScreen(ModalScreen[dict[str, str] | None]):
                 for question in self.questions:
                     yield Label(question.name, markup=False)
                     yield Input(
-                        value=question.default,
-                        placeholder=question.hint or question.name,
+                        # A secret is typed blind, and one already set is never shown.
+                        value="" if question.secret else question.default,
+                        password=question.secret,
+                        placeholder=_placeholder(question),
                         suggester=SuggestFromList(question.suggestions, case_sensitive=False)
                         if question.suggestions
                         else None,
@@ -76,8 +78,10 @@ class VariablesScreen(ModalScreen[dict[str, str] | None]):
                 widget.placeholder = f"e.g. {suggestions[0]}"
 
     def _values(self) -> dict[str, str]:
+        """What was typed; an empty secret box keeps the value already set."""
         return {
             question.name: self.query_one(f"#variable-{question.name}", Input).value
+            or (question.default if question.secret else "")
             for question in self.questions
         }
 
@@ -103,3 +107,9 @@ class VariablesScreen(ModalScreen[dict[str, str] | None]):
     @on(Button.Pressed, "#variables-cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _placeholder(question: VariableQuestion) -> str:
+    if question.secret:
+        return "secret: already set, Enter keeps it" if question.default else "secret"
+    return question.hint or question.name

@@ -3,11 +3,18 @@
 A value is secret when the environment variable holding it has TOKEN, SECRET,
 PASSWORD, PASSWD, KEY or CREDENTIAL (or a configured fragment) in its name.
 Configured regex patterns are masked wherever they match.
+
+Each secret is masked in the forms a step commonly prints it in, too: JSON-escaped
+(`json.dumps`), URL-encoded, base64 (with and without padding) and quoted by the shell.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import shlex
+import urllib.parse
 from collections.abc import Iterable, Mapping
 
 _KEY_WORD = re.compile(r"(?:^|[^A-Z0-9])KEYS?(?:[^A-Z0-9]|$)|KEYS?$")
@@ -43,12 +50,37 @@ def secret_values(env: Mapping[str, str], extra_fragments: Iterable[str] = ()) -
     return sorted(values, key=len, reverse=True)
 
 
+def encodings(value: str) -> set[str]:
+    """`value` and the forms it is commonly printed in."""
+    raw = value.encode("utf-8", "surrogatepass")
+    b64 = base64.b64encode(raw).decode()
+    return {
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        urllib.parse.quote(value, safe=""),
+        urllib.parse.quote_plus(value),
+        b64,
+        b64.rstrip("="),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        shlex.quote(value),
+    }
+
+
 class Masker:
-    """Masks known secret values and regex patterns in text."""
+    """Masks known secret values (in their common encodings) and regex patterns in text."""
 
     def __init__(self, values: Iterable[str] = (), patterns: Iterable[str] = ()) -> None:
         self.values = sorted(
-            {v for v in values if len(v) >= MIN_SECRET_LENGTH}, key=len, reverse=True
+            {
+                form
+                for v in values
+                if len(v) >= MIN_SECRET_LENGTH
+                for form in encodings(v)
+                if len(form) >= MIN_SECRET_LENGTH
+            },
+            key=len,
+            reverse=True,
         )
         self.patterns = tuple(patterns)
         parts = [re.escape(v) for v in self.values] + [f"(?:{p})" for p in self.patterns]

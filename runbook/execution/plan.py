@@ -253,7 +253,7 @@ def plan(
     commands: list[PlannedCommand] = []
     missing: list[str] = []
     for command in found_step.commands:
-        resolution = resolve(command, values or {}, settings, environ)
+        resolution = resolve(command, values or {}, settings, environ, config.secrets.names)
         missing += [name for name in resolution.missing if name not in missing]
         commands.append(
             PlannedCommand(
@@ -266,7 +266,7 @@ def plan(
         )
     checks: list[PlannedVerify] = []
     for check in verify_commands(found_step):
-        resolution = resolve(check, values or {}, settings, environ)
+        resolution = resolve(check, values or {}, settings, environ, config.secrets.names)
         missing += [name for name in resolution.missing if name not in missing]
         checks.append(
             PlannedVerify(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from runbook.execution.masking import is_secret_name
@@ -64,6 +64,7 @@ def resolve(
     provided: Mapping[str, str],
     env_settings: Mapping[str, str] | None = None,
     environ: Mapping[str, str] | None = None,
+    secret_names: Iterable[str] = (),
 ) -> Resolution:
     """Substitute values into a command.
 
@@ -72,6 +73,8 @@ def resolve(
         provided: values the operator gave, by variable name (placeholders without `<>`).
         env_settings: the selected environment's `env` table from config.
         environ: the operator's environment (os.environ by default).
+        secret_names: name fragments configured as secret (`[secrets] names`), besides
+            the built-in ones: their values stay variable references too.
 
     Raises:
         ResolveError: a value contains a NUL byte.
@@ -98,7 +101,7 @@ def resolve(
             raise ResolveError(f"value for {name} contains a NUL byte")
         if variable.kind == "env":
             child_env[name] = value
-            if not is_secret_name(name):
+            if not is_secret_name(name, secret_names):
                 substitute[name] = value
             continue
         if variable.kind == "export" and value == variable.default:
@@ -106,7 +109,7 @@ def resolve(
         # A secret typed for a placeholder or export reaches the shell through the
         # environment too, so the command shown and audited never holds it.
         text: Value = value
-        if is_secret_name(name):
+        if is_secret_name(name, secret_names):
             text = EnvRef(secret_env_name(name))
             child_env[text.name] = value
         (placeholders if variable.kind == "placeholder" else exports)[name] = text

@@ -180,3 +180,34 @@ def test_the_cli_prints_step_output_without_escapes(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "red done" in done.stdout
     assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout
+
+
+async def test_the_variables_form_never_shows_a_secret(
+    make_console: MakeConsole, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import Input
+
+    from console.screens.variables import VariablesScreen
+
+    monkeypatch.setenv("API_TOKEN", "s3cr3t-value")
+    path = tmp_path / "runbook.md"
+    path.write_text(
+        "# R\n\n## Call\n\n```bash\n# Call the API\n"
+        'curl -fsS -H "Authorization: $API_TOKEN" http://127.0.0.1:9/<path>\n```\n'
+    )
+    app = make_console(path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(lambda: app.main_screen is not None)
+        app.main_screen.jump_to(app.runbook.procedures[0].key, 1)
+        await pilot.pause()
+        await pilot.press("d")  # dry-run: the form first
+        await until(lambda: isinstance(app.screen, VariablesScreen))
+        token = app.screen.query_one("#variable-API_TOKEN", Input)
+        assert token.password and token.value == ""
+        assert "already set" in token.placeholder
+        assert "s3cr3t-value" not in " ".join(
+            str(widget.render()) for widget in app.screen.query("*") if widget.display
+        )
+        screen = app.screen
+        assert isinstance(screen, VariablesScreen)
+        assert screen._values()["API_TOKEN"] == "s3cr3t-value"  # noqa: SLF001 - kept when empty

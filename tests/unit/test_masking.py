@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import shlex
+import urllib.parse
+from typing import Any
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -56,3 +63,28 @@ def test_any_split_never_reveals_the_secret(before: str, after: str, cuts: list[
     out = "".join(pieces)
     assert SECRET not in out
     assert out == Masker([SECRET]).mask(text)
+
+
+@pytest.mark.parametrize(
+    "printed",
+    [
+        lambda s: json.dumps({"dsn": s}),
+        lambda s: urllib.parse.quote(s, safe=""),
+        lambda s: urllib.parse.urlencode({"token": s}),
+        lambda s: base64.b64encode(s.encode()).decode(),
+        lambda s: base64.b64encode(s.encode()).decode().rstrip("="),
+        lambda s: f"export TOKEN={shlex.quote(s)}",
+        lambda s: s,
+    ],
+)
+def test_a_secret_is_masked_in_its_common_encodings(printed: Any) -> None:
+    secret = 'p@ss"w\\ord/+=x y'
+    masker = Masker.from_env({"API_TOKEN": secret})
+    line = f"value: {printed(secret)} end"
+    masked = masker.mask(line)
+    assert masker.mask(printed(secret)) == MASK or MASK in masked
+    for form in {secret, printed(secret)}:
+        assert form not in masked, (form, masked)
+    stream = masker.stream()
+    streamed = "".join(stream.feed(char) for char in line) + stream.flush()
+    assert streamed == masked

@@ -180,3 +180,27 @@ def test_project_history_records_the_deploy_env(tmp_path: Path) -> None:
     )
     line = (tmp_path / "history" / "deployments.jsonl").read_text().splitlines()[-1]
     assert json.loads(line)["environment"] == "dev"
+
+
+def test_a_configured_secret_name_stays_a_variable_reference(tmp_path: Path) -> None:
+    """With `[secrets] names = ["DSN"]` the value never enters the command text (it would
+    show in /proc/<pid>/cmdline, `runs`, spec.json, the dry-run and the confirmation)."""
+    from runbook.config import SecretsConfig
+    from runbook.document.parser import parse
+
+    dsn = "postgres://app:hunter22@db.internal/app"
+    config = Config(secrets=SecretsConfig(names=("DSN",)))
+    text = (
+        "# R\n\n## Query\n\n```bash\n# Ask the database\n"
+        "psql \"$APP_DSN\" -c 'select 1'\n```\n\n## Typed\n\n```bash\n# Ask it by hand\n"
+        "psql <db-dsn> -c 'select 1'\n```\n"
+    )
+    runbook = parse(text, path=str(tmp_path / "runbook.md"))
+    step_plan = plan(runbook, "Query", 1, config=config, environ={"APP_DSN": dsn})
+    assert step_plan.resolved_commands == ("psql \"$APP_DSN\" -c 'select 1'",)
+    assert dsn not in step_plan.describe()
+    typed = plan(runbook, "Typed", 1, config=config, values={"db-dsn": dsn}, environ={})
+    assert dsn not in " ".join(typed.resolved_commands)
+    assert "RUNBOOK_SECRET_DB_DSN" in typed.resolved_commands[0]
+    plain = plan(runbook, "Query", 1, environ={"APP_DSN": dsn})  # DSN not configured
+    assert dsn in plain.resolved_commands[0], "only configured names are kept out"
