@@ -137,6 +137,8 @@ A marker line shows where a stream reconnected; lines are never repeated after i
         self._filter = LogFilter("")
         self._highlighter = SearchHighlighter()
         self._editing = "filter"
+        self._end_at: float | None = None
+        """Where the view's end was when it last followed the newest line (None: follow)."""
         self._utc_offset_s = time.localtime().tm_gmtoff
         """Log timestamps come in UTC; they are shown in local time like the other panes."""
 
@@ -201,10 +203,28 @@ A marker line shows where a stream reconnected; lines are never repeated after i
             self._update_status()
 
     def _flush(self) -> None:
+        """New lines to the view, which follows the newest through any burst: only the
+        last screenful-and-more of a burst is drawn (the rest is in the buffer), and the
+        view goes to the end unless the operator scrolled back or paused."""
         if not self._pending:
             return
         lines, self._pending = self._pending, []
-        self.view.write_lines(self._format(line) for line in lines if self._filter.matches(line))
+        shown = [self._format(line) for line in lines if self._filter.matches(line)]
+        view = self.view
+        keep = view.max_lines or len(shown)
+        following = self.following_end
+        view.write_lines(shown[-keep:], scroll_end=False)
+        if following:
+            view.scroll_end(animate=False, immediate=True, x_axis=False)
+            self._end_at = view.max_scroll_y
+        self._update_status()
+
+    @property
+    def following_end(self) -> bool:
+        """Whether the view follows the newest line: it does unless the operator scrolled
+        back since it last went to the end (lines pruned at the top never stop it)."""
+        view = self.view
+        return self._end_at is None or view.scroll_y >= min(self._end_at, view.max_scroll_y)
 
     def _format(self, line: LogLine) -> str:
         """One line as shown: a container's escapes and controls never reach the terminal."""
@@ -226,6 +246,7 @@ A marker line shows where a stream reconnected; lines are never repeated after i
         )
         view = self.view
         view.clear()
+        self._end_at = None
         view.write_lines(self._format(line) for line in self.buffer.matching(self._filter))
         self._update_status()
 
@@ -245,6 +266,8 @@ A marker line shows where a stream reconnected; lines are never repeated after i
             parts.append(f"search {self.search_text!r}")
         if self.paused:
             parts.append("PAUSED (p resumes)")
+        elif self.is_mounted and not self.following_end:
+            parts.append("scrolled back: G follows the newest line")
         status.update(" · ".join(parts))
 
     def _apply_filters(self) -> None:
@@ -299,4 +322,6 @@ A marker line shows where a stream reconnected; lines are never repeated after i
         self._rebuild()
 
     def action_jump_end(self) -> None:
-        self.view.scroll_end(animate=False)
+        self.view.scroll_end(animate=False, immediate=True)
+        self._end_at = None  # following the newest line again
+        self._update_status()

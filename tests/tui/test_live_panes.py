@@ -289,3 +289,49 @@ async def test_changes_are_posted_for_an_incident_timeline(tmp_path: Path) -> No
             "ok",
         )
         assert not any(isinstance(m, HealthChanged) for m in seen)  # health steady so far
+
+
+async def test_the_log_view_follows_the_newest_line_through_a_burst(tmp_path: Path) -> None:
+    """100,000 lines at once, then one at a time: the view shows each new one (it used to
+    stop following after a burst, with no sign of it)."""
+    from console.panes.logs import LogsPane
+    from console.panes.messages import LogLinesArrived
+    from runbook.sources.logs import LogLine
+
+    def line(n: int, text: str) -> LogLine:
+        return LogLine(
+            "web", f"2026-12-03T03:{n // 6000 % 60:02d}:{n // 100 % 60:02d}.{n:09d}Z", text
+        )
+
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        logs = app.query_one(LogsPane)
+        logs.follow(("web",))
+        for start in range(0, 100_000, 2_000):  # as a flooding container delivers them
+            burst = tuple(line(n, f"burst {n}") for n in range(start, start + 2_000))
+            logs.post_message(LogLinesArrived(burst))
+            await pilot.pause()
+        for tick in range(1, 4):
+            logs.post_message(LogLinesArrived((line(100_000 + tick, f"tick {tick}"),)))
+            await until(
+                lambda tick=tick: (
+                    logs.view.lines[-1:] == [logs.view.lines[-1]]
+                    and logs.view.lines[-1].endswith(f"tick {tick}")
+                    if logs.view.lines
+                    else False
+                )
+            )
+            await until(lambda: logs.view.is_vertical_scroll_end)
+        assert len(logs.view.lines) <= logs.buffer.lines.maxlen
+        assert logs.following_end
+
+        logs.view.scroll_home(animate=False, immediate=True)  # the operator reads back
+        logs.post_message(LogLinesArrived((line(100_010, "tick 10"),)))
+        await until(lambda: logs.view.lines[-1].endswith("tick 10"))
+        assert not logs.following_end  # the status says "scrolled back: G follows ..."
+        assert logs.view.scroll_y == 0, "reading back is not interrupted"
+        logs.action_jump_end()
+        logs.post_message(LogLinesArrived((line(100_011, "tick 11"),)))
+        await until(
+            lambda: logs.view.lines[-1].endswith("tick 11") and logs.view.is_vertical_scroll_end
+        )
