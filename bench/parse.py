@@ -1,6 +1,9 @@
-"""Parse time of the seed runbook and of a synthetic 10,000-line runbook.
+"""Parse time of the seed runbook, of a synthetic 10,000-line runbook, and of huge inputs
+(a 100,000-line fence; the longest line the parser accepts, 100,000 bytes).
 
-Prints figures; asserts nothing. Target: under 100 ms for 10,000 lines.
+Prints figures; asserts nothing. Target: under 100 ms for 10,000 lines. The time to the
+first frame of the huge inputs: `bench/startup.py FILE` on a file this writes with
+`--write DIR`.
 Usage: python bench/parse.py [LINES]
 """
 
@@ -50,13 +53,31 @@ def measure(text: str, repeat: int = 7) -> tuple[float, float]:
     return statistics.median(wall) * 1000, min(cpu) * 1000
 
 
+def huge_fence(lines: int = 100_000) -> str:
+    body = "\n".join(f"   echo line {n}" for n in range(lines))
+    return f"# Huge\n\n## Fence\n\n1. Run:\n\n   ```bash\n{body}\n   ```\n"
+
+
+def longest_line() -> str:
+    return "# Huge\n\n## Line\n\n1. Run:\n\n   ```bash\n   echo " + "x" * 99_000 + "\n   ```\n"
+
+
 def main() -> None:
-    lines = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    args = sys.argv[1:]
+    if args[:1] == ["--write"]:
+        folder = Path(args[1])
+        (folder / "huge-fence.md").write_text(huge_fence())
+        (folder / "longest-line.md").write_text(longest_line())
+        print(f"wrote {folder / 'huge-fence.md'} and {folder / 'longest-line.md'}")
+        return
+    lines = int(args[0]) if args else 10_000
     seed = SEED.read_text(encoding="utf-8")
     documents = (
         ("seed", seed),
         (f"dense synthetic {lines}", synthetic(lines)),
         (f"seed-like {lines}", seed_like(seed, lines)),
+        ("100,000-line fence", huge_fence()),
+        ("99,000-byte line", longest_line()),
     )
     for name, text in documents:
         median, best_cpu = measure(text)

@@ -50,6 +50,9 @@ from runbook.terminal import visible_controls
 
 MAX_BYTES = 8 * 1024 * 1024
 """Larger files are refused: no real runbook is this big, and parsing one would stall the UI."""
+MAX_LINE_BYTES = 100_000
+"""A longer line is refused too: no runbook line is this long, and drawing one stalls the
+console for seconds (a 5 MB line took over 30 s to the first frame)."""
 
 _MARKER = re.compile(r"^(\s*)(?:[-*+]|\d{1,9}[.)])(\s+|$)")
 _HEADING_NUMBER = re.compile(r"^\s*(?:\d+(?:\.\d+)*[.)]?|[A-Z][.)])\s+")
@@ -115,6 +118,13 @@ def load(path: str | Path) -> Runbook:
     if b"\x00" in data:
         raise LoadError(f"{path}: binary file (NUL bytes), not markdown")
     problems: list[Problem] = []
+    longest = max((len(line) for line in data.split(b"\n")), default=0)
+    if longest > MAX_LINE_BYTES:
+        number = next(n for n, line in enumerate(data.split(b"\n"), 1) if len(line) == longest)
+        raise LoadError(
+            f"{path}: line {number} is {longest:,} bytes long (the limit is "
+            f"{MAX_LINE_BYTES:,}): not a runbook"
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -47,3 +47,19 @@ def test_load_any_bytes(tmp_path: Path, data: bytes) -> None:
         assert "\n" not in str(error) and str(path) in str(error)
     else:
         assert isinstance(runbook, Runbook)
+
+
+def test_a_line_too_long_to_draw_is_refused_in_one_line(tmp_path: Path) -> None:
+    from runbook.document.parser import MAX_LINE_BYTES
+
+    path = tmp_path / "huge.md"
+    path.write_text("# Big\n\n## P\n\n```bash\necho " + "x" * (MAX_LINE_BYTES + 1) + "\n```\n")
+    try:
+        load(path)
+    except LoadError as error:
+        message = str(error)
+    else:
+        raise AssertionError("a 100,000-byte line was accepted")
+    assert "\n" not in message and "line 6 is 100,006 bytes long" in message
+    path.write_text("# Big\n\n## P\n\n```bash\necho " + "x" * (MAX_LINE_BYTES - 10) + "\n```\n")
+    assert load(path).procedures[0].steps  # up to the limit it opens
