@@ -61,7 +61,11 @@ class StepOutput(Vertical):
             from textual.widgets import RichLog
 
             self._log = RichLog(
-                id="output-log", max_lines=OUTPUT_MAX_LINES, wrap=False, markup=False
+                id="output-log",
+                max_lines=OUTPUT_MAX_LINES,
+                wrap=True,
+                min_width=20,
+                markup=False,
             )
             stand_in = self.query_one("#output-stand-in")
             self.mount(self._log, before=stand_in)

@@ -598,3 +598,23 @@ async def test_a_step_that_finished_while_no_console_was_open_shows_its_outcome(
         record = second.progress.record(key, 1)
         assert record.status == "failed" and record.exit_code == 3
         assert ("stdout", "rested") in record.output
+
+
+async def test_long_output_lines_wrap_at_80_columns(
+    make_console: MakeConsole, tmp_path: Path
+) -> None:
+    """`make status` ends its line with the version: at 80 columns it must be readable."""
+    path = tmp_path / "runbook.md"
+    long = "GET http://127.0.0.1:3000/health -> 200 " + "padding " * 12 + "(X-Version v1)"
+    path.write_text(f"# R\n\n## Status\n\n```bash\n# Show the status\necho '{long}'\n```\n")
+    app = make_console(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_procedure(pilot, app, "Status")
+        await pilot.press("r")  # echo: read-only, runs at once
+        await pilot.press("2")  # the output pane, as the operator looks at it
+        output = app.main_screen.query_one(StepOutput)  # type: ignore[union-attr]
+        log = output.log_widget
+        shown = lambda: [strip.text.rstrip() for strip in log.lines]  # noqa: E731
+        await until(lambda: "(X-Version v1)" in " ".join(shown()), 20, what="the version shown")
+        width = log.scrollable_content_region.width
+        assert width and all(len(line) <= width for line in shown()), (width, shown())
