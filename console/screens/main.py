@@ -62,6 +62,12 @@ WIDE_HEIGHT = 45
 """From this size every pane shows at once instead of as tabs."""
 
 
+NAVIGATOR_MIN = 32
+"""The navigator's width from 100 columns, whatever the names."""
+NAVIGATOR_SHARE = 0.38
+"""At most this share of the screen goes to the navigator."""
+
+
 class MainScreen(Screen[None]):
     """Where the operator works through a procedure."""
 
@@ -348,6 +354,18 @@ class MainScreen(Screen[None]):
         for footer in self.query(Footer).results(Footer):
             footer.compact = classes["-compact"]  # every key fits at 80 columns
         self.query_one(IncidentStrip).set_width(width)
+        self._fit_navigator(width, compact=classes["-compact"])
+
+    def _fit_navigator(self, width: int, compact: bool) -> None:
+        """Where there is room, the navigator widens to the longest procedure name, up to
+        a share of the screen (below 100 columns the stylesheet's width stands)."""
+        navigator = self.query_one(Navigator)
+        if compact:
+            navigator.styles.width = None
+            return
+        # Title, tree guides and progress mark, borders.
+        needed = max((len(p.title) for p in self.runbook.procedures), default=0) + 6
+        navigator.styles.width = max(NAVIGATOR_MIN, min(needed, int(width * NAVIGATOR_SHARE)))
 
     # Opening things ---------------------------------------------------------------
 

@@ -618,3 +618,19 @@ async def test_long_output_lines_wrap_at_80_columns(
         await until(lambda: "(X-Version v1)" in " ".join(shown()), 20, what="the version shown")
         width = log.scrollable_content_region.width
         assert width and all(len(line) <= width for line in shown()), (width, shown())
+
+
+@pytest.mark.parametrize("size", [(120, 40), (200, 60)])
+async def test_the_navigator_fits_the_longest_procedure_name_where_there_is_room(
+    make_console: MakeConsole, project_runbook: Path, size: tuple[int, int]
+) -> None:
+    app = make_console(project_runbook)
+    async with app.run_test(size=size) as pilot:
+        await until(lambda: app.main_screen is not None)
+        await pilot.pause()
+        navigator = app.main_screen.query_one(Navigator)  # type: ignore[union-attr]
+        longest = max(len(p.title) for p in app.runbook.procedures)
+        assert longest == len("Zero-Downtime Deployment (Blue-Green)")
+        # Borders, tree guide and progress mark around the name: the name shows whole.
+        assert navigator.size.width >= longest + 4
+        assert navigator.outer_size.width <= size[0] * 0.38
