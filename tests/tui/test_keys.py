@@ -3,6 +3,8 @@ to quit instead of doing nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.binding import Binding
 
 from console.panes.containers import ContainersPane
@@ -39,6 +41,14 @@ def test_a_key_that_changes_things_is_never_taken_by_a_focused_pane() -> None:
         assert not taken, f"{pane.__name__} turns {taken} into something else than {changing}"
 
 
+def test_a_live_pane_keeps_its_keys_out_of_the_footer() -> None:
+    """Its keys show on its own line while it has the focus (KeyHint): the footer stays the
+    console's and fits 80 columns whatever has the focus."""
+    for pane in (ContainersPane, LogsPane, GaugesPane):
+        shown = [b.key for b in pane.BINDINGS if isinstance(b, Binding) and b.show]
+        assert not shown, f"{pane.__name__} adds {shown} to the footer"
+
+
 def test_the_containers_mutating_action_has_a_key_of_its_own() -> None:
     pane = keys(ContainersPane.BINDINGS)
     assert pane["R"] == "act('restart')" and "r" not in pane and "i" not in pane
@@ -52,3 +62,30 @@ async def test_ctrl_c_says_how_to_quit(make_console: MakeConsole) -> None:
         text = "ctrl+c does not quit here: press q, or ctrl+q, to quit."
         await until(lambda: any(n.message == text for n in app._notifications))  # noqa: SLF001
         assert app.is_running
+
+
+async def test_the_footer_fits_80_columns_and_a_focused_pane_shows_its_keys(
+    make_console: MakeConsole, tmp_path: Path
+) -> None:
+    from textual.widgets._footer import FooterKey
+
+    from console.widgets.key_hint import KeyHint
+    from tests.tui.test_live_panes import make_app
+
+    app = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: app.main_screen is not None)
+        await pilot.pause()
+        keys = [key for key in app.screen.query(FooterKey) if key.display]
+        assert {key.key for key in keys} >= {"r", "s", "n", "question_mark", "q"}
+        assert all(key.region.right <= 80 and key.region.width > 0 for key in keys)
+
+    live, _ = make_app(tmp_path)
+    async with live.run_test(size=(120, 40)) as pilot:
+        pane = live.query_one(ContainersPane)
+        hint = pane.query_one(KeyHint)
+        assert not hint.display or hint.region.height == 0  # not focused: no line for it
+        pane.table.focus()
+        await pilot.pause()
+        assert hint.region.height == 1
+        assert "R restart" in str(hint.render()) and "I inspect" in str(hint.render())
