@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
 import urllib.error
@@ -48,8 +49,8 @@ class LoadGenerator:
             try:
                 with urllib.request.urlopen(self.url, timeout=self.timeout_s) as response:  # noqa: S310
                     response.read()
-            except (urllib.error.URLError, OSError, ValueError):
-                ok = False
+            except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException):
+                ok = False  # refused, reset, or cut off mid-answer (IncompleteRead): failed
             with self._lock:
                 self.sent += 1
                 self.failed += 0 if ok else 1
