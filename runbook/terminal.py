@@ -31,8 +31,10 @@ _SEQUENCE = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
-_SGR = re.compile(r"\x1b\[[0-9;:]*m")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
+_SGR = re.compile(r"(\x1b\[[0-9;:]*m)")
+"""A colour sequence; the group makes `split` keep it, at the odd positions."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
+"""Every control character but tab and the line ends."""
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -44,28 +46,23 @@ def _visible(match: re.Match[str]) -> str:
     return "\ufffd"  # C1 controls have no picture
 
 
-_ANY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
-
-
 def visible_controls(text: str) -> str:
     """`text` with every control character but tab and line ends shown as a symbol (`␛`
     for ESC): for a runbook, whose escape sequences are shown, never acted on or hidden."""
-    return _ANY_CONTROL.sub(_visible, text)
+    return _CONTROL.sub(_visible, text)
+
+
+def _inert(text: str) -> str:
+    """No escape sequence; every control character but tab and newline shown."""
+    return visible_controls(_SEQUENCE.sub("", text)).replace("\r", "\u240d")
 
 
 def neutralise(text: str, keep_colour: bool = False) -> str:
     """`text` with nothing a terminal acts on: escape sequences removed (SGR colours kept
     with `keep_colour`), other control characters shown as symbols; tabs and newlines
-    kept, a line's trailing carriage return dropped."""
-    if text.endswith("\r"):
-        text = text.rstrip("\r")
-    if keep_colour:
-        kept: list[str] = []
-        for part in re.split(f"({_SGR.pattern})", text):
-            kept.append(part if _SGR.fullmatch(part) else _SEQUENCE.sub("", part))
-        text = "".join(kept)
-    else:
-        text = _SEQUENCE.sub("", text)
-    if keep_colour:
-        return _CONTROL.sub(lambda m: m.group() if m.group() == "\x1b" else _visible(m), text)
-    return _CONTROL.sub(_visible, text)
+    kept, a line's trailing carriage returns dropped."""
+    text = text.rstrip("\r")
+    if not keep_colour:
+        return _inert(text)
+    parts = _SGR.split(text)
+    return "".join(part if index % 2 else _inert(part) for index, part in enumerate(parts))

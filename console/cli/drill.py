@@ -34,7 +34,6 @@ from runbook.drills.sandboxes import SandboxError, open_sandbox
 from runbook.drills.scenarios import SCENARIOS, find_scenario
 from runbook.drills.score import load_results
 from runbook.incident.timeline import Event, parse_time
-from runbook.terminal import neutralise
 
 if TYPE_CHECKING:
     from runbook.drills.runner import Drill
@@ -135,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _say(out: TextIO, text: str) -> None:
-    print(f"[{BANNER}] {neutralise(text)}", file=out, flush=True)
+    print(f"[{BANNER}] {text}", file=out, flush=True)
 
 
 def _print_event(event: Event, out: TextIO) -> None:

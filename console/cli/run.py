@@ -27,7 +27,6 @@ from runbook.execution.resolve import default_value, placeholder_name, suggestio
 from runbook.execution.runs import OutputLine, unfinished_runs
 from runbook.model import Procedure, Runbook, Step
 from runbook.storage.session import Session, SessionStore, StepStatus, checklist_status
-from runbook.terminal import neutralise
 
 NAME = "run"
 HELP = "Walk a procedure on a plain terminal: confirm, run, stream output, record."
@@ -64,11 +63,11 @@ class _Printer:
     def output(self, plan: Plan, line: OutputLine) -> None:
         stamp = _clock(line.time)
         if line.stream == "stderr":
-            print(f"{stamp} ! {neutralise(line.text)}", file=self.err, flush=True)
+            print(f"{stamp} ! {line.text}", file=self.err, flush=True)
         elif line.stream == "system":
-            print(f"{stamp} # {neutralise(line.text)}", file=self.out, flush=True)
+            print(f"{stamp} # {line.text}", file=self.out, flush=True)
         else:
-            print(f"{stamp} | {neutralise(line.text)}", file=self.out, flush=True)
+            print(f"{stamp} | {line.text}", file=self.out, flush=True)
 
     def finished(self, plan: Plan, result: StepResult) -> None:
         if result.status == "refused":

@@ -7,7 +7,6 @@ import json
 
 from console.cli._common import CliError, load_settings
 from runbook.execution.runs import find_run, list_runs, read_output
-from runbook.terminal import neutralise
 
 NAME = "runs"
 HELP = "List step runs (also those whose console is gone), or print one run's output."
@@ -31,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps({"t": line.time, "stream": line.stream, "text": line.text}))
             else:
-                print(f"{line.time} {line.stream:<6} {neutralise(line.text)}")
+                print(f"{line.time} {line.stream:<6} {line.text}")
         return 0
     for info in runs[: args.limit]:
         spec = info.spec

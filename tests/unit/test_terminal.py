@@ -34,6 +34,7 @@ def test_colours_stay_for_a_parser_and_controls_show() -> None:
     assert neutralise("\x1b[1;31mred\x1b[0m") == "red"
     assert neutralise("\x1b[1;31mred\x1b[0m", keep_colour=True) == "\x1b[1;31mred\x1b[0m"
     assert neutralise("ring\x07 back\x08 tab\tend\r") == "ring␇ back␈ tab\tend"
+    assert neutralise("50%\rdone") == "50%␍done", "a carriage return inside a line is shown"
 
 
 def test_a_runbooks_control_characters_are_shown_and_reported() -> None:
