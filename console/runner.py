@@ -23,6 +23,7 @@ change only the sandbox.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
@@ -263,7 +264,12 @@ class StepRunner:
                 return
             values = answer
         plan = self.driver.plan(procedure, step, values)
-        if not dry_run and plan.needs_confirmation and self.driver.edited_on_disk():
+        # Hashing the file is disk work: off the event loop.
+        if (
+            not dry_run
+            and plan.needs_confirmation
+            and await asyncio.to_thread(self.driver.edited_on_disk)
+        ):
             # Confirming the old text would be refused: take the new one, show what changed.
             app.reload_runbook("The runbook changed on disk since it was opened. ")
             return
