@@ -183,13 +183,14 @@ names its source.
         self.sources = sources
         self.stats_provider = stats_provider
         self.values: list[GaugeValue] = [gauge.current() for gauge in sources.gauges]
+        self._title_text = self._title()
         self._texts: dict[int, str] = {}
         self._announced: dict[str, str] = {}
         self._client: httpx.AsyncClient | None = None
         self.source_name = ""
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title(), id="gauges-title", markup=False)
+        yield Static(self._title_text, id="gauges-title", markup=False)
         yield KeyHint(type(self))
         for index, _ in enumerate(self.sources.gauges):
             yield Line(classes="gauge", id=f"gauge-{index}")
@@ -264,7 +265,10 @@ names its source.
             reading = by_metric.get(gauge.threshold.metric)
             values.append(gauge.update(reading) if reading else gauge.current())
         self.values = values
-        self.query_one("#gauges-title", Static).update(self._title(values))
+        title = self._title(values)
+        if title != self._title_text:  # repaint only a change
+            self._title_text = title
+            self.query_one("#gauges-title", Static).update(title)
         self._render_all()
         self._announce()
         self.post_message(GaugesShown(tuple(values)))

@@ -137,6 +137,8 @@ A marker line shows where a stream reconnected; lines are never repeated after i
         self._filter = LogFilter("")
         self._highlighter = SearchHighlighter()
         self._editing = "filter"
+        self._status_shown = ""
+        """The status line as last drawn."""
         self._end_at: float | None = None
         """Where the view's end was when it last followed the newest line (None: follow)."""
         self._utc_offset_s = time.localtime().tm_gmtoff
@@ -253,9 +255,12 @@ A marker line shows where a stream reconnected; lines are never repeated after i
     def _update_status(self) -> None:
         status = self.query_one("#logs-status", Static)
         status.set_class(bool(self.engine_note), "-down")
-        if self.engine_note:
-            status.update(self.engine_note)
-            return
+        text = self.engine_note or self._status_text()
+        if text != self._status_shown:  # every flush asks; repaint only a change
+            self._status_shown = text
+            status.update(text)
+
+    def _status_text(self) -> str:
         parts = [", ".join(self.following) if self.following else "no container followed"]
         if self.filter_text:
             mode = "regex" if self.regex else "text"
@@ -268,7 +273,7 @@ A marker line shows where a stream reconnected; lines are never repeated after i
             parts.append("PAUSED (p resumes)")
         elif self.is_mounted and not self.following_end:
             parts.append("scrolled back: G follows the newest line")
-        status.update(" · ".join(parts))
+        return " · ".join(parts)
 
     def _apply_filters(self) -> None:
         self._filter = LogFilter(self.filter_text, regex=self.regex, invert=self.invert)
