@@ -440,8 +440,11 @@ class MainScreen(Screen[None]):
         found = next((p for p in runbook.procedures if current and p.key == current.key), None)
         procedure = found or (runbook.procedures[0] if runbook.procedures else None)
         if procedure is not None:
-            self.step_list.procedure = None  # a new text: the cursor goes to the first open step
-            self.jump_to(procedure.key)
+            self.query_one(Navigator).select_procedure(procedure.key)
+            self.step_list.show_first_open_step(
+                procedure
+            )  # a new text: cursor on the first open step
+            self.step_list.focus()
         self._show_detail()
 
     def reload(self) -> None:

@@ -287,13 +287,14 @@ class StepList(OptionList):
                 return position
         return 0
 
-    def show_first_open_step(self) -> None:
-        """Refill the list (its progress was replaced) with the cursor on the first step
-        still to do."""
-        if self.procedure is not None:
-            self.show_procedure(self.procedure)
-            if self.procedure.steps:
-                self.highlighted = self._first_open_index(self.procedure)
+    def show_first_open_step(self, procedure: Procedure | None = None) -> None:
+        """Fill the list with `procedure` (default: the one shown, whose progress or text
+        was replaced), the cursor on the first step still to do."""
+        procedure = procedure or self.procedure
+        if procedure is None:
+            return
+        first = procedure.steps[self._first_open_index(procedure)] if procedure.steps else None
+        self.show_procedure(procedure, first.index if first is not None else None)
 
     def _prompt(self, step: Step, now: datetime, started: datetime | None) -> Content:
         assert self.procedure is not None
