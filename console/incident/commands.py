@@ -18,6 +18,7 @@ from runbook.incident.model import Incident, IncidentError, open_incident
 from runbook.incident.store import IncidentStore
 
 if TYPE_CHECKING:
+    from runbook.config import Config
     from runbook.model import Runbook
 
 Command = tuple[str, str, Callable[[], object]]
@@ -124,10 +125,13 @@ class IncidentCommands(Provider):
         runbook = self._runbook()
         if runbook is None:
             return
+        # The console's own config: its state dir and the gauges' hysteresis.
+        settings = getattr(self.app, "settings", None)
+        config: Config | None = getattr(settings, "config", None)
         drill_id = new_drill_id()
         repo_root = Path(__file__).resolve().parents[2]
-        sandbox = open_sandbox(drill_id, repo_root, drills_dir() / drill_id)
-        drill = Drill(find_scenario(name), runbook, sandbox=sandbox)
+        sandbox = open_sandbox(drill_id, repo_root, drills_dir(config) / drill_id)
+        drill = Drill(find_scenario(name), runbook, sandbox=sandbox, config=config)
         self.app.push_screen(DrillScreen(drill))
 
     def _open_current(self) -> None:

@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from runbook.config import Config, EnvironmentConfig, ExecutionConfig
+from runbook.config import Config, ConfigError, EnvironmentConfig, ExecutionConfig
 from runbook.drills.checks import CheckState, DrillChecks
 from runbook.drills.load import LoadGenerator
 from runbook.drills.scenarios import Scenario
@@ -46,6 +46,7 @@ from runbook.incident.model import Incident, IncidentError, open_incident
 from runbook.incident.store import IncidentStore
 from runbook.incident.timeline import Event, iso, make_event, now_utc
 from runbook.model import Procedure, Runbook
+from runbook.sources.gauges import Hysteresis
 from runbook.storage import paths
 from runbook.storage.session import checklist_status
 
@@ -137,6 +138,16 @@ def _history_env(directory: Path) -> Iterator[None]:
                 os.environ["DEPLOY_HISTORY_DIR"] = previous
 
 
+def drill_hysteresis(config: Config, environment: str) -> Hysteresis:
+    """The gauges pane's hysteresis for the sandbox's environment (`[sources]`), so the drill
+    calls a breach and its recovery when the operator's gauges would; the default when that
+    table is broken (the console says so where it shows the gauges)."""
+    try:
+        return config.sources.for_environment(environment).hysteresis
+    except ConfigError:
+        return Hysteresis()
+
+
 class Drill:
     """One drill run: start, let the trainee act, poll the checks, finish with a score."""
 
@@ -180,7 +191,9 @@ class Drill:
         self.store = store or IncidentStore(self.config.state_dir / "incidents")
         self.executor = Executor(self.config)
         self.masker = masker_for(self.config)
-        self.checks = DrillChecks(runbook, sandbox.base_url)
+        self.checks = DrillChecks(
+            runbook, sandbox.base_url, hysteresis=drill_hysteresis(self.config, sandbox.environment)
+        )
         self.load = LoadGenerator(sandbox.base_url + "/", rate=load_rate)
         self.incident: Incident | None = None
         self.started_at: datetime | None = None

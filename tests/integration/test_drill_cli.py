@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.drill_config import write_quick_gauges
+
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
@@ -29,6 +31,7 @@ def console(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 
 
 def test_ack_in_a_cli_drill_ticks_the_acknowledge_step() -> None:
+    write_quick_gauges(Path(os.environ["RUNBOOK_CONFIG_FILE"]))
     drill = console("drill", "crash-loop", "--runtime", "local", stdin="ack\nend\n")
     assert "Traceback" not in drill.stderr, drill.stderr
     assert "step-done: Step 1 done: Acknowledge alert within 5 minutes" in drill.stdout

@@ -29,6 +29,7 @@ from runbook.execution.executor import StepResult
 from runbook.execution.history import read_history
 from runbook.incident.report import render
 from runbook.incident.store import IncidentStore
+from tests.drill_config import QUICK_GAUGES, write_quick_gauges
 from tests.required import unavailable
 from tests.waiting import wait_until
 
@@ -63,7 +64,9 @@ def runtime(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def make_drill(tmp_path: Path, runtime: str) -> Iterator:
     made: list[Drill] = []
-    config = Config(execution=ExecutionConfig(state_dir=str(tmp_path / "state")))
+    config = Config(
+        execution=ExecutionConfig(state_dir=str(tmp_path / "state")), sources=QUICK_GAUGES
+    )
     kind = DockerSandbox if runtime == "docker" else ProcessSandbox
 
     def factory(name: str, drill_id: str) -> Drill:
@@ -234,6 +237,7 @@ def test_drill_refuses_commands_outside_the_sandbox(make_drill) -> None:
 
 
 def test_drill_cli_headless_with_actions_on_stdin(tmp_path: Path, runtime: str) -> None:
+    write_quick_gauges(Path(os.environ["RUNBOOK_CONFIG_FILE"]))
     env = {**os.environ, "RUNBOOK_STATE_DIR": str(tmp_path / "state")}
     code = "import sys; from console.cli import main; sys.exit(main())"
     argv = ["drill", "readiness-failing", "--as", "cli-trainee", "--runtime", runtime]

@@ -20,6 +20,7 @@ from runbook.drills.runner import Drill
 from runbook.drills.sandboxes import DockerSandbox, ProcessSandbox, engine_reachable
 from runbook.drills.scenarios import find_scenario
 from runbook.incident.store import IncidentStore
+from tests.drill_config import QUICK_GAUGES
 from tests.required import unavailable
 from tests.tui.conftest import MakeConsole
 from tests.waiting import wait_until_async as until
@@ -40,7 +41,9 @@ async def test_drill_screen_readiness_fixed_from_the_step_list(
         find_scenario("readiness-failing"),
         load(RUNBOOK),
         sandbox=kind(f"ui{os.getpid() % 10000}", REPO, tmp_path / "sandbox"),
-        config=Config(execution=ExecutionConfig(state_dir=str(tmp_path / "state"))),
+        config=Config(
+            execution=ExecutionConfig(state_dir=str(tmp_path / "state")), sources=QUICK_GAUGES
+        ),
         store=IncidentStore(tmp_path / "incidents"),
         trainee="pilot",
     )

@@ -318,3 +318,25 @@ def test_a_cancelled_command_is_scored_as_cancelled_and_a_later_run_counts() -> 
 
     again = run_score([*clean_run()[:3], cancelled, *clean_run()[3:]])
     assert again.steps[1].status == "ran", "running the step after cancelling it counts"
+
+
+def test_a_drill_calls_breaches_with_the_gauges_configured_hysteresis(tmp_path: Path) -> None:
+    """The drill decides breach and recovery as the operator's gauges do: with `[sources]`'s
+    hysteresis, and the default when that table is broken."""
+    from runbook.config import Config, ConfigError, SourcesConfig, SourceSettings
+    from runbook.drills.runner import Drill
+    from runbook.drills.scenarios import find_scenario
+    from runbook.sources.gauges import Hysteresis
+
+    def drill(sources: SourcesConfig) -> Drill:
+        return Drill(
+            find_scenario("high-latency"),
+            RUNBOOK,
+            sandbox=_IdleSandbox(tmp_path),
+            config=Config(sources=sources),
+        )
+
+    quick = SourcesConfig(other=SourceSettings(breach_for_s=1.0, clear_for_s=3.0))
+    assert drill(quick).checks.hysteresis == Hysteresis(1.0, 3.0, 0.1)
+    broken = SourcesConfig(other=ConfigError("[sources] clear_for_s: not a number"))
+    assert drill(broken).checks.hysteresis == Hysteresis()
