@@ -265,8 +265,8 @@ VAULT = table(
 )
 CEPH = table(
     read="status, -s, health, health detail, df, versions, version, report, quorum_status,"
-    " time-sync-status, progress, osd tree, osd df, osd stat, osd dump, osd ls, osd perf,"
-    " osd pool ls, osd pool get, osd pool stats, osd blocked-by, osd find, osd metadata,"
+    " time-sync-status, progress, osd tree, osd df, osd stat, osd status, osd dump, osd ls,"
+    " osd perf, osd pool ls, osd pool get, osd pool stats, osd blocked-by, osd find, osd metadata,"
     " osd crush rule ls, osd crush tree, osd crush dump, osd utilization, osd getmap,"
     " osd pool autoscale-status, pg stat, pg dump, pg ls, pg query, pg dump_stuck,"
     " pg ls-by-pool, mon stat, mon dump, mgr stat, mgr services, mgr module ls, mgr dump,"
