@@ -221,6 +221,17 @@ def found_commands(runbook: Runbook) -> list[Found]:
     return found
 
 
+def step_lines(runbook: Runbook) -> set[int]:
+    """The lines where the parser's commands start (a lone `exit` included): a fence holding
+    one of them gave a step."""
+    return {
+        command.line
+        for procedure in runbook.procedures
+        for step in procedure.steps
+        for command in (*step.commands, *step.session_commands)
+    }
+
+
 def found_variables(runbook: Runbook) -> set[str]:
     names: set[str] = set()
     for procedure in runbook.procedures:
@@ -288,7 +299,7 @@ def score(labelled: Labelled) -> FileScore:
         if expected.session and not match.session:
             result.session_run_locally.append(expected)
     result.extra = sorted((f for left in pool.values() for f in left), key=lambda f: f.line)
-    found_lines = [f.line for f in found]
+    found_lines = {f.line for f in found} | step_lines(runbook)
     problem_lines = [p.line for p in runbook.problems]
     labelled_lines = [e.line for e in labelled.commands]
     fences = set(shell_fences(text))
