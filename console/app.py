@@ -13,7 +13,7 @@ import signal
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -44,6 +44,7 @@ from console.screens.main import MainScreen
 from console.session import SessionKeeper
 from console.settings import ConsoleSettings
 from console.theme import REDUCED_COLOUR_THEME, RUNBOOK_THEME
+from console.typeahead import TypeAhead
 from console.widgets.navigator import Navigator
 from console.widgets.step_list import StepList
 from runbook.model import Procedure, Runbook, Step
@@ -98,6 +99,8 @@ class RunbookConsole(App[int]):
         self.embedded = EmbeddedService(self)
         self.runner = StepRunner(self)
         """The one way anything runs: checklist steps, container actions, drill steps."""
+        self.typeahead = TypeAhead(self, super().on_event)
+        """Keys are handled one at a time, each at the screen it was typed at."""
         self.clock_text = ""
         self.cpu_text = ""
         self._exit_code = 0
@@ -129,6 +132,10 @@ class RunbookConsole(App[int]):
             if not self.settings.config.is_production(name):
                 return name
         return DEFAULT_ENVIRONMENT
+
+    async def on_event(self, event: events.Event) -> None:
+        if not await self.typeahead.receive(event):
+            await super().on_event(event)
 
     # Start and stop -----------------------------------------------------------------
 
