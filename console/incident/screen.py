@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
@@ -23,7 +24,7 @@ from textual.widgets import Footer
 
 from console.incident.deadlines import label_size
 from console.incident.panel import IncidentPanel
-from console.messages import DeadlineDue
+from console.messages import DeadlineDue, IncidentLoaded
 from console.screens.prompt import TextPromptScreen
 from runbook.incident import actions
 from runbook.incident.actions import acknowledge, ticked_step
@@ -122,12 +123,6 @@ class IncidentScreen(Screen[None]):
         done: str
         ticked: tuple[str, int] | None = None
 
-    @work(
-        thread=True,
-        group="incident-action",
-        exit_on_error=False,
-        description="Saving an incident action",
-    )
     def _apply(
         self,
         change: Callable[[Incident], object],
@@ -135,13 +130,40 @@ class IncidentScreen(Screen[None]):
         ticked: Callable[[], tuple[str, int] | None] = lambda: None,
     ) -> None:
         """Save `change` under the incident's lock, off the UI thread: another console or
-        the CLI may hold it (IncidentBusy past the store's timeout)."""
+        the CLI may hold it (IncidentBusy past the store's timeout).
+
+        The app runs the save, not this screen: Escape right after the resolution's Enter
+        closes the screen, and a screen's workers are cancelled with it, before they start.
+        """
+        app = self.app
+        app.run_worker(
+            partial(self._save, app, change, done, ticked),
+            thread=True,
+            group="incident-action",
+            exit_on_error=False,
+            description="Saving an incident action",
+        )
+
+    def _save(
+        self,
+        app: App[object],
+        change: Callable[[Incident], object],
+        done: str,
+        ticked: Callable[[], tuple[str, int] | None],
+    ) -> None:
         try:
             incident = self.store.update(self.incident.id, change)
         except (IncidentError, OSError) as error:
-            self.app.call_from_thread(self.notify, str(error), severity="warning")
+            app.call_from_thread(app.notify, str(error), severity="warning")
             return
-        self.post_message(self.ActionSaved(incident, done, ticked()))
+        # The checklist's strip follows at once, even if this screen was closed meanwhile
+        # (then it is detached, and its own message has nowhere to go).
+        app.post_message(IncidentLoaded(incident, "refresh"))
+        step = ticked()
+        if self.is_attached:
+            self.post_message(self.ActionSaved(incident, done, step))
+        elif step is not None and self.ticked is not None:
+            app.call_from_thread(self.ticked, *step)  # the checklist ticks it all the same
 
     def _act(self, action: Callable[[Incident], list[Event]], done: str) -> None:
         """`_apply` an incident action (runbook.incident.actions): the step its events
