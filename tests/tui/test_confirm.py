@@ -168,3 +168,56 @@ async def test_dialog_names_deploy_env_and_inherited_variables(
         await wait_for_workers(app)
         await pilot.pause()
     assert (repo / "applied.txt").read_text() == "env=dev file=/tmp/x.json\n"
+
+
+WARNED = """# Repository maintenance
+
+## Prune the repository
+
+```sh
+touch listed.txt
+```
+
+**DO NOT RUN THE FOLLOWING ON A POOL REPOSITORY**
+
+```sh
+rm -f pruned.txt
+```
+
+> [!NOTE]
+> Pruning again is harmless.
+"""
+
+
+async def test_dialog_shows_the_warning_of_the_step_it_confirms(
+    make_console: MakeConsole, tmp_path: Path
+) -> None:
+    """The runbook's warning before step 2 is in step 2's dialog, marked as the runbook's,
+    and not in step 1's; the step's detail shows it too."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "runbook.md").write_text(WARNED)
+    app = make_console(repo / "runbook.md")
+    warning = "⚠ Warning from the runbook: DO NOT RUN THE FOLLOWING ON A POOL REPOSITORY"
+    async with app.run_test(size=(100, 36)) as pilot:
+        screen = await open_confirm(pilot, app, "Prune the repository")
+        assert "touch listed.txt" in text_of(screen, "#confirm-code")
+        assert not screen.query("#confirm-admonitions-text"), "step 1 has no warning"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("down")
+        await pilot.pause()
+        detail = app.screen.query_one("#detail-admonitions", Static)
+        assert detail.display and warning in str(detail.render())
+        extra = str(app.screen.query_one("#detail-extra", Static).render())
+        assert "At the end of this section:" in extra
+        assert "Note from the runbook: Pruning again is harmless." in extra
+        await pilot.press("r")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        assert "rm -f pruned.txt" in text_of(screen, "#confirm-code")
+        shown = text_of(screen, "#confirm-admonitions-text")
+        assert shown == warning, "only this step's warning; the section's note is not"
+        region = screen.query_one("#confirm-admonitions").region
+        assert region.height >= 1 and region.bottom <= 36
