@@ -30,6 +30,8 @@ from console.widgets.step_list import risk_badge
 
 COMPACT_HEIGHT = 24
 """Terminals shorter than this get the compact confirmation."""
+TALL_HEIGHT = 32
+"""Terminals at least this tall show more of the runbook's warnings before they scroll."""
 ARM_DELAY_S = 0.6
 """Seconds after opening during which Enter and paste do nothing."""
 
@@ -93,7 +95,9 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen #confirm-banner { background: $error; color: $text; text-style: bold;
         width: 1fr; content-align: center middle; display: none; }
     ConfirmScreen.-production #confirm-banner { display: block; }
-    ConfirmScreen #confirm-admonitions { height: auto; max-height: 6; margin: 1 0 0 0; }
+    ConfirmScreen #confirm-admonitions { height: auto; max-height: 3; }
+    ConfirmScreen.-tall #confirm-admonitions { max-height: 8; }
+    ConfirmScreen.-compact #confirm-admonitions { max-height: 2; }
     ConfirmScreen #confirm-commands { height: auto; max-height: 8; background: $boost;
         padding: 0 1; margin: 1 0 0 0; }
     ConfirmScreen #confirm-where { margin: 1 0 0 0; height: auto; max-height: 6; }
@@ -104,7 +108,6 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen #confirm-buttons { height: 3; align: right middle; margin-top: 1; }
     ConfirmScreen Button { margin-left: 2; min-width: 12; }
     ConfirmScreen.-compact #confirm-commands, ConfirmScreen.-compact #confirm-where,
-    ConfirmScreen.-compact #confirm-admonitions,
     ConfirmScreen.-compact #confirm-buttons { margin: 0; }
     ConfirmScreen.-compact #confirm-buttons { height: 1; }
     ConfirmScreen.-compact #confirm-typed { margin-top: 0; }
@@ -131,6 +134,7 @@ class ConfirmScreen(ModalScreen[bool]):
         # Short terminals get one-line controls and no spacing, so nothing is cut off.
         compact = self.app.size.height < COMPACT_HEIGHT
         self.set_class(compact, "-compact", update=False)
+        self.set_class(self.app.size.height >= TALL_HEIGHT, "-tall", update=False)
         with Vertical(id="confirm-dialog"):
             yield Static(
                 f"PRODUCTION · {request.target} · type its name to run",

@@ -18,6 +18,7 @@ from console.screens.confirm import ARM_DELAY_S, ConfirmScreen
 from console.screens.main import MainScreen
 from tests.tui.conftest import MakeConsole, wait_for_workers
 from tests.tui.test_flows import OPS, open_procedure
+from tests.waiting import wait_until_async
 
 
 @pytest.fixture
@@ -221,3 +222,32 @@ async def test_dialog_shows_the_warning_of_the_step_it_confirms(
         assert shown == warning, "only this step's warning; the section's note is not"
         region = screen.query_one("#confirm-admonitions").region
         assert region.height >= 1 and region.bottom <= 36
+
+
+SHOWN = ("#confirm-buttons", "#confirm-typed", "#confirm-code")
+
+
+@pytest.mark.parametrize("height", [20, 24])
+async def test_long_warning_in_a_short_terminal_leaves_the_buttons_on_screen(
+    make_console: MakeConsole, tmp_path: Path, height: int
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    long_warning = " ".join(["Every object of the pool repository is lost for good."] * 12)
+    commands = "\n".join(f"rm -f pruned-{n}.txt" for n in range(3))
+    (repo / "runbook.md").write_text(
+        f"## Prune\n\n> [!WARNING]\n> {long_warning}\n\n```sh\n{commands}\n```\n"
+    )
+    app = make_console(repo / "runbook.md", environment="Production")
+    async with app.run_test(size=(80, height)) as pilot:
+        screen = await open_confirm(pilot, app, "Prune")
+        assert "⚠ Warning from the runbook: Every object" in text_of(
+            screen, "#confirm-admonitions-text"
+        )
+
+        def all_fit() -> bool:
+            regions = [screen.query_one(selector).region for selector in SHOWN]
+            return all(region.height >= 1 and region.bottom <= height for region in regions)
+
+        # Wrapping the warning takes a layout pass or two: wait for the one that settles.
+        await wait_until_async(all_fit, what=f"{', '.join(SHOWN)} on screen")
