@@ -41,16 +41,23 @@ class StepDetail(VerticalScroll, can_focus=True):
         self._markdown: Markdown | None = None
         self._markdown_text = ""
         """The step's own text, shown by the Markdown widget once it is mounted."""
+        # Held, not queried: a step can finish while the detail is not (or no longer)
+        # composed, at start or as the console quits, and its update must not crash it.
+        self._heading = Static(id="detail-heading", markup=False)
+        self._admonitions = Static(id="detail-admonitions", markup=False)
+        self._admonitions.display = False  # until a step with a warning or note is shown
+        self._extra = Static(id="detail-extra", markup=False)
+        self._commands = Static(id="detail-commands", markup=False)
+        self._notes = Static(id="detail-notes", markup=False)
+        self._output = Static(id="detail-output", markup=False)
 
     def compose(self) -> ComposeResult:
-        yield Static(id="detail-heading", markup=False)
-        admonitions = Static(id="detail-admonitions", markup=False)
-        admonitions.display = False  # until a step with a warning or note is shown
-        yield admonitions
-        yield Static(id="detail-extra", markup=False)
-        yield Static(id="detail-commands", markup=False)
-        yield Static(id="detail-notes", markup=False)
-        yield Static(id="detail-output", markup=False)
+        yield self._heading
+        yield self._admonitions
+        yield self._extra
+        yield self._commands
+        yield self._notes
+        yield self._output
 
     def on_mount(self) -> None:
         # Markdown (with the parser and highlighter it imports) is mounted after the first
@@ -64,7 +71,7 @@ class StepDetail(VerticalScroll, can_focus=True):
             return  # the console quit before its first frame was drawn: nothing to show
         text = self._markdown_text
         markdown = Markdown(text, id="detail-markdown")
-        await self.mount(markdown, after="#detail-admonitions")
+        await self.mount(markdown, after=self._admonitions)
         self._markdown = markdown
         if self._markdown_text != text:  # another step was shown meanwhile
             markdown.update(self._markdown_text)
@@ -81,12 +88,8 @@ class StepDetail(VerticalScroll, can_focus=True):
         record: StepRecord | None,
         read_only: bool = False,
     ) -> None:
-        heading = self.query_one("#detail-heading", Static)
-        admonitions = self.query_one("#detail-admonitions", Static)
-        extra = self.query_one("#detail-extra", Static)
-        commands = self.query_one("#detail-commands", Static)
-        notes = self.query_one("#detail-notes", Static)
-        output = self.query_one("#detail-output", Static)
+        heading, extra, commands = self._heading, self._extra, self._commands
+        notes, output, admonitions = self._notes, self._output, self._admonitions
         if procedure is None or step is None:
             heading.update(procedure.title if procedure else "No step selected")
             self._show_markdown(procedure.intro if procedure else "")

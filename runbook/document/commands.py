@@ -41,7 +41,9 @@ KNOWN_PROGRAMS = frozenset(
     ctr nerdctl virsh ansible ansible-playbook vault consul nomad mongo mongosh go cargo java
     mvn gradle dotnet ruby gem bundle php composer kubeadm kubelet minikube kind k9s stern
     argocd flux istioctl linkerd velero pg_dump pg_restore mysqldump uname hostname date
-    watch timeout xargs tee head less more sort uniq wc cut tr""".split()
+    watch timeout xargs tee head less more sort uniq wc cut tr ceph rbd rados radosgw-admin
+    etcdutl cmctl cosign iscsiadm lsblk lsscsi dmsetup blkdiscard partprobe sgdisk wipefs
+    perf gcore fsck e2fsck xfs_repair k""".split()
 )
 _PROMPT_ENDS = ("$", "#", ">", "%")
 """How a prompt's last word ends: `# `, `-> `, `host:~# `, `[cluster-1]$ `, `user@host %`."""
@@ -60,6 +62,7 @@ _SCRIPT_LINE = re.compile(
     rf"|\s*(?:{'|'.join(sorted(KNOWN_PROGRAMS))})\s"
 )
 """A line that reads as part of a script: an assignment, a keyword, a known program."""
+_ASSIGNMENT = re.compile(r"^(?:export\s+)?[A-Za-z_]\w*=\S")
 _ASSIGNMENT_ONLY = re.compile(r"^\s*(?:export\s+)?(?:[A-Za-z_]\w*=(?:<[^>\n]*>|\S*)\s*)+$")
 _EXPORT = re.compile(r"^\s*export\s+([A-Za-z_]\w*)=(.*)$")
 _LOOP_VAR = re.compile(r"\b(?:for|read(?:\s+-\w+)*)\s+([A-Za-z_]\w*)")
@@ -137,10 +140,13 @@ def is_runnable_block(info: FenceInfo, content: str) -> bool:
 
 
 def _only_commands(content: str, first: int) -> bool:
-    """Whether the first `first` lines that are not blank or `#` comments all read as commands."""
+    """Whether the first `first` lines that are not blank or `#` comments all read as commands
+    (or assignments, `URL="…"`, when a line of the block reads as a command)."""
     code_lines = [ln.strip() for ln in content.split("\n") if ln.strip()]
     code_lines = [ln for ln in code_lines if not ln.startswith("#")]
-    return bool(code_lines) and all(looks_like_command(ln) for ln in code_lines[:first])
+    if not any(looks_like_command(ln) for ln in code_lines):
+        return False
+    return all(looks_like_command(ln) or _ASSIGNMENT.match(ln) for ln in code_lines[:first])
 
 
 def unread_reason(info: FenceInfo, content: str) -> str | None:
@@ -245,9 +251,25 @@ class _Group:
         )
 
 
-def _root_prompts(language: str) -> bool:
-    """Whether `# cmd` may be a root prompt: in a transcript or plain block, not a script."""
-    return language in TRANSCRIPT_LANGUAGES or language in PLAIN_LANGUAGES
+def _root_prompts(language: str, content: str) -> bool:
+    """Whether `# cmd` may be a root prompt: in a transcript or plain block; in a script only
+    when its other lines all read as output (`# ls /var/lib` then the files it lists)."""
+    if language in TRANSCRIPT_LANGUAGES or language in PLAIN_LANGUAGES:
+        return True
+    if "#" not in content:
+        return False
+    prompted = others = 0
+    for line in content.split("\n"):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if read_prompt(line, root=True) is not None:
+            prompted += 1
+        elif stripped.startswith("#") or _SCRIPT_LINE.match(line) or looks_like_command(line):
+            return False
+        else:
+            others += 1
+    return prompted > 0 and others > 0
 
 
 @lru_cache(maxsize=64)
@@ -256,7 +278,7 @@ def is_transcript(content: str, language: str = "") -> bool:
 
     Asked two or three times per block (is it runnable, how does it split): memoised.
     """
-    root = _root_prompts(language)
+    root = _root_prompts(language, content)
     lines = content.split("\n")
     prompts = [read_prompt(line, root=root) for line in lines]
     if not any(prompts):
@@ -284,7 +306,7 @@ def split_block(content: str, first_line: int, language: str = "") -> list[Group
     """
     lines = content.split("\n")
     if is_transcript(content, language):
-        return _split_transcript(lines, first_line, _root_prompts(language))
+        return _split_transcript(lines, first_line, _root_prompts(language, content))
     # A `console` block without prompts is a script, unless it shows output: then only
     # the lines reading as shell are commands (`[errno 110] error …` is not).
     transcript = language in TRANSCRIPT_LANGUAGES and any(output_kind(x) for x in lines)
@@ -364,6 +386,7 @@ def _split_transcript(lines: list[str], first_line: int, root: bool) -> list[Gro
     pending: list[str] = []
     sessions = 0
     continued = False
+    output_seen = False
     heredoc: str | None = None
     for offset, line in enumerate(lines):
         if continued or heredoc is not None:
@@ -393,6 +416,12 @@ def _split_transcript(lines: list[str], first_line: int, root: bool) -> list[Gro
         if prompted is None:
             if line.strip().startswith("#") and not groups:
                 pending.append(line.strip().lstrip("#").strip())
+            elif not groups and not output_seen and looks_like_command(line):
+                # Before any prompt there is no output yet: a command whose `$ ` was left out.
+                groups.append(_Group(first_line + offset, pending, [line.strip()]))
+                pending = []
+            elif line.strip():
+                output_seen = True
             continue
         prompt, code = prompted
         context = prompt_context(prompt)

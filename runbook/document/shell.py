@@ -88,7 +88,7 @@ _SHELL_PROMPT = re.compile(
         (?:\([\w.-]+\)\s)?                           # (venv) before any prompt
         (?:
             \[[^\]\s\[][^\]\n]{0,79}\]\s?[$#%]      # [root@host ~]#  [cluster-1]$ (not `[ -f x ]`)
-          | [\w.-]+@[\w.-]+(?::[^\s$#%]*)?\s?[$#%]   # user@host:~$  root@node:/etc#
+          | [\w.-]+@[\w.-]+(?::[^\s$#%>]*)?\s?[$#%>] # user@host:~$  root@node:/etc#  me@laptop:~/>
           | (?:ba|z|k|da)?sh-\d+(?:\.\d+)*[$#]       # sh-5.1$  bash-4.4#
           | [\w.-]+:[~/][^\s$#%]*\s?[$#%]            # host:~ #  node1:/var/log$
           | ~[\w/.-]*\s?[$#%]                        # ~/src $
@@ -116,7 +116,9 @@ PROMPT_PROGRAMS = frozenset(
     cut tr cd pwd whoami id dnf yum apt apt-get rpm dpkg mount umount lsblk blkid fdisk mkfs
     chroot nsenter iptables nft tcpdump strace gdb ceph rbd rados rook cephadm time touch ln
     exit source export unset alias which type file stat sysctl modprobe lsmod reboot shutdown
-    history clear gpg gpg2 rados radosgw-admin nvme multipath iscsiadm fio dd sync""".split()
+    history clear gpg gpg2 rados radosgw-admin nvme multipath iscsiadm fio dd sync perf gcore
+    lsscsi fsck e2fsck fsck.ext4 fsck.xfs xfs_repair etcdutl cmctl cosign dmsetup blkdiscard
+    partprobe sgdisk wipefs""".split()
 )
 
 
@@ -155,7 +157,7 @@ def prompt_context(prompt: str) -> str | None:
         return None
     if words.startswith("PS "):
         return words
-    context = words.rstrip("$#%").rstrip()
+    context = words.rstrip("$#%>").rstrip()
     return context or None
 
 
@@ -227,7 +229,43 @@ _OUTPUT_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
             re.X,
         ),
     ),
+    (
+        "a table",
+        re.compile(
+            r"""^\s*(?:
+                \+[-=+]*-[-=+]*\|?\s*$                          # +-------+------+
+              | \|.*\|\s*$                                      # | HASH | REVISION |
+              | [^\s=#]+(?:\ [^\s#]+)*(?:\ {3,}[^\s#]+(?:\ [^\s#]+)*){2,}\s*$
+                                                            # CONTAINER ID   IMAGE   COMMAND
+            )""",
+            re.X,
+        ),
+    ),
+    (
+        "an option's description",  # `--cluster[=false]: use all…`, `-w, --write-out string  set…`
+        re.compile(r"^\s*--?[A-Za-z][\w-]*(?:\[=[^\]]*\]|=\S*?)?[,:]\s"),
+    ),
+    ("a URL", re.compile(r"^\s*[a-z][\w+.-]*://\S+\s*$")),
+    ("a key", re.compile(r"^\s*[\w.-]+/[0-9a-f]{12,}\s*$")),  # my-election/694d99fafea88404
+    (
+        "prose",
+        re.compile(
+            r"""^\s*(?:
+                # Snapshot saved at my.db
+                [A-Z][a-z]+\ [a-z]+\ [a-z][\w.,'-]*(?:\ [\w.,'"-]+)*[.:!]?\s*$
+              | [A-Za-z][a-z]*(?:\ [a-z]+)*:\s*$                   # another election:
+              | [a-z]+(?:\ [a-z]+)*,\ .*                           # wrong fs type, bad option, …
+              | (?:[^>|]*\ >\ ){2,}[^>|]*$                          # A > B > C: an order, not files
+              | \d[\d.]*(?::\d+)?\ [a-z].*                          # 10.0.0.17:2379 is healthy
+            )""",
+            re.X,
+        ),
+    ),
+    ("key=value output", re.compile(r"^\s*[A-Za-z_]\w*[-.][\w.-]*=")),
 )
+_SYNOPSIS = re.compile(r"\s\((?:-{1,2}|<)[^()]*\|[^()]*\)(?:\s|$)")
+"""`etcdctl endpoint status (--endpoints=$ENDPOINTS|--cluster)`: a usage line, a shell syntax
+error if run."""
 
 
 def output_kind(line: str) -> str | None:
@@ -236,6 +274,8 @@ def output_kind(line: str) -> str | None:
     stripped = line.strip()
     if not stripped or stripped.startswith("#"):
         return None
+    if _SYNOPSIS.search(stripped):
+        return "a usage synopsis"
     first = stripped.split(None, 1)[0]
     if first in PROMPT_PROGRAMS or first.startswith(("./", "$", "/")):
         return None  # a program first: shell, whatever follows (`kubectl ... rate(x[5m])`)
@@ -270,6 +310,11 @@ _OPTIONS_WITH_VALUES = {
 }
 
 
+_PLACEHOLDER = re.compile(r"<[A-Za-z](?:[\w.:/-]| (?=\w))*>")
+"""`<pod>`, `<pid of the process>`: a value to fill, not a redirection."""
+_SUBSTITUTION = re.compile(r"\$\([^()]*\)|`[^`]*`")
+
+
 def strip_foreign_prompt(line: str) -> str:
     """`postgres=# SELECT 1;` -> `SELECT 1;`: the line as typed into the other program."""
     return FOREIGN_PROMPTED.sub("", line, count=1).strip()
@@ -298,8 +343,11 @@ def session_opener(code: str) -> bool:
     words = code.split()
     if not words or words[0] not in _SESSION_PROGRAMS:
         return False
-    if "|" in code or "<" in code or ";" in code or "&&" in code:
+    # A `<pod>` to fill is no redirection, and a pipe inside `$(...)` feeds no session.
+    bare = _SUBSTITUTION.sub("x", _PLACEHOLDER.sub("x", code))
+    if "|" in bare or "<" in bare or ";" in bare or "&&" in bare:
         return False
+    words = bare.split()
     if words[:1] == ["sudo"]:
         rest = words[1:]
         if rest in (["-i"], ["-s"], ["su"], ["su", "-"], ["-iu", "root"]) or rest[:1] == ["su"]:

@@ -126,6 +126,9 @@ def _inner_after(texts: Sequence[str], values: frozenset[str], nth: int) -> int 
     return None if found is None else found + 1
 
 
+_ROOK_TOOLS = frozenset(("ceph", "rbd", "rados", "radosgw-admin"))
+
+
 @handles("kubectl", "oc", "k")
 def _kube(context: Context, program: str, args: list[Word], extra: bool) -> Risk:
     texts = [a.text for a in args]
@@ -133,6 +136,9 @@ def _kube(context: Context, program: str, args: list[Word], extra: bool) -> Risk
     pos = positionals(texts, values)
     if pos[:1] == ["replace"] and "--force" in texts:
         return DE  # deletes, then creates
+    if pos[:1] == ["rook-ceph"] and pos[1:2] and pos[1] in _ROOK_TOOLS:
+        # The rook-ceph plugin runs the Ceph tool in the operator pod: its risk is the tool's.
+        return context.words(args[texts.index(pos[1]) :])
     if pos[:1] in (["exec"], ["rsh"]):
         start = _inner_after(texts, values, 1)
         inner = args[start:] if start is not None else []
@@ -540,3 +546,36 @@ def _ctl(context: Context, program: str, args: list[Word], extra: bool) -> Risk:
     return (
         DE if verb in ("terminate-session", "terminate-user", "kill-session", "kill-user") else MU
     )
+
+
+_ISCSI_CHANGES = frozenset(
+    "-l --login -u --logout -L --loginall -U --logoutall -R --rescan".split()
+)
+
+
+@handles("iscsiadm")
+def _iscsiadm(context: Context, program: str, args: list[Word], extra: bool) -> Risk:
+    """`-m node`, `-m session`, `-o show`: lists records; `-o delete` deletes them; logging
+    in or out, discovery (which writes node records) and other operations change things."""
+    texts = [a.text for a in args]
+    ops = [texts[i + 1] for i, t in enumerate(texts[:-1]) if t in ("-o", "--op")]
+    ops += [t.split("=", 1)[1] for t in texts if t.startswith("--op=")]
+    ops += [t[2:] for t in texts if t.startswith("-o") and len(t) > 2 and t != "-o"]
+    if "delete" in ops:
+        return DE
+    if extra or any(t in _ISCSI_CHANGES for t in texts) or any(op != "show" for op in ops):
+        return MU
+    modes = [texts[i + 1] for i, t in enumerate(texts[:-1]) if t in ("-m", "--mode")]
+    modes += [t.split("=", 1)[1] for t in texts if t.startswith("--mode=")]
+    reading = modes[:1] in (["node"], ["session"], ["iface"], ["host"], ["fw"])
+    return RO if reading or texts in (["--version"], ["-V"]) else MU
+
+
+@handles("fsck", "e2fsck", "xfs_repair", "fsck.ext2", "fsck.ext3", "fsck.ext4", "fsck.xfs")
+def _fsck(context: Context, program: str, args: list[Word], extra: bool) -> Risk:
+    """A check that may repair: it can clear inodes and lose data for good, unless `-n`
+    (no changes) is given."""
+    texts = [a.text for a in args]
+    if not extra and ("-n" in texts or texts in (["-V"], ["--version"])):
+        return RO
+    return DE

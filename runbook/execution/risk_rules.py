@@ -39,7 +39,7 @@ READ_ONLY: Final[dict[str, str]] = {
         local declare typeset exit return break continue getopts tree loginctl
         iotop nethogs iftop free tload slabtop dmidecode
         lshw lsattr getfacl namei lslocks lslogins pwdx pmap sensors
-        nvidia-smi ethtool iwconfig""".split(),
+        nvidia-smi ethtool iwconfig lsscsi""".split(),
         ANY,
     ),
     # Programs with some option that writes, sends or runs code: only these options.
@@ -113,7 +113,7 @@ MAX_POSITIONALS: Final[dict[str, int]] = {
 DESTRUCTIVE_PROGRAMS: Final = frozenset(
     """rm rmdir unlink shred kill pkill killall skill slay mkfs mkfs.ext4 mkfs.xfs mkfs.ext3
     mkfs.btrfs mkfs.vfat mke2fs mkswap wipefs fdisk sfdisk parted sgdisk dd truncate reboot
-    poweroff halt shutdown userdel groupdel deluser delgroup""".split()
+    poweroff halt shutdown userdel groupdel deluser delgroup blkdiscard""".split()
 )
 """Programs whose every use deletes, kills or overwrites (`dd` only with `of=`)."""
 
@@ -253,7 +253,7 @@ ETCDCTL = table(
     read="get, endpoint health, endpoint status, endpoint hashkv, member list, alarm list,"
     " version, snapshot status, watch, user list, user get, role list, role get, auth status,"
     " lease list, lease timetolive",
-    destructive="del, compaction, member remove, lease revoke, user delete, role delete",
+    destructive="del, compaction, compact, member remove, lease revoke, user delete, role delete",
 )
 ETCD_VALUES = "--endpoints --cacert --cert --key --user --password -w --write-out --command-timeout"
 VAULT = table(
@@ -265,8 +265,8 @@ VAULT = table(
 )
 CEPH = table(
     read="status, -s, health, health detail, df, versions, version, report, quorum_status,"
-    " time-sync-status, progress, osd tree, osd df, osd stat, osd dump, osd ls, osd perf,"
-    " osd pool ls, osd pool get, osd pool stats, osd blocked-by, osd find, osd metadata,"
+    " time-sync-status, progress, osd tree, osd df, osd stat, osd status, osd dump, osd ls,"
+    " osd perf, osd pool ls, osd pool get, osd pool stats, osd blocked-by, osd find, osd metadata,"
     " osd crush rule ls, osd crush tree, osd crush dump, osd utilization, osd getmap,"
     " osd pool autoscale-status, pg stat, pg dump, pg ls, pg query, pg dump_stuck,"
     " pg ls-by-pool, mon stat, mon dump, mgr stat, mgr services, mgr module ls, mgr dump,"
@@ -315,6 +315,10 @@ SIMPLE_CLIS: Final[dict[str, tuple[dict[str, Risk], str]]] = {
     "service": (table(read="--status-all"), ""),
     "consul": (CONSUL, "-http-addr -token -datacenter -namespace -partition"),
     "etcdctl": (ETCDCTL, ETCD_VALUES),
+    "etcdutl": (
+        table(read="snapshot status, hashkv, version"),
+        "-w --write-out --data-dir --wal-dir",
+    ),
     "vault": (VAULT, "-address -namespace -format -field -mount"),
     "ceph": (CEPH, "-c --conf -n --name --id -f --format --cluster -k --keyring"),
     "rados": (
@@ -491,6 +495,19 @@ SIMPLE_CLIS: Final[dict[str, tuple[dict[str, Risk], str]]] = {
             read="status certificate, inspect secret, check api, version", destructive="x delete"
         ),
         "-n --namespace --context --kubeconfig -o --output --wait",
+    ),
+    "cosign": (
+        table(read=words("verify verify-attestation verify-blob tree triangulate version")),
+        "--key --signature-digest-algorithm --certificate-identity --certificate-oidc-issuer "
+        "--certificate --certificate-chain --type -a --annotations -o --output",
+    ),
+    "screen": (table(read=words("-ls -list -v -version")), "-S -r -x -c -d -R -D -p -X -t"),
+    "dmsetup": (
+        table(
+            read=words("ls info status table deps version targets"),
+            destructive=words("remove remove_all wipe_table"),
+        ),
+        "-j -m -u --uuid -c --columns -o --options",
     ),
     "pulumi": (
         table(

@@ -239,7 +239,7 @@ def sql_risk(sql: str) -> Risk:
             first = words[0] if words else "select"
         if first.startswith("\\"):
             risks.append(
-                RO if re.fullmatch(r"\\(d\w*|l\+?|x|dt\+?|conninfo|timing|pset|a|t)", first) else MU
+                RO if re.fullmatch(r"\\(d\w*\+?|l\+?|x|conninfo|timing|pset|a|t)", first) else MU
             )
         elif first in rules.SQL_DESTRUCTIVE or re.search(
             r"pg_terminate_backend|pg_drop_|lo_unlink", statement, re.I

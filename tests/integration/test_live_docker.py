@@ -72,8 +72,12 @@ def test_list_follows_events_create_start_health_die_destroy(
         wait_until(lambda: monitor.containers.get(cid) is not None, 5)
         wait_until(lambda: monitor.containers[cid].state == "running", 5)
         wait_until(lambda: monitor.containers[cid].health == "healthy", 10)
-        actions = {c.action for c in recorder.of(ContainerChanged) if c.container.id == cid}
-        assert {"create", "start", "health_status"} <= actions
+        changes = [c for c in recorder.of(ContainerChanged) if c.container.id == cid]
+        actions = {c.action for c in changes}
+        assert {"create", "health_status"} <= actions
+        # Each event is inspected when it arrives: on a busy engine, the inspect after
+        # "create" may already see it running, and "start" then changes nothing to report.
+        assert "start" in actions or changes[0].container.state == "running", changes
         container.kill()
         wait_until(lambda: monitor.containers[cid].state == "exited", 5)
         container.remove()

@@ -78,3 +78,23 @@ async def test_ten_thousand_lines_open(make_console: MakeConsole, tmp_path: Path
         await until(lambda: app.main_screen is not None, what="the main screen is ready")
         assert len(app.runbook.procedures) > 300
         assert app.main_screen.query_one(StepList).option_count > 0
+
+
+async def test_a_step_finishing_while_its_detail_is_not_composed_changes_nothing_else(
+    make_console: MakeConsole,
+) -> None:
+    """A run's outcome can reach the step detail before it is composed, or after the console
+    began to quit and took its children away: the detail takes the step, and shows it once
+    composed, instead of crashing the console."""
+    from console.widgets.step_detail import StepDetail
+
+    app = make_console()
+    procedure = app.runbook.procedures[0]
+    async with app.run_test(size=(80, 24)) as pilot:
+        detail = StepDetail()
+        detail.show_step(procedure, procedure.steps[0], None)  # not composed: used to raise
+        await app.screen.mount(detail)
+        await pilot.pause()
+        assert f"Step 1 of {len(procedure.steps)}" in str(detail._heading.render())  # noqa: SLF001
+        await detail.remove_children()
+        detail.show_step(procedure, procedure.steps[-1], None)  # children gone: used to raise
