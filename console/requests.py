@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from runbook.execution.plan import Plan
+    from runbook.model import Admonition
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class ConfirmRequest:
     """Inherited variables that change what the commands do (name, value; secrets masked)."""
     drill: bool = False
     """A drill's step: the same dialog as a real incident's, marked [DRILL]."""
+    admonitions: tuple[Admonition, ...] = ()
+    """The runbook's warnings and notes written just before the step."""
 
     @property
     def target(self) -> str:
@@ -52,6 +55,7 @@ class ConfirmRequest:
             deploy_env=plan.deploy_env,
             inherited=plan.inherited,
             drill=drill,
+            admonitions=plan.admonitions,
         )
 
 

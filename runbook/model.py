@@ -13,6 +13,7 @@ Risk = Literal["read-only", "mutating", "destructive"]
 StepKind = Literal["manual", "command", "wait", "decision", "deadline"]
 VariableKind = Literal["env", "placeholder", "export"]
 TableKind = Literal["thresholds", "endpoints", "environments", "generic"]
+AdmonitionKind = Literal["warning", "note"]
 
 RISK_ORDER: dict[Risk, int] = {"read-only": 0, "mutating": 1, "destructive": 2}
 """Risks ranked, so the riskiest of several commands can be picked with max()."""
@@ -63,6 +64,26 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Admonition:
+    """A warning or note the runbook sets apart (`**Caution:**`, `> [!WARNING]`, `!!! danger`)."""
+
+    kind: AdmonitionKind
+    """"warning" (warning, caution, danger, important, a shouted or "do not" line) or "note"."""
+    text: str
+    """Its markdown, without the marker (`**Warning:**`, `!!! danger`, `> `)."""
+    line: int
+
+    @property
+    def label(self) -> str:
+        """How the console marks it: it is the runbook's word, not the console's."""
+        return "⚠ Warning from the runbook" if self.kind == "warning" else "Note from the runbook"
+
+    def describe(self) -> str:
+        """One line: the label and the text, its lines joined."""
+        return f"{self.label}: {' '.join(self.text.split())}"
+
+
+@dataclass(frozen=True)
 class Step:
     """One thing the operator does: tick it, run it, wait, decide or beat a deadline."""
 
@@ -84,6 +105,8 @@ class Step:
     `session_commands` the operator types inside that session."""
     session_commands: tuple[Command, ...] = ()
     """The lines typed inside `session` (each with `Command.session` set); never run here."""
+    admonitions: tuple[Admonition, ...] = ()
+    """The warnings and notes written just before the step: they speak about it."""
 
     @property
     def title(self) -> str:
@@ -118,7 +141,9 @@ class Procedure:
     """Titles of the enclosing sections, outermost first."""
     level: int = 2
     intro: str = ""
-    """Markdown before the first step (context, warnings)."""
+    """Markdown before the first step (context)."""
+    admonitions: tuple[Admonition, ...] = ()
+    """Warnings and notes after the last step, which no step follows: the section's own."""
 
     @property
     def key(self) -> str:
@@ -336,18 +361,26 @@ def _bound_dict(bound: Bound | None) -> dict[str, Any] | None:
     return {"op": bound.op, "value": bound.value, "unit": bound.unit}
 
 
+def _admonitions_dict(admonitions: tuple[Admonition, ...]) -> dict[str, Any]:
+    if not admonitions:
+        return {}
+    return {"admonitions": [{"kind": a.kind, "text": a.text, "line": a.line} for a in admonitions]}
+
+
 def _procedure_dict(procedure: Procedure) -> dict[str, Any]:
     return {
         "title": procedure.title,
         "key": procedure.key,
         "path": list(procedure.path),
         "line": procedure.line,
+        **_admonitions_dict(procedure.admonitions),
         "steps": [
             {
                 "index": s.index,
                 "text": s.text,
                 "line": s.line,
                 "kind": s.kind,
+                **_admonitions_dict(s.admonitions),
                 **({"wait_s": s.wait_s} if s.wait_s is not None else {}),
                 **({"deadline_s": s.deadline_s} if s.deadline_s is not None else {}),
                 **(

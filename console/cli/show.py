@@ -42,6 +42,7 @@ def outline(runbook: Runbook) -> str:
             elif step.deadline_s is not None:
                 extra = f" (within {step.deadline_s:g} s)"
             lines.append(f"  {step.index:>2}. [{step.kind}] {step.title}{extra}")
+            lines += [f"      {admonition.describe()}" for admonition in step.admonitions]
             for command in step.commands:
                 variables = (
                     f"  vars: {', '.join(command.variable_names)}" if command.variables else ""
@@ -50,6 +51,7 @@ def outline(runbook: Runbook) -> str:
                     prefix = "      $ " if number == 0 else "        "
                     lines.append(f"{prefix}{code_line}")
                 lines.append(f"        risk: {command.risk}{variables}")
+        lines += [f"  at the end: {admonition.describe()}" for admonition in procedure.admonitions]
         lines.append("")
     for threshold in runbook.thresholds:
         warning = threshold.warning.text if threshold.warning else "-"

@@ -1,7 +1,8 @@
 """Confirmation before a mutating or destructive step runs.
 
-Shows exactly what will run, where, against which environment (and the `DEPLOY_ENV`
-the commands are told) and the inherited variables that change what they do. Focus
+Shows the runbook's own warnings about the step, then exactly what will run, where,
+against which environment (and the `DEPLOY_ENV` the commands are told) and the
+inherited variables that change what they do. Focus
 starts on Cancel; for production it starts in the box where the operator types the
 environment's name, and Enter there submits it: a wrong name is answered in the
 dialog, which stays open. While the box has focus, letters are text, never the
@@ -24,10 +25,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from console.requests import ConfirmRequest as ConfirmRequest  # re-exported for the panes
+from console.widgets.step_detail import admonition_line
 from console.widgets.step_list import risk_badge
 
 COMPACT_HEIGHT = 24
 """Terminals shorter than this get the compact confirmation."""
+TALL_HEIGHT = 32
+"""Terminals at least this tall show more of the runbook's warnings before they scroll."""
 ARM_DELAY_S = 0.6
 """Seconds after opening during which Enter and paste do nothing."""
 
@@ -91,6 +95,9 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen #confirm-banner { background: $error; color: $text; text-style: bold;
         width: 1fr; content-align: center middle; display: none; }
     ConfirmScreen.-production #confirm-banner { display: block; }
+    ConfirmScreen #confirm-admonitions { height: auto; max-height: 3; }
+    ConfirmScreen.-tall #confirm-admonitions { max-height: 8; }
+    ConfirmScreen.-compact #confirm-admonitions { max-height: 2; }
     ConfirmScreen #confirm-commands { height: auto; max-height: 8; background: $boost;
         padding: 0 1; margin: 1 0 0 0; }
     ConfirmScreen #confirm-where { margin: 1 0 0 0; height: auto; max-height: 6; }
@@ -127,6 +134,7 @@ class ConfirmScreen(ModalScreen[bool]):
         # Short terminals get one-line controls and no spacing, so nothing is cut off.
         compact = self.app.size.height < COMPACT_HEIGHT
         self.set_class(compact, "-compact", update=False)
+        self.set_class(self.app.size.height >= TALL_HEIGHT, "-tall", update=False)
         with Vertical(id="confirm-dialog"):
             yield Static(
                 f"PRODUCTION · {request.target} · type its name to run",
@@ -140,6 +148,9 @@ class ConfirmScreen(ModalScreen[bool]):
                 markup=False,
             )
             yield Static(request.title, id="confirm-step", markup=False)
+            if request.admonitions:
+                with VerticalScroll(id="confirm-admonitions"):
+                    yield Static(_admonitions(request), id="confirm-admonitions-text")
             with VerticalScroll(id="confirm-commands"):
                 yield Static(
                     Content("\n").join(
@@ -254,6 +265,11 @@ class ConfirmScreen(ModalScreen[bool]):
     def _confirmed(self) -> None:
         self._typed_value = self.query_one("#confirm-typed", Input).value.strip()
         self.dismiss(True)
+
+
+def _admonitions(request: ConfirmRequest) -> Content:
+    """The runbook's warnings and notes about the step, each marked as the runbook's."""
+    return Content("\n").join(admonition_line(admonition) for admonition in request.admonitions)
 
 
 def _where(request: ConfirmRequest) -> Content:

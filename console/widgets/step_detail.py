@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from console.progress import StepRecord
 from console.widgets.step_list import risk_badge
-from runbook.model import Procedure, Step
+from runbook.model import Admonition, Procedure, Step
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
@@ -29,6 +29,7 @@ class StepDetail(VerticalScroll, can_focus=True):
     DEFAULT_CSS = """
     StepDetail { padding: 0 1; }
     StepDetail #detail-heading { text-style: bold; color: $text-accent; }
+    StepDetail #detail-admonitions { margin: 0 0 1 0; }
     StepDetail Markdown { margin: 0; padding: 0; }
     StepDetail .detail-command { margin: 0 0 1 0; }
     StepDetail #detail-notes, StepDetail #detail-output { margin: 0 0 1 0; }
@@ -43,6 +44,8 @@ class StepDetail(VerticalScroll, can_focus=True):
         # Held, not queried: a step can finish while the detail is not (or no longer)
         # composed, at start or as the console quits, and its update must not crash it.
         self._heading = Static(id="detail-heading", markup=False)
+        self._admonitions = Static(id="detail-admonitions", markup=False)
+        self._admonitions.display = False  # until a step with a warning or note is shown
         self._extra = Static(id="detail-extra", markup=False)
         self._commands = Static(id="detail-commands", markup=False)
         self._notes = Static(id="detail-notes", markup=False)
@@ -50,6 +53,7 @@ class StepDetail(VerticalScroll, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield self._heading
+        yield self._admonitions
         yield self._extra
         yield self._commands
         yield self._notes
@@ -67,7 +71,7 @@ class StepDetail(VerticalScroll, can_focus=True):
             return  # the console quit before its first frame was drawn: nothing to show
         text = self._markdown_text
         markdown = Markdown(text, id="detail-markdown")
-        await self.mount(markdown, after=self._heading)
+        await self.mount(markdown, after=self._admonitions)
         self._markdown = markdown
         if self._markdown_text != text:  # another step was shown meanwhile
             markdown.update(self._markdown_text)
@@ -85,19 +89,29 @@ class StepDetail(VerticalScroll, can_focus=True):
         read_only: bool = False,
     ) -> None:
         heading, extra, commands = self._heading, self._extra, self._commands
-        notes, output = self._notes, self._output
+        notes, output, admonitions = self._notes, self._output, self._admonitions
         if procedure is None or step is None:
             heading.update(procedure.title if procedure else "No step selected")
             self._show_markdown(procedure.intro if procedure else "")
             for widget in (extra, commands, notes, output):
                 widget.update("")
                 widget.display = False
+            section_lines = _admonition_lines(procedure.admonitions if procedure else ())
+            admonitions.update(Content("\n").join(section_lines))
+            admonitions.display = bool(section_lines)
             return
         heading.update(
             Content.assemble(f"Step {step.index} of {len(procedure.steps)} · ", step.kind)
         )
+        step_lines = _admonition_lines(step.admonitions)
+        admonitions.update(Content("\n").join(step_lines))
+        admonitions.display = bool(step_lines)
         self._show_markdown(step.text)
         extra_lines: list[Content] = []
+        if procedure.admonitions and step.index == procedure.steps[-1].index:
+            # No step follows them: they are the section's, shown with its last step.
+            extra_lines.append(Content.styled("At the end of this section:", "$text-muted"))
+            extra_lines += _admonition_lines(procedure.admonitions)
         if step.kind == "decision":
             extra_lines.append(
                 Content.assemble(
@@ -168,3 +182,13 @@ class StepDetail(VerticalScroll, can_focus=True):
         )
         output.display = bool(tail)
         self.scroll_home(animate=False)
+
+
+def admonition_line(admonition: Admonition) -> Content:
+    """A warning or note of the runbook's, marked as the runbook's, on one line."""
+    style = "bold $warning" if admonition.kind == "warning" else "bold"
+    return Content.assemble((admonition.label, style), ": ", " ".join(admonition.text.split()))
+
+
+def _admonition_lines(admonitions: tuple[Admonition, ...]) -> list[Content]:
+    return [admonition_line(admonition) for admonition in admonitions]

@@ -30,6 +30,11 @@ def _commands(step: Step) -> tuple[str, ...]:
     return tuple(command.code for command in step.commands)
 
 
+def _warned(step: Step) -> tuple[str, ...]:
+    """What the runbook warns about the step: a changed warning is news before a confirmation."""
+    return tuple(admonition.describe() for admonition in step.admonitions)
+
+
 def step_moves(old: Procedure, new: Procedure) -> dict[int, int]:
     """Old step index → new step index, for the steps the new text still has."""
     moves: dict[int, int] = {}
@@ -52,6 +57,10 @@ def step_moves(old: Procedure, new: Procedure) -> dict[int, int]:
                 moves[step.index] = found.index
                 taken.add(found.index)
     return moves
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 100 else text[:99] + "…"
 
 
 def _short(commands: tuple[str, ...]) -> str:
@@ -85,6 +94,9 @@ def procedure_lines(old: Procedure | None, new: Procedure | None) -> list[str]:
             lines.append(f"{where or f'step {moved}'}: {after.title} is now {after.risk}")
         elif where:
             lines.append(f"{where}: {after.title}")
+        if _warned(after) != _warned(step):
+            said = "; ".join(_warned(after)) or "none now"
+            lines.append(f"step {moved}: the runbook's warnings changed: {_clip(said)}")
     for step in new.steps:
         if step.index not in moves.values():
             lines.append(f"step {step.index} added: {step.title}")

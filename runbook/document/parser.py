@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 
 from markdown_it.token import Token
 
+from runbook.document.admonitions import closes_docusaurus, opens_docusaurus, read_admonition
 from runbook.document.blocks import MAX_NESTING, TABLE_ROW, markdown
 from runbook.document.commands import (
     PLAIN_LANGUAGES,
@@ -35,6 +36,7 @@ from runbook.document.shell import session_opener
 from runbook.document.tables import read_table, typed_rows
 from runbook.document.values import DURATION_WORDS, parse_duration, plain_text
 from runbook.model import (
+    Admonition,
     Command,
     Problem,
     Procedure,
@@ -77,6 +79,22 @@ _LINK = re.compile(
 )
 _EXPORT_LINE = re.compile(r"\s*export\s+([A-Za-z_]\w*)=(\S*)")
 _REFERENCE_SECTION = re.compile(r"reference|see also|related|further reading|links", re.I)
+_DESCRIPTIVE_SECTION = re.compile(
+    r"(?:(?:possible|probable|likely|common|known|root)\s+)?(?:causes?|symptoms?|impact|"
+    r"indicators?|signs?|background|related\s+alerts?|references?|see\s+also|further\s+reading|"
+    r"meaning|description|summary|context)(?:\s+\d+)?\s*:?",
+    re.I,
+)
+"""A heading whose lists describe (causes, symptoms, impact): their items are steps only
+when they hold a command or give an order."""
+_NAMED_ITEM = re.compile(r"^\s*(\*\*|__)[^*_\n]+?\1[^:\n]{0,80}:")
+"""`**Apply lag** (`metric`): ...`: an item that names something, then says what it is."""
+_ORDER_OBJECTS = frozenset(
+    """the a an all any each every your its their this that these those it them some both
+    whether if for up down out back off over to with what which how where""".split()
+)
+"""Words that follow a verb given as an order ("Check the disk", "Scale down"); after
+another word the verb is likely a noun ("Log rotation stopped", "Increase in errors")."""
 _ACTION_VERBS = frozenset(
     """check verify run restart ensure confirm investigate inspect look review deploy rollback
     roll switch monitor scale clean apply document triage schedule escalate acknowledge notify
@@ -219,6 +237,7 @@ class _Draft:
     text: str
     line: int
     commands: list[Command] = field(default_factory=list)
+    admonitions: list[Admonition] = field(default_factory=list)
 
 
 class _Builder:
@@ -408,6 +427,9 @@ class _Builder:
         drafts: list[_Draft] = []
         intro: list[str] = []
         pending: list[_Block] = []
+        waiting: list[Admonition] = []  # warnings and notes no step has followed yet
+        docusaurus: list[_Block] = []  # the paragraphs of an open `:::warning` block
+        descriptive = _DESCRIPTIVE_SECTION.fullmatch(section.title.strip()) is not None
 
         def attach(markdown: str) -> None:
             if drafts:
@@ -415,58 +437,35 @@ class _Builder:
             else:
                 intro.append(markdown)
 
-        def flush_pending() -> None:
-            for block in pending:
-                attach(self._source(block))
-            pending.clear()
-
         for block in section.blocks:
-            if block.kind == "paragraph":
-                pending.append(block)
-            elif block.kind in ("bullet_list", "ordered_list"):
-                lead_in = self._source(pending[-1]) if pending else ""
-                fenced = self._has_fence_commands(block)
-                if drafts and lead_in and not fenced and _DESCRIBES_PREVIOUS.search(lead_in):
-                    flush_pending()
-                    drafts[-1].text += "\n\n" + self._source(block)
-                elif block.kind == "ordered_list" or self._is_action_list(block):
-                    flush_pending()
-                    drafts.extend(self._list_steps(block))
-                elif fenced or self._has_inline_commands(block):
-                    # Not a checklist, but an item holding a command is a step all the same.
-                    flush_pending()
-                    for item_draft in self._command_items(block):
-                        if isinstance(item_draft, _Draft):
-                            drafts.append(item_draft)
-                        else:
-                            attach(item_draft)
-                else:
-                    flush_pending()
-                    attach(self._source(block))
-            elif block.kind == "table":
-                self.tables.append(
-                    read_table(block.tokens, self.lines, section.title, self.problems)
-                )
-                flush_pending()
-                attach(self._source(block))
-            elif block.kind == "hr":
-                continue  # a thematic break separates sections; it is no step's text
-            elif block.kind in ("fence", "code_block"):
-                token = block.tokens[0]
-                info = parse_fence_info(token.info if block.kind == "fence" else "")
-                if not is_runnable_block(info, token.content):
-                    flush_pending()
-                    attach(self._source(block))
+            if docusaurus:
+                if block.kind == "paragraph":
+                    docusaurus.append(block)
+                    if closes_docusaurus(self._source(block)):
+                        waiting += self._docusaurus(docusaurus)
+                        docusaurus.clear()
                     continue
-                lead = " ".join(self._source(b) for b in pending)
-                pending.clear()
-                drafts.extend(self._block_steps(token, info, block.line + 1, lead))
-            else:
-                flush_pending()
-                attach(self._source(block))
+                waiting += self._docusaurus(docusaurus)  # unclosed: it ends where prose does
+                docusaurus.clear()
+            if block.kind in ("paragraph", "blockquote") and not block.holds_code:
+                source = self._source(block)
+                if block.kind == "paragraph" and opens_docusaurus(source):
+                    docusaurus.append(block)
+                    continue
+                if admonition := read_admonition(block.kind, source, block.line):
+                    # It speaks about what follows: the next step gets it, no step before.
+                    waiting.append(admonition)
+                    continue
+            step_count = len(drafts)
+            self._read_procedure_block(block, section, drafts, pending, attach, descriptive)
+            if waiting and len(drafts) > step_count:
+                drafts[step_count].admonitions += waiting
+                waiting.clear()
+        waiting += self._docusaurus(docusaurus)
         if not drafts:
             return None
-        flush_pending()
+        for block in pending:
+            attach(self._source(block))
         steps = tuple(_step(index, draft) for index, draft in enumerate(drafts, start=1))
         return Procedure(
             title=section.title or "(preamble)",
@@ -475,7 +474,83 @@ class _Builder:
             path=path,
             level=section.level,
             intro="\n\n".join(intro),
+            admonitions=tuple(waiting),
         )
+
+    def _docusaurus(self, blocks: list[_Block]) -> list[Admonition]:
+        """A `:::warning ... :::` block read from its paragraphs, as one admonition."""
+        if not blocks:
+            return []
+        source = "\n\n".join(self._source(block) for block in blocks)
+        admonition = read_admonition("paragraph", source, blocks[0].line)
+        return [admonition] if admonition else []
+
+    def _read_procedure_block(
+        self,
+        block: _Block,
+        section: _OpenSection,
+        drafts: list[_Draft],
+        pending: list[_Block],
+        attach: Callable[[str], None],
+        descriptive: bool,
+    ) -> None:
+        """Turn one block of a section into steps, or into text of the step before it."""
+
+        def flush_pending() -> None:
+            for pending_block in pending:
+                attach(self._source(pending_block))
+            pending.clear()
+
+        if block.kind == "paragraph":
+            pending.append(block)
+        elif block.kind in ("bullet_list", "ordered_list"):
+            lead_in = self._source(pending[-1]) if pending else ""
+            fenced = self._has_fence_commands(block)
+            if drafts and lead_in and not fenced and _DESCRIBES_PREVIOUS.search(lead_in):
+                flush_pending()
+                drafts[-1].text += "\n\n" + self._source(block)
+            elif descriptive:
+                # Causes, symptoms, impact: an item that holds a command or gives an order
+                # is a step; the others stay the section's text.
+                flush_pending()
+                for item_draft in self._command_items(block, descriptive=True):
+                    if isinstance(item_draft, _Draft):
+                        drafts.append(item_draft)
+                    else:
+                        attach(item_draft)
+            elif block.kind == "ordered_list" or self._is_action_list(block):
+                flush_pending()
+                drafts.extend(self._list_steps(block))
+            elif fenced or self._has_inline_commands(block):
+                # Not a checklist, but an item holding a command is a step all the same.
+                flush_pending()
+                for item_draft in self._command_items(block):
+                    if isinstance(item_draft, _Draft):
+                        drafts.append(item_draft)
+                    else:
+                        attach(item_draft)
+            else:
+                flush_pending()
+                attach(self._source(block))
+        elif block.kind == "table":
+            self.tables.append(read_table(block.tokens, self.lines, section.title, self.problems))
+            flush_pending()
+            attach(self._source(block))
+        elif block.kind == "hr":
+            return  # a thematic break separates sections; it is no step's text
+        elif block.kind in ("fence", "code_block"):
+            token = block.tokens[0]
+            info = parse_fence_info(token.info if block.kind == "fence" else "")
+            if not is_runnable_block(info, token.content):
+                flush_pending()
+                attach(self._source(block))
+                return
+            lead = " ".join(self._source(b) for b in pending)
+            pending.clear()
+            drafts.extend(self._block_steps(token, info, block.line + 1, lead))
+        else:
+            flush_pending()
+            attach(self._source(block))
 
     def _source(self, block: _Block) -> str:
         return "\n".join(self.lines[block.line - 1 : block.end - 1]).strip("\n")
@@ -537,9 +612,10 @@ class _Builder:
             return False
         return any(self._inline_commands(tokens) for _, _, tokens in self._items(block))
 
-    def _command_items(self, block: _Block) -> list[_Draft | str]:
+    def _command_items(self, block: _Block, descriptive: bool = False) -> list[_Draft | str]:
         """A list that is no checklist: items holding a command, or reading as an action
-        once a `Step 1:` label is set aside, are steps; runs of other items stay text."""
+        once a `Step 1:` label is set aside, are steps; runs of other items stay text.
+        In a `descriptive` section (causes, symptoms) only an order reads as an action."""
         labelled = self._is_labelled_list(block)
         parts: list[_Draft | str] = []
         text_lines: list[str] = []
@@ -548,7 +624,7 @@ class _Builder:
             if not commands and not labelled:
                 commands = self._inline_commands(tokens)
             text = self._item_text(first, end)
-            if commands or _reads_as_action(text):
+            if commands or (_gives_order(text) if descriptive else _reads_as_action(text)):
                 if text_lines:
                     parts.append("\n".join(text_lines).strip("\n"))
                     text_lines = []
@@ -786,6 +862,24 @@ def _reads_as_action(text: str) -> bool:
     return _first_word(first_line) in _ACTION_VERBS or bool(_DECISION.match(first_line))
 
 
+def _gives_order(text: str) -> bool:
+    """An item opening with an action verb used as a verb, past any `Step 1:` label or
+    bold name (`**Apply errors**: errors that occur...` names a kind of error): stricter
+    than `_reads_as_action`, for lists that mostly describe."""
+    first_line = text.split("\n", 1)[0]
+    if label := _NAMED_ITEM.match(first_line):
+        first_line = first_line[label.end() :]
+    plain = _STEP_LABEL.sub("", plain_text(first_line), count=1)
+    words = re.findall(r"[A-Za-z][A-Za-z'-]*", plain.lower())
+    if not words or words[0] not in _ACTION_VERBS:
+        return False
+    if len(words) == 1 or words[1] in _ORDER_OBJECTS:
+        return True
+    # Or the verb acts on something quoted: "Restart `web`", "Delete "old-claims"".
+    acted_on = re.search(rf"\b{words[0]}\s*(\S)", first_line, re.I)
+    return acted_on is not None and acted_on.group(1) in "`\"'*<"
+
+
 def _first_word(text: str) -> str:
     words = re.findall(r"[A-Za-z][A-Za-z'-]*", plain_text(text))
     return words[0].lower() if words else ""
@@ -850,4 +944,5 @@ def _step(index: int, draft: _Draft) -> Step:
         outcome=outcome,
         session=inside[0].session if inside else None,
         session_commands=inside,
+        admonitions=tuple(draft.admonitions),
     )

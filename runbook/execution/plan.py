@@ -24,7 +24,7 @@ from runbook.execution.environment import DEPLOY_ENV, deploy_env_name, inherited
 from runbook.execution.masking import MASK, is_secret_name
 from runbook.execution.resolve import resolve
 from runbook.execution.risk import classify
-from runbook.model import RISK_ORDER, Command, Procedure, Risk, Runbook, Step
+from runbook.model import RISK_ORDER, Admonition, Command, Procedure, Risk, Runbook, Step
 from runbook.storage import paths
 
 
@@ -102,6 +102,8 @@ class Plan:
     """Read-only checks run, in order, once the step's commands have succeeded."""
     verify_timeout_s: float = 60.0
     """Each check's timeout: `[execution] verify_timeout_s`, at most the step's timeout."""
+    admonitions: tuple[Admonition, ...] = ()
+    """The warnings and notes the runbook writes just before the step."""
 
     @property
     def resolved_commands(self) -> tuple[str, ...]:
@@ -135,9 +137,12 @@ class Plan:
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def describe(self) -> str:
-        """The text a confirmation prompt shows: commands, directory, environment."""
+        """The text a confirmation prompt shows: the runbook's warnings about the step,
+        commands, directory, environment."""
         target = f"{self.target} PRODUCTION" if self.production else self.target
-        lines = [f"Step {self.step_index}: {self.step_title}", f"  risk:        {self.risk}"]
+        lines = [f"Step {self.step_index}: {self.step_title}"]
+        lines += [f"  {admonition.describe()}" for admonition in self.admonitions]
+        lines.append(f"  risk:        {self.risk}")
         lines += [f"  environment: {target}", f"  directory:   {self.cwd}"]
         lines += [f"  inherited:   {name}={value}" for name, value in self.inherited]
         lines.append("  command:")
@@ -304,6 +309,7 @@ def plan(
         inherited=inherited,
         verify=tuple(checks),
         verify_timeout_s=min(config.execution.verify_timeout_s, step_timeout_s or 60.0),
+        admonitions=found_step.admonitions,
     )
 
 

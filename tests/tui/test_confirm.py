@@ -18,6 +18,7 @@ from console.screens.confirm import ARM_DELAY_S, ConfirmScreen
 from console.screens.main import MainScreen
 from tests.tui.conftest import MakeConsole, wait_for_workers
 from tests.tui.test_flows import OPS, open_procedure
+from tests.waiting import wait_until_async
 
 
 @pytest.fixture
@@ -168,3 +169,85 @@ async def test_dialog_names_deploy_env_and_inherited_variables(
         await wait_for_workers(app)
         await pilot.pause()
     assert (repo / "applied.txt").read_text() == "env=dev file=/tmp/x.json\n"
+
+
+WARNED = """# Repository maintenance
+
+## Prune the repository
+
+```sh
+touch listed.txt
+```
+
+**DO NOT RUN THE FOLLOWING ON A POOL REPOSITORY**
+
+```sh
+rm -f pruned.txt
+```
+
+> [!NOTE]
+> Pruning again is harmless.
+"""
+
+
+async def test_dialog_shows_the_warning_of_the_step_it_confirms(
+    make_console: MakeConsole, tmp_path: Path
+) -> None:
+    """The runbook's warning before step 2 is in step 2's dialog, marked as the runbook's,
+    and not in step 1's; the step's detail shows it too."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "runbook.md").write_text(WARNED)
+    app = make_console(repo / "runbook.md")
+    warning = "⚠ Warning from the runbook: DO NOT RUN THE FOLLOWING ON A POOL REPOSITORY"
+    async with app.run_test(size=(100, 36)) as pilot:
+        screen = await open_confirm(pilot, app, "Prune the repository")
+        assert "touch listed.txt" in text_of(screen, "#confirm-code")
+        assert not screen.query("#confirm-admonitions-text"), "step 1 has no warning"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("down")
+        await pilot.pause()
+        detail = app.screen.query_one("#detail-admonitions", Static)
+        assert detail.display and warning in str(detail.render())
+        extra = str(app.screen.query_one("#detail-extra", Static).render())
+        assert "At the end of this section:" in extra
+        assert "Note from the runbook: Pruning again is harmless." in extra
+        await pilot.press("r")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        assert "rm -f pruned.txt" in text_of(screen, "#confirm-code")
+        shown = text_of(screen, "#confirm-admonitions-text")
+        assert shown == warning, "only this step's warning; the section's note is not"
+        region = screen.query_one("#confirm-admonitions").region
+        assert region.height >= 1 and region.bottom <= 36
+
+
+SHOWN = ("#confirm-buttons", "#confirm-typed", "#confirm-code")
+
+
+@pytest.mark.parametrize("height", [20, 24])
+async def test_long_warning_in_a_short_terminal_leaves_the_buttons_on_screen(
+    make_console: MakeConsole, tmp_path: Path, height: int
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    long_warning = " ".join(["Every object of the pool repository is lost for good."] * 12)
+    commands = "\n".join(f"rm -f pruned-{n}.txt" for n in range(3))
+    (repo / "runbook.md").write_text(
+        f"## Prune\n\n> [!WARNING]\n> {long_warning}\n\n```sh\n{commands}\n```\n"
+    )
+    app = make_console(repo / "runbook.md", environment="Production")
+    async with app.run_test(size=(80, height)) as pilot:
+        screen = await open_confirm(pilot, app, "Prune")
+        assert "⚠ Warning from the runbook: Every object" in text_of(
+            screen, "#confirm-admonitions-text"
+        )
+
+        def all_fit() -> bool:
+            regions = [screen.query_one(selector).region for selector in SHOWN]
+            return all(region.height >= 1 and region.bottom <= height for region in regions)
+
+        # Wrapping the warning takes a layout pass or two: wait for the one that settles.
+        await wait_until_async(all_fit, what=f"{', '.join(SHOWN)} on screen")

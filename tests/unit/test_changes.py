@@ -60,3 +60,16 @@ def test_the_same_text_has_no_changes() -> None:
     changes = compare(parse(BEFORE), parse(BEFORE))
     assert changes.procedures_changed == []
     assert all(moves == {i: i for i in moves} for moves in changes.moves.values())
+
+
+def test_a_warning_added_before_a_step_is_a_change() -> None:
+    warned = BEFORE.replace(
+        "2. Roll back:", "> [!CAUTION]\n> Not on a pool repository.\n\n2. Roll back:"
+    )
+    changes = compare(parse(BEFORE), parse(warned))
+    assert changes.procedure_lines("Rollback") == [
+        "step 2: the runbook's warnings changed: "
+        "⚠ Warning from the runbook: Not on a pool repository."
+    ]
+    back = compare(parse(warned), parse(BEFORE))
+    assert back.procedure_lines("Rollback") == ["step 2: the runbook's warnings changed: none now"]

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from console.cli.show import outline
+from runbook.document.parser import parse
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 REPO = Path(__file__).resolve().parents[2]
 
@@ -164,3 +167,16 @@ def test_check_many_files_worst_exit_code(tmp_path: Path) -> None:
     good.write_text("## Fix\n\n1. Check `kubectl get pods`\n")
     assert cli("check", str(good)).returncode == 0
     assert cli("check", str(good), str(tmp_path / "missing.md")).returncode == 2
+
+
+def test_show_outline_marks_the_runbooks_warnings() -> None:
+    shown = outline(
+        parse(
+            "## Prune\n\n```sh\ntouch listed\n```\n\n**DO NOT RUN THE FOLLOWING ON A POOL**\n\n"
+            "```sh\nrm -f pruned\n```\n\n> [!NOTE]\n> Pruning again is harmless.\n"
+        )
+    ).splitlines()
+    step = shown.index("   2. [command] Run rm -f pruned")
+    assert shown[step + 1] == "      ⚠ Warning from the runbook: DO NOT RUN THE FOLLOWING ON A POOL"
+    assert "  at the end: Note from the runbook: Pruning again is harmless." in shown
+    assert not any("Warning" in line for line in shown[:step])

@@ -257,3 +257,23 @@ def test_a_reader_that_goes_away_is_not_a_failed_step(
     session = SessionStore(state / "sessions").load(path, "Development")
     assert session is not None
     assert session.step("Wait", 1).status == "done"
+
+
+def test_confirmation_shows_the_runbooks_warning_for_the_step(
+    runbook_path: Path,
+) -> None:
+    """The warning written before step 2 is printed with step 2's plan, before its command."""
+    runbook_path.write_text(
+        RUNBOOK.replace(
+            "```bash\n# Restore specific version",
+            "**DO NOT RUN THE FOLLOWING ON A POOL REPOSITORY**\n\n"
+            "```bash\n# Restore specific version",
+        )
+    )
+    result = cli("run", str(runbook_path), "-p", "Rollback", "--step", "2", "--var", "version=v1")
+    assert result.returncode == 3, result.stderr
+    lines = result.stdout.splitlines()
+    warning = "  ⚠ Warning from the runbook: DO NOT RUN THE FOLLOWING ON A POOL REPOSITORY"
+    assert warning in lines
+    assert lines.index(warning) < lines.index("    touch restored-v1")
+    assert not (runbook_path.parent / "restored-v1").exists()
