@@ -34,7 +34,7 @@ def check_file(path: str, root: str | None = None) -> dict[str, Any]:
     problems: list[Problem] = [
         *runbook.problems,
         *threshold_problems(runbook),
-        *find_drift(runbook, repository),
+        *find_drift(runbook, repository, _text(path)),
     ]
     return {
         "path": path,
@@ -45,3 +45,8 @@ def check_file(path: str, root: str | None = None) -> dict[str, Any]:
             for p in sorted(problems, key=lambda p: p.line)
         ],
     }
+
+
+def _text(path: str) -> str:
+    """The runbook's Markdown (its prose may introduce files); load() has read it already."""
+    return Path(path).read_text(encoding="utf-8", errors="replace")
