@@ -148,6 +148,8 @@ class Driver:
                     or ""
                 )
                 hint = "image tag" if resolve.image_repository(command, variable) else ""
+                if variable.assigned_by:
+                    hint = f"assigned by {variable.assigned_by}; type the value it gave"
                 secret = is_secret_name(name, self.config.secrets.names)
                 seen[name] = VariableQuestion(name=name, default=default, hint=hint, secret=secret)
         return list(seen.values())

@@ -269,6 +269,8 @@ class _Walker:
                         continue
                     offered = suggestions(command, variable)
                     hint = f" (e.g. {', '.join(offered[:5])})" if offered else ""
+                    if variable.assigned_by:
+                        hint = f" (assigned by {variable.assigned_by}; the value it gave)"
                     default = default_value(variable, {}, {})
                     answer = input(f"  value for {name}{hint}: ").strip() or (default or "")
                     if answer:

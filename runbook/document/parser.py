@@ -18,12 +18,14 @@ from typing import Any
 
 from markdown_it.token import Token
 
+from runbook.document.assignments import carry_assignments
 from runbook.document.blocks import MAX_NESTING, TABLE_ROW, markdown
 from runbook.document.commands import (
     PLAIN_LANGUAGES,
     SHELL_LANGUAGES,
     is_runnable_block,
     is_transcript,
+    literal_value,
     looks_like_command,
     make_command,
     parse_fence_info,
@@ -467,7 +469,10 @@ class _Builder:
         if not drafts:
             return None
         flush_pending()
-        steps = tuple(_step(index, draft) for index, draft in enumerate(drafts, start=1))
+        steps = carry_assignments(
+            tuple(_step(index, draft) for index, draft in enumerate(drafts, start=1)),
+            self.exports,
+        )
         return Procedure(
             title=section.title or "(preamble)",
             line=section.line,
@@ -635,8 +640,9 @@ class _Builder:
             if "export" in code and group.session is None:
                 for export_line in code.split("\n"):
                     match = _EXPORT_LINE.match(export_line)
-                    if match:
-                        self.exports.setdefault(match.group(1), match.group(2).strip("\"'"))
+                    value = literal_value(match.group(2)) if match else None
+                    if match and value is not None:
+                        self.exports.setdefault(match.group(1), value)
             command = make_command(
                 code,
                 at,

@@ -113,7 +113,7 @@ def resolve(
             text = EnvRef(secret_env_name(name))
             child_env[text.name] = value
         (placeholders if variable.kind == "placeholder" else exports)[name] = text
-    code = _substitute(command.code, substitute, placeholders)
+    code = _substitute(command.runnable_code, substitute, placeholders)
     for name, replacement in exports.items():
         code = _replace_export(code, name, replacement)
     return Resolution(code=code, env=child_env, missing=tuple(missing))

@@ -164,3 +164,17 @@ def test_check_many_files_worst_exit_code(tmp_path: Path) -> None:
     good.write_text("## Fix\n\n1. Check `kubectl get pods`\n")
     assert cli("check", str(good)).returncode == 0
     assert cli("check", str(good), str(tmp_path / "missing.md")).returncode == 2
+
+
+def test_check_takes_variable_values_from_the_config(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    runbook = tmp_path / "runbook.md"
+    runbook.write_text("## Fix\n\n```sh\nkubectl -n $NAMESPACE get pods\n```\n")
+    config = tmp_path / "config.toml"
+    config.write_text('[environments.Staging]\nenv = { NAMESPACE = "web-staging" }\n')
+    result = cli("check", str(runbook))
+    assert result.returncode == 1
+    assert "$NAMESPACE is used but never assigned" in result.stdout
+    assert cli("check", str(runbook), "--config", str(config)).returncode == 0
+    config.write_text("[environments.Staging\n")
+    assert_one_line_error(cli("check", str(runbook), "--config", str(config)), str(config), 2)

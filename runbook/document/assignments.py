@@ -1,0 +1,236 @@
+"""Variables a procedure assigns in one step and reads in a later one.
+
+Every step runs in a shell of its own, so `export NS="$(oc get kubevirt …)"` in
+step 2 has left nothing behind when step 4 runs `oc -n $NS get pods`. Asking the
+operator for NS would be asking them to redo the runbook's work by hand, so the
+assignment travels instead: a later command that reads NS carries the line and
+runs it again first (`Command.carried`; the plan, the confirmation and the audit
+show it). Only an assignment that is safe to run twice travels: a line of its
+own, read-only by the risk rules (a literal, `$(kubectl get …)`). One that is not
+(`TOKEN=$(curl -X POST …)`, `read NS`, an assignment inside a loop) stays behind;
+the later step asks for the value, saying which step assigned it
+(`Variable.assigned_by`). Within one step the commands share one shell, so a
+name an earlier command of the step assigns is never asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from runbook.document.commands import find_variables
+from runbook.execution.risk import classify
+from runbook.execution.shell_words import lex
+from runbook.model import Command, Problem, Procedure, Step, Variable
+
+_ASSIGNMENT_LINE = re.compile(
+    r"^(?:export\s+|readonly\s+|declare\s+(?:-\w+\s+)*)?[A-Za-z_]\w*\+?=(?!=)"
+)
+_DECLARERS = frozenset({"export", "readonly", "declare"})
+_NAME_VALUE = re.compile(r"^[A-Za-z_]\w*\+?=")
+_BRIEF = 60
+_EXPLAINED = re.compile(r"`\$\{?([A-Za-z_]\w*)\}?`")
+"""A variable named on its own in prose: `` `$COLOUR` is blue or green ``."""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where a step gives a variable its value."""
+
+    order: int
+    """Position among the procedure's assignments (carried lines keep the runbook's order)."""
+    step: int
+    code: str
+    """The assignment line, or the command's first line when it is no line of its own."""
+    repeatable: bool
+    """A read-only line of its own: running it again in a later step is harmless."""
+
+    @property
+    def note(self) -> str:
+        brief = self.code if len(self.code) <= _BRIEF else self.code[: _BRIEF - 1] + "…"
+        return f"step {self.step}: {brief}"
+
+
+def carry_assignments(
+    steps: tuple[Step, ...], defaults: Mapping[str, str] | None = None
+) -> tuple[Step, ...]:
+    """The steps, each command given the earlier steps' assignments it reads.
+
+    Args:
+        steps: a procedure's steps, in order.
+        defaults: literal values the document's `export NAME=value` lines give.
+    """
+    earlier: dict[str, Assignment] = {}
+    carried_steps: list[Step] = []
+    for step in steps:
+        in_step: set[str] = set()
+        commands = []
+        for command in step.commands:
+            commands.append(_carry(command, earlier, in_step, dict(defaults or {})))
+            in_step |= assignments(command.code, step.index).keys()
+        for command in step.commands:
+            for name, assignment in assignments(command.code, step.index, len(earlier)).items():
+                earlier[name] = assignment
+        changed = any(new is not old for new, old in zip(commands, step.commands, strict=True))
+        carried_steps.append(replace(step, commands=tuple(commands)) if changed else step)
+    return tuple(carried_steps)
+
+
+def assignments(code: str, step: int, start: int = 0) -> dict[str, Assignment]:
+    """The variables `code` assigns, each with the line that does it.
+
+    Args:
+        code: a command's shell code.
+        step: the step it belongs to.
+        start: the order number of the first assignment found.
+    """
+    lexed = lex(code)
+    assigned = lexed.assigned | {
+        name for simple in lexed.commands for name in _read_names([w.text for w in simple.words])
+    }
+    if not assigned:
+        return {}
+    found: dict[str, Assignment] = {}
+    lines = code.split("\n")
+    for line in lines:
+        if not _ASSIGNMENT_LINE.match(line):
+            continue
+        for name in _line_names(line):
+            repeatable = _repeatable(line) and _assigned_once(code, name)
+            found[name] = Assignment(start + len(found), step, line.strip(), repeatable)
+    for name in sorted(assigned - found.keys()):
+        where = next((ln for ln in lines if re.search(rf"\b{re.escape(name)}\b", ln)), lines[0])
+        found[name] = Assignment(start + len(found), step, where.strip(), repeatable=False)
+    return found
+
+
+def _carry(
+    command: Command, earlier: Mapping[str, Assignment], in_step: set[str], defaults: dict[str, str]
+) -> Command:
+    reads = [v.name for v in command.variables if v.kind == "env"]
+    if not any(name in earlier or name in in_step for name in reads):
+        return command
+    carried: dict[int, str] = {}
+    pending = [name for name in reads if name not in in_step]
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        assignment = earlier.get(name)
+        if name in seen or assignment is None or not assignment.repeatable:
+            continue
+        seen.add(name)
+        carried[assignment.order] = assignment.code
+        # The line may read another earlier variable (`URL=http://$HOST:80`): it travels too.
+        pending += [v.name for v in find_variables(assignment.code) if v.kind == "env"]
+    lines = tuple(carried[order] for order in sorted(carried))
+    code = "\n".join((*lines, command.code))
+    variables = tuple(
+        _noted(variable, earlier)
+        for variable in (find_variables(code, defaults) if lines else command.variables)
+        if variable.name not in in_step or variable.kind != "env"
+    )
+    return replace(command, variables=variables, carried=lines)
+
+
+def _noted(variable: Variable, earlier: Mapping[str, Assignment]) -> Variable:
+    assignment = earlier.get(variable.name)
+    if variable.kind != "env" or assignment is None:
+        return variable
+    return replace(variable, assigned_by=assignment.note)
+
+
+def _line_names(line: str) -> list[str]:
+    """Names a line of assignments assigns (`export A=1 B=$(x)`), [] if it does more."""
+    lexed = lex(line)
+    if len(lexed.commands) != 1 or lexed.unbalanced or line.rstrip().endswith("\\"):
+        return []
+    words = [word.text for word in lexed.commands[0].words]
+    if words and words[0] in _DECLARERS:
+        words = [w for w in words[1:] if not w.startswith("-")]
+    if not words or not all(_NAME_VALUE.match(word) for word in words):
+        return []
+    return [word.split("=", 1)[0].rstrip("+") for word in words]
+
+
+def _read_names(words: list[str]) -> list[str]:
+    """The names `read -r -p "Namespace: " NS` sets (the prompt is no name)."""
+    if words[:1] != ["read"]:
+        return []
+    names, index = [], 1
+    while index < len(words):
+        word = words[index]
+        if word in ("-p", "-d", "-n", "-N", "-t", "-u", "-a", "-i"):
+            index += 2
+            continue
+        if not word.startswith("-"):
+            names.append(word)
+        index += 1
+    return names
+
+
+def _repeatable(line: str) -> bool:
+    return classify(line) == "read-only"
+
+
+def _assigned_once(code: str, name: str) -> bool:
+    """Whether `name` is given a value in one place only (not also in a loop or a branch)."""
+    return len(re.findall(rf"(?<![\w$]){re.escape(name)}\+?=(?!=)", code)) == 1 and not re.search(
+        rf"\b(?:read|for|select|mapfile|readarray)\b[^\n;]*\b{re.escape(name)}\b", code
+    )
+
+
+WELL_KNOWN = frozenset(
+    """HOME PATH USER LOGNAME PWD OLDPWD SHELL HOSTNAME HOSTTYPE OSTYPE MACHTYPE TERM LANG
+    LC_ALL TZ UID EUID PPID BASHPID RANDOM SECONDS LINENO IFS REPLY SHLVL COLUMNS LINES PS1
+    BASH_SOURCE FUNCNAME EDITOR VISUAL PAGER TMPDIR DISPLAY SSH_AUTH_SOCK KUBECONFIG
+    DEPLOY_ENV RUNBOOK_RUN_ID""".split()
+)
+"""Names the operator's shell or the console sets: never reported as unassigned."""
+
+
+def unassigned_problems(
+    procedures: Iterable[Procedure], known: Iterable[str] = ()
+) -> list[Problem]:
+    """A variable a procedure reads with nothing to give it a value, once per procedure.
+
+    Given a value means: a step of the procedure assigns it, it has a default
+    (`${NAME:-x}`, an `export NAME=x` line), the config sets it, the shell or the
+    console does (`HOME`, `KUBECONFIG`, `DEPLOY_ENV`), or the runbook's prose
+    names it on its own (`` `$NAME` is blue or green ``), telling the operator what it is.
+
+    Args:
+        procedures: the runbook's procedures.
+        known: names the config gives a value (its environments' `env` tables).
+    """
+    procedures = tuple(procedures)
+    prose = "\n".join(
+        text for p in procedures for text in (p.intro, *(step.text for step in p.steps))
+    )
+    sourced = WELL_KNOWN | set(known) | set(_EXPLAINED.findall(prose))
+    problems: list[Problem] = []
+    for procedure in procedures:
+        commands = [c for step in procedure.steps for c in (*step.commands, *step.session_commands)]
+        assigned = {name for c in commands for name in assignments(c.runnable_code, 0)}
+
+        reported: set[str] = set()
+        for command in commands:
+            for variable in command.variables:
+                name = variable.name
+                if (
+                    variable.kind != "env"
+                    or variable.default is not None
+                    or variable.assigned_by is not None
+                    or name in sourced | assigned | reported
+                ):
+                    continue
+                reported.add(name)
+                problems.append(
+                    Problem(
+                        command.line,
+                        f"${name} is used but never assigned: no step of {procedure.title!r} "
+                        "assigns it, it has no default and no environment in the config sets "
+                        "it (the console will ask for it)",
+                    )
+                )
+    return problems
