@@ -16,12 +16,14 @@ name an earlier command of the step assigns is never asked for.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from runbook.document.commands import find_variables
 from runbook.execution.risk import classify
-from runbook.execution.shell_words import lex
+from runbook.execution.shell_words import Word, lex
 from runbook.model import Command, Problem, Procedure, Step, Variable
 
 _ASSIGNMENT_LINE = re.compile(
@@ -30,6 +32,10 @@ _ASSIGNMENT_LINE = re.compile(
 _DECLARERS = frozenset({"export", "readonly", "declare"})
 _NAME_VALUE = re.compile(r"^[A-Za-z_]\w*\+?=")
 _BRIEF = 60
+_MAY_ASSIGN = re.compile(r"=|\b(?:read|for|select|mapfile|readarray|getopts)\b")
+_NAME_EQUALS = re.compile(r"(?<![\w$])([A-Za-z_]\w*)(?:\[[^\]]*\])?\+?=(?!=)")
+_LOOPED = re.compile(r"\b(?:read|for|select|mapfile|readarray|getopts)\b([^\n;]*)")
+_NAME = re.compile(r"[A-Za-z_]\w*")
 _EXPLAINED = re.compile(r"`\$\{?([A-Za-z_]\w*)\}?`")
 """A variable named on its own in prose: `` `$COLOUR` is blue or green ``."""
 
@@ -43,8 +49,13 @@ class Assignment:
     step: int
     code: str
     """The assignment line, or the command's first line when it is no line of its own."""
-    repeatable: bool
-    """A read-only line of its own: running it again in a later step is harmless."""
+    alone: bool
+    """The only assignment of the name in its command, a line of assignments on its own."""
+
+    @property
+    def repeatable(self) -> bool:
+        """Alone and read-only by the risk rules: running it again in a later step is harmless."""
+        return self.alone and _read_only(self.code)
 
     @property
     def note(self) -> str:
@@ -63,15 +74,16 @@ def carry_assignments(
     """
     earlier: dict[str, Assignment] = {}
     carried_steps: list[Step] = []
+    seen = 0  # assignments so far: their order numbers
     for step in steps:
-        in_step: set[str] = set()
+        in_step: dict[str, Assignment] = {}
         commands = []
         for command in step.commands:
             commands.append(_carry(command, earlier, in_step, dict(defaults or {})))
-            in_step |= assignments(command.code, step.index).keys()
-        for command in step.commands:
-            for name, assignment in assignments(command.code, step.index, len(earlier)).items():
-                earlier[name] = assignment
+            found = assignments(command.code, step.index, seen)
+            seen += len(found)
+            in_step.update(found)
+        earlier.update(in_step)
         changed = any(new is not old for new, old in zip(commands, step.commands, strict=True))
         carried_steps.append(replace(step, commands=tuple(commands)) if changed else step)
     return tuple(carried_steps)
@@ -85,28 +97,37 @@ def assignments(code: str, step: int, start: int = 0) -> dict[str, Assignment]:
         step: the step it belongs to.
         start: the order number of the first assignment found.
     """
+    if not _MAY_ASSIGN.search(code):
+        return {}  # most commands assign nothing: no need to read them as shell
     lexed = lex(code)
-    assigned = lexed.assigned | {
-        name for simple in lexed.commands for name in _read_names([w.text for w in simple.words])
-    }
+    read = {name for simple in lexed.commands for name in _read_names(simple.words)}
+    assigned = lexed.assigned | read
     if not assigned:
         return {}
+    # A name given a value in more than one place, or by a loop or `read`, has no one line.
+    counts = Counter(_NAME_EQUALS.findall(code))
+    looped = read | {
+        name for match in _LOOPED.finditer(code) for name in _NAME.findall(match.group(1))
+    }
     found: dict[str, Assignment] = {}
     lines = code.split("\n")
     for line in lines:
         if not _ASSIGNMENT_LINE.match(line):
             continue
         for name in _line_names(line):
-            repeatable = _repeatable(line) and _assigned_once(code, name)
-            found[name] = Assignment(start + len(found), step, line.strip(), repeatable)
+            alone = counts[name] == 1 and name not in looped
+            found[name] = Assignment(start + len(found), step, line.strip(), alone)
     for name in sorted(assigned - found.keys()):
         where = next((ln for ln in lines if re.search(rf"\b{re.escape(name)}\b", ln)), lines[0])
-        found[name] = Assignment(start + len(found), step, where.strip(), repeatable=False)
+        found[name] = Assignment(start + len(found), step, where.strip(), alone=False)
     return found
 
 
 def _carry(
-    command: Command, earlier: Mapping[str, Assignment], in_step: set[str], defaults: dict[str, str]
+    command: Command,
+    earlier: Mapping[str, Assignment],
+    in_step: Mapping[str, Assignment],
+    defaults: dict[str, str],
 ) -> Command:
     reads = [v.name for v in command.variables if v.kind == "env"]
     if not any(name in earlier or name in in_step for name in reads):
@@ -153,13 +174,13 @@ def _line_names(line: str) -> list[str]:
     return [word.split("=", 1)[0].rstrip("+") for word in words]
 
 
-def _read_names(words: list[str]) -> list[str]:
+def _read_names(words: list[Word]) -> list[str]:
     """The names `read -r -p "Namespace: " NS` sets (the prompt is no name)."""
-    if words[:1] != ["read"]:
+    if not words or words[0].text != "read":
         return []
     names, index = [], 1
     while index < len(words):
-        word = words[index]
+        word = words[index].text
         if word in ("-p", "-d", "-n", "-N", "-t", "-u", "-a", "-i"):
             index += 2
             continue
@@ -169,15 +190,9 @@ def _read_names(words: list[str]) -> list[str]:
     return names
 
 
-def _repeatable(line: str) -> bool:
+@lru_cache(maxsize=1024)
+def _read_only(line: str) -> bool:
     return classify(line) == "read-only"
-
-
-def _assigned_once(code: str, name: str) -> bool:
-    """Whether `name` is given a value in one place only (not also in a loop or a branch)."""
-    return len(re.findall(rf"(?<![\w$]){re.escape(name)}\+?=(?!=)", code)) == 1 and not re.search(
-        rf"\b(?:read|for|select|mapfile|readarray)\b[^\n;]*\b{re.escape(name)}\b", code
-    )
 
 
 WELL_KNOWN = frozenset(
