@@ -50,6 +50,7 @@ def outline(runbook: Runbook) -> str:
                     prefix = "      $ " if number == 0 else "        "
                     lines.append(f"{prefix}{code_line}")
                 lines.append(f"        risk: {command.risk}{variables}")
+                lines += [f"        carried: {carried}" for carried in command.carried]
         lines.append("")
     for threshold in runbook.thresholds:
         warning = threshold.warning.text if threshold.warning else "-"

@@ -55,6 +55,11 @@ def test_the_same_fence_runs_the_assignment_itself() -> None:
 def test_an_earlier_steps_assignment_travels_to_the_step_that_reads_it() -> None:
     procedure = procedure_of(KUBEVIRT, "oc -n $NS get vmi")
     assert procedure.steps[1].commands[0].carried == (KUBEVIRT,)
+    shown = parse(f"## Fix\n\n```sh\n{KUBEVIRT}\n```\n\n```sh\noc -n $NS get vmi\n```\n").to_dict()
+    assert [s["commands"][0].get("carried") for s in shown["procedures"][0]["steps"]] == [
+        None,
+        [KUBEVIRT],
+    ]
     assert variables(procedure, 2)["NS"].kind == "export"  # the runbook sets it: never asked
     code, missing = planned_code(procedure, 2)
     assert code == f"{KUBEVIRT}\noc -n $NS get vmi"  # what the confirmation shows and bash runs
