@@ -149,7 +149,9 @@ class Driver:
                 )
                 hint = "image tag" if resolve.image_repository(command, variable) else ""
                 if variable.assigned_by:
-                    hint = f"assigned by {variable.assigned_by}; type the value it gave"
+                    # A literal is offered as a suggestion; a computed value must be typed.
+                    typed = "" if variable.earlier_value else "; type the value it gave"
+                    hint = f"assigned by {variable.assigned_by}{typed}"
                 secret = is_secret_name(name, self.config.secrets.names)
                 seen[name] = VariableQuestion(name=name, default=default, hint=hint, secret=secret)
         return list(seen.values())

@@ -29,6 +29,9 @@ class Variable:
     assigned_by: str | None = None
     """Where an earlier step of the procedure assigns it when that assignment cannot run
     again (`step 2: TOKEN=$(curl -X POST …)`): the operator types the value it gave."""
+    earlier_value: str | None = None
+    """The literal that earlier assignment gives (`/dev/sdX`, often an example to replace):
+    offered to the operator, never used without asking."""
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,14 @@ step 2 has left nothing behind when step 4 runs `oc -n $NS get pods`. Asking the
 operator for NS would be asking them to redo the runbook's work by hand, so the
 assignment travels instead: a later command that reads NS carries the line and
 runs it again first (`Command.carried`; the plan, the confirmation and the audit
-show it). Only an assignment that is safe to run twice travels: a line of its
-own, read-only by the risk rules (a literal, `$(kubectl get …)`). One that is not
-(`TOKEN=$(curl -X POST …)`, `read NS`, an assignment inside a loop) stays behind;
-the later step asks for the value, saying which step assigned it
-(`Variable.assigned_by`). Within one step the commands share one shell, so a
-name an earlier command of the step assigns is never asked for.
+show it). Only a value the runbook computes travels, and only when running it
+twice is harmless: a line of its own, read-only by the risk rules
+(`$(kubectl get …)`, `http://$HOST:80`). A literal (`DISK=/dev/sdX`) is most often
+an example to replace, so the later step asks, offering it (`Variable.earlier_value`);
+anything else (`TOKEN=$(curl -X POST …)`, `read NS`, a loop variable) is asked for
+too. Either way the question says which step assigned it (`Variable.assigned_by`).
+Within one step the commands share one shell: a name an earlier command of the
+step assigns is never asked for.
 """
 
 from __future__ import annotations
@@ -51,11 +53,13 @@ class Assignment:
     """The assignment line, or the command's first line when it is no line of its own."""
     alone: bool
     """The only assignment of the name in its command, a line of assignments on its own."""
+    literal: str | None = None
+    """The value as written when nothing in it is computed (`/dev/sdX`)."""
 
     @property
     def repeatable(self) -> bool:
-        """Alone and read-only by the risk rules: running it again in a later step is harmless."""
-        return self.alone and _read_only(self.code)
+        """A computed value, alone, read-only by the risk rules: safe to run again later."""
+        return self.alone and self.literal is None and _read_only(self.code)
 
     @property
     def note(self) -> str:
@@ -114,9 +118,9 @@ def assignments(code: str, step: int, start: int = 0) -> dict[str, Assignment]:
     for line in lines:
         if not _ASSIGNMENT_LINE.match(line):
             continue
-        for name in _line_names(line):
+        for name, literal in _line_values(line):
             alone = counts[name] == 1 and name not in looped
-            found[name] = Assignment(start + len(found), step, line.strip(), alone)
+            found[name] = Assignment(start + len(found), step, line.strip(), alone, literal)
     for name in sorted(assigned - found.keys()):
         where = next((ln for ln in lines if re.search(rf"\b{re.escape(name)}\b", ln)), lines[0])
         found[name] = Assignment(start + len(found), step, where.strip(), alone=False)
@@ -158,20 +162,26 @@ def _noted(variable: Variable, earlier: Mapping[str, Assignment]) -> Variable:
     assignment = earlier.get(variable.name)
     if variable.kind != "env" or assignment is None:
         return variable
-    return replace(variable, assigned_by=assignment.note)
+    return replace(variable, assigned_by=assignment.note, earlier_value=assignment.literal or None)
 
 
-def _line_names(line: str) -> list[str]:
-    """Names a line of assignments assigns (`export A=1 B=$(x)`), [] if it does more."""
+def _line_values(line: str) -> list[tuple[str, str | None]]:
+    """Names a line of assignments assigns (`export A=1 B=$(x)`), each with its value when
+    that is a literal; [] when the line does more than assign."""
     lexed = lex(line)
     if len(lexed.commands) != 1 or lexed.unbalanced or line.rstrip().endswith("\\"):
         return []
-    words = [word.text for word in lexed.commands[0].words]
-    if words and words[0] in _DECLARERS:
-        words = [w for w in words[1:] if not w.startswith("-")]
-    if not words or not all(_NAME_VALUE.match(word) for word in words):
+    words = lexed.commands[0].words
+    if words and words[0].text in _DECLARERS:
+        words = [w for w in words[1:] if not w.text.startswith("-")]
+    if not words or not all(_NAME_VALUE.match(word.text) for word in words):
         return []
-    return [word.split("=", 1)[0].rstrip("+") for word in words]
+    values: list[tuple[str, str | None]] = []
+    for word in words:
+        name, _, value = word.text.partition("=")
+        computed = word.dynamic or "<" in value
+        values.append((name.rstrip("+"), None if computed else value))
+    return values
 
 
 def _read_names(words: list[Word]) -> list[str]:

@@ -10,6 +10,7 @@ from runbook.config import Config, EnvironmentConfig
 from runbook.document.check import check_file
 from runbook.document.parser import parse
 from runbook.execution.plan import plan
+from runbook.execution.resolve import suggestions
 from runbook.model import Procedure, Variable
 
 KUBEVIRT = 'export NS="$(oc get kubevirt -A -o jsonpath={.items[0].metadata.namespace})"'
@@ -66,26 +67,36 @@ def test_an_earlier_steps_assignment_travels_to_the_step_that_reads_it() -> None
     assert missing == ()
 
 
-def test_a_literal_assignment_travels_and_the_config_still_overrides_it() -> None:
-    procedure = procedure_of("export NAMESPACE=payments", "kubectl -n $NAMESPACE get pods")
-    assert planned_code(procedure, 2) == (
-        "export NAMESPACE=payments\nkubectl -n $NAMESPACE get pods",
-        (),
-    )
-    config = Config(
-        environments={"Staging": EnvironmentConfig("Staging", env={"NAMESPACE": "stg"})}
-    )
+def test_a_literal_is_offered_never_used_unasked() -> None:
+    procedure = procedure_of('DISK="/dev/sdX"', "sgdisk --zap-all $DISK")
+    assert procedure.steps[1].commands[0].carried == ()
+    disk = variables(procedure, 2)["DISK"]
+    assert (disk.kind, disk.default, disk.earlier_value) == ("env", None, "/dev/sdX")
+    assert disk.assigned_by == 'step 1: DISK="/dev/sdX"'
+    assert suggestions(procedure.steps[1].commands[0], disk) == ["/dev/sdX"]
+    code, missing = planned_code(procedure, 2)
+    assert missing == ("DISK",)  # a destructive step never runs on an example value
+    code, missing = planned_code(procedure, 2, values={"DISK": "/dev/sdb"})
+    assert (code, missing) == ("sgdisk --zap-all /dev/sdb", ())
+
+
+def test_the_config_gives_a_carried_variable_its_value() -> None:
+    procedure = procedure_of(KUBEVIRT, "oc -n $NS get vmi")
+    config = Config(environments={"Staging": EnvironmentConfig("Staging", env={"NS": "vms"})})
     code, _ = planned_code(procedure, 2, environment="Staging", config=config)
-    assert code.startswith("export NAMESPACE=stg\n")
+    assert code == "export NS=vms\noc -n $NS get vmi"  # as step 1 would run with it
 
 
-def test_what_an_assignment_reads_travels_with_it_in_order() -> None:
+def test_what_a_carried_line_reads_comes_with_it() -> None:
     procedure = procedure_of(
-        "HOST=db.internal", "URL=http://$HOST:5432/health", "kubectl get pods", "curl -fsS $URL"
+        "export CLUSTER=$(kubectl config current-context)",
+        'export CTX="$(kubectl config get-contexts $CLUSTER -o name)"',
+        "kubectl get pods",
+        "kubectl --context $CTX get nodes",
     )
     assert procedure.steps[3].commands[0].carried == (
-        "HOST=db.internal",
-        "URL=http://$HOST:5432/health",
+        "export CLUSTER=$(kubectl config current-context)",
+        'export CTX="$(kubectl config get-contexts $CLUSTER -o name)"',
     )
     assert procedure.steps[2].commands[0].carried == ()
 
