@@ -11,8 +11,8 @@ twice is harmless: a line of its own, read-only by the risk rules
 an example to replace, so the later step asks, offering it (`Variable.earlier_value`);
 anything else (`TOKEN=$(curl -X POST …)`, `read NS`, a loop variable) is asked for
 too. Either way the question says which step assigned it (`Variable.assigned_by`).
-Within one step the commands share one shell: a name an earlier command of the
-step assigns is never asked for.
+Within one step the commands share one shell: a value an earlier command of the
+step computes is never asked for (a literal is, offered, as above).
 """
 
 from __future__ import annotations
@@ -150,10 +150,13 @@ def _carry(
         pending += [v.name for v in find_variables(assignment.code) if v.kind == "env"]
     lines = tuple(carried[order] for order in sorted(carried))
     code = "\n".join((*lines, command.code))
+    # The step's earlier commands run in the same shell: what they compute is set. A
+    # literal they assign is asked for all the same, offered: it may be an example.
+    known = {**earlier, **in_step}
     variables = tuple(
-        _noted(variable, earlier)
+        _noted(variable, known)
         for variable in (find_variables(code, defaults) if lines else command.variables)
-        if variable.name not in in_step or variable.kind != "env"
+        if variable.kind != "env" or variable.name not in in_step or in_step[variable.name].literal
     )
     return replace(command, variables=variables, carried=lines)
 

@@ -135,6 +135,20 @@ def test_commands_of_one_step_share_a_shell() -> None:
     assert step.commands[1].carried == ()
 
 
+def test_a_literal_an_earlier_command_of_the_step_assigns_is_offered() -> None:
+    text = (
+        "## Fix\n\n1. Run the script. You will need to replace `BACKEND_URL`.\n\n"
+        '   ```sh\n   # Replace this\n   BACKEND_URL="18.141.237.97:32595"\n\n'
+        "   # Request the bundle\n   curl -sSX POST http://${BACKEND_URL}/v1/supportbundles\n"
+        "   ```\n"
+    )
+    steps = parse(text).procedures[0].steps
+    commands = [c for step in steps for c in step.commands]
+    assert len(commands) == 2
+    (url,) = commands[1].variables
+    assert (url.name, url.kind, url.earlier_value) == ("BACKEND_URL", "env", "18.141.237.97:32595")
+
+
 def write(tmp_path: Path, text: str) -> str:
     (tmp_path / ".git").mkdir(exist_ok=True)
     path = tmp_path / "runbook.md"
