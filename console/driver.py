@@ -148,6 +148,10 @@ class Driver:
                     or ""
                 )
                 hint = "image tag" if resolve.image_repository(command, variable) else ""
+                if variable.assigned_by:
+                    # A literal is offered as a suggestion; a computed value must be typed.
+                    typed = "" if variable.earlier_value else "; type the value it gave"
+                    hint = f"assigned by {variable.assigned_by}{typed}"
                 secret = is_secret_name(name, self.config.secrets.names)
                 seen[name] = VariableQuestion(name=name, default=default, hint=hint, secret=secret)
         return list(seen.values())

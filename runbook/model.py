@@ -27,6 +27,12 @@ class Variable:
     kind: VariableKind
     default: str | None = None
     """The default from an `export NAME=value` line; env defaults come at run time."""
+    assigned_by: str | None = None
+    """Where an earlier step of the procedure assigns it when that assignment cannot run
+    again (`step 2: TOKEN=$(curl -X POST …)`): the operator types the value it gave."""
+    earlier_value: str | None = None
+    """The literal that earlier assignment gives (`/dev/sdX`, often an example to replace):
+    offered to the operator, never used without asking."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,14 @@ class Command:
     """The interactive command (`oc debug node/x`, `psql`) this code is typed into. Such
     code never runs on the operator's machine: the planner refuses it, and the parser
     keeps it out of `Step.commands` (in `Step.session_commands`)."""
+    carried: tuple[str, ...] = ()
+    """Assignments of earlier steps of its procedure that the code reads (`export
+    NS=$(oc get …)`), run again just before it: every step has a shell of its own."""
+
+    @property
+    def runnable_code(self) -> str:
+        """What the shell runs: the carried assignments, then the code."""
+        return "\n".join((*self.carried, self.code)) if self.carried else self.code
 
     @property
     def variable_names(self) -> tuple[str, ...]:
@@ -412,4 +426,5 @@ def _command_dict(command: Command) -> dict[str, Any]:
         **({"timeout_s": command.timeout_s} if command.timeout_s is not None else {}),
         **({"prompt": command.prompt} if command.prompt else {}),
         **({"session": command.session} if command.session is not None else {}),
+        **({"carried": list(command.carried)} if command.carried else {}),
     }

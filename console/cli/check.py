@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from console.cli._common import load_settings
 from runbook.document.check import check_file
 
 NAME = "check"
@@ -22,10 +23,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--root", metavar="DIR", help="repository the commands run in (default: nearest .git)"
     )
+    parser.add_argument(
+        "--config", metavar="FILE", help="config file whose environments give variables values"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    results = [check_file(path, args.root) for path in args.paths]
+    config = load_settings(args.config)
+    known = {name for environment in config.environments.values() for name in environment.env}
+    results = [check_file(path, args.root, known) for path in args.paths]
     if args.json:
         print(json.dumps(results, indent=2))
     else:

@@ -268,7 +268,9 @@ class _Walker:
                     if name not in plan.missing or name in self.values:
                         continue
                     offered = suggestions(command, variable)
-                    hint = f" (e.g. {', '.join(offered[:5])})" if offered else ""
+                    notes = [f"assigned by {variable.assigned_by}"] if variable.assigned_by else []
+                    notes += [f"e.g. {', '.join(offered[:5])}"] if offered else []
+                    hint = f" ({'; '.join(notes)})" if notes else ""
                     default = default_value(variable, {}, {})
                     answer = input(f"  value for {name}{hint}: ").strip() or (default or "")
                     if answer:

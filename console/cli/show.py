@@ -51,6 +51,7 @@ def outline(runbook: Runbook) -> str:
                     prefix = "      $ " if number == 0 else "        "
                     lines.append(f"{prefix}{code_line}")
                 lines.append(f"        risk: {command.risk}{variables}")
+                lines += [f"        carried: {carried}" for carried in command.carried]
         lines += [f"  at the end: {admonition.describe()}" for admonition in procedure.admonitions]
         lines.append("")
     for threshold in runbook.thresholds:

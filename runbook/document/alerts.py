@@ -218,6 +218,8 @@ class AlertTarget:
             for command in step.commands:
                 for variable in command.variables:
                     name = variable.name.strip("<>")
+                    if variable.kind == "export":
+                        continue  # the runbook's own line gives it its value
                     if name not in self.values and variable.default is None and name not in names:
                         names.append(name)
         return names

@@ -483,8 +483,8 @@ def find_variables(code: str, defaults: dict[str, str] | None = None) -> tuple[V
         for line in code.split("\n"):
             export = _EXPORT.match(line)
             if export:
-                name, value = export.group(1), export.group(2).strip().strip("\"'")
-                found.setdefault(name, Variable(name, "export", value))
+                name = export.group(1)
+                found.setdefault(name, Variable(name, "export", literal_value(export.group(2))))
     names = _dollar_names(code)
     if names:
         assigned = set(_ASSIGNED.findall(code)) if "=" in code else set()
@@ -501,6 +501,17 @@ def find_variables(code: str, defaults: dict[str, str] | None = None) -> tuple[V
             name = match.group(1)
             found.setdefault(name, Variable(name, "placeholder", defaults.get(name)))
     return tuple(found.values())
+
+
+def literal_value(text: str) -> str | None:
+    """An assignment's value as written (`"payments"` -> `payments`); None when the shell
+    computes it (`$(oc get …)`, `$HOME/x`, a backquote) or the reader fills it in
+    (`<namespace>`): such text is no value to offer anyone."""
+    text = text.strip()
+    if text[:1] in ("'", '"') and (len(text) < 2 or text[-1] != text[0]):
+        return None  # a quoted value cut at its first space
+    value = text.strip("\"'")
+    return None if any(char in value for char in "$`<>") else value
 
 
 def _dollar_names(code: str) -> list[tuple[str, str | None]]:

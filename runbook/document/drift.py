@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from runbook.execution.risk import simple_commands
+from runbook.document.file_references import (
+    changed_directory,
+    file_uses,
+    introduced_files,
+    is_relative_path,
+    option_values,
+    produced_files,
+    unwrap,
+    without_templates,
+)
+from runbook.execution.shell_words import lex
 from runbook.model import Problem, Runbook
 
 _TARGET = re.compile(r"^([A-Za-z0-9_.%/-]+(?:[ \t]+[A-Za-z0-9_.%/-]+)*)[ \t]*::?(?!=)")
-_FILE_OPTIONS = frozenset({"-f", "--file", "--env-file", "-k", "--kustomize"})
-_FILE_TOOLS = frozenset({"docker", "docker-compose", "kubectl", "oc", "podman", "kustomize"})
-_INTERPRETERS = frozenset({"bash", "sh", "zsh", "python", "python3", "source", "."})
-_PATHLIKE = re.compile(r"^(?:\./)?[\w.-]+(?:/[\w.-]+)+/?$")
 
 
 def repository_root(runbook_path: str | Path) -> Path:
@@ -40,54 +46,77 @@ def make_targets(makefile: Path) -> set[str]:
     return targets
 
 
-def find_drift(runbook: Runbook, root: Path) -> list[Problem]:
-    """Problems for every command that names something missing under `root`."""
+def find_drift(runbook: Runbook, root: Path, text: str = "") -> list[Problem]:
+    """Problems for every command that names something missing under `root`.
+
+    Args:
+        runbook: the parsed runbook.
+        root: the repository its commands run in.
+        text: the runbook's Markdown, whose prose may introduce files (a link to
+            `.../x.sh`, "Create a file named `x.yaml`"); those are not the repository's.
+    """
     problems: list[Problem] = []
     makefile = root / "Makefile"
     targets = make_targets(makefile) if makefile.is_file() else None
+    elsewhere = introduced_files(text) if text else set()
     for procedure in runbook.procedures:
         for step in procedure.steps:
             for command in step.commands:
-                for message in _command_drift(command.code, root, targets):
-                    problems.append(Problem(command.line, message))
+                elsewhere |= produced_files(command.code)
+    for procedure in runbook.procedures:
+        # An earlier step's `cd` may be meant for the steps after it (the author's one
+        # terminal), though each step starts at the root: a path either way is fine.
+        base: Path | None = root
+        for step in procedure.steps:
+            for command in step.commands:
+                bases = (root, base) if base is not None and base != root else (base,)
+                messages, base = _command_drift(command.code, root, bases, targets, elsewhere)
+                problems += [Problem(command.line, message) for message in messages]
     return problems
 
 
-def _command_drift(code: str, root: Path, targets: set[str] | None) -> list[str]:
+def _command_drift(
+    code: str,
+    root: Path,
+    bases: tuple[Path | None, ...],
+    targets: set[str] | None,
+    elsewhere: set[str],
+) -> tuple[list[str], Path | None]:
+    """What `code` names that is missing, and the directory its last `cd` left.
+
+    A relative path is looked for in each of `bases`; None among them means a folder
+    made at run time (a clone), where nothing can be checked.
+    """
     messages: list[str] = []
-    for words in simple_commands(code):
-        words = [w for w in words if not w.startswith("\x00")]
-        while words and re.match(r"^[A-Za-z_]\w*=", words[0]) or words[:1] == ["sudo"]:
-            words = words[1:]
+    for simple in lex(without_templates(code)).commands:
+        words = unwrap([word.text for word in simple.words])
         if not words:
             continue
         program, args = words[0], words[1:]
-        if program == "make":
+        if program in ("cd", "pushd"):
+            bases = (changed_directory(words, bases[-1]),)
+            continue
+        if None in bases:
+            continue
+        if program == "make" and bases == (root,):
             messages.extend(_make_drift(args, root, targets))
             continue
-        if program in ("npm", "yarn", "pnpm") and args[:1] in (["run"], ["run-script"]):
+        runs_script = args[:1] in (["run"], ["run-script"])
+        if program in ("npm", "yarn", "pnpm") and runs_script and bases == (root,):
             messages.extend(_script_drift(args[1:2], root))
             continue
-        paths = []
-        if "/" in program and not program.startswith("/"):
-            paths.append(program)
-        if program in _INTERPRETERS and args and not args[0].startswith("-"):
-            paths.append(args[0])
-        if program in _FILE_TOOLS:
-            paths.extend(_option_values(args, _FILE_OPTIONS))
-        for arg in args:
-            first = arg.split("/", 1)[0]
-            if _PATHLIKE.match(arg) and first not in (".", "..") and (root / first).is_dir():
-                paths.append(arg)
-        for path in dict.fromkeys(paths):
-            if _is_checkable(path) and not (root / path).exists():
-                messages.append(f"`{program}` names {path}, which does not exist in {root}")
-    return messages
+        for use in file_uses(words, simple.reads):
+            path = use.path
+            if not is_relative_path(path) or PurePosixPath(path).name in elsewhere:
+                continue
+            if not any((base / path).exists() for base in bases if base is not None):
+                messages.append(f"`{use.program}` names {path}, which does not exist in {root}")
+    return list(dict.fromkeys(messages)), bases[-1]
 
 
 def _make_drift(args: list[str], root: Path, targets: set[str] | None) -> list[str]:
-    directory = _option_values(args, {"-C", "--directory"})
-    makefile_names = _option_values(args, {"-f", "--file", "--makefile"})
+    directory = option_values(args, {"-C", "--directory"})
+    makefile_names = option_values(args, {"-f", "--file", "--makefile"})
     if directory or makefile_names:
         base = root / (directory[0] if directory else ".")
         makefile = base / (makefile_names[0] if makefile_names else "Makefile")
@@ -117,25 +146,6 @@ def _script_drift(names: list[str], root: Path) -> list[str]:
         for name in names
         if name not in scripts
     ]
-
-
-def _option_values(args: list[str], options: set[str] | frozenset[str]) -> list[str]:
-    values = []
-    for index, arg in enumerate(args):
-        if arg in options and index + 1 < len(args):
-            values.append(args[index + 1])
-        for option in options:
-            if option.startswith("--") and arg.startswith(option + "="):
-                values.append(arg.split("=", 1)[1])
-    return values
-
-
-def _is_checkable(path: str) -> bool:
-    return not (
-        path in ("-", "")
-        or path.startswith(("/", "~", "http://", "https://"))
-        or any(char in path for char in "$<>*?{}")
-    )
 
 
 def threshold_problems(runbook: Runbook) -> list[Problem]:

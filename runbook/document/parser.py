@@ -19,12 +19,14 @@ from typing import Any
 from markdown_it.token import Token
 
 from runbook.document.admonitions import closes_docusaurus, opens_docusaurus, read_admonition
+from runbook.document.assignments import carry_assignments
 from runbook.document.blocks import MAX_NESTING, TABLE_ROW, markdown
 from runbook.document.commands import (
     PLAIN_LANGUAGES,
     SHELL_LANGUAGES,
     is_runnable_block,
     is_transcript,
+    literal_value,
     looks_like_command,
     make_command,
     parse_fence_info,
@@ -466,7 +468,10 @@ class _Builder:
             return None
         for block in pending:
             attach(self._source(block))
-        steps = tuple(_step(index, draft) for index, draft in enumerate(drafts, start=1))
+        steps = carry_assignments(
+            tuple(_step(index, draft) for index, draft in enumerate(drafts, start=1)),
+            self.exports,
+        )
         return Procedure(
             title=section.title or "(preamble)",
             line=section.line,
@@ -711,8 +716,9 @@ class _Builder:
             if "export" in code and group.session is None:
                 for export_line in code.split("\n"):
                     match = _EXPORT_LINE.match(export_line)
-                    if match:
-                        self.exports.setdefault(match.group(1), match.group(2).strip("\"'"))
+                    value = literal_value(match.group(2)) if match else None
+                    if match and value is not None:
+                        self.exports.setdefault(match.group(1), value)
             command = make_command(
                 code,
                 at,

@@ -113,7 +113,7 @@ def resolve(
             text = EnvRef(secret_env_name(name))
             child_env[text.name] = value
         (placeholders if variable.kind == "placeholder" else exports)[name] = text
-    code = _substitute(command.code, substitute, placeholders)
+    code = _substitute(command.runnable_code, substitute, placeholders)
     for name, replacement in exports.items():
         code = _replace_export(code, name, replacement)
     return Resolution(code=code, env=child_env, missing=tuple(missing))
@@ -147,10 +147,40 @@ def _quoted(value: Value, context: str) -> str:
 
 
 def _replace_export(code: str, name: str, value: Value) -> str:
-    """`export NAME=old` becomes `export NAME='new value'`."""
-    pattern = re.compile(rf"^(\s*export\s+{re.escape(name)}=)\S*", re.MULTILINE)
+    """`export NAME=old` becomes `export NAME='new value'`, the whole old word replaced
+    (`"$(oc get … -o jsonpath=…)"` included)."""
+    pattern = re.compile(rf"^\s*export\s+{re.escape(name)}=", re.MULTILINE)
     quoted = _quoted(value, "plain")
-    return pattern.sub(lambda match: match.group(1) + quoted, code)
+    for match in reversed(list(pattern.finditer(code))):
+        code = code[: match.end()] + quoted + code[_word_end(code, match.end()) :]
+    return code
+
+
+def _word_end(code: str, start: int) -> int:
+    """Where the shell word starting at `start` ends: quotes, `$(…)` and backquotes whole."""
+    closers: list[str] = []  # what each open quote or substitution waits for, innermost last
+    index = start
+    while index < len(code):
+        char = code[index]
+        wanted = closers[-1] if closers else ""
+        if wanted == "'":
+            if char == "'":
+                closers.pop()
+        elif char == "\\":
+            index += 1
+        elif char == wanted:
+            closers.pop()
+        elif code.startswith("$(", index):
+            closers.append(")")
+            index += 1
+        elif char in '"`' or (char == "'" and wanted != '"'):
+            closers.append(char)
+        elif char == "(" and wanted == ")":
+            closers.append(")")
+        elif not closers and char in " \t\n;&|<>":
+            return index
+        index += 1
+    return index
 
 
 def _substitute(
@@ -220,14 +250,16 @@ def image_repository(command: Command, variable: Variable) -> str | None:
 
 
 def suggestions(command: Command, variable: Variable) -> list[str]:
-    """Values to offer for a placeholder: for an image tag, the tags the Docker engine holds.
+    """Values to offer for a variable: the literal an earlier step assigns it, and for an
+    image tag the tags the Docker engine holds.
 
-    Returns [] when the placeholder is no image tag, or no engine answers.
+    Returns [] when there is neither (no image tag, or no engine answers).
     """
+    earlier = [variable.earlier_value] if variable.earlier_value else []
     repository = image_repository(command, variable)
     if repository is None:
-        return []
-    return docker_image_tags(repository)
+        return earlier
+    return [*earlier, *docker_image_tags(repository)]
 
 
 def docker_image_tags(repository: str) -> list[str]:

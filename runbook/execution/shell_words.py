@@ -51,6 +51,8 @@ class Simple:
     words: list[Word] = field(default_factory=list)
     writes: list[str] = field(default_factory=list)
     """Files a redirection writes (`>`, `>>`, `&>`, `<>`, `>&file`), /dev/null left out."""
+    reads: list[str] = field(default_factory=list)
+    """Files a `<` redirection reads."""
     stdin_data: bool = False
     """Fed by a heredoc or here-string."""
 
@@ -343,7 +345,9 @@ class _Lexer:
             self.command.stdin_data = True
         elif op == "<<<":
             self.command.stdin_data = True
-        elif op in (">&", "<&") and (text.isdigit() or text in ("-", "")) or op in ("<", "<&"):
+        elif op == "<":
+            self.command.reads.append(text)
+        elif op in (">&", "<&") and (text.isdigit() or text in ("-", "")) or op == "<&":
             pass
         elif text not in SAFE_TARGETS and not re.fullmatch(r"/dev/fd/\d+", text):
             self.command.writes.append(text or "?")

@@ -180,3 +180,17 @@ def test_show_outline_marks_the_runbooks_warnings() -> None:
     assert shown[step + 1] == "      ⚠ Warning from the runbook: DO NOT RUN THE FOLLOWING ON A POOL"
     assert "  at the end: Note from the runbook: Pruning again is harmless." in shown
     assert not any("Warning" in line for line in shown[:step])
+
+
+def test_check_takes_variable_values_from_the_config(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    runbook = tmp_path / "runbook.md"
+    runbook.write_text("## Fix\n\n```sh\nkubectl -n $NAMESPACE get pods\n```\n")
+    config = tmp_path / "config.toml"
+    config.write_text('[environments.Staging]\nenv = { NAMESPACE = "web-staging" }\n')
+    result = cli("check", str(runbook))
+    assert result.returncode == 1
+    assert "$NAMESPACE is used but never assigned" in result.stdout
+    assert cli("check", str(runbook), "--config", str(config)).returncode == 0
+    config.write_text("[environments.Staging\n")
+    assert_one_line_error(cli("check", str(runbook), "--config", str(config)), str(config), 2)
