@@ -15,6 +15,7 @@ import pytest
 from live_app import LiveHarness, seed_runbook
 from live_helpers import live_image, require_engine
 from private_engine import PrivateEngine, private_engine
+from textual.widgets import Static
 
 from console.panes.logs import LogsPane
 from runbook.sources.docker.engine import Engine
@@ -185,3 +186,50 @@ async def test_log_view_after_a_freeze_shows_the_backfill_once_and_follows_on(
         got = shown_numbers(logs, "line")
         assert len(got) == len(set(got)), "a line was shown twice"
         assert got == list(range(got[0], got[-1] + 1)), "a line went missing across the freeze"
+
+
+async def test_a_flood_keeps_the_newest_line_on_screen_and_keys_answered(
+    engine_under_test: PrivateEngine, containers: list[Any], tmp_path: Path
+) -> None:
+    """A container writes lines as fast as it can until told to stop, then one line every
+    half second: mid-flood the view reaches the engine's newest line and keys are answered;
+    afterwards every new line shows up on screen."""
+    flood = (
+        "i=1; while [ ! -e /out/stop ]; do "
+        "seq $i $((i+9999)) | sed 's/^/flood /'; i=$((i+10000)); done; "
+        'j=0; while :; do j=$((j+1)); echo "tick $j"; sleep 0.5; done'
+    )
+    container = run(
+        engine_under_test,
+        containers,
+        flood,
+        volumes={str(tmp_path): {"bind": "/out", "mode": "rw"}},
+        log_config={"type": "json-file", "config": {"max-size": "20m", "max-file": "2"}},
+    )
+    app = LiveHarness(seed_runbook(), SourceSettings(docker_host=engine_under_test.url))
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            logs = app.query_one(LogsPane)
+            logs.follow((container.name,))
+            await until(lambda: max(shown_numbers(logs, "flood") or [0]) > 50_000, 20)
+            logs.view.focus()
+            for _ in range(3):
+                newest = last_logged(container, "flood")
+                await until(
+                    lambda newest=newest: max(shown_numbers(logs, "flood") or [0]) >= newest, 5
+                )
+                assert logs.view.is_vertical_scroll_end and logs.following_end
+            await pilot.press("t")  # timestamps off, answered mid-flood (it stops when told)
+            await until(lambda: logs.view.lines[-1].startswith("flood "), 5)
+            status = str(logs.query_one("#logs-status", Static).render())
+            assert "skipped ahead at" in status, "a view that skipped lines says so"
+            (tmp_path / "stop").touch()
+            await until(lambda: shown_numbers(logs, "tick"), 20, "the view is past the flood")
+            for _ in range(3):
+                newest = last_logged(container, "tick")
+                await until(
+                    lambda newest=newest: max(shown_numbers(logs, "tick") or [0]) >= newest, 2
+                )
+                assert logs.view.is_vertical_scroll_end and logs.following_end
+    finally:
+        (tmp_path / "stop").touch()
