@@ -54,6 +54,8 @@ class LogsPane(Vertical):
   (capitals: `x` and `s` tick and skip checklist steps wherever the focus is)
 - **p** pause/resume, **t** timestamps, **G** jump to the newest line
 A marker line shows where a stream reconnected; lines are never repeated after it.
+A container logging faster than it can be read is skipped ahead to its newest lines,
+after a marker; the status line says when.
 """
     BINDINGS = [
         Binding(
@@ -132,6 +134,8 @@ A marker line shows where a stream reconnected; lines are never repeated after i
         self.timestamps = True
         self.following: tuple[str, ...] = ()
         self.engine_note = ""
+        self.skipped_at = ""
+        """When the view last skipped ahead to keep up with a flood (HH:MM:SS)."""
         self._follower: LogFollower | None = None
         self._pending: list[LogLine] = []
         self._filter = LogFilter("")
@@ -168,6 +172,7 @@ A marker line shows where a stream reconnected; lines are never repeated after i
         if self._follower is not None:
             self._follower.stop()
         self.following = containers
+        self.skipped_at = ""
         self.buffer.lines.clear()
         self._pending.clear()
         self.view.clear()
@@ -194,6 +199,9 @@ A marker line shows where a stream reconnected; lines are never repeated after i
     @on(LogLinesArrived)
     def _lines(self, message: LogLinesArrived) -> None:
         self.buffer.extend(message.lines)
+        for line in message.lines:
+            if line.kind == "skip":  # its marker scrolls away at once in a flood: say so here
+                self.skipped_at = line.local_clock(self._utc_offset_s)[:8]
         if not self.paused:
             self._pending.extend(message.lines)
 
@@ -211,11 +219,18 @@ A marker line shows where a stream reconnected; lines are never repeated after i
         if not self._pending:
             return
         lines, self._pending = self._pending, []
-        shown = [self._format(line) for line in lines if self._filter.matches(line)]
         view = self.view
-        keep = view.max_lines or len(shown)
+        keep = view.max_lines or len(lines)
+        # Newest first, and only as many as the view keeps: a flood's older lines are
+        # never formatted just to be pruned.
+        newest: list[str] = []
+        for line in reversed(lines):
+            if self._filter.matches(line):
+                newest.append(self._format(line))
+                if len(newest) >= keep:
+                    break
         following = self.following_end
-        view.write_lines(shown[-keep:], scroll_end=False)
+        view.write_lines(reversed(newest), scroll_end=False)
         if following:
             view.scroll_end(animate=False, immediate=True, x_axis=False)
             self._end_at = view.max_scroll_y
@@ -233,7 +248,7 @@ A marker line shows where a stream reconnected; lines are never repeated after i
         text = neutralise(line.text)
         who = f"{line.container} " if len(self.following) > 1 else ""
         stamp = f"{line.local_clock(self._utc_offset_s)} " if self.timestamps else ""
-        if line.kind == "gap":
+        if line.kind in ("gap", "skip"):
             return f"{stamp}{who}──── {text} ────"
         if line.kind == "info":
             return f"{stamp}{who}· {text}"
@@ -273,6 +288,8 @@ A marker line shows where a stream reconnected; lines are never repeated after i
             parts.append("PAUSED (p resumes)")
         elif self.is_mounted and not self.following_end:
             parts.append("scrolled back: G follows the newest line")
+        if self.skipped_at:
+            parts.append(f"skipped ahead at {self.skipped_at} to keep up")
         return " · ".join(parts)
 
     def _apply_filters(self) -> None:

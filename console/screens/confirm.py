@@ -25,6 +25,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from console.requests import ConfirmRequest as ConfirmRequest  # re-exported for the panes
+from console.screens.focus_keys import FIELD_FOCUS_BINDINGS
 from console.widgets.step_detail import admonition_line
 from console.widgets.step_list import risk_badge
 
@@ -50,13 +51,18 @@ class ConfirmScreen(ModalScreen[bool]):
     """Returns True only for a deliberate confirmation."""
 
     BINDING_GROUP_TITLE = "Confirm"
+    # The shortcuts are priority bindings, so whether the name box has focus is decided with
+    # the focus each key arrives to (see focus_keys); while it has, check_action lets the
+    # key through to the box as text.
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="confirm-cancel", tooltip="Do not run the step"),
+        *FIELD_FOCUS_BINDINGS,
         Binding(
             "n",
             "shortcut('cancel')",
             "Cancel",
             show=False,
+            priority=True,
             id="confirm-cancel-n",
             tooltip="Do not run the step (not while typing the name)",
         ),
@@ -64,6 +70,7 @@ class ConfirmScreen(ModalScreen[bool]):
             "y",
             "shortcut('confirm')",
             "Run",
+            priority=True,
             id="confirm-run",
             tooltip="Run the step (production: type the environment name, then Enter)",
         ),
@@ -72,6 +79,7 @@ class ConfirmScreen(ModalScreen[bool]):
             "shortcut('app.focus_previous')",
             "Previous",
             show=False,
+            priority=True,
             id="confirm-left",
             tooltip="Focus the previous control",
         ),
@@ -80,6 +88,7 @@ class ConfirmScreen(ModalScreen[bool]):
             "shortcut('app.focus_next')",
             "Next",
             show=False,
+            priority=True,
             id="confirm-right",
             tooltip="Focus the next control",
         ),

@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from console.screens.focus_keys import FIELD_FOCUS_BINDINGS
+
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
 {name} > Vertical {{
@@ -26,6 +28,7 @@ class TextPromptScreen(ModalScreen[str | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="prompt-cancel", tooltip="Close without saving"),
+        *FIELD_FOCUS_BINDINGS,
     ]
     DEFAULT_CSS = DIALOG_CSS.format(name="TextPromptScreen")
 

@@ -11,6 +11,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
 from console.requests import VariableQuestion
+from console.screens.focus_keys import FIELD_FOCUS_BINDINGS
 
 
 class VariablesScreen(ModalScreen[dict[str, str] | None]):
@@ -18,6 +19,18 @@ class VariablesScreen(ModalScreen[dict[str, str] | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="variables-cancel", tooltip="Do not run the step"),
+        *FIELD_FOCUS_BINDINGS,
+        # Enter moves on as Tab does, decided as the key arrives (see focus_keys); on the last
+        # value it is the field's own Enter, handled after the keys typed before it.
+        Binding(
+            "enter",
+            "next_value",
+            "Next value",
+            show=False,
+            priority=True,
+            id="variables-next",
+            tooltip="Move to the next value (Enter on the last one runs the step)",
+        ),
     ]
     DEFAULT_CSS = """
     VariablesScreen { align: center middle; }
@@ -85,15 +98,26 @@ class VariablesScreen(ModalScreen[dict[str, str] | None]):
             for question in self.questions
         }
 
-    @on(Input.Submitted)
-    def _next_field(self, event: Input.Submitted) -> None:
+    def _next_input(self) -> Input | None:
+        """The value after the focused one, if the focus is on a value that is not the last."""
         inputs = list(self.query(".variable-input").results(Input))
-        position = inputs.index(event.input) if event.input in inputs else -1
-        if 0 <= position < len(inputs) - 1:
-            inputs[position + 1].focus()
-        else:
-            self._submit()
+        focused = self.focused
+        if not isinstance(focused, Input) or focused not in inputs:
+            return None
+        position = inputs.index(focused)
+        return inputs[position + 1] if position < len(inputs) - 1 else None
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Elsewhere Enter is the focused widget's: submit the last value, press a button.
+        return action != "next_value" or self._next_input() is not None
+
+    def action_next_value(self) -> None:
+        following = self._next_input()
+        if following is not None:
+            # Now, not through `focus()`, which queues the change behind the keys already sent.
+            self.set_focus(following)
+
+    @on(Input.Submitted)
     @on(Button.Pressed, "#variables-ok")
     def _submit(self) -> None:
         values = self._values()

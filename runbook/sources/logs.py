@@ -11,7 +11,10 @@ log since the last line seen; if the container did log meanwhile, the stream is
 stalled (the engine still answers, this one connection does not deliver), so it
 is closed and reopened like any other broken stream. Lines are handed over in
 batches (every `flush_s`) so a chatty container costs one callback per batch,
-not per line.
+not per line. A container that logs faster than its lines can be read leaves the
+reader ever further behind: once the lines read are `behind_after_s` older than the
+freshest seen on that stream (engine clock against ours, so a skewed clock does not
+count), the stream is reopened at the container's newest lines, after a gap marker.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from docker.errors import NotFound
 from runbook.sources import rawstream
 from runbook.sources.docker.engine import Emit, Engine
 
-LineKind = Literal["line", "gap", "info"]
+LineKind = Literal["line", "gap", "skip", "info"]
+"""`gap`: a stream reopened where it stopped; `skip`: reopened at the newest lines, past some."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +195,7 @@ class LogFollower:
         flush_s: float = 0.4,
         retry_s: float = 1.0,
         stall_after_s: float = 20.0,
+        behind_after_s: float = 2.0,
     ) -> None:
         self.engine = engine
         self.containers = tuple(containers)
@@ -198,6 +203,7 @@ class LogFollower:
         self.flush_s = flush_s
         self.retry_s = retry_s
         self.stall_after_s = stall_after_s
+        self.behind_after_s = behind_after_s
         self._pending: list[LogLine] = []
         self._lock = threading.Lock()
         self._stopped = threading.Event()
@@ -206,6 +212,8 @@ class LogFollower:
         self._heard: dict[str, float] = {}
         """Per open stream: when it last delivered anything (or opened, or was probed)."""
         self._stalled: dict[str, str] = {}
+        self._behind: dict[str, float] = {}
+        """Per container: how many seconds behind its stream was when it was given up."""
 
     def stop(self) -> None:
         self._stopped.set()
@@ -289,6 +297,8 @@ class LogFollower:
         reason = ""
         exited_noted = False
         missing_noted = False
+        skip_ahead = False
+        """Reopen at the newest lines rather than where the last stream stopped."""
         while not self.stopped:
             if not self.engine.wait_reachable(timeout_s=1.0):
                 if not reason:
@@ -299,8 +309,8 @@ class LogFollower:
             try:
                 client = self.engine.client(timeout_s=None, pool=1)
                 kwargs: dict[str, Any] = {"stream": True, "follow": True, "timestamps": True}
-                if dedup.last is None:
-                    kwargs["tail"] = self.tail
+                if dedup.last is None or skip_ahead:
+                    kwargs["tail"] = self.tail  # dedup still drops what was already shown
                 else:
                     kwargs["since"] = timestamp_seconds(dedup.last)
                 stream, tty = open_log_stream(self.engine, client, container, kwargs)
@@ -310,14 +320,25 @@ class LogFollower:
                     self._heard[container] = time.monotonic()
                 self.engine.register(stream)
                 if opened_before and reason:
-                    self._add(
-                        LogLine(container, now_stamp(), f"reconnected after {reason}", kind="gap")
-                    )
-                opened_before, reason = True, ""
+                    if skip_ahead:
+                        self._add(LogLine(container, now_stamp(), reason, kind="skip"))
+                    else:
+                        text = f"reconnected after {reason}"
+                        self._add(LogLine(container, now_stamp(), text, kind="gap"))
+                opened_before, reason, skip_ahead = True, "", False
                 missing_noted = False
                 got_lines = self._read(container, stream, tty, dedup)
                 if got_lines:
                     exited_noted = False
+                with self._lock:
+                    behind_s = self._behind.pop(container, None)
+                if behind_s is not None:
+                    skip_ahead = True
+                    reason = (
+                        f"skipped ahead: {behind_s:.0f} s behind a container logging faster"
+                        " than it can be read (docker logs has the lines skipped)"
+                    )
+                    continue
                 running = bool(client.inspect_container(container)["State"]["Running"])
                 if not running:
                     if not exited_noted:
@@ -354,6 +375,8 @@ class LogFollower:
         got = False
         frames = bytearray()
         partial = b""
+        freshest_lag_s = math.inf
+        """The smallest lag seen on this stream: transport delay plus any clock skew."""
         for block in read_blocks(stream):
             if self.stopped:
                 break
@@ -371,6 +394,12 @@ class LogFollower:
                 got = True
                 with self._lock:
                     self._pending.extend(fresh)
+                lag_s = time.time() - timestamp_seconds(fresh[-1].timestamp)
+                freshest_lag_s = min(freshest_lag_s, lag_s)
+                if lag_s - freshest_lag_s > self.behind_after_s:
+                    with self._lock:
+                        self._behind[container] = lag_s - freshest_lag_s
+                    break
         return got
 
 

@@ -21,6 +21,11 @@ from runbook.sources.docker.streams import shut
 SETTLE_S = 0.1
 """Pause after a small read so the next one collects many lines."""
 SMALL_READ = 16384
+BUSY_CHUNKS = 64
+"""A read holding this many chunks is never followed by a pause. A unix socket counts the
+writes it holds, not their bytes (each costs its buffer some 800 bytes), so Docker's one
+write per line fills it after about 250 short lines, some 16 KiB: a pause after each such
+"small" read would hold a flooding container to about 2,500 lines a second."""
 
 
 def supports(base_url: str, tls: bool) -> bool:
@@ -38,6 +43,8 @@ class RawStream:
         self._expect_crlf = False
         self._chunked = False
         self._finished = False
+        self._chunks = 0
+        """Chunks started so far (Docker writes one per log line)."""
         request = (
             f"GET {quote(path)}?{urlencode(params)} HTTP/1.1\r\n"
             "Host: docker\r\nUser-Agent: runbook-console\r\nAccept: */*\r\n\r\n"
@@ -81,10 +88,12 @@ class RawStream:
             if not block:
                 return
             self._buffer.extend(block)
+            chunks_before = self._chunks
             payload = self._decode()
             if payload:
                 yield payload
-            if len(block) < SMALL_READ and not self.closed:
+            busy = len(block) >= SMALL_READ or self._chunks - chunks_before >= BUSY_CHUNKS
+            if not busy and not self.closed and not self._finished:
                 time.sleep(SETTLE_S)
 
     def _decode(self) -> bytes:
@@ -121,6 +130,7 @@ class RawStream:
                     self._finished = True
                     break
                 self._remaining = length
+                self._chunks += 1
         del buffer[:position]
         return b"".join(out)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -233,3 +234,93 @@ def test_a_missing_container_is_reported_once(monkeypatch: pytest.MonkeyPatch) -
         follower.stop()
     thread.join(2)
     assert [line.text for line in lines] == ["no such container"]
+
+
+def chunked(*pieces: bytes) -> bytes:
+    return b"".join(f"{len(piece):x}\r\n".encode() + piece + b"\r\n" for piece in pieces)
+
+
+class ScriptedSocket:
+    """Hands over one scripted block per `recv`, as a socket would what has arrived."""
+
+    def __init__(self, blocks: list[bytes]) -> None:
+        self.blocks = blocks
+
+    def recv(self, size: int) -> bytes:
+        return self.blocks.pop(0) if self.blocks else b""
+
+
+def test_raw_stream_pauses_after_a_quiet_read_never_after_a_busy_one(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Docker writes one chunk per line; a unix socket fills after some 250 of them, about
+    16 KiB. A read of many chunks means lines are coming faster than they are read."""
+    from runbook.sources import rawstream
+
+    pauses: list[float] = []
+    monkeypatch.setattr(rawstream, "time", SimpleNamespace(sleep=pauses.append))
+    path = str(tmp_path / "d.sock")
+    serve_once(path, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    stream = rawstream.RawStream(f"unix://{path}", "/v1.41/containers/x/logs", {}, 2.0)
+    flood = chunked(*(f"flood {n}\n".encode() for n in range(250)))
+    assert len(flood) < rawstream.SMALL_READ
+    stream.socket = ScriptedSocket([flood, chunked(b"tick 1\n"), b"0\r\n\r\n"])  # type: ignore[assignment]
+    reads = iter(stream)
+    assert next(reads).count(b"\n") == 250
+    assert next(reads) == b"tick 1\n"
+    assert pauses == [], "no pause after the busy read"
+    assert list(reads) == []
+    assert pauses == [rawstream.SETTLE_S], "one pause, after the quiet read"
+
+
+class SteppedClock:
+    """Wall-clock seconds that a fake stream moves on as it delivers."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+def test_falling_behind_a_flood_skips_to_the_newest_lines_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Lines read 3 s later than their stamps say, where the stream's first was read at once: the
+    follower reopens at the newest lines (tail, not since), after a gap marker."""
+    base = "2026-11-28T01:00:0{}.000000000Z"
+    clock = SteppedClock(timestamp_seconds(base.format(0)))
+    monkeypatch.setattr(logs_module, "time", clock)
+
+    def flooding() -> Iterator[bytes]:
+        yield f"{base.format(0)} flood 1\n".encode()
+        clock.now += 4.0  # the next block is read 3 s after the container wrote it
+        yield f"{base.format(1)} flood 2\n".encode()
+        yield f"{base.format(2)} flood 3\n".encode()  # never read: the follower skips ahead
+
+    script: list[Any] = [
+        flooding(),
+        [f"{base.format(1)} flood 2\n{base.format(5)} flood 9\n".encode()],
+    ]
+    engine = FakeEngine(script)
+    follower = LogFollower(engine, ["web"], flush_s=0.02, retry_s=0.05)  # type: ignore[arg-type]
+    lines: list[LogLine] = []
+    thread = threading.Thread(
+        target=follower.run,
+        args=(lambda m: lines.extend(m.lines) if isinstance(m, LogBatch) else None,),
+    )
+    thread.start()
+    try:
+        wait_until(lambda: any(line.kind == "info" for line in lines), 3, "the stream ends")
+    finally:
+        follower.stop()
+    thread.join(2)
+    texts = [line.text for line in lines if line.kind != "info"]
+    assert texts[:2] == ["flood 1", "flood 2"]
+    assert texts[2].startswith("skipped ahead: 3 s behind a container logging faster")
+    assert [line.kind for line in lines][2] == "skip"
+    assert texts[3:] == ["flood 9"], "flood 2 is not shown twice"
+    assert engine.calls[1]["tail"] == 200 and "since" not in engine.calls[1]
