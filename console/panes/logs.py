@@ -21,6 +21,7 @@ from console.panes.messages import DockerEventArrived, LogLinesArrived
 from console.widgets.key_hint import KeyHint
 from runbook.sources.docker.engine import EngineChanged
 from runbook.sources.logs import LogBatch, LogBuffer, LogFilter, LogFollower, LogLine
+from runbook.sources.probe import is_probe_line
 from runbook.terminal import neutralise
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class LogsPane(Vertical):
 - **/** filter (substring; **X** toggles regex, **v** inverts), **S** search and highlight
   (capitals: `x` and `s` tick and skip checklist steps wherever the focus is)
 - **p** pause/resume, **t** timestamps, **G** jump to the newest line
+- **H** shows or hides the console's own probes (hidden, and counted, by default)
 A marker line shows where a stream reconnected; lines are never repeated after it.
 """
     BINDINGS = [
@@ -100,6 +102,14 @@ A marker line shows where a stream reconnected; lines are never repeated after i
             tooltip="Show or hide timestamps",
         ),
         Binding(
+            "H",
+            "toggle_probes",
+            "Probes",
+            show=False,
+            id="logs-probes",
+            tooltip="Show or hide the console's own health probes (hidden by default)",
+        ),
+        Binding(
             "G,end", "jump_end", "End", show=False, id="logs-end", tooltip="Jump to the newest line"
         ),
         Binding(
@@ -130,6 +140,9 @@ A marker line shows where a stream reconnected; lines are never repeated after i
         self.invert = False
         self.paused = False
         self.timestamps = True
+        self.hide_probes = True
+        """The console's own requests (runbook.sources.probe) stay out of the view, counted."""
+        self.probe_lines = 0
         self.following: tuple[str, ...] = ()
         self.engine_note = ""
         self._follower: LogFollower | None = None
@@ -169,6 +182,7 @@ A marker line shows where a stream reconnected; lines are never repeated after i
             self._follower.stop()
         self.following = containers
         self.buffer.lines.clear()
+        self.probe_lines = 0
         self._pending.clear()
         self.view.clear()
         self._follower = self.sources.follow(list(containers))
@@ -194,6 +208,7 @@ A marker line shows where a stream reconnected; lines are never repeated after i
     @on(LogLinesArrived)
     def _lines(self, message: LogLinesArrived) -> None:
         self.buffer.extend(message.lines)
+        self.probe_lines += sum(1 for line in message.lines if is_probe_line(line.text))
         if not self.paused:
             self._pending.extend(message.lines)
 
@@ -211,7 +226,7 @@ A marker line shows where a stream reconnected; lines are never repeated after i
         if not self._pending:
             return
         lines, self._pending = self._pending, []
-        shown = [self._format(line) for line in lines if self._filter.matches(line)]
+        shown = [self._format(line) for line in lines if self._shows(line)]
         view = self.view
         keep = view.max_lines or len(shown)
         following = self.following_end
@@ -220,6 +235,11 @@ A marker line shows where a stream reconnected; lines are never repeated after i
             view.scroll_end(animate=False, immediate=True, x_axis=False)
             self._end_at = view.max_scroll_y
         self._update_status()
+
+    def _shows(self, line: LogLine) -> bool:
+        if self.hide_probes and line.kind == "line" and is_probe_line(line.text):
+            return False
+        return self._filter.matches(line)
 
     @property
     def following_end(self) -> bool:
@@ -249,7 +269,7 @@ A marker line shows where a stream reconnected; lines are never repeated after i
         view = self.view
         view.clear()
         self._end_at = None
-        view.write_lines(self._format(line) for line in self.buffer.matching(self._filter))
+        view.write_lines(self._format(line) for line in self.buffer.lines if self._shows(line))
         self._update_status()
 
     def _update_status(self) -> None:
@@ -269,6 +289,10 @@ A marker line shows where a stream reconnected; lines are never repeated after i
             parts.append(f"bad regex: {self._filter.error}")
         if self.search_text:
             parts.append(f"search {self.search_text!r}")
+        if not self.hide_probes:
+            parts.append("console probes shown (H hides)")
+        elif self.probe_lines:
+            parts.append(f"{self.probe_lines} console probe line(s) hidden (H shows)")
         if self.paused:
             parts.append("PAUSED (p resumes)")
         elif self.is_mounted and not self.following_end:
@@ -324,6 +348,10 @@ A marker line shows where a stream reconnected; lines are never repeated after i
 
     def action_toggle_timestamps(self) -> None:
         self.timestamps = not self.timestamps
+        self._rebuild()
+
+    def action_toggle_probes(self) -> None:
+        self.hide_probes = not self.hide_probes
         self._rebuild()
 
     def action_jump_end(self) -> None:
