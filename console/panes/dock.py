@@ -31,6 +31,7 @@ from console.panes.gauges import GaugesPane
 from console.panes.health import HealthPane
 from console.panes.logs import LogsPane
 from console.panes.messages import FollowLogsRequested
+from console.panes.observations import ServiceWatched
 from runbook.config import Config, ConfigError
 from runbook.model import Runbook
 from runbook.sources.docker.containers import ContainerInfo
@@ -138,6 +139,9 @@ class LivePanes(VerticalScroll, can_focus=False):
 
     COMPACT_BELOW = 30
     """Docks shorter than this show one line per gauge."""
+
+    def on_mount(self) -> None:
+        self.post_message(ServiceWatched(self.settings.base_url, self.settings.health_timeout_s))
 
     def on_resize(self) -> None:
         self.query_one(GaugesPane).compact = self.size.height < self.COMPACT_BELOW

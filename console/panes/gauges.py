@@ -213,7 +213,7 @@ names its source.
     def on_mount(self) -> None:
         self._render_all()
         if self.sources.gauges:
-            self._client = httpx.AsyncClient()
+            self._client = self.sources.scraper.client()
             self.read_gauges()
 
     async def on_unmount(self) -> None:

@@ -21,6 +21,7 @@ from console.panes.messages import DockerEventArrived, LogLinesArrived
 from console.widgets.key_hint import KeyHint
 from runbook.sources.docker.engine import EngineChanged
 from runbook.sources.logs import LogBatch, LogBuffer, LogFilter, LogFollower, LogLine
+from runbook.sources.probe import is_probe_line
 from runbook.terminal import neutralise
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class LogsPane(Vertical):
 - **/** filter (substring; **X** toggles regex, **v** inverts), **S** search and highlight
   (capitals: `x` and `s` tick and skip checklist steps wherever the focus is)
 - **p** pause/resume, **t** timestamps, **G** jump to the newest line
+- **H** shows or hides the console's own probes (hidden, and counted, by default)
 A marker line shows where a stream reconnected; lines are never repeated after it.
 A container logging faster than it can be read is skipped ahead to its newest lines,
 after a marker; the status line says when.
@@ -102,6 +104,14 @@ after a marker; the status line says when.
             tooltip="Show or hide timestamps",
         ),
         Binding(
+            "H",
+            "toggle_probes",
+            "Probes",
+            show=False,
+            id="logs-probes",
+            tooltip="Show or hide the console's own health probes (hidden by default)",
+        ),
+        Binding(
             "G,end", "jump_end", "End", show=False, id="logs-end", tooltip="Jump to the newest line"
         ),
         Binding(
@@ -132,6 +142,9 @@ after a marker; the status line says when.
         self.invert = False
         self.paused = False
         self.timestamps = True
+        self.hide_probes = True
+        """The console's own requests (runbook.sources.probe) stay out of the view, counted."""
+        self.probe_lines = 0
         self.following: tuple[str, ...] = ()
         self.engine_note = ""
         self.skipped_at = ""
@@ -174,6 +187,7 @@ after a marker; the status line says when.
         self.following = containers
         self.skipped_at = ""
         self.buffer.lines.clear()
+        self.probe_lines = 0
         self._pending.clear()
         self.view.clear()
         self._follower = self.sources.follow(list(containers))
@@ -202,6 +216,7 @@ after a marker; the status line says when.
         for line in message.lines:
             if line.kind == "skip":  # its marker scrolls away at once in a flood: say so here
                 self.skipped_at = line.local_clock(self._utc_offset_s)[:8]
+        self.probe_lines += sum(1 for line in message.lines if is_probe_line(line.text))
         if not self.paused:
             self._pending.extend(message.lines)
 
@@ -225,7 +240,7 @@ after a marker; the status line says when.
         # never formatted just to be pruned.
         newest: list[str] = []
         for line in reversed(lines):
-            if self._filter.matches(line):
+            if self._shows(line):
                 newest.append(self._format(line))
                 if len(newest) >= keep:
                     break
@@ -235,6 +250,11 @@ after a marker; the status line says when.
             view.scroll_end(animate=False, immediate=True, x_axis=False)
             self._end_at = view.max_scroll_y
         self._update_status()
+
+    def _shows(self, line: LogLine) -> bool:
+        if self.hide_probes and line.kind == "line" and is_probe_line(line.text):
+            return False
+        return self._filter.matches(line)
 
     @property
     def following_end(self) -> bool:
@@ -264,7 +284,7 @@ after a marker; the status line says when.
         view = self.view
         view.clear()
         self._end_at = None
-        view.write_lines(self._format(line) for line in self.buffer.matching(self._filter))
+        view.write_lines(self._format(line) for line in self.buffer.lines if self._shows(line))
         self._update_status()
 
     def _update_status(self) -> None:
@@ -284,6 +304,10 @@ after a marker; the status line says when.
             parts.append(f"bad regex: {self._filter.error}")
         if self.search_text:
             parts.append(f"search {self.search_text!r}")
+        if not self.hide_probes:
+            parts.append("console probes shown (H hides)")
+        elif self.probe_lines:
+            parts.append(f"{self.probe_lines} console probe line(s) hidden (H shows)")
         if self.paused:
             parts.append("PAUSED (p resumes)")
         elif self.is_mounted and not self.following_end:
@@ -341,6 +365,10 @@ after a marker; the status line says when.
 
     def action_toggle_timestamps(self) -> None:
         self.timestamps = not self.timestamps
+        self._rebuild()
+
+    def action_toggle_probes(self) -> None:
+        self.hide_probes = not self.hide_probes
         self._rebuild()
 
     def action_jump_end(self) -> None:

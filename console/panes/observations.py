@@ -46,6 +46,15 @@ class ContainerRestarted(Message):
 
 
 @dataclass
+class ServiceWatched(Message):
+    """The live panes watch this base URL (the configured one, or the local sandbox's):
+    the serving strip reads its /health."""
+
+    base_url: str
+    deadline_s: float
+
+
+@dataclass
 class GaugesShown(Message):
     """The gauges pane shows these values now (for an incident's readings at open,
     mitigation and close: Incident.record_readings). Only the newest matters."""

@@ -32,6 +32,7 @@ from console.panes.observations import (
     ContainerRestarted,
     GaugesShown,
     HealthChanged,
+    ServiceWatched,
     ThresholdCrossed,
 )
 from console.progress import Progress, StepStatus
@@ -41,6 +42,7 @@ from console.widgets.incident_strip import IncidentStrip
 from console.widgets.live_dock import LiveDock
 from console.widgets.navigator import Navigator
 from console.widgets.pane_deck import PaneDeck
+from console.widgets.serving_strip import ServingStrip
 from console.widgets.status_bar import ProductionBanner, StatusBar
 from console.widgets.step_detail import StepDetail
 from console.widgets.step_list import StepList
@@ -60,7 +62,8 @@ COMPACT_WIDTH = 110
 WIDE_WIDTH = 160
 WIDE_HEIGHT = 45
 """From this size every pane shows at once instead of as tabs."""
-
+NOT_WATCHED = "not watched (no live panes)"
+"""What the serving strip says when no live panes watch a service."""
 
 NAVIGATOR_MIN = 32
 """The navigator's width from 100 columns, whatever the names."""
@@ -249,6 +252,14 @@ class MainScreen(Screen[None]):
         # Classes set before the children mount cost nothing; later changes restyle everything.
         self.update_classes(self.size_classes(*self.app.size), update=False)
         yield StatusBar(id="status-bar")
+        yield ServingStrip(
+            self.environment,
+            self.production,
+            self.runbook.path or self.settings.runbook_path or None,
+            self.settings.clock,
+            not_watched=None if self.settings.live_panes else NOT_WATCHED,
+            id="serving-strip",
+        )
         yield ProductionBanner(
             f"PRODUCTION · {self.environment} · commands act on the live system",
             id="production-banner",
@@ -316,7 +327,10 @@ class MainScreen(Screen[None]):
         """Swap the static live dock for the real live panes, after the first frame: they
         bring the Docker and Prometheus clients, which the checklist must not wait for."""
         live = await self.actions.live_panes()
-        if live is None or not self.is_attached:
+        if not self.is_attached:
+            return
+        if live is None:
+            self.query_one(ServingStrip).unwatched(NOT_WATCHED)
             return
         await self.query_one(PaneDeck).replace_pane("live", live)
 
@@ -690,6 +704,12 @@ class MainScreen(Screen[None]):
     @on(GaugesShown)
     def _gauges_shown(self, message: GaugesShown) -> None:
         self.incidents.gauges_shown(message.values)
+        self.query_one(ServingStrip).show_gauges(message.values)
+
+    @on(ServiceWatched)
+    def _service_watched(self, message: ServiceWatched) -> None:
+        message.stop()
+        self.query_one(ServingStrip).watch_service(message.base_url, message.deadline_s)
 
     @on(ContainerRestarted)
     def _container_restarted(self, message: ContainerRestarted) -> None:

@@ -3,7 +3,9 @@
 Endpoints: `/health` (liveness), `/ready` (readiness: 503 while warming up or draining),
 `/metrics` (Prometheus), `/` (version, environment, message). Every response carries an
 `X-Version` header. SIGHUP reloads the config file without a restart; SIGTERM drains
-(readiness 503 for `drain_seconds`) and then stops. Config format: see service_config.py.
+(readiness 503 for `drain_seconds`) and then stops. Each request's log line ends with its
+user agent (the console's probes say "runbook-console/<version> (probe)"). Config format:
+see service_config.py.
 
     python3 deploy/service/app.py --config deploy/config/dev.json --host 127.0.0.1 --port 3001
 """
@@ -46,6 +48,14 @@ START_TIME = Gauge("app_start_time_seconds", "Unix time the process started.")
 
 KNOWN_PATHS = ("/", "/health", "/ready", "/metrics")
 """Paths that get their own metric label; anything else is counted as `other`."""
+
+
+def agent_text(agent: str | None) -> str:
+    """A request's user agent as the log shows it: quoted-safe, printable, bounded."""
+    if not agent:
+        return "-"
+    printable = "".join(c if c.isprintable() and c != '"' else "?" for c in agent)
+    return printable[:200]
 
 
 def log(message: str) -> None:
@@ -101,6 +111,13 @@ def make_handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             log(f"{self.address_string()} {format % args}")
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            # The user agent ends the line, so the console's own probes (which name
+            # themselves "runbook-console/<version> (probe)") can be told from real requests.
+            status = getattr(code, "value", code)
+            agent = agent_text(self.headers.get("User-Agent") if self.headers else None)
+            self.log_message('"%s" %s %s "%s"', self.requestline, status, size, agent)
 
         def do_GET(self) -> None:  # noqa: N802
             began = time.perf_counter()

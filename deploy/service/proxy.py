@@ -5,7 +5,8 @@ the site file, a JSON object `{"colour": "blue", "host": "127.0.0.1", "port": 30
 written by deploy/lib.sh. SIGHUP re-reads the site file (like `nginx -s reload`: requests
 in flight finish on the old upstream); a broken file is refused and the old upstream
 stays. Every response carries `X-Upstream-Colour`; an upstream that does not answer
-gives 502 after the 2 s connect timeout. One access-log line per request on stdout.
+gives 502 after the 2 s connect timeout. One access-log line per request on stdout, ending with the
+request's user agent.
 
     python3 deploy/service/proxy.py --site STATE/proxy/site.json --port 3000
 """
@@ -44,6 +45,14 @@ def log(message: str) -> None:
     print(f"{stamp} proxy {message}", flush=True)
 
 
+def agent_text(agent: str | None) -> str:
+    """A request's user agent as the log shows it: quoted-safe, printable, bounded."""
+    if not agent:
+        return "-"
+    printable = "".join(c if c.isprintable() and c != '"' else "?" for c in agent)
+    return printable[:200]
+
+
 def read_site(path: str) -> dict[str, Any]:
     """The upstream from the site file; ValueError with a one-line reason when it is bad."""
     try:
@@ -69,6 +78,13 @@ def make_handler(upstream: dict[str, Any]) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             log(f"{self.address_string()} {format % args}")
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            # Like nginx's combined format, the user agent ends the line (console probes
+            # name themselves "runbook-console/<version> (probe)").
+            status = getattr(code, "value", code)
+            agent = agent_text(self.headers.get("User-Agent") if self.headers else None)
+            self.log_message('"%s" %s %s "%s"', self.requestline, status, size, agent)
 
         def forward(self) -> None:
             site = upstream["site"]

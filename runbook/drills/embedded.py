@@ -39,6 +39,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from runbook.sources.probe import PROBE_HEADERS
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 SERVICE = Path("deploy") / "service" / "app.py"
 DEV_CONFIG = Path("deploy") / "config" / "dev.json"
@@ -202,7 +204,8 @@ class LocalSandbox:
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
+        request = urllib.request.Request(url, headers=PROBE_HEADERS)  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=1) as response:  # noqa: S310 - loopback
             return int(response.status) == 200
     except (urllib.error.URLError, OSError, ValueError):
         return False

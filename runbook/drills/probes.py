@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from runbook.model import Endpoint, Runbook, Threshold
+from runbook.sources.probe import PROBE_HEADERS
 
 GaugeState = Literal["ok", "warning", "critical", "no-data"]
 MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
@@ -71,7 +72,8 @@ class Reading:
 def fetch(url: str, timeout_s: float) -> tuple[int | None, bytes, str]:
     """GET a URL: (status or None, body, error text). Never raises for HTTP or network errors."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310
+        request = urllib.request.Request(url, headers=PROBE_HEADERS)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310
             return int(response.status), response.read(), ""
     except urllib.error.HTTPError as error:
         return error.code, error.read() if error.fp else b"", f"HTTP {error.code}"

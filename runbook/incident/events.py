@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from runbook.execution.masking import Masker
 from runbook.incident.timeline import CONSOLE_ACTOR, Event, make_event
+from runbook.sources.probe import without_probes
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -80,7 +81,12 @@ def command_event(
     """A finished (or refused) step's commands as one `command` event."""
     commands = [masker.mask(code) for code in plan.resolved_commands]
     lines = output if output is not None else list(result.output_tail)
+    # A log excerpt (make logs-tail, docker logs) keeps the requests users made: the
+    # console's own probes are left out, and counted.
+    lines, probes = without_probes(lines)
     excerpt = [masker.mask(line) for line in lines[-EXCERPT_LINES:]]
+    if probes:
+        excerpt.append(f"({probes} console probe line(s) left out)")
     status = result.status
     exit_text = f"exit {result.exit_code}" if result.exit_code is not None else status
     first_line = commands[0].splitlines()[0] if commands and commands[0] else plan.step_title

@@ -24,6 +24,7 @@ from runbook.incident.deployments import deployments_between
 from runbook.incident.events import READING_MOMENTS, format_reading, masker_for
 from runbook.incident.model import Incident
 from runbook.incident.timeline import now_utc, ordered, parse_time
+from runbook.sources.probe import without_probes
 from runbook.storage import paths
 
 if TYPE_CHECKING:
@@ -182,7 +183,10 @@ def render(
             *(mask(str(code)) for code in data.get("commands") or []),
             "```",
         ]
-        output = [mask(str(line)) for line in data.get("output") or []]
+        # The console's own probes in a log excerpt are noise (recorded before they were
+        # left out at recording time, or by an older console).
+        kept, _probes = without_probes(str(line) for line in data.get("output") or [])
+        output = [mask(line) for line in kept]
         if output:
             lines += ["", "Output (last lines):", "", "```text", *output, "```"]
         lines.append("")

@@ -31,6 +31,7 @@ from runbook.model import Runbook, Threshold
 from runbook.sources.docker.containers import ContainerInfo
 from runbook.sources.docker.stats import ContainerStats
 from runbook.sources.gauges import Reading, metric_kind
+from runbook.sources.probe import PROBE_HEADERS
 
 if TYPE_CHECKING:
     import httpx
@@ -110,6 +111,13 @@ class ServiceScraper:
 
     def __post_init__(self) -> None:
         self.source = self.error_rate_source = f"scrape {self.metrics_url}"
+
+    @staticmethod
+    def client() -> httpx.AsyncClient:
+        """A client for the scrapes and probes, marked as the console's (runbook.sources.probe)."""
+        import httpx
+
+        return httpx.AsyncClient(headers=PROBE_HEADERS)
 
     async def scrape(self, client: httpx.AsyncClient) -> tuple[float | None, float | None, str]:
         """(p99 seconds, error rate %, error); values None until two scrapes or no traffic.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runbook.model import Endpoint
+from runbook.sources.probe import PROBE_HEADERS
 
 if TYPE_CHECKING:
     import httpx
@@ -155,10 +156,13 @@ class HealthChecker:
         return tuple(results)
 
     def client(self) -> httpx.AsyncClient:
-        """A client whose own timeout backs up the per-check deadline."""
+        """A client whose own timeout backs up the per-check deadline; its requests are
+        marked as the console's probes (runbook.sources.probe)."""
         import httpx
 
-        return httpx.AsyncClient(timeout=httpx.Timeout(self.deadline_s + 1.0))
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(self.deadline_s + 1.0), headers=PROBE_HEADERS
+        )
 
 
 __all__ = ["CheckResult", "HealthChecked", "HealthChecker", "check_endpoint"]

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -194,3 +195,53 @@ class Sandbox:
         ).stdout.split()
         if leftovers:
             self.run("docker", "rm", "--force", *leftovers, check=False)
+
+
+PROCD = REPO / "deploy" / "service" / "procd.py"
+
+
+class LocalSandbox(Sandbox):
+    """A sandbox with DEPLOY_RUNTIME=local: the colours and the proxy are local processes
+    of an engine (deploy/service/procd.py) kept in `engine_dir`; no Docker."""
+
+    engine_dir: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **super().env,
+            "DEPLOY_RUNTIME": "local",
+            "LOCAL_ENGINE_DIR": str(self.engine_dir),
+            "PYTHON": sys.executable,
+        }
+
+    def field(self, name: str, field: str) -> str:
+        command = [sys.executable, str(PROCD), "--root", str(self.engine_dir), "inspect", name]
+        return self.run(*command, "--format", field).stdout.strip()
+
+    def logs(self, name: str, lines: int = 200) -> list[str]:
+        command = [sys.executable, str(PROCD), "--root", str(self.engine_dir), "logs", name]
+        return self.run(*command, "--tail", str(lines)).stdout.splitlines()
+
+    def shutdown(self) -> None:
+        """Everything down and the engine stopped."""
+        self.make("down", check=False)
+        command = [sys.executable, str(PROCD), "--root", str(self.engine_dir), "shutdown"]
+        self.run(*command, check=False)
+
+
+def local_sandbox(tmp_path: Path, ports: tuple[int, int, int]) -> LocalSandbox:
+    """A local sandbox in `tmp_path` on these (proxy, blue, green) ports; engine not started."""
+    proxy, blue, green = ports
+    box = LocalSandbox(
+        prefix=f"rbc-local-{proxy}",
+        proxy_port=proxy,
+        blue_port=blue,
+        green_port=green,
+        web_image="rbc-local-web",
+        proxy_image="rbc-local-proxy:latest",
+        state_dir=tmp_path / "state",
+        history_dir=tmp_path / "history",
+    )
+    box.engine_dir = tmp_path / "engine"
+    return box

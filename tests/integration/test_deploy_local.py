@@ -8,51 +8,21 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from deploy_sandbox import REPO, LoadLoop, Sandbox
+from deploy_sandbox import REPO, LoadLoop, LocalSandbox, local_sandbox
 
 from runbook.drills.sandboxes import free_ports
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
-PROCD = REPO / "deploy" / "service" / "procd.py"
-
-
-class LocalSandbox(Sandbox):
-    engine_dir: Path
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {
-            **super().env,
-            "DEPLOY_RUNTIME": "local",
-            "LOCAL_ENGINE_DIR": str(self.engine_dir),
-            "PYTHON": sys.executable,
-        }
-
-    def field(self, name: str, field: str) -> str:
-        command = [sys.executable, str(PROCD), "--root", str(self.engine_dir), "inspect", name]
-        return self.run(*command, "--format", field).stdout.strip()
 
 
 @pytest.fixture
 def box(tmp_path: Path) -> Iterator[LocalSandbox]:
-    proxy, blue, green = free_ports(3)
-    box = LocalSandbox(
-        prefix=f"rbc-local-{proxy}",
-        proxy_port=proxy,
-        blue_port=blue,
-        green_port=green,
-        web_image="rbc-local-web",
-        proxy_image="rbc-local-proxy:latest",
-        state_dir=tmp_path / "state",
-        history_dir=tmp_path / "history",
-    )
-    box.engine_dir = tmp_path / "engine"
+    box = local_sandbox(tmp_path, tuple(free_ports(3)))  # type: ignore[arg-type]
     missing = box.make("deploy", "VERSION=v1", check=False)
     assert missing.returncode != 0
     assert "local engine not running" in missing.stderr and "make local-engine" in missing.stderr
@@ -60,8 +30,7 @@ def box(tmp_path: Path) -> Iterator[LocalSandbox]:
     box.make("build", "VERSION=v1")
     box.make("build", "VERSION=v2")
     yield box
-    box.make("down", check=False)
-    box.run(sys.executable, str(PROCD), "--root", str(box.engine_dir), "shutdown", check=False)
+    box.shutdown()
 
 
 def test_deploy_then_rollback_drops_no_request(box: LocalSandbox) -> None:

@@ -335,3 +335,42 @@ async def test_the_log_view_follows_the_newest_line_through_a_burst(tmp_path: Pa
         await until(
             lambda: logs.view.lines[-1].endswith("tick 11") and logs.view.is_vertical_scroll_end
         )
+
+
+async def test_console_probes_are_hidden_and_counted_until_shown(tmp_path: Path) -> None:
+    """Real requests stay in view; the console's own probes are left out and counted, and
+    `H` shows them (and hides them again)."""
+    from console.panes.logs import LogsPane
+    from console.panes.messages import LogLinesArrived
+    from runbook.sources.logs import LogLine
+    from runbook.sources.probe import PROBE_USER_AGENT
+
+    probe = f'"GET /health HTTP/1.1" 200 - "{PROBE_USER_AGENT}"'
+    real = '"GET / HTTP/1.1" 500 - "Mozilla/5.0"'
+    texts = [probe, real, probe, probe, real]
+    lines = tuple(
+        LogLine("web", f"2026-12-03T03:00:0{n}.000000000Z", text) for n, text in enumerate(texts)
+    )
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=(140, 50)) as pilot:
+        logs = app.query_one(LogsPane)
+        logs.follow(("web",))
+        logs.post_message(LogLinesArrived(lines))
+        await until(lambda: len(logs.view.lines) == 2)
+        assert all(line.endswith(real) for line in logs.view.lines)
+        # The status line says so (unless an engine problem takes the line, as here).
+        status = logs._status_text  # noqa: SLF001
+        assert "3 console probe line(s) hidden (H shows)" in status()
+        logs.view.focus()
+        await pilot.press("H")
+        await until(lambda: len(logs.view.lines) == 5)
+        assert [line.endswith(real) for line in logs.view.lines] == [
+            False,
+            True,
+            False,
+            False,
+            True,
+        ]
+        assert "console probes shown (H hides)" in status()
+        await pilot.press("H")
+        await until(lambda: len(logs.view.lines) == 2)

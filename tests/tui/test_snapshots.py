@@ -17,10 +17,17 @@ from tests.waiting import wait_until_async as until
 SIZES = [(80, 24), (120, 40)]
 
 
+async def _main_screen_ready(app: Any) -> None:
+    """The main screen is shown and its serving strip has read the deployment history."""
+    await until(lambda: app.main_screen is not None, what="the main screen is ready")
+    strip = app.main_screen.query_one("#serving-strip")
+    await until(lambda: strip.history_read, what="the serving strip read the history")
+
+
 async def _walk_some(pilot: Any) -> None:
     """Open the blue-green procedure, tick a step, skip one with a reason."""
     app = pilot.app
-    await until(lambda: app.main_screen is not None, what="the main screen is ready")  # type: ignore[attr-defined]
+    await _main_screen_ready(app)
     procedure = app.runbook.procedure("Blue-Green")
     app.main_screen.jump_to(procedure.key)
     await pilot.pause()
@@ -45,7 +52,7 @@ def test_confirmation_in_production(
 ) -> None:
     async def open_confirmation(pilot: Any) -> None:
         app = pilot.app
-        await until(lambda: app.main_screen is not None, what="the main screen is ready")  # type: ignore[attr-defined]
+        await _main_screen_ready(app)
         app.main_screen.jump_to(app.runbook.procedure("Emergency Rollback").key)
         await pilot.pause()
         await pilot.press("r")
@@ -62,7 +69,7 @@ def test_help(
 ) -> None:
     async def open_help(pilot: Any) -> None:
         app = pilot.app
-        await until(lambda: app.main_screen is not None, what="the main screen is ready")  # type: ignore[attr-defined]
+        await _main_screen_ready(app)
         await pilot.press("question_mark")
         await pilot.pause()
 

@@ -334,3 +334,23 @@ def test_report_judges_an_open_incident_deadlines_now() -> None:
     assert "| Acknowledge within 5 minutes | 03:05:00 UTC | counting |" in text
     later = render(incident, deployments=[], now=at(400))
     assert "| Acknowledge within 5 minutes | 03:05:00 UTC | not done: deadline passed |" in later
+
+
+def test_log_excerpts_leave_the_console_probes_out() -> None:
+    from runbook.sources.probe import PROBE_USER_AGENT
+
+    runbook = load(PROJECT_RUNBOOK)
+    incident = open_incident(runbook, "P1", title="web down", clock=lambda: T0, by="alice")
+    step_plan = plan(runbook, incident.procedure, 3, environment="Development")
+    real = '"GET / HTTP/1.1" 500 - "Mozilla/5.0"'
+    probe = f'"GET /health HTTP/1.1" 200 - "{PROBE_USER_AGENT}"'
+    result = StepResult(
+        status="done", exit_code=0, run_ids=("r1",), output_tail=(real, *[probe] * 20, real)
+    )
+    event = command_event(step_plan, result, Masker([]))
+    assert event.data["output"] == [real, real, "(20 console probe line(s) left out)"]
+    # A probe line recorded by an older console stays out of the report too.
+    older = make_event("command", "make logs-tail -> exit 0", output=[probe, real], commands=[])
+    incident.record(_at(older, 10))
+    text = render(incident, masker=Masker([]))
+    assert real in text and probe not in text

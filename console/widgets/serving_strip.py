@@ -1,0 +1,203 @@
+"""The "what is serving" strip: one line under the status bar, at every size.
+
+Environment, the live colour and version behind the proxy, the public /health, the
+error rate users see (the gauges pane's reading, never a second probe) and the last
+deploy or rollback with its age. It reads the proxy itself, once a second, as soon as
+the live panes say which base URL they watch (`watch`); the deployment history is
+read on a thread, again only when the file changed. What is shown comes from
+runbook.sources.serving; this widget only polls, keeps the newest state and paints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Unpack
+
+from textual import on, work
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+if TYPE_CHECKING:
+    import httpx
+
+    from console.widgets.options import WidgetOptions
+    from runbook.sources.gauges import GaugeValue
+    from runbook.sources.serving import ChangeWatch, LastChange, Serving, ServingWatch
+
+STYLES: dict[str, str] = {
+    "env": "bold $text on $success 40%",
+    "env-production": "bold $text on $error",
+    "ok": "$success",
+    "warning": "$warning",
+    "bad": "bold $error",
+    "muted": "$text-muted",
+    "plain": "",
+}
+"""How each tone of runbook.sources.serving looks (the production environment as the
+status bar shows it)."""
+
+
+class ServingStrip(Static):
+    """What serves now, where the operator always sees it."""
+
+    DEFAULT_CSS = """
+    ServingStrip {
+        height: 1; width: 1fr; padding: 0 1; background: $surface;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    ServingStrip.-down { background: $error 15%; }
+    """
+
+    @dataclass
+    class Observed(Message, bubble=False):
+        """A poll's outcome (posted by the strip's worker, handled on the event loop)."""
+
+        serving: Serving | None
+        change: LastChange | None
+        history_read: bool
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, ServingStrip.Observed)
+
+    def __init__(
+        self,
+        environment: str,
+        production: bool,
+        runbook_path: str | None,
+        clock: Callable[[], datetime],
+        not_watched: str | None = None,
+        **kwargs: Unpack[WidgetOptions],
+    ) -> None:
+        """
+        Args:
+            environment: the console's environment.
+            production: whether it is production (shown as the status bar shows it).
+            runbook_path: the runbook, whose repository holds the deployment history.
+            clock: now, for the last change's age.
+            not_watched: why no service will be read (the console has no live panes).
+        """
+        super().__init__(markup=False, **kwargs)
+        self.environment = environment
+        self.production = production
+        self.runbook_path = runbook_path
+        self.clock = clock
+        self.serving: Serving | None = None
+        self.change: LastChange | None = None
+        self.history_read = False
+        self.gauges: tuple[GaugeValue, ...] | None = None
+        self.not_watched = not_watched
+        """Why the proxy is not read ("live panes off"); None while it is, or will be."""
+        self._watch: ServingWatch | None = None
+        self._changes: ChangeWatch | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._shown = ""
+        """The line as last painted: a poll that changed nothing repaints nothing."""
+
+    def on_mount(self) -> None:
+        self.poll()  # painted once laid out (on_resize), at its width
+
+    async def on_unmount(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    def watch_service(self, base_url: str, deadline_s: float) -> None:
+        """Read this base URL's /health from now on (the live panes' base URL)."""
+        from runbook.sources.serving import ServingWatch
+
+        self._watch = ServingWatch(base_url, deadline_s=min(deadline_s, 1.5))
+        self.not_watched = None
+        self.serving = None
+        self._paint()
+
+    def unwatched(self, why: str) -> None:
+        """Nothing to read (no live panes): say why instead of "checking…"."""
+        if self._watch is None:
+            self.not_watched = why
+            self._paint()
+
+    def show_gauges(self, values: Sequence[GaugeValue]) -> None:
+        """The gauges pane's newest values (the error rate comes from them)."""
+        self.gauges = tuple(values)
+        self._paint()
+
+    @work(exclusive=True, group="serving", exit_on_error=False, description="What is serving")
+    async def poll(self) -> None:
+        import asyncio
+
+        from runbook.sources.serving import ChangeWatch, history_path_for
+
+        if self._changes is None:
+            path: Path = await asyncio.to_thread(history_path_for, self.runbook_path)
+            self._changes = ChangeWatch(path)
+        watch, serving = self._watch, None
+        if watch is not None:
+            if self._client is None:
+                self._client = watch.client()
+            serving = await watch.poll(self._client)
+        change = await asyncio.to_thread(self._changes.check, self.clock())
+        if watch is self._watch:  # a poll of a base URL no longer watched is dropped
+            self.post_message(self.Observed(serving, change, history_read=True))
+
+    @on(Worker.StateChanged)
+    def _rearm(self, event: Worker.StateChanged) -> None:
+        # Polls never overlap: the next one is armed when this one has finished.
+        if event.worker.group != "serving" or event.state not in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+        ):
+            return
+        from runbook.sources.serving import INTERVAL_S
+
+        if event.state == WorkerState.ERROR:
+            self.log.error("serving strip poll failed", event.worker.error)
+        self.set_timer(INTERVAL_S, self.poll)
+
+    @on(Observed)
+    def _observed(self, message: Observed) -> None:
+        if message.serving is not None:
+            self.serving = message.serving
+        self.change = message.change
+        self.history_read = message.history_read
+        self._paint()
+
+    def on_resize(self) -> None:
+        self._paint()
+
+    def _paint(self) -> None:
+        from runbook.sources.serving import SEPARATOR, fit_segments, strip_segments
+
+        segments = strip_segments(
+            self.environment,
+            self.production,
+            self.serving,
+            watched=self.not_watched,
+            gauges=self.gauges,
+            change=self.change,
+            history_read=self.history_read,
+            now=self.clock(),
+        )
+        width = self.content_size.width
+        if width <= 0:
+            return  # not laid out yet: on_resize paints
+        fitted = fit_segments(segments, width)
+        parts: list[tuple[str, str] | str] = []
+        for position, (segment, text) in enumerate(fitted):
+            if position:
+                parts.append((SEPARATOR, "$text-muted"))
+            parts.append((text, STYLES[segment.tone]))
+        content = Content.assemble(*parts)
+        down = self.serving is not None and not self.serving.current
+        self.set_class(down, "-down")
+        if content.plain != self._shown:
+            self._shown = content.plain
+            self.update(content)
+
+    @property
+    def text(self) -> str:
+        """The line as shown (for tests and the too-small message)."""
+        return self._shown
