@@ -42,14 +42,15 @@ def resolve_host(docker_host: str) -> str:
 def resolve_endpoint(docker_host: str) -> tuple[str, Any]:
     """(base URL, TLS config or False) for a URL or a Docker context name.
 
-    A tcp:// host equal to DOCKER_HOST takes DOCKER_TLS_VERIFY/DOCKER_CERT_PATH from the
-    environment, as the docker CLI does; a context brings its own TLS material.
+    A tcp:// host takes DOCKER_TLS_VERIFY/DOCKER_CERT_PATH from the environment, as
+    `docker --host tcp://...` does; a context brings its own TLS material.
     """
     if "://" in docker_host or docker_host.startswith("/"):
-        if docker_host.startswith("tcp://") and os.environ.get("DOCKER_HOST") == docker_host:
+        if docker_host.startswith("tcp://"):
             from docker.utils import kwargs_from_env
 
-            return docker_host, kwargs_from_env().get("tls") or False
+            environment = {**os.environ, "DOCKER_HOST": docker_host}
+            return docker_host, kwargs_from_env(environment).get("tls") or False
         return docker_host, False
     from docker.context import ContextAPI  # only contexts need the context store
 
