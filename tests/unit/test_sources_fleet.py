@@ -158,6 +158,7 @@ def test_an_environment_names_several_engines(tmp_path: Path) -> None:
         ('docker_hosts = ["tcp://h:1", "tcp://h:1"]', "names 'tcp://h:1' twice"),
         ('docker_host = "tcp://h:1"\ndocker_hosts = ["tcp://h:2"]', "not both"),
     ],
+    ids=["not-a-list", "empty-name", "twice", "both-keys"],
 )
 def test_bad_engine_lists_are_one_line(tmp_path: Path, table: str, said: str) -> None:
     with pytest.raises(ConfigError, match=said) as raised:
@@ -181,3 +182,23 @@ def test_tcp_engines_take_tls_from_docker_cert_path(
     assert url == "tcp://127.0.0.1:2376" and isinstance(tls, TLSConfig)
     assert tls.ca_cert == str(tmp_path / "ca.pem")
     assert resolve_endpoint("unix:///run/a.sock") == ("unix:///run/a.sock", False)
+
+
+def test_an_ssh_engine_without_its_transport_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    from runbook.sources.docker.endpoint import preflight
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "paramiko" else real_find_spec(name, *args),
+    )
+    assert (
+        preflight("ssh://ops@box")
+        == "ssh://ops@box needs the paramiko package (pip install paramiko)"
+    )
+    assert preflight("tcp://127.0.0.1:2376") is None

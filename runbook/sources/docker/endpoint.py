@@ -1,11 +1,13 @@
 """Where a Docker Engine is: a URL or context name made an endpoint, and a local socket checked.
 
 `preflight` names a start-up problem with a unix socket (missing, not a socket,
-no permission) together with what the operator can do about it.
+no permission), or an ssh:// engine without the SDK's SSH transport, together with
+what the operator can do about it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import stat
 from pathlib import Path
@@ -15,7 +17,11 @@ from docker.errors import DockerException
 
 
 def preflight(base_url: str) -> str | None:
-    """A start-up problem with a local socket and what to do about it, or None."""
+    """A start-up problem with a local socket or an ssh:// engine and what to do, or None."""
+    if base_url.startswith("ssh://"):
+        if importlib.util.find_spec("paramiko") is None:
+            return f"{base_url} needs the paramiko package (pip install paramiko)"
+        return None
     if not base_url.startswith(("unix://", "/")):
         return None
     path = Path(base_url.removeprefix("unix://"))
