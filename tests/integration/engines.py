@@ -169,23 +169,8 @@ class PrivateEngine:
     def _kill_leftovers(self) -> None:
         # After a SIGKILL the daemon's containers outlive it under their shims, which name
         # this engine's root; they and what runs under them are this engine's alone.
-        parents: dict[int, int] = {}
-        owned: list[int] = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                parents[int(entry.name)] = int(
-                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
-                )
-                if str(self.root) in (entry / "cmdline").read_text(errors="replace"):
-                    owned.append(int(entry.name))
-        doomed: list[int] = []
-        frontier = owned
-        while frontier:
-            doomed.extend(frontier)
-            frontier = [pid for pid, parent in parents.items() if parent in frontier]
-        for pid in reversed(doomed):  # what runs under a shim first, then the shim
+        owned = [pid for pid in _parents() if str(self.root) in _cmdline(pid)]
+        for pid in reversed(family(owned)):  # what runs under a shim first, then the shim
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
 
@@ -194,6 +179,35 @@ class PrivateEngine:
         inside = [line.split()[1] for line in mounts if line.split()[1].startswith(str(self.root))]
         for mount_point in sorted(inside, key=len, reverse=True):
             subprocess.run(["umount", "-l", mount_point], capture_output=True, check=False)
+
+
+def _parents() -> dict[int, int]:
+    """Every process's parent, by PID."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int(stat[1])
+    return parents
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def family(pids: list[int]) -> list[int]:
+    """These processes and all their descendants, parents before children."""
+    parents = _parents()
+    found: list[int] = []
+    frontier = pids
+    while frontier:
+        found.extend(frontier)
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+    return found
 
 
 def require_private_engines() -> None:

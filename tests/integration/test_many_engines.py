@@ -6,6 +6,7 @@ other engines' rows keep following their events meanwhile.
 
 from __future__ import annotations
 
+import importlib.util
 import shlex
 import subprocess
 import uuid
@@ -16,10 +17,12 @@ import pytest
 from engines import PrivateEngines
 from live_app import LiveHarness, seed_runbook
 from live_helpers import DOCKER_SOCKET, run_container
+from sshd import LoopbackSshd
 
 from console.panes.containers import ContainersPane
 from runbook.execution.container_actions import action_plan
 from runbook.sources.settings import SourceSettings
+from tests.required import unavailable
 from tests.waiting import wait_until_async as until
 
 pytestmark = pytest.mark.integration
@@ -74,13 +77,13 @@ async def test_three_engines_a_stalled_one_marks_only_its_rows(
         second.stall()
         try:
             await until(lambda: unreachable(pane, second.tcp_url), 10)
-            assert "unreachable since" in status(app) and "1 of 3" not in status(app)
+            assert "2 of 3 Docker engines connected" in status(app)
             # The other engines keep following their events while this one hangs.
             on_first.kill()
             await until(lambda: states(pane, first.url) == ["exited"], 10)
             late = run_container(docker_client, token, 'trap "exit 0" TERM; sleep 300 & wait')
-            await until(lambda: late.id in pane.containers, 10)
-            assert states(pane, shared_url) == ["running", "running"]
+            await until(lambda: states(pane, shared_url) == ["running", "running"], 10)
+            assert late.id in pane.containers
             assert unreachable(pane, second.tcp_url)
         finally:
             second.resume()
@@ -122,3 +125,40 @@ async def test_a_dead_engine_marks_only_its_rows(engines: PrivateEngines) -> Non
 
 def status(app: LiveHarness) -> str:
     return str(app.query_one("#containers-status").render())
+
+
+async def test_an_engine_over_ssh_beside_a_local_one(
+    engines: PrivateEngines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if importlib.util.find_spec("paramiko") is None:
+        unavailable("paramiko is not installed (the Docker SDK's SSH transport)")
+    first, second, _ = engines.engines
+    sshd = LoopbackSshd(first.url)
+    try:
+        sshd.start()
+        monkeypatch.setenv("HOME", str(sshd.home))  # the SDK reads ~/.ssh from HOME
+        token = uuid.uuid4().hex[:8]
+        over_ssh = first.run(engines.image, f"rbc-eng-{token}-a")
+        local = second.run(engines.image, f"rbc-eng-{token}-b")
+        settings = SourceSettings(
+            docker_hosts=(sshd.url, second.url), containers=token, base_url="http://127.0.0.1:9"
+        )
+        app = LiveHarness(seed_runbook(), settings)
+        async with app.run_test(size=(160, 40)):
+            pane = app.query_one(ContainersPane)
+            await until(lambda: {over_ssh.id, local.id} <= set(pane.containers), 30)
+            assert pane.containers[over_ssh.id].host == sshd.url
+            assert str(pane.table.get_cell(over_ssh.id, "host")) == f"root@127.0.0.1:{sshd.port}"
+            await until(lambda: "2 of 2 Docker engines connected" in status(app), 10)
+
+            first.stall()  # the engine behind SSH hangs: the SSH session itself stays up
+            try:
+                await until(lambda: unreachable(pane, sshd.url), 15)
+                local.kill()
+                await until(lambda: states(pane, second.url) == ["exited"], 10)
+                assert unreachable(pane, sshd.url)
+            finally:
+                first.resume()
+            await until(lambda: states(pane, sshd.url) == ["running"], 30)
+    finally:
+        sshd.stop()

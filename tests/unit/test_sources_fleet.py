@@ -199,6 +199,6 @@ def test_an_ssh_engine_without_its_transport_says_what_to_install(
     )
     assert (
         preflight("ssh://ops@box")
-        == "ssh://ops@box needs the paramiko package (pip install paramiko)"
+        == "ssh://ops@box needs the paramiko package (pip install 'runbook-console[ssh]')"
     )
     assert preflight("tcp://127.0.0.1:2376") is None

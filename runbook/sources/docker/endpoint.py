@@ -20,7 +20,7 @@ def preflight(base_url: str) -> str | None:
     """A start-up problem with a local socket or an ssh:// engine and what to do, or None."""
     if base_url.startswith("ssh://"):
         if importlib.util.find_spec("paramiko") is None:
-            return f"{base_url} needs the paramiko package (pip install paramiko)"
+            return f"{base_url} needs the paramiko package (pip install 'runbook-console[ssh]')"
         return None
     if not base_url.startswith(("unix://", "/")):
         return None
