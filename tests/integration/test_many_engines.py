@@ -25,7 +25,8 @@ from runbook.sources.settings import SourceSettings
 from tests.required import unavailable
 from tests.waiting import wait_until_async as until
 
-pytestmark = pytest.mark.integration
+# One worker starts the private engines (a session fixture) and runs every test here.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("private-engines")]
 
 
 @pytest.fixture
