@@ -20,10 +20,11 @@ declare -A PACKAGE_FOR=(
   [debootstrap]=debootstrap
   [curl]=curl
   [make]=make
+  [sshd]=openssh-server
 )
 
 missing_packages=()
-for tool in dockerd docker-compose prometheus debootstrap curl make; do
+for tool in dockerd docker-compose prometheus debootstrap curl make sshd; do
   if command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ]; then
     echo "services: $tool present"
   else

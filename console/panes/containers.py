@@ -31,6 +31,7 @@ from runbook.sources.docker.containers import (
     ContainersListed,
 )
 from runbook.sources.docker.engine import EngineChanged, EngineState
+from runbook.sources.docker.fleet import fleet_summary, host_label, row_state
 from runbook.sources.docker.stats import ContainerStats, StatsSampled
 
 if TYPE_CHECKING:
@@ -52,10 +53,12 @@ COLUMNS = (
     ("memory", "Mem used/limit"),
     ("net", "Net rx/tx"),
 )
+HOST_COLUMN = ("host", "Host")
+"""After the name, when the environment has several engines."""
 
 
 class ContainersPane(Vertical, can_focus=False):
-    """Containers of the environment's engine; actions are requests to the console's step
+    """Containers of the environment's engines; actions are requests to the console's step
     runner, which confirms, runs and records them like steps."""
 
     HELP = """
@@ -63,6 +66,8 @@ class ContainersPane(Vertical, can_focus=False):
 Follows Docker events (create, start, die, destroy, health). CPU % is computed as
 `docker stats` does: **100 % is one core**. Net I/O shows `-` for containers on the host
 network (they have no interface of their own). Stats are read only for rows on screen.
+With several engines, a Host column says where each runs; the rows of an engine that
+stops answering read "unreachable since HH:MM:SS" while the others keep updating.
 
 - **f** follow the selected container's logs in the logs pane, **F** add it to those followed
 - **R** restart, **I** inspect, **L** `docker logs` (confirmed and audited like a step).
@@ -137,12 +142,17 @@ network (they have no interface of their own). Stats are read only for rows on s
         self.stats: dict[str, ContainerStats] = {}
         self._cells: dict[tuple[str, str], str] = {}
         self._visible: tuple[str, ...] = ()
+        self.engine_states: dict[str, EngineState] = {}
+        """Each engine's reachability, by host as configured."""
+        self.columns: tuple[tuple[str, str], ...] = COLUMNS
+        if len(sources.fleet) > 1:
+            self.columns = (COLUMNS[0], HOST_COLUMN, *COLUMNS[1:])
 
     def compose(self) -> ComposeResult:
         yield Static("Connecting to the Docker engine…", id="containers-status", markup=False)
         yield KeyHint(type(self))
         table = QuietTable(cursor_type="row", zebra_stripes=False, id="containers")
-        for key, label in COLUMNS:
+        for key, label in self.columns:
             table.add_column(label, key=key)
         yield table
 
@@ -151,9 +161,9 @@ network (they have no interface of their own). Stats are read only for rows on s
         return self.query_one("#containers", QuietTable)
 
     def on_mount(self) -> None:
-        engine = self.sources.engine
-        engine.subscribe(lambda event: self.post_message(DockerEventArrived(event)))
-        engine.start()
+        fleet = self.sources.fleet
+        fleet.subscribe(lambda event: self.post_message(DockerEventArrived(event)))
+        fleet.start()
         self.follow_containers()
         self.poll_stats()
         self.watch(self.table, "scroll_y", lambda _: self._update_visible(), init=False)
@@ -175,7 +185,7 @@ network (they have no interface of their own). Stats are read only for rows on s
         description="Following Docker events",
     )
     def follow_containers(self) -> None:
-        self.sources.monitor.run(lambda event: self.post_message(DockerEventArrived(event)))
+        self.sources.fleet.run_monitors(lambda event: self.post_message(DockerEventArrived(event)))
 
     @work(
         thread=True,
@@ -184,7 +194,7 @@ network (they have no interface of their own). Stats are read only for rows on s
         description="Reading Docker stats for visible rows",
     )
     def poll_stats(self) -> None:
-        self.sources.stats.run(
+        self.sources.fleet.run_stats(
             lambda sample: (
                 self.post_message(StatsArrived(sample))
                 if isinstance(sample, StatsSampled)
@@ -196,10 +206,12 @@ network (they have no interface of their own). Stats are read only for rows on s
     def _docker_event(self, message: DockerEventArrived) -> None:
         event = message.event
         if isinstance(event, EngineChanged):
-            self._show_engine(event.state)
+            self._engine_changed(event)
         elif isinstance(event, ContainersListed):
+            # A listing is one engine's: the other engines' rows stay as they are.
             listed = {info.id: info for info in event.containers}
-            for gone in set(self.containers) - set(listed):
+            shown = {cid for cid, info in self.containers.items() if info.host == event.host}
+            for gone in shown - set(listed):
                 self._remove(gone)
             for info in sorted(listed.values(), key=lambda c: c.name):
                 self._put(info)
@@ -220,14 +232,37 @@ network (they have no interface of their own). Stats are read only for rows on s
 
     @on(StatsArrived)
     def _stats(self, message: StatsArrived) -> None:
+        engine = self.engine_states.get(message.sample.host)
+        if engine is not None and not engine.reachable:
+            return  # a read that finished as its engine went away: the row says so instead
         for sample in message.sample.stats:
             if sample.id in self.containers:
                 self.stats[sample.id] = sample
                 self._set_stats_cells(sample)
 
-    def _show_engine(self, state: EngineState) -> None:
+    def _engine_changed(self, event: EngineChanged) -> None:
+        host = event.host or self.sources.fleet.primary.host
+        before = self.engine_states.get(host)
+        self.engine_states[host] = event.state
+        self._show_engines()
+        if before is not None and before.reachable == event.state.reachable:
+            return
+        for info in self.containers.values():
+            if info.host == host:
+                self._set_cell(info.id, "state", row_state(info, event.state))
+                if not event.state.reachable:
+                    for key in ("cpu", "memory", "net"):
+                        self._set_cell(info.id, key, "-")
+
+    def _show_engines(self) -> None:
         status = self.query_one("#containers-status", Static)
-        status.set_class(not state.reachable, "-down")
+        states = self.engine_states
+        down = any(not state.reachable for state in states.values())
+        status.set_class(down, "-down")
+        if len(self.sources.fleet) > 1:
+            status.update(Content(f"{fleet_summary(states)} · CPU % 100 = one core"))
+            return
+        state = next(iter(states.values()))
         if state.reachable:
             status.update(f"Docker engine {self.sources.engine.docker_host} · CPU % 100 = one core")
         else:
@@ -237,19 +272,21 @@ network (they have no interface of their own). Stats are read only for rows on s
         table = self.table
         row = {
             "name": info.name,
+            "host": host_label(info.host),
             "image": info.image,
-            "state": info.state,
+            "state": row_state(info, self.engine_states.get(info.host)),
             "health": info.health or "-",
             "up": uptime(info.uptime_s()),
             "restarts": str(info.restart_count),
         }
         if info.id not in self.containers:
-            table.add_row(*(escape(row.get(key, "-")) for key, _ in COLUMNS), key=info.id)
-            for key, _ in COLUMNS:
+            table.add_row(*(escape(row.get(key, "-")) for key, _ in self.columns), key=info.id)
+            for key, _ in self.columns:
                 self._cells[(info.id, key)] = row.get(key, "-")
         else:
-            for key, text in row.items():
-                self._set_cell(info.id, key, text)
+            for key, _ in self.columns:
+                if key in row:
+                    self._set_cell(info.id, key, row[key])
             if info.state != "running":
                 for key in ("cpu", "memory", "net"):
                     self._set_cell(info.id, key, "-")
@@ -259,7 +296,7 @@ network (they have no interface of their own). Stats are read only for rows on s
         if self.containers.pop(container_id, None) is not None:
             self.table.remove_row(container_id)
         self.stats.pop(container_id, None)
-        for key, _ in COLUMNS:
+        for key, _ in self.columns:
             self._cells.pop((container_id, key), None)
 
     def _set_stats_cells(self, sample: ContainerStats) -> None:
@@ -316,7 +353,7 @@ network (they have no interface of their own). Stats are read only for rows on s
             visible = visible + tuple(extra)
         if visible != self._visible:
             self._visible = visible
-            self.sources.stats.watch(visible)
+            self.sources.fleet.watch(self.containers[cid] for cid in visible)
 
     def selected(self) -> ContainerInfo | None:
         table = self.table
@@ -335,13 +372,18 @@ network (they have no interface of their own). Stats are read only for rows on s
         if container is None:
             self.notify("No container selected.", timeout=3)
             return
+        # Named engines are named in the command too; else the CLI's own default applies.
+        host = container.host or self.sources.fleet.primary.host
         plan = action_plan(
             action,
             container,
-            docker_host=self.sources.settings.docker_host,
+            docker_host=host if self.sources.settings.explicit_hosts else None,
             environment=self.environment or None,
             config=self.config,
             runbook_sha256=self.runbook_sha256,
             runbook_path=self.runbook_path,
         )
-        self.post_message(ContainerActionRequested(plan, f"docker {action} {container.name}"))
+        title = f"docker {action} {container.name}"
+        if len(self.sources.fleet) > 1:
+            title += f" on {host_label(host)}"
+        self.post_message(ContainerActionRequested(plan, title))

@@ -4,7 +4,7 @@
 [environments.Production]            # Config.environments, Config.environment(name)
 production = true                    # operators type the name to confirm
 env = { COMPOSE_PROJECT_NAME = "monkeytown" }
-docker_host = "ssh://deploy@prod"
+docker_host = "ssh://deploy@prod"          # or docker_hosts = ["unix:///...", "tcp://...", "ctx"]
 prometheus_url = "http://prom:9090"
 base_url = "https://monkeytown.example"
 

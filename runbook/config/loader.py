@@ -68,15 +68,32 @@ def _environments(data: dict[str, Any]) -> dict[str, EnvironmentConfig]:
         production = table.get("production")
         if production is not None and not isinstance(production, bool):
             raise TypeError(f"environments.{name}.production must be true or false")
+        docker_host = _opt_str(table, "docker_host", name)
+        docker_hosts = _docker_hosts(table, name)
+        if docker_host is not None and docker_hosts:
+            raise ValueError(f"environments.{name}: set docker_host or docker_hosts, not both")
         environments[name] = EnvironmentConfig(
             name=name,
             production=production,
             env={str(k): str(v) for k, v in env.items()},
-            docker_host=_opt_str(table, "docker_host", name),
+            docker_host=docker_host,
+            docker_hosts=docker_hosts,
             prometheus_url=_opt_str(table, "prometheus_url", name),
             base_url=_opt_str(table, "base_url", name),
         )
     return environments
+
+
+def _docker_hosts(table: dict[str, Any], name: str) -> tuple[str, ...]:
+    """`docker_hosts`: a list of distinct, non-empty engine URLs or context names."""
+    value = table.get("docker_hosts", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise TypeError(f"environments.{name}.docker_hosts must be a list of non-empty strings")
+    hosts = tuple(v.strip() for v in value)
+    repeated = sorted({host for host in hosts if hosts.count(host) > 1})
+    if repeated:
+        raise ValueError(f"environments.{name}.docker_hosts names {repeated[0]!r} twice")
+    return hosts
 
 
 def _secrets(table: dict[str, Any]) -> SecretsConfig:

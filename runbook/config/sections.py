@@ -35,8 +35,17 @@ class EnvironmentConfig:
     env: dict[str, str] = field(default_factory=dict)
     """Variables given to every command run against this environment."""
     docker_host: str | None = None
+    docker_hosts: tuple[str, ...] = ()
+    """Several engines (URLs or Docker context names); exclusive with `docker_host`."""
     prometheus_url: str | None = None
     base_url: str | None = None
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        """The engines named for this environment, in the config's order (none: the default)."""
+        if self.docker_hosts:
+            return self.docker_hosts
+        return (self.docker_host,) if self.docker_host else ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,8 @@ class SourceSettings:
     environment: str = DEFAULT_ENVIRONMENT
     docker_host: str | None = None
     """None means DOCKER_HOST, else the local socket."""
+    docker_hosts: tuple[str, ...] = ()
+    """Several engines shown side by side; when set, `docker_host` is not used."""
     prometheus_url: str | None = None
     base_url: str = DEFAULT_BASE_URL
     metrics_url: str | None = None
@@ -109,6 +120,16 @@ class SourceSettings:
     @property
     def resolved_docker_host(self) -> str:
         return self.docker_host or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+
+    @property
+    def resolved_docker_hosts(self) -> tuple[str, ...]:
+        """Every engine of the environment, in order; one (the default) when none is named."""
+        return self.docker_hosts or (self.resolved_docker_host,)
+
+    @property
+    def explicit_hosts(self) -> bool:
+        """Whether the config names the engines (commands then name them too)."""
+        return bool(self.docker_hosts or self.docker_host)
 
     @property
     def resolved_metrics_url(self) -> str:

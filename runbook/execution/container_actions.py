@@ -6,6 +6,7 @@ becomes a `Plan` for the executor, which confirms and audits it like a step.
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -32,17 +33,19 @@ def action_plan(
 
     The command names the container by id as well as showing its name, so a
     container recreated under the same name in between is not the one acted on.
+    With a `docker_host`, the command names its engine too (`docker --host URL` or
+    `docker --context NAME`), so the confirmation and the audit say where it ran.
     """
     config = config or Config()
     environment = environment or DEFAULT_ENVIRONMENT
     production = config.is_production(environment)
     short = container.id[:12]
+    docker = f"docker {engine_option(docker_host)}" if docker_host else "docker"
     code = {
-        "restart": f"docker restart {short}",
-        "logs": f"docker logs --tail 200 --timestamps {short}",
-        "inspect": f"docker inspect {short}",
+        "restart": f"{docker} restart {short}",
+        "logs": f"{docker} logs --tail 200 --timestamps {short}",
+        "inspect": f"{docker} inspect {short}",
     }[action]
-    env: tuple[tuple[str, str], ...] = (("DOCKER_HOST", docker_host),) if docker_host else ()
     risk: Literal["read-only", "mutating"] = "mutating" if action == "restart" else "read-only"
     return Plan(
         runbook_path=runbook_path,
@@ -51,7 +54,7 @@ def action_plan(
         procedure_title=f"Container {action}",
         step_index=1,
         step_title=f"{action} {container.name} ({short})",
-        commands=(PlannedCommand(code=code, risk=risk, line=0, timeout_s=60.0, env=env),),
+        commands=(PlannedCommand(code=code, risk=risk, line=0, timeout_s=60.0),),
         cwd=str(Path.cwd()),
         environment=environment,
         production=production,
@@ -61,3 +64,10 @@ def action_plan(
         grace_s=config.execution.grace_s,
         env=tuple(sorted(config.environment(environment).env.items())),
     )
+
+
+def engine_option(docker_host: str) -> str:
+    """The docker CLI option naming an engine: `--host URL`, or `--context NAME` for a context."""
+    if "://" in docker_host or docker_host.startswith("/"):
+        return f"--host {shlex.quote(docker_host)}"
+    return f"--context {shlex.quote(docker_host)}"

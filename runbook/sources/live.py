@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from runbook.model import Runbook
-from runbook.sources.docker.containers import ContainerMonitor
 from runbook.sources.docker.endpoint import preflight, resolve_host
 from runbook.sources.docker.engine import Engine
-from runbook.sources.docker.stats import StatsPoller
+from runbook.sources.docker.fleet import Fleet, HostMonitor, HostStats, host_label, host_sources
 from runbook.sources.fallback import ServiceScraper, probe_urls
 from runbook.sources.gauges import Gauge, gauges_for
 from runbook.sources.health import HealthChecker
@@ -63,9 +62,8 @@ def _settle(future: asyncio.Future[_T], result: _T | None, error: BaseException 
 @dataclass
 class LiveSources:
     settings: SourceSettings
-    engine: Engine
-    monitor: ContainerMonitor
-    stats: StatsPoller
+    fleet: Fleet
+    """Every Docker engine of the environment (one unless `docker_hosts` names several)."""
     health: HealthChecker
     scraper: ServiceScraper
     gauges: list[Gauge]
@@ -74,7 +72,17 @@ class LiveSources:
 
     @classmethod
     def create(cls, runbook: Runbook, settings: SourceSettings) -> LiveSources:
-        engine = Engine(settings.resolved_docker_host, timeout_s=settings.docker_timeout_s)
+        fleet = Fleet(
+            [
+                host_sources(
+                    host,
+                    timeout_s=settings.docker_timeout_s,
+                    stats_interval_s=settings.stats_interval_s,
+                    name_filter=settings.containers,
+                )
+                for host in settings.resolved_docker_hosts
+            ]
+        )
         prometheus = (
             PrometheusSource(
                 settings.prometheus_url,
@@ -87,9 +95,7 @@ class LiveSources:
         )
         return cls(
             settings=settings,
-            engine=engine,
-            monitor=ContainerMonitor(engine, name_filter=settings.containers),
-            stats=StatsPoller(engine, interval_s=settings.stats_interval_s),
+            fleet=fleet,
             health=HealthChecker(
                 runbook.endpoints, settings.base_url, deadline_s=settings.health_timeout_s
             ),
@@ -105,22 +111,44 @@ class LiveSources:
         )
 
     @property
+    def engine(self) -> Engine:
+        """The first engine configured (the only one, unless `docker_hosts` names several)."""
+        return self.fleet.primary.engine
+
+    @property
+    def monitor(self) -> HostMonitor:
+        return self.fleet.primary.monitor
+
+    @property
+    def stats(self) -> HostStats:
+        return self.fleet.primary.stats
+
+    @property
     def local_disk_path(self) -> str | None:
-        """The host path for the disk fallback, only when the engine is on this machine."""
+        """The host path for the disk fallback, only when the first engine is on this machine."""
         try:
-            host = resolve_host(self.settings.resolved_docker_host)
+            host = resolve_host(self.fleet.primary.host)
         except Exception:  # noqa: BLE001 - an unknown context is not local
             return None
         return self.settings.disk_path if host.startswith(("unix://", "/")) else None
 
     def start_problem(self) -> str | None:
-        try:
-            return preflight(resolve_host(self.settings.resolved_docker_host))
-        except Exception as error:  # noqa: BLE001
-            return str(error)
+        """A start-up problem of each engine (its host named when there are several)."""
+        problems = []
+        for sources in self.fleet.hosts:
+            try:
+                problem = preflight(resolve_host(sources.host))
+            except Exception as error:  # noqa: BLE001 - an unknown context, named
+                problem = str(error)
+            if problem:
+                several = len(self.fleet) > 1
+                problems.append(f"{host_label(sources.host)}: {problem}" if several else problem)
+        return "; ".join(problems) or None
 
-    def follow(self, containers: list[str], tail: int = 200) -> LogFollower:
-        follower = LogFollower(self.engine, containers, tail=tail)
+    def follow(self, containers: list[str], tail: int = 200, host: str = "") -> LogFollower:
+        """Follow these containers' logs on `host` (by default: the engine running the first)."""
+        host = host or (self.fleet.host_of(containers[0]) if containers else "")
+        follower = LogFollower(self.fleet.sources_for(host).engine, containers, tail=tail)
         self.followers.append(follower)
         return follower
 
@@ -128,7 +156,6 @@ class LiveSources:
         """Close everything; returns at once."""
         for follower in self.followers:
             follower.stop()
-        self.engine.stop()
-        self.stats.stop()
+        self.fleet.stop()
         if self.prometheus is not None:
             self.prometheus.close()

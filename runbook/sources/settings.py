@@ -1,8 +1,8 @@
 """The live panes' settings: the config's sources section joined with the environment's hosts.
 
 The config file is read by runbook.config alone; this module picks one environment's
-`[sources]`/`[environments.NAME.sources]`/`.queries` values and adds its `docker_host`,
-`prometheus_url` and `base_url` (docs/config.md).
+`[sources]`/`[environments.NAME.sources]`/`.queries` values and adds its `docker_host`
+(or `docker_hosts`), `prometheus_url` and `base_url` (docs/config.md).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def source_settings(config: Config, environment: str | None = None) -> SourceSet
     return replace(
         config.sources.for_environment(name),
         docker_host=hosts.docker_host,
+        docker_hosts=hosts.docker_hosts,
         prometheus_url=hosts.prometheus_url,
         base_url=hosts.base_url or DEFAULT_BASE_URL,
     )

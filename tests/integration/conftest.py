@@ -20,6 +20,7 @@ from typing import Any
 import live_helpers
 import pytest
 from deploy_sandbox import Sandbox, require_engine
+from engines import PrivateEngines, require_private_engines, start_engines
 
 from runbook.drills.sandboxes import free_ports
 
@@ -141,3 +142,18 @@ def proxy() -> Iterator[live_helpers.SocketProxy]:
     socket_proxy.start()
     yield socket_proxy
     socket_proxy.close()
+
+
+@pytest.fixture(scope="session")
+def private_engines() -> Iterator[PrivateEngines]:
+    """Three extra dockerds for this worker (b also on tcp://127.0.0.1:PORT; c is the one a
+    test kills), the test image loaded into each; stopped by PID and their roots removed at
+    the end, failures included."""
+    require_private_engines()
+    image = live_helpers.live_image(live_helpers.require_engine())
+    engines = start_engines(image, ["a", "b", "c"], tcp={"b"})
+    try:
+        yield PrivateEngines(image, tuple(engines))
+    finally:
+        for engine in engines:
+            engine.stop()

@@ -258,7 +258,8 @@ async def test_container_actions_are_requests_the_panes_do_not_run(tmp_path: Pat
         await until(lambda: len(taken) == 2)
         assert type(console.screen).__name__ != "ConfirmScreen"
         assert [m.title for m in taken] == ["docker restart web", "docker inspect web"]
-        assert taken[0].plan.resolved_commands == ("docker restart c3",)
+        engine = f"unix://{tmp_path}/no-docker.sock"  # the configured engine, named
+        assert taken[0].plan.resolved_commands == (f"docker --host {engine} restart c3",)
         assert taken[0].plan.needs_confirmation and not taken[1].plan.needs_confirmation
         audit = Path(os.environ["RUNBOOK_STATE_DIR"]) / "audit.jsonl"
         assert not audit.exists(), "nothing ran"

@@ -195,7 +195,7 @@ async def test_a_container_action_is_refused_like_a_step_while_another_console_h
         assert (action.status, action.detail) == (step.status, step.detail) == ("refused", held)
         commands = [e for e in timeline(app).events if e.kind == "command"]
         assert [e.data["status"] for e in commands] == ["refused", "refused"]
-        assert "docker restart c0ffee000001" in commands[0].text
+        assert " restart c0ffee000001" in commands[0].text
         assert "mkdir -p marked" in commands[1].text
         assert app.running is None
 
@@ -223,7 +223,9 @@ async def test_an_allowed_container_action_lands_in_the_incident_timeline_and_ti
 
         stored = timeline(app)
         command = next(e for e in stored.events if e.kind == "command")
-        assert command.data["commands"] == ["docker restart c0ffee000001"]
+        # The configured engine is named in the command, so the audit says where it ran.
+        engine = f"unix://{tmp_path}/no-docker.sock"
+        assert command.data["commands"] == [f"docker --host {engine} restart c0ffee000001"]
         assert command.data["exit_code"] is not None and command.actor == "alice"
         assert not [e for e in stored.events if e.kind.startswith("step-")]
         procedure = app.runbook.procedure(incident.procedure)
@@ -232,7 +234,7 @@ async def test_an_allowed_container_action_lands_in_the_incident_timeline_and_ti
             "pending"
         }
         audit = app.settings.config.audit_file.read_text()
-        assert "docker restart c0ffee000001" in audit
+        assert f"docker --host {engine} restart c0ffee000001" in audit
         title = str(app.screen.query_one("#output-title").render())
         assert title.startswith("docker restart web-blue ")
         log = app.screen.query_one(StepOutput).log_widget
@@ -261,7 +263,7 @@ async def test_read_only_refuses_a_container_restart_in_words_and_runs_inspect(
         done = await finished(pilot, messages, CONTAINERS)
         assert done.status in ("succeeded", "failed")
         records = [json.loads(line) for line in audit.read_text().splitlines()]
-        assert records and all("docker inspect c0ffee000001" in str(r) for r in records)
+        assert records and all(" inspect c0ffee000001" in str(r) for r in records)
 
 
 async def test_one_at_a_time_a_container_action_waits_for_the_running_step(

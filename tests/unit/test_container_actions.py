@@ -17,7 +17,18 @@ def test_actions_are_plans_for_the_executor() -> None:
     refusal = Executor(config).refusal(restart, None)
     assert refusal is not None and "confirmation" in refusal
     inspect = action_plan("inspect", container, docker_host="tcp://127.0.0.1:1")
-    assert not inspect.needs_confirmation and inspect.commands[0].env == (
-        ("DOCKER_HOST", "tcp://127.0.0.1:1"),
-    )
+    assert not inspect.needs_confirmation
+    assert inspect.resolved_commands == ("docker --host tcp://127.0.0.1:1 inspect 0123456789ab",)
     assert action_plan("logs", container).resolved_commands[0].startswith("docker logs")
+
+
+def test_the_command_names_the_containers_engine() -> None:
+    container = ContainerInfo("0123456789abcdef", "web", "img", "running", host="ssh://ops@box")
+    restart = action_plan("restart", container, docker_host="ssh://ops@box")
+    assert restart.resolved_commands == ("docker --host ssh://ops@box restart 0123456789ab",)
+    by_context = action_plan("logs", container, docker_host="prod east")
+    assert by_context.resolved_commands[0].startswith("docker --context 'prod east' logs ")
+    unix = action_plan("inspect", container, docker_host="unix:///tmp/a b/docker.sock")
+    assert unix.resolved_commands == (
+        "docker --host 'unix:///tmp/a b/docker.sock' inspect 0123456789ab",
+    )

@@ -140,6 +140,7 @@ class FakeAPI:
 class FakeEngine:
     def __init__(self, api: FakeAPI) -> None:
         self.api = api
+        self.docker_host = "unix:///fake/docker.sock"
         self.stopped = False
         self.failures: list[str] = []
 

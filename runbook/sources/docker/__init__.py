@@ -5,7 +5,8 @@
 - `streams`: closing a stream from another thread so a blocked read returns;
 - `threads`: daemon-thread helpers that never hold up exit;
 - `containers`: the container list, from a snapshot plus the event stream;
-- `stats`: CPU, memory and network figures for the containers on screen.
+- `stats`: CPU, memory and network figures for the containers on screen;
+- `fleet`: the engines of one environment side by side, each on threads of its own.
 
 Container actions are not run here: `runbook.execution.container_actions` turns
 them into plans for the executor. Logs are followed by `runbook.sources.logs`.

@@ -38,6 +38,8 @@ class ContainerInfo:
     """healthy, unhealthy, starting, or "" without a health check."""
     started_at: float | None = None
     restart_count: int = 0
+    host: str = ""
+    """The engine it runs on, as configured (URL or context name); "" for a lone engine."""
 
     def uptime_s(self, now: float | None = None) -> float | None:
         if self.state != "running" or self.started_at is None:
@@ -47,7 +49,10 @@ class ContainerInfo:
 
 @dataclass(frozen=True)
 class ContainersListed:
+    """Every container of one engine: rows of that engine not listed are gone."""
+
     containers: tuple[ContainerInfo, ...]
+    host: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class ContainerChanged:
 @dataclass(frozen=True)
 class ContainerRemoved:
     id: str
+    host: str = ""
 
 
 def _parse_time(value: str | None) -> float | None:
@@ -73,8 +79,8 @@ def _parse_time(value: str | None) -> float | None:
     return base.timestamp() + float(fraction)
 
 
-def container_from_inspect(data: dict[str, Any]) -> ContainerInfo:
-    """A row from `docker inspect` output."""
+def container_from_inspect(data: dict[str, Any], host: str = "") -> ContainerInfo:
+    """A row from `docker inspect` output, of the engine `host`."""
     state = data.get("State") or {}
     config = data.get("Config") or {}
     health = (state.get("Health") or {}).get("Status", "")
@@ -86,6 +92,7 @@ def container_from_inspect(data: dict[str, Any]) -> ContainerInfo:
         health=str(health or ""),
         started_at=_parse_time(state.get("StartedAt")),
         restart_count=int(data.get("RestartCount") or 0),
+        host=host,
     )
 
 
@@ -98,6 +105,10 @@ class ContainerMonitor:
         self.name_filter = name_filter
         """Only containers whose name contains this are reported."""
         self.containers: dict[str, ContainerInfo] = {}
+
+    @property
+    def host(self) -> str:
+        return self.engine.docker_host
 
     def run(self, emit: Emit) -> None:
         """Follow the engine until `engine.stop()`; blocks (run it on a worker thread)."""
@@ -143,7 +154,7 @@ class ContainerMonitor:
         ]
         found = parallel_map(self._inspector(), ids, self.inspect_threads)
         self.containers = {info.id: info for info in found if info is not None}
-        emit(ContainersListed(tuple(self.containers.values())))
+        emit(ContainersListed(tuple(self.containers.values()), self.host))
 
     def _inspector(self) -> Callable[[str], ContainerInfo | None]:
         local = threading.local()
@@ -152,7 +163,9 @@ class ContainerMonitor:
             if not hasattr(local, "client"):
                 local.client = self.engine.client()
             try:
-                return container_from_inspect(local.client.inspect_container(container_id))
+                return container_from_inspect(
+                    local.client.inspect_container(container_id), self.host
+                )
             except NotFound:
                 return None
 
@@ -165,17 +178,17 @@ class ContainerMonitor:
             return
         if action == "destroy":
             if self.containers.pop(container_id, None) is not None:
-                emit(ContainerRemoved(container_id))
+                emit(ContainerRemoved(container_id, self.host))
             return
         try:
-            info = container_from_inspect(client.inspect_container(container_id))
+            info = container_from_inspect(client.inspect_container(container_id), self.host)
         except NotFound:
             if self.containers.pop(container_id, None) is not None:
-                emit(ContainerRemoved(container_id))
+                emit(ContainerRemoved(container_id, self.host))
             return
         if self.name_filter not in info.name:
             if self.containers.pop(container_id, None) is not None:
-                emit(ContainerRemoved(container_id))
+                emit(ContainerRemoved(container_id, self.host))
             return
         if self.containers.get(container_id) != info:
             self.containers[container_id] = info

@@ -1,11 +1,13 @@
 """Where a Docker Engine is: a URL or context name made an endpoint, and a local socket checked.
 
 `preflight` names a start-up problem with a unix socket (missing, not a socket,
-no permission) together with what the operator can do about it.
+no permission), or an ssh:// engine without the SDK's SSH transport, together with
+what the operator can do about it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import stat
 from pathlib import Path
@@ -15,7 +17,11 @@ from docker.errors import DockerException
 
 
 def preflight(base_url: str) -> str | None:
-    """A start-up problem with a local socket and what to do about it, or None."""
+    """A start-up problem with a local socket or an ssh:// engine and what to do, or None."""
+    if base_url.startswith("ssh://"):
+        if importlib.util.find_spec("paramiko") is None:
+            return f"{base_url} needs the paramiko package (pip install 'runbook-console[ssh]')"
+        return None
     if not base_url.startswith(("unix://", "/")):
         return None
     path = Path(base_url.removeprefix("unix://"))
@@ -42,14 +48,15 @@ def resolve_host(docker_host: str) -> str:
 def resolve_endpoint(docker_host: str) -> tuple[str, Any]:
     """(base URL, TLS config or False) for a URL or a Docker context name.
 
-    A tcp:// host equal to DOCKER_HOST takes DOCKER_TLS_VERIFY/DOCKER_CERT_PATH from the
-    environment, as the docker CLI does; a context brings its own TLS material.
+    A tcp:// host takes DOCKER_TLS_VERIFY/DOCKER_CERT_PATH from the environment, as
+    `docker --host tcp://...` does; a context brings its own TLS material.
     """
     if "://" in docker_host or docker_host.startswith("/"):
-        if docker_host.startswith("tcp://") and os.environ.get("DOCKER_HOST") == docker_host:
+        if docker_host.startswith("tcp://"):
             from docker.utils import kwargs_from_env
 
-            return docker_host, kwargs_from_env().get("tls") or False
+            environment = {**os.environ, "DOCKER_HOST": docker_host}
+            return docker_host, kwargs_from_env(environment).get("tls") or False
         return docker_host, False
     from docker.context import ContextAPI  # only contexts need the context store
 

@@ -48,6 +48,8 @@ class EngineState:
 @dataclass(frozen=True)
 class EngineChanged:
     state: EngineState
+    host: str = ""
+    """The engine's `docker_host` as configured."""
 
 
 class Engine:
@@ -87,7 +89,7 @@ class Engine:
         """Call `listener(EngineChanged(...))` on every change (from the watchdog thread)."""
         with self._lock:
             self._listeners.append(listener)
-        listener(EngineChanged(self.state))
+        listener(EngineChanged(self.state, self.docker_host))
 
     def start(self) -> None:
         if self._thread is None:
@@ -178,7 +180,7 @@ class Engine:
         if not reachable:
             self.close_streams()
         for listener in listeners:
-            listener(EngineChanged(self.state))
+            listener(EngineChanged(self.state, self.docker_host))
 
     def _watch(self) -> None:
         pinger: docker.APIClient | None = None

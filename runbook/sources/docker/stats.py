@@ -38,6 +38,7 @@ class ContainerStats:
 @dataclass(frozen=True)
 class StatsSampled:
     stats: tuple[ContainerStats, ...]
+    host: str = ""
 
 
 @dataclass
@@ -110,7 +111,7 @@ class StatsPoller:
             self._ensure_readers(len(visible))
             samples = self._read_all(visible) if visible else []
             if samples:
-                emit(StatsSampled(tuple(samples)))
+                emit(StatsSampled(tuple(samples), self.engine.docker_host))
             # New rows get their second read (their first CPU figure) at once: the read
             # itself waits for the engine's next one-second collection.
             if not any(sample.cpu_percent is None for sample in samples):
