@@ -34,6 +34,8 @@ FRAME_TIMEOUT_S = 120.0
 EXIT_TIMEOUT_S = 30.0
 FOOTER_KEYS = "q Quit"
 NAVIGATOR_TOP = "╭─ Procedures "
+SERVING_STRIP = "Development │"
+"""The strip under the header starts with the environment the console acts on."""
 
 
 @pytest.fixture
@@ -74,10 +76,12 @@ def frame_problems(rows: list[str], title: str) -> list[str]:
     problems = []
     if title not in rows[0]:
         problems.append(f"row 0 is not the header with {title!r}")
-    if not rows[1].startswith(NAVIGATOR_TOP):
-        problems.append(f"row 1 does not open the navigator with {NAVIGATOR_TOP!r}")
-    if not rows[1].endswith("╮"):
-        problems.append(f"row 1 does not end with a border in column {columns - 1}")
+    if not rows[1].lstrip().startswith(SERVING_STRIP):
+        problems.append(f"row 1 is not the what-is-serving strip ({SERVING_STRIP!r}…)")
+    if not rows[2].startswith(NAVIGATOR_TOP):
+        problems.append(f"row 2 does not open the navigator with {NAVIGATOR_TOP!r}")
+    if not rows[2].endswith("╮"):
+        problems.append(f"row 2 does not end with a border in column {columns - 1}")
     if not (rows[last - 1].startswith("╰") and rows[last - 1].endswith("╯")):
         problems.append(f"row {last - 1} is not the bottom border from column 0 to {columns - 1}")
     if FOOTER_KEYS not in rows[last]:
