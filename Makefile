@@ -106,7 +106,7 @@ rollback-now: ## Immediate rollback to the still-running previous colour
 status: ## Live colour; version, health and uptime of each container
 	@bash deploy/status.sh
 
-logs-tail: ## Last $(LOG_LINES) log lines of the live container (LINES=n for another count, FOLLOW=1 to follow)
+logs-tail: ## Last $(LOG_LINES) log lines of the live container (LINES=n for another count, FOLLOW=1 to follow, PROBES=1 with the console's probes)
 	@bash deploy/logs-tail.sh
 
 update-config: ## Apply deploy/config/$(DEPLOY_ENV).json without restart (ENV=x)
