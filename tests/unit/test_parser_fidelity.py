@@ -39,7 +39,7 @@ def fence(language: str, body: str) -> str:
         ("This cluster is not yet finished:", "prose"),
         ("wrong fs type, bad option, bad superblock on /dev/longhorn/<volume>", "prose"),
         ("RGW deployments > CSI CephFS provisioners > OSD deployments > MON deployments", "prose"),
-        ("10.240.0.17:2379 is healthy: successfully committed proposal", "prose"),
+        ("127.0.0.1:2379 is healthy: successfully committed proposal", "prose"),
         ("    ceph-version=v19.2.3-0", "key=value output"),
         ("etcdctl endpoint status (--endpoints=$ENDPOINTS|--cluster)", "a usage synopsis"),
     ],
