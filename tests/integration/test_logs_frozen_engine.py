@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engines import PrivateEngine, require_private_engines, start_engines
 from live_app import LiveHarness, seed_runbook
 from live_helpers import live_image, require_engine
-from private_engine import PrivateEngine, private_engine
 from textual.widgets import Static
 
 from console.panes.logs import LogsPane
@@ -29,8 +29,12 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def engine_under_test() -> Iterator[PrivateEngine]:
-    with private_engine(live_image(require_engine())) as engine:
+    require_private_engines()
+    (engine,) = start_engines(live_image(require_engine()), ["logs"], tcp=set())
+    try:
         yield engine
+    finally:
+        engine.stop()
 
 
 @pytest.fixture
@@ -103,7 +107,7 @@ def test_engine_frozen_and_thawed_backfills_with_a_gap_marker_and_no_duplicates(
     try:
         wait_until(lambda: len(seen()) > 20, 10, "the follower reads the container")
         for freeze in range(1, 4):
-            engine_under_test.freeze()
+            engine_under_test.stall()
             try:
                 wait_until(lambda: not engine.state.reachable, 10, "the watchdog sees the freeze")
                 frozen_at = max(seen())
@@ -114,7 +118,7 @@ def test_engine_frozen_and_thawed_backfills_with_a_gap_marker_and_no_duplicates(
                 )
                 written_while_frozen = written(count_file)
             finally:
-                engine_under_test.thaw()
+                engine_under_test.resume()
             wait_until(lambda freeze=freeze: gaps() >= freeze, 15, "a gap marker after the thaw")
             wait_until(
                 lambda target=written_while_frozen: max(seen()) > target + 20,
@@ -172,14 +176,14 @@ async def test_log_view_after_a_freeze_shows_the_backfill_once_and_follows_on(
         logs = app.query_one(LogsPane)
         logs.follow((container.name,))
         await until(lambda: len(shown_numbers(logs, "line")) > 20, 10)
-        engine_under_test.freeze()
+        engine_under_test.stall()
         try:
             await until(lambda: "unreachable since" in logs.engine_note, 10)
             frozen_at = max(shown_numbers(logs, "line"))
             await until(lambda: written(count_file) > frozen_at + 30, 10)
             written_while_frozen = written(count_file)
         finally:
-            engine_under_test.thaw()
+            engine_under_test.resume()
         await until(lambda: any("──── reconnected after" in text for text in logs.view.lines), 15)
         await until(lambda: max(shown_numbers(logs, "line")) > written_while_frozen + 20, 15)
         await until(lambda: logs.view.is_vertical_scroll_end and not logs.engine_note, 5)
