@@ -119,7 +119,15 @@ PROMPT_PROGRAMS = frozenset(
     history clear gpg gpg2 rados radosgw-admin nvme multipath iscsiadm fio dd sync perf gcore
     lsscsi fsck e2fsck fsck.ext4 fsck.xfs xfs_repair etcdutl cmctl cosign dmsetup blkdiscard
     partprobe sgdisk wipefs""".split()
-)
+) | frozenset(("k", "kl", "kc"))
+ALIASES = {"k": "kubectl", "kl": "kubectl", "kc": "kubectl", "kubectl.exe": "kubectl"}
+"""Shell aliases runbooks use for a program (`alias k=kubectl`; `kl` in Longhorn's, for
+`kubectl -n longhorn-system`): a line starting with one is read as that program's."""
+
+
+def unaliased(word: str) -> str:
+    """The program an alias stands for (`k` -> `kubectl`), else the word as it is."""
+    return ALIASES.get(word, word)
 
 
 def read_prompt(line: str, *, root: bool = True) -> tuple[str, str] | None:
@@ -341,13 +349,14 @@ def session_opener(code: str) -> bool:
     A command given its input (`| psql`, `psql -c`, `ssh host uptime`, `<<EOF`) is no session.
     """
     words = code.split()
-    if not words or words[0] not in _SESSION_PROGRAMS:
+    if not words or unaliased(words[0]) not in _SESSION_PROGRAMS:
         return False
     # A `<pod>` to fill is no redirection, and a pipe inside `$(...)` feeds no session.
     bare = _SUBSTITUTION.sub("x", _PLACEHOLDER.sub("x", code))
     if "|" in bare or "<" in bare or ";" in bare or "&&" in bare:
         return False
     words = bare.split()
+    words[0] = unaliased(words[0])
     if words[:1] == ["sudo"]:
         rest = words[1:]
         if rest in (["-i"], ["-s"], ["su"], ["su", "-"], ["-iu", "root"]) or rest[:1] == ["su"]:
@@ -357,7 +366,7 @@ def session_opener(code: str) -> bool:
         words = rest
     if not words:
         return False
-    program, args = words[0], words[1:]
+    program, args = unaliased(words[0]), words[1:]
     if program in _SHELLS:
         return not args or args in (["-l"], ["-i"])
     if program in ("oc", "kubectl") and args:
@@ -400,8 +409,13 @@ def session_opener(code: str) -> bool:
 
 def _cluster_session(args: list[str]) -> bool:
     """`oc`/`kubectl` opening a shell: debug, rsh, attach, or exec/run with a terminal."""
-    command = args[args.index("--") + 1 :] if "--" in args else []
-    verb = next(iter(_positionals(args, _OPTIONS_WITH_VALUES["kubectl"])), "")
+    positionals = _positionals(args, _OPTIONS_WITH_VALUES["kubectl"])
+    verb = next(iter(positionals), "")
+    if "--" in args:
+        command = args[args.index("--") + 1 :]
+    else:
+        # The old form, `kubectl exec -it pod bash`: the words after the pod are its command.
+        command = positionals[2:] if verb == "exec" else []
     if verb == "rsh":
         after = args[args.index("rsh") + 1 :]
         return len(_positionals(after, _OPTIONS_WITH_VALUES["rsh"])) <= 1

@@ -204,3 +204,27 @@ def test_inline_session_command_in_a_list_item_is_the_operator_s() -> None:
     assert enter.kind == "manual" and enter.commands == ()
     assert enter.session == "kubectl -n rook-ceph exec -it mon-a -- bash"
     assert [c.code for c in check.commands] == ["kubectl -n rook-ceph get pods"]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "k exec -it web-1 -- sh",
+        "k -n prod exec -it web-1 -- bash",
+        "kl exec -it instance-manager-e-5453 bash",
+        "kubectl exec -it web-1 bash",
+        "kc rsh web-1",
+    ],
+)
+def test_aliases_and_the_old_exec_form_open_sessions(code: str) -> None:
+    """`k`/`kl`/`kc` stand for kubectl; `exec -it pod bash` is kubectl's old form (no `--`)."""
+    assert session_opener(code)
+    procedure = only_procedure(fence("sh", f"{code}\nrm -rf /var/lib/cache"))
+    (step,) = procedure.steps
+    assert step.session == code and step.kind == "manual"
+    assert "rm -rf" not in local_codes(procedure)
+
+
+def test_alias_lines_given_their_input_open_no_session() -> None:
+    for code in ("k exec web-1 -- ls", "kl exec -it web-1 ls /tmp", "k get pods", "kl logs x"):
+        assert not session_opener(code), code
