@@ -52,6 +52,8 @@ def show(file_score: FileScore) -> None:
         )
     for expected in file_score.session_run_locally:
         print(f"  local    {expected.line:>4} typed in a session, run here: {expected.code}")
+    for expected in file_score.local_typed_in_session:
+        print(f"  inside   {expected.line:>4} a local command put in a session: {expected.code}")
     for line in file_score.silent_fences:
         print(f"  silent   {line:>4} shell fence gives no step and no reason")
     if file_score.variables_missed or file_score.variables_extra:
@@ -96,6 +98,7 @@ def main() -> int:
         f"  (and {total.explained_fences} giving no step, with a reason)"
     )
     print(f"  session lines run locally      {total.session_run_locally}")
+    print(f"  local lines put in a session   {total.local_typed_in_session}")
     print(
         f"  values to fill: {total.variables_expected} labelled, "
         f"{total.variables_missed} not asked, {total.variables_extra} asked but not labelled"

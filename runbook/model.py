@@ -98,6 +98,18 @@ class Admonition:
 
 
 @dataclass(frozen=True)
+class SessionOrigin:
+    """Where an interactive session that a later step is typed into was opened."""
+
+    procedure: str
+    """The key of the procedure holding the opening step (often an earlier section's)."""
+    step: int
+    """The opening step's index in that procedure."""
+    line: int
+    """The line of the command that opened the session."""
+
+
+@dataclass(frozen=True)
 class Step:
     """One thing the operator does: tick it, run it, wait, decide or beat a deadline."""
 
@@ -119,6 +131,10 @@ class Step:
     `session_commands` the operator types inside that session."""
     session_commands: tuple[Command, ...] = ()
     """The lines typed inside `session` (each with `Command.session` set); never run here."""
+    session_from: SessionOrigin | None = None
+    """Set when `session` was opened by an earlier step (an earlier fence, often an earlier
+    section: `kubectl exec -it pod -- bash`, then the fences meant for that shell): the
+    step is typed into that session, which it does not open itself."""
     admonitions: tuple[Admonition, ...] = ()
     """The warnings and notes written just before the step: they speak about it."""
 
@@ -407,6 +423,17 @@ def _procedure_dict(procedure: Procedure) -> dict[str, Any]:
                         "session_commands": [_command_dict(c) for c in s.session_commands],
                     }
                     if s.session is not None
+                    else {}
+                ),
+                **(
+                    {
+                        "session_from": {
+                            "procedure": s.session_from.procedure,
+                            "step": s.session_from.step,
+                            "line": s.session_from.line,
+                        }
+                    }
+                    if s.session_from is not None
                     else {}
                 ),
             }

@@ -91,6 +91,8 @@ class FileScore:
     risk_wrong: list[tuple[Expected, Risk]] = field(default_factory=list)
     under_destructive: list[tuple[Expected, Risk]] = field(default_factory=list)
     session_run_locally: list[Expected] = field(default_factory=list)
+    local_typed_in_session: list[Expected] = field(default_factory=list)
+    """Labelled local commands the parser put inside a session (manual, not run)."""
     silent_fences: list[int] = field(default_factory=list)
     """First lines of shell fences that give no command and no problem saying why."""
     explained_fences: list[int] = field(default_factory=list)
@@ -108,6 +110,7 @@ class FileScore:
             + 5 * len(self.under_destructive)
             + 5 * len(self.silent_fences)
             + 5 * len(self.session_run_locally)
+            + len(self.local_typed_in_session)
         )
 
 
@@ -220,6 +223,12 @@ def found_commands(runbook: Runbook) -> list[Found]:
         for step in procedure.steps:
             for command in step.commands:
                 add(command.code, command.line, False)
+            if step.session_from is not None:
+                # Typed into a session an earlier step opened (and counted): the code
+                # starts on the command's own line.
+                for command in step.session_commands:
+                    add(command.code, command.line, True)
+                continue
             openers = {c.session for c in step.session_commands if c.session}
             for session in openers:
                 line = min(c.line for c in step.session_commands if c.session == session)
@@ -306,6 +315,8 @@ def score(labelled: Labelled) -> FileScore:
                 result.under_destructive.append((expected, match.risk))
         if expected.session and not match.session:
             result.session_run_locally.append(expected)
+        elif match.session and not expected.session:
+            result.local_typed_in_session.append(expected)
     result.extra = sorted((f for left in pool.values() for f in left), key=lambda f: f.line)
     found_lines = {f.line for f in found} | step_lines(runbook)
     problem_lines = [p.line for p in runbook.problems]
@@ -337,6 +348,7 @@ class Totals:
     silent_fences: int
     explained_fences: int
     session_run_locally: int
+    local_typed_in_session: int
     variables_expected: int
     variables_missed: int
     variables_extra: int
@@ -366,6 +378,7 @@ def totals(scores: Iterable[FileScore]) -> Totals:
         silent_fences=sum(len(s.silent_fences) for s in scores),
         explained_fences=sum(len(s.explained_fences) for s in scores),
         session_run_locally=sum(len(s.session_run_locally) for s in scores),
+        local_typed_in_session=sum(len(s.local_typed_in_session) for s in scores),
         variables_expected=sum(s.variables_expected for s in scores),
         variables_missed=sum(len(s.variables_missed) for s in scores),
         variables_extra=sum(len(s.variables_extra) for s in scores),

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from runbook.document.shell import (
     FOREIGN_PROMPTED,
+    SESSION_EXITS,
     nesting_change,
     open_quote,
     output_kind,
@@ -222,7 +223,6 @@ def looks_like_command(text: str) -> bool:
 
 TRANSCRIPT_LANGUAGES = frozenset(("console", "shell-session", "shellsession", "terminal"))
 """Fence labels for a terminal transcript: prompted lines are commands, the rest output."""
-_EXITS = frozenset(("exit", "logout", "quit", "exit;", "quit;", "\\q", "\\quit", ".exit"))
 
 
 class Group(NamedTuple):
@@ -321,7 +321,7 @@ def split_block(content: str, first_line: int, language: str = "") -> list[Group
         current = groups[-1]
         if sessions:
             current.code.append(line)
-            if stripped in _EXITS:
+            if stripped in SESSION_EXITS:
                 sessions -= 1
                 if not sessions:
                     groups.append(_Group(first_line + offset + 1))
@@ -408,7 +408,7 @@ def _split_transcript(lines: list[str], first_line: int, root: bool) -> list[Gro
             else:
                 continue  # output inside the session
             groups[-1].code.append(code)
-            if code.strip() in _EXITS:
+            if code.strip() in SESSION_EXITS:
                 sessions -= 1
             elif session_opener(code):
                 sessions += 1

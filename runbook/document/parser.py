@@ -34,6 +34,7 @@ from runbook.document.commands import (
     split_block,
     unread_reason,
 )
+from runbook.document.sessions import SessionTracker, opener_line
 from runbook.document.shell import session_opener
 from runbook.document.tables import read_table, typed_rows
 from runbook.document.values import DURATION_WORDS, parse_duration, plain_text
@@ -45,6 +46,7 @@ from runbook.model import (
     Reference,
     Runbook,
     Section,
+    SessionOrigin,
     Severity,
     Step,
     StepKind,
@@ -240,6 +242,7 @@ class _Draft:
     line: int
     commands: list[Command] = field(default_factory=list)
     admonitions: list[Admonition] = field(default_factory=list)
+    session_from: SessionOrigin | None = None
 
 
 class _Builder:
@@ -263,6 +266,10 @@ class _Builder:
         """Every fenced or indented block, with the kind of top-level block holding it."""
         self.read_fences: set[int] = set()
         """The ids of the blocks that gave commands."""
+        self.headings: list[tuple[int, int]] = []
+        """(line, level) of every heading, in order."""
+        self.sessions: SessionTracker | None = None
+        """Carries a session left open at the end of a fence to the steps after it."""
 
     # -- tokens to blocks -------------------------------------------------
     def read(self, tokens: list[Token]) -> None:
@@ -341,6 +348,7 @@ class _Builder:
         while len(self.stack) > 1 and self.stack[-1].level >= level:
             self.stack.pop()
         section = _OpenSection(title or "(untitled)", level, (token.map or (0, 0))[0] + 1)
+        self.headings.append((section.line, level))
         self.stack[-1].children.append(section)
         self.stack.append(section)
 
@@ -381,11 +389,13 @@ class _Builder:
         # A lone H1 is the document's title, not a section worth naming in every path.
         lone_h1 = len(self.root.children) == 1 and self.root.children[0].level == 1
         top = self.root.children[0] if lone_h1 else None
+        self.sessions = SessionTracker(self.lines, self.headings, self._code_spans)
+        # In document order: a session left open in one section runs on into the next.
+        root_procedure = self._procedure(self.root, ())
         sections = tuple(
             self._finish_section(child, () if child is not top else None)
             for child in self.root.children
         )
-        root_procedure = self._procedure(self.root, ())
         if root_procedure:
             self.procedures.insert(0, root_procedure)
         self._check_duplicates()
@@ -468,6 +478,7 @@ class _Builder:
             return None
         for block in pending:
             attach(self._source(block))
+        self._follow_sessions(drafts, " / ".join((*path, section.title or "(preamble)")))
         steps = carry_assignments(
             tuple(_step(index, draft) for index, draft in enumerate(drafts, start=1)),
             self.exports,
@@ -481,6 +492,56 @@ class _Builder:
             intro="\n\n".join(intro),
             admonitions=tuple(waiting),
         )
+
+    def _follow_sessions(self, drafts: list[_Draft], procedure: str) -> None:
+        """Mark the commands typed into a session an earlier step left open (an earlier
+        fence, often an earlier section: `runbook.document.sessions`)."""
+        tracker = self.sessions
+        if tracker is None:
+            return
+        for index, draft in enumerate(drafts, start=1):
+            if not draft.commands or (
+                tracker.open is None and all(c.session is None for c in draft.commands)
+            ):
+                continue
+            own = any(c.session is not None for c in draft.commands)
+            followed = tracker.follow(
+                draft.commands,
+                procedure,
+                index,
+                lambda code, line: make_command(code, line, defaults=self.exports),
+            )
+            draft.commands = followed.commands
+            if followed.origin is None or followed.opener is None:
+                continue
+            origin, session = followed.origin, opener_line(followed.opener)
+            draft.session_from = origin
+            where = f"step {origin.step}" + (
+                "" if origin.procedure == procedure else f" of “{origin.procedure}”"
+            )
+            typed = "\n".join(
+                c.code for c in draft.commands if c.session == followed.opener and c.code
+            )
+            title, _, rest = draft.text.partition("\n")
+            inside = f"inside `{session}`"
+            title = f"{title} {inside}" if title.startswith("Run `") else f"{title} ({inside})"
+            note = (
+                f"Typed into the interactive session {where} opened (line {origin.line}), "
+                "not a command of this machine: the console does not run it."
+            )
+            body = rest.strip("\n") if own else f"```sh\n{typed}\n```\n\n{rest.strip()}"
+            draft.text = f"{title}\n\n{note}\n\n{body}".rstrip()
+            self.problems.append(
+                Problem(
+                    draft.line,
+                    f"typed inside `{_clip(session)}`, which {where} opened (line "
+                    f"{origin.line}): a manual step (the console does not run it)",
+                )
+            )
+
+    def _code_spans(self) -> list[tuple[int, int]]:
+        """(first line, end line exclusive) of every fenced or indented block."""
+        return [(token.map[0] + 1, token.map[1] + 1) for token, _ in self.fences if token.map]
 
     def _docusaurus(self, blocks: list[_Block]) -> list[Admonition]:
         """A `:::warning ... :::` block read from its paragraphs, as one admonition."""
@@ -950,5 +1011,6 @@ def _step(index: int, draft: _Draft) -> Step:
         outcome=outcome,
         session=inside[0].session if inside else None,
         session_commands=inside,
+        session_from=draft.session_from if inside else None,
         admonitions=tuple(draft.admonitions),
     )

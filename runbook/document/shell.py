@@ -295,9 +295,15 @@ def output_kind(line: str) -> str | None:
 
 # -- interactive sessions -----------------------------------------------------
 
+SESSION_EXITS = frozenset(
+    ("exit", "logout", "quit", "exit;", "quit;", "\\q", "\\quit", ".exit", "\\exit")
+)
+"""Lines that leave an interactive session."""
 _SHELLS = frozenset(
     "sh bash zsh ash dash ksh fish /bin/sh /bin/bash /bin/zsh /bin/ash /usr/bin/bash".split()
 )
+SHELLS = _SHELLS
+"""Shell programs: `bash`, `/bin/sh` …"""
 _SESSION_PROGRAMS = _SHELLS | frozenset(
     """sudo oc kubectl docker podman nerdctl crictl ssh psql mysql redis-cli mongo mongosh
     sqlite3 chroot su gdb lldb python python3 toolbox nsenter go gpg gpg2 telnet virsh""".split()
@@ -421,6 +427,10 @@ def _cluster_session(args: list[str]) -> bool:
         return len(_positionals(after, _OPTIONS_WITH_VALUES["rsh"])) <= 1
     if verb == "debug":
         return not command or _opens_shell(command)
+    if verb == "exec" and "--" not in args and len(positionals) <= 2:
+        # `kubectl exec -c etcdctl POD`, no command: kubectl refuses it; the runbook
+        # means "exec into the container" (it then types the container's commands).
+        return True
     if verb in ("exec", "run", "attach"):
         tty = any(w in ("-it", "-ti", "-i", "--stdin", "-t", "--tty") for w in args)
         if verb == "attach" or (verb == "run" and not command):

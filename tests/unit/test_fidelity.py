@@ -28,12 +28,14 @@ from tests.fidelity_set import (
 )
 from tests.required import unavailable
 
-RECALL_FLOOR = 0.9941  # 509/512
-PRECISION_FLOOR = 0.9902  # 509/514
-RISK_ACCURACY_FLOOR = 1.0  # 509/509
-SESSION_LINES_RUN_LOCALLY_CEILING = 47
-"""Lines the labels say are typed inside a session opened in an earlier fence or section
-(`kubectl exec -it … -- bash`, then the next fences): the parser runs them as local steps."""
+RECALL_FLOOR = 0.9960  # 510/512
+PRECISION_FLOOR = 0.9902  # 510/515
+RISK_ACCURACY_FLOOR = 1.0  # 510/510
+SESSION_LINES_RUN_LOCALLY_CEILING = 0
+"""Lines the labels say are typed inside a session, opened in the same fence or an earlier
+one (`kubectl exec -it … -- bash`, then the next fences), that the parser runs locally."""
+LOCAL_LINES_IN_A_SESSION_CEILING = 0
+"""Lines the labels say run locally that the parser puts inside a session (manual steps)."""
 
 
 @pytest.fixture
@@ -80,6 +82,7 @@ def test_recall_precision_and_risk_accuracy_do_not_fall() -> None:
     assert total.precision >= PRECISION_FLOOR
     assert total.risk_accuracy >= RISK_ACCURACY_FLOOR
     assert total.session_run_locally <= SESSION_LINES_RUN_LOCALLY_CEILING
+    assert total.local_typed_in_session <= LOCAL_LINES_IN_A_SESSION_CEILING
 
 
 def test_units_keep_compound_commands_whole() -> None:
