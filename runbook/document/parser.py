@@ -495,11 +495,14 @@ class _Builder:
 
     def _follow_sessions(self, drafts: list[_Draft], procedure: str) -> None:
         """Mark the commands typed into a session an earlier step left open (an earlier
-        fence, often an earlier section: `runbook.document.sessions`)."""
+        fence, often an earlier section: `runbook.document.sessions`). A step whose lines
+        leave the session (`exit`) and go on locally becomes two steps."""
         tracker = self.sessions
         if tracker is None:
             return
-        for index, draft in enumerate(drafts, start=1):
+        followed_drafts: list[_Draft] = []
+        for draft in drafts:
+            followed_drafts.append(draft)
             if not draft.commands or (
                 tracker.open is None and all(c.session is None for c in draft.commands)
             ):
@@ -508,36 +511,48 @@ class _Builder:
             followed = tracker.follow(
                 draft.commands,
                 procedure,
-                index,
+                len(followed_drafts),
                 lambda code, line: make_command(code, line, defaults=self.exports),
             )
             draft.commands = followed.commands
             if followed.origin is None or followed.opener is None:
                 continue
-            origin, session = followed.origin, opener_line(followed.opener)
-            draft.session_from = origin
-            where = f"step {origin.step}" + (
-                "" if origin.procedure == procedure else f" of “{origin.procedure}”"
+            typed = [c for c in draft.commands if c.session == followed.opener]
+            after = draft.commands[draft.commands.index(typed[-1]) + 1 :]
+            if after and all(c.session is None for c in after):
+                # `rm -rf /tmp/x`, `exit`, then `make report`: the last runs here.
+                draft.commands = draft.commands[: len(draft.commands) - len(after)]
+                first = after[0].code.strip().splitlines()[0].strip()
+                followed_drafts.append(_Draft(f"Run `{first}`", after[0].line, after))
+            self._typed_inside(draft, followed.origin, followed.opener, procedure, own)
+        drafts[:] = followed_drafts
+
+    def _typed_inside(
+        self, draft: _Draft, origin: SessionOrigin, opener: str, procedure: str, own: bool
+    ) -> None:
+        """Say in a step's text that it is typed into the session `origin` opened."""
+        session = opener_line(opener)
+        draft.session_from = origin
+        where = f"step {origin.step}" + (
+            "" if origin.procedure == procedure else f" of “{origin.procedure}”"
+        )
+        typed = "\n".join(c.code for c in draft.commands if c.session == opener and c.code)
+        title, _, rest = draft.text.partition("\n")
+        inside = f"inside `{session}`"
+        title = f"{title} {inside}" if title.startswith("Run `") else f"{title} ({inside})"
+        note = (
+            f"Typed into the interactive session {where} opened (line {origin.line}), "
+            "not a command of this machine: the console does not run it."
+        )
+        body = rest.strip("\n") if own else f"```sh\n{typed}\n```\n\n{rest.strip()}"
+        draft.text = f"{title}\n\n{note}\n\n{body}".rstrip()
+        self.problems.append(
+            Problem(
+                draft.line,
+                f"typed inside `{_clip(session)}`, which {where} opened (line "
+                f"{origin.line}): a manual step (the console does not run it)",
             )
-            typed = "\n".join(
-                c.code for c in draft.commands if c.session == followed.opener and c.code
-            )
-            title, _, rest = draft.text.partition("\n")
-            inside = f"inside `{session}`"
-            title = f"{title} {inside}" if title.startswith("Run `") else f"{title} ({inside})"
-            note = (
-                f"Typed into the interactive session {where} opened (line {origin.line}), "
-                "not a command of this machine: the console does not run it."
-            )
-            body = rest.strip("\n") if own else f"```sh\n{typed}\n```\n\n{rest.strip()}"
-            draft.text = f"{title}\n\n{note}\n\n{body}".rstrip()
-            self.problems.append(
-                Problem(
-                    draft.line,
-                    f"typed inside `{_clip(session)}`, which {where} opened (line "
-                    f"{origin.line}): a manual step (the console does not run it)",
-                )
-            )
+        )
 
     def _code_spans(self) -> list[tuple[int, int]]:
         """(first line, end line exclusive) of every fenced or indented block."""
