@@ -293,6 +293,19 @@ def is_transcript(content: str, language: str = "") -> bool:
     )
 
 
+def _lone_value(line: str) -> bool:
+    """A lone word that is no program, path or keyword (`proposal1` printed after
+    `my-election/694d99fafea88404`): more output when output came just before."""
+    return (
+        " " not in line
+        and line not in KNOWN_PROGRAMS
+        and not line.startswith(("./", "/", "$", "-", "#"))
+        and "=" not in line
+        and line not in SESSION_EXITS
+        and not _SCRIPT_LINE.match(line + " ")
+    )
+
+
 def split_block(content: str, first_line: int, language: str = "") -> list[Group]:
     """Split a shell block into groups at comment lines.
 
@@ -316,6 +329,7 @@ def split_block(content: str, first_line: int, language: str = "") -> list[Group
     heredoc: str | None = None
     quote: str | None = None
     continued = False
+    after_output = False  # the last line read was output
     for offset, line in enumerate(lines):
         stripped = line.strip()
         current = groups[-1]
@@ -353,7 +367,10 @@ def split_block(content: str, first_line: int, language: str = "") -> list[Group
             continue
         if depth == 0:
             change = nesting_change(line)
-            if change == 0 and output_kind(line) is not None:
+            if change == 0 and (
+                output_kind(line) is not None or (after_output and _lone_value(stripped))
+            ):
+                after_output = True
                 continue  # output pasted after a command, not a command
             if transcript and change == 0 and not _SCRIPT_LINE.match(line):
                 continue  # a transcript fence showing output: only commands are kept
@@ -364,6 +381,7 @@ def split_block(content: str, first_line: int, language: str = "") -> list[Group
                 groups[-1].line = first_line + offset
                 sessions = 1
                 continue
+        after_output = False
         if not current.code:
             current.line = first_line + offset
         current.code.append(line)

@@ -295,3 +295,21 @@ def test_elided_output_and_nested_yaml_keys_are_not_commands() -> None:
 def test_script_lines_are_not_prompts(line: str) -> None:
     assert read_prompt(line) is None
     assert codes(fence("bash", f"{line}\necho done")) == [f"{line}\necho done"]
+
+
+def test_a_lone_value_printed_after_output_is_output() -> None:
+    """etcd's election example: `proposal1` is printed after the key line, not run."""
+    body = (
+        "./etcdctl elect my-election proposal1\nmy-election/694d99fafea88404\nproposal1\n\n"
+        "another election:\n./etcdctl elect new-election proposal1\n"
+        "new-election/694d99fafea8840f\nproposal1"
+    )
+    runbook = parse(fence("shell", body))
+    found = [c.code for p in runbook.procedures for s in p.steps for c in s.commands]
+    assert "proposal1" not in "\n".join(found).split("\n")
+    assert any("./etcdctl elect new-election proposal1" in code for code in found)
+    # A lone word not after output is a command all the same (`reboot`, `make`).
+    script = parse(fence("sh", "uptime\nmystatus"))
+    assert [c.code for p in script.procedures for s in p.steps for c in s.commands] == [
+        "uptime\nmystatus"
+    ]
