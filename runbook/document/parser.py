@@ -81,6 +81,8 @@ _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
 _LINK = re.compile(
     r"(?<!!)\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|<(https?://[^>\s]+)>"
 )
+_SETTING = re.compile(r"[A-Z][A-Z0-9_]*=[^\s$`;&|<>()]*$")
+"""`K3S_RESOLV_CONF=/etc/resolv.conf`: a literal setting, nothing computed or run."""
 _EXPORT_LINE = re.compile(r"\s*export\s+([A-Za-z_]\w*)=(\S*)")
 _REFERENCE_SECTION = re.compile(r"reference|see also|related|further reading|links", re.I)
 _DESCRIPTIVE_SECTION = re.compile(
@@ -783,6 +785,16 @@ class _Builder:
 
     def _block_steps(self, token: Token, info: Any, line: int, lead: str) -> list[_Draft]:
         drafts: list[_Draft] = []
+        if self._unread_settings(token.content):
+            self.read_fences.add(id(token))
+            self.problems.append(
+                Problem(
+                    line - 1,
+                    "block holds only settings that nothing in the runbook reads "
+                    "(`NAME=value` lines for a file, not commands): not read as a step",
+                )
+            )
+            return drafts
         transcript = is_transcript(token.content, info.language)
         joins = False  # whether the last draft takes the transcript's next command
         for group in split_block(token.content, line, info.language):
@@ -840,6 +852,15 @@ class _Builder:
                     )
                 )
         return drafts
+
+    def _unread_settings(self, content: str) -> bool:
+        """Whether a block is only `NAME=value` lines (no `export`) whose names the runbook
+        never reads (`$NAME`): lines for an env file (`K3S_RESOLV_CONF=/etc/resolv.conf`)."""
+        lines = [x.strip() for x in content.split("\n") if x.strip()]
+        if not lines or not all(_SETTING.match(x) for x in lines):
+            return False
+        names = {x.split("=", 1)[0] for x in lines}
+        return not any(f"${name}" in self.text or f"${{{name}" in self.text for name in names)
 
     def _report_unread_fences(self) -> None:
         """A block that reads as shell but gave no command gets a problem saying why."""

@@ -313,3 +313,15 @@ def test_a_lone_value_printed_after_output_is_output() -> None:
     assert [c.code for p in script.procedures for s in p.steps for c in s.commands] == [
         "uptime\nmystatus"
     ]
+
+
+def test_settings_nothing_reads_are_no_commands_but_settings_read_later_are() -> None:
+    """Longhorn's `K3S_RESOLV_CONF=/etc/resolv.conf` fence is a line for an env file."""
+    runbook = parse(fence("shell", "K3S_RESOLV_CONF=/etc/resolv.conf\nRKE2_RESOLV_CONF=/etc/x"))
+    assert not runbook.procedures
+    assert [(p.line, p.message.split(" (")[0]) for p in runbook.problems] == [
+        (3, "block holds only settings that nothing in the runbook reads")
+    ]
+    used = parse(fence("sh", "NAMESPACE=prod") + "\n```sh\nkubectl -n $NAMESPACE get pods\n```\n")
+    codes_ = [c.code for p in used.procedures for s in p.steps for c in s.commands]
+    assert codes_[0] == "NAMESPACE=prod"
