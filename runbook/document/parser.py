@@ -500,8 +500,11 @@ class _Builder:
         fence, often an earlier section: `runbook.document.sessions`). A step whose lines
         leave the session (`exit`) and go on locally becomes two steps."""
         tracker = self.sessions
-        if tracker is None:
-            return
+        if tracker is None or (
+            tracker.open is None
+            and not any(c.session is not None for d in drafts for c in d.commands)
+        ):
+            return  # no session open, none opened here: the common case
         followed_drafts: list[_Draft] = []
         for draft in drafts:
             followed_drafts.append(draft)
@@ -856,6 +859,8 @@ class _Builder:
     def _unread_settings(self, content: str) -> bool:
         """Whether a block is only `NAME=value` lines (no `export`) whose names the runbook
         never reads (`$NAME`): lines for an env file (`K3S_RESOLV_CONF=/etc/resolv.conf`)."""
+        if not _SETTING.match(content.lstrip().partition("\n")[0].rstrip()):
+            return False  # the first line is no setting: most blocks
         lines = [x.strip() for x in content.split("\n") if x.strip()]
         if not lines or not all(_SETTING.match(x) for x in lines):
             return False
