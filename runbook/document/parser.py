@@ -81,6 +81,11 @@ _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
 _LINK = re.compile(
     r"(?<!!)\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|<(https?://[^>\s]+)>"
 )
+_REFERENCED = re.compile(
+    r"\b(?:passed|given|sent|piped|added|appended)\s+to\s*$|\b(?:output|flags?|options?)\s+of\s*$",
+    re.I,
+)
+"""Prose just before a code span naming it as a thing, not an order: "passed to `x`"."""
 _SETTING = re.compile(r"[A-Z][A-Z0-9_]*=[^\s$`;&|<>()]*$")
 """`K3S_RESOLV_CONF=/etc/resolv.conf`: a literal setting, nothing computed or run."""
 _EXPORT_LINE = re.compile(r"\s*export\s+([A-Za-z_]\w*)=(\S*)")
@@ -743,7 +748,7 @@ class _Builder:
             if token.type != "inline" and token.type != TABLE_ROW:
                 continue
             line = (token.map[0] + 1) if token.map else 0
-            for code in _code_spans(token):
+            for code in _code_spans(token, commands_only=True):
                 if not looks_like_command(code):
                     continue
                 if session_opener(code):
@@ -949,14 +954,17 @@ def _texts(token: Token) -> list[str]:
     return []
 
 
-def _code_spans(token: Token) -> list[str]:
-    """Code spans of an inline token or a table row, read from source (inline parsing is off)."""
+def _code_spans(token: Token, commands_only: bool = False) -> list[str]:
+    """Code spans of an inline token or a table row, read from source (inline parsing is off).
+    With `commands_only`, a span the prose names as what something is given to ("the flag
+    is passed to `velero backup create`") is left out: it is a reference, not an order."""
     return [
         m.group(2).strip()
         for text in _texts(token)
         if "`" in text
         for m in _CODE_SPAN.finditer(text)
         if m.group(2).strip()
+        and not (commands_only and _REFERENCED.search(text, max(0, m.start() - 40), m.start()))
     ]
 
 

@@ -29,7 +29,7 @@ from tests.fidelity_set import (
 from tests.required import unavailable
 
 RECALL_FLOOR = 0.9960  # 510/512
-PRECISION_FLOOR = 0.9980  # 510/511
+PRECISION_FLOOR = 1.0  # 510/510
 RISK_ACCURACY_FLOOR = 1.0  # 510/510
 SESSION_LINES_RUN_LOCALLY_CEILING = 0
 """Lines the labels say are typed inside a session, opened in the same fence or an earlier

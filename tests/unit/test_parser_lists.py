@@ -195,3 +195,15 @@ def test_check_prints_why_a_shell_block_gave_no_step(tmp_path: Path) -> None:
         "read as comments, not as commands after a root prompt (`# systemctl status kubelet`): "
         "nothing to run"
     )
+
+
+def test_a_command_the_prose_names_as_a_thing_is_no_step() -> None:
+    """cert-manager's backup tips: "if `--exclude-namespaces` flag is passed to `velero
+    backup create`, CRDs … might not be included": a reference, not an order."""
+    runbook = parse(
+        "## Velero\n\n- Ensure that the backups include CRDs.\n  For example, if a flag is "
+        "passed to\n  `velero backup create`, CRDs might be left out.\n"
+        "- Run `velero backup get` to list them.\n"
+    )
+    codes = [c.code for p in runbook.procedures for s in p.steps for c in s.commands]
+    assert codes == ["velero backup get"]
