@@ -240,10 +240,7 @@ class StepDetail(VerticalScroll, can_focus=True):
             total += len(lines)
             full.write_line(f"── command {number} of {count} · {command.risk}{suffix} ──")
             full.write_lines([f"$ {line}" for line in lines])
-        title.update(
-            f"Every line of the step's commands ({total:,}): arrows, PgUp/PgDn, Home/End"
-            " scroll; f goes back to the step."
-        )
+        title.update(f"All {total:,} lines · scroll ↑↓ PgDn End · f: back")
         for child in self.children:
             child.display = child in (self._heading, title, full)
         full.scroll_home(animate=False)
