@@ -62,13 +62,19 @@ def longest_line() -> str:
     return "# Huge\n\n## Line\n\n1. Run:\n\n   ```bash\n   echo " + "x" * 99_000 + "\n   ```\n"
 
 
+def five_mb_line() -> str:
+    """A 5 MB file that is one line: refused at load (the line limit is 100,000 bytes)."""
+    return "# Huge\n\n## Line\n\n1. Run: `echo " + "x" * 5_000_000 + "`\n"
+
+
 def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["--write"]:
         folder = Path(args[1])
         (folder / "huge-fence.md").write_text(huge_fence())
         (folder / "longest-line.md").write_text(longest_line())
-        print(f"wrote {folder / 'huge-fence.md'} and {folder / 'longest-line.md'}")
+        (folder / "five-mb-line.md").write_text(five_mb_line())
+        print(f"wrote huge-fence.md, longest-line.md and five-mb-line.md (refused) in {folder}")
         return
     lines = int(args[0]) if args else 10_000
     seed = SEED.read_text(encoding="utf-8")

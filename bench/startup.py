@@ -10,6 +10,9 @@ Runs each app in a pseudo-terminal of a fixed size and reads everything it write
 - idle: bytes written over the next --idle seconds, with the largest one-second count
   (the console's clock ticks once a minute, so idle should be about 0 B/s).
 
+A file the console refuses (over 8 MB, or a line over 100,000 bytes) is timed to the exit
+and its one-line message. Huge inputs to try: `bench/parse.py --write DIR` writes them.
+
 Usage: .venv/bin/python bench/startup.py [RUNBOOK] [--size 80x24] [--idle 10] [--runs 3]
 Prints figures; asserts nothing.
 """
@@ -58,6 +61,9 @@ class Measurement:
     idle_bytes: int = 0
     idle_peak_per_s: int = 0
     idle_seconds: dict[int, int] = field(default_factory=dict)
+    refused_s: float = 0.0
+    """When the app exited without drawing a frame (a refused file), and what it said."""
+    refused_with: str = ""
 
 
 def run_in_pty(
@@ -100,8 +106,12 @@ def run_in_pty(
             try:
                 chunk = os.read(fd, 65536)
             except OSError:
-                break
+                chunk = b""
             if not chunk:
+                if not result.first_frame_s:
+                    result.refused_s = time.monotonic() - started
+                    lines = seen.decode(errors="replace").strip().splitlines()
+                    result.refused_with = lines[-1] if lines else ""
                 break
             now = time.monotonic()
             if phase == "start":
@@ -139,6 +149,10 @@ def summarise(name: str, runs: list[Measurement], idle_s: float) -> None:
     def median(values: list[float]) -> float:
         return statistics.median(values)
 
+    if all(m.refused_s for m in runs):
+        refused = median([m.refused_s for m in runs])
+        print(f"{name:<10} refused in {refused * 1000:7.0f} ms: {runs[-1].refused_with}")
+        return
     frame = median([m.first_frame_s for m in runs])
     first = median([m.first_byte_s for m in runs])
     start_bytes = median([m.start_bytes for m in runs])
@@ -200,6 +214,8 @@ def main() -> int:
             summarise(name, results[name], args.idle)
         floor = statistics.median([m.first_frame_s for m in results["bare"]])
         for name in ("console", "no-live", "launch"):
+            if any(m.refused_s for m in results[name]):
+                continue
             gap = statistics.median([m.first_frame_s for m in results[name]]) - floor
             print(
                 f"{name} first frame is {gap * 1000:+.0f} ms from the bare floor (target ≤ +150 ms)"

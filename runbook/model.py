@@ -6,6 +6,7 @@ the TUI read it. `to_dict` gives the JSON shape documented in docs/schema.md.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -14,6 +15,8 @@ StepKind = Literal["manual", "command", "wait", "decision", "deadline"]
 VariableKind = Literal["env", "placeholder", "export"]
 TableKind = Literal["thresholds", "endpoints", "environments", "generic"]
 AdmonitionKind = Literal["warning", "note"]
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+"""Where `str.splitlines` breaks a line."""
 
 RISK_ORDER: dict[Risk, int] = {"read-only": 0, "mutating": 1, "destructive": 2}
 """Risks ranked, so the riskiest of several commands can be picked with max()."""
@@ -141,7 +144,13 @@ class Step:
     @property
     def title(self) -> str:
         """The step's first line as plain text, for lists."""
-        first = self.text.strip().splitlines()[0] if self.text.strip() else ""
+        text = self.text.lstrip()
+        # Only the first line is split off: a step can hold a 100,000-line fence.
+        found = _LINE_BREAK.search(text)
+        if found is None or text[found.start() :].isspace():
+            first = text.rstrip()
+        else:
+            first = text[: found.start()]
         return first.replace("**", "").replace("`", "")
 
     @property

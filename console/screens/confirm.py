@@ -14,6 +14,7 @@ on the right name is taken at once.
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from textual import events, on
@@ -22,10 +23,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, Log, Static
 
 from console.requests import ConfirmRequest as ConfirmRequest  # re-exported for the panes
 from console.screens.focus_keys import FIELD_FOCUS_BINDINGS
+from console.widgets.long_text import line_count
 from console.widgets.step_detail import admonition_line
 from console.widgets.step_list import risk_badge
 
@@ -35,6 +37,11 @@ TALL_HEIGHT = 32
 """Terminals at least this tall show more of the runbook's warnings before they scroll."""
 ARM_DELAY_S = 0.6
 """Seconds after opening during which Enter and paste do nothing."""
+BOX_LINES = 8
+"""Rows of the command box; a longer command says how many lines it has, and scrolls."""
+INLINE_LINES = 200
+"""Commands up to this many lines are laid out whole; longer ones go in a `Log`, which
+draws only the rows in view (a 100,000-line command laid out whole took seconds)."""
 
 
 class GuardedInput(Input):
@@ -109,6 +116,9 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen.-compact #confirm-admonitions { max-height: 2; }
     ConfirmScreen #confirm-commands { height: auto; max-height: 8; background: $boost;
         padding: 0 1; margin: 1 0 0 0; }
+    ConfirmScreen #confirm-size { color: $text-muted; margin: 1 0 0 0; }
+    ConfirmScreen #confirm-commands-log { height: 8; background: $boost; }
+    ConfirmScreen.-compact #confirm-size { margin: 0; }
     ConfirmScreen #confirm-where { margin: 1 0 0 0; height: auto; max-height: 6; }
     ConfirmScreen #confirm-typed { display: none; margin: 0; }
     ConfirmScreen.-production #confirm-typed { display: block; }
@@ -128,6 +138,8 @@ class ConfirmScreen(ModalScreen[bool]):
         self.arm_delay = arm_delay
         self._armed_at = time.monotonic() + arm_delay
         self._typed_value = ""
+        self._wrapped_width = 0
+        """The width the long command's rows were wrapped to (0: not yet)."""
 
     @property
     def typed(self) -> str:
@@ -160,16 +172,22 @@ class ConfirmScreen(ModalScreen[bool]):
             if request.admonitions:
                 with VerticalScroll(id="confirm-admonitions"):
                     yield Static(_admonitions(request), id="confirm-admonitions-text")
-            with VerticalScroll(id="confirm-commands"):
-                yield Static(
-                    Content("\n").join(
-                        Content.styled(f"$ {line}", "bold")
-                        for command in request.commands
-                        for line in command.splitlines()
-                    ),
-                    id="confirm-code",
-                    markup=False,
-                )
+            total = sum(line_count(command) for command in request.commands)
+            if total > BOX_LINES:
+                yield Static(_size(request, total), id="confirm-size", markup=False)
+            if total > INLINE_LINES:
+                yield Log(id="confirm-commands-log", auto_scroll=False)
+            else:
+                with VerticalScroll(id="confirm-commands"):
+                    yield Static(
+                        Content("\n").join(
+                            Content.styled(f"$ {line}", "bold")
+                            for command in request.commands
+                            for line in command.splitlines()
+                        ),
+                        id="confirm-code",
+                        markup=False,
+                    )
             with VerticalScroll(id="confirm-where"):
                 yield Static(_where(request), id="confirm-where-text", markup=False)
             yield GuardedInput(
@@ -193,6 +211,30 @@ class ConfirmScreen(ModalScreen[bool]):
         first = "#confirm-typed" if self.request.production else "#confirm-cancel"
         self.query_one(first).focus()
         self._armed_at = time.monotonic() + self.arm_delay
+        if self.query("#confirm-commands-log"):
+            self.call_after_refresh(self._fill_commands_log)
+
+    def on_resize(self) -> None:
+        if self.query("#confirm-commands-log"):
+            self.call_after_refresh(self._fill_commands_log)
+
+    def _fill_commands_log(self) -> None:
+        """Every line of the commands, wrapped to the box: nothing runs that cannot be read.
+        A line's first row starts with `$ `, the rows it wraps onto with two spaces."""
+        log = self.query_one("#confirm-commands-log", Log)
+        width = log.scrollable_content_region.width
+        if width <= 4 or width == self._wrapped_width:
+            return
+        self._wrapped_width = width
+        top = log.scroll_offset.y
+        log.clear()
+        log.write_lines(
+            row
+            for command in self.request.commands
+            for line in command.split("\n")
+            for row in wrap_row(f"$ {line}", width)
+        )
+        log.scroll_to(y=top, animate=False, immediate=True)
 
     @property
     def _typing(self) -> bool:
@@ -274,6 +316,26 @@ class ConfirmScreen(ModalScreen[bool]):
     def _confirmed(self) -> None:
         self._typed_value = self.query_one("#confirm-typed", Input).value.strip()
         self.dismiss(True)
+
+
+def wrap_row(line: str, width: int, indent: int = 2) -> list[str]:
+    """`line` cut into rows of at most `width` cells; the rows after the first are indented."""
+    from rich.cells import cell_len, chop_cells
+
+    line = line.expandtabs()
+    if (len(line) <= width and line.isascii()) or cell_len(line) <= width:
+        return [line]
+    head = chop_cells(line, width)[0]
+    rest = chop_cells(line[len(head) :], max(1, width - indent))
+    return [head, *(" " * indent + piece for piece in rest)]
+
+
+def _size(request: ConfirmRequest, total: int) -> str:
+    """How long the commands are, and a digest of them, above a box that scrolls."""
+    digest = hashlib.sha256(
+        "\n".join(request.commands).encode("utf-8", "surrogatepass")
+    ).hexdigest()[:12]
+    return f"{total:,} lines · sha256 {digest} · Tab to the box to scroll through every line"
 
 
 def _admonitions(request: ConfirmRequest) -> Content:

@@ -5,27 +5,44 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Unpack
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
 from console.progress import StepRecord
+from console.widgets.long_text import LINES_SHOWN, head_lines, more_lines, shorten_fences
 from console.widgets.step_list import risk_badge
 from runbook.model import Admonition, Procedure, Step
 
 if TYPE_CHECKING:
-    from textual.widgets import Markdown
+    from textual.widgets import Log, Markdown
 
     from console.widgets.options import WidgetOptions
 
 OUTPUT_LINES_SHOWN = 12
 """Lines of the last run shown under the step; the output pane has the rest."""
+FULL_HINT = " (f shows them all)"
+"""Said after a count of lines not drawn."""
 
 
 class StepDetail(VerticalScroll, can_focus=True):
     """The highlighted step, rendered on its own so a large runbook never renders at once."""
 
-    HELP = "The highlighted step: its text, its commands with their risk, notes and last output."
+    HELP = (
+        "The highlighted step: its text, its commands with their risk, notes and last output."
+        " A long command shows its first lines; `f` shows every line of every command."
+    )
+    BINDINGS = [
+        Binding(
+            "f",
+            "toggle_full",
+            "Full commands",
+            show=False,
+            id="detail-full",
+            tooltip="Show every line of the step's commands (again: back to the step)",
+        ),
+    ]
     DEFAULT_CSS = """
     StepDetail { padding: 0 1; }
     StepDetail #detail-heading { text-style: bold; color: $text-accent; }
@@ -34,6 +51,8 @@ class StepDetail(VerticalScroll, can_focus=True):
     StepDetail .detail-command { margin: 0 0 1 0; }
     StepDetail #detail-notes, StepDetail #detail-output { margin: 0 0 1 0; }
     StepDetail #detail-output { color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
+    StepDetail #detail-full-title { color: $text-muted; }
+    StepDetail #detail-full { height: 1fr; min-height: 5; background: $boost; }
     """
 
     def __init__(self, **kwargs: Unpack[WidgetOptions]) -> None:
@@ -50,6 +69,16 @@ class StepDetail(VerticalScroll, can_focus=True):
         self._commands = Static(id="detail-commands", markup=False)
         self._notes = Static(id="detail-notes", markup=False)
         self._output = Static(id="detail-output", markup=False)
+        self._shown: tuple[Procedure | None, Step | None, StepRecord | None, bool] = (
+            None,
+            None,
+            None,
+            False,
+        )
+        """What `show_step` was last given: the full view is of its step."""
+        self._full_title: Static | None = None
+        self._full: Log | None = None
+        """Every line of the step's commands: made and filled only when asked for (`f`)."""
 
     def compose(self) -> ComposeResult:
         yield self._heading
@@ -88,11 +117,13 @@ class StepDetail(VerticalScroll, can_focus=True):
         record: StepRecord | None,
         read_only: bool = False,
     ) -> None:
+        self._shown = (procedure, step, record, read_only)
+        self._hide_full()
         heading, extra, commands = self._heading, self._extra, self._commands
         notes, output, admonitions = self._notes, self._output, self._admonitions
         if procedure is None or step is None:
             heading.update(procedure.title if procedure else "No step selected")
-            self._show_markdown(procedure.intro if procedure else "")
+            self._show_markdown(shorten_fences(procedure.intro) if procedure else "")
             for widget in (extra, commands, notes, output):
                 widget.update("")
                 widget.display = False
@@ -106,7 +137,7 @@ class StepDetail(VerticalScroll, can_focus=True):
         step_lines = _admonition_lines(step.admonitions)
         admonitions.update(Content("\n").join(step_lines))
         admonitions.display = bool(step_lines)
-        self._show_markdown(step.text)
+        self._show_markdown(shorten_fences(step.text, hint=FULL_HINT))
         extra_lines: list[Content] = []
         if procedure.admonitions and step.index == procedure.steps[-1].index:
             # No step follows them: they are the section's, shown with its last step.
@@ -149,18 +180,9 @@ class StepDetail(VerticalScroll, can_focus=True):
                 )
         extra.update(Content("\n").join(extra_lines))
         extra.display = bool(extra_lines)
-        command_lines: list[Content] = []
-        for command in step.commands:
-            hidden = read_only and command.risk != "read-only"
-            badge = risk_badge(command.risk)
-            suffix = "  (hidden: read-only console)" if hidden else ""
-            names = ", ".join(command.variable_names)
-            variables = f"  needs {names}" if names else ""
-            command_lines.append(
-                Content.assemble(badge, (f" line {command.line}{variables}{suffix}", "$text-muted"))
-            )
-            for code_line in command.code.splitlines():
-                command_lines.append(Content.styled(f"  $ {code_line}", "$text-accent"))
+        command_lines, hidden_lines = _command_lines(step, read_only)
+        if hidden_lines:
+            command_lines.append(Content.styled(f"  {hidden_lines}{FULL_HINT}", "$text-muted"))
         commands.update(Content("\n").join(command_lines))
         commands.display = bool(command_lines)
         notes_text = record.notes if record else []
@@ -182,6 +204,86 @@ class StepDetail(VerticalScroll, can_focus=True):
         )
         output.display = bool(tail)
         self.scroll_home(animate=False)
+
+    @property
+    def showing_full(self) -> bool:
+        """Whether every line of the step's commands is shown (`f`)."""
+        return self._full is not None and self._full.display
+
+    async def action_toggle_full(self) -> None:
+        """Show every line of the step's commands in a view that draws only the rows in
+        sight, or go back to the step."""
+        if self.showing_full:
+            self.show_step(*self._shown)
+            return
+        _procedure, step, _record, read_only = self._shown
+        if step is None or not step.commands:
+            self.notify("This step has no commands.", timeout=3)
+            return
+        await self._show_full(step, read_only)
+
+    async def _show_full(self, step: Step, read_only: bool) -> None:
+        from textual.widgets import Log
+
+        if self._full is None or self._full_title is None:
+            self._full_title = Static(id="detail-full-title", markup=False)
+            self._full = Log(id="detail-full", auto_scroll=False)
+            await self.mount(self._full_title, self._full, after=self._heading)
+        full, title = self._full, self._full_title
+        full.clear()
+        total = 0
+        count = len(step.commands)
+        for number, command in enumerate(step.commands, 1):
+            hidden = read_only and command.risk != "read-only"
+            suffix = " · hidden: read-only console" if hidden else ""
+            lines = command.code.split("\n")
+            total += len(lines)
+            full.write_line(f"── command {number} of {count} · {command.risk}{suffix} ──")
+            full.write_lines([f"$ {line}" for line in lines])
+        title.update(f"All {total:,} lines · scroll ↑↓ PgDn End · f: back")
+        for child in self.children:
+            child.display = child in (self._heading, title, full)
+        full.scroll_home(animate=False)
+        full.focus()
+
+    def _hide_full(self) -> None:
+        if self._full is not None and self._full_title is not None and self._full.display:
+            refocus = self._full.has_focus
+            self._full.display = self._full_title.display = False
+            self._full.clear()
+            if self._markdown is not None:
+                self._markdown.display = True
+            if refocus:
+                self.focus()
+
+
+def _command_lines(step: Step, read_only: bool) -> tuple[list[Content], str]:
+    """The detail's lines for the step's commands, at most LINES_SHOWN lines of code in
+    all, and what was left out (`… 99,990 more lines`; empty when nothing was)."""
+    lines: list[Content] = []
+    budget = LINES_SHOWN
+    lines_left_out = commands_left_out = 0
+    for command in step.commands:
+        code_lines, more = head_lines(command.code, budget)
+        lines_left_out += more
+        if budget == 0:
+            commands_left_out += 1
+            continue
+        hidden = read_only and command.risk != "read-only"
+        suffix = "  (hidden: read-only console)" if hidden else ""
+        names = ", ".join(command.variable_names)
+        variables = f"  needs {names}" if names else ""
+        header = (f" line {command.line}{variables}{suffix}", "$text-muted")
+        lines.append(Content.assemble(risk_badge(command.risk), header))
+        lines += [Content.styled(f"  $ {code_line}", "$text-accent") for code_line in code_lines]
+        budget -= len(code_lines)
+    if not lines_left_out:
+        return lines, ""
+    left_out = more_lines(lines_left_out)
+    if commands_left_out:
+        plural = "s" if commands_left_out > 1 else ""
+        left_out += f", {commands_left_out} more command{plural}"
+    return lines, left_out
 
 
 def admonition_line(admonition: Admonition) -> Content:

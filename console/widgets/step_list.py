@@ -15,6 +15,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from console.progress import Progress, StepRecord
+from console.widgets.long_text import first_line
 from runbook.model import Procedure, Step
 
 if TYPE_CHECKING:
@@ -184,7 +185,7 @@ def step_prompt(
         lines.append(Content(" " * indent).append(Content("  ·  ").join(meta)))
     for command in step.commands[:COMMANDS_SHOWN]:
         hidden = read_only and command.risk != "read-only"
-        code = command.code.splitlines()[0] if command.code else ""
+        code = first_line(command.code)
         more = " …" if "\n" in command.code else ""
         lines.append(
             Content.assemble(

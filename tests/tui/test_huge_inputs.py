@@ -1,0 +1,103 @@
+"""A runbook with a 100,000-line fence opens, its step shows the first lines with a count of
+the rest, and every line can be read: in the detail on request, and in the confirmation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Log, Static
+
+from console.requests import ConfirmRequest
+from console.screens.confirm import ConfirmScreen
+from console.widgets.long_text import LINES_SHOWN
+from console.widgets.step_detail import StepDetail
+from console.widgets.step_list import StepList
+from tests.tui.conftest import MakeConsole
+from tests.tui.test_fast_typing import Host
+from tests.waiting import wait_until_async as until
+
+LINES = 100_000
+
+
+def huge_fence(path: Path) -> Path:
+    body = "\n".join(f"   echo line {n}" for n in range(LINES))
+    path.write_text(f"# Huge\n\n## Fence\n\n1. Run:\n\n   ```bash\n{body}\n   ```\n")
+    return path
+
+
+def rows_in_view(log: Log) -> list[str]:
+    return [log.render_line(y).text for y in range(log.scrollable_content_region.height)]
+
+
+async def test_a_hundred_thousand_line_fence_opens_capped_and_shows_every_line_on_request(
+    make_console: MakeConsole, tmp_path: Path
+) -> None:
+    app = make_console(huge_fence(tmp_path / "huge.md"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: app.main_screen is not None, what="the main screen is ready")
+        screen = app.main_screen
+        assert screen is not None
+        row = str(screen.query_one(StepList).get_option_at_index(0).prompt)
+        assert "$ echo line 0 …" in row and "echo line 1" not in row
+        commands = screen.query_one("#detail-commands", Static)
+        shown = str(commands.render())
+        assert f"… {LINES - LINES_SHOWN:,} more lines (f shows them all)" in shown
+        assert f"$ echo line {LINES_SHOWN - 1}\n" in shown and f"line {LINES_SHOWN}\n" not in shown
+        detail = screen.query_one(StepDetail)
+        await until(lambda: detail._markdown is not None, what="the step's text is mounted")  # noqa: SLF001
+        assert "more lines" in detail._markdown_text  # noqa: SLF001
+        assert len(detail._markdown_text) < 2_000  # noqa: SLF001
+        assert not screen.query("#detail-full"), "the full view is made only when asked for"
+
+        await pilot.press("enter")  # the step: focus goes to its detail
+        await until(lambda: detail.has_focus, what="the detail has focus")
+        await pilot.press("f")
+        await until(lambda: detail.showing_full, what="every line is shown")
+        full = screen.query_one("#detail-full", Log)
+        assert full.line_count == LINES + 1  # a line naming the command, then its lines
+        await until(lambda: full.has_focus, what="the full view has focus")
+        await pilot.press("end")
+        await until(
+            lambda: any("$ echo line 99999" in row for row in rows_in_view(full)),
+            what="the last line is in view",
+        )
+        await pilot.press("f")
+        await until(lambda: not detail.showing_full, what="back to the step")
+        assert commands.display and full.line_count == 0
+
+
+async def test_the_confirmation_counts_a_huge_command_and_scrolls_to_its_last_line() -> None:
+    code = "\n".join(f"touch /tmp/never-run-{n}" for n in range(LINES))
+    long_line = "curl -X DELETE http://localhost:9/" + "x" * 200
+    request = ConfirmRequest(
+        title="Huge",
+        risk="mutating",
+        commands=(code, long_line),
+        cwd="/srv/app",
+        environment="Development",
+        production=False,
+    )
+    dialog = ConfirmScreen(request, arm_delay=0.0)
+    app = Host(dialog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        size = dialog.query_one("#confirm-size", Static)
+        await until(lambda: size.region.height > 0, what="the size line is drawn")
+        said = str(size.render())
+        assert f"{LINES + 1:,} lines · sha256 " in said
+        log = dialog.query_one("#confirm-commands-log", Log)
+        await until(lambda: log.line_count > LINES, what="the box holds every line")
+        assert rows_in_view(log)[0].startswith("$ touch /tmp/never-run-0")
+        log.focus()
+        await until(lambda: log.has_focus, what="the box has focus")
+        await pilot.press("end")
+        await until(
+            lambda: "touch /tmp/never-run-99999" in "\n".join(rows_in_view(log)),
+            what="the last line of the first command is in view",
+        )
+        rows = rows_in_view(log)
+        start = next(n for n, row in enumerate(rows) if row.startswith("$ curl"))
+        wrapped = [row[2:].rstrip() for row in rows[start + 1 :] if row.startswith("  ")]
+        assert rows[start].rstrip() + "".join(wrapped) == f"$ {long_line}", "wrapped, not cut"
+        assert log.max_scroll_x == 0, "no row is wider than the box"
+        await pilot.press("escape")
+        await until(lambda: app.result is False, what="cancelled")
