@@ -28,7 +28,9 @@ BASE_IMAGE ?= runbook-base:bookworm
 WEB_IMAGE ?= monkeytown-web
 PROXY_IMAGE ?= monkeytown-proxy:latest
 DOCKER_BUILD_NETWORK ?= host
-# docker, or local: the colours and proxy as local processes (deploy/lib-local.sh), no engine.
+# docker, or local: the colours and proxy as local processes (deploy/lib-local.sh), no engine;
+# or swarm: a Docker Swarm stack (deploy/swarm.sh, deploy/docker-compose.swarm.yml) on the
+# swarm manager DOCKER_HOST names.
 DEPLOY_RUNTIME ?= docker
 LOCAL_ENGINE_DIR ?= $(CURDIR)/.monkeytown/devops/local-engine
 PYTHON ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)

@@ -26,14 +26,23 @@ say() { echo "$SCRIPT_NAME: $*"; }
 die() { echo "$SCRIPT_NAME: $*" >&2; exit 1; }
 
 # The runtime that holds images and containers: Docker, or local processes owned by
-# deploy/service/procd.py on a box without an engine (DEPLOY_RUNTIME=local).
+# deploy/service/procd.py on a box without an engine (DEPLOY_RUNTIME=local), or a Docker
+# Swarm stack (DEPLOY_RUNTIME=swarm): deploy, rollback, status, logs-tail, update-config and
+# down then hand over to deploy/swarm.sh; images stay Docker images.
 DEPLOY_RUNTIME="${DEPLOY_RUNTIME:-docker}"
 case "$DEPLOY_RUNTIME" in
   docker | local) ;;
-  *) die "DEPLOY_RUNTIME must be docker or local, not '$DEPLOY_RUNTIME'" ;;
+  swarm)
+    case "$SCRIPT_NAME" in
+      deploy | rollback | status | logs-tail | update-config | down)
+        exec bash "$REPO_ROOT/deploy/swarm.sh" "$SCRIPT_NAME" "$@"
+        ;;
+    esac
+    ;;
+  *) die "DEPLOY_RUNTIME must be docker, local or swarm, not '$DEPLOY_RUNTIME'" ;;
 esac
 # shellcheck source=deploy/lib-docker.sh
-source "$REPO_ROOT/deploy/lib-$DEPLOY_RUNTIME.sh"
+source "$REPO_ROOT/deploy/lib-${DEPLOY_RUNTIME/swarm/docker}.sh"
 
 # One deploy, rollback or config change at a time per sandbox; a second waits, then gives up.
 take_lock() {

@@ -7,16 +7,26 @@ Endpoints: `/health` (liveness), `/ready` (readiness: 503 while warming up or dr
 user agent (the console's probes say "runbook-console/<version> (probe)"). Config format:
 see service_config.py.
 
+Shared-port mode (APP_REUSE_PORT=1, the swarm runtime): several tasks of one service listen
+on the same 127.0.0.1 port with SO_REUSEPORT, the kernel spreading connections over them.
+A task listens there only once it is ready, and on SIGTERM it stops listening (accepting
+what already queued) before it drains. Its own readiness is asked over a unix socket in
+the container (APP_CONTROL_SOCKET), which no other task shares:
+`python3 app.py --probe /ready` is the container's health check.
+
     python3 deploy/service/app.py --config deploy/config/dev.json --host 127.0.0.1 --port 3001
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
 import signal
+import socket
+import socketserver
 import sys
 import tempfile
 import threading
@@ -73,6 +83,9 @@ class ServiceState:
         self.version = version
         self.started_at = time.monotonic()
         self.draining = False
+        self.shared_port = False
+        """Shared-port mode: ready only once listening on the shared port."""
+        self.listening = False
         self.memory_ballast: list[bytearray] = []
         self._set_build_info()
 
@@ -80,9 +93,12 @@ class ServiceState:
         BUILD_INFO.clear()
         BUILD_INFO.labels(SERVICE_NAME, self.version, self.config.environment).set(1)
 
-    def is_ready(self) -> bool:
+    def can_serve(self) -> bool:
         warmed_up = time.monotonic() - self.started_at >= self.config.warmup_seconds
-        ready = warmed_up and not self.draining and not self.config.drills.fail_readiness
+        return warmed_up and not self.draining and not self.config.drills.fail_readiness
+
+    def is_ready(self) -> bool:
+        ready = self.can_serve() and (self.listening or not self.shared_port)
         READY.set(1 if ready else 0)
         return ready
 
@@ -109,7 +125,13 @@ def make_handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
         server_version = SERVICE_NAME
         protocol_version = "HTTP/1.1"
 
+        def address_string(self) -> str:
+            address = self.client_address
+            return str(address[0]) if isinstance(address, tuple) else "local"
+
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            if not isinstance(self.client_address, tuple):
+                return  # the health check on the control socket, every second
             log(f"{self.address_string()} {format % args}")
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -178,6 +200,71 @@ def grow_memory(state: ServiceState, stop: threading.Event) -> None:
             state.memory_ballast.append(bytearray(int(per_minute * 1024 * 1024 / 60)))
 
 
+class ReusePortServer(ThreadingHTTPServer):
+    """Binds with SO_REUSEPORT, so another task of the service can listen on the same port."""
+
+    def server_bind(self) -> None:
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        super().server_bind()
+
+
+class ControlServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """The task's own HTTP endpoint on a unix socket (health checks in shared-port mode)."""
+
+    daemon_threads = True
+
+
+def close_listener(server: ThreadingHTTPServer) -> None:
+    """Stop serving, hand the connections already queued to threads, then close the socket.
+
+    Closing a listener resets what waits in its accept queue; accepting until it is empty
+    first leaves only the instant between the last accept and the close."""
+    server.shutdown()
+    server.socket.setblocking(False)
+    while True:
+        try:
+            request, address = server.socket.accept()
+        except (BlockingIOError, InterruptedError):
+            break
+        request.setblocking(True)
+        server.process_request(request, address)
+    server.server_close()
+
+
+def listen_when_ready(
+    state: ServiceState, host: str, port: int, stop: threading.Event
+) -> ThreadingHTTPServer | None:
+    """Shared-port mode: open the shared port once the task can serve; None if stopped first."""
+    while not state.can_serve():
+        if stop.wait(0.1):
+            return None
+    try:
+        server = ReusePortServer((host, port), make_handler(state))
+    except OSError as error:
+        log(f"cannot listen on {host}:{port} (shared): {error.strerror}")
+        return None
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    state.listening = True
+    log(f"ready: listening on {host}:{port} (shared with SO_REUSEPORT)")
+    return server
+
+
+def probe(socket_path: str, path: str) -> int:
+    """`--probe PATH`: GET PATH over the control socket; 0 when it answers 200."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.settimeout(2)
+            client.connect(socket_path)
+            client.sendall(f"GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n".encode())
+            status_line = client.makefile("rb").readline().decode(errors="replace")
+    except OSError as error:
+        print(f"probe: {socket_path}: {error}", file=sys.stderr)
+        return 1
+    print(status_line.strip())
+    return 0 if status_line.split()[1:2] == ["200"] else 1
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Monkeytown reference web service")
     parser.add_argument(
@@ -200,6 +287,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=os.environ.get("APP_VERSION", "dev"),
         help="version reported in X-Version and metrics (env APP_VERSION)",
     )
+    parser.add_argument(
+        "--reuse-port",
+        action="store_true",
+        default=os.environ.get("APP_REUSE_PORT", "") == "1",
+        help="shared-port mode: SO_REUSEPORT, listen once ready (env APP_REUSE_PORT=1)",
+    )
+    parser.add_argument(
+        "--control-socket",
+        default=os.environ.get("APP_CONTROL_SOCKET") or None,
+        help="also serve on this unix socket, the task's own (env APP_CONTROL_SOCKET)",
+    )
+    parser.add_argument(
+        "--probe", metavar="PATH", help="GET PATH over the control socket; exit 0 on 200"
+    )
     return parser.parse_args(argv)
 
 
@@ -215,6 +316,11 @@ def crash_later(after_s: float, marker: str, stop: threading.Event) -> None:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.probe:
+        if not args.control_socket:
+            print("probe: no --control-socket (APP_CONTROL_SOCKET)", file=sys.stderr)
+            return 2
+        return probe(args.control_socket, args.probe)
     try:
         config = load_config(args.config)
     except ConfigError as error:
@@ -229,13 +335,22 @@ def main(argv: list[str]) -> int:
         return 1
 
     state = ServiceState(config, args.config, args.app_version)
+    state.shared_port = args.reuse_port
     START_TIME.set(time.time())
-    try:
-        server = ThreadingHTTPServer((args.host, args.port), make_handler(state))
-    except OSError as error:
-        log(f"cannot listen on {args.host}:{args.port}: {error.strerror}")
-        return 1
-    server.daemon_threads = True
+    server: ThreadingHTTPServer | None = None
+    if not args.reuse_port:
+        try:
+            server = ThreadingHTTPServer((args.host, args.port), make_handler(state))
+        except OSError as error:
+            log(f"cannot listen on {args.host}:{args.port}: {error.strerror}")
+            return 1
+        server.daemon_threads = True
+    control: ControlServer | None = None
+    if args.control_socket:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(args.control_socket)
+        control = ControlServer(args.control_socket, make_handler(state))
+        threading.Thread(target=control.serve_forever, name="control", daemon=True).start()
     stop = threading.Event()
 
     def on_sighup(_signum: int, _frame: object) -> None:
@@ -249,7 +364,17 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, on_sigterm)
     signal.signal(signal.SIGINT, on_sigterm)
 
-    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    if server is not None:
+        threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    shared: list[ThreadingHTTPServer] = []
+
+    def open_shared() -> None:
+        opened = listen_when_ready(state, args.host, args.port, stop)
+        if opened is not None:
+            shared.append(opened)
+
+    if args.reuse_port:
+        threading.Thread(target=open_shared, name="listen-when-ready", daemon=True).start()
     threading.Thread(
         target=grow_memory, args=(state, stop), name="drill-memory", daemon=True
     ).start()
@@ -268,10 +393,19 @@ def main(argv: list[str]) -> int:
     # Signal handlers run on this thread, so it waits here rather than in serve_forever.
     while not stop.wait(0.5):
         pass
+    if shared:
+        # Another task may share the port: stop taking its connections before draining.
+        close_listener(shared[0])
+        state.listening = False
+        log("stopped listening on the shared port")
     log(f"draining for {state.config.drain_seconds:g}s")
     time.sleep(state.config.drain_seconds)
-    server.shutdown()
-    server.server_close()
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+    if control is not None:
+        control.shutdown()
+        control.server_close()
     log("stopped")
     return 0
 

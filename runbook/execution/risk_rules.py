@@ -220,7 +220,7 @@ DOCKER = table(
     destructive="rm, rmi, kill, container rm, container prune, container kill, image rm,"
     " image prune, volume rm, volume prune, network rm, network prune, system prune,"
     " builder prune, buildx prune, stack rm, service rm, secret rm, config rm, node rm,"
-    " plugin rm, context rm, compose down, compose rm, compose kill",
+    " swarm leave, plugin rm, context rm, compose down, compose rm, compose kill",
 )
 COMPOSE = {k.removeprefix("compose "): v for k, v in DOCKER.items() if k.startswith("compose ")}
 HELM = table(

@@ -21,6 +21,7 @@ import live_helpers
 import pytest
 from deploy_sandbox import Sandbox, require_engine
 from engines import PrivateEngines, require_private_engines, start_engines
+from swarm_engine import SwarmEngine, start_swarm
 
 from runbook.drills.sandboxes import free_ports
 
@@ -157,3 +158,19 @@ def private_engines() -> Iterator[PrivateEngines]:
     finally:
         for engine in engines:
             engine.stop()
+
+
+@pytest.fixture(scope="session")
+def swarm_engine(sandbox_images: SandboxImages) -> Iterator[SwarmEngine]:
+    """A one-node swarm on its own private dockerd (swarm_engine.py), never the shared engine:
+    the deploy sandbox's web image (v1 and v2) and the live tests' image are loaded into it.
+    At the end the services go, the node leaves the swarm and the engine is stopped by PID.
+    Tests that use it are in the xdist group "private-engines" (one worker starts it)."""
+    require_private_engines()
+    images = [f"{sandbox_images.web_image}:{version}" for version in ("v1", "v2")]
+    images.append(live_helpers.live_image(live_helpers.require_engine()))
+    swarm = start_swarm(images)
+    try:
+        yield swarm
+    finally:
+        swarm.stop()

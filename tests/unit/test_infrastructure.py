@@ -266,7 +266,8 @@ def test_workflows_run_what_the_runbook_promises() -> None:
 
 
 def test_compose_files_pass_the_compose_schema() -> None:
-    files = [REPO / "deploy" / "docker-compose.yml", REPO / "deploy" / "docker-compose.prod.yml"]
+    names = ("docker-compose.yml", "docker-compose.prod.yml", "docker-compose.swarm.yml")
+    files = [REPO / "deploy" / name for name in names]
     result = check_jsonschema("vendor.compose-spec", *files)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -279,6 +280,20 @@ def test_compose_uses_host_network_and_loopback(name: str) -> None:
         assert service["network_mode"] == "host"
         assert "ports" not in service and "networks" not in service
         assert service["environment"]["APP_HOST"] == "${MONKEYTOWN_HOST:-127.0.0.1}"
+
+
+def test_compose_swarm_is_host_network_start_first_and_rolls_back_on_ready() -> None:
+    compose = yaml.safe_load((REPO / "deploy" / "docker-compose.swarm.yml").read_text())
+    assert compose["networks"] == {"hostnet": {"external": True, "name": "host"}}
+    web = compose["services"]["web"]
+    assert web["networks"] == ["hostnet"] and "ports" not in web
+    assert web["environment"]["APP_HOST"] == "${MONKEYTOWN_HOST:-127.0.0.1}"
+    assert web["environment"]["APP_REUSE_PORT"] == "1"
+    assert web["healthcheck"]["test"][-2:] == ["--probe", "/ready"]
+    update = web["deploy"]["update_config"]
+    assert update["order"] == "start-first" and update["failure_action"] == "rollback"
+    assert web["deploy"]["rollback_config"]["order"] == "start-first"
+    assert compose["configs"]["app"]["external"] is True
 
 
 def test_compose_prod_has_restart_healthcheck_limits_and_log_rotation() -> None:
