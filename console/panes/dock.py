@@ -65,6 +65,7 @@ def live_panes_for(
             environment=environment,
             docker_host=env.docker_host,
             docker_hosts=env.docker_hosts,
+            orchestrator=env.orchestrator,
             prometheus_url=env.prometheus_url,
             base_url=env.base_url or SourceSettings().base_url,
         )
