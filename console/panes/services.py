@@ -58,8 +58,12 @@ def update_cell(service: ServiceInfo) -> str:
 
 
 def task_state(task: TaskInfo) -> str:
-    """`running`, or `failed → shutdown` for history the orchestrator keeps."""
-    return task.state if task.current else f"{task.state} (→ {task.desired_state})"
+    """`running`; `running (→ shutdown)` for a task being stopped, `failed` for history."""
+    if task.current or task.state == task.desired_state or not task.desired_state:
+        return task.state
+    if task.state in ("failed", "rejected", "complete", "orphaned"):
+        return task.state  # over: where it was meant to go no longer matters
+    return f"{task.state} (→ {task.desired_state})"
 
 
 class ServicesPane(Vertical, can_focus=False):

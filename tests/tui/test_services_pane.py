@@ -138,7 +138,7 @@ async def test_a_rollback_shows_in_the_row_and_the_failed_task_with_its_error() 
         rows = {str(tasks.get_cell("t2", key)) for key in ("tag", "state", "error", "node")}
         assert rows == {
             "v2",
-            "failed (→ shutdown)",
+            "failed",
             "task: non-zero exit (137): unhealthy",
             "box-a",
         }
