@@ -4,8 +4,9 @@ The swarm is initialised on a private engine of tests/integration/engines.py, ne
 shared one, and left (then the engine stopped) at teardown. Images are the shared engine's
 test image moved with `docker save | docker load`, tagged v1 (a health check that passes)
 and v2 (one that never does), built on the private engine from that image alone (offline).
-A service created with v1 and updated to v2 with `--update-failure-action rollback` is
-rolled back by swarm itself; the pane shows it.
+The routing mesh is removed at once (its ingress network would put a bridge on the host);
+services use the host network. A service created with v1 and updated to v2 with
+`--update-failure-action rollback` is rolled back by swarm itself; the pane shows it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from console.panes.logs import LogsPane
 from console.panes.services import ServicesPane
 from runbook.drills.sandboxes import free_ports
 from runbook.sources.settings import SourceSettings
+from tests.waiting import wait_until
 from tests.waiting import wait_until_async as until
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("swarm-engine")]
@@ -43,13 +45,27 @@ class Swarm:
     repository: str
     """`repository:v1` passes its health check, `repository:v2` never does."""
 
-    def docker(self, *args: str) -> str:
+    def docker(self, *args: str, check: bool = True) -> str:
         done = subprocess.run(
-            ["docker", "-H", self.engine.url, *args], capture_output=True, text=True, check=False
+            ["docker", "-H", self.engine.url, *args],
+            input="y\n",
+            capture_output=True,
+            text=True,
+            check=False,
         )
-        if done.returncode != 0:
+        if check and done.returncode != 0:
             raise AssertionError(f"docker {' '.join(args)}: {done.stderr.strip()}")
         return done.stdout
+
+    def no_routing_mesh(self) -> bool:
+        """Removes the ingress network: with it the engine makes a host bridge
+        (docker_gwbridge), and without iptables the mesh cannot work anyway."""
+        names = self.docker("network", "ls", "--format", "{{.Name}}").split()
+        if "ingress" in names:
+            self.docker("network", "rm", "ingress", check=False)
+            return False
+        self.docker("network", "rm", "docker_gwbridge", check=False)
+        return True
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +81,7 @@ def swarm() -> Iterator[Swarm]:
         box.docker(
             "swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", f"127.0.0.1:{port}"
         )
+        wait_until(box.no_routing_mesh, 30, "the ingress network is removed")
         for tag, check in HEALTHCHECK.items():
             with tempfile.TemporaryDirectory() as context:
                 (Path(context) / "Dockerfile").write_text(f"FROM {image}\n{check}\n")
@@ -72,11 +89,10 @@ def swarm() -> Iterator[Swarm]:
         yield box
     finally:
         if engine.process is not None:
-            subprocess.run(
-                ["docker", "-H", engine.url, "swarm", "leave", "--force"],
-                capture_output=True,
-                check=False,
-            )
+            for args in (("swarm", "leave", "--force"), ("network", "rm", "docker_gwbridge")):
+                subprocess.run(
+                    ["docker", "-H", engine.url, *args], capture_output=True, check=False
+                )
         engine.stop()
 
 
