@@ -321,3 +321,24 @@ def test_only_engines_that_answer_and_are_nodes_read_stats(api: FakeAPI) -> None
     with Running(monitor, manager) as run:
         wait_until(lambda: len(run.listings()) == 1, 5)
         assert run.listings()[0].reachable_nodes == {"node1": manager.docker_host}
+
+
+def test_service_log_lines_name_their_task() -> None:
+    from runbook.sources.docker.service_logs import ServiceLogFollower, split_details
+
+    attributes, text = split_details(
+        "com.docker.swarm.node.id=n1,com.docker.swarm.service.id=s1,"
+        "com.docker.swarm.task.id=t1 GET /health 200 a=b"
+    )
+    assert attributes["com.docker.swarm.task.id"] == "t1" and text == "GET /health 200 a=b"
+    assert split_details("plain text=1 line") == ({}, "plain text=1 line")
+    follower = ServiceLogFollower(
+        FakeEngine(FakeAPI()),  # type: ignore[arg-type]
+        ["web"],
+        task_name={"t1": "web.1"}.get,  # type: ignore[arg-type]
+    )
+    line = follower._line(
+        "web", b"2026-12-04T11:32:43.625853077Z com.docker.swarm.task.id=t1 tick 22"
+    )
+    assert (line.container, line.task, line.text) == ("web", "web.1", "tick 22")
+    assert line.timestamp == "2026-12-04T11:32:43.625853077Z"
