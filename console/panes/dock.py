@@ -128,7 +128,14 @@ class LivePanes(VerticalScroll, can_focus=False):
         if not self.docker:
             return
         if self.sources.services is not None:
-            yield ServicesPane(self.sources, id="live-services")
+            yield ServicesPane(
+                self.sources,
+                environment=self.settings.environment,
+                config=self.config,
+                runbook_sha256=self.runbook.sha256,
+                runbook_path=self.runbook.path,
+                id="live-services",
+            )
             yield LogsPane(self.sources, services=True, id="live-logs")
             return
         yield ContainersPane(

@@ -14,9 +14,15 @@ from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from console.panes.format import human_bytes, percent
-from console.panes.messages import DockerEventArrived, FollowLogsRequested, StatsArrived
+from console.panes.messages import (
+    ContainerActionRequested,
+    DockerEventArrived,
+    FollowLogsRequested,
+    StatsArrived,
+)
 from console.panes.quiet import QuietTable
 from console.widgets.key_hint import KeyHint
+from runbook.execution.container_actions import ContainerAction, service_action_plan
 from runbook.sources.docker.containers import ContainerInfo
 from runbook.sources.docker.engine import EngineChanged, EngineState
 from runbook.sources.docker.fleet import host_label, unreachable_since
@@ -25,6 +31,7 @@ from runbook.sources.services import ServiceInfo, ServicesListed, ServicesUnavai
 
 if TYPE_CHECKING:
     from console.widgets.options import WidgetOptions
+    from runbook.config import Config
     from runbook.sources.live import LiveSources
     from runbook.sources.services import ServiceSource
 
@@ -79,6 +86,8 @@ the service's running tasks on the nodes the console reaches (100 % is one core)
 
 - **f** follow the selected service's logs (a task column names each line's task),
   **F** add it to those followed
+- **R** rolling restart (`docker service update --force`), **I** inspect, **L**
+  `docker service logs` (confirmed and audited like a step, as the containers pane's)
 """
     BINDINGS = [
         Binding(
@@ -97,6 +106,30 @@ the service's running tasks on the nodes the console reaches (100 % is one core)
             id="services-follow-add",
             tooltip="Add the selected service to the followed logs",
         ),
+        Binding(
+            "R",
+            "act('restart')",
+            "Restart",
+            show=False,
+            id="services-restart",
+            tooltip="Rolling restart of the selected service (asks for confirmation)",
+        ),
+        Binding(
+            "I",
+            "act('inspect')",
+            "Inspect",
+            show=False,
+            id="services-inspect",
+            tooltip="docker service inspect the selected service",
+        ),
+        Binding(
+            "L",
+            "act('logs')",
+            "service logs",
+            show=False,
+            id="services-logs",
+            tooltip="Run docker service logs --tail 200 for the selected service",
+        ),
     ]
     DEFAULT_CSS = """
     ServicesPane { height: 1fr; }
@@ -107,9 +140,22 @@ the service's running tasks on the nodes the console reaches (100 % is one core)
     ServicesPane > #service-tasks { height: 1fr; min-height: 3; }
     """
 
-    def __init__(self, sources: LiveSources, **kwargs: Unpack[WidgetOptions]) -> None:
+    def __init__(
+        self,
+        sources: LiveSources,
+        *,
+        environment: str = "",
+        config: Config | None = None,
+        runbook_sha256: str = "",
+        runbook_path: str | None = None,
+        **kwargs: Unpack[WidgetOptions],
+    ) -> None:
         super().__init__(**kwargs)
         self.sources = sources
+        self.environment = environment
+        self.config = config
+        self.runbook_sha256 = runbook_sha256
+        self.runbook_path = runbook_path
         if sources.services is None:
             raise ValueError('a services pane needs an orchestrator (orchestrator = "swarm")')
         self.source: ServiceSource = sources.services
@@ -320,3 +366,21 @@ the service's running tasks on the nodes the console reaches (100 % is one core)
         service = self.selected()
         if service is not None:
             self.post_message(FollowLogsRequested((service.name,), add, services=True))
+
+    def action_act(self, action: ContainerAction) -> None:
+        service = self.selected()
+        if service is None:
+            self.notify("No service selected.", timeout=3)
+            return
+        plan = service_action_plan(
+            action,
+            service,
+            docker_host=self.sources.fleet.primary.host
+            if self.sources.settings.explicit_hosts
+            else None,
+            environment=self.environment or None,
+            config=self.config,
+            runbook_sha256=self.runbook_sha256,
+            runbook_path=self.runbook_path,
+        )
+        self.post_message(ContainerActionRequested(plan, f"docker service {action} {service.name}"))

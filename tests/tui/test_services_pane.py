@@ -11,7 +11,7 @@ from textual.app import App, ComposeResult
 from console.panes.containers import ContainersPane
 from console.panes.dock import LivePanes
 from console.panes.logs import LogsPane
-from console.panes.messages import LogLinesArrived
+from console.panes.messages import ContainerActionRequested, LogLinesArrived
 from console.panes.services import ServicesPane
 from runbook.document.parser import load
 from runbook.sources.docker.engine import Engine, EngineChanged, EngineState
@@ -85,11 +85,15 @@ class Harness(App[None]):
             [HostSources(MANAGER, IdleEngine(MANAGER), IdleMonitor(), IdleStats())]  # type: ignore[arg-type]
         )
         self.fake = FakeServices()
+        self.requests: list[ContainerActionRequested] = []
         if orchestrator == "swarm":
             self.sources.services = self.fake
 
     def compose(self) -> ComposeResult:
         yield LivePanes(self.runbook, self.settings, self.sources)
+
+    def on_container_action_requested(self, message: ContainerActionRequested) -> None:
+        self.requests.append(message)
 
     def on_unmount(self) -> None:
         self.fake.events.put(None)
@@ -161,6 +165,16 @@ async def test_a_rollback_shows_in_the_row_and_the_failed_task_with_its_error() 
         stamp = "2026-12-04T11:32:43.625853077Z"
         logs.post_message(LogLinesArrived((LogLine("web", stamp, "tick 22", task="web.1"),)))
         await until(lambda: any("web.1 tick 22" in line for line in logs.view.lines))
+
+        # R is a rolling restart, confirmed and audited by the console's runner like a step.
+        await pilot.press("R")
+        await until(lambda: bool(app.requests))
+        request = app.requests[-1]
+        assert request.title == "docker service restart web"
+        assert request.plan.resolved_commands == (
+            f"docker --host {MANAGER} service update --force --detach s1",
+        )
+        assert request.plan.needs_confirmation
 
         app.fake.events.put(ServicesUnavailable("This node is not a swarm manager."))
         await until(lambda: "not a swarm manager" in str(status.render()))
