@@ -222,6 +222,15 @@ the service's running tasks on the nodes the console reaches (100 % is one core)
         event = message.event
         if isinstance(event, EngineChanged):
             self.engine_states[event.host or self.sources.fleet.primary.host] = event.state
+            if not event.state.reachable:
+                # Figures of an engine that went away are not current: blank them.
+                self.stats = {
+                    cid: stats
+                    for cid, stats in self.stats.items()
+                    if self.watched[cid].host != event.host
+                }
+                for service in self.services.values():
+                    self._set_stats_cells(service)
         elif isinstance(event, ServicesUnavailable):
             self.unavailable = event.reason
         elif isinstance(event, ServicesListed):
@@ -346,7 +355,10 @@ the service's running tasks on the nodes the console reaches (100 % is one core)
         status.set_class(down or bool(self.unavailable), "-down")
         if down and state is not None:
             status.update(
-                Content(f"Swarm manager {host_label(manager)} {unreachable_since(state)}")
+                Content(
+                    f"Swarm manager {host_label(manager)} {unreachable_since(state)}"
+                    " · the rows are its last listing, retrying"
+                )
             )
             return
         if self.unavailable:

@@ -176,6 +176,13 @@ async def test_a_rollback_shows_in_the_row_and_the_failed_task_with_its_error() 
         )
         assert request.plan.needs_confirmation
 
+        since = time.mktime((2026, 1, 17, 3, 4, 5, 0, 0, -1))
+        app.fake.events.put(EngineChanged(EngineState(False, since, "ping timed out"), MANAGER))
+        await until(lambda: "unreachable since 03:04:05" in str(status.render()))
+        assert "last listing" in str(status.render()) and status.has_class("-down")
+        assert str(table.get_cell("s1", "replicas")) == "1/1"
+        app.fake.events.put(EngineChanged(EngineState(True, time.time()), MANAGER))
+
         app.fake.events.put(ServicesUnavailable("This node is not a swarm manager."))
         await until(lambda: "not a swarm manager" in str(status.render()))
         assert status.has_class("-down")

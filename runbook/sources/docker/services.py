@@ -300,8 +300,8 @@ class ServiceMonitor:
                 client.close()
         except Exception:  # noqa: BLE001 - asked again at the next reconcile
             return None
-        if node_id:
-            self._node_ids[engine.docker_host] = node_id
+        # "" (an engine that is no swarm node) is kept too: it is not asked at every reconcile.
+        self._node_ids[engine.docker_host] = node_id
         return node_id
 
 
