@@ -148,3 +148,23 @@ async def test_a_service_its_logs_by_task_and_a_rollback_swarm_starts_itself(
             assert tags == {"v2"}
     finally:
         swarm.docker("service", "rm", name)
+
+
+async def test_an_engine_that_is_no_swarm_manager_says_so_and_what_to_do() -> None:
+    require_engine()  # the shared engine, only read: it is never a swarm
+    settings = SourceSettings(
+        docker_host="unix:///var/run/docker.sock",
+        orchestrator="swarm",
+        base_url="http://127.0.0.1:9",
+    )
+    app = LiveHarness(seed_runbook(), settings)
+    async with app.run_test(size=(120, 40)):
+        pane = app.query_one(ServicesPane)
+        status = pane.query_one("#services-status")
+        await until(lambda: "not a swarm manager" in str(status.render()), 20)
+        text = str(status.render())
+        assert text == (
+            "Swarm: This node is not a swarm manager: run the console against a swarm"
+            ' manager (docker_host), or set orchestrator = "docker"'
+        )
+        assert status.has_class("-down") and pane.table.row_count == 0

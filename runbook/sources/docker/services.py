@@ -307,7 +307,8 @@ class ServiceMonitor:
 
 def unavailable_reason(error: APIError) -> str:
     """One line for a manager-less engine, with what to do about it."""
-    detail = str(getattr(error, "explanation", "") or error).splitlines()[0]
+    text = str(getattr(error, "explanation", "") or error).splitlines()[0]
+    detail = text.split(". ")[0].rstrip(".")  # Docker's advice (swarm init/join) is not ours
     return (
         f"{detail[:160]}: run the console against a swarm manager"
         ' (docker_host), or set orchestrator = "docker"'
