@@ -32,6 +32,7 @@ from console.panes.health import HealthPane
 from console.panes.logs import LogsPane
 from console.panes.messages import FollowLogsRequested
 from console.panes.observations import ServiceWatched
+from console.panes.services import ServicesPane
 from runbook.config import Config, ConfigError
 from runbook.model import Runbook
 from runbook.sources.docker.containers import ContainerInfo
@@ -65,6 +66,7 @@ def live_panes_for(
             environment=environment,
             docker_host=env.docker_host,
             docker_hosts=env.docker_hosts,
+            orchestrator=env.orchestrator,
             prometheus_url=env.prometheus_url,
             base_url=env.base_url or SourceSettings().base_url,
         )
@@ -84,6 +86,7 @@ class LivePanes(VerticalScroll, can_focus=False):
     DEFAULT_CSS = """
     LivePanes { height: 1fr; }
     LivePanes > ContainersPane { min-height: 8; }
+    LivePanes > ServicesPane { min-height: 12; }
     LivePanes > LogsPane { min-height: 8; }
     LivePanes > #live-problem, LivePanes > #live-config-problem { color: $warning; height: auto; }
     LivePanes > #live-notice { background: $warning; color: $background; height: auto; }
@@ -124,6 +127,17 @@ class LivePanes(VerticalScroll, can_focus=False):
         yield HealthPane(self.sources, id="live-health")
         if not self.docker:
             return
+        if self.sources.services is not None:
+            yield ServicesPane(
+                self.sources,
+                environment=self.settings.environment,
+                config=self.config,
+                runbook_sha256=self.runbook.sha256,
+                runbook_path=self.runbook.path,
+                id="live-services",
+            )
+            yield LogsPane(self.sources, services=True, id="live-logs")
+            return
         yield ContainersPane(
             self.sources,
             environment=self.settings.environment,
@@ -135,6 +149,9 @@ class LivePanes(VerticalScroll, can_focus=False):
         yield LogsPane(self.sources, id="live-logs")
 
     def _stats_snapshot(self) -> tuple[list[ContainerStats], dict[str, ContainerInfo]]:
+        services = next(iter(self.query(ServicesPane)), None)
+        if services is not None:
+            return list(services.stats.values()), dict(services.watched)
         pane = next(iter(self.query(ContainersPane)), None)
         return (list(pane.stats.values()), dict(pane.containers)) if pane else ([], {})
 
@@ -161,7 +178,7 @@ class LivePanes(VerticalScroll, can_focus=False):
         wanted = message.containers
         if message.add:
             wanted = logs.following + tuple(c for c in wanted if c not in logs.following)
-        logs.follow(wanted)
+        logs.follow(wanted, services=message.services)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

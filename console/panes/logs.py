@@ -132,9 +132,15 @@ after a marker; the status line says when.
     LogsPane > Log { height: 1fr; }
     """
 
-    def __init__(self, sources: LiveSources, **kwargs: Unpack[WidgetOptions]) -> None:
+    def __init__(
+        self, sources: LiveSources, *, services: bool = False, **kwargs: Unpack[WidgetOptions]
+    ) -> None:
         super().__init__(**kwargs)
         self.sources = sources
+        self.services = services
+        """What `f` follows here: an orchestrator's services (lines name their task)."""
+        self.task_width = 0
+        """The task column's width: the longest task name seen (0: no task column)."""
         self.buffer = LogBuffer(sources.settings.log_buffer_lines)
         self.filter_text = ""
         self.search_text = ""
@@ -162,8 +168,9 @@ after a marker; the status line says when.
         """Log timestamps come in UTC; they are shown in local time like the other panes."""
 
     def compose(self) -> ComposeResult:
+        what = "service" if self.services else "container"
         yield Static(
-            "No container followed: press f on a container row.", id="logs-status", markup=False
+            f"No {what} followed: press f on a {what} row.", id="logs-status", markup=False
         )
         yield KeyHint(type(self))
         yield Input(placeholder="filter", id="logs-input")
@@ -180,8 +187,8 @@ after a marker; the status line says when.
         self.sources.engine.start()
         self.set_interval(FLUSH_S, self._flush)
 
-    def follow(self, containers: tuple[str, ...]) -> None:
-        """Follow these containers from now on (the previous ones stop)."""
+    def follow(self, containers: tuple[str, ...], *, services: bool = False) -> None:
+        """Follow these containers (or services) from now on (the previous ones stop)."""
         if self._follower is not None:
             self._follower.stop()
         self.following = containers
@@ -190,7 +197,11 @@ after a marker; the status line says when.
         self.probe_lines = 0
         self._pending.clear()
         self.view.clear()
-        self._follower = self.sources.follow(list(containers))
+        self.task_width = 0
+        if services:
+            self._follower = self.sources.follow_services(list(containers))
+        else:
+            self._follower = self.sources.follow(list(containers))
         self._run_follower(self._follower)
         self._rebuild()
 
@@ -217,6 +228,14 @@ after a marker; the status line says when.
             if line.kind == "skip":  # its marker scrolls away at once in a flood: say so here
                 self.skipped_at = line.local_clock(self._utc_offset_s)[:8]
         self.probe_lines += sum(1 for line in message.lines if is_probe_line(line.text))
+        widest = max((len(line.task) for line in message.lines), default=0)
+        if widest > self.task_width:
+            # The task column widens: every line is redrawn from the buffer (these too),
+            # so earlier lines line up with the new ones.
+            self.task_width = widest
+            if not self.paused:
+                self._rebuild()
+            return
         if not self.paused:
             self._pending.extend(message.lines)
 
@@ -268,6 +287,8 @@ after a marker; the status line says when.
         text = neutralise(line.text)
         who = f"{line.container} " if len(self.following) > 1 else ""
         stamp = f"{line.local_clock(self._utc_offset_s)} " if self.timestamps else ""
+        if self.task_width:
+            who += f"{line.task:<{self.task_width}} "
         if line.kind in ("gap", "skip"):
             return f"{stamp}{who}──── {text} ────"
         if line.kind == "info":
@@ -276,10 +297,14 @@ after a marker; the status line says when.
 
     def _rebuild(self) -> None:
         self._pending.clear()
-        self._highlighter.prefix_width = (13 if self.timestamps else 0) + (
-            max((len(name) + 1 for name in self.following), default=0)
-            if len(self.following) > 1
-            else 0
+        self._highlighter.prefix_width = (
+            (13 if self.timestamps else 0)
+            + (
+                max((len(name) + 1 for name in self.following), default=0)
+                if len(self.following) > 1
+                else 0
+            )
+            + (self.task_width + 1 if self.task_width else 0)
         )
         view = self.view
         view.clear()
@@ -296,7 +321,8 @@ after a marker; the status line says when.
             status.update(text)
 
     def _status_text(self) -> str:
-        parts = [", ".join(self.following) if self.following else "no container followed"]
+        what = "service" if self.services else "container"
+        parts = [", ".join(self.following) if self.following else f"no {what} followed"]
         if self.filter_text:
             mode = "regex" if self.regex else "text"
             parts.append(f"{'not ' if self.invert else ''}{mode} /{self.filter_text}/")

@@ -101,8 +101,10 @@ class ContainerActionRequested(Message):
 
 @dataclass
 class FollowLogsRequested(Message):
-    """Follow these containers' logs in the logs pane."""
+    """Follow these containers' (or services') logs in the logs pane."""
 
     containers: tuple[str, ...]
     add: bool = False
     """Keep following the current ones too."""
+    services: bool = False
+    """The names are an orchestrator's services: their logs carry a task column."""

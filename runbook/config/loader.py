@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from runbook.config.sections import (
+    ORCHESTRATORS,
     Config,
     ConfigError,
     EnvironmentConfig,
@@ -80,8 +81,17 @@ def _environments(data: dict[str, Any]) -> dict[str, EnvironmentConfig]:
             docker_hosts=docker_hosts,
             prometheus_url=_opt_str(table, "prometheus_url", name),
             base_url=_opt_str(table, "base_url", name),
+            orchestrator=_orchestrator(table, name),
         )
     return environments
+
+
+def _orchestrator(table: dict[str, Any], name: str) -> str:
+    value = table.get("orchestrator", "docker")
+    if value not in ORCHESTRATORS:
+        choices = " or ".join(f'"{choice}"' for choice in ORCHESTRATORS)
+        raise ValueError(f"environments.{name}.orchestrator must be {choices}, not {value!r}")
+    return str(value)
 
 
 def _docker_hosts(table: dict[str, Any], name: str) -> tuple[str, ...]:

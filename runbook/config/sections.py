@@ -14,6 +14,8 @@ DEFAULT_ENVIRONMENT = "Development"
 """Chosen when the operator names none; never production."""
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 DEFAULT_BASE_URL = "http://localhost:3000"
+ORCHESTRATORS = ("docker", "swarm")
+"""What runs an environment's service: bare containers on its engines, or Docker Swarm."""
 """Development defaults: the local socket and the service on port 3000, no Prometheus."""
 
 
@@ -39,6 +41,8 @@ class EnvironmentConfig:
     """Several engines (URLs or Docker context names); exclusive with `docker_host`."""
     prometheus_url: str | None = None
     base_url: str | None = None
+    orchestrator: str = "docker"
+    """One of ORCHESTRATORS: "swarm" shows the services of the engine, a swarm manager."""
 
     @property
     def engines(self) -> tuple[str, ...]:
@@ -85,6 +89,8 @@ class SourceSettings:
     """None means DOCKER_HOST, else the local socket."""
     docker_hosts: tuple[str, ...] = ()
     """Several engines shown side by side; when set, `docker_host` is not used."""
+    orchestrator: str = "docker"
+    """"swarm": the live panes show the services of the first engine (a swarm manager)."""
     prometheus_url: str | None = None
     base_url: str = DEFAULT_BASE_URL
     metrics_url: str | None = None

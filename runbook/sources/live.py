@@ -22,6 +22,7 @@ from runbook.sources.gauges import Gauge, gauges_for
 from runbook.sources.health import HealthChecker
 from runbook.sources.logs import LogFollower
 from runbook.sources.prometheus import PrometheusSource
+from runbook.sources.services import ServiceSource
 from runbook.sources.settings import SourceSettings
 
 _T = TypeVar("_T")
@@ -69,6 +70,8 @@ class LiveSources:
     gauges: list[Gauge]
     prometheus: PrometheusSource | None = None
     followers: list[LogFollower] = field(default_factory=list)
+    services: ServiceSource | None = None
+    """The orchestrator's services (`orchestrator = "swarm"`); None for bare containers."""
 
     @classmethod
     def create(cls, runbook: Runbook, settings: SourceSettings) -> LiveSources:
@@ -93,7 +96,17 @@ class LiveSources:
             if settings.prometheus_url
             else None
         )
+        services = None
+        if settings.orchestrator == "swarm":
+            from runbook.sources.docker.services import ServiceMonitor
+
+            services = ServiceMonitor(
+                fleet.primary.engine,
+                node_engines=[sources.engine for sources in fleet.hosts],
+                name_filter=settings.containers,
+            )
         return cls(
+            services=services,
             settings=settings,
             fleet=fleet,
             health=HealthChecker(
@@ -149,6 +162,23 @@ class LiveSources:
         """Follow these containers' logs on `host` (by default: the engine running the first)."""
         host = host or (self.fleet.host_of(containers[0]) if containers else "")
         follower = LogFollower(self.fleet.sources_for(host).engine, containers, tail=tail)
+        self.followers.append(follower)
+        return follower
+
+    def follow_services(self, services: list[str], tail: int = 200) -> LogFollower:
+        """Follow these services' logs (every task's) through the manager engine."""
+        from runbook.sources.docker.service_logs import ServiceLogFollower
+
+        known = self.services
+
+        def task_name(task_id: str) -> str:
+            for service in list(known.services.values()) if known else ():
+                for task in service.tasks:
+                    if task.id == task_id:
+                        return task.name
+            return task_id[:12]
+
+        follower = ServiceLogFollower(self.engine, services, tail=tail, task_name=task_name)
         self.followers.append(follower)
         return follower
 

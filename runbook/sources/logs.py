@@ -47,6 +47,8 @@ class LogLine:
     """RFC 3339 with 9 fractional digits (fixed width, so strings sort by time)."""
     text: str
     kind: LineKind = "line"
+    task: str = ""
+    """The orchestrator's task (replica) that wrote it, for a service's logs; "" otherwise."""
 
     @property
     def clock(self) -> str:
@@ -313,7 +315,7 @@ class LogFollower:
                     kwargs["tail"] = self.tail  # dedup still drops what was already shown
                 else:
                     kwargs["since"] = timestamp_seconds(dedup.last)
-                stream, tty = open_log_stream(self.engine, client, container, kwargs)
+                stream, tty = self._open(client, container, kwargs)
                 dedup.reopened()
                 with self._lock:
                     self._streams[container] = stream
@@ -339,7 +341,7 @@ class LogFollower:
                         " than it can be read (docker logs has the lines skipped)"
                     )
                     continue
-                running = bool(client.inspect_container(container)["State"]["Running"])
+                running = self._running(client, container)
                 if not running:
                     if not exited_noted:
                         self._add(LogLine(container, now_stamp(), "container stopped", "info"))
@@ -370,6 +372,18 @@ class LogFollower:
                     with contextlib.suppress(Exception):
                         client.close()
 
+    def _open(self, client: Any, container: str, options: dict[str, Any]) -> tuple[Any, bool]:
+        """The log stream of one followed name, and whether it is a TTY's (not multiplexed)."""
+        return open_log_stream(self.engine, client, container, options)
+
+    def _running(self, client: Any, container: str) -> bool:
+        """Whether more lines may come once a stream ended (the container still runs)."""
+        return bool(client.inspect_container(container)["State"]["Running"])
+
+    def _line(self, container: str, raw: bytes) -> LogLine:
+        stamp, text = split_line(raw)
+        return LogLine(container, stamp, text)
+
     def _read(self, container: str, stream: Any, tty: bool, dedup: _Dedup) -> bool:
         """Read big blocks and split them into lines: one syscall for many lines."""
         got = False
@@ -387,9 +401,10 @@ class LogFollower:
             *complete, partial = (partial + payload).split(b"\n")
             fresh = []
             for raw in complete:
-                stamp, text = split_line(raw)
-                if dedup.fresh(stamp, text):
-                    fresh.append(LogLine(container, stamp, text))
+                line = self._line(container, raw)
+                key = f"{line.task} {line.text}" if line.task else line.text
+                if dedup.fresh(line.timestamp, key):
+                    fresh.append(line)
             if fresh:
                 got = True
                 with self._lock:

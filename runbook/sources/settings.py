@@ -40,6 +40,7 @@ def source_settings(config: Config, environment: str | None = None) -> SourceSet
         config.sources.for_environment(name),
         docker_host=hosts.docker_host,
         docker_hosts=hosts.docker_hosts,
+        orchestrator=hosts.orchestrator,
         prometheus_url=hosts.prometheus_url,
         base_url=hosts.base_url or DEFAULT_BASE_URL,
     )

@@ -89,6 +89,10 @@ def test_env_overrides_config_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: P
         ("[execution]\ngrace_s = -1\n", "execution.grace_s must be a positive number"),
         ("[execution]\ndefault_timeout_s = 'soon'\n", "execution.default_timeout_s must be"),
         ("[execution]\nlock_dir = 1\n", "execution.lock_dir must be a string"),
+        (
+            "[environments.Prod]\norchestrator = 'kubernetes'\n",
+            'environments.Prod.orchestrator must be "docker" or "swarm", not \'kubernetes\'',
+        ),
     ],
 )
 def test_broken_config_is_one_line_error(text: str, says: str) -> None:
@@ -237,3 +241,15 @@ def test_tomllib_is_used_by_the_loader_alone() -> None:
         if "tomllib" in path.read_text(encoding="utf-8")
     )
     assert importers == ["runbook/config/loader.py"]
+
+
+def test_orchestrator_reaches_the_source_settings() -> None:
+    write_config(
+        '[environments.Production]\norchestrator = "swarm"\n'
+        'docker_host = "tcp://127.0.0.1:2377"\n[environments.Staging]\n'
+    )
+    config = load_config()
+    swarm = source_settings(config, "production")
+    assert (swarm.orchestrator, swarm.docker_host) == ("swarm", "tcp://127.0.0.1:2377")
+    assert source_settings(config, "Staging").orchestrator == "docker"
+    assert source_settings(config, "Unknown").orchestrator == "docker"

@@ -67,7 +67,8 @@ class ContainerRemoved:
     host: str = ""
 
 
-def _parse_time(value: str | None) -> float | None:
+def parse_time(value: str | None) -> float | None:
+    """Epoch seconds of an engine timestamp (RFC 3339, nanoseconds); None for the zero time."""
     if not value or value.startswith("0001-"):
         return None
     head, _, rest = value.partition(".")
@@ -90,7 +91,7 @@ def container_from_inspect(data: dict[str, Any], host: str = "") -> ContainerInf
         image=str(config.get("Image") or data.get("Image", "")),
         state=str(state.get("Status", "")),
         health=str(health or ""),
-        started_at=_parse_time(state.get("StartedAt")),
+        started_at=parse_time(state.get("StartedAt")),
         restart_count=int(data.get("RestartCount") or 0),
         host=host,
     )
