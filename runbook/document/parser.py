@@ -34,6 +34,7 @@ from runbook.document.commands import (
     split_block,
     unread_reason,
 )
+from runbook.document.rollout import rollout_problems, step_rollout
 from runbook.document.shell import session_opener
 from runbook.document.tables import read_table, typed_rows
 from runbook.document.values import DURATION_WORDS, parse_duration, plain_text
@@ -391,6 +392,7 @@ class _Builder:
         self._check_duplicates()
         self._report_unread_fences()
         self.problems += risk_problems(self.procedures)
+        self.problems += rollout_problems(self.procedures)
         title = self.metadata.get("title") or self.first_h1
         if not title and self.path:
             title = Path(self.path).stem
@@ -951,4 +953,5 @@ def _step(index: int, draft: _Draft) -> Step:
         session=inside[0].session if inside else None,
         session_commands=inside,
         admonitions=tuple(draft.admonitions),
+        rollout=step_rollout(commands),
     )
