@@ -34,7 +34,7 @@ from runbook.document.commands import (
     split_block,
     unread_reason,
 )
-from runbook.document.rollout import rollout_problems, step_rollout
+from runbook.document.rollout import rollout_problems, step_rollout, without_host_variables
 from runbook.document.shell import session_opener
 from runbook.document.tables import read_table, typed_rows
 from runbook.document.values import DURATION_WORDS, parse_duration, plain_text
@@ -927,6 +927,9 @@ def _step(index: int, draft: _Draft) -> Step:
     # Code typed inside an interactive session is never one of the step's own commands.
     commands = tuple(c for c in draft.commands if c.session is None)
     inside = tuple(c for c in draft.commands if c.session is not None)
+    rollout = step_rollout(commands)
+    if rollout is not None and rollout.error is None:
+        commands = without_host_variables(commands)
     kind: StepKind = "command" if commands else "manual"
     wait_s = deadline_s = None
     condition = outcome = None
@@ -953,5 +956,5 @@ def _step(index: int, draft: _Draft) -> Step:
         session=inside[0].session if inside else None,
         session_commands=inside,
         admonitions=tuple(draft.admonitions),
-        rollout=step_rollout(commands),
+        rollout=rollout,
     )

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from runbook.model import Command, Problem, Procedure, Rollout
 
+GIVEN_PER_HOST = ("DOCKER_HOST", "DOCKER_CONTEXT", "RUNBOOK_ROLL_HOST")
+"""What a rolled step is told on each host: never asked of the operator."""
 HOSTS = "hosts"
 COUNTS = {"batch": 1, "max_failures": 0, "canary": 0}
 """The numeric attributes and the least each may be."""
@@ -68,6 +71,19 @@ def step_rollout(commands: Sequence[Command]) -> Rollout | None:
             "hosts, batch, max_failures and canary",
         )
     return first
+
+
+def without_host_variables(commands: Sequence[Command]) -> tuple[Command, ...]:
+    """A rolled step's commands without the variables each host's run is given."""
+    return tuple(
+        replace(
+            command,
+            variables=tuple(
+                v for v in command.variables if not (v.kind == "env" and v.name in GIVEN_PER_HOST)
+            ),
+        )
+        for command in commands
+    )
 
 
 def rollout_problems(procedures: Iterable[Procedure]) -> list[Problem]:

@@ -18,14 +18,13 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from runbook.config import DEFAULT_DOCKER_HOST, host_label
+from runbook.document.rollout import GIVEN_PER_HOST
 from runbook.model import Rollout
 
 HostState = Literal["pending", "running", "ok", "failed", "skipped", "cancelled"]
 HOST_STATES: tuple[HostState, ...] = ("pending", "running", "ok", "failed", "skipped", "cancelled")
-DOCKER_HOST = "DOCKER_HOST"
-DOCKER_CONTEXT = "DOCKER_CONTEXT"
-ROLL_HOST = "RUNBOOK_ROLL_HOST"
-"""Told to the step on each host: the host's name, as the plan and the audit name it."""
+DOCKER_HOST, DOCKER_CONTEXT, ROLL_HOST = GIVEN_PER_HOST
+"""Told to the step on each host: its engine, and its name as the plan and audit name it."""
 
 
 class RollError(ValueError):

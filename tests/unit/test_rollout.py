@@ -224,3 +224,11 @@ def test_a_host_that_raises_is_that_hosts_failure() -> None:
     outcome = run_roll(three_hosts(), run_host, lambda: None)
     assert outcome.hosts[0].state == "failed"
     assert outcome.hosts[0].reason == "could not run: no such engine"
+
+
+def test_what_each_host_is_told_is_never_asked() -> None:
+    text = runbook_with('{"hosts": "all"}').replace("docker ps", 'echo "$DOCKER_HOST $TAG"')
+    names = parse(text).procedures[0].steps[0].commands[0].variable_names
+    assert names == ("TAG",)
+    plain = parse(runbook_with("").replace("docker ps", 'echo "$DOCKER_HOST"'))
+    assert plain.procedures[0].steps[0].commands[0].variable_names == ("DOCKER_HOST",)
