@@ -161,6 +161,11 @@ class StepDetail(VerticalScroll, can_focus=True):
             )
             for code_line in command.code.splitlines():
                 command_lines.append(Content.styled(f"  $ {code_line}", "$text-accent"))
+        rollout = step.rollout
+        if rollout is not None and command_lines:
+            text = rollout.error or f"rolls across {rollout.describe()}"
+            style = "$error" if rollout.error else "$accent"
+            command_lines.append(Content.styled(f"⇶ {text}", style))
         commands.update(Content("\n").join(command_lines))
         commands.display = bool(command_lines)
         notes_text = record.notes if record else []

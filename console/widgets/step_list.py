@@ -210,6 +210,8 @@ def roll_meta(step: Step, record: StepRecord) -> Content:
     if record.hosts:
         return Content.assemble(("⇶ ", "$accent"), roll_summary(record.hosts))
     rollout = step.rollout
+    if rollout is not None and rollout.error:
+        return Content.styled("⇶ roll attributes wrong: does not run (see check)", "$error")
     hosts = "all hosts" if rollout is None or rollout.hosts is None else ", ".join(rollout.hosts)
     batch = f", batches of {rollout.batch}" if rollout is not None and rollout.batch > 1 else ""
     return Content.styled(f"⇶ rolls across {hosts}{batch}", "$accent")
