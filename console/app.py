@@ -31,6 +31,7 @@ from console.messages import (
     IncidentLoaded,
     IncidentStored,
     IncidentStoreFailed,
+    RollHostChanged,
     SessionNotSaved,
     StepFinished,
     StepOutput,
@@ -455,6 +456,10 @@ class RunbookConsole(App[int]):
     @on(StepFinished)
     def _step_finished(self, message: StepFinished) -> None:
         self.runner.finished(message)
+
+    @on(RollHostChanged)
+    def _roll_host_changed(self, message: RollHostChanged) -> None:
+        self.runner.host_changed(message)
 
     # Helpers' messages ----------------------------------------------------------------
 

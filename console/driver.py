@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from console.messages import StepFinished, StepOutput, StepStarted
+from console.messages import RollHostChanged, StepFinished, StepOutput, StepStarted
 from console.requests import ConfirmRequest, VariableQuestion
 from console.settings import ConsoleSettings
 from runbook.execution import resolve
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from textual.message import Message
 
     from runbook.execution.executor import Executor, StepReporter, StepResult
+    from runbook.execution.rollout import HostOutcome
 
 STREAMS = {"stdout": "stdout", "stderr": "stderr", "system": "info"}
 """Executor stream names to the output pane's."""
@@ -54,6 +55,18 @@ class ConsoleReporter:
         stream = STREAMS.get(line.stream, "stdout")
         self.app.post_message(
             StepOutput(self.procedure_key, self.step_index, [(stream, line.text)])
+        )
+
+    def host(self, plan: Plan, outcome: HostOutcome) -> None:
+        self.app.post_message(
+            RollHostChanged(
+                self.procedure_key,
+                self.step_index,
+                outcome.host.name,
+                outcome.state,
+                outcome.exit_code,
+                outcome.reason or "",
+            )
         )
 
     def finished(self, plan: Plan | None, result: StepResult) -> None:

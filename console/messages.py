@@ -66,6 +66,19 @@ class StepFinished(Message):
 
 
 @dataclass
+class RollHostChanged(Message):
+    """One host of a step that rolls across hosts changed state (for the progress grid)."""
+
+    procedure_key: str
+    step_index: int
+    host: str
+    state: str
+    """"pending", "running", "ok", "failed", "skipped" or "cancelled"."""
+    exit_code: int | None = None
+    reason: str = ""
+
+
+@dataclass
 class ProcedureOpenRequested(Message):
     """Open the runbook procedure with this key (offered by a gauge in warning/critical)."""
 

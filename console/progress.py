@@ -37,6 +37,8 @@ class StepRecord:
     exit_code: int | None = None
     started_at: datetime | None = None
     """When a wait step's countdown or a command began."""
+    hosts: dict[str, str] = field(default_factory=dict)
+    """A rolled step's last run: each host's state, in the roll's order (not saved)."""
 
 
 class ProgressSink(Protocol):

@@ -30,6 +30,8 @@ class ConfirmRequest:
     """A drill's step: the same dialog as a real incident's, marked [DRILL]."""
     admonitions: tuple[Admonition, ...] = ()
     """The runbook's warnings and notes written just before the step."""
+    hosts: tuple[str, ...] = ()
+    """For a step that rolls across hosts: the summary line, then one line per batch."""
 
     @property
     def target(self) -> str:
@@ -56,6 +58,7 @@ class ConfirmRequest:
             inherited=plan.inherited,
             drill=drill,
             admonitions=plan.admonitions,
+            hosts=tuple(plan.roll.describe()) if plan.roll is not None else (),
         )
 
 

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     from console.driver import Driver
     from console.incident_bridge import IncidentBridge
-    from console.messages import DrillStepRequested, StepOutput, StepStarted
+    from console.messages import DrillStepRequested, RollHostChanged, StepOutput, StepStarted
     from console.panes.messages import ContainerActionRequested
     from console.progress import Progress, StepStatus
     from console.screens.main import MainScreen
@@ -290,8 +290,12 @@ class StepRunner:
         mark = screen.cursor_mark if screen is not None else None
         run = Run("step", procedure.key, step.index, step.title, cursor_mark=mark)
         app.progress.set_status(procedure.key, step.index, "running")
+        hosts = [host.name for host in plan.roll.hosts] if plan.roll is not None else []
+        app.progress.record(procedure.key, step.index).hosts = dict.fromkeys(hosts, "pending")
         app.refresh_step(procedure.key, step.index)
         self._start(run, plan, confirmation, f"step {step.index}: {step.title}")
+        if screen is not None and hosts:
+            screen.show_output().hosts.show_hosts(hosts)
 
     def _offer_suggestions(self, form: VariablesScreen, step: Step) -> None:
         def offer() -> None:
@@ -487,6 +491,20 @@ class StepRunner:
         screen = app.main_screen
         if screen is not None:
             screen.write_output(message.lines)
+
+    def host_changed(self, message: RollHostChanged) -> None:
+        """A host of a rolled step moved on: its row in the grid, the step's row."""
+        app = self.app
+        if self._run_of(message.procedure_key, message.step_index).kind == "step":
+            record = app.progress.record(message.procedure_key, message.step_index)
+            record.hosts[message.host] = message.state
+            app.refresh_step(message.procedure_key, message.step_index)
+        detail = message.reason if message.state != "ok" else ""
+        if message.exit_code is not None and message.state in ("ok", "failed"):
+            detail = f"exit {message.exit_code}" + (f": {detail}" if detail else "")
+        screen = app.main_screen
+        if screen is not None:
+            screen.show_output().hosts.set_host(message.host, message.state, detail)
 
     def finished(self, message: StepFinished) -> None:
         app = self.app

@@ -113,6 +113,34 @@ class SessionOrigin:
 
 
 @dataclass(frozen=True)
+class Rollout:
+    """A step that runs once per Docker engine of the environment, canary first, then in
+    batches (Runme-style fence attributes: ```` ```sh {"hosts": "all", "batch": 1} ````)."""
+
+    hosts: tuple[str, ...] | None
+    """Names from the environment's `docker_hosts`; None means all of them."""
+    batch: int = 1
+    """How many hosts run at once after the canaries."""
+    max_failures: int = 0
+    """How many hosts may fail before the roll stops (0: it stops at the first failure)."""
+    canary: int = 1
+    """How many hosts run first, on their own, before any batch."""
+    line: int = 0
+    error: str | None = None
+    """Why the attributes cannot be read; a step with an error is never planned."""
+
+    def describe(self) -> str:
+        """`all hosts, canary 1, batches of 2, stops at the first failure`."""
+        hosts = "all hosts" if self.hosts is None else "hosts " + ", ".join(self.hosts)
+        stops = (
+            "stops at the first failure"
+            if self.max_failures == 0
+            else f"stops after {self.max_failures + 1} failures"
+        )
+        return f"{hosts}, canary {self.canary}, batches of {self.batch}, {stops}"
+
+
+@dataclass(frozen=True)
 class Step:
     """One thing the operator does: tick it, run it, wait, decide or beat a deadline."""
 
@@ -140,6 +168,8 @@ class Step:
     step is typed into that session, which it does not open itself."""
     admonitions: tuple[Admonition, ...] = ()
     """The warnings and notes written just before the step: they speak about it."""
+    rollout: Rollout | None = None
+    """Set when the step runs once per Docker engine (`hosts` fence attributes)."""
 
     @property
     def title(self) -> str:
@@ -426,6 +456,7 @@ def _procedure_dict(procedure: Procedure) -> dict[str, Any]:
                     {"condition": s.condition, "outcome": s.outcome} if s.kind == "decision" else {}
                 ),
                 "commands": [_command_dict(c) for c in s.commands],
+                **({"rollout": _rollout_dict(s.rollout)} if s.rollout is not None else {}),
                 **(
                     {
                         "session": s.session,
@@ -448,6 +479,17 @@ def _procedure_dict(procedure: Procedure) -> dict[str, Any]:
             }
             for s in procedure.steps
         ],
+    }
+
+
+def _rollout_dict(rollout: Rollout) -> dict[str, Any]:
+    return {
+        "hosts": "all" if rollout.hosts is None else list(rollout.hosts),
+        "batch": rollout.batch,
+        "max_failures": rollout.max_failures,
+        "canary": rollout.canary,
+        "line": rollout.line,
+        **({"error": rollout.error} if rollout.error else {}),
     }
 
 

@@ -24,6 +24,7 @@ from runbook.config import DEFAULT_ENVIRONMENT, Config
 from runbook.execution.executor import Executor, StepReporter, StepResult
 from runbook.execution.plan import Confirmation, ConfirmationError, Plan, PlanError, verify_commands
 from runbook.execution.resolve import default_value, placeholder_name, suggestions
+from runbook.execution.rollout import HostOutcome
 from runbook.execution.runs import OutputLine, unfinished_runs
 from runbook.model import Procedure, Runbook, Step
 from runbook.storage.session import Session, SessionStore, StepStatus, checklist_status
@@ -69,7 +70,21 @@ class _Printer:
         else:
             print(f"{stamp} | {line.text}", file=self.out, flush=True)
 
+    def host(self, plan: Plan, outcome: HostOutcome) -> None:
+        """One line per change of a roll's host (pending ones are in the plan printed)."""
+        if outcome.state == "pending":
+            return
+        line = f"  host {outcome.host.name}: {outcome.state}"
+        if outcome.exit_code is not None and outcome.state != "running":
+            line += f" (exit {outcome.exit_code})"
+        if outcome.reason and outcome.state != "ok":
+            line += f": {outcome.reason}"
+        failed = outcome.state in ("failed", "cancelled")
+        print(line, file=self.err if failed else self.out, flush=True)
+
     def finished(self, plan: Plan, result: StepResult) -> None:
+        if result.hosts and result.ok:
+            print(f"  roll: {result.output_tail[0]}", file=self.out, flush=True)
         if result.status == "refused":
             print(f"  refused: {result.reason}", file=self.err, flush=True)
         elif result.reason and not result.ok:

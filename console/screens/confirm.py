@@ -354,6 +354,10 @@ def _where(request: ConfirmRequest) -> Content:
     ]
     for name, value in request.inherited:
         parts += ["\n", ("inherited ", "$text-muted"), (f"{name}={value}", "bold $warning")]
+    if request.hosts:
+        first, *batches = request.hosts
+        parts += ["\n", ("on  ", "$text-muted"), (first, "bold")]
+        parts += [item for batch in batches for item in ("\n", ("    ", ""), batch)]
     if request.lock_note:
         parts += ["\n", (request.lock_note, "$text-muted")]
     return Content.assemble(*parts)

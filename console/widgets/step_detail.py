@@ -183,6 +183,11 @@ class StepDetail(VerticalScroll, can_focus=True):
         command_lines, hidden_lines = _command_lines(step, read_only)
         if hidden_lines:
             command_lines.append(Content.styled(f"  {hidden_lines}{FULL_HINT}", "$text-muted"))
+        rollout = step.rollout
+        if rollout is not None and command_lines:
+            text = rollout.error or f"rolls across {rollout.describe()}"
+            style = "$error" if rollout.error else "$accent"
+            command_lines.append(Content.styled(f"⇶ {text}", style))
         commands.update(Content("\n").join(command_lines))
         commands.display = bool(command_lines)
         notes_text = record.notes if record else []

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from console.progress import Progress, StepRecord
 from console.widgets.long_text import first_line
+from console.widgets.roll_grid import roll_summary
 from runbook.model import Procedure, Step
 
 if TYPE_CHECKING:
@@ -166,6 +167,8 @@ def step_prompt(
             step.outcome or "",
         )
         meta.append(branch)
+    if step.rollout is not None:
+        meta.append(roll_meta(step, record))
     if record.status != "pending" and record.at is not None:
         when = record.at.strftime("%H:%M")
         who = f" by {record.by}" if record.by else ""
@@ -201,6 +204,18 @@ def step_prompt(
     if width is not None and width > 8:
         lines = [line.truncate(width, ellipsis=True) for line in lines]
     return Content("\n").join(lines)
+
+
+def roll_meta(step: Step, record: StepRecord) -> Content:
+    """A rolled step's hosts: how the last roll stands, or which hosts it will run on."""
+    if record.hosts:
+        return Content.assemble(("⇶ ", "$accent"), roll_summary(record.hosts))
+    rollout = step.rollout
+    if rollout is not None and rollout.error:
+        return Content.styled("⇶ roll attributes wrong: does not run (see check)", "$error")
+    hosts = "all hosts" if rollout is None or rollout.hosts is None else ", ".join(rollout.hosts)
+    batch = f", batches of {rollout.batch}" if rollout is not None and rollout.batch > 1 else ""
+    return Content.styled(f"⇶ rolls across {hosts}{batch}", "$accent")
 
 
 class StepList(OptionList):

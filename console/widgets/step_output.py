@@ -10,6 +10,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from console.widgets.roll_grid import RollGrid
 from runbook.terminal import neutralise
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class StepOutput(Vertical):
             id="output-title",
             markup=False,
         )
+        yield RollGrid(id="output-hosts")
         # Drawn like the empty log. RichLog imports rich.pretty (and attrs with it), so it
         # takes the stand-in's place after the first frame, or as soon as it is asked for.
         yield VerticalScroll(id="output-stand-in", can_focus=False)
@@ -79,7 +81,13 @@ class StepOutput(Vertical):
     def begin(self, title: str, running: bool = True) -> None:
         """Start a new run: clear the log and show what runs."""
         self.log_widget.clear()
+        self.hosts.clear()
         self.set_title(title, "running" if running else "")
+
+    @property
+    def hosts(self) -> RollGrid:
+        """The progress grid of a step that rolls across hosts."""
+        return self.query_one(RollGrid)
 
     def set_title(self, title: str | Content, state: str = "") -> None:
         label = self.query_one("#output-title", Static)

@@ -50,6 +50,7 @@ from runbook.config.sections import (
     SecretsConfig,
     SourcesConfig,
     SourceSettings,
+    host_label,
 )
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "ExecutionConfig",
     "KeymapConfig",
     "SecretsConfig",
+    "host_label",
     "SourceSettings",
     "SourcesConfig",
     "load_config",

@@ -19,6 +19,15 @@ ORCHESTRATORS = ("docker", "swarm")
 """Development defaults: the local socket and the service on port 3000, no Prometheus."""
 
 
+def host_label(host: str) -> str:
+    """A short name for an engine (a host column, a roll's host): its address without the
+    scheme; a Docker context name as it is."""
+    for scheme in ("unix://", "tcp://", "ssh://", "http://", "https://"):
+        if host.startswith(scheme):
+            return host.removeprefix(scheme)
+    return host
+
+
 class ConfigError(Exception):
     """The config file cannot be read or is malformed; the message is one line."""
 

@@ -115,6 +115,8 @@ _NO_INFO = FenceInfo("", ())
 def _attribute_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list | dict) or value is None:
+        return json.dumps(value)  # a list of hosts stays readable as JSON
     return str(value)
 
 

@@ -34,6 +34,7 @@ from runbook.document.commands import (
     split_block,
     unread_reason,
 )
+from runbook.document.rollout import rollout_problems, step_rollout, without_host_variables
 from runbook.document.sessions import SessionTracker, opener_line
 from runbook.document.shell import session_opener
 from runbook.document.tables import read_table, typed_rows
@@ -408,6 +409,7 @@ class _Builder:
         self._check_duplicates()
         self._report_unread_fences()
         self.problems += risk_problems(self.procedures)
+        self.problems += rollout_problems(self.procedures)
         title = self.metadata.get("title") or self.first_h1
         if not title and self.path:
             title = Path(self.path).stem
@@ -1035,6 +1037,9 @@ def _step(index: int, draft: _Draft) -> Step:
     # Code typed inside an interactive session is never one of the step's own commands.
     commands = tuple(c for c in draft.commands if c.session is None)
     inside = tuple(c for c in draft.commands if c.session is not None)
+    rollout = step_rollout(commands)
+    if rollout is not None and rollout.error is None:
+        commands = without_host_variables(commands)
     kind: StepKind = "command" if commands else "manual"
     wait_s = deadline_s = None
     condition = outcome = None
@@ -1062,4 +1067,5 @@ def _step(index: int, draft: _Draft) -> Step:
         session_commands=inside,
         session_from=draft.session_from if inside else None,
         admonitions=tuple(draft.admonitions),
+        rollout=rollout,
     )

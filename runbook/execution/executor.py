@@ -27,16 +27,27 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import runbook
 from runbook.config import Config
 from runbook.execution import audit, history, runs
+from runbook.execution.audit import AuditError, AuditTrail
 from runbook.execution.environment import without_terminal_size
+from runbook.execution.locks import EnvironmentLock, LockBusy, LockError, LockHolder
+from runbook.execution.masking import Masker
 from runbook.execution.plan import Confirmation, Plan, file_sha256
 from runbook.execution.plan import plan as make_plan
+from runbook.execution.rollout import (
+    DOCKER_CONTEXT,
+    DOCKER_HOST,
+    HostOutcome,
+    RollHost,
+    RollPlan,
+    run_roll,
+)
 from runbook.execution.run_spec import RunSpec, VerifySpec
 from runbook.execution.runs import OutputLine, RunInfo
 from runbook.model import Procedure, Runbook, Step
@@ -66,6 +77,8 @@ class StepResult:
     output_tail: tuple[str, ...] = ()
     verified: bool | None = None
     """Whether the step's `rb-verify` checks passed; None when none ran."""
+    hosts: tuple[HostOutcome, ...] = ()
+    """For a step that rolled across hosts: how each host ended, in the roll's order."""
 
     @property
     def ok(self) -> bool:
@@ -114,6 +127,18 @@ class StepReporter(Protocol):
     def output(self, plan: Plan, line: OutputLine) -> None: ...
 
     def finished(self, plan: Plan, result: StepResult) -> None: ...
+
+
+@runtime_checkable
+class RollReporter(Protocol):
+    """A StepReporter that also follows a roll host by host (a progress grid).
+
+    `host` comes once per host as pending when the roll starts, then at every change
+    (running, then ok, failed or cancelled; skipped for a host never started). Calls
+    to a reporter are never made from two threads at once.
+    """
+
+    def host(self, plan: Plan, outcome: HostOutcome) -> None: ...
 
 
 class NullReporter:
@@ -210,6 +235,8 @@ class Executor:
                 raise RuntimeError("this Executor is already running a step")
             self._running, self._cancelled_by = True, None
         try:
+            if plan.roll is not None:
+                return self._run_roll(plan, plan.roll, reporter)
             return self._run_commands(plan, reporter)
         finally:
             with self._guard:
@@ -219,13 +246,7 @@ class Executor:
     def _run_commands(self, plan: Plan, reporter: StepReporter) -> StepResult:
         """One supervised run for the whole step: its commands as one bash script, so they
         share shell variables, one lock, and one audit start and end record."""
-        code = "\n".join(plan.resolved_commands)
-        timeout_s = sum(command.timeout_s for command in plan.commands)
-        values_env: dict[str, str] = {}
-        for command in plan.commands:
-            values_env.update(command.env)
-        for check in plan.verify:
-            values_env.update(check.env)
+        code, timeout_s, values_env = _script(plan)
         run_id = runs.new_run_id()
         try:
             directory = self._start(plan, code, timeout_s, values_env, run_id)
@@ -241,8 +262,159 @@ class Executor:
         reporter.finished(plan, result)
         return result
 
+    def _run_roll(self, plan: Plan, roll: RollPlan, reporter: StepReporter) -> StepResult:
+        """One supervised run per host, canary first, then batch by batch (see
+        runbook.execution.rollout); the environment lock is taken here once for them all
+        and handed to each host's supervisor; audit `roll-start` and `roll` records frame
+        the hosts' own start and end records."""
+        serial = _SerialReporter(reporter)
+        roll_id = runs.new_run_id()
+        started, started_at = runs.now_iso(), time.monotonic()
+        trail = AuditTrail(self.config.audit_file)
+        lock: EnvironmentLock | None = None
+        if plan.mutating:
+            problem = trail.check_writable()
+            if problem is not None:
+                return self._refuse(
+                    plan, serial, f"{problem}; mutating steps do not run without an audit trail"
+                )
+            try:
+                lock = EnvironmentLock.acquire(self.config.lock_dir, self._holder(plan, roll_id))
+            except (LockBusy, LockError) as error:
+                with contextlib.suppress(AuditError):
+                    refused = self._roll_record("refused", plan, roll_id, reason=str(error))
+                    trail.append({**refused, "status": "refused"})
+                return self._refuse(plan, serial, str(error))
+        try:
+            with contextlib.suppress(AuditError):
+                trail.append(self._roll_record("roll-start", plan, roll_id, hosts=roll.describe()))
+            serial.started(plan)
+            outcome = run_roll(
+                roll,
+                lambda host: self._run_host(plan, host, roll_id, serial, lock),
+                self._cancel_asked,
+                lambda changed: serial.host(plan, changed),
+            )
+            duration_s = round(time.monotonic() - started_at, 3)
+            summary = outcome.record()
+            with contextlib.suppress(AuditError):
+                trail.append(
+                    self._roll_record("roll", plan, roll_id, duration_s=duration_s, **summary)
+                )
+        finally:
+            if lock is not None:
+                lock.release()
+        failed = next((o for o in outcome.hosts if o.state == "failed"), None)
+        result = StepResult(
+            status=outcome.status,
+            exit_code=failed.exit_code
+            if failed
+            else (0 if outcome.status == "succeeded" else None),
+            reason=None if outcome.status == "succeeded" else outcome.summary(),
+            cancelled_by=outcome.cancelled_by,
+            run_ids=tuple(o.run_id for o in outcome.hosts if o.run_id),
+            started=started,
+            ended=runs.now_iso(),
+            duration_s=duration_s,
+            output_tail=(outcome.summary(),),
+            hosts=outcome.hosts,
+        )
+        serial.finished(plan, result)
+        return result
+
+    def _run_host(
+        self,
+        plan: Plan,
+        host: RollHost,
+        roll_id: str,
+        reporter: StepReporter,
+        lock: EnvironmentLock | None,
+    ) -> HostOutcome:
+        """The step on one host of a roll: a supervised run of its own, `DOCKER_HOST` (or
+        `DOCKER_CONTEXT`) naming the host's engine; blocks until it ends."""
+        code, timeout_s, values_env = _script(plan)
+        run_id = runs.new_run_id()
+        try:
+            directory = self._start(
+                plan,
+                code,
+                timeout_s,
+                {**values_env, **dict(host.env)},
+                run_id,
+                host=host,
+                roll_id=roll_id,
+                lock=lock,
+            )
+        except OSError as error:
+            return HostOutcome(host, "failed", reason=f"cannot start the step: {error}")
+        self._active_run_id = run_id
+        prefix = f"[{host.name}] "
+        state = self._follow(
+            directory, lambda line: reporter.output(plan, replace(line, text=prefix + line.text))
+        )
+        result = StepResult.from_state(state, (run_id,))
+        ended = {"succeeded": "ok", "cancelled": "cancelled"}.get(result.status, "failed")
+        reason = result.reason or (
+            f"cancelled by {result.cancelled_by}" if result.cancelled_by else None
+        )
+        return HostOutcome(host, ended, result.exit_code, run_id, reason)  # type: ignore[arg-type]
+
+    def _cancel_asked(self) -> str | None:
+        with self._guard:
+            return self._cancelled_by if self._running else None
+
+    def _refuse(self, plan: Plan, reporter: StepReporter, reason: str) -> StepResult:
+        result = StepResult(status="refused", reason=reason)
+        reporter.finished(plan, result)
+        return result
+
+    def _holder(self, plan: Plan, run_id: str) -> LockHolder:
+        return LockHolder(
+            user=str(audit.operator_identity().get("user", "?")),
+            pid=os.getpid(),
+            since=runs.now_iso(),
+            environment=plan.environment,
+            runbook=plan.runbook_path,
+            procedure=plan.procedure_title or plan.procedure,
+            step=plan.step_index,
+            run_id=run_id,
+        )
+
+    def _roll_record(
+        self, event: str, plan: Plan, roll_id: str, **extra: object
+    ) -> dict[str, object]:
+        masker = Masker.from_env(
+            os.environ, self.config.secrets.patterns, self.config.secrets.names
+        )
+        return {
+            "time": runs.now_iso(),
+            "event": event,
+            "roll_id": roll_id,
+            **audit.operator_identity(),
+            "environment": plan.environment,
+            "production": plan.production,
+            "runbook": plan.runbook_path,
+            "runbook_sha256": plan.runbook_sha256,
+            "procedure": plan.procedure,
+            "step": plan.step_index,
+            "step_title": plan.step_title,
+            "risk": plan.risk,
+            "command": masker.mask("\n".join(plan.resolved_commands)),
+            "cwd": plan.cwd,
+            **extra,
+        }
+
     def _start(
-        self, plan: Plan, code: str, timeout_s: float, values_env: dict[str, str], run_id: str
+        self,
+        plan: Plan,
+        code: str,
+        timeout_s: float,
+        values_env: dict[str, str],
+        run_id: str,
+        *,
+        host: RollHost | None = None,
+        roll_id: str | None = None,
+        lock: EnvironmentLock | None = None,
     ) -> Path:
         directory = self.config.runs_dir / run_id
         directory.mkdir(parents=True, exist_ok=False)
@@ -275,9 +447,15 @@ class Executor:
             keep_runs_days=self.config.execution.keep_runs_days,
             console_pid=os.getpid(),
             created=runs.now_iso(),
+            host=host.name if host is not None else None,
+            engine=host.engine if host is not None else None,
+            roll_id=roll_id,
+            lock_fd=lock.fd if lock is not None else None,
         ).write(directory)
         # Inherited only: a size the runbook or config declares is the step's own choice.
         env = {**without_terminal_size(os.environ), **dict(plan.env), **values_env}
+        if DOCKER_CONTEXT in values_env:
+            env.pop(DOCKER_HOST, None)  # an inherited DOCKER_HOST would win over the context
         package_root = str(Path(runbook.__file__).resolve().parent.parent)
         with (directory / "supervisor.log").open("ab") as log:
             process = subprocess.Popen(
@@ -288,6 +466,7 @@ class Executor:
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
+                pass_fds=(lock.fd,) if lock is not None else (),
             )
         self._supervisors[str(directory)] = process
         return directory
@@ -358,6 +537,43 @@ class Executor:
             return process.poll() is not None
         pid = state.get("supervisor_pid")
         return isinstance(pid, int) and not runs.pid_alive(pid)
+
+
+def _script(plan: Plan) -> tuple[str, float, dict[str, str]]:
+    """The step's commands as one script, its timeout and the values given as environment."""
+    code = "\n".join(plan.resolved_commands)
+    timeout_s = sum(command.timeout_s for command in plan.commands)
+    values_env: dict[str, str] = {}
+    for command in plan.commands:
+        values_env.update(command.env)
+    for check in plan.verify:
+        values_env.update(check.env)
+    return code, timeout_s, values_env
+
+
+class _SerialReporter:
+    """A reporter the hosts of a batch share: one call at a time, as StepReporter promises."""
+
+    def __init__(self, inner: StepReporter) -> None:
+        self.inner = inner
+        self.guard = threading.Lock()
+
+    def started(self, plan: Plan) -> None:
+        with self.guard:
+            self.inner.started(plan)
+
+    def output(self, plan: Plan, line: OutputLine) -> None:
+        with self.guard:
+            self.inner.output(plan, line)
+
+    def finished(self, plan: Plan, result: StepResult) -> None:
+        with self.guard:
+            self.inner.finished(plan, result)
+
+    def host(self, plan: Plan, outcome: HostOutcome) -> None:
+        if isinstance(self.inner, RollReporter):
+            with self.guard:
+                self.inner.host(plan, outcome)
 
 
 def repository_root(runbook_path: str | None) -> Path:

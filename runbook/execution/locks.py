@@ -63,10 +63,13 @@ def lock_path(lock_dir: Path, environment: str) -> Path:
 class EnvironmentLock:
     """A held lock; release it with `release()` or by ending the process."""
 
-    def __init__(self, fd: int, path: Path, holder: LockHolder) -> None:
+    def __init__(self, fd: int, path: Path, holder: LockHolder, owned: bool = True) -> None:
         self.fd = fd
         self.path = path
         self.holder = holder
+        self.owned = owned
+        """False for a lock handed over by the process that took it (a roll's): releasing
+        it only closes this process's descriptor, and the lock holds while another does."""
 
     @classmethod
     def acquire(cls, lock_dir: Path, holder: LockHolder) -> EnvironmentLock:
@@ -89,8 +92,35 @@ class EnvironmentLock:
         os.fsync(fd)
         return cls(fd, path, holder)
 
+    @classmethod
+    def adopt(cls, fd: int, lock_dir: Path, holder: LockHolder) -> EnvironmentLock:
+        """The lock another process took and handed over as the inherited descriptor `fd`
+        (a roll takes its environment's lock once, for the runs of all its hosts).
+
+        Raises:
+            LockError: `fd` is not open on the environment's lock file, or does not hold it.
+        """
+        path = lock_path(lock_dir, holder.environment)
+        try:
+            mine, theirs = os.fstat(fd), os.stat(path)
+        except OSError as error:
+            raise LockError(f"the roll's lock was not handed over: {error.strerror}") from None
+        if (mine.st_dev, mine.st_ino) != (theirs.st_dev, theirs.st_ino):
+            raise LockError(f"the descriptor handed over is not the lock file {path}")
+        try:
+            # The same open file as the roll's: this succeeds only if the roll holds the lock.
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockBusy(read_holder(lock_dir, holder.environment), holder.environment) from None
+        return cls(fd, path, holder, owned=False)
+
     def release(self) -> None:
         if self.fd < 0:
+            return
+        if not self.owned:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
             return
         with contextlib.suppress(OSError):
             os.ftruncate(self.fd, 0)

@@ -24,6 +24,7 @@ from runbook.execution.environment import DEPLOY_ENV, deploy_env_name, inherited
 from runbook.execution.masking import MASK, is_secret_name
 from runbook.execution.resolve import resolve
 from runbook.execution.risk import classify
+from runbook.execution.rollout import RollError, RollPlan, environment_engines, roll_plan
 from runbook.model import RISK_ORDER, Admonition, Command, Procedure, Risk, Runbook, Step
 from runbook.storage import paths
 
@@ -104,6 +105,8 @@ class Plan:
     """Each check's timeout: `[execution] verify_timeout_s`, at most the step's timeout."""
     admonitions: tuple[Admonition, ...] = ()
     """The warnings and notes the runbook writes just before the step."""
+    roll: RollPlan | None = None
+    """For a step that rolls across hosts: its hosts and batches (one run per host)."""
 
     @property
     def resolved_commands(self) -> tuple[str, ...]:
@@ -134,6 +137,8 @@ class Plan:
         parts += ["env", *(f"{name}={value}" for name, value in (*self.env, *self.inherited))]
         if self.verify:
             parts += ["verify", *(check.code for check in self.verify)]
+        if self.roll is not None:
+            parts += self.roll.digest_parts()
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def describe(self) -> str:
@@ -145,6 +150,10 @@ class Plan:
         lines.append(f"  risk:        {self.risk}")
         lines += [f"  environment: {target}", f"  directory:   {self.cwd}"]
         lines += [f"  inherited:   {name}={value}" for name, value in self.inherited]
+        if self.roll is not None:
+            first, *batches = self.roll.describe()
+            lines.append(f"  hosts:       {first} (DOCKER_HOST set per host)")
+            lines += [f"    {batch}" for batch in batches]
         lines.append("  command:")
         for code in self.resolved_commands:
             lines += [f"    {text}" for text in code.splitlines()]
@@ -251,6 +260,7 @@ def plan(
             "session and type its lines there; the console does not run them"
         )
     environment = environment or DEFAULT_ENVIRONMENT
+    roll = _roll(found_step, config, environment, environ)
     settings = dict(config.environment(environment).env)
     if deploy_env := deploy_env_name(environment, settings):
         settings[DEPLOY_ENV] = deploy_env  # what make and deploy/*.sh act on
@@ -310,7 +320,28 @@ def plan(
         verify=tuple(checks),
         verify_timeout_s=min(config.execution.verify_timeout_s, step_timeout_s or 60.0),
         admonitions=found_step.admonitions,
+        roll=roll,
     )
+
+
+def _roll(
+    step: Step, config: Config, environment: str, environ: Mapping[str, str]
+) -> RollPlan | None:
+    """The hosts a rolled step runs on in this environment, None for an ordinary step.
+
+    Raises:
+        PlanError: the step's roll attributes are wrong, or name a host the environment lacks.
+    """
+    rollout = step.rollout
+    if rollout is None:
+        return None
+    if rollout.error:
+        raise PlanError(f"step {step.index} does not run: {rollout.error}")
+    engines = environment_engines(config.environment(environment).engines, environ)
+    try:
+        return roll_plan(rollout, engines)
+    except RollError as error:
+        raise PlanError(f"step {step.index} in {environment}: {error}") from None
 
 
 def _planned_risk(command: Command, code: str) -> Risk:

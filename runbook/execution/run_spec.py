@@ -72,6 +72,15 @@ class RunSpec:
     console_pid: int
     created: str
     """ISO 8601 (UTC) time the console wrote the spec."""
+    host: str | None = None
+    """For one host of a roll: the host's name (its engine is the step's `DOCKER_HOST`)."""
+    engine: str | None = None
+    """For one host of a roll: the engine as the config names it."""
+    roll_id: str | None = None
+    """For one host of a roll: the roll's id, as the audit's `roll` record names it."""
+    lock_fd: int | None = None
+    """For a mutating roll: the inherited descriptor of the environment lock the roll took
+    once for all its hosts; the supervisor checks it holds that lock instead of taking it."""
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -123,6 +132,10 @@ class RunSpec:
             keep_runs_days=_number(data, "keep_runs_days"),
             console_pid=_whole(data, "console_pid"),
             created=_text(data, "created"),
+            host=_absent_or_text(data, "host"),
+            engine=_absent_or_text(data, "engine"),
+            roll_id=_absent_or_text(data, "roll_id"),
+            lock_fd=_absent_or_whole(data, "lock_fd"),
         )
 
     def write(self, directory: Path) -> None:
@@ -183,6 +196,17 @@ def _optional_text(data: dict[str, Any], name: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise _wrong(name, "a string or null", value)
     return value
+
+
+def _absent_or_text(data: dict[str, Any], name: str) -> str | None:
+    """An optional field (a run of a roll): absent in the specs of other runs."""
+    return _optional_text(data, name) if name in data else None
+
+
+def _absent_or_whole(data: dict[str, Any], name: str) -> int | None:
+    if data.get(name) is None:
+        return None
+    return _whole(data, name)
 
 
 def _number(data: dict[str, Any], name: str) -> float:

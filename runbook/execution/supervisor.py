@@ -146,6 +146,8 @@ class Supervisor:
             "risk": spec.risk,
             "command": self.masker.mask(spec.code),
             "cwd": spec.cwd,
+            **({"host": spec.host, "engine": spec.engine} if spec.host is not None else {}),
+            **({"roll_id": spec.roll_id} if spec.roll_id is not None else {}),
             **extra,
         }
 
@@ -166,7 +168,10 @@ class Supervisor:
                 run_id=spec.run_id,
             )
             try:
-                self.lock = EnvironmentLock.acquire(Path(spec.lock_dir), holder)
+                if spec.lock_fd is not None:
+                    self.lock = EnvironmentLock.adopt(spec.lock_fd, Path(spec.lock_dir), holder)
+                else:
+                    self.lock = EnvironmentLock.acquire(Path(spec.lock_dir), holder)
             except (LockBusy, LockError) as error:
                 return self.refuse(str(error))
         trail = AuditTrail(Path(spec.audit_file))

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from runbook.config import Config
     from runbook.execution.executor import StepReporter, StepResult
     from runbook.execution.plan import Plan
+    from runbook.execution.rollout import HostOutcome
     from runbook.execution.runs import OutputLine
 
 EXCERPT_LINES = 12
@@ -137,6 +138,13 @@ class IncidentReporter:
             del self._lines[:-EXCERPT_LINES]
         if self.inner is not None:
             self.inner.output(plan, line)
+
+    def host(self, plan: Plan, outcome: HostOutcome) -> None:
+        """A roll's host changed state: passed on for the progress grid."""
+        from runbook.execution.executor import RollReporter  # the executor imports no incident
+
+        if isinstance(self.inner, RollReporter):
+            self.inner.host(plan, outcome)
 
     def finished(self, plan: Plan, result: StepResult) -> None:
         output = self._lines or list(result.output_tail)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from runbook.config import host_label as host_label  # the panes name hosts with it
 from runbook.sources.docker.containers import ContainerInfo, ContainerMonitor
 from runbook.sources.docker.engine import Emit, Engine, EngineState
 from runbook.sources.docker.stats import StatsPoller
@@ -140,14 +141,6 @@ class Fleet:
         while any(thread.is_alive() for thread in threads) and not self.stopped:
             for thread in threads:
                 thread.join(0.05)
-
-
-def host_label(host: str) -> str:
-    """A short name for a host column: the address without its scheme."""
-    for scheme in ("unix://", "tcp://", "ssh://", "http://", "https://"):
-        if host.startswith(scheme):
-            return host.removeprefix(scheme)
-    return host
 
 
 def unreachable_since(state: EngineState) -> str:
