@@ -30,7 +30,9 @@ class HostMonitor(Protocol):
 
 class HostStats(Protocol):
     def run(self, emit: Emit) -> None: ...
-    def watch(self, container_ids: Iterable[str]) -> None: ...
+    def watch(
+        self, container_ids: Iterable[str], pids: Mapping[str, int] | None = None
+    ) -> None: ...
     def stop(self) -> None: ...
 
 
@@ -121,11 +123,11 @@ class Fleet:
 
     def watch(self, containers: Iterable[ContainerInfo]) -> None:
         """Read stats for exactly these containers, each from its own engine."""
-        wanted: dict[str, list[str]] = {sources.host: [] for sources in self.hosts}
+        wanted: dict[str, dict[str, int]] = {sources.host: {} for sources in self.hosts}
         for info in containers:
-            wanted[self.sources_for(info.host).host].append(info.id)
-        for host, ids in wanted.items():
-            self._by_host[host].stats.watch(ids)
+            wanted[self.sources_for(info.host).host][info.id] = info.pid
+        for host, pids in wanted.items():
+            self._by_host[host].stats.watch(pids, pids)
 
     def _fan_out(self, job: Callable[[HostSources], None], what: str) -> None:
         # One daemon thread per host: a host whose calls hang never delays another's.
