@@ -10,7 +10,9 @@ panes listing only those containers). Once a program shows figures, each window 
 
 - the bytes per second it writes to the terminal;
 - the engine's CPU while it runs: dockerd, its containerd, and the containerd shims of
-  the measured containers (the shims read the cgroups for a stats request);
+  the measured containers (the shims read the cgroups for a stats request); dockerd is
+  shared with everything else on the engine, so the same figure above an idle window's,
+  and the shims' alone (they serve only these containers) are printed too;
 - its own CPU (every process of its terminal session).
 
 Rounds alternate the programs so that a machine loaded by others weighs on both alike;
@@ -91,12 +93,16 @@ def _shims_of(container_ids: set[str]) -> list[int]:
     return found
 
 
-def engine_processes(container_ids: set[str]) -> list[int]:
-    """dockerd of the default engine, its containerd, and the shims of these containers."""
+def engine_processes(container_ids: set[str]) -> tuple[list[int], list[int]]:
+    """(dockerd of the default engine and its containerd, the shims of these containers).
+
+    dockerd is shared with whatever else uses the engine; the shims serve only these
+    containers, and an idle container's shim works only to answer stats requests.
+    """
     dockerd = dockerd_pid()
     if dockerd is None:
         raise SystemExit("no dockerd pid (/var/run/docker.pid): is the engine local?")
-    return [dockerd, *_children_named(dockerd, "containerd"), *_shims_of(container_ids)]
+    return [dockerd, *_children_named(dockerd, "containerd")], _shims_of(container_ids)
 
 
 def total_cpu(pids: list[int]) -> float:
@@ -225,29 +231,43 @@ def on_pty(argv: list[str], env: dict[str, str], size: tuple[int, int]) -> Itera
 class Window:
     bytes_per_s: float
     engine_cpu: float
+    shims_cpu: float
     own_cpu: float
 
 
-def measure_window(terminal: PtyTerminal, engine: list[int], seconds: float) -> Window:
+def measure_window(
+    terminal: PtyTerminal, engine: tuple[list[int], list[int]], seconds: float
+) -> Window:
     own = session_processes(terminal.process.pid)
+    daemons, shims = engine
     bytes_before = terminal.bytes_read
-    engine_before, own_before = total_cpu(engine), total_cpu(own)
+    daemons_before, shims_before = total_cpu(daemons), total_cpu(shims)
+    own_before = total_cpu(own)
     started = time.monotonic()
     terminal.pump(seconds)
     elapsed = time.monotonic() - started
+    shims_cpu = 100 * (total_cpu(shims) - shims_before) / elapsed
     return Window(
         bytes_per_s=(terminal.bytes_read - bytes_before) / elapsed,
-        engine_cpu=100 * (total_cpu(engine) - engine_before) / elapsed,
+        engine_cpu=100 * (total_cpu(daemons) - daemons_before) / elapsed + shims_cpu,
+        shims_cpu=shims_cpu,
         own_cpu=100 * (total_cpu(own) - own_before) / elapsed,
     )
 
 
-def wait_filled(terminal: PtyTerminal, pattern: re.Pattern[str]) -> float:
-    """Seconds from the program's launch until every container row on screen has CPU."""
-    terminal.wait_for(
-        lambda rows: all_rows_have_cpu(rows, pattern), FILL_TIMEOUT_S, "a CPU figure on every row"
-    )
-    return time.monotonic() - terminal.started_at
+def wait_filled(terminal: PtyTerminal, pattern: re.Pattern[str]) -> tuple[float, float]:
+    """Seconds from the program's launch until every container row on screen has CPU,
+    and from the first row on screen until then."""
+    first_row: list[float] = []
+
+    def filled(rows: list[str]) -> bool:
+        if not first_row and cpu_cells(rows, pattern):
+            first_row.append(time.monotonic())
+        return all_rows_have_cpu(rows, pattern)
+
+    terminal.wait_for(filled, FILL_TIMEOUT_S, "a CPU figure on every row")
+    now = time.monotonic()
+    return now - terminal.started_at, now - (first_row[0] if first_row else now)
 
 
 def launch(argv: list[str], env: dict[str, str]) -> contextlib.AbstractContextManager[PtyTerminal]:
@@ -270,6 +290,8 @@ class CountFigures:
     console: list[Window] = field(default_factory=list)
     idle_engine: list[float] = field(default_factory=list)
     console_fill: list[float] = field(default_factory=list)
+    console_fill_rows: list[float] = field(default_factory=list)
+    idle_shims: list[float] = field(default_factory=list)
     console_rows: int = 0
     no_stream: list[float] = field(default_factory=list)
 
@@ -289,13 +311,19 @@ def bench_count(count: int, window_s: float, rounds: int, home: Path) -> CountFi
                 terminal.pump(2.0)
                 figures.stats.append(measure_window(terminal, engine, window_s))
             with launch(console.argv(), console.env()) as terminal:
-                figures.console_fill.append(wait_filled(terminal, pattern))
+                from_launch, from_rows = wait_filled(terminal, pattern)
+                figures.console_fill.append(from_launch)
+                figures.console_fill_rows.append(from_rows)
                 figures.console_rows = len(cpu_cells(terminal.rows, pattern) or [])
                 terminal.pump(2.0)
                 figures.console.append(measure_window(terminal, engine, window_s))
-            before = total_cpu(engine)
+            daemons_before, shims_before = total_cpu(engine[0]), total_cpu(engine[1])
             time.sleep(window_s)
-            figures.idle_engine.append(100 * (total_cpu(engine) - before) / window_s)
+            shims_idle = 100 * (total_cpu(engine[1]) - shims_before) / window_s
+            figures.idle_engine.append(
+                100 * (total_cpu(engine[0]) - daemons_before) / window_s + shims_idle
+            )
+            figures.idle_shims.append(shims_idle)
             figures.no_stream.append(no_stream_seconds(names))
     finally:
         remove_containers(prefix)
@@ -430,6 +458,20 @@ def main() -> int:
                     "≤ 0.3x",
                 ),
                 row(
+                    f"{count} idle containers, engine CPU above idle (neither running)",
+                    max(0.0, mean([w.engine_cpu for w in theirs]) - mean(f.idle_engine)),
+                    max(0.0, mean([w.engine_cpu for w in ours]) - mean(f.idle_engine)),
+                    pct,
+                    "≤ 0.3x",
+                ),
+                row(
+                    f"{count} idle containers, their shims' CPU (engine, theirs alone)",
+                    mean([w.shims_cpu for w in theirs]),
+                    mean([w.shims_cpu for w in ours]),
+                    pct,
+                    "≤ 0.3x",
+                ),
+                row(
                     f"{count} idle containers, the program's own CPU",
                     mean([w.own_cpu for w in theirs]),
                     mean([w.own_cpu for w in ours]),
@@ -448,9 +490,19 @@ def main() -> int:
                         "≤ 0.8x",
                     )
                 )
+                table.append(
+                    row(
+                        f"{count} containers: the same, the console from its first row on screen",
+                        statistics.median(f.no_stream),
+                        statistics.median(f.console_fill_rows),
+                        sec,
+                        "< 1x",
+                    )
+                )
             idle = mean(f.idle_engine)
             notes.append(
-                f"{count} containers: engine idle (neither running) {idle:.2f} %, above it "
+                f"{count} containers: engine idle (neither running) {idle:.2f} % "
+                f"(shims {mean(f.idle_shims):.2f} %), above it "
                 f"docker stats {mean([w.engine_cpu for w in theirs]) - idle:+.2f} %, "
                 f"console {mean([w.engine_cpu for w in ours]) - idle:+.2f} %; "
                 f"console fill per round {', '.join(f'{s:.2f}' for s in f.console_fill)} s; "
