@@ -141,7 +141,8 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
         self.containers: dict[str, ContainerInfo] = {}
         self.stats: dict[str, ContainerStats] = {}
         self._cells: dict[tuple[str, str], str] = {}
-        self._visible: tuple[str, ...] = ()
+        self._visible: tuple[tuple[str, int], ...] = ()
+        """(id, pid) of the rows whose stats are read."""
         self.engine_states: dict[str, EngineState] = {}
         """Each engine's reachability, by host as configured."""
         self.columns: tuple[tuple[str, str], ...] = COLUMNS
@@ -351,8 +352,10 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
             )
             extra = [info.id for info in running[:FALLBACK_STATS_ROWS] if info.id not in visible]
             visible = visible + tuple(extra)
-        if visible != self._visible:
-            self._visible = visible
+        # A restarted container has a new process: its stats are read from the new one.
+        watched = tuple((cid, self.containers[cid].pid) for cid in visible)
+        if watched != self._visible:
+            self._visible = watched
             self.sources.fleet.watch(self.containers[cid] for cid in visible)
 
     def selected(self) -> ContainerInfo | None:

@@ -80,6 +80,8 @@ class PtyTerminal:
         self.screen = pyte.Screen(columns, lines)
         self._stream = pyte.ByteStream(self.screen)
         self._master, slave = os.openpty()
+        self.started_at = time.monotonic()
+        """When the program was launched (time.monotonic())."""
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
         try:
             self.process = subprocess.Popen(
@@ -95,6 +97,8 @@ class PtyTerminal:
         finally:
             os.close(slave)
         self._closed = False
+        self.bytes_read = 0
+        """Everything the program wrote so far, in bytes (the benches count it)."""
 
     @property
     def rows(self) -> list[str]:
@@ -120,8 +124,16 @@ class PtyTerminal:
         if not data:
             self._closed = True
             return False
+        self.bytes_read += len(data)
         self._stream.feed(data)
         return True
+
+    def pump(self, seconds: float) -> None:
+        """Read (and emulate) whatever the program writes for `seconds`."""
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            if not self._read(min(remaining, 0.2)):
+                time.sleep(min(remaining, 0.2))  # the program ended: nothing more comes
 
     def wait_for(self, condition: Callable[[list[str]], bool], timeout_s: float, what: str) -> None:
         """Read output until `condition(rows)` holds; fails with the screen after `timeout_s`."""

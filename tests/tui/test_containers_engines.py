@@ -41,7 +41,7 @@ class IdleStats:
     def run(self, emit: object) -> None:
         pass
 
-    def watch(self, container_ids: object) -> None:
+    def watch(self, container_ids: object, pids: object = None) -> None:
         pass
 
     def stop(self) -> None:

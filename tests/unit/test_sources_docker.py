@@ -163,6 +163,9 @@ class FakeEngine:
     def sleep(self, seconds: float) -> bool:
         return not self.stopped
 
+    def on_stop(self, callback: Any) -> Any:
+        return lambda: None
+
 
 def test_monitor_snapshot_then_events_and_a_raw_urllib3_error() -> None:
     import urllib3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
@@ -55,7 +55,7 @@ class FakeStats:
     def run(self, emit: Emit) -> None:
         pass
 
-    def watch(self, container_ids: Iterable[str]) -> None:
+    def watch(self, container_ids: Iterable[str], pids: Mapping[str, int] | None = None) -> None:
         self.watched = tuple(container_ids)
 
     def stop(self) -> None:

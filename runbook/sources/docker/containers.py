@@ -40,6 +40,9 @@ class ContainerInfo:
     restart_count: int = 0
     host: str = ""
     """The engine it runs on, as configured (URL or context name); "" for a lone engine."""
+    pid: int = 0
+    """Its main process on the engine's host (0 when not running): a local engine's
+    stats are read from that process's cgroup."""
 
     def uptime_s(self, now: float | None = None) -> float | None:
         if self.state != "running" or self.started_at is None:
@@ -94,6 +97,7 @@ def container_from_inspect(data: dict[str, Any], host: str = "") -> ContainerInf
         started_at=parse_time(state.get("StartedAt")),
         restart_count=int(data.get("RestartCount") or 0),
         host=host,
+        pid=int(state.get("Pid") or 0),
     )
 
 

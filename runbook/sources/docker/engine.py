@@ -74,6 +74,7 @@ class Engine:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._stopped = threading.Event()
+        self._stop_callbacks: list[Callable[[], object]] = []
         self._kick = threading.Event()
         self._thread: threading.Thread | None = None
         self._api_version: str | None = None
@@ -104,7 +105,23 @@ class Engine:
         self._kick.set()
         with self._changed:
             self._changed.notify_all()
+            callbacks = list(self._stop_callbacks)
         self.close_streams()
+        for callback in callbacks:
+            callback()
+
+    def on_stop(self, callback: Callable[[], object]) -> Callable[[], None]:
+        """Call `callback` when the engine stops (at once if it has); returns what undoes it."""
+        with self._lock:
+            self._stop_callbacks.append(callback)
+        if self._stopped.is_set():
+            callback()
+
+        def forget() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._stop_callbacks.remove(callback)
+
+        return forget
 
     def close_streams(self) -> None:
         with self._lock:

@@ -31,7 +31,9 @@ class HostMonitor(Protocol):
 
 class HostStats(Protocol):
     def run(self, emit: Emit) -> None: ...
-    def watch(self, container_ids: Iterable[str]) -> None: ...
+    def watch(
+        self, container_ids: Iterable[str], pids: Mapping[str, int] | None = None
+    ) -> None: ...
     def stop(self) -> None: ...
 
 
@@ -122,25 +124,39 @@ class Fleet:
 
     def watch(self, containers: Iterable[ContainerInfo]) -> None:
         """Read stats for exactly these containers, each from its own engine."""
-        wanted: dict[str, list[str]] = {sources.host: [] for sources in self.hosts}
+        wanted: dict[str, dict[str, int]] = {sources.host: {} for sources in self.hosts}
         for info in containers:
-            wanted[self.sources_for(info.host).host].append(info.id)
-        for host, ids in wanted.items():
-            self._by_host[host].stats.watch(ids)
+            wanted[self.sources_for(info.host).host][info.id] = info.pid
+        for host, pids in wanted.items():
+            self._by_host[host].stats.watch(pids, pids)
 
     def _fan_out(self, job: Callable[[HostSources], None], what: str) -> None:
         # One daemon thread per host: a host whose calls hang never delays another's.
-        threads = [
+        # Woken when the last host's job ends or every engine has stopped, never to look.
+        changed = threading.Event()
+        forgets = [sources.engine.on_stop(changed.set) for sources in self.hosts]
+        running = [len(self.hosts)]
+        lock = threading.Lock()
+
+        def run(sources: HostSources) -> None:
+            try:
+                job(sources)
+            finally:
+                with lock:
+                    running[0] -= 1
+                changed.set()
+
+        for sources in self.hosts:
             threading.Thread(
-                target=job, args=(sources,), name=f"fleet-{what} {sources.host}", daemon=True
-            )
-            for sources in self.hosts
-        ]
-        for thread in threads:
-            thread.start()
-        while any(thread.is_alive() for thread in threads) and not self.stopped:
-            for thread in threads:
-                thread.join(0.05)
+                target=run, args=(sources,), name=f"fleet-{what} {sources.host}", daemon=True
+            ).start()
+        while True:
+            changed.clear()  # before looking: a change after it wakes the wait below
+            if running[0] == 0 or self.stopped:
+                break
+            changed.wait()
+        for forget in forgets:
+            forget()
 
 
 def unreachable_since(state: EngineState) -> str:

@@ -1,4 +1,6 @@
-"""Container stats: one-shot reads, in parallel, for the containers on screen.
+"""Container stats for the containers on screen: from their cgroup files when the engine is
+on this machine (no cost to the engine, a first CPU figure within a fraction of a second),
+else one-shot reads from the engine, in parallel.
 
 CPU % is computed as `docker stats` does: the container's CPU time delta over
 the host's CPU time delta, times the number of online CPUs, times 100, so
@@ -11,13 +13,15 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import docker
 from docker.errors import NotFound
 
+from runbook.sources.docker.cgroups import CgroupReader
+from runbook.sources.docker.endpoint import resolve_host
 from runbook.sources.docker.engine import Emit, Engine
 from runbook.sources.docker.threads import run_until_stopped
 
@@ -72,16 +76,35 @@ def cpu_percent(
     return cpu_delta / system_delta * online_cpus * 100.0
 
 
+class LocalStats(Protocol):
+    def read(self, container_id: str, pid: int) -> dict[str, Any] | None:
+        """A stats document like the engine's, or None when this container is not local."""
+        ...
+
+
+def engine_is_local(engine: Engine) -> bool:
+    """A unix socket: the engine's containers run on this machine."""
+    try:
+        return resolve_host(engine.docker_host).startswith(("unix://", "/"))
+    except Exception:  # noqa: BLE001 - an unknown context is not local
+        return False
+
+
 @dataclass
 class StatsPoller:
-    """One-shot stats reads, in parallel, for the containers currently on screen."""
+    """Stats for the containers currently on screen, and for no other."""
 
     engine: Engine
     interval_s: float = 2.0
     threads: int = 128
-    """At most this many reads at once (one per visible row)."""
+    """At most this many engine reads at once (one per visible row)."""
     read_timeout_s: float = 2.5
+    local: LocalStats | None = None
+    """Reads cgroup files; by default a `CgroupReader` when the engine is local."""
+    first_figure_s: float = 0.25
+    """A new row's second local read comes this soon after its first: its first CPU %."""
     _visible: tuple[str, ...] = ()
+    _pids: dict[str, int] = field(default_factory=dict)
     _previous: dict[str, _Sample] = field(default_factory=dict)
     _wake: threading.Event = field(default_factory=threading.Event)
     _work: queue.SimpleQueue[tuple[str, queue.SimpleQueue[Any]]] = field(
@@ -89,9 +112,15 @@ class StatsPoller:
     )
     _readers: int = 0
 
-    def watch(self, container_ids: Iterable[str]) -> None:
-        """Read stats for exactly these containers from now on (the rows on screen)."""
+    def watch(self, container_ids: Iterable[str], pids: Mapping[str, int] | None = None) -> None:
+        """Read stats for exactly these containers from now on (the rows on screen).
+
+        Args:
+            container_ids: the containers to read, and only those.
+            pids: each one's main process, for reading a local engine's cgroup files.
+        """
         ids = tuple(container_ids)
+        self._pids = dict(pids or {})
         if ids != self._visible:
             new = set(ids) - set(self._visible)
             self._visible = ids
@@ -100,6 +129,8 @@ class StatsPoller:
 
     def run(self, emit: Emit) -> None:
         """Poll until `engine.stop()`; blocks."""
+        if self.local is None and engine_is_local(self.engine):
+            self.local = CgroupReader()
         run_until_stopped(self.engine, lambda: self._loop(emit), "docker-stats")
 
     def _loop(self, emit: Emit) -> None:
@@ -108,14 +139,42 @@ class StatsPoller:
                 break
             self._wake.clear()
             visible = self._visible
-            self._ensure_readers(len(visible))
-            samples = self._read_all(visible) if visible else []
+            # A row that comes back on screen starts afresh, not from a sample of long ago.
+            for gone in set(self._previous) - set(visible):
+                del self._previous[gone]
+            samples, remote = self._read_local(visible, self._pids)
+            if remote:
+                self._ensure_readers(len(remote))
+                remote_samples = self._read_all(remote)
+            else:
+                remote_samples = []
+            samples += remote_samples
             if samples:
                 emit(StatsSampled(tuple(samples), self.engine.docker_host))
-            # New rows get their second read (their first CPU figure) at once: the read
-            # itself waits for the engine's next one-second collection.
-            if not any(sample.cpu_percent is None for sample in samples):
+            if any(sample.cpu_percent is None for sample in remote_samples):
+                # The second engine read (the first CPU figure) at once: the read itself
+                # waits for the engine's next one-second collection.
+                continue
+            if any(sample.cpu_percent is None for sample in samples):
+                self._wake.wait(self.first_figure_s)
+            else:
                 self._wake.wait(self.interval_s)
+
+    def _read_local(
+        self, ids: tuple[str, ...], pids: Mapping[str, int]
+    ) -> tuple[list[ContainerStats], tuple[str, ...]]:
+        """Samples read from cgroup files, and the containers left to the engine."""
+        if self.local is None:
+            return [], ids
+        samples: list[ContainerStats] = []
+        remote: list[str] = []
+        for container_id in ids:
+            raw = self.local.read(container_id, pids.get(container_id, 0))
+            if raw is None:
+                remote.append(container_id)
+            else:
+                samples.append(self.compute(container_id, raw))
+        return samples, tuple(remote)
 
     def stop(self) -> None:
         self._wake.set()
@@ -133,7 +192,8 @@ class StatsPoller:
         client: docker.APIClient | None = None
         while not self.engine.stopped:
             try:
-                container_id, answer = self._work.get(timeout=0.5)
+                # Idle readers wake rarely: each wake-up costs the console CPU.
+                container_id, answer = self._work.get(timeout=5.0)
             except queue.Empty:
                 continue
             try:
