@@ -1,4 +1,4 @@
-"""The main screen: navigator, checklist and the pane deck (detail, output, live).
+"""The main screen: navigator, checklist, the pane deck (detail, output) and the live column.
 
 The screen is given what it shows (runbook, progress, settings) and what it may ask for
 (`ChecklistActions`, `IncidentActions`, console.actions); it never imports the app.
@@ -39,6 +39,7 @@ from console.progress import Progress, StepStatus
 from console.settings import ConsoleSettings
 from console.text import literal
 from console.widgets.incident_strip import IncidentStrip
+from console.widgets.live_column import LiveColumn
 from console.widgets.live_dock import LiveDock
 from console.widgets.navigator import Navigator
 from console.widgets.pane_deck import PaneDeck
@@ -59,9 +60,11 @@ LIVE_PANES_DELAY_S = 0.3
 """The live panes mount this long after the checklist, so the first frame never waits."""
 COMPACT_WIDTH = 110
 """Below this width the status bar drops user@host."""
+BESIDE_WIDTH = 120
+"""From this width the live panes sit beside the checklist instead of behind a tab."""
 WIDE_WIDTH = 160
 WIDE_HEIGHT = 45
-"""From this size every pane shows at once instead of as tabs."""
+"""From this size the live column takes the larger share of the width."""
 NOT_WATCHED = "not watched (no live panes)"
 """What the serving strip says when no live panes watch a service."""
 
@@ -276,9 +279,9 @@ class MainScreen(Screen[None]):
                 yield PaneDeck(
                     StepDetail(id="pane-detail"),
                     StepOutputPane(id="pane-output"),
-                    LiveDock(self.runbook, id="pane-live"),
                     id="pane-deck",
                 )
+                yield LiveColumn(LiveDock(self.runbook, id="pane-live"), id="live-column")
         yield Static(id="too-small", markup=False)
         yield Footer(id="footer", compact=self.app.size.width < COMPACT_WIDTH)
 
@@ -295,6 +298,8 @@ class MainScreen(Screen[None]):
             cpu_text=self.actions.cpu_text,
         )
         self.query_one(Navigator).border_title = "Procedures"
+        self.query_one(LiveColumn).border_title = "Live"
+        self.watch(self.query_one(PaneDeck), "active", self._deck_changed)
         procedure = self.initial_procedure
         if procedure is not None:
             self.open_procedure(procedure, focus=False)
@@ -332,7 +337,7 @@ class MainScreen(Screen[None]):
         if live is None:
             self.query_one(ServingStrip).unwatched(NOT_WATCHED)
             return
-        await self.query_one(PaneDeck).replace_pane("live", live)
+        await self.query_one(LiveColumn).replace(live)
 
     @on(ProcedureOpenRequested)
     def _open_requested(self, message: ProcedureOpenRequested) -> None:
@@ -352,6 +357,7 @@ class MainScreen(Screen[None]):
         return {
             "-tiny": width < MIN_WIDTH or height < MIN_HEIGHT,
             "-compact": width < COMPACT_WIDTH,
+            "-beside": width >= BESIDE_WIDTH,
             "-wide": wide,
             "-narrow": not wide,
         }
@@ -364,6 +370,9 @@ class MainScreen(Screen[None]):
                 f"Terminal too small: {width}x{height}.\n"
                 f"The console needs at least {MIN_WIDTH}x{MIN_HEIGHT}.\n\nctrl+q quits."
             )
+        for deck in self.query(PaneDeck).results(PaneDeck):
+            if classes["-beside"] and deck.active == "live":
+                deck.active = "detail"  # the live panes are beside it now: no tab for them
         self.update_classes(classes)
         for footer in self.query(Footer).results(Footer):
             footer.compact = classes["-compact"]  # every key fits at 80 columns
@@ -414,9 +423,7 @@ class MainScreen(Screen[None]):
 
     @on(StepList.OptionSelected, "#step-list")
     def _step_selected(self) -> None:
-        deck = self.query_one(PaneDeck)
-        if self.has_class("-narrow"):
-            deck.active = "detail"
+        self.query_one(PaneDeck).active = "detail"
         self.query_one(StepDetail).focus()
 
     def _show_detail(self) -> None:
@@ -587,11 +594,16 @@ class MainScreen(Screen[None]):
         self.actions.cancel_step()
 
     def action_show_pane(self, name: str) -> None:
+        if name == "live" and self.has_class("-beside"):
+            self.query_one(LiveColumn).focus_first()  # beside the checklist: go there
+            return
         self.query_one(PaneDeck).active = name
 
+    def _deck_changed(self, active: str) -> None:
+        self.set_class(active == "live", "-live-tab")
+
     def show_output(self) -> StepOutputPane:
-        if self.has_class("-narrow"):
-            self.query_one(PaneDeck).active = "output"
+        self.query_one(PaneDeck).active = "output"
         return self.query_one(StepOutputPane)
 
     @work(group="dialogs", exclusive=True, description="Search the runbook")

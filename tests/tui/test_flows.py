@@ -511,10 +511,10 @@ async def test_live_panes_arrive_after_the_first_frame(make_console: MakeConsole
         await pilot.press("3")
         await pilot.pause()
         live = app.screen.query_one("#fake-live")
-        assert live.has_class("-active") and live.region.height > 0
+        assert app.screen.has_class("-live-tab") and live.region.height > 0
         await pilot.press("1")
         await pilot.pause()
-        assert not live.has_class("-active")
+        assert not app.screen.has_class("-live-tab") and live.region.height == 0
 
 
 async def test_keymap_from_the_config_file(make_console: MakeConsole, tmp_path: Path) -> None:
