@@ -6,14 +6,12 @@ import time
 from typing import TYPE_CHECKING, Literal, Unpack
 
 from rich.markup import escape
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Input, Static
-from textual.widgets.data_table import ColumnKey
 
 from console.panes.format import human_bytes, percent, uptime
 from console.panes.messages import (
@@ -511,7 +509,9 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
         """Put the rows back in the chosen order and filter, the cursor on the same container."""
         table = self.table
         selected = self.selected()
-        table.clear()
+        table.clear(columns=True)
+        for key, label in self.columns:
+            table.add_column(escape(self._column_label(key, label)), key=key)
         self._shown.clear()
         for info in self._ordered():
             table.add_row(
@@ -521,21 +521,14 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
             self._shown.add(info.id)
         if selected is not None and selected.id in self._shown:
             table.move_cursor(row=table.get_row_index(selected.id))
-        self._show_sort()
         self._update_visible()
 
-    def _show_sort(self) -> None:
-        """The sorted column's label carries an arrow."""
-        table = self.table
-        for key, label in self.columns:
-            arrow = ""
-            if key == self.sort_key:
-                descending = (self.sort_key in ("cpu", "memory")) != self.sort_reverse
-                arrow = " ▼" if descending else " ▲"
-            column = table.columns.get(ColumnKey(key))
-            if column is not None:
-                column.label = Text(label + arrow)
-        table.refresh()
+    def _column_label(self, key: str, label: str) -> str:
+        """The sorted column's label carries an arrow pointing the way it is sorted."""
+        if key != self.sort_key:
+            return label
+        descending = (self.sort_key in ("cpu", "memory")) != self.sort_reverse
+        return label + (" ▼" if descending else " ▲")
 
     def action_sort(self, key: SortKey) -> None:
         if self.sort_key == key:

@@ -649,10 +649,7 @@ class MainScreen(Screen[None]):
         column = self.query_one(LiveColumn)
         column.border_title = "Live view"
         column.border_subtitle = "w or esc: back to the checklist"
-        table = column.query("#containers")
-        if table:
-            table.first().focus()
-        elif not column.focus_first():
+        if not column.focus_first():
             self.set_focus(None)
 
     def action_close_live_view(self) -> None:

@@ -31,7 +31,12 @@ class LiveColumn(Vertical):
             await self.mount(new_pane)
 
     def focus_first(self) -> bool:
-        """Focus the first focusable widget in the column; False if there is none."""
+        """Focus the containers table if there is one, else the first focusable widget in
+        the column; False if there is none."""
+        tables = self.query("#containers")
+        if tables:
+            tables.first().focus()
+            return True
         for widget in self.pane.walk_children(Widget, with_self=True):
             if widget.focusable:
                 widget.focus()
