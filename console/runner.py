@@ -277,7 +277,11 @@ class StepRunner:
             screen = app.main_screen
             if screen is not None:
                 output = screen.show_output()
-                output.begin(f"Dry-run of step {step.index}: nothing was started", running=False)
+                output.begin(
+                    f"Dry-run of step {step.index}: nothing was started",
+                    running=False,
+                    step=(procedure.key, step.index),
+                )
                 output.write_lines([("info", line) for line in self.driver.dry_run_lines(plan)])
             return
         if plan.missing:
@@ -410,14 +414,14 @@ class StepRunner:
 
     # Running, following, cancelling ------------------------------------------------------
 
-    def _begin_output(self, banner: str) -> None:
+    def _begin_output(self, banner: str, step: tuple[str, int] | None = None) -> None:
         screen = self.app.main_screen
         if screen is not None:
-            screen.show_output().begin(f"▶ {banner} · c cancels")
+            screen.show_output().begin(f"▶ {banner} · c cancels", step=step)
 
     def _start(self, run: Run, plan: Plan, confirmation: Confirmation | None, banner: str) -> None:
         self.current = run
-        self._begin_output(banner)
+        self._begin_output(banner, run.key if run.kind == "step" else None)
         self.app.run_worker(
             partial(self._execute, run, plan, confirmation),
             thread=True,
@@ -486,11 +490,13 @@ class StepRunner:
 
     def output(self, message: StepOutput) -> None:
         app = self.app
+        step: tuple[str, int] | None = None
         if self._run_of(message.procedure_key, message.step_index).kind == "step":
             app.progress.add_output(message.procedure_key, message.step_index, message.lines)
+            step = (message.procedure_key, message.step_index)
         screen = app.main_screen
         if screen is not None:
-            screen.write_output(message.lines)
+            screen.write_output(message.lines, step)
 
     def host_changed(self, message: RollHostChanged) -> None:
         """A host of a rolled step moved on: its row in the grid, the step's row."""
@@ -520,10 +526,11 @@ class StepRunner:
             summary += f" (exit {message.exit_code})"
         if message.detail and message.status != "succeeded":
             summary += f": {message.detail}"
-        if screen is not None:
-            screen.query_one("#pane-output").set_title(  # type: ignore[attr-defined]
-                summary, "failed" if status == "failed" else ""
-            )
+        from console.widgets.step_output import StepOutput as StepOutputPane  # with the screen
+
+        output = screen.query_one(StepOutputPane) if screen is not None else None
+        if output is not None and output.shows(run.key if run.kind == "step" else None):
+            output.set_title(summary, "failed" if status == "failed" else "")
         severity: SeverityLevel = "information" if message.status == "succeeded" else "error"
         if message.status in ("refused", "cancelled"):
             severity = "warning"  # the operator's own choice, or a rule's: not a failure

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Unpack
+from typing import TYPE_CHECKING, Literal, Unpack
 
 from rich.markup import escape
 from textual import on, work
@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from console.panes.format import human_bytes, percent, uptime
 from console.panes.messages import (
@@ -53,6 +53,9 @@ COLUMNS = (
     ("memory", "Mem used/limit"),
     ("net", "Net rx/tx"),
 )
+SortKey = Literal["cpu", "memory", "name", "state"]
+RESORT_S = 2.0
+"""Sorted by CPU or memory, the rows are reordered at most this often as figures change."""
 HOST_COLUMN = ("host", "Host")
 """After the name, when the environment has several engines."""
 
@@ -69,11 +72,61 @@ network (they have no interface of their own). Stats are read only for rows on s
 With several engines, a Host column says where each runs; the rows of an engine that
 stops answering read "unreachable since HH:MM:SS" while the others keep updating.
 
+- **C** sort by CPU, **M** by memory, **N** by name, **S** by state (again: the other way)
+- **/** filter rows by name, image or state (a plain substring, never markup)
 - **f** follow the selected container's logs in the logs pane, **F** add it to those followed
 - **R** restart, **I** inspect, **L** `docker logs` (confirmed and audited like a step).
   Capitals: `r` runs the checklist's step wherever the focus is, and `i` opens the incident.
 """
     BINDINGS = [
+        Binding(
+            "C",
+            "sort('cpu')",
+            "CPU",
+            show=False,
+            id="containers-sort-cpu",
+            tooltip="Sort by CPU, busiest first (again: the other way)",
+        ),
+        Binding(
+            "M",
+            "sort('memory')",
+            "Mem",
+            show=False,
+            id="containers-sort-memory",
+            tooltip="Sort by memory used, largest first (again: the other way)",
+        ),
+        Binding(
+            "N",
+            "sort('name')",
+            "Name",
+            show=False,
+            id="containers-sort-name",
+            tooltip="Sort by name (again: the other way)",
+        ),
+        Binding(
+            "S",
+            "sort('state')",
+            "State",
+            show=False,
+            id="containers-sort-state",
+            tooltip="Sort by state (again: the other way)",
+        ),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            show=False,
+            id="containers-filter",
+            tooltip="Show only rows whose name, image or state contain the text",
+        ),
+        Binding(
+            "escape",
+            "close_filter",
+            "Close",
+            show=False,
+            id="containers-close-filter",
+            tooltip="Close the filter box (the filter stays)",
+        ),
         Binding(
             "f",
             "follow_logs",
@@ -120,6 +173,8 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
     ContainersPane > #containers-status { height: auto; color: $text-muted; }
     ContainersPane > #containers-status.-down { color: $error; text-style: bold; }
     ContainersPane > QuietTable { height: 1fr; }
+    ContainersPane > Input { display: none; height: 3; }
+    ContainersPane > Input.-open { display: block; }
     """
 
     def __init__(
@@ -145,6 +200,13 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
         """(id, pid) of the rows whose stats are read."""
         self.engine_states: dict[str, EngineState] = {}
         """Each engine's reachability, by host as configured."""
+        self.sort_key: SortKey | None = None
+        """None: rows in the order the engine listed them, new ones last."""
+        self.sort_reverse = False
+        self.filter_text = ""
+        self._shown: set[str] = set()
+        """Ids of the rows in the table (a filter leaves some out)."""
+        self._sorted_at = 0.0
         self.columns: tuple[tuple[str, str], ...] = COLUMNS
         if len(sources.fleet) > 1:
             self.columns = (COLUMNS[0], HOST_COLUMN, *COLUMNS[1:])
@@ -152,6 +214,7 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
     def compose(self) -> ComposeResult:
         yield Static("Connecting to the Docker engine…", id="containers-status", markup=False)
         yield KeyHint(type(self))
+        yield Input(placeholder="filter: name, image or state", id="containers-filter")
         table = QuietTable(cursor_type="row", zebra_stripes=False, id="containers")
         for key, label in self.columns:
             table.add_column(label, key=key)
@@ -240,6 +303,12 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
             if sample.id in self.containers:
                 self.stats[sample.id] = sample
                 self._set_stats_cells(sample)
+        if self.sort_key in ("cpu", "memory"):
+            now = time.monotonic()
+            if now - self._sorted_at >= RESORT_S:
+                self._sorted_at = now
+                if [info.id for info in self._ordered()] != list(self.table.rows):
+                    self._rebuild_rows()
 
     def _engine_changed(self, event: EngineChanged) -> None:
         host = event.host or self.sources.fleet.primary.host
@@ -260,14 +329,21 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
         states = self.engine_states
         down = any(not state.reachable for state in states.values())
         status.set_class(down, "-down")
+        # Content, not markup: a filter like "[red" is the operator's text, shown as typed.
+        shown = (
+            Content(f" · filter {self.filter_text!r}: {len(self._shown)} of {len(self.containers)}")
+            if self.filter_text
+            else Content("")
+        )
         if len(self.sources.fleet) > 1:
-            status.update(Content(f"{fleet_summary(states)} · CPU % 100 = one core"))
+            status.update(Content(f"{fleet_summary(states)} · CPU % 100 = one core") + shown)
             return
         state = next(iter(states.values()))
         if state.reachable:
-            status.update(f"Docker engine {self.sources.engine.docker_host} · CPU % 100 = one core")
+            text = f"Docker engine {self.sources.engine.docker_host} · CPU % 100 = one core"
+            status.update(Content(text) + shown)
         else:
-            status.update(Content(state.describe()))
+            status.update(Content(state.describe()) + shown)
 
     def _put(self, info: ContainerInfo) -> None:
         table = self.table
@@ -280,10 +356,16 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
             "up": uptime(info.uptime_s()),
             "restarts": str(info.restart_count),
         }
-        if info.id not in self.containers:
-            table.add_row(*(escape(row.get(key, "-")) for key, _ in self.columns), key=info.id)
+        new = info.id not in self.containers
+        self.containers[info.id] = info
+        if new:
             for key, _ in self.columns:
                 self._cells[(info.id, key)] = row.get(key, "-")
+            if self.sort_key is None and not self.filter_text:
+                table.add_row(*(escape(row.get(key, "-")) for key, _ in self.columns), key=info.id)
+                self._shown.add(info.id)
+            else:
+                self._rebuild_rows()
         else:
             for key, _ in self.columns:
                 if key in row:
@@ -291,10 +373,11 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
             if info.state != "running":
                 for key in ("cpu", "memory", "net"):
                     self._set_cell(info.id, key, "-")
-        self.containers[info.id] = info
 
     def _remove(self, container_id: str) -> None:
-        if self.containers.pop(container_id, None) is not None:
+        self.containers.pop(container_id, None)
+        if container_id in self._shown:
+            self._shown.discard(container_id)
             self.table.remove_row(container_id)
         self.stats.pop(container_id, None)
         for key, _ in self.columns:
@@ -320,7 +403,8 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
         if self._cells.get((row, column)) == text:
             return
         self._cells[(row, column)] = text
-        self.table.set_cell(row, column, escape(text))  # engine text, never markup
+        if row in self._shown:  # a row the filter leaves out gets its text when shown
+            self.table.set_cell(row, column, escape(text))  # engine text, never markup
 
     def _refresh_uptimes(self) -> None:
         now = time.time()
@@ -390,3 +474,97 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
         if len(self.sources.fleet) > 1:
             title += f" on {host_label(host)}"
         self.post_message(ContainerActionRequested(plan, title))
+
+    # Sorting and filtering ------------------------------------------------------------
+
+    def _sort_value(self, info: ContainerInfo) -> tuple[float | str, str]:
+        stats = self.stats.get(info.id)
+        if self.sort_key == "cpu":
+            cpu = stats.cpu_percent if stats is not None else None
+            return (cpu if cpu is not None and info.state == "running" else -1.0, info.name)
+        if self.sort_key == "memory":
+            used = stats.memory_used if stats is not None else None
+            return (
+                float(used) if used is not None and info.state == "running" else -1.0,
+                info.name,
+            )
+        if self.sort_key == "state":
+            return (row_state(info, self.engine_states.get(info.host)), info.name)
+        return (info.name, info.id)
+
+    def _matches(self, info: ContainerInfo) -> bool:
+        wanted = self.filter_text.casefold()
+        return not wanted or any(
+            wanted in text.casefold()
+            for text in (info.name, info.image, row_state(info, self.engine_states.get(info.host)))
+        )
+
+    def _ordered(self) -> list[ContainerInfo]:
+        """The rows to show, filtered and in the chosen order."""
+        rows = [info for info in self.containers.values() if self._matches(info)]
+        if self.sort_key is not None:
+            # Busiest and largest first; names and states from A.
+            descending = self.sort_key in ("cpu", "memory")
+            rows.sort(key=self._sort_value, reverse=descending != self.sort_reverse)
+        return rows
+
+    def _rebuild_rows(self) -> None:
+        """Put the rows back in the chosen order and filter, the cursor on the same container."""
+        table = self.table
+        selected = self.selected()
+        table.clear(columns=True)
+        for key, label in self.columns:
+            table.add_column(escape(self._column_label(key, label)), key=key)
+        self._shown.clear()
+        for info in self._ordered():
+            table.add_row(
+                *(escape(self._cells.get((info.id, key), "-")) for key, _ in self.columns),
+                key=info.id,
+            )
+            self._shown.add(info.id)
+        if selected is not None and selected.id in self._shown:
+            table.move_cursor(row=table.get_row_index(selected.id))
+        self._update_visible()
+
+    def _column_label(self, key: str, label: str) -> str:
+        """The sorted column's label carries an arrow pointing the way it is sorted."""
+        if key != self.sort_key:
+            return label
+        descending = (self.sort_key in ("cpu", "memory")) != self.sort_reverse
+        return label + (" ▼" if descending else " ▲")
+
+    def action_sort(self, key: SortKey) -> None:
+        if self.sort_key == key:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_key, self.sort_reverse = key, False
+        self._sorted_at = time.monotonic()
+        self._rebuild_rows()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#containers-filter", Input)
+        box.value = self.filter_text
+        box.add_class("-open")
+        box.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close_filter":  # with no box open, Escape goes on to the screen
+            return self.query_one("#containers-filter", Input).has_class("-open")
+        return True
+
+    def action_close_filter(self) -> None:
+        self.query_one("#containers-filter", Input).remove_class("-open")
+        self.table.focus()
+
+    @on(Input.Changed, "#containers-filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.filter_text = event.value  # a plain substring: never markup, never a pattern
+        self._rebuild_rows()
+        if self.engine_states:
+            self._show_engines()
+
+    @on(Input.Submitted, "#containers-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_close_filter()

@@ -88,6 +88,7 @@ class LivePanes(VerticalScroll, can_focus=False):
     LivePanes > ContainersPane { min-height: 8; }
     LivePanes > ServicesPane { min-height: 12; }
     LivePanes > LogsPane { min-height: 8; }
+    LivePanes > LogsPane.-empty { min-height: 1; }
     LivePanes > #live-problem, LivePanes > #live-config-problem { color: $warning; height: auto; }
     LivePanes > #live-notice { background: $warning; color: $background; height: auto; }
     LivePanes > GaugesPane, LivePanes > HealthPane { border-bottom: solid $panel; }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Unpack
 
+from rich.cells import cell_len, chop_cells
 from rich.highlighter import Highlighter
 from rich.text import Text
 from textual import on, work
@@ -53,7 +54,7 @@ class LogsPane(Vertical):
 ## Logs
 - **/** filter (substring; **X** toggles regex, **v** inverts), **S** search and highlight
   (capitals: `x` and `s` tick and skip checklist steps wherever the focus is)
-- **p** pause/resume, **t** timestamps, **G** jump to the newest line
+- **p** pause/resume, **t** timestamps, **W** wrap long lines, **G** jump to the newest line
 - **H** shows or hides the console's own probes (hidden, and counted, by default)
 A marker line shows where a stream reconnected; lines are never repeated after it.
 A container logging faster than it can be read is skipped ahead to its newest lines,
@@ -104,6 +105,14 @@ after a marker; the status line says when.
             tooltip="Show or hide timestamps",
         ),
         Binding(
+            "W",
+            "toggle_wrap",
+            "Wrap",
+            show=False,
+            id="logs-wrap",
+            tooltip="Wrap long lines at the pane's width, or cut them (scroll sideways)",
+        ),
+        Binding(
             "H",
             "toggle_probes",
             "Probes",
@@ -130,12 +139,15 @@ after a marker; the status line says when.
     LogsPane > Input { display: none; height: 3; }
     LogsPane > Input.-open { display: block; }
     LogsPane > Log { height: 1fr; }
+    LogsPane.-empty { height: auto; min-height: 1; }
+    LogsPane.-empty > Log { display: none; }
     """
 
     def __init__(
         self, sources: LiveSources, *, services: bool = False, **kwargs: Unpack[WidgetOptions]
     ) -> None:
         super().__init__(**kwargs)
+        self.add_class("-empty")  # nothing followed: one line, the rest goes to the table
         self.sources = sources
         self.services = services
         """What `f` follows here: an orchestrator's services (lines name their task)."""
@@ -148,6 +160,10 @@ after a marker; the status line says when.
         self.invert = False
         self.paused = False
         self.timestamps = True
+        self.wrap = False
+        """Long lines wrap at the view's width (continuations indented past the prefix)."""
+        self._wrapped_at = 0
+        """The width the view's lines were wrapped at."""
         self.hide_probes = True
         """The console's own requests (runbook.sources.probe) stay out of the view, counted."""
         self.probe_lines = 0
@@ -192,6 +208,7 @@ after a marker; the status line says when.
         if self._follower is not None:
             self._follower.stop()
         self.following = containers
+        self.set_class(not containers, "-empty")
         self.skipped_at = ""
         self.buffer.lines.clear()
         self.probe_lines = 0
@@ -260,7 +277,7 @@ after a marker; the status line says when.
         newest: list[str] = []
         for line in reversed(lines):
             if self._shows(line):
-                newest.append(self._format(line))
+                newest.extend(reversed(self._wrapped(self._format(line))))
                 if len(newest) >= keep:
                     break
         following = self.following_end
@@ -309,8 +326,37 @@ after a marker; the status line says when.
         view = self.view
         view.clear()
         self._end_at = None
-        view.write_lines(self._format(line) for line in self.buffer.lines if self._shows(line))
+        self._wrapped_at = self._wrap_width()
+        view.write_lines(
+            piece
+            for line in self.buffer.lines
+            if self._shows(line)
+            for piece in self._wrapped(self._format(line))
+        )
         self._update_status()
+
+    def _wrap_width(self) -> int:
+        return max(20, self.view.scrollable_content_region.width or self.size.width - 1)
+
+    def _wrapped(self, text: str) -> list[str]:
+        """One formatted line as the view's lines: itself, or wrapped at the view's width."""
+        width = self._wrap_width()
+        if not self.wrap or cell_len(text) <= width:
+            return [text]
+        indent = min(self._highlighter.prefix_width, width // 2)
+        first, *rest = chop_cells(text, width)
+        pieces = [first]
+        for chunk in chop_cells("".join(rest), width - indent) if rest else []:
+            pieces.append(" " * indent + chunk)
+        return pieces
+
+    def on_resize(self) -> None:
+        if self.wrap and self.is_mounted and self._wrap_width() != self._wrapped_at:
+            self._rebuild()
+
+    def action_toggle_wrap(self) -> None:
+        self.wrap = not self.wrap
+        self._rebuild()
 
     def _update_status(self) -> None:
         status = self.query_one("#logs-status", Static)
@@ -334,6 +380,8 @@ after a marker; the status line says when.
             parts.append("console probes shown (H hides)")
         elif self.probe_lines:
             parts.append(f"{self.probe_lines} console probe line(s) hidden (H shows)")
+        if self.wrap:
+            parts.append("wrap")
         if self.paused:
             parts.append("PAUSED (p resumes)")
         elif self.is_mounted and not self.following_end:
@@ -366,6 +414,11 @@ after a marker; the status line says when.
     @on(Input.Submitted, "#logs-input")
     def _submitted(self) -> None:
         self.action_close_input()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close_input":  # with no box open, Escape goes on to the screen
+            return self.query_one("#logs-input", Input).has_class("-open")
+        return True
 
     def action_close_input(self) -> None:
         box = self.query_one("#logs-input", Input)

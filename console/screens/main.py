@@ -1,4 +1,4 @@
-"""The main screen: navigator, checklist and the pane deck (detail, output, live).
+"""The main screen: navigator, checklist, the pane deck (detail, output) and the live column.
 
 The screen is given what it shows (runbook, progress, settings) and what it may ask for
 (`ChecklistActions`, `IncidentActions`, console.actions); it never imports the app.
@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.command import CommandListItem, SimpleCommand
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from console.actions import ChecklistActions, IncidentActions
@@ -39,6 +40,7 @@ from console.progress import Progress, StepStatus
 from console.settings import ConsoleSettings
 from console.text import literal
 from console.widgets.incident_strip import IncidentStrip
+from console.widgets.live_column import LiveColumn
 from console.widgets.live_dock import LiveDock
 from console.widgets.navigator import Navigator
 from console.widgets.pane_deck import PaneDeck
@@ -59,11 +61,21 @@ LIVE_PANES_DELAY_S = 0.3
 """The live panes mount this long after the checklist, so the first frame never waits."""
 COMPACT_WIDTH = 110
 """Below this width the status bar drops user@host."""
+SHORT_HEIGHT = 40
+"""Below this height the live view leaves gauges and health to the serving strip."""
+BESIDE_WIDTH = 120
+"""From this width the live panes sit beside the checklist instead of behind a tab."""
 WIDE_WIDTH = 160
 WIDE_HEIGHT = 45
-"""From this size every pane shows at once instead of as tabs."""
+"""From this size the live column takes the larger share of the width."""
 NOT_WATCHED = "not watched (no live panes)"
 """What the serving strip says when no live panes watch a service."""
+
+CHECKLIST_ACTIONS = frozenset(
+    {"tick", "run", "dry_run", "skip", "note", "cancel", "search", "jump", "show_pane"}
+    | {"acknowledge", "escalate", "incident", "rollback"}
+)
+"""Keys that act on the checklist: off while the live view hides it."""
 
 NAVIGATOR_MIN = 32
 """The navigator's width from 100 columns, whatever the names."""
@@ -144,7 +156,23 @@ class MainScreen(Screen[None]):
             "Live",
             show=False,
             id="pane-live",
-            tooltip="Show the live pane",
+            tooltip="Show the live panes (from 120 columns they are beside: go there)",
+        ),
+        Binding(
+            "w",
+            "toggle_live_view",
+            "Live view",
+            show=False,
+            id="live-view",
+            tooltip="The live panes full screen (containers, logs); again or Escape returns",
+        ),
+        Binding(
+            "escape",
+            "close_live_view",
+            "Back",
+            show=True,
+            id="live-view-close",
+            tooltip="Leave the live view: the checklist as it was",
         ),
         Binding(
             "tab",
@@ -247,6 +275,8 @@ class MainScreen(Screen[None]):
         self.ready = False
         self._step_list: StepList | None = None
         """Set once composed and mounted, so timers never reach half-built widgets."""
+        self._focus_before_live: Widget | None = None
+        """What had the focus when the live view opened; it gets it back on Escape."""
 
     def compose(self) -> ComposeResult:
         # Classes set before the children mount cost nothing; later changes restyle everything.
@@ -276,9 +306,9 @@ class MainScreen(Screen[None]):
                 yield PaneDeck(
                     StepDetail(id="pane-detail"),
                     StepOutputPane(id="pane-output"),
-                    LiveDock(self.runbook, id="pane-live"),
                     id="pane-deck",
                 )
+                yield LiveColumn(LiveDock(self.runbook, id="pane-live"), id="live-column")
         yield Static(id="too-small", markup=False)
         yield Footer(id="footer", compact=self.app.size.width < COMPACT_WIDTH)
 
@@ -295,6 +325,8 @@ class MainScreen(Screen[None]):
             cpu_text=self.actions.cpu_text,
         )
         self.query_one(Navigator).border_title = "Procedures"
+        self.query_one(LiveColumn).border_title = "Live"
+        self.watch(self.query_one(PaneDeck), "active", self._deck_changed)
         procedure = self.initial_procedure
         if procedure is not None:
             self.open_procedure(procedure, focus=False)
@@ -332,7 +364,7 @@ class MainScreen(Screen[None]):
         if live is None:
             self.query_one(ServingStrip).unwatched(NOT_WATCHED)
             return
-        await self.query_one(PaneDeck).replace_pane("live", live)
+        await self.query_one(LiveColumn).replace(live)
 
     @on(ProcedureOpenRequested)
     def _open_requested(self, message: ProcedureOpenRequested) -> None:
@@ -352,6 +384,8 @@ class MainScreen(Screen[None]):
         return {
             "-tiny": width < MIN_WIDTH or height < MIN_HEIGHT,
             "-compact": width < COMPACT_WIDTH,
+            "-beside": width >= BESIDE_WIDTH,
+            "-short": height < SHORT_HEIGHT,
             "-wide": wide,
             "-narrow": not wide,
         }
@@ -364,6 +398,9 @@ class MainScreen(Screen[None]):
                 f"Terminal too small: {width}x{height}.\n"
                 f"The console needs at least {MIN_WIDTH}x{MIN_HEIGHT}.\n\nctrl+q quits."
             )
+        for deck in self.query(PaneDeck).results(PaneDeck):
+            if classes["-beside"] and deck.active == "live":
+                deck.active = "detail"  # the live panes are beside it now: no tab for them
         self.update_classes(classes)
         for footer in self.query(Footer).results(Footer):
             footer.compact = classes["-compact"]  # every key fits at 80 columns
@@ -414,9 +451,7 @@ class MainScreen(Screen[None]):
 
     @on(StepList.OptionSelected, "#step-list")
     def _step_selected(self) -> None:
-        deck = self.query_one(PaneDeck)
-        if self.has_class("-narrow"):
-            deck.active = "detail"
+        self.query_one(PaneDeck).active = "detail"
         self.query_one(StepDetail).focus()
 
     def _show_detail(self) -> None:
@@ -428,6 +463,9 @@ class MainScreen(Screen[None]):
             else None
         )
         self.query_one(StepDetail).show_step(procedure, step, record, self.read_only)
+        if procedure is not None and step is not None:
+            # The output pane follows the cursor: this step's last run, never another's.
+            self.query_one(StepOutputPane).show_step(procedure.key, step, record)
 
     def refresh_step(self, procedure_key: str, step_index: int) -> None:
         """Redraw everything that shows a step after its record changed."""
@@ -489,6 +527,10 @@ class MainScreen(Screen[None]):
         """Hide what cannot apply: cancel while nothing runs; incident keys without an open
         incident. Run stays on a read-only console: `r` on a mutating step says, in words,
         that it is not run here (a key that does nothing would leave the operator guessing)."""
+        if action == "close_live_view":
+            return self.live_view  # else Escape means what it means to the rest
+        if self.live_view and action in CHECKLIST_ACTIONS:
+            return False  # the checklist is out of sight: its keys must not act on it
         incident = self.incidents.incident
         if action in ("acknowledge", "escalate", "incident"):
             return incident is not None and incident.is_open
@@ -587,11 +629,46 @@ class MainScreen(Screen[None]):
         self.actions.cancel_step()
 
     def action_show_pane(self, name: str) -> None:
+        if name == "live" and self.has_class("-beside"):
+            self.query_one(LiveColumn).focus_first()  # beside the checklist: go there
+            return
         self.query_one(PaneDeck).active = name
 
+    @property
+    def live_view(self) -> bool:
+        """Whether the live panes fill the screen (`w`)."""
+        return self.has_class("-live-full")
+
+    def action_toggle_live_view(self) -> None:
+        if self.live_view:
+            self.action_close_live_view()
+            return
+        self._focus_before_live = self.focused
+        self.add_class("-live-full")
+        self.refresh_bindings()
+        column = self.query_one(LiveColumn)
+        column.border_title = "Live view"
+        column.border_subtitle = "w or esc: back to the checklist"
+        if not column.focus_first():
+            self.set_focus(None)
+
+    def action_close_live_view(self) -> None:
+        self.remove_class("-live-full")
+        self.refresh_bindings()
+        column = self.query_one(LiveColumn)
+        column.border_title = "Live"
+        column.border_subtitle = ""
+        before, self._focus_before_live = self._focus_before_live, None
+        if before is not None and before.is_attached and before.focusable:
+            self.set_focus(before)
+        else:
+            self.step_list.focus()
+
+    def _deck_changed(self, active: str) -> None:
+        self.set_class(active == "live", "-live-tab")
+
     def show_output(self) -> StepOutputPane:
-        if self.has_class("-narrow"):
-            self.query_one(PaneDeck).active = "output"
+        self.query_one(PaneDeck).active = "output"
         return self.query_one(StepOutputPane)
 
     @work(group="dialogs", exclusive=True, description="Search the runbook")
@@ -717,8 +794,13 @@ class MainScreen(Screen[None]):
 
     # Execution ---------------------------------------------------------------------
 
-    def write_output(self, lines: list[tuple[str, str]]) -> None:
-        self.query_one(StepOutputPane).write_lines(lines)
+    def write_output(
+        self, lines: list[tuple[str, str]], step: tuple[str, int] | None = None
+    ) -> None:
+        """A run's lines, shown if the output pane shows that run (`step`: whose run)."""
+        output = self.query_one(StepOutputPane)
+        if output.shows(step):
+            output.write_lines(lines)
 
     async def confirm_quit(self) -> bool:
         from console.screens.prompt import YesNoScreen  # dialogs load when first asked for

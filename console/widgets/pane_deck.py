@@ -1,4 +1,6 @@
-"""Detail, output and live panes: tabs on small terminals, side by side on large ones."""
+"""Detail and output panes, and the Live tab below 120 columns: tabs on small terminals,
+side by side on large ones. The live panes themselves sit in the screen's live column
+(console/widgets/live_column.py); the Live tab only asks the screen to show it here."""
 
 from __future__ import annotations
 
@@ -15,10 +17,12 @@ if TYPE_CHECKING:
 
 PANES = ("detail", "output", "live")
 """Pane names, in tab order."""
+DECK_PANES = PANES[:2]
+"""The panes the deck holds itself ("live" is the screen's live column)."""
 
 
 class PaneDeck(Vertical):
-    """Holds the panes; the screen's `-wide` class shows them all at once."""
+    """Holds the detail and output panes as tabs; "live" shows the screen's live column."""
 
     DEFAULT_CSS = """
     PaneDeck #pane-tabs { height: 1; }
@@ -32,10 +36,10 @@ class PaneDeck(Vertical):
 
     def __init__(self, *panes: Widget, **kwargs: Unpack[WidgetOptions]) -> None:
         """Args:
-        panes: one widget per name of PANES, in that order.
+        panes: one widget per name of DECK_PANES, in that order.
         """
         super().__init__(**kwargs)
-        self._panes: dict[str, Widget] = dict(zip(PANES, panes, strict=True))
+        self._panes: dict[str, Widget] = dict(zip(DECK_PANES, panes, strict=True))
 
     def compose(self) -> ComposeResult:
         yield Tabs(

@@ -1,4 +1,5 @@
-"""Live output of the running step (or the last one), with its state and how to cancel."""
+"""Output of the highlighted step's last run (live while it runs), with its state and how
+to cancel; or of a run that is no checklist step (a container action, a drill step)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from runbook.terminal import neutralise
 if TYPE_CHECKING:
     from textual.widgets import RichLog
 
+    from console.progress import StepRecord
     from console.widgets.options import WidgetOptions
+    from runbook.model import Step
 
 OUTPUT_MAX_LINES = 5000
 """Lines kept in the pane; older ones scroll away."""
@@ -39,6 +42,8 @@ class StepOutput(Vertical):
     def __init__(self, **kwargs: Unpack[WidgetOptions]) -> None:
         super().__init__(**kwargs)
         self._log: RichLog | None = None
+        self.shown: tuple[str, int] | None = None
+        """The step (procedure key, index) whose output shows; None: a run of no step."""
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -78,8 +83,9 @@ class StepOutput(Vertical):
     def log_widget(self) -> RichLog:
         return self._mount_log()
 
-    def begin(self, title: str, running: bool = True) -> None:
-        """Start a new run: clear the log and show what runs."""
+    def begin(self, title: str, running: bool = True, step: tuple[str, int] | None = None) -> None:
+        """Start a new run: clear the log and show what runs (`step`: whose run it is)."""
+        self.shown = step
         self.log_widget.clear()
         self.hosts.clear()
         self.set_title(title, "running" if running else "")
@@ -88,6 +94,33 @@ class StepOutput(Vertical):
     def hosts(self) -> RollGrid:
         """The progress grid of a step that rolls across hosts."""
         return self.query_one(RollGrid)
+
+    def shows(self, step: tuple[str, int] | None) -> bool:
+        """Whether output of `step`'s run (None: a run of no step) belongs on screen now."""
+        return step is None or self.shown is None or self.shown == step
+
+    def show_step(self, procedure_key: str, step: Step, record: StepRecord | None) -> None:
+        """Show the step's last run: its kept output, or that it has not run."""
+        self.shown = (procedure_key, step.index)
+        for grid in self.query(RollGrid).results(RollGrid):
+            grid.clear()  # another step's hosts do not stay under this one
+        if self._log is not None:  # else nothing was written yet: the stand-in stays
+            self._log.clear()
+        status = record.status if record is not None else "pending"
+        output = record.output if record is not None else []
+        if status == "running":
+            self.set_title(f"▶ step {step.index} running · c cancels", "running")
+        elif output:
+            title = f"Step {step.index} · last run: {status}"
+            if record is not None and record.exit_code is not None and status != "done":
+                title += f" (exit {record.exit_code})"
+            self.set_title(title, "failed" if status == "failed" else "")
+        elif status == "pending":
+            self.set_title(f"Step {step.index} not run yet · r runs it, d dry-runs it")
+        else:
+            self.set_title(f"Step {step.index} {status} · no run output")
+        if output:
+            self.write_lines(output)
 
     def set_title(self, title: str | Content, state: str = "") -> None:
         label = self.query_one("#output-title", Static)

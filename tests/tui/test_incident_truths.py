@@ -175,7 +175,7 @@ async def test_the_gauges_on_screen_are_recorded_at_open_mitigation_and_close(
 
     from console.incident.screen import IncidentScreen
     from console.panes.gauges import GaugesPane
-    from console.widgets.pane_deck import PaneDeck
+    from console.widgets.live_column import LiveColumn
     from runbook.sources.live import LiveSources
     from runbook.sources.settings import SourceSettings
     from tests.tui.test_live_panes import FakePrometheus, health_handler
@@ -197,7 +197,7 @@ async def test_the_gauges_on_screen_are_recorded_at_open_mitigation_and_close(
             transport=httpx.MockTransport(health_handler)
         )
         gauges = GaugesPane(sources, id="pane-live")
-        await app.main_screen.query_one(PaneDeck).replace_pane("live", gauges)
+        await app.main_screen.query_one(LiveColumn).replace(gauges)
         await until(lambda: any(r.value == 97.0 for r in app.incidents.readings))
 
         incident = await start_from_palette(pilot, app)
