@@ -21,11 +21,12 @@ declare -A PACKAGE_FOR=(
   [curl]=curl
   [make]=make
   [sshd]=openssh-server
+  [busybox]=busybox-static
 )
 
 missing_packages=()
-for tool in dockerd docker-compose prometheus debootstrap curl make sshd; do
-  if command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ]; then
+for tool in dockerd docker-compose prometheus debootstrap curl make sshd busybox; do
+  if command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || [ -x "/bin/$tool" ]; then
     echo "services: $tool present"
   else
     missing_packages+=("${PACKAGE_FOR[$tool]}")

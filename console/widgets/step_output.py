@@ -101,9 +101,10 @@ class StepOutput(Vertical):
 
     def show_step(self, procedure_key: str, step: Step, record: StepRecord | None) -> None:
         """Show the step's last run: its kept output, or that it has not run."""
+        if self.shown != (procedure_key, step.index):
+            for grid in self.query(RollGrid).results(RollGrid):
+                grid.clear()  # another step's hosts do not stay under this one
         self.shown = (procedure_key, step.index)
-        for grid in self.query(RollGrid).results(RollGrid):
-            grid.clear()  # another step's hosts do not stay under this one
         if self._log is not None:  # else nothing was written yet: the stand-in stays
             self._log.clear()
         status = record.status if record is not None else "pending"

@@ -180,6 +180,7 @@ class FakeEngine:
         self.docker_host = host
         self.state = EngineState(True, 0.0)
         self._stopped = threading.Event()
+        self._on_stop: list[Any] = []
         self.failures: list[str] = []
 
     @property
@@ -190,6 +191,14 @@ class FakeEngine:
         self._stopped.set()
         for stream in self.api.streams:
             stream.close()
+        for callback in list(self._on_stop):
+            callback()
+
+    def on_stop(self, callback: Any) -> Any:
+        self._on_stop.append(callback)
+        if self.stopped:
+            callback()
+        return lambda: self._on_stop.remove(callback) if callback in self._on_stop else None
 
     def wait_reachable(self, timeout_s: float | None = None) -> bool:
         return not self.stopped
