@@ -44,7 +44,7 @@ async def test_deadline_rows_count_from_the_incidents_opening_like_the_strip(
     make_console: MakeConsole, clock: FakeClock
 ) -> None:
     app = make_console()
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=(100, 36)) as pilot:
         await until(lambda: app.main_screen is not None)
         app.main_screen.jump_to(app.runbook.severities[0].procedure, 2)
         await pilot.pause()
@@ -78,7 +78,7 @@ async def test_acknowledgement_from_elsewhere_reaches_the_checklist(
     make_console: MakeConsole, clock: FakeClock
 ) -> None:
     app = make_console()
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=(100, 36)) as pilot:
         incident = await start_from_palette(pilot, app)
         clock.advance(30)
         # As `runbook-console incident ack` does, in another process.

@@ -232,7 +232,8 @@ async def test_alert_labels_fill_variables_of_the_project_runbook(
         await until(lambda: app.main_screen is not None)
         procedure = app.main_screen.query_one(StepList).procedure
         assert procedure is not None and procedure.title == "Container Won't Start"
-        assert "docker logs monkeytown-web-green" in await dry_run_text(pilot, app)
+        text = " ".join((await dry_run_text(pilot, app)).split())
+        assert "docker logs monkeytown-web-green" in text
 
 
 async def test_recent_deployment_hint_offers_the_rollback_step(
