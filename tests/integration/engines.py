@@ -128,6 +128,18 @@ class PrivateEngine:
             detach=True,
         )
 
+    def revive(self) -> None:
+        """Start again an engine that a test killed (its leftovers gone, its roots and
+        loaded images kept); a running one is left as it is."""
+        if self.process is not None and self.process.poll() is None:
+            return
+        self.process = None
+        self._kill_leftovers()
+        # The killed daemon's containerd may linger as an unreaped zombie whose PID still
+        # "exists": dockerd would then wait on it instead of starting its own.
+        (self.root / "exec" / "containerd" / "containerd.pid").unlink(missing_ok=True)
+        self.start()
+
     def stall(self) -> None:
         """The daemon hangs: it keeps its sockets and answers nothing."""
         os.kill(self.pid, signal.SIGSTOP)
@@ -224,6 +236,11 @@ class PrivateEngines:
 
     image: str
     engines: tuple[PrivateEngine, ...]
+
+    def revive(self) -> None:
+        """Every engine up again: a test that killed one leaves it dead for the next."""
+        for engine in self.engines:
+            engine.revive()
 
 
 def start_engines(image: str, names: list[str], tcp: set[str]) -> list[PrivateEngine]:

@@ -31,7 +31,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("private-engines"
 
 @pytest.fixture
 def engines(private_engines: PrivateEngines) -> Iterator[PrivateEngines]:
-    """The private engines; the live ones are resumed and emptied after the test."""
+    """The private engines, all running; the live ones are resumed and emptied after."""
+    private_engines.revive()
     yield private_engines
     for engine in private_engines.engines:
         if engine.process is None:

@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("private-engines"
 
 @pytest.fixture
 def engines(private_engines: PrivateEngines) -> PrivateEngines:
+    private_engines.revive()  # a test before this one (test_many_engines) may have killed c
     return private_engines
 
 
@@ -32,6 +33,7 @@ def engines(private_engines: PrivateEngines) -> PrivateEngines:
 def doomed(private_engines: PrivateEngines) -> Iterator[PrivateEngine]:
     """An engine of this test's own, killed by it (the session's engines stay up for the
     tests after it); stopped by PID and its roots removed at the end."""
+    private_engines.revive()
     engine = PrivateEngine("doomed")
     try:
         engine.start()
