@@ -86,8 +86,9 @@ NAVIGATOR_BESIDE_MIN = 24
 CHECKLIST_MIN = 56
 """Beside the live panes, the checklist keeps this width: the navigator narrows first."""
 LIVE_BESIDE = 40
-"""The live column's width beside the checklist (from WIDE_WIDTH: LIVE_WIDE_SHARE)."""
+"""The live column's width beside the checklist (app.tcss: `-beside #live-column`)."""
 LIVE_WIDE_SHARE = 0.5
+"""Its share of the width on large terminals (app.tcss: `-wide #live-column`)."""
 
 
 class MainScreen(Screen[None]):
@@ -421,9 +422,7 @@ class MainScreen(Screen[None]):
         while the operator works in the checklist, and widens again when focused to choose
         a procedure, names whole (as lazygit widens its focused side panel)."""
         navigator = self.query_one(Navigator)
-        live = self.query_one(LiveColumn)
         live_width = int(width * LIVE_WIDE_SHARE) if classes["-wide"] else LIVE_BESIDE
-        live.styles.width = live_width if classes["-beside"] else None
         if classes["-compact"]:
             navigator.styles.width = None
             return

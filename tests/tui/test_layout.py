@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input
 
 from console.panes.containers import ContainersPane
@@ -50,11 +51,12 @@ async def test_live_column_beside_the_checklist_from_120_columns(
         assert live.height > 3 and live.y > steps.bottom, "the Live tab shows it below"
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)])
 async def test_w_opens_the_live_view_and_escape_gives_the_checklist_back(
-    make_console: MakeConsole,
+    make_console: MakeConsole, size: tuple[int, int]
 ) -> None:
     app = make_console()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         screen = await _ready(pilot, app)
         procedure = app.runbook.procedure("Blue-Green")
         assert procedure is not None
@@ -69,7 +71,7 @@ async def test_w_opens_the_live_view_and_escape_gives_the_checklist_back(
         await pilot.pause()
         assert screen.live_view and steps.region.area == 0
         column = screen.query_one("#live-column").region
-        assert column.width == 80 and column.height >= 18, "the live panes fill the body"
+        assert column.width == size[0] and column.height >= size[1] - 6, "they fill the body"
         await pilot.press("space")  # a checklist key does nothing to a checklist out of sight
         await pilot.pause()
         assert app.progress.record(procedure.key, 3).status == "pending"
