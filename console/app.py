@@ -387,6 +387,7 @@ class RunbookConsole(App[int]):
         if screen is not None:
             screen.tick_timers()
         self.incidents.tick_hint()
+        self.incidents.poll_open()
         self._check_waits()
 
     def _start_cpu_meter(self) -> None:
