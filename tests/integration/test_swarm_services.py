@@ -1,17 +1,15 @@
 """The services pane against a real single-node swarm on a private dockerd (loopback only).
 
-The swarm is initialised on a private engine of tests/integration/engines.py, never on the
-shared one, and left (then the engine stopped) at teardown. Images are the shared engine's
-test image moved with `docker save | docker load`, tagged v1 (a health check that passes)
-and v2 (one that never does), built on the private engine from that image alone (offline).
-The routing mesh is removed at once (its ingress network would put a bridge on the host);
-services use the host network. A service created with v1 and updated to v2 with
+The swarm is the session's one (conftest `swarm_engine`, swarm_engine.py: a private engine,
+never the shared one, without the routing mesh, left and stopped at the session's end).
+Images are the live test image it holds, tagged v1 (a health check that passes) and v2 (one
+that never does), built on the swarm's engine from that image alone (offline); services use
+the host network. A service created with v1 and updated to v2 with
 `--update-failure-action rollback` is rolled back by swarm itself; the pane shows it.
 """
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -19,18 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from engines import PrivateEngine, require_private_engines
 from live_app import LiveHarness, seed_runbook
 from live_helpers import live_image, require_engine
+from swarm_engine import SwarmEngine
 
 from console.panes.logs import LogsPane
 from console.panes.services import ServicesPane
-from runbook.drills.sandboxes import free_ports
 from runbook.sources.settings import SourceSettings
-from tests.waiting import wait_until
 from tests.waiting import wait_until_async as until
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("swarm-engine")]
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("private-engines")]
 
 TICKER = 'i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 1; done'
 HEALTHCHECK = {
@@ -41,59 +37,30 @@ HEALTHCHECK = {
 
 @dataclass
 class Swarm:
-    engine: PrivateEngine
+    harness: SwarmEngine
     repository: str
     """`repository:v1` passes its health check, `repository:v2` never does."""
 
-    def docker(self, *args: str, check: bool = True) -> str:
-        done = subprocess.run(
-            ["docker", "-H", self.engine.url, *args],
-            input="y\n",
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if check and done.returncode != 0:
-            raise AssertionError(f"docker {' '.join(args)}: {done.stderr.strip()}")
-        return done.stdout
+    @property
+    def url(self) -> str:
+        return self.harness.url
 
-    def no_routing_mesh(self) -> bool:
-        """Removes the ingress network: with it the engine makes a host bridge
-        (docker_gwbridge), and without iptables the mesh cannot work anyway."""
-        names = self.docker("network", "ls", "--format", "{{.Name}}").split()
-        if "ingress" in names:
-            self.docker("network", "rm", "ingress", check=False)
-            return False
-        self.docker("network", "rm", "docker_gwbridge", check=False)
-        return True
+    def docker(self, *args: str, check: bool = True) -> str:
+        return self.harness.docker(*args, check=check).stdout
 
 
 @pytest.fixture(scope="module")
-def swarm() -> Iterator[Swarm]:
-    require_private_engines()
+def swarm(swarm_engine: SwarmEngine) -> Iterator[Swarm]:
+    """The session's swarm (conftest `swarm_engine`) with two tags of the live image built on
+    it from that image alone (offline): v1 healthy, v2 never."""
+    box = Swarm(swarm_engine, f"rbc-swarm-{uuid.uuid4().hex[:6]}")
     image = live_image(require_engine())
-    engine = PrivateEngine("swarm")
-    try:
-        engine.start()
-        engine.load_image(image)
-        box = Swarm(engine, f"rbc-swarm-{uuid.uuid4().hex[:6]}")
-        port = free_ports(1)[0]
-        box.docker(
-            "swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", f"127.0.0.1:{port}"
-        )
-        wait_until(box.no_routing_mesh, 30, "the ingress network is removed")
-        for tag, check in HEALTHCHECK.items():
-            with tempfile.TemporaryDirectory() as context:
-                (Path(context) / "Dockerfile").write_text(f"FROM {image}\n{check}\n")
-                box.docker("build", "-q", "-t", f"{box.repository}:{tag}", context)
-        yield box
-    finally:
-        if engine.process is not None:
-            for args in (("swarm", "leave", "--force"), ("network", "rm", "docker_gwbridge")):
-                subprocess.run(
-                    ["docker", "-H", engine.url, *args], capture_output=True, check=False
-                )
-        engine.stop()
+    for tag, check in HEALTHCHECK.items():
+        with tempfile.TemporaryDirectory() as context:
+            (Path(context) / "Dockerfile").write_text(f"FROM {image}\n{check}\n")
+            box.docker("build", "-q", "-t", f"{box.repository}:{tag}", context)
+    yield box
+    box.docker("image", "rm", *(f"{box.repository}:{tag}" for tag in HEALTHCHECK), check=False)
 
 
 def cell(pane: ServicesPane, service_id: str, key: str) -> str:
@@ -110,7 +77,7 @@ async def test_a_service_its_logs_by_task_and_a_rollback_swarm_starts_itself(
         "--update-order", "start-first", f"{swarm.repository}:v1", "sh", "-c", TICKER,
     ).strip()  # fmt: skip
     settings = SourceSettings(
-        docker_host=swarm.engine.url, orchestrator="swarm", base_url="http://127.0.0.1:9"
+        docker_host=swarm.url, orchestrator="swarm", base_url="http://127.0.0.1:9"
     )
     app = LiveHarness(seed_runbook(), settings)
     try:
