@@ -362,24 +362,28 @@ class Executor:
         )
         return _host_ended(host, state, run_id)
 
-    def follow_roll(self, roll: OpenRoll, reporter: StepReporter) -> StepResult:
+    def follow_roll(
+        self, roll: OpenRoll, reporter: StepReporter, by: str | None = None
+    ) -> StepResult:
         """Take over a roll whose console stopped mid-roll (runbook.execution.rolls): report
         every host's state, follow the hosts still running to their end (`cancel` stops them),
         then close the roll with a `roll` record saying which hosts finished, which never
         started and which are unknown. Blocks; the reporter gets `host`, `output` and
-        `finished` (with plan None), never `started`."""
+        `finished` (with plan None), never `started`. `by` is who closes it (the operator's
+        identity when not given)."""
         with self._guard:
             if self._running:
                 raise RuntimeError("this Executor is already running a step")
             self._running, self._cancelled_by = True, None
         try:
-            return self._follow_roll(roll, _SerialReporter(reporter))
+            return self._follow_roll(roll, _SerialReporter(reporter), by)
         finally:
+            roll.release()  # closed by now, unless something failed: then another may take it
             with self._guard:
                 self._running, self._cancelled_by = False, None
                 self._active_run_id = None
 
-    def _follow_roll(self, roll: OpenRoll, serial: _SerialReporter) -> StepResult:
+    def _follow_roll(self, roll: OpenRoll, serial: _SerialReporter, by: str | None) -> StepResult:
         started_at = time.monotonic()
         hosts = {outcome.host: outcome for outcome in roll.host_outcomes(self.config.runs_dir)}
         for each in hosts.values():
@@ -408,7 +412,7 @@ class Executor:
             thread.start()
         for thread in threads:
             thread.join()
-        user = str(audit.operator_identity().get("user", "?"))
+        user = by or str(audit.operator_identity().get("user", "?"))
         ordered = tuple(hosts[host] for host in roll.plan.hosts)
         duration_s = round(time.monotonic() - started_at, 3)
         closed = roll.close(
