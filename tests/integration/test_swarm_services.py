@@ -10,6 +10,7 @@ the host network. A service created with v1 and updated to v2 with
 
 from __future__ import annotations
 
+import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -17,13 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from engines import PrivateEngine
 from live_app import LiveHarness, seed_runbook
 from live_helpers import live_image, require_engine
 from swarm_engine import SwarmEngine
 
 from console.panes.logs import LogsPane
 from console.panes.services import ServicesPane
+from runbook.drills.sandboxes import free_ports
 from runbook.sources.settings import SourceSettings
+from tests.waiting import wait_until
 from tests.waiting import wait_until_async as until
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("private-engines")]
@@ -115,6 +119,85 @@ async def test_a_service_its_logs_by_task_and_a_rollback_swarm_starts_itself(
             assert tags == {"v2"}
     finally:
         swarm.docker("service", "rm", name)
+
+
+@pytest.fixture
+def worker(swarm: Swarm) -> Iterator[PrivateEngine]:
+    """A second private dockerd joined to the session's swarm as a worker, on 127.0.0.1 with
+    a listen port of its own, the live image loaded; at the end it leaves (or is removed from
+    the node list when it died), and is stopped by PID."""
+    engine = PrivateEngine("swarm-worker")
+    node_id = ""
+    try:
+        engine.start()
+        engine.load_image(live_image(require_engine()))
+        token = swarm.docker("swarm", "join-token", "-q", "worker").strip()
+        port = free_ports(1)[0]
+        manager = f"127.0.0.1:{swarm.harness.listen_port}"
+        address = f"127.0.0.1:{port}"
+        joined = subprocess.run(
+            ["docker", "-H", engine.url, "swarm", "join", "--token", token,
+             "--advertise-addr", address, "--listen-addr", address, manager],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert joined.returncode == 0, joined.stderr
+        node_id = engine.client().info()["Swarm"]["NodeID"]
+        wait_until(lambda: node_state(swarm, node_id) == "ready", 60, "the worker is ready")
+        yield engine
+    finally:
+        if engine.process is not None and engine.process.poll() is None:
+            subprocess.run(
+                ["docker", "-H", engine.url, "swarm", "leave", "--force"],
+                capture_output=True, timeout=60, check=False,
+            )  # fmt: skip
+        if node_id:
+            swarm.docker("node", "rm", "--force", node_id, check=False)
+        engine.stop()
+
+
+def node_state(swarm: Swarm, node_id: str) -> str:
+    return swarm.docker("node", "inspect", "-f", "{{.Status.State}}", node_id, check=False).strip()
+
+
+async def test_task_stats_come_from_every_node_an_engine_reaches(
+    swarm: Swarm, worker: PrivateEngine
+) -> None:
+    """Two nodes (the manager and a worker, each a private engine), one task on each: with
+    both engines configured the pane reads stats from both nodes' tasks; the worker's
+    engine dying leaves the manager's task figures, and the status line says 1 of 2."""
+    name = f"rbc-sw2-{uuid.uuid4().hex[:6]}"
+    image = live_image(require_engine())
+    service_id = swarm.docker(
+        "service", "create", "--detach", "--quiet", "--name", name, "--network", "host",
+        "--replicas", "2", "--replicas-max-per-node", "1", image, "sh", "-c", TICKER,
+    ).strip()  # fmt: skip
+    settings = SourceSettings(
+        docker_hosts=(swarm.url, worker.url), orchestrator="swarm", base_url="http://127.0.0.1:9"
+    )
+    app = LiveHarness(seed_runbook(), settings)
+    try:
+        async with app.run_test(size=(120, 40)):
+            pane = app.query_one(ServicesPane)
+            status = pane.query_one("#services-status")
+            await until(lambda: service_id in pane.services, 30)
+            await until(lambda: cell(pane, service_id, "replicas") == "2/2", 90)
+            running = [t for t in pane.services[service_id].tasks if t.state == "running"]
+            assert len({task.node_id for task in running}) == 2, running
+            await until(lambda: "stats from 2 of 2 nodes" in str(status.render()), 30)
+            # Each node's task is read from its own engine: a figure for both containers.
+            containers = {task.container_id for task in running}
+            await until(lambda: containers <= set(pane.stats), 30)
+            host_of = {cid: pane.watched[cid].host for cid in containers}
+            assert set(host_of.values()) == {swarm.url, worker.url}
+            assert cell(pane, service_id, "memory") != "-"
+
+            worker.kill()
+            await until(lambda: "stats from 1 of 2 nodes" in str(status.render()), 60)
+            on_manager = {cid for cid, host in host_of.items() if host == swarm.url}
+            await until(lambda: set(pane.stats) == on_manager, 30)  # the worker's blanked
+            assert cell(pane, service_id, "memory") != "-"  # the manager's task still counts
+    finally:
+        swarm.docker("service", "rm", name, check=False)
 
 
 async def test_an_engine_that_is_no_swarm_manager_says_so_and_what_to_do() -> None:
