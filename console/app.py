@@ -13,7 +13,7 @@ import os
 import signal
 import termios
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
 from textual.app import App, SystemCommand
@@ -41,7 +41,7 @@ from console.messages import (
 )
 from console.panes.messages import ContainerActionRequested
 from console.progress import Progress, StepStatus
-from console.reattach import outcome, saved_runs
+from console.reattach import outcome, roll_ended, rolls_left, saved_runs
 from console.runner import StepRunner
 from console.screens.main import MainScreen
 from console.session import SessionKeeper
@@ -52,6 +52,9 @@ from console.widgets.navigator import Navigator
 from console.widgets.step_list import StepList
 from runbook.model import Procedure, Runbook, Step
 from runbook.terminal import neutralise
+
+if TYPE_CHECKING:
+    from runbook.execution.rolls import OpenRoll
 
 CLOCK_INTERVAL_S = 1.0
 CPU_INTERVAL_S = 5.0
@@ -235,18 +238,26 @@ class RunbookConsole(App[int]):
         self.exit(self._exit_code)
 
     def _reattach_runs(self) -> None:
-        """Steps a previous console left running: show how they ended, or follow them."""
+        """Steps a previous console left running: show how they ended, or follow them; and
+        rolls it left mid-roll: follow their running hosts, then close them truthfully."""
+        config = self.settings.config
+        rolls = rolls_left(config.rolls_dir, self.runbook_path, self.environment)
+        for roll in rolls:
+            self._take_over_roll(roll)
+        taken = {(roll.procedure, roll.step) for roll in rolls}
         found = saved_runs(
-            self.runbook,
-            self.progress,
-            self.settings.config.runs_dir,
-            self.runbook_path,
-            self.environment,
+            self.runbook, self.progress, config.runs_dir, self.runbook_path, self.environment
         )
         for saved in found:
             key, index, run = saved.procedure_key, saved.step_index, saved.run
+            if (key, index) in taken:
+                continue
             if run is None:
                 self.progress.set_status(key, index, "failed", reason="interrupted: no run found")
+            elif run.spec.get("roll_id"):  # a roll closed elsewhere: its record says how
+                ended = roll_ended(config.audit_file, str(run.spec["roll_id"]))
+                self.progress.add_output(key, index, ended.lines)
+                self.progress.set_status(key, index, ended.status, ended.reason, None, ended.by)
             elif run.finished:
                 ended = outcome(run)
                 self.progress.add_output(key, index, ended.lines)
@@ -260,6 +271,36 @@ class RunbookConsole(App[int]):
                     timeout=8,
                 )
                 self.runner.follow(key, index, run)
+
+    def _take_over_roll(self, roll: OpenRoll) -> None:
+        """Follow a roll left mid-roll (one at a time), or close it at once as it stands."""
+        key, index = roll.procedure, roll.step
+        procedure = self.runbook.procedure(key)
+        known = procedure is not None and 0 < index <= len(procedure.steps)
+        if known and self.running is None:
+            self.notify(
+                f"Step {index} of {key} was rolling across {len(roll.plan.hosts)} hosts when "
+                "its console stopped: following the hosts still running, then closing the roll "
+                "(hosts not started stay so).",
+                title="Session",
+                timeout=10,
+            )
+            self.runner.follow_roll(roll)
+            return
+        from runbook.execution.audit import AuditTrail
+
+        config = self.settings.config
+        closed = roll.close(
+            AuditTrail(config.audit_file), roll.host_outcomes(config.runs_dir), self.settings.user
+        )
+        self.notify(
+            f"Roll of step {index} of {key} closed as it stood: {closed.summary()}",
+            title="Session",
+            severity="warning",
+            timeout=10,
+        )
+        if known:
+            self.progress.set_status(key, index, "failed", f"interrupted: {closed.summary()}")
 
     def action_start_fresh(self) -> None:
         self._start_fresh()
