@@ -15,7 +15,9 @@ from typing import NamedTuple
 
 from runbook.document.shell import (
     FOREIGN_PROMPTED,
+    PLAIN_COMMAND,
     SESSION_EXITS,
+    may_hold_prompt,
     nesting_change,
     open_quote,
     output_kind,
@@ -128,10 +130,16 @@ def is_runnable_block(info: FenceInfo, content: str) -> bool:
         if is_transcript(content, info.language):
             return True
         lines = content.split("\n")
-        code = [ln for ln in lines if ln.strip() and not ln.strip().startswith("#")]
-        if info.language in TRANSCRIPT_LANGUAGES and any(output_kind(ln) for ln in code):
-            return any(_SCRIPT_LINE.match(ln) for ln in code)  # as `split_block` reads it
-        return any(output_kind(ln) is None for ln in code)
+        if info.language in TRANSCRIPT_LANGUAGES:
+            code = [ln for ln in lines if ln.strip() and not ln.strip().startswith("#")]
+            if any(output_kind(ln) for ln in code):
+                return any(_SCRIPT_LINE.match(ln) for ln in code)  # as `split_block` reads it
+        # Lazily: the first line that is no output answers (a 100,000-line script's first).
+        return any(
+            output_kind(ln) is None
+            for ln in lines
+            if (stripped := ln.strip()) and not stripped.startswith("#")
+        )
     if info.language not in PLAIN_LANGUAGES:
         # A ```yaml label on `kubectl exec ...` is a slip: every line is a command.
         return info.language != "diff" and _only_commands(content, len(content))
@@ -280,6 +288,8 @@ def is_transcript(content: str, language: str = "") -> bool:
 
     Asked two or three times per block (is it runnable, how does it split): memoised.
     """
+    if not may_hold_prompt(content):
+        return False  # no prompt character anywhere: most scripts
     root = _root_prompts(language, content)
     lines = content.split("\n")
     prompts = [read_prompt(line, root=root) for line in lines]
@@ -332,9 +342,24 @@ def split_block(content: str, first_line: int, language: str = "") -> list[Group
     quote: str | None = None
     continued = False
     after_output = False  # the last line read was output
+    plain = None if transcript else PLAIN_COMMAND.fullmatch
     for offset, line in enumerate(lines):
-        stripped = line.strip()
         current = groups[-1]
+        if (
+            plain is not None
+            and not sessions
+            and heredoc is None
+            and quote is None
+            and not continued
+            and plain(line)
+        ):
+            # `echo line 1`: a command of this group, nothing more to read in it.
+            if not current.code:
+                current.line = first_line + offset
+            current.code.append(line)
+            after_output = False
+            continue
+        stripped = line.strip()
         if sessions:
             current.code.append(line)
             if stripped in SESSION_EXITS:
@@ -367,8 +392,8 @@ def split_block(content: str, first_line: int, language: str = "") -> list[Group
                 groups.append(_Group(first_line + offset))
             groups[-1].comments.append(stripped.lstrip("#").strip())
             continue
+        change = nesting_change(line)
         if depth == 0:
-            change = nesting_change(line)
             if change == 0 and (
                 output_kind(line) is not None or (after_output and _lone_value(stripped))
             ):
@@ -387,8 +412,8 @@ def split_block(content: str, first_line: int, language: str = "") -> list[Group
         if not current.code:
             current.line = first_line + offset
         current.code.append(line)
-        depth = max(0, depth + nesting_change(line))
-        heredoc_match = _HEREDOC.search(line)
+        depth = max(0, depth + change)
+        heredoc_match = _HEREDOC.search(line) if "<<" in line else None
         if heredoc_match:
             heredoc = heredoc_match.group(1)
         else:
@@ -563,8 +588,23 @@ def _dollar_names(code: str) -> list[tuple[str, str | None]]:
     return names
 
 
+MAX_RATED_BYTES = 64 * 1024
+"""A longer command is not rated line by line when the runbook loads: it is destructive
+unread (confirmed before it runs). A 100,000-line fence took the rules some 1.5 s, with
+the console waiting on it for its first frame; no command in the public runbooks we read
+comes near 64 KB."""
+
+
+def too_long_to_rate(code: str) -> bool:
+    """Whether `code` is longer than the rules read at load (`MAX_RATED_BYTES`)."""
+    return len(code) > MAX_RATED_BYTES
+
+
 def declared_risk(code: str, declared: str | None) -> Risk:
-    """The rules' risk of `code`, raised (never lowered) by an `rb-risk` attribute."""
+    """The rules' risk of `code`, raised (never lowered) by an `rb-risk` attribute; a command
+    too long to rate at load (`too_long_to_rate`) is destructive."""
+    if too_long_to_rate(code):
+        return "destructive"
     found = classify(code)
     if declared in RISK_ORDER and RISK_ORDER[declared] > RISK_ORDER[found]:
         return declared
@@ -572,11 +612,23 @@ def declared_risk(code: str, declared: str | None) -> Risk:
 
 
 def risk_problems(procedures: Iterable[Procedure]) -> list[Problem]:
-    """`rb-risk` attributes that try to lower the rules' risk, or are not a risk at all."""
+    """`rb-risk` attributes that try to lower the rules' risk, or are not a risk at all;
+    commands too long to rate at load."""
     problems: list[Problem] = []
     for procedure in procedures:
         for step in procedure.steps:
             for command in step.commands:
+                if too_long_to_rate(command.code):
+                    problems.append(
+                        Problem(
+                            command.line,
+                            f"command of {command.code.count(chr(10)) + 1:,} lines "
+                            f"({len(command.code) // 1024:,} KB) is longer than the risk rules "
+                            f"read at load ({MAX_RATED_BYTES // 1024} KB): rated destructive "
+                            "unread, so it is confirmed before it runs",
+                        )
+                    )
+                    continue
                 declared = dict(command.attributes).get("rb-risk")
                 if declared is None:
                     continue

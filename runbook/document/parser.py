@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -734,11 +735,11 @@ class _Builder:
             return ""
         marker = _MARKER.match(raw[0])
         width = marker.end() if marker else 0
-        body = [raw[0][width:]]
-        for line in raw[1:]:
-            indent = len(line) - len(line.lstrip(" "))
-            body.append(line[min(indent, width) :])
-        return "\n".join(body).strip()
+        rest = "\n".join(raw[1:])
+        if width and rest:
+            # Up to `width` leading spaces off each line, in one pass over the item.
+            rest = _indent(width).sub("", rest)
+        return (raw[0][width:] + "\n" + rest).strip() if len(raw) > 1 else raw[0][width:].strip()
 
     def _inline_commands(self, tokens: list[Token]) -> list[Command]:
         """Commands in the code spans of an item (memoised: lists are asked twice)."""
@@ -968,6 +969,12 @@ def _code_spans(token: Token, commands_only: bool = False) -> list[str]:
         if m.group(2).strip()
         and not (commands_only and _REFERENCED.search(text, max(0, m.start() - 40), m.start()))
     ]
+
+
+@lru_cache(maxsize=16)
+def _indent(width: int) -> re.Pattern[str]:
+    """Up to `width` spaces at the start of any line."""
+    return re.compile(rf"^ {{1,{width}}}", re.M)
 
 
 def _strip_marker(line: str) -> str:
