@@ -122,12 +122,14 @@ def _attribute_text(value: object) -> str:
     return str(value)
 
 
-def is_runnable_block(info: FenceInfo, content: str) -> bool:
-    """Whether a fenced block holds shell commands rather than output, config or a tree."""
+def is_runnable_block(info: FenceInfo, content: str, root_convention: bool = False) -> bool:
+    """Whether a fenced block holds shell commands rather than output, config or a tree.
+    `root_convention`: the document writes root prompts as `# ` in its script blocks
+    (`shows_root_prompts`), so a script block of `# cmd` lines alone is prompted too."""
     if info.get("rb-risk") or info.get("name"):
         return True
     if info.language in SHELL_LANGUAGES:
-        if is_transcript(content, info.language):
+        if is_transcript(content, info.language, root_convention):
             return True
         lines = content.split("\n")
         if info.language in TRANSCRIPT_LANGUAGES:
@@ -261,9 +263,13 @@ class _Group:
         )
 
 
-def _root_prompts(language: str, content: str) -> bool:
+def _root_prompts(language: str, content: str, convention: bool = False) -> bool:
     """Whether `# cmd` may be a root prompt: in a transcript or plain block; in a script only
-    when its other lines all read as output (`# ls /var/lib` then the files it lists)."""
+    when its other lines all read as output (`# ls /var/lib` then the files it lists), or,
+    by the document's `convention` (`shows_root_prompts`), when there are none
+    (`# docker stop <container_id>` alone, where the same author's `# docker ps` fence
+    shows the containers it lists). A `#` line that is no prompted command (`# Restart it`)
+    or a line of script beside them keeps every `#` line a comment."""
     if language in TRANSCRIPT_LANGUAGES or language in PLAIN_LANGUAGES:
         return True
     if "#" not in content:
@@ -279,18 +285,31 @@ def _root_prompts(language: str, content: str) -> bool:
             return False
         else:
             others += 1
-    return prompted > 0 and others > 0
+    return prompted > 0 and (others > 0 or convention)
+
+
+def shows_root_prompts(content: str, language: str) -> bool:
+    """Whether a script-labelled block (```` ```sh ````) is a root-prompt transcript: `# cmd`
+    lines and the output they print (`# ls /var/lib/longhorn/replicas/` then the names)."""
+    return (
+        language not in TRANSCRIPT_LANGUAGES
+        and language not in PLAIN_LANGUAGES
+        and "#" in content
+        and _root_prompts(language, content)
+        and is_transcript(content, language)
+    )
 
 
 @lru_cache(maxsize=64)
-def is_transcript(content: str, language: str = "") -> bool:
+def is_transcript(content: str, language: str = "", root_convention: bool = False) -> bool:
     """Whether a block is a terminal session: prompted commands, output between them.
+    `root_convention`: as in `is_runnable_block`.
 
     Asked two or three times per block (is it runnable, how does it split): memoised.
     """
     if not may_hold_prompt(content):
         return False  # no prompt character anywhere: most scripts
-    root = _root_prompts(language, content)
+    root = _root_prompts(language, content, root_convention)
     lines = content.split("\n")
     prompts = [read_prompt(line, root=root) for line in lines]
     if not any(prompts):
@@ -318,7 +337,9 @@ def _lone_value(line: str) -> bool:
     )
 
 
-def split_block(content: str, first_line: int, language: str = "") -> list[Group]:
+def split_block(
+    content: str, first_line: int, language: str = "", root_convention: bool = False
+) -> list[Group]:
     """Split a shell block into groups at comment lines.
 
     A comment line after code starts a new group, unless the code is inside a
@@ -328,10 +349,12 @@ def split_block(content: str, first_line: int, language: str = "") -> list[Group
     (`oc debug node/x`, `ssh host`, `psql`) starts a group of its own holding
     the lines typed inside it, up to its `exit`. A transcript (prompted lines,
     `split_transcript`) gives one group per prompt, its output lines dropped.
+    `root_convention`: as in `is_runnable_block`.
     """
     lines = content.split("\n")
-    if is_transcript(content, language):
-        return _split_transcript(lines, first_line, _root_prompts(language, content))
+    if is_transcript(content, language, root_convention):
+        root = _root_prompts(language, content, root_convention)
+        return _split_transcript(lines, first_line, root)
     # A `console` block without prompts is a script, unless it shows output: then only
     # the lines reading as shell are commands (`[errno 110] error …` is not).
     transcript = language in TRANSCRIPT_LANGUAGES and any(output_kind(x) for x in lines)

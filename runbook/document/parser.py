@@ -32,6 +32,7 @@ from runbook.document.commands import (
     make_command,
     parse_fence_info,
     risk_problems,
+    shows_root_prompts,
     split_block,
     unread_reason,
 )
@@ -279,6 +280,9 @@ class _Builder:
         """(line, level) of every heading, in order."""
         self.sessions: SessionTracker | None = None
         """Carries a session left open at the end of a fence to the steps after it."""
+        self.root_convention = False
+        """Whether a script block of the document shows `# cmd` root prompts and their output:
+        the author's lone `# cmd` lines elsewhere are prompted commands too."""
 
     # -- tokens to blocks -------------------------------------------------
     def read(self, tokens: list[Token]) -> None:
@@ -399,6 +403,11 @@ class _Builder:
         lone_h1 = len(self.root.children) == 1 and self.root.children[0].level == 1
         top = self.root.children[0] if lone_h1 else None
         self.sessions = SessionTracker(self.lines, self.headings, self._code_spans)
+        self.root_convention = any(
+            token.type == "fence"
+            and shows_root_prompts(token.content, parse_fence_info(token.info).language)
+            for token, _ in self.fences
+        )
         # In document order: a session left open in one section runs on into the next.
         root_procedure = self._procedure(self.root, ())
         sections = tuple(
@@ -476,6 +485,16 @@ class _Builder:
                     continue
                 if admonition := read_admonition(block.kind, source, block.line):
                     # It speaks about what follows: the next step gets it, no step before.
+                    if ordered := self._admonition_step(block, admonition):
+                        # "!!! attention Switch to the namespace using `oc project x`":
+                        # an order with a command, a step of its own (carrying the
+                        # admonition), and still a word about the steps after it.
+                        for pending_block in pending:
+                            attach(self._source(pending_block))
+                        pending.clear()
+                        ordered.admonitions += [*waiting, admonition]
+                        drafts.append(ordered)
+                        waiting.clear()
                     waiting.append(admonition)
                     continue
             step_count = len(drafts)
@@ -502,6 +521,17 @@ class _Builder:
             intro="\n\n".join(intro),
             admonitions=tuple(waiting),
         )
+
+    def _admonition_step(self, block: _Block, admonition: Admonition) -> _Draft | None:
+        """A step for an admonition that gives an order with a command in its code spans
+        (`Switch to … using `oc project rook-ceph``), else None: one that only names a
+        command (`… cleaned up manually using `rbd rm``) gives none."""
+        if "`" not in admonition.text or not _gives_order(admonition.text):
+            return None
+        commands = self._inline_commands(block.tokens)
+        if not commands:
+            return None
+        return _Draft(admonition.text, block.line, list(commands))
 
     def _follow_sessions(self, drafts: list[_Draft], procedure: str) -> None:
         """Mark the commands typed into a session an earlier step left open (an earlier
@@ -635,7 +665,7 @@ class _Builder:
         elif block.kind in ("fence", "code_block"):
             token = block.tokens[0]
             info = parse_fence_info(token.info if block.kind == "fence" else "")
-            if not is_runnable_block(info, token.content):
+            if not is_runnable_block(info, token.content, self.root_convention):
                 flush_pending()
                 attach(self._source(block))
                 return
@@ -771,7 +801,7 @@ class _Builder:
         for token in tokens:
             if token.type == "fence" or token.type == "code_block":
                 info = parse_fence_info(token.info if token.type == "fence" else "")
-                if is_runnable_block(info, token.content):
+                if is_runnable_block(info, token.content, self.root_convention):
                     # A fence's code starts on the line after its opening marker.
                     offset = 2 if token.type == "fence" else 1
                     line = (token.map[0] + offset) if token.map else first
@@ -806,9 +836,9 @@ class _Builder:
                 )
             )
             return drafts
-        transcript = is_transcript(token.content, info.language)
+        transcript = is_transcript(token.content, info.language, self.root_convention)
         joins = False  # whether the last draft takes the transcript's next command
-        for group in split_block(token.content, line, info.language):
+        for group in split_block(token.content, line, info.language, self.root_convention):
             code, at, comments = group.code, group.line, group.comments
             if not code.strip() and group.session is None:
                 continue
@@ -882,7 +912,7 @@ class _Builder:
                 continue
             info = parse_fence_info(token.info if token.type == "fence" else "")
             line = (token.map[0] + 1) if token.map else 0
-            if is_runnable_block(info, token.content):
+            if is_runnable_block(info, token.content, self.root_convention):
                 reason: str | None = (
                     "shell block inside a quote: an aside, not read as a step"
                     if holder == "blockquote"
