@@ -426,6 +426,9 @@ class _Builder:
         if not self.text.strip():
             self.problems.append(Problem(1, "empty file: nothing to read"))
         thresholds, endpoints, environments = typed_rows(self.tables)
+        # The tracker holds a method of this builder: a cycle that would keep every token
+        # and draft alive until the collector's next full pass, which then walks them all.
+        self.sessions = None
         return Runbook(
             title=str(title or "Untitled runbook"),
             sha256=digest,

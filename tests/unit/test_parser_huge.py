@@ -3,6 +3,10 @@ read at load is destructive unread (and `check` says so), a shorter one is rated
 
 from __future__ import annotations
 
+import gc
+import weakref
+
+from runbook.document import parser
 from runbook.document.commands import MAX_RATED_BYTES
 from runbook.document.parser import parse
 
@@ -45,3 +49,20 @@ def test_a_huge_fence_keeps_its_comment_groups_and_sessions() -> None:
     assert steps[0].commands[0].code.count("\n") == 4_999
     assert steps[1].session_commands, "the lines after `ssh node-1` are typed into it"
     assert not any("rm -rf" in c.code for s in steps for c in s.commands)
+
+
+def test_a_parse_leaves_nothing_for_the_cycle_collector() -> None:
+    """The builder's tokens and drafts are freed by reference counting when `parse` returns,
+    not left (in a reference cycle) for a full collection that would walk every one."""
+    text = fence("\n".join(f"   echo line {n}" for n in range(100)))
+    gc.collect()
+    gc.disable()
+    try:
+        builder = parser._Builder(text, None)  # noqa: SLF001
+        builder.read(parser._MD.parse(text))  # noqa: SLF001
+        builder.finish("digest")
+        gone = weakref.ref(builder)
+        del builder
+        assert gone() is None, "a reference cycle keeps the builder alive"
+    finally:
+        gc.enable()
