@@ -70,13 +70,24 @@ class IncidentWriter:
     queued when the console quits are written before the process ends.
     """
 
-    def __init__(self, store: IncidentStore, on_error: Callable[[str], None]) -> None:
-        self.store = store
+    def __init__(
+        self, open_store: Callable[[], IncidentStore], on_error: Callable[[str], None]
+    ) -> None:
+        self._open_store = open_store
+        """Called on the writer's thread at its first job: importing and opening the store
+        is no work for the UI thread."""
+        self._store: IncidentStore | None = None
         self.on_error = on_error
         """Called on the writer thread when an event could not be recorded."""
         self._queue: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+
+    @property
+    def store(self) -> IncidentStore:
+        if self._store is None:
+            self._store = self._open_store()
+        return self._store
 
     def _submit(self, job: Job) -> None:
         self._queue.put(job)
@@ -263,7 +274,7 @@ class IncidentBridge:
     @property
     def writer(self) -> IncidentWriter:
         if self._writer is None:
-            self._writer = IncidentWriter(self.store, self._report_error)
+            self._writer = IncidentWriter(lambda: self.store, self._report_error)
         return self._writer
 
     def _report_error(self, text: str) -> None:
