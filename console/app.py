@@ -160,9 +160,10 @@ class RunbookConsole(App[int]):
         )
 
     def screen_ready(self) -> None:
-        """The main screen mounted: start the clock, and look for an open incident."""
+        """The main screen mounted: start the clock, and look for an open incident (after
+        the first frame, which never waits for the incident store)."""
         self.call_after_refresh(self.tick_clock)
-        self.incidents.adopt_open()
+        self.call_after_refresh(self.incidents.adopt_open)
 
     async def live_panes(self) -> Widget | None:
         """The live panes for the main screen (None without them, or when they fail)."""

@@ -72,8 +72,13 @@ class IncidentWriter:
     queued when the console quits are written before the process ends.
     """
 
-    def __init__(self, store: IncidentStore, on_error: Callable[[str], None]) -> None:
-        self.store = store
+    def __init__(
+        self, open_store: Callable[[], IncidentStore], on_error: Callable[[str], None]
+    ) -> None:
+        self._open_store = open_store
+        """Called on the writer's thread at its first job: importing and opening the store
+        is no work for the UI thread."""
+        self._store: IncidentStore | None = None
         self.on_error = on_error
         """Called on the writer thread when an event could not be recorded."""
         self._queue: queue.SimpleQueue[Job] = queue.SimpleQueue()
@@ -81,6 +86,12 @@ class IncidentWriter:
         self._thread: threading.Thread | None = None
         self._directory_stamp: int | None = None
         """The incidents' directory's mtime at the last find_open (writer thread only)."""
+
+    @property
+    def store(self) -> IncidentStore:
+        if self._store is None:
+            self._store = self._open_store()
+        return self._store
 
     def _submit(self, job: Job) -> None:
         self._queue.put(job)
@@ -280,7 +291,7 @@ class IncidentBridge:
     @property
     def writer(self) -> IncidentWriter:
         if self._writer is None:
-            self._writer = IncidentWriter(self.store, self._report_error)
+            self._writer = IncidentWriter(lambda: self.store, self._report_error)
         return self._writer
 
     def _report_error(self, text: str) -> None:
