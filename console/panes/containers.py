@@ -36,15 +36,17 @@ FALLBACK_STATS_ROWS = 20
 
 COLUMNS = (
     ("name", "Name"),
-    ("image", "Image"),
     ("state", "State"),
+    ("cpu", "CPU %"),
+    ("memory", "Mem used/limit"),
     ("health", "Health"),
     ("up", "Up"),
     ("restarts", "Rst"),
-    ("cpu", "CPU %"),
-    ("memory", "Mem used/limit"),
     ("net", "Net rx/tx"),
+    ("image", "Image"),
 )
+"""What an operator reads first comes first: beside the checklist the column is 40 wide,
+and the name, state and figures must show there without scrolling sideways."""
 SortKey = Literal["cpu", "memory", "name", "state"]
 RESORT_S = 2.0
 """Sorted by CPU or memory, the rows are reordered at most this often as figures change."""
