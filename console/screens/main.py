@@ -741,6 +741,7 @@ class MainScreen(Screen[None]):
     def _incident_changed(self, message: IncidentChanged) -> None:
         if message.reread:
             self.incident_strip.reload()
+        self.incident_strip.follow(message.incident)
         self.step_list.set_incident(message.incident)
         self.refresh_bindings()
 
