@@ -535,6 +535,8 @@ class MainScreen(Screen[None]):
         """Called every second while a countdown shows."""
         if self.is_attached:
             self.step_list.refresh_timers()
+            if self.incidents.incident is not None:  # the keys offered follow its state
+                self.incident_strip.follow(self.incidents.incident)
 
     def on_unmount(self) -> None:
         self.ready = False
