@@ -25,7 +25,7 @@ import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,9 +183,15 @@ def open_rolls(
     return found
 
 
-def running_rolls(rolls_dir: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Rolls a live console is driving now: (roll id, its `roll-start` record)."""
+def running_rolls(
+    rolls_dir: Path, held: Collection[OpenRoll] = ()
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Rolls a live console is driving now: (roll id, its `roll-start` record); `held` are
+    the open rolls this process holds already (their lock is ours: not a live console's)."""
+    ours = {roll.path for roll in held}
     for path in sorted(rolls_dir.glob("*.json")) if rolls_dir.is_dir() else []:
+        if path in ours:
+            continue
         roll = _take(path)
         if roll is not None:
             roll.release()

@@ -120,6 +120,7 @@ def test_rolls_lists_every_host_and_close_records_them_as_they_stand(killed: Kil
     assert lines[1].startswith(f"  {A}  ok         run ") and lines[1].endswith("exit 0")
     assert lines[2].startswith(f"  {B}  running    run ")
     assert lines[3] == f"  {C}  skipped    {NOT_STARTED}"
+    assert len(lines) == 4  # not also listed as driven: its lock is the lister's own
 
     closed = cli("rolls", "--close", "all", "--config", str(killed.config))
     assert closed.returncode == 0, closed.stderr
