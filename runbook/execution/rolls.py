@@ -35,7 +35,7 @@ from runbook.execution.audit import AuditError, AuditTrail
 from runbook.execution.rollout import HostOutcome, HostState, RollHost, RollOutcome, RollPlan
 from runbook.execution.runs import RunInfo
 
-NOT_STARTED = "never started: the console driving the roll stopped before this host's turn"
+NOT_STARTED = "never started: the roll's console stopped first"
 NO_RESULT = "its supervisor stopped without a result"
 
 
@@ -119,11 +119,14 @@ class OpenRoll:
         hosts: tuple[HostOutcome, ...],
         closed_by: str,
         extra: Mapping[str, object] | None = None,
+        cancelled_by: str | None = None,
     ) -> RollOutcome:
         """Append the closing `roll` record (status `interrupted` unless every host finished
         as planned), remove the roll's file and let go of it. The record is best effort, as
         the driving console's own is: an audit trail that cannot be written loses it."""
-        outcome = RollOutcome(hosts, interrupted=f"closed by {closed_by} after its console stopped")
+        outcome = RollOutcome(
+            hosts, cancelled_by, interrupted=f"closed by {closed_by} after its console stopped"
+        )
         record = {
             **self.start,
             "time": runs.now_iso(),
