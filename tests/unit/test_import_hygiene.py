@@ -35,6 +35,7 @@ HEADLESS_RUNS: dict[str, list[list[str]]] = {
     "open": [["open", SEED_FIXTURE, "--alert", "HighErrorRate"]],
     "report": [["report"]],
     "run": [["run", SEED_FIXTURE, "--procedure", "Emergency Rollback", "--dry-run"]],
+    "rolls": [["rolls"], ["rolls", "--json"]],
     "runs": [["runs"]],
     "show": [["show", SEED_FIXTURE, "--json"], ["show", SEED_FIXTURE]],
 }
