@@ -75,6 +75,8 @@ def test_headless_subcommands_import_no_textual() -> None:
         ("open", 0),
         ("report", 1),  # no incident to report on
         ("run", 0),
+        ("rolls", 0),
+        ("rolls", 0),
         ("runs", 0),
         ("show", 0),
         ("show", 0),
