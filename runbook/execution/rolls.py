@@ -123,7 +123,14 @@ class OpenRoll:
     ) -> RollOutcome:
         """Append the closing `roll` record (status `interrupted` unless every host finished
         as planned), remove the roll's file and let go of it. The record is best effort, as
-        the driving console's own is: an audit trail that cannot be written loses it."""
+        the driving console's own is: an audit trail that cannot be written loses it.
+        A roll whose console wrote its record but died before removing the file gets no
+        second one."""
+        if _closed_already(trail.path, self.roll_id):
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            self.release()
+            return RollOutcome(hosts, cancelled_by)
         outcome = RollOutcome(
             hosts, cancelled_by, interrupted=f"closed by {closed_by} after its console stopped"
         )
@@ -148,6 +155,17 @@ class OpenRoll:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+
+def _closed_already(audit_file: Path, roll_id: str) -> bool:
+    """Whether the trail has the roll's closing record (read only when taking a roll over)."""
+    from runbook.execution.audit import read_records
+
+    try:
+        records = read_records(audit_file)
+    except OSError:
+        return False
+    return any(r.get("event") == "roll" and r.get("roll_id") == roll_id for r in records)
 
 
 def host_outcome(host: RollHost, run: RunInfo | None) -> HostOutcome:

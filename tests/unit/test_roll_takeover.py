@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from runbook.config import load_config
-from runbook.execution.audit import read_records
+from runbook.execution.audit import AuditTrail, read_records
 from runbook.execution.executor import Executor
 from runbook.execution.rollout import HostOutcome, RollHost
 from runbook.execution.rolls import NO_RESULT, NOT_STARTED, host_outcome, open_rolls
@@ -220,6 +220,16 @@ def test_cancel_while_taking_over_cancels_the_running_host(killed: Killed) -> No
         "alice",
     )
     assert (record["ok"], record["cancelled"], record["skipped"]) == ([A], [B], [C])
+
+
+def test_a_roll_whose_console_wrote_its_record_is_not_closed_twice(killed: Killed) -> None:
+    """The console died between its closing record and removing the roll's file."""
+    config = load_config(killed.config)
+    [roll] = open_rolls(config.rolls_dir)
+    AuditTrail(config.audit_file).append({"event": "roll", "roll_id": roll.roll_id})
+    roll.close(AuditTrail(config.audit_file), roll.host_outcomes(config.runs_dir), "alice")
+    assert len(closing_records()) == 1
+    assert open_rolls(config.rolls_dir) == [] and not any(config.rolls_dir.iterdir())
 
 
 def test_a_host_whose_supervisor_died_is_unknown(tmp_path: Path) -> None:
