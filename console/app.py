@@ -9,7 +9,9 @@ post messages, which the app routes. Everything that runs goes through the one
 from __future__ import annotations
 
 import gc
+import os
 import signal
+import termios
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -108,6 +110,7 @@ class RunbookConsole(App[int]):
         self.clock_text = ""
         self.cpu_text = ""
         self._exit_code = 0
+        self._terminal_fd: int | None = None
         self.register_theme(RUNBOOK_THEME)
         self.theme = (
             REDUCED_COLOUR_THEME
@@ -157,9 +160,10 @@ class RunbookConsole(App[int]):
         )
 
     def screen_ready(self) -> None:
-        """The main screen mounted: start the clock, and look for an open incident."""
+        """The main screen mounted: start the clock, and look for an open incident (after
+        the first frame, which never waits for the incident store)."""
         self.call_after_refresh(self.tick_clock)
-        self.incidents.adopt_open()
+        self.call_after_refresh(self.incidents.adopt_open)
 
     async def live_panes(self) -> Widget | None:
         """The live panes for the main screen (None without them, or when they fail)."""
@@ -206,12 +210,28 @@ class RunbookConsole(App[int]):
     def _install_signal_handlers(self) -> None:
         import asyncio
 
+        fileno = getattr(self._driver, "fileno", None)
+        if not self.is_headless and isinstance(fileno, int) and os.isatty(fileno):
+            self._terminal_fd = fileno  # watched by the clock: see _terminal_gone
+
         try:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGHUP):
                 loop.add_signal_handler(signum, self._on_terminate_signal, signum)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests) or no signal support: nothing to restore
+
+    def _terminal_gone(self) -> bool:
+        """The terminal hung up (an SSH connection or tmux server gone without a SIGHUP
+        reaching the console): its reads return nothing at once, and Textual's input
+        thread would spin on them, so the console saves and exits as on SIGHUP."""
+        if self._terminal_fd is None:
+            return False
+        try:
+            termios.tcgetattr(self._terminal_fd)
+        except (termios.error, OSError):
+            return True
+        return False
 
     def _on_terminate_signal(self, signum: int) -> None:
         self.session.flush()
@@ -397,6 +417,9 @@ class RunbookConsole(App[int]):
     # Clock and CPU --------------------------------------------------------------------
 
     def tick_clock(self) -> None:
+        if self._terminal_gone():
+            self._on_terminate_signal(signal.SIGHUP)
+            return
         now = self.settings.clock()
         text = now.strftime("%H:%M")
         if text != self.clock_text:
@@ -406,6 +429,7 @@ class RunbookConsole(App[int]):
         if screen is not None:
             screen.tick_timers()
         self.incidents.tick_hint()
+        self.incidents.poll_open()
         self._check_waits()
 
     def _start_cpu_meter(self) -> None:
