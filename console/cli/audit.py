@@ -31,6 +31,13 @@ def _line(r: dict[str, Any]) -> str:
     outcome = ""
     if r.get("event") == "end":
         outcome = f" -> {r.get('status')} exit={r.get('exit_code')} {r.get('duration_s')}s"
+    elif r.get("event") == "roll":
+        hosts = r.get("hosts")
+        count = len(hosts) if isinstance(hosts, list) else 0
+        outcome = f" -> {r.get('status')}: {len(r.get('ok') or [])} of {count} hosts ok"
+        for state in ("failed", "cancelled", "running", "unknown", "skipped"):
+            if r.get(state):
+                outcome += f"; {state}: {', '.join(map(str, r[state]))}"
     command = " ; ".join(str(r.get("command", "")).splitlines())
     return (
         f"{r.get('time', '?')} {r.get('event', '?'):<5} {r.get('user', '?')} {where} "

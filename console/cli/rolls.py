@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             return _close(args, found, config.runs_dir, AuditTrail(config.audit_file))
         for roll in found:
             _print(args, roll, roll.host_outcomes(config.runs_dir), "open")
-        for roll_id, start in running_rolls(config.rolls_dir):
+        for roll_id, start in running_rolls(config.rolls_dir, found):
             if args.json:
                 print(json.dumps({"roll_id": roll_id, "state": "driven", **_where(start)}))
             else:

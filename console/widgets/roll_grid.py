@@ -74,7 +74,7 @@ class RollGrid(Static):
                     " ",
                     host.ljust(width),
                     "  ",
-                    (state.ljust(9), colour),
+                    (state.ljust(9) if len(state) < 9 else f"{state} ", colour),
                     (detail, "$text-muted"),
                 )
             )

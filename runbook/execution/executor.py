@@ -389,6 +389,11 @@ class Executor:
         for each in hosts.values():
             serial.host(None, each)  # type: ignore[arg-type]
         started = roll.runs(self.config.runs_dir)
+        for each in hosts.values():  # what the hosts that ended said, as the roll's output
+            if each.state != "running" and each.host.name in started:
+                for line in runs.read_output(started[each.host.name].directory):
+                    text = f"[{each.host.name}] {line.text}"
+                    serial.output(None, replace(line, text=text))  # type: ignore[arg-type]
         guard = threading.Lock()
 
         def follow(outcome: HostOutcome) -> None:
@@ -415,18 +420,25 @@ class Executor:
         user = by or str(audit.operator_identity().get("user", "?"))
         ordered = tuple(hosts[host] for host in roll.plan.hosts)
         duration_s = round(time.monotonic() - started_at, 3)
+        cancelled_by = self._cancel_asked()
         closed = roll.close(
-            AuditTrail(self.config.audit_file), ordered, user, {"followed_s": duration_s}
+            AuditTrail(self.config.audit_file),
+            ordered,
+            user,
+            {"followed_s": duration_s},
+            cancelled_by,
         )
         failed = next((o for o in closed.hosts if o.state == "failed"), None)
         status: StepStatus = "failed" if closed.status == "interrupted" else closed.status
+        if cancelled_by is not None:
+            status = "cancelled"  # the operator's choice, as for a roll this console started
         result = StepResult(
             status=status,
             exit_code=failed.exit_code if failed else (0 if status == "succeeded" else None),
             reason=None
             if status == "succeeded"
             else ("interrupted: " if closed.status == "interrupted" else "") + closed.summary(),
-            cancelled_by=self._cancelled_by,
+            cancelled_by=cancelled_by,
             run_ids=tuple(o.run_id for o in closed.hosts if o.run_id),
             ended=runs.now_iso(),
             duration_s=duration_s,

@@ -25,7 +25,7 @@ import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from runbook.execution.audit import AuditError, AuditTrail
 from runbook.execution.rollout import HostOutcome, HostState, RollHost, RollOutcome, RollPlan
 from runbook.execution.runs import RunInfo
 
-NOT_STARTED = "never started: the console driving the roll stopped before this host's turn"
+NOT_STARTED = "never started: the roll's console stopped first"
 NO_RESULT = "its supervisor stopped without a result"
 
 
@@ -119,11 +119,21 @@ class OpenRoll:
         hosts: tuple[HostOutcome, ...],
         closed_by: str,
         extra: Mapping[str, object] | None = None,
+        cancelled_by: str | None = None,
     ) -> RollOutcome:
         """Append the closing `roll` record (status `interrupted` unless every host finished
         as planned), remove the roll's file and let go of it. The record is best effort, as
-        the driving console's own is: an audit trail that cannot be written loses it."""
-        outcome = RollOutcome(hosts, interrupted=f"closed by {closed_by} after its console stopped")
+        the driving console's own is: an audit trail that cannot be written loses it.
+        A roll whose console wrote its record but died before removing the file gets no
+        second one."""
+        if _closed_already(trail.path, self.roll_id):
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            self.release()
+            return RollOutcome(hosts, cancelled_by)
+        outcome = RollOutcome(
+            hosts, cancelled_by, interrupted=f"closed by {closed_by} after its console stopped"
+        )
         record = {
             **self.start,
             "time": runs.now_iso(),
@@ -145,6 +155,17 @@ class OpenRoll:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+
+def _closed_already(audit_file: Path, roll_id: str) -> bool:
+    """Whether the trail has the roll's closing record (read only when taking a roll over)."""
+    from runbook.execution.audit import read_records
+
+    try:
+        records = read_records(audit_file)
+    except OSError:
+        return False
+    return any(r.get("event") == "roll" and r.get("roll_id") == roll_id for r in records)
 
 
 def host_outcome(host: RollHost, run: RunInfo | None) -> HostOutcome:
@@ -183,9 +204,15 @@ def open_rolls(
     return found
 
 
-def running_rolls(rolls_dir: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Rolls a live console is driving now: (roll id, its `roll-start` record)."""
+def running_rolls(
+    rolls_dir: Path, held: Collection[OpenRoll] = ()
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Rolls a live console is driving now: (roll id, its `roll-start` record); `held` are
+    the open rolls this process holds already (their lock is ours: not a live console's)."""
+    ours = {roll.path for roll in held}
     for path in sorted(rolls_dir.glob("*.json")) if rolls_dir.is_dir() else []:
+        if path in ours:
+            continue
         roll = _take(path)
         if roll is not None:
             roll.release()

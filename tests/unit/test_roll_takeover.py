@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from runbook.config import load_config
-from runbook.execution.audit import read_records
+from runbook.execution.audit import AuditTrail, read_records
 from runbook.execution.executor import Executor
 from runbook.execution.rollout import HostOutcome, RollHost
 from runbook.execution.rolls import NO_RESULT, NOT_STARTED, host_outcome, open_rolls
@@ -120,6 +120,7 @@ def test_rolls_lists_every_host_and_close_records_them_as_they_stand(killed: Kil
     assert lines[1].startswith(f"  {A}  ok         run ") and lines[1].endswith("exit 0")
     assert lines[2].startswith(f"  {B}  running    run ")
     assert lines[3] == f"  {C}  skipped    {NOT_STARTED}"
+    assert len(lines) == 4  # not also listed as driven: its lock is the lister's own
 
     closed = cli("rolls", "--close", "all", "--config", str(killed.config))
     assert closed.returncode == 0, closed.stderr
@@ -137,6 +138,10 @@ def test_rolls_lists_every_host_and_close_records_them_as_they_stand(killed: Kil
     assert again.returncode == 1
     assert again.stderr.strip() == (
         "runbook-console: no single open roll matches 'all' (runbook-console rolls lists them)"
+    )
+    audit = cli("audit", "--config", str(killed.config)).stdout.splitlines()
+    assert audit[-1].endswith(f"-> interrupted: 1 of 3 hosts ok; running: {B}; skipped: {C}"), (
+        audit[-1]
     )
     starts = [r for r in read_records(load_config().audit_file) if r.get("event") == "roll-start"]
     assert [s["roll_id"] for s in starts] == [record["roll_id"]]
@@ -185,9 +190,45 @@ def test_a_console_takes_over_follows_the_running_host_and_closes_the_roll(
     assert result.reason == f"interrupted: 2 of 3 hosts ok; skipped: {C}"
     assert follower.changes[3:] == [(B, "ok")]
     assert f"[{B}] on {B}" in follower.lines and f"[{B}] done on {B}" in follower.lines
+    assert follower.lines.index(f"[{A}] done on {A}") < follower.lines.index(f"[{B}] on {B}")
     [record] = closing_records()
     assert record["status"] == "interrupted"
     assert (record["ok"], record["running"], record["skipped"]) == ([A, B], [], [C])
+    assert open_rolls(config.rolls_dir) == [] and not any(config.rolls_dir.iterdir())
+
+
+def test_cancel_while_taking_over_cancels_the_running_host(killed: Killed) -> None:
+    config = load_config(killed.config)
+    [roll] = open_rolls(config.rolls_dir)
+    follower = Follower([], [])
+    executor = Executor(config)
+    results = []
+    thread = threading.Thread(
+        target=lambda: results.append(executor.follow_roll(roll, follower, "alice"))  # type: ignore[arg-type]
+    )
+    thread.start()
+    wait_until(lambda: (B, "running") in follower.changes, 30)
+    executor.cancel("bob")
+    thread.join(60)
+    [result] = results
+    assert (result.status, result.cancelled_by) == ("cancelled", "bob")
+    assert follower.changes[3:] == [(B, "cancelled")]
+    [record] = closing_records()
+    assert (record["status"], record["cancelled_by"], record["closed_by"]) == (
+        "interrupted",
+        "bob",
+        "alice",
+    )
+    assert (record["ok"], record["cancelled"], record["skipped"]) == ([A], [B], [C])
+
+
+def test_a_roll_whose_console_wrote_its_record_is_not_closed_twice(killed: Killed) -> None:
+    """The console died between its closing record and removing the roll's file."""
+    config = load_config(killed.config)
+    [roll] = open_rolls(config.rolls_dir)
+    AuditTrail(config.audit_file).append({"event": "roll", "roll_id": roll.roll_id})
+    roll.close(AuditTrail(config.audit_file), roll.host_outcomes(config.runs_dir), "alice")
+    assert len(closing_records()) == 1
     assert open_rolls(config.rolls_dir) == [] and not any(config.rolls_dir.iterdir())
 
 
