@@ -96,6 +96,12 @@ def test_the_plain_line_shortcut_splits_every_corpus_block_as_the_long_way_does(
         for token in markdown().parse(path.read_text(encoding="utf-8", errors="replace"))
         if token.type == "fence"
     ]
+    blocks += [  # runs of plain lines cut by what the long way must read
+        ("echo a\necho b\n# next\ncurl -s x\n\necho c\nssh node\nrm -rf /x\nexit\necho d", "sh"),
+        ("echo a \\\n  --flag\necho b\nfor x in 1; do\necho $x\ndone\necho e", "bash"),
+        ("echo 'a\necho b'\necho c <<EOF\necho d\nEOF\necho f\n", "sh"),
+        ("echo done\nkubectl get pod\nkubectl exec -it p -- sh\nls\nexit", "console"),
+    ]
     fast = [commands.split_block(content, 1, language) for content, language in blocks]
     assert (
         sum(
