@@ -297,7 +297,7 @@ def shows_root_prompts(content: str, language: str) -> bool:
         and language not in PLAIN_LANGUAGES
         and "#" in content
         and _root_prompts(language, content)
-        and is_transcript(content, language)
+        and is_transcript(content, language, False)  # the key the other calls use
     )
 
 
