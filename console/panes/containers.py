@@ -6,37 +6,29 @@ import time
 from typing import TYPE_CHECKING, Literal, Unpack
 
 from rich.markup import escape
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Input, Static
 
 from console.panes.format import human_bytes, percent, uptime
-from console.panes.messages import (
-    ContainerActionRequested,
-    ContainerRestarted,
-    DockerEventArrived,
-    FollowLogsRequested,
-    StatsArrived,
-)
+from console.panes.live_table import LiveTableOptions, LiveTablePane
+from console.panes.messages import ContainerRestarted, DockerEventArrived, StatsArrived
 from console.panes.quiet import QuietTable
 from console.widgets.key_hint import KeyHint
-from runbook.execution.container_actions import ContainerAction, action_plan
 from runbook.sources.docker.containers import (
     ContainerChanged,
     ContainerInfo,
     ContainerRemoved,
     ContainersListed,
 )
-from runbook.sources.docker.engine import EngineChanged, EngineState
+from runbook.sources.docker.engine import Emit, EngineChanged
 from runbook.sources.docker.fleet import fleet_summary, host_label, row_state
-from runbook.sources.docker.stats import ContainerStats, StatsSampled
+from runbook.sources.docker.stats import ContainerStats
 
 if TYPE_CHECKING:
-    from console.widgets.options import WidgetOptions
-    from runbook.config import Config
+    from runbook.execution.container_actions import ActionTarget, ContainerAction
     from runbook.sources.live import LiveSources
 
 FALLBACK_STATS_ROWS = 20
@@ -44,15 +36,17 @@ FALLBACK_STATS_ROWS = 20
 
 COLUMNS = (
     ("name", "Name"),
-    ("image", "Image"),
     ("state", "State"),
+    ("cpu", "CPU %"),
+    ("memory", "Mem used/limit"),
     ("health", "Health"),
     ("up", "Up"),
     ("restarts", "Rst"),
-    ("cpu", "CPU %"),
-    ("memory", "Mem used/limit"),
     ("net", "Net rx/tx"),
+    ("image", "Image"),
 )
+"""What an operator reads first comes first: beside the checklist the column is 40 wide,
+and the name, state and figures must show there without scrolling sideways."""
 SortKey = Literal["cpu", "memory", "name", "state"]
 RESORT_S = 2.0
 """Sorted by CPU or memory, the rows are reordered at most this often as figures change."""
@@ -60,7 +54,11 @@ HOST_COLUMN = ("host", "Host")
 """After the name, when the environment has several engines."""
 
 
-class ContainersPane(Vertical, can_focus=False):
+def name_of(info: ContainerInfo) -> str:
+    return info.name
+
+
+class ContainersPane(LiveTablePane):
     """Containers of the environment's engines; actions are requests to the console's step
     runner, which confirms, runs and records them like steps."""
 
@@ -177,29 +175,15 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
     ContainersPane > Input.-open { display: block; }
     """
 
-    def __init__(
-        self,
-        sources: LiveSources,
-        *,
-        environment: str = "",
-        config: Config | None = None,
-        runbook_sha256: str = "",
-        runbook_path: str | None = None,
-        **kwargs: Unpack[WidgetOptions],
-    ) -> None:
-        super().__init__(**kwargs)
-        self.sources = sources
-        self.environment = environment
-        self.config = config
-        self.runbook_sha256 = runbook_sha256
-        self.runbook_path = runbook_path
+    KIND = "container"
+    TABLE_ID = "containers"
+
+    def __init__(self, sources: LiveSources, **options: Unpack[LiveTableOptions]) -> None:
+        super().__init__(sources, **options)
         self.containers: dict[str, ContainerInfo] = {}
         self.stats: dict[str, ContainerStats] = {}
-        self._cells: dict[tuple[str, str], str] = {}
         self._visible: tuple[tuple[str, int], ...] = ()
         """(id, pid) of the rows whose stats are read."""
-        self.engine_states: dict[str, EngineState] = {}
-        """Each engine's reachability, by host as configured."""
         self.sort_key: SortKey | None = None
         """None: rows in the order the engine listed them, new ones last."""
         self.sort_reverse = False
@@ -220,16 +204,7 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
             table.add_column(label, key=key)
         yield table
 
-    @property
-    def table(self) -> QuietTable:
-        return self.query_one("#containers", QuietTable)
-
-    def on_mount(self) -> None:
-        fleet = self.sources.fleet
-        fleet.subscribe(lambda event: self.post_message(DockerEventArrived(event)))
-        fleet.start()
-        self.follow_containers()
-        self.poll_stats()
+    def on_mount(self) -> None:  # after LiveTablePane.on_mount (Textual calls both)
         self.watch(self.table, "scroll_y", lambda _: self._update_visible(), init=False)
         self.set_interval(30, self._refresh_uptimes)
 
@@ -242,29 +217,8 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
     def on_hide(self) -> None:
         self._update_visible()
 
-    @work(
-        thread=True,
-        group="docker-containers",
-        exit_on_error=False,
-        description="Following Docker events",
-    )
-    def follow_containers(self) -> None:
-        self.sources.fleet.run_monitors(lambda event: self.post_message(DockerEventArrived(event)))
-
-    @work(
-        thread=True,
-        group="docker-stats",
-        exit_on_error=False,
-        description="Reading Docker stats for visible rows",
-    )
-    def poll_stats(self) -> None:
-        self.sources.fleet.run_stats(
-            lambda sample: (
-                self.post_message(StatsArrived(sample))
-                if isinstance(sample, StatsSampled)
-                else None
-            )
-        )
+    def run_source(self, emit: Emit) -> None:
+        self.sources.fleet.run_monitors(emit)
 
     @on(DockerEventArrived)
     def _docker_event(self, message: DockerEventArrived) -> None:
@@ -277,8 +231,9 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
             shown = {cid for cid, info in self.containers.items() if info.host == event.host}
             for gone in shown - set(listed):
                 self._remove(gone)
-            for info in sorted(listed.values(), key=lambda c: c.name):
-                self._put(info)
+            placed = [self._put(info, defer=True) for info in sorted(listed.values(), key=name_of)]
+            if not all(placed):
+                self._rebuild_rows()  # once for the listing, not once per row
         elif isinstance(event, ContainerChanged):
             before = self.containers.get(event.container.id)
             self._put(event.container)
@@ -345,7 +300,10 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
         else:
             status.update(Content(state.describe()) + shown)
 
-    def _put(self, info: ContainerInfo) -> None:
+    def _put(self, info: ContainerInfo, defer: bool = False) -> bool:
+        """Show `info`'s row, new or changed. A new row keeps the table's order (by name
+        when no sort key is chosen): it is appended when it goes last, else the rows are
+        put back in order, unless `defer` (False is then returned: the caller rebuilds)."""
         table = self.table
         row = {
             "name": info.name,
@@ -361,9 +319,11 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
         if new:
             for key, _ in self.columns:
                 self._cells[(info.id, key)] = row.get(key, "-")
-            if self.sort_key is None and not self.filter_text:
+            if self.sort_key is None and not self.filter_text and self._goes_last(info):
                 table.add_row(*(escape(row.get(key, "-")) for key, _ in self.columns), key=info.id)
                 self._shown.add(info.id)
+            elif defer:
+                return False
             else:
                 self._rebuild_rows()
         else:
@@ -373,6 +333,13 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
             if info.state != "running":
                 for key in ("cpu", "memory", "net"):
                     self._set_cell(info.id, key, "-")
+        return True
+
+    def _goes_last(self, info: ContainerInfo) -> bool:
+        rows = self.table.rows
+        last = next(reversed(rows), None) if rows else None
+        shown = self.containers.get(last.value) if last is not None and last.value else None
+        return shown is None or shown.name <= info.name
 
     def _remove(self, container_id: str) -> None:
         self.containers.pop(container_id, None)
@@ -400,11 +367,10 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
 
     def _set_cell(self, row: str, column: str, text: str) -> None:
         """Only changed cells are written, so an idle table sends nothing to the terminal."""
-        if self._cells.get((row, column)) == text:
-            return
-        self._cells[(row, column)] = text
-        if row in self._shown:  # a row the filter leaves out gets its text when shown
-            self.table.set_cell(row, column, escape(text))  # engine text, never markup
+        self._write_cell(self.table, row, column, text)
+
+    def _row_shown(self, row: str) -> bool:
+        return row in self._shown  # a row the filter leaves out gets its text when shown
 
     def _refresh_uptimes(self) -> None:
         now = time.time()
@@ -443,37 +409,17 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
             self.sources.fleet.watch(self.containers[cid] for cid in visible)
 
     def selected(self) -> ContainerInfo | None:
-        table = self.table
-        if table.row_count == 0:
-            return None
-        row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return self.containers.get(row_key.value or "")
+        return self.containers.get(self._selected_key())
 
-    def action_follow_logs(self, add: bool = False) -> None:
-        container = self.selected()
-        if container is not None:
-            self.post_message(FollowLogsRequested((container.name,), add))
+    def _engine_of(self, target: ActionTarget) -> str:
+        container = self.containers.get(target.id)
+        return (container.host if container else "") or self.sources.fleet.primary.host
 
-    def action_act(self, action: ContainerAction) -> None:
-        container = self.selected()
-        if container is None:
-            self.notify("No container selected.", timeout=3)
-            return
-        # Named engines are named in the command too; else the CLI's own default applies.
-        host = container.host or self.sources.fleet.primary.host
-        plan = action_plan(
-            action,
-            container,
-            docker_host=host if self.sources.settings.explicit_hosts else None,
-            environment=self.environment or None,
-            config=self.config,
-            runbook_sha256=self.runbook_sha256,
-            runbook_path=self.runbook_path,
-        )
-        title = f"docker {action} {container.name}"
+    def _action_title(self, action: ContainerAction, target: ActionTarget, host: str) -> str:
+        title = f"docker {action} {target.name}"
         if len(self.sources.fleet) > 1:
             title += f" on {host_label(host)}"
-        self.post_message(ContainerActionRequested(plan, title))
+        return title
 
     # Sorting and filtering ------------------------------------------------------------
 
@@ -501,7 +447,9 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
 
     def _ordered(self) -> list[ContainerInfo]:
         """The rows to show, filtered and in the chosen order."""
-        rows = [info for info in self.containers.values() if self._matches(info)]
+        rows = sorted(
+            (info for info in self.containers.values() if self._matches(info)), key=name_of
+        )
         if self.sort_key is not None:
             # Busiest and largest first; names and states from A.
             descending = self.sort_key in ("cpu", "memory")

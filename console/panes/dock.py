@@ -128,26 +128,17 @@ class LivePanes(VerticalScroll, can_focus=False):
         yield HealthPane(self.sources, id="live-health")
         if not self.docker:
             return
-        if self.sources.services is not None:
-            yield ServicesPane(
-                self.sources,
-                environment=self.settings.environment,
-                config=self.config,
-                runbook_sha256=self.runbook.sha256,
-                runbook_path=self.runbook.path,
-                id="live-services",
-            )
-            yield LogsPane(self.sources, services=True, id="live-logs")
-            return
-        yield ContainersPane(
+        swarm = self.sources.services is not None
+        pane = ServicesPane if swarm else ContainersPane
+        yield pane(
             self.sources,
             environment=self.settings.environment,
             config=self.config,
             runbook_sha256=self.runbook.sha256,
             runbook_path=self.runbook.path,
-            id="live-containers",
+            id=f"live-{pane.TABLE_ID}",
         )
-        yield LogsPane(self.sources, id="live-logs")
+        yield LogsPane(self.sources, services=swarm, id="live-logs")
 
     def _stats_snapshot(self) -> tuple[list[ContainerStats], dict[str, ContainerInfo]]:
         services = next(iter(self.query(ServicesPane)), None)

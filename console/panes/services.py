@@ -6,32 +6,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Unpack
 
 from rich.markup import escape
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from console.panes.format import human_bytes, percent
-from console.panes.messages import (
-    ContainerActionRequested,
-    DockerEventArrived,
-    FollowLogsRequested,
-    StatsArrived,
-)
+from console.panes.live_table import LiveTableOptions, LiveTablePane
+from console.panes.messages import DockerEventArrived, StatsArrived
 from console.panes.quiet import QuietTable
 from console.widgets.key_hint import KeyHint
-from runbook.execution.container_actions import ContainerAction, service_action_plan
 from runbook.sources.docker.containers import ContainerInfo
-from runbook.sources.docker.engine import EngineChanged, EngineState
+from runbook.sources.docker.engine import Emit, EngineChanged
 from runbook.sources.docker.fleet import host_label, unreachable_since
-from runbook.sources.docker.stats import ContainerStats, StatsSampled
+from runbook.sources.docker.stats import ContainerStats
 from runbook.sources.services import ServiceInfo, ServicesListed, ServicesUnavailable, TaskInfo
 
 if TYPE_CHECKING:
-    from console.widgets.options import WidgetOptions
-    from runbook.config import Config
+    from runbook.execution.container_actions import ActionTarget, ContainerAction
     from runbook.sources.live import LiveSources
     from runbook.sources.services import ServiceSource
 
@@ -73,7 +66,7 @@ def task_state(task: TaskInfo) -> str:
     return f"{task.state} (→ {task.desired_state})"
 
 
-class ServicesPane(Vertical, can_focus=False):
+class ServicesPane(LiveTablePane):
     """Services of the environment's swarm: replicas, update state, tasks per node."""
 
     HELP = """
@@ -140,22 +133,11 @@ the service's running tasks on the nodes the console reaches (100 % is one core)
     ServicesPane > #service-tasks { height: 1fr; min-height: 3; }
     """
 
-    def __init__(
-        self,
-        sources: LiveSources,
-        *,
-        environment: str = "",
-        config: Config | None = None,
-        runbook_sha256: str = "",
-        runbook_path: str | None = None,
-        **kwargs: Unpack[WidgetOptions],
-    ) -> None:
-        super().__init__(**kwargs)
-        self.sources = sources
-        self.environment = environment
-        self.config = config
-        self.runbook_sha256 = runbook_sha256
-        self.runbook_path = runbook_path
+    KIND = "service"
+    TABLE_ID = "services"
+
+    def __init__(self, sources: LiveSources, **options: Unpack[LiveTableOptions]) -> None:
+        super().__init__(sources, **options)
         if sources.services is None:
             raise ValueError('a services pane needs an orchestrator (orchestrator = "swarm")')
         self.source: ServiceSource = sources.services
@@ -166,8 +148,6 @@ the service's running tasks on the nodes the console reaches (100 % is one core)
         """The task containers whose stats are read, by container id."""
         self.listing: ServicesListed | None = None
         self.unavailable = ""
-        self.engine_states: dict[str, EngineState] = {}
-        self._cells: dict[tuple[str, str], str] = {}
         self._shown_service = ""
 
     def compose(self) -> ComposeResult:
@@ -184,38 +164,11 @@ the service's running tasks on the nodes the console reaches (100 % is one core)
         yield tasks
 
     @property
-    def table(self) -> QuietTable:
-        return self.query_one("#services", QuietTable)
-
-    @property
     def tasks_table(self) -> QuietTable:
         return self.query_one("#service-tasks", QuietTable)
 
-    def on_mount(self) -> None:
-        fleet = self.sources.fleet
-        fleet.subscribe(lambda event: self.post_message(DockerEventArrived(event)))
-        fleet.start()
-        self.follow_services()
-        self.poll_stats()
-
-    @work(
-        thread=True,
-        group="docker-services",
-        exit_on_error=False,
-        description="Following swarm services",
-    )
-    def follow_services(self) -> None:
-        self.source.run(lambda event: self.post_message(DockerEventArrived(event)))
-
-    @work(thread=True, group="docker-stats", exit_on_error=False, description="Reading task stats")
-    def poll_stats(self) -> None:
-        self.sources.fleet.run_stats(
-            lambda sample: (
-                self.post_message(StatsArrived(sample))
-                if isinstance(sample, StatsSampled)
-                else None
-            )
-        )
+    def run_source(self, emit: Emit) -> None:
+        self.source.run(emit)
 
     @on(DockerEventArrived)
     def _event(self, message: DockerEventArrived) -> None:
@@ -271,7 +224,7 @@ the service's running tasks on the nodes the console reaches (100 % is one core)
                     self._cells[(service.id, key)] = row.get(key, "-")
             else:
                 for key, text in row.items():
-                    self._set_cell(table, service.id, key, text)
+                    self._write_cell(table, service.id, key, text)
             self.services[service.id] = service
         self._watch_tasks(listing)
         for service in listing.services:
@@ -301,23 +254,13 @@ the service's running tasks on the nodes the console reaches (100 % is one core)
         ]
         cpu = [s.cpu_percent for s in samples if s.cpu_percent is not None]
         memory = [s.memory_used for s in samples if s.memory_used is not None]
-        self._set_cell(self.table, service.id, "cpu", percent(sum(cpu)) if cpu else "-")
-        self._set_cell(
+        self._write_cell(self.table, service.id, "cpu", percent(sum(cpu)) if cpu else "-")
+        self._write_cell(
             self.table, service.id, "memory", human_bytes(sum(memory)) if memory else "-"
         )
 
-    def _set_cell(self, table: QuietTable, row: str, column: str, text: str) -> None:
-        if self._cells.get((row, column)) == text:
-            return
-        self._cells[(row, column)] = text
-        table.set_cell(row, column, escape(text))
-
     def selected(self) -> ServiceInfo | None:
-        table = self.table
-        if table.row_count == 0:
-            return None
-        row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return self.services.get(row_key.value or "")
+        return self.services.get(self._selected_key())
 
     def _show_tasks(self, force: bool = False) -> None:
         """The selected service's tasks, per node; rebuilt when the selection or they change."""
@@ -374,25 +317,5 @@ the service's running tasks on the nodes the console reaches (100 % is one core)
         )
         status.update(Content(text))
 
-    def action_follow_logs(self, add: bool = False) -> None:
-        service = self.selected()
-        if service is not None:
-            self.post_message(FollowLogsRequested((service.name,), add, services=True))
-
-    def action_act(self, action: ContainerAction) -> None:
-        service = self.selected()
-        if service is None:
-            self.notify("No service selected.", timeout=3)
-            return
-        plan = service_action_plan(
-            action,
-            service,
-            docker_host=self.sources.fleet.primary.host
-            if self.sources.settings.explicit_hosts
-            else None,
-            environment=self.environment or None,
-            config=self.config,
-            runbook_sha256=self.runbook_sha256,
-            runbook_path=self.runbook_path,
-        )
-        self.post_message(ContainerActionRequested(plan, f"docker service {action} {service.name}"))
+    def _action_title(self, action: ContainerAction, target: ActionTarget, host: str) -> str:
+        return f"docker service {action} {target.name}"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TypedDict, Unpack
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import Reactive, reactive
 from textual.widgets import Label, Static
+
+if TYPE_CHECKING:
+    from console.widgets.options import WidgetOptions
 
 
 class StatusFields(TypedDict, total=False):
@@ -60,6 +64,11 @@ class StatusBar(Horizontal):
     clock_text: reactive[str] = reactive("")
     cpu_text: reactive[str] = reactive("")
 
+    def __init__(self, **kwargs: Unpack[WidgetOptions]) -> None:
+        super().__init__(**kwargs)
+        self._texts: dict[str, str] = {}
+        """What each label shows, by selector."""
+
     def compose(self) -> ComposeResult:
         yield Label(id="status-title", markup=False)
         yield Label(id="status-mode", markup=False)
@@ -79,19 +88,28 @@ class StatusBar(Horizontal):
         self._refresh_all()
 
     def _refresh_all(self) -> None:
-        self.query_one("#status-title", Label).update(self.runbook_title)
-        env = self.query_one("#status-env", Label)
-        env.update(self.environment.upper() if self.production else self.environment)
+        self._put("#status-title", self.runbook_title)
+        env = self._put(
+            "#status-env", self.environment.upper() if self.production else self.environment
+        )
         env.set_class(self.production, "-production")
-        mode = self.query_one("#status-mode", Label)
-        mode.update(self.mode)
+        mode = self._put("#status-mode", self.mode)
         mode.display = bool(self.mode)
-        session = self.query_one("#status-session", Label)
-        session.update(self.session_state)
+        session = self._put("#status-session", self.session_state)
         session.set_class(self.running, "-running")
-        self.query_one("#status-host", Label).update(self.host_text)
-        clock = " ".join(part for part in (self.clock_text, self.cpu_text) if part)
-        self.query_one("#status-clock", Label).update(clock)
+        self._put("#status-host", self.host_text)
+        self._put("#status-clock", " ".join(p for p in (self.clock_text, self.cpu_text) if p))
+
+    def _put(self, selector: str, text: str) -> Label:
+        """Write a label only when its text changed, and lay the bar out again only when its
+        width did: the clock and the CPU figure change every few seconds, and a layout
+        repaints far more than one label."""
+        label = self.query_one(selector, Label)
+        before = self._texts.get(selector)
+        if before != text:
+            self._texts[selector] = text
+            label.update(text, layout=before is None or cell_len(before) != cell_len(text))
+        return label
 
     def watch_runbook_title(self) -> None:
         if self.is_mounted:

@@ -8,99 +8,64 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from runbook.config import DEFAULT_ENVIRONMENT, Config
 from runbook.execution.plan import Plan, PlannedCommand
 
-if TYPE_CHECKING:
-    from runbook.sources.docker.containers import ContainerInfo
-    from runbook.sources.services import ServiceInfo
-
 ContainerAction = Literal["restart", "logs", "inspect"]
+
+
+class ActionTarget(Protocol):
+    """A container or a swarm service: what a live row's action names."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+ActionKind = Literal["container", "service"]
+COMMANDS: dict[ActionKind, dict[ContainerAction, str]] = {
+    "container": {
+        "restart": "restart",
+        "logs": "logs --tail 200 --timestamps",
+        "inspect": "inspect",
+    },
+    # A service's restart is a rolling `service update --force` (its own update policy applies).
+    "service": {
+        "restart": "service update --force --detach",
+        "logs": "service logs --tail 200 --timestamps",
+        "inspect": "service inspect",
+    },
+}
 
 
 def action_plan(
     action: ContainerAction,
-    container: ContainerInfo,
+    target: ActionTarget,
     *,
+    kind: ActionKind = "container",
     docker_host: str | None = None,
     environment: str | None = None,
     config: Config | None = None,
     runbook_sha256: str = "",
     runbook_path: str | None = None,
 ) -> Plan:
-    """A plan the executor runs (after confirmation, with an audit record) for a row's action.
+    """A plan the executor runs (after confirmation, with an audit record) for a row's action
+    on a container or (`kind="service"`) a swarm service; only restart changes anything.
 
-    The command names the container by id as well as showing its name, so a
+    The command names the target by id as well as showing its name, so a
     container recreated under the same name in between is not the one acted on.
     With a `docker_host`, the command names its engine too (`docker --host URL` or
     `docker --context NAME`), so the confirmation and the audit say where it ran.
     """
-    short = container.id[:12]
+    short = target.id[:12]
     docker = f"docker {engine_option(docker_host)}" if docker_host else "docker"
-    code = {
-        "restart": f"{docker} restart {short}",
-        "logs": f"{docker} logs --tail 200 --timestamps {short}",
-        "inspect": f"{docker} inspect {short}",
-    }[action]
-    return _plan(
-        "container",
-        action,
-        code,
-        f"{action} {container.name} ({short})",
-        environment=environment,
-        config=config,
-        runbook_sha256=runbook_sha256,
-        runbook_path=runbook_path,
-    )
-
-
-def service_action_plan(
-    action: ContainerAction,
-    service: ServiceInfo,
-    *,
-    docker_host: str | None = None,
-    environment: str | None = None,
-    config: Config | None = None,
-    runbook_sha256: str = "",
-    runbook_path: str | None = None,
-) -> Plan:
-    """A swarm service's row action as a plan: restart is a rolling `service update --force`
-    (the service's own update policy applies), logs and inspect are read-only."""
-    short = service.id[:12]
-    docker = f"docker {engine_option(docker_host)}" if docker_host else "docker"
-    code = {
-        "restart": f"{docker} service update --force --detach {short}",
-        "logs": f"{docker} service logs --tail 200 --timestamps {short}",
-        "inspect": f"{docker} service inspect {short}",
-    }[action]
-    return _plan(
-        "service",
-        action,
-        code,
-        f"{action} service {service.name} ({short})",
-        environment=environment,
-        config=config,
-        runbook_sha256=runbook_sha256,
-        runbook_path=runbook_path,
-    )
-
-
-def _plan(
-    kind: str,
-    action: ContainerAction,
-    code: str,
-    title: str,
-    *,
-    environment: str | None,
-    config: Config | None,
-    runbook_sha256: str,
-    runbook_path: str | None,
-) -> Plan:
+    noun = "service " if kind == "service" else ""
     config = config or Config()
     environment = environment or DEFAULT_ENVIRONMENT
-    production = config.is_production(environment)
     risk: Literal["read-only", "mutating"] = "mutating" if action == "restart" else "read-only"
     return Plan(
         runbook_path=runbook_path,
@@ -108,11 +73,18 @@ def _plan(
         procedure=f"live: {kind}s / {action}",
         procedure_title=f"{kind.capitalize()} {action}",
         step_index=1,
-        step_title=title,
-        commands=(PlannedCommand(code=code, risk=risk, line=0, timeout_s=60.0),),
+        step_title=f"{action} {noun}{target.name} ({short})",
+        commands=(
+            PlannedCommand(
+                code=f"{docker} {COMMANDS[kind][action]} {short}",
+                risk=risk,
+                line=0,
+                timeout_s=60.0,
+            ),
+        ),
         cwd=str(Path.cwd()),
         environment=environment,
-        production=production,
+        production=config.is_production(environment),
         risk=risk,
         needs_confirmation=risk != "read-only",
         missing=(),

@@ -12,10 +12,10 @@ from console.panes.containers import ContainersPane
 from console.panes.messages import ContainerActionRequested, DockerEventArrived
 from runbook.document.parser import load
 from runbook.sources.docker.containers import ContainerChanged, ContainerInfo, ContainersListed
-from runbook.sources.docker.engine import Engine, EngineChanged, EngineState
-from runbook.sources.docker.fleet import Fleet, HostSources
+from runbook.sources.docker.engine import EngineChanged, EngineState
 from runbook.sources.live import LiveSources
 from runbook.sources.settings import SourceSettings
+from tests.tui.idle_fleet import idle_fleet
 from tests.waiting import wait_until_async as until
 
 SEED = Path(__file__).parents[1] / "fixtures" / "seed_runbook.md"
@@ -23,39 +23,12 @@ LOCAL = "unix:///tmp/rbc-none/a.sock"
 REMOTE = "tcp://127.0.0.1:2376"
 
 
-class IdleEngine(Engine):
-    """Never connects: the test says whether it answers."""
-
-    def start(self) -> None:
-        pass
-
-
-class IdleMonitor:
-    containers: dict[str, ContainerInfo] = {}
-
-    def run(self, emit: object) -> None:
-        pass
-
-
-class IdleStats:
-    def run(self, emit: object) -> None:
-        pass
-
-    def watch(self, container_ids: object, pids: object = None) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-
 class Harness(App[None]):
     def __init__(self) -> None:
         super().__init__()
         settings = SourceSettings(docker_hosts=(LOCAL, REMOTE), base_url="http://service.test")
         self.sources = LiveSources.create(load(str(SEED)), settings)
-        self.sources.fleet = Fleet(
-            [HostSources(h, IdleEngine(h), IdleMonitor(), IdleStats()) for h in (LOCAL, REMOTE)]
-        )
+        self.sources.fleet = idle_fleet(LOCAL, REMOTE)
         self.requests: list[ContainerActionRequested] = []
 
     def compose(self) -> ComposeResult:

@@ -4,7 +4,6 @@ a new sample shows the same figures."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,44 +13,15 @@ from console.panes.containers import ContainersPane
 from console.panes.messages import DockerEventArrived, StatsArrived
 from runbook.document.parser import load
 from runbook.sources.docker.containers import ContainerChanged, ContainerInfo, ContainersListed
-from runbook.sources.docker.engine import Engine, EngineChanged, EngineState
-from runbook.sources.docker.fleet import Fleet, HostSources
+from runbook.sources.docker.engine import EngineChanged, EngineState
 from runbook.sources.docker.stats import ContainerStats, StatsSampled
 from runbook.sources.live import LiveSources
 from runbook.sources.settings import SourceSettings
+from tests.tui.idle_fleet import IdleStats, idle_fleet
 from tests.waiting import wait_until_async as until
 
 SEED = Path(__file__).parents[1] / "fixtures" / "seed_runbook.md"
 HOST = "unix:///tmp/rbc-none/a.sock"
-
-
-class IdleEngine(Engine):
-    def start(self) -> None:
-        pass
-
-
-class IdleMonitor:
-    containers: dict[str, ContainerInfo] = {}
-
-    def run(self, emit: object) -> None:
-        pass
-
-
-class RecordingStats:
-    """Remembers what the pane asked to read."""
-
-    def __init__(self) -> None:
-        self.watched: list[dict[str, int]] = []
-
-    def run(self, emit: object) -> None:
-        pass
-
-    def watch(self, container_ids: Iterable[str], pids: Mapping[str, int] | None = None) -> None:
-        ids = tuple(container_ids)
-        self.watched.append({cid: (pids or {}).get(cid, 0) for cid in ids})
-
-    def stop(self) -> None:
-        pass
 
 
 class Harness(App[None]):
@@ -62,8 +32,8 @@ class Harness(App[None]):
             docker_host=HOST, base_url="http://service.test", prometheus_url="http://prom.test"
         )
         self.sources = LiveSources.create(load(str(SEED)), settings)
-        self.stats = RecordingStats()
-        self.sources.fleet = Fleet([HostSources(HOST, IdleEngine(HOST), IdleMonitor(), self.stats)])
+        self.stats = IdleStats()
+        self.sources.fleet = idle_fleet(HOST, stats=self.stats)
 
     def compose(self) -> ComposeResult:
         yield ContainersPane(self.sources)

@@ -25,6 +25,7 @@ from console.messages import StepFinished
 from console.panes.containers import ContainersPane
 from console.panes.dock import LivePanes
 from console.panes.messages import DockerEventArrived
+from console.panes.services import ServicesPane
 from console.runner import CONTAINERS
 from console.screens.confirm import ConfirmScreen
 from console.widgets.step_list import StepList
@@ -33,6 +34,7 @@ from runbook.execution.locks import read_holder
 from runbook.incident.model import Incident
 from runbook.sources.docker.containers import ContainerInfo, ContainersListed
 from runbook.sources.live import LiveSources
+from runbook.sources.services import ServiceInfo, ServicesListed
 from runbook.sources.settings import SourceSettings
 from tests.tui.conftest import MakeConsole
 from tests.waiting import wait_until_async as until
@@ -68,12 +70,13 @@ def ops_p1(tmp_path: Path) -> Path:
     return path
 
 
-def engine_less_panes(tmp_path: Path) -> Callable[[Any], LivePanes]:
+def engine_less_panes(tmp_path: Path, orchestrator: str = "docker") -> Callable[[Any], LivePanes]:
     """Live panes whose Docker engine is a missing socket and whose health is answered here."""
 
     def build(console: Any) -> LivePanes:
         settings = SourceSettings(
             environment=console.environment,
+            orchestrator=orchestrator,
             docker_host=f"unix://{tmp_path}/no-docker.sock",
             base_url="http://service.test",
             health_interval_s=60.0,
@@ -90,9 +93,13 @@ def engine_less_panes(tmp_path: Path) -> Callable[[Any], LivePanes]:
 
 
 def console_with_containers(
-    make_console: MakeConsole, path: Path, tmp_path: Path, **overrides: object
+    make_console: MakeConsole,
+    path: Path,
+    tmp_path: Path,
+    orchestrator: str = "docker",
+    **overrides: object,
 ) -> RunbookConsole:
-    app = make_console(path, live_panes=engine_less_panes(tmp_path), **overrides)
+    app = make_console(path, live_panes=engine_less_panes(tmp_path, orchestrator), **overrides)
     app.embedded.engine_reachable = lambda _host: True  # no local sandbox service
     return app
 
@@ -105,6 +112,20 @@ async def select_container(pilot, app: RunbookConsole) -> ContainersPane:  # typ
     assert app.main_screen is not None
     pane = app.main_screen.query_one(ContainersPane)
     pane.post_message(DockerEventArrived(ContainersListed((WEB,))))
+    await until(lambda: pane.table.row_count == 1)
+    pane.table.focus()
+    return pane
+
+
+async def select_service(pilot, app: RunbookConsole) -> ServicesPane:  # type: ignore[no-untyped-def]
+    def mounted() -> bool:
+        return app.main_screen is not None and bool(app.main_screen.query(ServicesPane))
+
+    await until(mounted)
+    assert app.main_screen is not None
+    pane = app.main_screen.query_one(ServicesPane)
+    web = ServiceInfo("5e4b1ce00001abcd", "web", "monkeytown-web:v2", running=1, desired=1)
+    pane.post_message(DockerEventArrived(ServicesListed((web,), ())))
     await until(lambda: pane.table.row_count == 1)
     pane.table.focus()
     return pane
@@ -240,6 +261,33 @@ async def test_an_allowed_container_action_lands_in_the_incident_timeline_and_ti
         log = app.screen.query_one(StepOutput).log_widget
         shown = [line.text for line in log.lines]
         assert any("Cannot connect to the Docker daemon" in text for text in shown), shown
+
+
+async def test_a_service_action_takes_the_same_path_refused_under_the_lock_then_audited(
+    make_console: MakeConsole, ops_p1: Path, tmp_path: Path
+) -> None:
+    messages: list[object] = []
+    app = console_with_containers(make_console, ops_p1, tmp_path, orchestrator="swarm")
+    async with app.run_test(size=(200, 60), message_hook=messages.append) as pilot:
+        await until(lambda: app.main_screen is not None)
+        with lock_held_by_another_console(app) as held:
+            await select_service(pilot, app)
+            await pilot.press("R")
+            confirm = await confirm_screen(pilot, app)
+            assert confirm.request.title == "docker service restart web"
+            assert confirm.request.lock_note == held
+            await pilot.press("y")
+            refused = await finished(pilot, messages, CONTAINERS)
+            assert (refused.status, refused.detail) == ("refused", held)
+        messages.clear()
+        await pilot.press("R")
+        await confirm_screen(pilot, app)
+        await pilot.press("y")
+        done = await finished(pilot, messages, CONTAINERS)
+        assert done.status in ("succeeded", "failed")  # it ran (no engine answers here)
+        engine = f"unix://{tmp_path}/no-docker.sock"
+        audit = app.settings.config.audit_file.read_text()
+        assert f"docker --host {engine} service update --force --detach 5e4b1ce00001" in audit
 
 
 async def test_read_only_refuses_a_container_restart_in_words_and_runs_inspect(

@@ -14,8 +14,7 @@ from console.panes.logs import LogsPane
 from console.panes.messages import ContainerActionRequested, LogLinesArrived
 from console.panes.services import ServicesPane
 from runbook.document.parser import load
-from runbook.sources.docker.engine import Engine, EngineChanged, EngineState
-from runbook.sources.docker.fleet import Fleet, HostSources
+from runbook.sources.docker.engine import EngineChanged, EngineState
 from runbook.sources.live import LiveSources
 from runbook.sources.logs import LogLine
 from runbook.sources.services import (
@@ -26,33 +25,11 @@ from runbook.sources.services import (
     TaskInfo,
 )
 from runbook.sources.settings import SourceSettings
+from tests.tui.idle_fleet import idle_fleet
 from tests.waiting import wait_until_async as until
 
 SEED = Path(__file__).parents[1] / "fixtures" / "seed_runbook.md"
 MANAGER = "unix:///tmp/rbc-none/manager.sock"
-
-
-class IdleEngine(Engine):
-    def start(self) -> None:
-        pass
-
-
-class IdleMonitor:
-    containers: dict[str, object] = {}
-
-    def run(self, emit: object) -> None:
-        pass
-
-
-class IdleStats:
-    def run(self, emit: object) -> None:
-        pass
-
-    def watch(self, container_ids: object) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
 
 
 class FakeServices:
@@ -81,9 +58,7 @@ class Harness(App[None]):
         )
         self.runbook = load(str(SEED))
         self.sources = LiveSources.create(self.runbook, self.settings)
-        self.sources.fleet = Fleet(
-            [HostSources(MANAGER, IdleEngine(MANAGER), IdleMonitor(), IdleStats())]  # type: ignore[arg-type]
-        )
+        self.sources.fleet = idle_fleet(MANAGER)
         self.fake = FakeServices()
         self.requests: list[ContainerActionRequested] = []
         if orchestrator == "swarm":

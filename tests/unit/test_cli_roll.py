@@ -4,14 +4,11 @@ reports bad roll attributes as errors."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.cli import cli, runbook_in_repo
 
 RUNBOOK = """# Test runbook
 
@@ -30,26 +27,10 @@ docker_hosts = ["unix:///tmp/a.sock", "unix:///tmp/b.sock", "unix:///tmp/c.sock"
 
 @pytest.fixture
 def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
-    monkeypatch.setenv("RUNBOOK_LOCK_DIR", str(tmp_path / "locks"))
-    monkeypatch.setenv("DEPLOY_HISTORY_DIR", str(tmp_path / "history"))
-    runbook = tmp_path / "repo" / "runbook.md"
-    runbook.parent.mkdir()
-    runbook.write_text(RUNBOOK)
+    runbook = runbook_in_repo(tmp_path, monkeypatch, RUNBOOK)
     config = tmp_path / "config.toml"
     config.write_text(CONFIG)
     return runbook, config
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "console.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ},
-        timeout=120,
-    )
 
 
 def test_dry_run_lists_hosts_by_batch(paths: tuple[Path, Path]) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.cli import REPO, cli, runbook_in_repo
 
 RUNBOOK = """# Test runbook
 
@@ -37,24 +37,7 @@ touch restored-<version>
 
 @pytest.fixture
 def runbook_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RUNBOOK_LOCK_DIR", str(tmp_path / "locks"))
-    monkeypatch.setenv("DEPLOY_HISTORY_DIR", str(tmp_path / "history"))
-    path = tmp_path / "repo" / "runbook.md"
-    path.parent.mkdir()
-    path.write_text(RUNBOOK)
-    return path
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "console.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ},
-        timeout=120,
-    )
+    return runbook_in_repo(tmp_path, monkeypatch, RUNBOOK)
 
 
 def procedure_step_count(path: Path) -> int:

@@ -32,3 +32,22 @@ def test_the_command_names_the_containers_engine() -> None:
     assert unix.resolved_commands == (
         "docker --host 'unix:///tmp/a b/docker.sock' inspect 0123456789ab",
     )
+
+
+def test_a_service_action_is_the_same_plan_with_the_service_commands() -> None:
+    from runbook.sources.services import ServiceInfo
+
+    service = ServiceInfo("fedcba9876543210", "web", "img:v1", "replicated", 1, 1, "", "", ())
+    restart = action_plan("restart", service, kind="service", docker_host="tcp://127.0.0.1:1")
+    assert restart.resolved_commands == (
+        "docker --host tcp://127.0.0.1:1 service update --force --detach fedcba987654",
+    )
+    assert restart.needs_confirmation and restart.risk == "mutating"
+    assert restart.procedure == "live: services / restart"
+    assert restart.step_title == "restart service web (fedcba987654)"
+    logs = action_plan("logs", service, kind="service")
+    assert logs.resolved_commands == ("docker service logs --tail 200 --timestamps fedcba987654",)
+    assert not logs.needs_confirmation
+    assert action_plan("inspect", service, kind="service").resolved_commands == (
+        "docker service inspect fedcba987654",
+    )

@@ -7,7 +7,6 @@ health_status events arrive, each row read by `docker inspect`.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from typing import Any
 import docker
 from docker.errors import NotFound
 
-from runbook.sources.docker.engine import Emit, Engine, short_error
+from runbook.sources.docker.engine import Emit, Engine, follow_events
 from runbook.sources.docker.threads import parallel_map, run_until_stopped
 
 WATCHED_EVENTS = (
@@ -120,35 +119,20 @@ class ContainerMonitor:
         run_until_stopped(self.engine, lambda: self._loop(emit), "docker-containers")
 
     def _loop(self, emit: Emit) -> None:
-        while not self.engine.stopped:
-            if not self.engine.wait_reachable():
-                break
-            client: docker.APIClient | None = None
-            stream: Any = None
-            try:
-                client = self.engine.client(pool=self.inspect_threads + 1)
-                stream = client.events(
-                    decode=True, filters={"type": "container", "event": list(WATCHED_EVENTS)}
-                )
-                self.engine.register(stream)
-                self._snapshot(client, emit)
-                for event in stream:
-                    if self.engine.stopped:
-                        break
-                    self._apply(client, event, emit)
-                reason = "event stream ended"
-            except Exception as error:  # noqa: BLE001 - raw urllib3/requests errors included
-                reason = short_error(error)
-            finally:
-                if stream is not None:
-                    self.engine.unregister(stream)
-                if client is not None:
-                    with contextlib.suppress(Exception):
-                        client.close()
+        filters = {"type": "container", "event": list(WATCHED_EVENTS)}
+        follow_events(
+            self.engine,
+            filters,
+            lambda c, s: self._session(c, s, emit),
+            pool=self.inspect_threads + 1,
+        )
+
+    def _session(self, client: docker.APIClient, stream: Any, emit: Emit) -> None:
+        self._snapshot(client, emit)
+        for event in stream:
             if self.engine.stopped:
                 break
-            self.engine.report_failure(reason)
-            self.engine.sleep(0.2)
+            self._apply(client, event, emit)
 
     def _snapshot(self, client: docker.APIClient, emit: Emit) -> None:
         summaries = client.containers(all=True)

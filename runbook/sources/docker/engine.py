@@ -233,6 +233,44 @@ class Engine:
                 pinger.close()
 
 
+def follow_events(
+    engine: Engine,
+    filters: dict[str, Any],
+    session: Callable[[docker.APIClient, Any], None],
+    *,
+    pool: int,
+) -> None:
+    """Until `engine.stop()`: wait for the engine, open an event stream with `filters` and
+    run `session(client, stream)`; when it ends or fails, ping at once and reconnect.
+
+    The stream is registered with the engine, so an outage or a stop closes it and the
+    session returns; the client is closed after each session.
+    """
+    while not engine.stopped:
+        if not engine.wait_reachable():
+            break
+        client: docker.APIClient | None = None
+        stream: Any = None
+        try:
+            client = engine.client(pool=pool)
+            stream = client.events(decode=True, filters=filters)
+            engine.register(stream)
+            session(client, stream)
+            reason = "event stream ended"
+        except Exception as error:  # noqa: BLE001 - raw urllib3/requests errors included
+            reason = short_error(error)
+        finally:
+            if stream is not None:
+                engine.unregister(stream)
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    client.close()
+        if engine.stopped:
+            break
+        engine.report_failure(reason)
+        engine.sleep(0.2)
+
+
 def short_error(error: BaseException) -> str:
     """The first line of an error, cut to 200 characters, for a state's detail."""
     text = str(error).splitlines()[0] if str(error) else type(error).__name__

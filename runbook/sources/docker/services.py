@@ -16,7 +16,6 @@ their containers (`ServicesListed.reachable_nodes`).
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -25,7 +24,7 @@ import docker
 from docker.errors import APIError
 
 from runbook.sources.docker.containers import parse_time
-from runbook.sources.docker.engine import Emit, Engine, short_error
+from runbook.sources.docker.engine import Emit, Engine, follow_events
 from runbook.sources.docker.threads import run_until_stopped
 from runbook.sources.services import (
     NodeInfo,
@@ -187,54 +186,30 @@ class ServiceMonitor:
         run_until_stopped(self.engine, lambda: self._loop(emit), "swarm-services")
 
     def _loop(self, emit: Emit) -> None:
-        while not self.engine.stopped:
-            if not self.engine.wait_reachable():
+        filters = {
+            "type": list(WATCHED_EVENTS),
+            "event": sorted({e for events in WATCHED_EVENTS.values() for e in events}),
+        }
+        follow_events(self.engine, filters, lambda c, s: self._session(c, s, emit), pool=2)
+
+    def _session(self, client: docker.APIClient, stream: Any, emit: Emit) -> None:
+        """Reconcile at each event (read on a thread of its own) and periodically."""
+        reader = threading.Thread(
+            target=self._read_events, args=(stream,), name="swarm-events", daemon=True
+        )
+        reader.start()
+        self.last = None  # a (re)connection always sends its first listing
+        available = self.reconcile(client, emit)
+        while not self.engine.stopped and reader.is_alive():
+            if available:
+                wait_s = self.busy_interval_s if busy(self.services.values()) else self.interval_s
+            else:
+                wait_s = self.interval_s
+            self._kick.wait(wait_s)
+            self._kick.clear()
+            if self.engine.stopped or not reader.is_alive():
                 break
-            client: docker.APIClient | None = None
-            stream: Any = None
-            try:
-                client = self.engine.client(pool=2)
-                stream = client.events(
-                    decode=True,
-                    filters={
-                        "type": list(WATCHED_EVENTS),
-                        "event": sorted({e for events in WATCHED_EVENTS.values() for e in events}),
-                    },
-                )
-                self.engine.register(stream)
-                reader = threading.Thread(
-                    target=self._read_events, args=(stream,), name="swarm-events", daemon=True
-                )
-                reader.start()
-                self.last = None  # a (re)connection always sends its first listing
-                available = self.reconcile(client, emit)
-                while not self.engine.stopped and reader.is_alive():
-                    if available:
-                        wait_s = (
-                            self.busy_interval_s
-                            if busy(self.services.values())
-                            else self.interval_s
-                        )
-                    else:
-                        wait_s = self.interval_s
-                    self._kick.wait(wait_s)
-                    self._kick.clear()
-                    if self.engine.stopped or not reader.is_alive():
-                        break
-                    available = self.reconcile(client, emit)
-                reason = "event stream ended"
-            except Exception as error:  # noqa: BLE001 - raw urllib3/requests errors included
-                reason = short_error(error)
-            finally:
-                if stream is not None:
-                    self.engine.unregister(stream)
-                if client is not None:
-                    with contextlib.suppress(Exception):
-                        client.close()
-            if self.engine.stopped:
-                break
-            self.engine.report_failure(reason)
-            self.engine.sleep(0.2)
+            available = self.reconcile(client, emit)
 
     def _read_events(self, stream: Any) -> None:
         try:
