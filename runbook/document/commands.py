@@ -16,6 +16,7 @@ from typing import NamedTuple
 from runbook.document.shell import (
     FOREIGN_PROMPTED,
     PLAIN_COMMAND,
+    PLAIN_RUN,
     SESSION_EXITS,
     may_hold_prompt,
     nesting_change,
@@ -296,7 +297,7 @@ def shows_root_prompts(content: str, language: str) -> bool:
         and language not in PLAIN_LANGUAGES
         and "#" in content
         and _root_prompts(language, content)
-        and is_transcript(content, language)
+        and is_transcript(content, language, False)  # the key the other calls use
     )
 
 
@@ -366,7 +367,13 @@ def split_block(
     continued = False
     after_output = False  # the last line read was output
     plain = None if transcript else PLAIN_COMMAND.fullmatch
+    position = 0  # where the line at `offset` starts in `content`
+    skip = 0  # lines before this one were taken with a plain line before them
     for offset, line in enumerate(lines):
+        if offset < skip:
+            continue
+        start = position
+        position += len(line) + 1
         current = groups[-1]
         if (
             plain is not None
@@ -376,10 +383,16 @@ def split_block(
             and not continued
             and plain(line)
         ):
-            # `echo line 1`: a command of this group, nothing more to read in it.
+            # `echo line 1`, and the plain lines right after it: commands of this group,
+            # nothing more to read in them.
+            run = PLAIN_RUN.match(content, start)
+            text = run.group() if run else line  # the run: whole lines, each with its "\n"
+            ended = text.endswith("\n")  # else the run ends the block
+            skip = offset + text.count("\n") + (0 if ended else 1)
+            position = start + len(text) + (0 if ended else 1)
             if not current.code:
                 current.line = first_line + offset
-            current.code.append(line)
+            current.code.extend(lines[offset:skip])
             after_output = False
             continue
         stripped = line.strip()

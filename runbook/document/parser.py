@@ -471,41 +471,46 @@ class _Builder:
             else:
                 intro.append(markdown)
 
+        def admonish(admonition: Admonition, blocks: list[_Block]) -> None:
+            """It speaks about what follows: the next step gets it, no step before. One
+            that gives an order with a command ("!!! attention Switch to the namespace
+            using `oc project x`") is also a step of its own, carrying it."""
+            if ordered := self._admonition_step(blocks, admonition):
+                for pending_block in pending:
+                    attach(self._source(pending_block))
+                pending.clear()
+                ordered.admonitions += [*waiting, admonition]
+                drafts.append(ordered)
+                waiting.clear()
+            waiting.append(admonition)
+
+        def close_docusaurus() -> None:
+            for admonition in self._docusaurus(docusaurus):
+                admonish(admonition, list(docusaurus))
+            docusaurus.clear()
+
         for block in section.blocks:
             if docusaurus:
                 if block.kind == "paragraph":
                     docusaurus.append(block)
                     if closes_docusaurus(self._source(block)):
-                        waiting += self._docusaurus(docusaurus)
-                        docusaurus.clear()
+                        close_docusaurus()
                     continue
-                waiting += self._docusaurus(docusaurus)  # unclosed: it ends where prose does
-                docusaurus.clear()
+                close_docusaurus()  # unclosed: it ends where prose does
             if block.kind in ("paragraph", "blockquote") and not block.holds_code:
                 source = self._source(block)
                 if block.kind == "paragraph" and opens_docusaurus(source):
                     docusaurus.append(block)
                     continue
                 if admonition := read_admonition(block.kind, source, block.line):
-                    # It speaks about what follows: the next step gets it, no step before.
-                    if ordered := self._admonition_step(block, admonition):
-                        # "!!! attention Switch to the namespace using `oc project x`":
-                        # an order with a command, a step of its own (carrying the
-                        # admonition), and still a word about the steps after it.
-                        for pending_block in pending:
-                            attach(self._source(pending_block))
-                        pending.clear()
-                        ordered.admonitions += [*waiting, admonition]
-                        drafts.append(ordered)
-                        waiting.clear()
-                    waiting.append(admonition)
+                    admonish(admonition, [block])
                     continue
             step_count = len(drafts)
             self._read_procedure_block(block, section, drafts, pending, attach, descriptive)
             if waiting and len(drafts) > step_count:
                 drafts[step_count].admonitions += waiting
                 waiting.clear()
-        waiting += self._docusaurus(docusaurus)
+        close_docusaurus()
         if not drafts:
             return None
         for block in pending:
@@ -525,16 +530,16 @@ class _Builder:
             admonitions=tuple(waiting),
         )
 
-    def _admonition_step(self, block: _Block, admonition: Admonition) -> _Draft | None:
-        """A step for an admonition that gives an order with a command in its code spans
-        (`Switch to … using `oc project rook-ceph``), else None: one that only names a
-        command (`… cleaned up manually using `rbd rm``) gives none."""
+    def _admonition_step(self, blocks: list[_Block], admonition: Admonition) -> _Draft | None:
+        """A step for an admonition (its blocks) that gives an order with a command in its
+        code spans (`Switch to … using `oc project rook-ceph``), else None: one that only
+        names a command (`… cleaned up manually using `rbd rm``) gives none."""
         if "`" not in admonition.text or not _gives_order(admonition.text):
             return None
-        commands = self._inline_commands(block.tokens)
+        commands = self._inline_commands([t for block in blocks for t in block.tokens])
         if not commands:
             return None
-        return _Draft(admonition.text, block.line, list(commands))
+        return _Draft(admonition.text, blocks[0].line, list(commands))
 
     def _follow_sessions(self, drafts: list[_Draft], procedure: str) -> None:
         """Mark the commands typed into a session an earlier step left open (an earlier

@@ -9,6 +9,8 @@ lines run inside it, not on the operator's machine.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 _WORD = re.compile(r"'[^']*'|\"(?:\\.|[^\"\\])*\"|\\.|;;|&&|\|\||[;&|()]|[^\s;&|()'\"\\]+|['\"].*")
 """Shell words, quoted strings and control operators, in order; a quote left open takes
@@ -309,18 +311,45 @@ _SESSION_PROGRAMS = _SHELLS | frozenset(
     sqlite3 chroot su gdb lldb python python3 toolbox nsenter go gpg gpg2 telnet virsh""".split()
 )
 """The programs `session_opener` looks at further; any other first word opens no session."""
-_PLAIN_PROGRAMS = sorted(
-    PROMPT_PROGRAMS - _SESSION_PROGRAMS - ALIASES.keys(), key=len, reverse=True
-)
-PLAIN_COMMAND = re.compile(
-    r"[ \t]*(?!.*\b(?:for|while|until|if|case|select|done|fi|esac)\b)"
-    rf"(?:{'|'.join(map(re.escape, _PLAIN_PROGRAMS))})[ \t]+[^\s(){{}}'\"\\<#][^(){{}}'\"\\<#]*"
-)
+
+
+def _trie(words: Iterable[str]) -> str:
+    """A regex matching any of `words`, one character at a time (`g(?:it|pg2?)`): the
+    regex engine tries alternatives in turn, and a list of 200 programs took it 200 tries
+    a line."""
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def pattern(node: dict[str, Any]) -> str:
+        branches = [
+            re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char
+        ]
+        if not branches:
+            return ""
+        if len(branches) == 1 and "" not in node:
+            return branches[0]
+        return f"(?:{'|'.join(branches)})" + ("?" if "" in node else "")
+
+    return pattern(tree)
+
+
+_PLAIN_PROGRAMS = PROMPT_PROGRAMS - _SESSION_PROGRAMS - ALIASES.keys() - {"time"}
+"""Programs whose line `split_block` may take as it is (`time` puts a command after it)."""
+_PLAIN_LINE = rf"[ \t]*{_trie(_PLAIN_PROGRAMS)}[ \t]+[^\s(){{}}'\"\\<#;&|][^(){{}}'\"\\<#;&|\n]*"
+PLAIN_COMMAND = re.compile(_PLAIN_LINE)
 """A line `split_block` needs to look at no further (`echo line 1`, `kubectl get pod -A`):
-a known program that opens no session, then no quote, brace, parenthesis, backslash,
-`<`, `#` or compound-command keyword. Such a line is a command of the group it is in,
-nesting nothing: the long way round reads it the same (see the corpus test), only slower.
-Matched with `fullmatch`."""
+a known program that opens no session, then no quote, brace, parenthesis, backslash, `<`,
+`#`, `;`, `&` or `|` (so no word after the program is in command position, and no
+`for`/`done` there nests anything). Such a line is a command of the group it is in: the
+long way round reads it the same (see the corpus test), only slower. Matched with
+`fullmatch`."""
+PLAIN_RUN = re.compile(rf"(?:{_PLAIN_LINE}(?:\n|\Z))+")
+"""Consecutive `PLAIN_COMMAND` lines, each with its line break (the last may have none):
+taken in one match from where one is found."""
 
 
 def may_hold_prompt(text: str) -> bool:

@@ -96,6 +96,12 @@ def test_the_plain_line_shortcut_splits_every_corpus_block_as_the_long_way_does(
         for token in markdown().parse(path.read_text(encoding="utf-8", errors="replace"))
         if token.type == "fence"
     ]
+    blocks += [  # runs of plain lines cut by what the long way must read
+        ("echo a\necho b\n# next\ncurl -s x\n\necho c\nssh node\nrm -rf /x\nexit\necho d", "sh"),
+        ("echo a \\\n  --flag\necho b\nfor x in 1; do\necho $x\ndone\necho e", "bash"),
+        ("echo 'a\necho b'\necho c <<EOF\necho d\nEOF\necho f\n", "sh"),
+        ("echo done\nkubectl get pod\nkubectl exec -it p -- sh\nls\nexit", "console"),
+    ]
     fast = [commands.split_block(content, 1, language) for content, language in blocks]
     assert (
         sum(
@@ -108,3 +114,24 @@ def test_the_plain_line_shortcut_splits_every_corpus_block_as_the_long_way_does(
     monkeypatch.setattr(commands, "PLAIN_COMMAND", re.compile(r"(?!)"))
     slow = [commands.split_block(content, 1, language) for content, language in blocks]
     assert fast == slow
+
+
+def test_the_line_scan_gives_markdown_its_tokens_on_every_corpus_file() -> None:
+    """`blocks._LineState` finds the lines another way than markdown-it: every corpus file,
+    and text with tabs, blank ends and CRLF, gives the same tokens both ways."""
+    texts = [path.read_text(encoding="utf-8", errors="replace") for path in FILES]
+    texts += [
+        "",
+        "   ",
+        "a\n",
+        "a\n  ",
+        "a\n\n",
+        "\n\n# H\n",
+        "- a\n\t- b\n  \t```sh\n\t\techo x\n\t```\n",
+        "> quote\n>\tcode\n\n    indented\n\tcode\n",
+        "# T\r\n\r\n1. x\r\n   ```sh\r\n   echo y\r\n   ```\r\n",
+        " \t \tmixed\n\t  \t\n",
+    ]
+    fast, slow = markdown(), markdown(line_markers=False)
+    for text in texts:
+        assert fast.parse(text) == slow.parse(text), text[:80]

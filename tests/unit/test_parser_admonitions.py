@@ -187,3 +187,22 @@ def test_an_admonition_that_gives_an_order_with_a_command_is_a_step_and_still_wa
 def test_an_admonition_that_only_names_a_command_gives_no_step(admonition: str) -> None:
     listing, delete = list_then_delete(admonition)
     assert len(delete.admonitions) == 1 and not listing.admonitions
+
+
+@pytest.mark.parametrize(
+    "admonition",
+    [
+        ":::tip\nRestart `kubectl -n app rollout restart deploy/web` first.\n:::",
+        "> [!IMPORTANT]\n> Restart `kubectl -n app rollout restart deploy/web` first.",
+        "**Note:** restart `kubectl -n app rollout restart deploy/web` first.",
+    ],
+)
+def test_every_admonition_form_that_gives_an_order_with_a_command_is_a_step(
+    admonition: str,
+) -> None:
+    restart, listing, delete = only_procedure(
+        f"## Mitigation\n\n{admonition}\n\n{LIST}\n{DELETE}"
+    ).steps
+    assert [c.code for c in restart.commands] == ["kubectl -n app rollout restart deploy/web"]
+    assert len(restart.admonitions) == 1
+    assert listing.admonitions == restart.admonitions and not delete.admonitions
