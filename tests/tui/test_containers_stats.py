@@ -80,6 +80,23 @@ async def test_stats_are_asked_for_the_rows_on_screen_only() -> None:
         await until(lambda: app.stats.watched[-1].get("id050") == 7)
 
 
+async def test_rows_that_come_on_screen_when_the_table_grows_are_read() -> None:
+    app = Harness()
+    async with app.run_test(size=(120, 14)):
+        pane = app.query_one(ContainersPane)
+        table = pane.table
+        pane.post_message(DockerEventArrived(EngineChanged(EngineState(True, time.time()), HOST)))
+        pane.post_message(DockerEventArrived(ContainersListed(tuple(row(n) for n in range(100)))))
+        await until(lambda: table.row_count == 100)
+        await until(lambda: bool(app.stats.watched) and len(app.stats.watched[-1]) > 0)
+        before = len(app.stats.watched[-1])
+        # The pane keeps its size; its status line goes, and the table gets its row.
+        pane.query_one("#containers-status").display = False
+        await until(lambda: table.size.height - 1 > before)
+        await until(lambda: len(app.stats.watched[-1]) == table.size.height - 1)
+        assert list(app.stats.watched[-1]) == [f"id{n:03d}" for n in range(before + 1)]
+
+
 async def test_a_sample_with_the_same_figures_repaints_nothing() -> None:
     app = Harness()
     async with app.run_test(size=(120, 14)):
