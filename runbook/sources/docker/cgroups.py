@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 NANOSECONDS = 1_000_000_000
+SYSTEM_CPU_REUSE_S = 0.05
+"""A round of rows shares one read of the host's CPU time taken this recently."""
 
 
 class CgroupReader:
@@ -29,16 +32,25 @@ class CgroupReader:
         self._cpus = os.cpu_count() or 1
         self._host_net = self._net_namespace("self")
         self._memory_total = self._read_memory_total()
+        self._paths: dict[int, dict[str, str]] = {}
+        """Each process's cgroup paths: a process stays in its cgroup, so read once."""
+        self._system: tuple[float, int] = (0.0, 0)
+        """(monotonic time, host CPU ns) of the last /proc/stat read."""
 
     def read(self, container_id: str, pid: int) -> dict[str, Any] | None:
         """A stats document for this container's process, or None when its cgroup is unknown."""
         if pid <= 0 or not container_id:
             return None
         try:
-            paths = self._cgroup_paths(pid)
-            cpu, memory = self._cpu_and_memory(paths, container_id)
+            cpu, memory = self._cached_cpu_and_memory(pid, container_id)
             if cpu is None:
-                return None
+                paths = self._cgroup_paths(pid)
+                cpu, memory = self._cpu_and_memory(paths, container_id)
+                if cpu is None:
+                    return None
+                if len(self._paths) > 4096:
+                    self._paths.clear()
+                self._paths[pid] = paths
             system = self._system_cpu_ns()
         except (OSError, ValueError):
             return None
@@ -51,6 +63,22 @@ class CgroupReader:
             "memory_stats": memory,
             "networks": self._networks(pid),
         }
+
+    def _cached_cpu_and_memory(
+        self, pid: int, container_id: str
+    ) -> tuple[int | None, dict[str, Any]]:
+        """From the paths read before for this process; (None, {}) when they no longer hold
+        (a reused pid, a cgroup gone): the caller reads them again."""
+        paths = self._paths.get(pid)
+        if paths is None:
+            return None, {}
+        try:
+            found = self._cpu_and_memory(paths, container_id)
+        except (OSError, ValueError):
+            found = (None, {})
+        if found[0] is None:
+            del self._paths[pid]
+        return found
 
     def _cgroup_paths(self, pid: int) -> dict[str, str]:
         """Controller name ("" for the v2 hierarchy) -> the process's cgroup path."""
@@ -105,10 +133,19 @@ class CgroupReader:
         return min(limit, self._memory_total) if self._memory_total else limit
 
     def _system_cpu_ns(self) -> int:
-        """The host's CPU time as dockerd counts it: /proc/stat's first seven cpu fields."""
+        """The host's CPU time as dockerd counts it: /proc/stat's first seven cpu fields.
+
+        Read once for a round of rows, as dockerd reads it once per collection (it moves
+        in clock ticks, 10 ms, anyway)."""
+        read_at, value = self._system
+        now = time.monotonic()
+        if now - read_at < SYSTEM_CPU_REUSE_S:
+            return value
         with (self.proc / "stat").open() as stat:
             fields = stat.readline().split()
-        return sum(int(value) for value in fields[1:8]) * NANOSECONDS // self._ticks
+        value = sum(int(value) for value in fields[1:8]) * NANOSECONDS // self._ticks
+        self._system = (now, value)
+        return value
 
     def _networks(self, pid: int) -> dict[str, Any] | None:
         """Interfaces of the container's own network namespace; None with host networking."""
