@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 NANOSECONDS = 1_000_000_000
+CPU_KEYS = frozenset({"usage_usec"})
+MEMORY_KEYS = frozenset({"inactive_file", "total_inactive_file"})
+"""What `stats.memory_used` takes from memory.stat, as the docker CLI does."""
 SYSTEM_CPU_REUSE_S = 0.05
 """A round of rows shares one read of the host's CPU time taken this recently."""
 
@@ -104,7 +107,7 @@ class CgroupReader:
         v2 = paths.get("")
         if v2 is not None and container_id in v2:
             directory = self.cgroup_root / v2.lstrip("/")
-            stat = _key_values(directory / "cpu.stat")
+            stat = _key_values(directory / "cpu.stat", CPU_KEYS)
             if "usage_usec" not in stat:
                 return None, {}
             return stat["usage_usec"] * 1000, self._memory_v2(directory)
@@ -115,7 +118,7 @@ class CgroupReader:
         with contextlib.suppress(OSError, ValueError):
             usage = int((directory / "memory.usage_in_bytes").read_text())
             limit = int((directory / "memory.limit_in_bytes").read_text())
-            stats = _key_values(directory / "memory.stat")
+            stats = _key_values(directory / "memory.stat", MEMORY_KEYS)
             return {"usage": usage, "limit": self._capped(limit), "stats": stats}
         return {}
 
@@ -124,7 +127,7 @@ class CgroupReader:
             usage = int((directory / "memory.current").read_text())
             raw_limit = (directory / "memory.max").read_text().strip()
             limit = self._memory_total if raw_limit == "max" else int(raw_limit)
-            stats = _key_values(directory / "memory.stat")
+            stats = _key_values(directory / "memory.stat", MEMORY_KEYS)
             return {"usage": usage, "limit": self._capped(limit), "stats": stats}
         return {}
 
@@ -178,11 +181,12 @@ class CgroupReader:
         return 0
 
 
-def _key_values(path: Path) -> dict[str, int]:
-    """A cgroup "key value" file (cpu.stat, memory.stat)."""
+def _key_values(path: Path, wanted: frozenset[str]) -> dict[str, int]:
+    """The `wanted` keys of a cgroup "key value" file (cpu.stat, memory.stat): read for
+    every row on screen every round, so the other lines are not even converted."""
     values: dict[str, int] = {}
     for line in path.read_text().splitlines():
         key, _, value = line.partition(" ")
-        with contextlib.suppress(ValueError):
+        if key in wanted and value.isdigit():
             values[key] = int(value)
     return values
