@@ -14,6 +14,7 @@ A file the console refuses (over 8 MB, or a line over 100,000 bytes) is timed to
 and its one-line message. Huge inputs to try: `bench/parse.py --write DIR` writes them.
 
 Usage: .venv/bin/python bench/startup.py [RUNBOOK] [--size 80x24] [--idle 10] [--runs 3]
+       .venv/bin/python bench/startup.py --huge [--runs 3]
 Prints figures; asserts nothing.
 """
 
@@ -28,6 +29,7 @@ import select
 import signal
 import statistics
 import struct
+import subprocess
 import sys
 import tempfile
 import termios
@@ -61,9 +63,21 @@ class Measurement:
     idle_bytes: int = 0
     idle_peak_per_s: int = 0
     idle_seconds: dict[int, int] = field(default_factory=dict)
+    first_frame_cpu_s: float = 0.0
+    """CPU time the app had used when its first frame arrived: steadier than wall time on
+    a busy machine (it leaves out the time other processes had the CPU)."""
     refused_s: float = 0.0
     """When the app exited without drawing a frame (a refused file), and what it said."""
     refused_with: str = ""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a running process, from /proc (0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_in_pty(
@@ -123,6 +137,7 @@ def run_in_pty(
                     seen = (seen + chunk)[-65536:]
                     if marker in seen:
                         result.first_frame_s = now - started
+                        result.first_frame_cpu_s = cpu_seconds(pid)
             else:
                 result.idle_bytes += len(chunk)
                 second = int(now - idle_started)
@@ -151,18 +166,60 @@ def summarise(name: str, runs: list[Measurement], idle_s: float) -> None:
 
     if all(m.refused_s for m in runs):
         refused = median([m.refused_s for m in runs])
-        print(f"{name:<10} refused in {refused * 1000:7.0f} ms: {runs[-1].refused_with}")
+        print(f"{name:<12} refused in {refused * 1000:7.0f} ms: {runs[-1].refused_with}")
         return
     frame = median([m.first_frame_s for m in runs])
+    frame_cpu = median([m.first_frame_cpu_s for m in runs])
     first = median([m.first_byte_s for m in runs])
     start_bytes = median([m.start_bytes for m in runs])
     idle = median([m.idle_bytes for m in runs])
     peak = max(m.idle_peak_per_s for m in runs)
     print(
-        f"{name:<10} first byte {first * 1000:7.0f} ms   first frame {frame * 1000:7.0f} ms   "
+        f"{name:<12} first byte {first * 1000:7.0f} ms   first frame {frame * 1000:7.0f} ms "
+        f"(cpu {frame_cpu * 1000:5.0f} ms)   "
         f"start {start_bytes / 1024:7.1f} KiB   idle {idle / idle_s:8.1f} B/s "
         f"(peak {peak} B in one second)"
     )
+
+
+def python_path() -> str:
+    python = str(REPO / ".venv" / "bin" / "python")
+    return python if Path(python).exists() else sys.executable
+
+
+def app_environment(home: str) -> dict[str, str]:
+    """The environment an app runs in: a fresh state and config home, no TEXTUAL flags."""
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "COLORTERM": "truecolor",
+        "XDG_STATE_HOME": f"{home}/state",
+        "XDG_CONFIG_HOME": f"{home}/config",
+        "RUNBOOK_STATE_DIR": f"{home}/state/runbook-console",
+        "PYTHONPATH": str(REPO),
+    }
+    env.pop("TEXTUAL", None)
+    return env
+
+
+def huge_inputs(args: argparse.Namespace, size: tuple[int, int]) -> int:
+    """First frame (or refusal) of each huge input `bench/parse.py --write` makes."""
+    python = python_path()
+    with tempfile.TemporaryDirectory() as home:
+        env = app_environment(home)
+        subprocess.run([python, str(REPO / "bench" / "parse.py"), "--write", home], check=True)
+        print(f"terminal {size[0]}x{size[1]}, {args.runs} run(s) each, no live panes")
+        cases = [("bare", [python, "-c", BARE_APP], b"bare textual app")]
+        for name in ("huge-fence", "longest-line", "five-mb-line"):
+            argv = [python, "-m", "console.cli", f"{home}/{name}.md", "--no-resume", "--no-live"]
+            cases.append((name, argv, b"Procedures"))
+        for name, argv, marker in cases:
+            runs = [
+                run_in_pty(argv, marker, size, 0.5, args.quiet_ms, env) for _ in range(args.runs)
+            ]
+            summarise(name, runs, 0.5)
+    print("target: the first frame of each within 1 s (wall), or a one-line refusal")
+    return 0
 
 
 def main() -> int:
@@ -174,22 +231,19 @@ def main() -> int:
     parser.add_argument(
         "--quiet-ms", type=int, default=500, help="silence after the first frame that ends start-up"
     )
+    parser.add_argument(
+        "--huge",
+        action="store_true",
+        help="time the huge inputs of bench/parse.py (100,000-line fence, longest line, "
+        "5 MB line) beside the bare app, without live panes; target: first frame within 1 s",
+    )
     args = parser.parse_args()
     columns, rows = (int(part) for part in args.size.split("x"))
-    python = str(REPO / ".venv" / "bin" / "python")
-    if not Path(python).exists():
-        python = sys.executable
+    if args.huge:
+        return huge_inputs(args, (columns, rows))
+    python = python_path()
     with tempfile.TemporaryDirectory() as home:
-        env = {
-            **os.environ,
-            "TERM": "xterm-256color",
-            "COLORTERM": "truecolor",
-            "XDG_STATE_HOME": f"{home}/state",
-            "XDG_CONFIG_HOME": f"{home}/config",
-            "RUNBOOK_STATE_DIR": f"{home}/state/runbook-console",
-            "PYTHONPATH": str(REPO),
-        }
-        env.pop("TEXTUAL", None)
+        env = app_environment(home)
         apps = {
             "bare": ([python, "-c", BARE_APP], b"bare textual app"),
             "console": ([python, "-m", "console.cli", args.runbook, "--no-resume"], b"Procedures"),

@@ -9,9 +9,11 @@ post messages, which the app routes. Everything that runs goes through the one
 from __future__ import annotations
 
 import gc
+import os
 import signal
+import termios
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
 from textual.app import App, SystemCommand
@@ -39,7 +41,7 @@ from console.messages import (
 )
 from console.panes.messages import ContainerActionRequested
 from console.progress import Progress, StepStatus
-from console.reattach import outcome, saved_runs
+from console.reattach import outcome, roll_ended, rolls_left, saved_runs
 from console.runner import StepRunner
 from console.screens.main import MainScreen
 from console.session import SessionKeeper
@@ -50,6 +52,9 @@ from console.widgets.navigator import Navigator
 from console.widgets.step_list import StepList
 from runbook.model import Procedure, Runbook, Step
 from runbook.terminal import neutralise
+
+if TYPE_CHECKING:
+    from runbook.execution.rolls import OpenRoll
 
 CLOCK_INTERVAL_S = 1.0
 CPU_INTERVAL_S = 5.0
@@ -105,6 +110,7 @@ class RunbookConsole(App[int]):
         self.clock_text = ""
         self.cpu_text = ""
         self._exit_code = 0
+        self._terminal_fd: int | None = None
         self.register_theme(RUNBOOK_THEME)
         self.theme = (
             REDUCED_COLOUR_THEME
@@ -204,6 +210,10 @@ class RunbookConsole(App[int]):
     def _install_signal_handlers(self) -> None:
         import asyncio
 
+        fileno = getattr(self._driver, "fileno", None)
+        if not self.is_headless and isinstance(fileno, int) and os.isatty(fileno):
+            self._terminal_fd = fileno  # watched by the clock: see _terminal_gone
+
         try:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGHUP):
@@ -211,24 +221,44 @@ class RunbookConsole(App[int]):
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests) or no signal support: nothing to restore
 
+    def _terminal_gone(self) -> bool:
+        """The terminal hung up (an SSH connection or tmux server gone without a SIGHUP
+        reaching the console): its reads return nothing at once, and Textual's input
+        thread would spin on them, so the console saves and exits as on SIGHUP."""
+        if self._terminal_fd is None:
+            return False
+        try:
+            termios.tcgetattr(self._terminal_fd)
+        except (termios.error, OSError):
+            return True
+        return False
+
     def _on_terminate_signal(self, signum: int) -> None:
         self.session.flush()
         self._exit_code = 128 + signum
         self.exit(self._exit_code)
 
     def _reattach_runs(self) -> None:
-        """Steps a previous console left running: show how they ended, or follow them."""
+        """Steps a previous console left running: show how they ended, or follow them; and
+        rolls it left mid-roll: follow their running hosts, then close them truthfully."""
+        config = self.settings.config
+        rolls = rolls_left(config.rolls_dir, self.runbook_path, self.environment)
+        for roll in rolls:
+            self._take_over_roll(roll)
+        taken = {(roll.procedure, roll.step) for roll in rolls}
         found = saved_runs(
-            self.runbook,
-            self.progress,
-            self.settings.config.runs_dir,
-            self.runbook_path,
-            self.environment,
+            self.runbook, self.progress, config.runs_dir, self.runbook_path, self.environment
         )
         for saved in found:
             key, index, run = saved.procedure_key, saved.step_index, saved.run
+            if (key, index) in taken:
+                continue
             if run is None:
                 self.progress.set_status(key, index, "failed", reason="interrupted: no run found")
+            elif run.spec.get("roll_id"):  # a roll closed elsewhere: its record says how
+                ended = roll_ended(config.audit_file, str(run.spec["roll_id"]))
+                self.progress.add_output(key, index, ended.lines)
+                self.progress.set_status(key, index, ended.status, ended.reason, None, ended.by)
             elif run.finished:
                 ended = outcome(run)
                 self.progress.add_output(key, index, ended.lines)
@@ -242,6 +272,36 @@ class RunbookConsole(App[int]):
                     timeout=8,
                 )
                 self.runner.follow(key, index, run)
+
+    def _take_over_roll(self, roll: OpenRoll) -> None:
+        """Follow a roll left mid-roll (one at a time), or close it at once as it stands."""
+        key, index = roll.procedure, roll.step
+        procedure = self.runbook.procedure(key)
+        known = procedure is not None and 0 < index <= len(procedure.steps)
+        if known and self.running is None:
+            self.notify(
+                f"Step {index} of {key} was rolling across {len(roll.plan.hosts)} hosts when "
+                "its console stopped: following the hosts still running, then closing the roll "
+                "(hosts not started stay so).",
+                title="Session",
+                timeout=10,
+            )
+            self.runner.follow_roll(roll)
+            return
+        from runbook.execution.audit import AuditTrail
+
+        config = self.settings.config
+        closed = roll.close(
+            AuditTrail(config.audit_file), roll.host_outcomes(config.runs_dir), self.settings.user
+        )
+        self.notify(
+            f"Roll of step {index} of {key} closed as it stood: {closed.summary()}",
+            title="Session",
+            severity="warning",
+            timeout=10,
+        )
+        if known:
+            self.progress.set_status(key, index, "failed", f"interrupted: {closed.summary()}")
 
     def action_start_fresh(self) -> None:
         self._start_fresh()
@@ -357,6 +417,9 @@ class RunbookConsole(App[int]):
     # Clock and CPU --------------------------------------------------------------------
 
     def tick_clock(self) -> None:
+        if self._terminal_gone():
+            self._on_terminate_signal(signal.SIGHUP)
+            return
         now = self.settings.clock()
         text = now.strftime("%H:%M")
         if text != self.clock_text:
@@ -366,6 +429,7 @@ class RunbookConsole(App[int]):
         if screen is not None:
             screen.tick_timers()
         self.incidents.tick_hint()
+        self.incidents.poll_open()
         self._check_waits()
 
     def _start_cpu_meter(self) -> None:

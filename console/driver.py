@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from runbook.execution.executor import Executor, StepReporter, StepResult
     from runbook.execution.rollout import HostOutcome
+    from runbook.execution.rolls import OpenRoll
 
 STREAMS = {"stdout": "stdout", "stderr": "stderr", "system": "info"}
 """Executor stream names to the output pane's."""
@@ -57,7 +58,7 @@ class ConsoleReporter:
             StepOutput(self.procedure_key, self.step_index, [(stream, line.text)])
         )
 
-    def host(self, plan: Plan, outcome: HostOutcome) -> None:
+    def host(self, plan: Plan | None, outcome: HostOutcome) -> None:
         self.app.post_message(
             RollHostChanged(
                 self.procedure_key,
@@ -227,6 +228,10 @@ class Driver:
         from runbook.execution.executor import StepResult
 
         reporter.finished(None, StepResult.from_state(state, (info.run_id,)))
+
+    def follow_roll(self, roll: OpenRoll, reporter: ConsoleReporter) -> None:
+        """Take over a roll a previous console left mid-roll; blocks until it is closed."""
+        self.executor.follow_roll(roll, reporter, self.settings.user)
 
     def cancel(self, by: str) -> None:
         """Ask the running step to stop (thread-safe)."""

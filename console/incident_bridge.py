@@ -61,6 +61,8 @@ Job = Callable[[], None]
 
 HINT_RECHECK_S = 2.0
 """How often the deployment hint reads the history again while an incident is open."""
+OPEN_POLL_S = 2.0
+"""How often, with no incident shown, the console looks for one opened elsewhere."""
 
 
 class IncidentWriter:
@@ -82,6 +84,8 @@ class IncidentWriter:
         self._queue: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._directory_stamp: int | None = None
+        """The incidents' directory's mtime at the last find_open (writer thread only)."""
 
     @property
     def store(self) -> IncidentStore:
@@ -159,14 +163,26 @@ class IncidentWriter:
         self._submit(job)
 
     def find_open(
-        self, runbook: Runbook, environment: str, then: Callable[[Incident], object]
+        self,
+        runbook: Runbook,
+        environment: str,
+        then: Callable[[Incident], object],
+        changed_only: bool = False,
     ) -> None:
         """Queue looking for the open incident of `runbook` in `environment`; `then` is
-        called on this writer's thread when there is one."""
+        called on this writer's thread when there is one. `changed_only`: only when a
+        file came or went in the incidents' directory since the last look."""
 
         def job() -> None:
             from runbook.incident.model import IncidentError
 
+            try:
+                stamp = self.store.directory.stat().st_mtime_ns
+            except OSError:
+                stamp = None
+            if changed_only and stamp == self._directory_stamp:
+                return
+            self._directory_stamp = stamp
             path = str(Path(runbook.path).resolve()) if runbook.path else None
             try:
                 incident = self.store.open_for(path, runbook.sha256, environment)
@@ -254,6 +270,7 @@ class IncidentBridge:
         self._hint_text = ""
         """The hint's text as last shown: `tick_hint` posts only a change."""
         self._hint_checked = 0.0
+        self._open_polled = time.monotonic()
         """When the deployment history was last read (monotonic)."""
         self.alert: dict[str, Any] | None = settings.alert
         """Alert name and labels the console was opened with, kept with a started incident."""
@@ -477,6 +494,20 @@ class IncidentBridge:
             now = self.settings.clock()
             self.app.notify(hint.text_at(now), title=title, severity=severity, timeout=15)
         self._post_hint()
+
+    def poll_open(self) -> None:
+        """With no incident shown, one opened meanwhile for this runbook and environment
+        (by the CLI, another console or an alert) becomes this console's, as at start:
+        looked for every `OPEN_POLL_S` on the writer thread, only when a file came."""
+        if self.incident is not None or time.monotonic() - self._open_polled < OPEN_POLL_S:
+            return
+        self._open_polled = time.monotonic()
+        self.writer.find_open(
+            self.runbook,
+            self.environment,
+            then=lambda incident: self.app.post_message(IncidentLoaded(incident, "adopt")),
+            changed_only=True,
+        )
 
     def tick_hint(self) -> None:
         """Show the hint's age as of now (the app's clock tick calls this), once the

@@ -39,6 +39,8 @@ class StepRecord:
     """When a wait step's countdown or a command began."""
     hosts: dict[str, str] = field(default_factory=dict)
     """A rolled step's last run: each host's state, in the roll's order (not saved)."""
+    host_details: dict[str, str] = field(default_factory=dict)
+    """What the grid says beside a host's state (exit code, why it was skipped; not saved)."""
 
 
 class ProgressSink(Protocol):

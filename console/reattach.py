@@ -11,6 +11,7 @@ from pathlib import Path
 
 from console.progress import Progress, StepStatus
 from runbook.execution import runs
+from runbook.execution.rolls import OpenRoll, open_rolls
 from runbook.execution.runs import RunInfo
 from runbook.model import Runbook
 from runbook.storage.session import checklist_status
@@ -56,7 +57,7 @@ def saved_runs(
         known = runs.list_runs(runs_dir)  # newest first
     except OSError:
         known = []
-    paths = {runbook_path, str(Path(runbook_path).resolve()) if runbook_path else None}
+    paths = _paths(runbook_path)
     found = []
     for procedure_key, step_index in saved:
         run = next(
@@ -72,6 +73,49 @@ def saved_runs(
         )
         found.append(SavedRun(procedure_key, step_index, run))
     return found
+
+
+def rolls_left(rolls_dir: Path, runbook_path: str | None, environment: str) -> list[OpenRoll]:
+    """Rolls of this runbook in `environment` whose console stopped mid-roll, each locked for
+    this console (runbook.execution.rolls); never another environment's."""
+    paths = _paths(runbook_path)
+
+    def wanted(start: object) -> bool:
+        if not isinstance(start, dict):
+            return False
+        here = str(start.get("environment", "")).casefold() == environment.casefold()
+        return here and start.get("runbook") in paths
+
+    return open_rolls(rolls_dir, wanted)
+
+
+def roll_ended(audit_file: Path, roll_id: str) -> Outcome:
+    """How a roll closed elsewhere ended (its `roll` audit record), for a step saved as
+    running whose roll another console or `runbook-console rolls --close` closed."""
+    from runbook.execution.audit import read_records
+
+    try:
+        records = read_records(audit_file)
+    except OSError:
+        records = []
+    closing = next(
+        (r for r in reversed(records) if r.get("event") == "roll" and r.get("roll_id") == roll_id),
+        None,
+    )
+    if closing is None:
+        reason = f"interrupted: roll {roll_id} has no closing record (runbook-console rolls)"
+        return Outcome("failed", reason, None, None, [])
+    status = str(closing.get("status", "failed"))
+    ok = len(closing.get("ok") or [])
+    hosts = len(closing.get("hosts") or [])
+    why = None if status == "succeeded" else f"{status}: {ok} of {hosts} hosts ok"
+    by = closing.get("closed_by") or closing.get("cancelled_by")
+    text = f"roll {roll_id} {status}" + (f", closed by {by}" if by else "")
+    return Outcome(checklist_status(status), why, None, None, [("info", text)])
+
+
+def _paths(runbook_path: str | None) -> set[str | None]:
+    return {runbook_path, str(Path(runbook_path).resolve()) if runbook_path else None}
 
 
 def outcome(run: RunInfo) -> Outcome:

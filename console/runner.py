@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from console.settings import ConsoleSettings
     from runbook.drills.runner import Drill
     from runbook.execution.plan import Confirmation, Plan
+    from runbook.execution.rolls import OpenRoll
     from runbook.execution.runs import RunInfo
     from runbook.model import Procedure, Runbook, Step
 
@@ -295,7 +296,8 @@ class StepRunner:
         run = Run("step", procedure.key, step.index, step.title, cursor_mark=mark)
         app.progress.set_status(procedure.key, step.index, "running")
         hosts = [host.name for host in plan.roll.hosts] if plan.roll is not None else []
-        app.progress.record(procedure.key, step.index).hosts = dict.fromkeys(hosts, "pending")
+        record = app.progress.record(procedure.key, step.index)
+        record.hosts, record.host_details = dict.fromkeys(hosts, "pending"), {}
         app.refresh_step(procedure.key, step.index)
         self._start(run, plan, confirmation, f"step {step.index}: {step.title}")
         if screen is not None and hosts:
@@ -462,6 +464,34 @@ class StepRunner:
         reporter = ConsoleReporter(self.app, procedure_key, step_index)
         run_detachable(lambda: self.driver.follow(info, reporter))
 
+    def follow_roll(self, roll: OpenRoll) -> None:
+        """A roll a previous console left mid-roll: its grid, the running hosts followed to
+        their end (c cancels them), then its closing record (Executor.follow_roll)."""
+        key, index = roll.procedure, roll.step
+        self.current = Run("step", key, index, "")
+        hosts = [host.name for host in roll.plan.hosts]
+        self.app.progress.set_status(key, index, "running")
+        record = self.app.progress.record(key, index)
+        record.hosts, record.host_details = dict.fromkeys(hosts, "pending"), {}
+        self.app.refresh_step(key, index)
+        screen = self.app.main_screen
+        if screen is not None:
+            screen.show_output().hosts.show_hosts(hosts)
+        self.app.run_worker(
+            partial(self._follow_roll, roll),
+            thread=True,
+            group="step-run",
+            exclusive=True,
+            exit_on_error=False,
+            description="Following a roll left running",
+        )
+
+    def _follow_roll(self, roll: OpenRoll) -> None:
+        from console.driver import ConsoleReporter, run_detachable  # with the driver
+
+        reporter = ConsoleReporter(self.app, roll.procedure, roll.step)
+        run_detachable(lambda: self.driver.follow_roll(roll, reporter))
+
     def cancel(self) -> None:
         run = self.current
         if run is None:
@@ -501,13 +531,14 @@ class StepRunner:
     def host_changed(self, message: RollHostChanged) -> None:
         """A host of a rolled step moved on: its row in the grid, the step's row."""
         app = self.app
-        if self._run_of(message.procedure_key, message.step_index).kind == "step":
-            record = app.progress.record(message.procedure_key, message.step_index)
-            record.hosts[message.host] = message.state
-            app.refresh_step(message.procedure_key, message.step_index)
         detail = message.reason if message.state != "ok" else ""
         if message.exit_code is not None and message.state in ("ok", "failed"):
             detail = f"exit {message.exit_code}" + (f": {detail}" if detail else "")
+        if self._run_of(message.procedure_key, message.step_index).kind == "step":
+            record = app.progress.record(message.procedure_key, message.step_index)
+            record.hosts[message.host] = message.state
+            record.host_details[message.host] = detail
+            app.refresh_step(message.procedure_key, message.step_index)
         screen = app.main_screen
         if screen is not None:
             screen.show_output().hosts.set_host(message.host, message.state, detail)

@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from console.cli._common import load_settings
 from runbook.document.check import check_file
+
+if TYPE_CHECKING:
+    from runbook.config import Config
 
 NAME = "check"
 HELP = "Check runbooks for problems and drift (missing scripts, files, make targets)."
@@ -24,12 +28,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--root", metavar="DIR", help="repository the commands run in (default: nearest .git)"
     )
     parser.add_argument(
-        "--config", metavar="FILE", help="config file whose environments give variables values"
+        "--config",
+        metavar="FILE",
+        help="config file whose environments give variables values; its engines"
+        " (docker_host, docker_hosts) are checked too",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     config = load_settings(args.config)
+    engines_bad = _engine_problems(config) if args.config else []
+    for line in engines_bad:
+        print(f"runbook-console: {line}", file=sys.stderr)
     known = {name for environment in config.environments.values() for name in environment.env}
     results = [check_file(path, args.root, known) for path in args.paths]
     if args.json:
@@ -46,4 +56,23 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{result['path']}: ok ({result['procedures']} procedures)")
     if any(not r["readable"] for r in results):
         return 2
-    return 1 if any(r["problems"] for r in results) else 0
+    return 1 if engines_bad or any(r["problems"] for r in results) else 0
+
+
+def _engine_problems(config: Config) -> list[str]:
+    """One line per engine of the config that cannot be right (nothing is connected to)."""
+    from runbook.sources.docker.endpoint import address_problem
+
+    where = f"{config.source}: " if config.source else ""
+    lines = []
+    for name, environment in config.environments.items():
+        named = [("docker_host", environment.docker_host)] if environment.docker_host else []
+        named += [
+            (f"docker_hosts[{index}]", engine)
+            for index, engine in enumerate(environment.docker_hosts)
+        ]
+        for key, engine in named:
+            problem = address_problem(engine)
+            if problem is not None:
+                lines.append(f"{where}environments.{name}.{key} {engine!r}: {problem}")
+    return lines

@@ -36,20 +36,26 @@ FALLBACK_STATS_ROWS = 20
 
 COLUMNS = (
     ("name", "Name"),
-    ("image", "Image"),
     ("state", "State"),
+    ("cpu", "CPU %"),
+    ("memory", "Mem used/limit"),
     ("health", "Health"),
     ("up", "Up"),
     ("restarts", "Rst"),
-    ("cpu", "CPU %"),
-    ("memory", "Mem used/limit"),
     ("net", "Net rx/tx"),
+    ("image", "Image"),
 )
+"""What an operator reads first comes first: beside the checklist the column is 40 wide,
+and the name, state and figures must show there without scrolling sideways."""
 SortKey = Literal["cpu", "memory", "name", "state"]
 RESORT_S = 2.0
 """Sorted by CPU or memory, the rows are reordered at most this often as figures change."""
 HOST_COLUMN = ("host", "Host")
 """After the name, when the environment has several engines."""
+
+
+def name_of(info: ContainerInfo) -> str:
+    return info.name
 
 
 class ContainersPane(LiveTablePane):
@@ -231,8 +237,9 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
             shown = {cid for cid, info in self.containers.items() if info.host == event.host}
             for gone in shown - set(listed):
                 self._remove(gone)
-            for info in sorted(listed.values(), key=lambda c: c.name):
-                self._put(info)
+            placed = [self._put(info, defer=True) for info in sorted(listed.values(), key=name_of)]
+            if not all(placed):
+                self._rebuild_rows()  # once for the listing, not once per row
         elif isinstance(event, ContainerChanged):
             before = self.containers.get(event.container.id)
             self._put(event.container)
@@ -299,7 +306,10 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
         else:
             status.update(Content(state.describe()) + shown)
 
-    def _put(self, info: ContainerInfo) -> None:
+    def _put(self, info: ContainerInfo, defer: bool = False) -> bool:
+        """Show `info`'s row, new or changed. A new row keeps the table's order (by name
+        when no sort key is chosen): it is appended when it goes last, else the rows are
+        put back in order, unless `defer` (False is then returned: the caller rebuilds)."""
         table = self.table
         row = {
             "name": info.name,
@@ -315,9 +325,11 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
         if new:
             for key, _ in self.columns:
                 self._cells[(info.id, key)] = row.get(key, "-")
-            if self.sort_key is None and not self.filter_text:
+            if self.sort_key is None and not self.filter_text and self._goes_last(info):
                 table.add_row(*(escape(row.get(key, "-")) for key, _ in self.columns), key=info.id)
                 self._shown.add(info.id)
+            elif defer:
+                return False
             else:
                 self._rebuild_rows()
         else:
@@ -327,6 +339,13 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
             if info.state != "running":
                 for key in ("cpu", "memory", "net"):
                     self._set_cell(info.id, key, "-")
+        return True
+
+    def _goes_last(self, info: ContainerInfo) -> bool:
+        rows = self.table.rows
+        last = next(reversed(rows), None) if rows else None
+        shown = self.containers.get(last.value) if last is not None and last.value else None
+        return shown is None or shown.name <= info.name
 
     def _remove(self, container_id: str) -> None:
         self.containers.pop(container_id, None)
@@ -434,7 +453,9 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
 
     def _ordered(self) -> list[ContainerInfo]:
         """The rows to show, filtered and in the chosen order."""
-        rows = [info for info in self.containers.values() if self._matches(info)]
+        rows = sorted(
+            (info for info in self.containers.values() if self._matches(info)), key=name_of
+        )
         if self.sort_key is not None:
             # Busiest and largest first; names and states from A.
             descending = self.sort_key in ("cpu", "memory")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import CommandListItem, SimpleCommand
@@ -79,6 +79,14 @@ NAVIGATOR_MIN = 32
 """The navigator's width from 100 columns, whatever the names."""
 NAVIGATOR_SHARE = 0.38
 """At most this share of the screen goes to the navigator."""
+NAVIGATOR_BESIDE_MIN = 24
+"""Beside the live panes, the navigator may narrow to this while it is not focused."""
+CHECKLIST_MIN = 56
+"""Beside the live panes, the checklist keeps this width: the navigator narrows first."""
+LIVE_BESIDE = 40
+"""The live column's width beside the checklist (app.tcss: `-beside #live-column`)."""
+LIVE_WIDE_SHARE = 0.5
+"""Its share of the width on large terminals (app.tcss: `-wide #live-column`)."""
 
 
 class MainScreen(Screen[None]):
@@ -404,18 +412,34 @@ class MainScreen(Screen[None]):
         for footer in self.query(Footer).results(Footer):
             footer.compact = classes["-compact"]  # every key fits at 80 columns
         self.query_one(IncidentStrip).set_width(width)
-        self._fit_navigator(width, compact=classes["-compact"])
+        self._fit_columns(width, classes)
 
-    def _fit_navigator(self, width: int, compact: bool) -> None:
+    def _fit_columns(self, width: int, classes: dict[str, bool]) -> None:
         """Where there is room, the navigator widens to the longest procedure name, up to
-        a share of the screen (below 100 columns the stylesheet's width stands)."""
+        a share of the screen (below 100 columns the stylesheet's width stands). Beside the
+        live panes the checklist keeps CHECKLIST_MIN: the navigator narrows to make room
+        while the operator works in the checklist, and widens again when focused to choose
+        a procedure, names whole (as lazygit widens its focused side panel)."""
         navigator = self.query_one(Navigator)
-        if compact:
+        live_width = int(width * LIVE_WIDE_SHARE) if classes["-wide"] else LIVE_BESIDE
+        if classes["-compact"]:
             navigator.styles.width = None
             return
         # Title, tree guides and progress mark, borders.
         needed = max((len(p.title) for p in self.runbook.procedures), default=0) + 6
-        navigator.styles.width = max(NAVIGATOR_MIN, min(needed, int(width * NAVIGATOR_SHARE)))
+        fitted = max(NAVIGATOR_MIN, min(needed, int(width * NAVIGATOR_SHARE)))
+        if classes["-beside"] and not navigator.has_focus:
+            room = width - live_width - CHECKLIST_MIN
+            fitted = max(NAVIGATOR_BESIDE_MIN, min(fitted, room))
+        navigator.styles.width = fitted
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if isinstance(event.widget, Navigator) and self.has_class("-beside"):
+            self._fit_columns(self.size.width, self.size_classes(*self.size))
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if isinstance(event.widget, Navigator) and self.has_class("-beside"):
+            self._fit_columns(self.size.width, self.size_classes(*self.size))
 
     # Opening things ---------------------------------------------------------------
 
@@ -716,6 +740,7 @@ class MainScreen(Screen[None]):
     def _incident_changed(self, message: IncidentChanged) -> None:
         if message.reread:
             self.incident_strip.reload()
+        self.incident_strip.follow(message.incident)
         self.step_list.set_incident(message.incident)
         self.refresh_bindings()
 

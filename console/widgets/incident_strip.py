@@ -20,10 +20,15 @@ if TYPE_CHECKING:
     from runbook.incident.store import IncidentStore
 
 KEYS = "a ack · e escalate · i timeline"
+KEYS_ACKNOWLEDGED = "e escalate · i timeline"
+"""Once acknowledged, `a` has nothing left to do: the strip stops offering it."""
 
 
 class IncidentStrip(Vertical):
     """Countdowns of the console's open incident, ticking once a second."""
+
+    _hint_text = ""
+    _acknowledged = False
 
     DEFAULT_CSS = """
     IncidentStrip { height: auto; display: none; }
@@ -42,8 +47,20 @@ class IncidentStrip(Vertical):
 
         self.remove_children()
         panel = IncidentPanel(incident, store, clock=clock, labels=label_size(self.app.size.width))
-        self.mount(panel, Static(KEYS, id="incident-hint", markup=False))
+        self._hint_text = ""
+        self._acknowledged = bool(incident.acknowledged_at)
+        self.mount(panel, Static(self._keys(), id="incident-hint", markup=False))
         self.add_class("-shown")
+
+    def _keys(self) -> str:
+        return KEYS_ACKNOWLEDGED if self._acknowledged else KEYS
+
+    def follow(self, incident: Incident) -> None:
+        """The incident as last read: the keys offered follow its acknowledgement."""
+        acknowledged = bool(incident.acknowledged_at)
+        if acknowledged != self._acknowledged:
+            self._acknowledged = acknowledged
+            self._show_hint()
 
     def hide(self) -> None:
         self.remove_children()
@@ -60,9 +77,15 @@ class IncidentStrip(Vertical):
             panel.reload_incident()
 
     def set_hint(self, text: str, recent: bool) -> None:
+        self._hint_text = text
         for hint in self.query("#incident-hint").results(Static):
-            hint.update(f"{text} · {KEYS}")
             hint.set_class(recent, "-recent")
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        text = f"{self._hint_text} · {self._keys()}" if self._hint_text else self._keys()
+        for hint in self.query("#incident-hint").results(Static):
+            hint.update(text)
 
     def set_width(self, width: int) -> None:
         """Countdown labels as long as the width allows; the incident id shows at any width."""

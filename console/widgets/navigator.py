@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Unpack
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -156,6 +157,20 @@ class Navigator(Tree[Procedure | None]):
         return Text.assemble(
             (glyph, f"bold {style}".strip()), procedure.title, overflow="ellipsis", no_wrap=True
         )
+
+    def render_label(
+        self, node: TreeNode[Procedure | None], base_style: Style, style: Style
+    ) -> Text:
+        """The label, ending in an ellipsis where the column is too narrow for it (the
+        navigator narrows beside the live panes): a cut name says that it is cut."""
+        label = super().render_label(node, base_style, style)
+        depth, parent = 0, node.parent
+        while parent is not None and parent is not self.root:
+            depth, parent = depth + 1, parent.parent
+        room = self.size.width - depth * self.guide_depth
+        if room > 1 and label.cell_len > room:
+            label.truncate(room, overflow="ellipsis")
+        return label
 
     def refresh_procedure(self, procedure: Procedure) -> None:
         node = self._procedure_nodes.get(procedure.key)

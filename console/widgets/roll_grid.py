@@ -12,8 +12,10 @@ HOST_GLYPH = {
     "failed": ("✗", "$error"),
     "skipped": ("»", "$text-muted"),
     "cancelled": ("⊘", "$warning"),
+    "unknown": ("?", "$error"),
 }
-"""Glyph and theme colour per host state (as the checklist marks steps)."""
+"""Glyph and theme colour per host state (as the checklist marks steps); `unknown` only in a
+roll taken over after its console stopped (a host whose supervisor died without a result)."""
 
 
 def roll_summary(states: dict[str, str]) -> Content:

@@ -104,6 +104,9 @@ class StepOutput(Vertical):
         if self.shown != (procedure_key, step.index):
             for grid in self.query(RollGrid).results(RollGrid):
                 grid.clear()  # another step's hosts do not stay under this one
+                # This one's, as the checklist keeps them (a roll followed after a restart).
+                for host, state in (record.hosts if record is not None else {}).items():
+                    grid.set_host(host, state, record.host_details.get(host, "") if record else "")
         self.shown = (procedure_key, step.index)
         if self._log is not None:  # else nothing was written yet: the stand-in stays
             self._log.clear()

@@ -242,5 +242,10 @@ class Config:
         return self.state_dir / "runs"
 
     @property
+    def rolls_dir(self) -> Path:
+        """Rolls in progress (runbook.execution.rolls): found again if their console dies."""
+        return self.state_dir / "rolls"
+
+    @property
     def sessions_dir(self) -> Path:
         return self.state_dir / "sessions"

@@ -15,7 +15,9 @@ from typing import NamedTuple
 
 from runbook.document.shell import (
     FOREIGN_PROMPTED,
+    PLAIN_COMMAND,
     SESSION_EXITS,
+    may_hold_prompt,
     nesting_change,
     open_quote,
     output_kind,
@@ -120,18 +122,26 @@ def _attribute_text(value: object) -> str:
     return str(value)
 
 
-def is_runnable_block(info: FenceInfo, content: str) -> bool:
-    """Whether a fenced block holds shell commands rather than output, config or a tree."""
+def is_runnable_block(info: FenceInfo, content: str, root_convention: bool = False) -> bool:
+    """Whether a fenced block holds shell commands rather than output, config or a tree.
+    `root_convention`: the document writes root prompts as `# ` in its script blocks
+    (`shows_root_prompts`), so a script block of `# cmd` lines alone is prompted too."""
     if info.get("rb-risk") or info.get("name"):
         return True
     if info.language in SHELL_LANGUAGES:
-        if is_transcript(content, info.language):
+        if is_transcript(content, info.language, root_convention):
             return True
         lines = content.split("\n")
-        code = [ln for ln in lines if ln.strip() and not ln.strip().startswith("#")]
-        if info.language in TRANSCRIPT_LANGUAGES and any(output_kind(ln) for ln in code):
-            return any(_SCRIPT_LINE.match(ln) for ln in code)  # as `split_block` reads it
-        return any(output_kind(ln) is None for ln in code)
+        if info.language in TRANSCRIPT_LANGUAGES:
+            code = [ln for ln in lines if ln.strip() and not ln.strip().startswith("#")]
+            if any(output_kind(ln) for ln in code):
+                return any(_SCRIPT_LINE.match(ln) for ln in code)  # as `split_block` reads it
+        # Lazily: the first line that is no output answers (a 100,000-line script's first).
+        return any(
+            output_kind(ln) is None
+            for ln in lines
+            if (stripped := ln.strip()) and not stripped.startswith("#")
+        )
     if info.language not in PLAIN_LANGUAGES:
         # A ```yaml label on `kubectl exec ...` is a slip: every line is a command.
         return info.language != "diff" and _only_commands(content, len(content))
@@ -253,9 +263,13 @@ class _Group:
         )
 
 
-def _root_prompts(language: str, content: str) -> bool:
+def _root_prompts(language: str, content: str, convention: bool = False) -> bool:
     """Whether `# cmd` may be a root prompt: in a transcript or plain block; in a script only
-    when its other lines all read as output (`# ls /var/lib` then the files it lists)."""
+    when its other lines all read as output (`# ls /var/lib` then the files it lists), or,
+    by the document's `convention` (`shows_root_prompts`), when there are none
+    (`# docker stop <container_id>` alone, where the same author's `# docker ps` fence
+    shows the containers it lists). A `#` line that is no prompted command (`# Restart it`)
+    or a line of script beside them keeps every `#` line a comment."""
     if language in TRANSCRIPT_LANGUAGES or language in PLAIN_LANGUAGES:
         return True
     if "#" not in content:
@@ -271,16 +285,31 @@ def _root_prompts(language: str, content: str) -> bool:
             return False
         else:
             others += 1
-    return prompted > 0 and others > 0
+    return prompted > 0 and (others > 0 or convention)
+
+
+def shows_root_prompts(content: str, language: str) -> bool:
+    """Whether a script-labelled block (```` ```sh ````) is a root-prompt transcript: `# cmd`
+    lines and the output they print (`# ls /var/lib/longhorn/replicas/` then the names)."""
+    return (
+        language not in TRANSCRIPT_LANGUAGES
+        and language not in PLAIN_LANGUAGES
+        and "#" in content
+        and _root_prompts(language, content)
+        and is_transcript(content, language)
+    )
 
 
 @lru_cache(maxsize=64)
-def is_transcript(content: str, language: str = "") -> bool:
+def is_transcript(content: str, language: str = "", root_convention: bool = False) -> bool:
     """Whether a block is a terminal session: prompted commands, output between them.
+    `root_convention`: as in `is_runnable_block`.
 
     Asked two or three times per block (is it runnable, how does it split): memoised.
     """
-    root = _root_prompts(language, content)
+    if not may_hold_prompt(content):
+        return False  # no prompt character anywhere: most scripts
+    root = _root_prompts(language, content, root_convention)
     lines = content.split("\n")
     prompts = [read_prompt(line, root=root) for line in lines]
     if not any(prompts):
@@ -308,7 +337,9 @@ def _lone_value(line: str) -> bool:
     )
 
 
-def split_block(content: str, first_line: int, language: str = "") -> list[Group]:
+def split_block(
+    content: str, first_line: int, language: str = "", root_convention: bool = False
+) -> list[Group]:
     """Split a shell block into groups at comment lines.
 
     A comment line after code starts a new group, unless the code is inside a
@@ -318,10 +349,12 @@ def split_block(content: str, first_line: int, language: str = "") -> list[Group
     (`oc debug node/x`, `ssh host`, `psql`) starts a group of its own holding
     the lines typed inside it, up to its `exit`. A transcript (prompted lines,
     `split_transcript`) gives one group per prompt, its output lines dropped.
+    `root_convention`: as in `is_runnable_block`.
     """
     lines = content.split("\n")
-    if is_transcript(content, language):
-        return _split_transcript(lines, first_line, _root_prompts(language, content))
+    if is_transcript(content, language, root_convention):
+        root = _root_prompts(language, content, root_convention)
+        return _split_transcript(lines, first_line, root)
     # A `console` block without prompts is a script, unless it shows output: then only
     # the lines reading as shell are commands (`[errno 110] error …` is not).
     transcript = language in TRANSCRIPT_LANGUAGES and any(output_kind(x) for x in lines)
@@ -332,9 +365,24 @@ def split_block(content: str, first_line: int, language: str = "") -> list[Group
     quote: str | None = None
     continued = False
     after_output = False  # the last line read was output
+    plain = None if transcript else PLAIN_COMMAND.fullmatch
     for offset, line in enumerate(lines):
-        stripped = line.strip()
         current = groups[-1]
+        if (
+            plain is not None
+            and not sessions
+            and heredoc is None
+            and quote is None
+            and not continued
+            and plain(line)
+        ):
+            # `echo line 1`: a command of this group, nothing more to read in it.
+            if not current.code:
+                current.line = first_line + offset
+            current.code.append(line)
+            after_output = False
+            continue
+        stripped = line.strip()
         if sessions:
             current.code.append(line)
             if stripped in SESSION_EXITS:
@@ -367,8 +415,8 @@ def split_block(content: str, first_line: int, language: str = "") -> list[Group
                 groups.append(_Group(first_line + offset))
             groups[-1].comments.append(stripped.lstrip("#").strip())
             continue
+        change = nesting_change(line)
         if depth == 0:
-            change = nesting_change(line)
             if change == 0 and (
                 output_kind(line) is not None or (after_output and _lone_value(stripped))
             ):
@@ -387,8 +435,8 @@ def split_block(content: str, first_line: int, language: str = "") -> list[Group
         if not current.code:
             current.line = first_line + offset
         current.code.append(line)
-        depth = max(0, depth + nesting_change(line))
-        heredoc_match = _HEREDOC.search(line)
+        depth = max(0, depth + change)
+        heredoc_match = _HEREDOC.search(line) if "<<" in line else None
         if heredoc_match:
             heredoc = heredoc_match.group(1)
         else:
@@ -563,8 +611,23 @@ def _dollar_names(code: str) -> list[tuple[str, str | None]]:
     return names
 
 
+MAX_RATED_BYTES = 64 * 1024
+"""A longer command is not rated line by line when the runbook loads: it is destructive
+unread (confirmed before it runs). A 100,000-line fence took the rules some 1.5 s, with
+the console waiting on it for its first frame; no command in the public runbooks we read
+comes near 64 KB."""
+
+
+def too_long_to_rate(code: str) -> bool:
+    """Whether `code` is longer than the rules read at load (`MAX_RATED_BYTES`)."""
+    return len(code) > MAX_RATED_BYTES
+
+
 def declared_risk(code: str, declared: str | None) -> Risk:
-    """The rules' risk of `code`, raised (never lowered) by an `rb-risk` attribute."""
+    """The rules' risk of `code`, raised (never lowered) by an `rb-risk` attribute; a command
+    too long to rate at load (`too_long_to_rate`) is destructive."""
+    if too_long_to_rate(code):
+        return "destructive"
     found = classify(code)
     if declared in RISK_ORDER and RISK_ORDER[declared] > RISK_ORDER[found]:
         return declared
@@ -572,11 +635,23 @@ def declared_risk(code: str, declared: str | None) -> Risk:
 
 
 def risk_problems(procedures: Iterable[Procedure]) -> list[Problem]:
-    """`rb-risk` attributes that try to lower the rules' risk, or are not a risk at all."""
+    """`rb-risk` attributes that try to lower the rules' risk, or are not a risk at all;
+    commands too long to rate at load."""
     problems: list[Problem] = []
     for procedure in procedures:
         for step in procedure.steps:
             for command in step.commands:
+                if too_long_to_rate(command.code):
+                    problems.append(
+                        Problem(
+                            command.line,
+                            f"command of {command.code.count(chr(10)) + 1:,} lines "
+                            f"({len(command.code) // 1024:,} KB) is longer than the risk rules "
+                            f"read at load ({MAX_RATED_BYTES // 1024} KB): rated destructive "
+                            "unread, so it is confirmed before it runs",
+                        )
+                    )
+                    continue
                 declared = dict(command.attributes).get("rb-risk")
                 if declared is None:
                     continue

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from runbook.document.commands import (
     make_command,
     parse_fence_info,
     risk_problems,
+    shows_root_prompts,
     split_block,
     unread_reason,
 )
@@ -278,6 +280,9 @@ class _Builder:
         """(line, level) of every heading, in order."""
         self.sessions: SessionTracker | None = None
         """Carries a session left open at the end of a fence to the steps after it."""
+        self.root_convention = False
+        """Whether a script block of the document shows `# cmd` root prompts and their output:
+        the author's lone `# cmd` lines elsewhere are prompted commands too."""
 
     # -- tokens to blocks -------------------------------------------------
     def read(self, tokens: list[Token]) -> None:
@@ -398,6 +403,11 @@ class _Builder:
         lone_h1 = len(self.root.children) == 1 and self.root.children[0].level == 1
         top = self.root.children[0] if lone_h1 else None
         self.sessions = SessionTracker(self.lines, self.headings, self._code_spans)
+        self.root_convention = any(
+            token.type == "fence"
+            and shows_root_prompts(token.content, parse_fence_info(token.info).language)
+            for token, _ in self.fences
+        )
         # In document order: a session left open in one section runs on into the next.
         root_procedure = self._procedure(self.root, ())
         sections = tuple(
@@ -416,6 +426,9 @@ class _Builder:
         if not self.text.strip():
             self.problems.append(Problem(1, "empty file: nothing to read"))
         thresholds, endpoints, environments = typed_rows(self.tables)
+        # The tracker holds a method of this builder: a cycle that would keep every token
+        # and draft alive until the collector's next full pass, which then walks them all.
+        self.sessions = None
         return Runbook(
             title=str(title or "Untitled runbook"),
             sha256=digest,
@@ -475,6 +488,16 @@ class _Builder:
                     continue
                 if admonition := read_admonition(block.kind, source, block.line):
                     # It speaks about what follows: the next step gets it, no step before.
+                    if ordered := self._admonition_step(block, admonition):
+                        # "!!! attention Switch to the namespace using `oc project x`":
+                        # an order with a command, a step of its own (carrying the
+                        # admonition), and still a word about the steps after it.
+                        for pending_block in pending:
+                            attach(self._source(pending_block))
+                        pending.clear()
+                        ordered.admonitions += [*waiting, admonition]
+                        drafts.append(ordered)
+                        waiting.clear()
                     waiting.append(admonition)
                     continue
             step_count = len(drafts)
@@ -501,6 +524,17 @@ class _Builder:
             intro="\n\n".join(intro),
             admonitions=tuple(waiting),
         )
+
+    def _admonition_step(self, block: _Block, admonition: Admonition) -> _Draft | None:
+        """A step for an admonition that gives an order with a command in its code spans
+        (`Switch to … using `oc project rook-ceph``), else None: one that only names a
+        command (`… cleaned up manually using `rbd rm``) gives none."""
+        if "`" not in admonition.text or not _gives_order(admonition.text):
+            return None
+        commands = self._inline_commands(block.tokens)
+        if not commands:
+            return None
+        return _Draft(admonition.text, block.line, list(commands))
 
     def _follow_sessions(self, drafts: list[_Draft], procedure: str) -> None:
         """Mark the commands typed into a session an earlier step left open (an earlier
@@ -634,7 +668,7 @@ class _Builder:
         elif block.kind in ("fence", "code_block"):
             token = block.tokens[0]
             info = parse_fence_info(token.info if block.kind == "fence" else "")
-            if not is_runnable_block(info, token.content):
+            if not is_runnable_block(info, token.content, self.root_convention):
                 flush_pending()
                 attach(self._source(block))
                 return
@@ -734,11 +768,11 @@ class _Builder:
             return ""
         marker = _MARKER.match(raw[0])
         width = marker.end() if marker else 0
-        body = [raw[0][width:]]
-        for line in raw[1:]:
-            indent = len(line) - len(line.lstrip(" "))
-            body.append(line[min(indent, width) :])
-        return "\n".join(body).strip()
+        rest = "\n".join(raw[1:])
+        if width and rest:
+            # Up to `width` leading spaces off each line, in one pass over the item.
+            rest = _indent(width).sub("", rest)
+        return (raw[0][width:] + "\n" + rest).strip() if len(raw) > 1 else raw[0][width:].strip()
 
     def _inline_commands(self, tokens: list[Token]) -> list[Command]:
         """Commands in the code spans of an item (memoised: lists are asked twice)."""
@@ -770,7 +804,7 @@ class _Builder:
         for token in tokens:
             if token.type == "fence" or token.type == "code_block":
                 info = parse_fence_info(token.info if token.type == "fence" else "")
-                if is_runnable_block(info, token.content):
+                if is_runnable_block(info, token.content, self.root_convention):
                     # A fence's code starts on the line after its opening marker.
                     offset = 2 if token.type == "fence" else 1
                     line = (token.map[0] + offset) if token.map else first
@@ -805,9 +839,9 @@ class _Builder:
                 )
             )
             return drafts
-        transcript = is_transcript(token.content, info.language)
+        transcript = is_transcript(token.content, info.language, self.root_convention)
         joins = False  # whether the last draft takes the transcript's next command
-        for group in split_block(token.content, line, info.language):
+        for group in split_block(token.content, line, info.language, self.root_convention):
             code, at, comments = group.code, group.line, group.comments
             if not code.strip() and group.session is None:
                 continue
@@ -881,7 +915,7 @@ class _Builder:
                 continue
             info = parse_fence_info(token.info if token.type == "fence" else "")
             line = (token.map[0] + 1) if token.map else 0
-            if is_runnable_block(info, token.content):
+            if is_runnable_block(info, token.content, self.root_convention):
                 reason: str | None = (
                     "shell block inside a quote: an aside, not read as a step"
                     if holder == "blockquote"
@@ -968,6 +1002,12 @@ def _code_spans(token: Token, commands_only: bool = False) -> list[str]:
         if m.group(2).strip()
         and not (commands_only and _REFERENCED.search(text, max(0, m.start() - 40), m.start()))
     ]
+
+
+@lru_cache(maxsize=16)
+def _indent(width: int) -> re.Pattern[str]:
+    """Up to `width` spaces at the start of any line."""
+    return re.compile(rf"^ {{1,{width}}}", re.M)
 
 
 def _strip_marker(line: str) -> str:

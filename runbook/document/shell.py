@@ -282,7 +282,7 @@ def output_kind(line: str) -> str | None:
     stripped = line.strip()
     if not stripped or stripped.startswith("#"):
         return None
-    if _SYNOPSIS.search(stripped):
+    if "(" in stripped and _SYNOPSIS.search(stripped):
         return "a usage synopsis"
     first = stripped.split(None, 1)[0]
     if first in PROMPT_PROGRAMS or first.startswith(("./", "$", "/")):
@@ -309,6 +309,25 @@ _SESSION_PROGRAMS = _SHELLS | frozenset(
     sqlite3 chroot su gdb lldb python python3 toolbox nsenter go gpg gpg2 telnet virsh""".split()
 )
 """The programs `session_opener` looks at further; any other first word opens no session."""
+_PLAIN_PROGRAMS = sorted(
+    PROMPT_PROGRAMS - _SESSION_PROGRAMS - ALIASES.keys(), key=len, reverse=True
+)
+PLAIN_COMMAND = re.compile(
+    r"[ \t]*(?!.*\b(?:for|while|until|if|case|select|done|fi|esac)\b)"
+    rf"(?:{'|'.join(map(re.escape, _PLAIN_PROGRAMS))})[ \t]+[^\s(){{}}'\"\\<#][^(){{}}'\"\\<#]*"
+)
+"""A line `split_block` needs to look at no further (`echo line 1`, `kubectl get pod -A`):
+a known program that opens no session, then no quote, brace, parenthesis, backslash,
+`<`, `#` or compound-command keyword. Such a line is a command of the group it is in,
+nesting nothing: the long way round reads it the same (see the corpus test), only slower.
+Matched with `fullmatch`."""
+
+
+def may_hold_prompt(text: str) -> bool:
+    """Whether any line of `text` may be prompted (`$ `, `# `, `% `, `> `, `➜ `)."""
+    return _PROMPT_CHARACTERS.search(text) is not None
+
+
 FOREIGN_PROMPTED = re.compile(
     r"^\s*(?:\((?:gdb|pprof|pdb|Pdb|lldb)\)|[\w./-]+[=\-]?[#>]|[\d.]+:\d+>|>>>)\s+(?=\S)"
 )

@@ -48,6 +48,7 @@ from runbook.execution.rollout import (
     RollPlan,
     run_roll,
 )
+from runbook.execution.rolls import OpenRoll, RollFile
 from runbook.execution.run_spec import RunSpec, VerifySpec
 from runbook.execution.runs import OutputLine, RunInfo
 from runbook.model import Procedure, Runbook, Step
@@ -285,9 +286,14 @@ class Executor:
                     refused = self._roll_record("refused", plan, roll_id, reason=str(error))
                     trail.append({**refused, "status": "refused"})
                 return self._refuse(plan, serial, str(error))
+        roll_file: RollFile | None = None
         try:
+            start = self._roll_record("roll-start", plan, roll_id, hosts=roll.describe())
+            # Written down (and held) so that a console that takes over finds the roll.
+            with contextlib.suppress(OSError):
+                roll_file = RollFile.create(self.config.rolls_dir, roll_id, roll, start)
             with contextlib.suppress(AuditError):
-                trail.append(self._roll_record("roll-start", plan, roll_id, hosts=roll.describe()))
+                trail.append(start)
             serial.started(plan)
             outcome = run_roll(
                 roll,
@@ -302,11 +308,13 @@ class Executor:
                     self._roll_record("roll", plan, roll_id, duration_s=duration_s, **summary)
                 )
         finally:
+            if roll_file is not None:
+                roll_file.done()
             if lock is not None:
                 lock.release()
         failed = next((o for o in outcome.hosts if o.state == "failed"), None)
         result = StepResult(
-            status=outcome.status,
+            status="failed" if outcome.status == "interrupted" else outcome.status,  # not here
             exit_code=failed.exit_code
             if failed
             else (0 if outcome.status == "succeeded" else None),
@@ -352,12 +360,81 @@ class Executor:
         state = self._follow(
             directory, lambda line: reporter.output(plan, replace(line, text=prefix + line.text))
         )
-        result = StepResult.from_state(state, (run_id,))
-        ended = {"succeeded": "ok", "cancelled": "cancelled"}.get(result.status, "failed")
-        reason = result.reason or (
-            f"cancelled by {result.cancelled_by}" if result.cancelled_by else None
+        return _host_ended(host, state, run_id)
+
+    def follow_roll(
+        self, roll: OpenRoll, reporter: StepReporter, by: str | None = None
+    ) -> StepResult:
+        """Take over a roll whose console stopped mid-roll (runbook.execution.rolls): report
+        every host's state, follow the hosts still running to their end (`cancel` stops them),
+        then close the roll with a `roll` record saying which hosts finished, which never
+        started and which are unknown. Blocks; the reporter gets `host`, `output` and
+        `finished` (with plan None), never `started`. `by` is who closes it (the operator's
+        identity when not given)."""
+        with self._guard:
+            if self._running:
+                raise RuntimeError("this Executor is already running a step")
+            self._running, self._cancelled_by = True, None
+        try:
+            return self._follow_roll(roll, _SerialReporter(reporter), by)
+        finally:
+            roll.release()  # closed by now, unless something failed: then another may take it
+            with self._guard:
+                self._running, self._cancelled_by = False, None
+                self._active_run_id = None
+
+    def _follow_roll(self, roll: OpenRoll, serial: _SerialReporter, by: str | None) -> StepResult:
+        started_at = time.monotonic()
+        hosts = {outcome.host: outcome for outcome in roll.host_outcomes(self.config.runs_dir)}
+        for each in hosts.values():
+            serial.host(None, each)  # type: ignore[arg-type]
+        started = roll.runs(self.config.runs_dir)
+        guard = threading.Lock()
+
+        def follow(outcome: HostOutcome) -> None:
+            info = started[outcome.host.name]
+            prefix = f"[{outcome.host.name}] "
+            state = self._follow(
+                info.directory,
+                lambda line: serial.output(None, replace(line, text=prefix + line.text)),  # type: ignore[arg-type]
+            )
+            ended = _host_ended(outcome.host, state, info.run_id)
+            with guard:
+                hosts[outcome.host] = ended
+            serial.host(None, ended)  # type: ignore[arg-type]
+
+        threads = [
+            threading.Thread(target=follow, args=(o,), name=f"roll-{o.host.name}", daemon=True)
+            for o in hosts.values()
+            if o.state == "running"
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        user = by or str(audit.operator_identity().get("user", "?"))
+        ordered = tuple(hosts[host] for host in roll.plan.hosts)
+        duration_s = round(time.monotonic() - started_at, 3)
+        closed = roll.close(
+            AuditTrail(self.config.audit_file), ordered, user, {"followed_s": duration_s}
         )
-        return HostOutcome(host, ended, result.exit_code, run_id, reason)  # type: ignore[arg-type]
+        failed = next((o for o in closed.hosts if o.state == "failed"), None)
+        status: StepStatus = "failed" if closed.status == "interrupted" else closed.status
+        result = StepResult(
+            status=status,
+            exit_code=failed.exit_code if failed else (0 if status == "succeeded" else None),
+            reason=None
+            if status == "succeeded"
+            else ("interrupted: " if closed.status == "interrupted" else "") + closed.summary(),
+            cancelled_by=self._cancelled_by,
+            run_ids=tuple(o.run_id for o in closed.hosts if o.run_id),
+            ended=runs.now_iso(),
+            duration_s=duration_s,
+            output_tail=(closed.summary(),),
+            hosts=closed.hosts,
+        )
+        serial.finished(None, result)  # type: ignore[arg-type]
+        return result
 
     def _cancel_asked(self) -> str | None:
         with self._guard:
@@ -537,6 +614,16 @@ class Executor:
             return process.poll() is not None
         pid = state.get("supervisor_pid")
         return isinstance(pid, int) and not runs.pid_alive(pid)
+
+
+def _host_ended(host: RollHost, state: Mapping[str, object], run_id: str) -> HostOutcome:
+    """How one host of a roll ended, from its run's final state."""
+    result = StepResult.from_state(state, (run_id,))
+    ended = {"succeeded": "ok", "cancelled": "cancelled"}.get(result.status, "failed")
+    reason = result.reason or (
+        f"cancelled by {result.cancelled_by}" if result.cancelled_by else None
+    )
+    return HostOutcome(host, ended, result.exit_code, run_id, reason)  # type: ignore[arg-type]
 
 
 def _script(plan: Plan) -> tuple[str, float, dict[str, str]]:

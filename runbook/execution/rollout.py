@@ -21,8 +21,12 @@ from runbook.config import DEFAULT_DOCKER_HOST, host_label
 from runbook.document.rollout import GIVEN_PER_HOST
 from runbook.model import Rollout
 
-HostState = Literal["pending", "running", "ok", "failed", "skipped", "cancelled"]
-HOST_STATES: tuple[HostState, ...] = ("pending", "running", "ok", "failed", "skipped", "cancelled")
+HostState = Literal["pending", "running", "ok", "failed", "skipped", "cancelled", "unknown"]
+HOST_STATES: tuple[HostState, ...] = (
+    "pending", "running", "ok", "failed", "skipped", "cancelled", "unknown",
+)  # fmt: skip
+"""`unknown`: only in a roll closed after its console stopped, for a host whose supervisor
+died without a result (runbook.execution.rolls)."""
 DOCKER_HOST, DOCKER_CONTEXT, ROLL_HOST = GIVEN_PER_HOST
 """Told to the step on each host: its engine, and its name as the plan and audit name it."""
 
@@ -140,7 +144,8 @@ class HostOutcome:
 
     @property
     def ran(self) -> bool:
-        return self.state in ("ok", "failed", "cancelled") and self.run_id is not None
+        """Whether it started (a run of its own), however it ended or not yet."""
+        return self.state not in ("pending", "skipped") and self.run_id is not None
 
 
 @dataclass(frozen=True)
@@ -149,12 +154,17 @@ class RollOutcome:
 
     hosts: tuple[HostOutcome, ...]
     cancelled_by: str | None = None
+    interrupted: str | None = None
+    """Why the roll was closed by someone other than its console (which stopped mid-roll):
+    its hosts may then be still running, or unknown (runbook.execution.rolls)."""
 
     def named(self, state: HostState) -> list[str]:
         return [outcome.host.name for outcome in self.hosts if outcome.state == state]
 
     @property
-    def status(self) -> Literal["succeeded", "failed", "cancelled"]:
+    def status(self) -> Literal["succeeded", "failed", "cancelled", "interrupted"]:
+        if self.interrupted is not None and any(o.state != "ok" for o in self.hosts):
+            return "interrupted"
         if self.cancelled_by is not None or self.named("cancelled"):
             return "cancelled"
         return "succeeded" if all(o.state == "ok" for o in self.hosts) else "failed"
@@ -162,7 +172,7 @@ class RollOutcome:
     def summary(self) -> str:
         """`2 of 3 hosts ok; failed: b; skipped: c`."""
         text = f"{len(self.named('ok'))} of {len(self.hosts)} hosts ok"
-        for state in ("failed", "cancelled", "skipped"):
+        for state in ("failed", "cancelled", "running", "unknown", "skipped"):
             names = self.named(state)
             if names:
                 text += f"; {state}: {', '.join(names)}"
@@ -177,6 +187,15 @@ class RollOutcome:
             "failed": self.named("failed"),
             "cancelled": self.named("cancelled"),
             "skipped": self.named("skipped"),
+            **(
+                {
+                    "interrupted": self.interrupted,
+                    "running": self.named("running"),
+                    "unknown": self.named("unknown"),
+                }
+                if self.interrupted is not None
+                else {}
+            ),
             "hosts": [
                 {
                     "host": o.host.name,

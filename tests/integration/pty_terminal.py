@@ -97,6 +97,7 @@ class PtyTerminal:
         finally:
             os.close(slave)
         self._closed = False
+        self._hung_up = False
         self.bytes_read = 0
         """Everything the program wrote so far, in bytes (the benches count it)."""
 
@@ -168,6 +169,12 @@ class PtyTerminal:
             left = session_processes(self.process.pid)
         return left
 
+    def hang_up(self) -> None:
+        """The terminal goes away (an SSH connection dropped): its master end is closed."""
+        if not self._hung_up:
+            self._closed = self._hung_up = True
+            os.close(self._master)
+
     def close(self) -> None:
         """Kill whatever the program left in its session and release the pty."""
         for pid in session_processes(self.process.pid):
@@ -175,4 +182,5 @@ class PtyTerminal:
                 os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=10)
-        os.close(self._master)
+        if not self._hung_up:
+            os.close(self._master)

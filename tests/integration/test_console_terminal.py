@@ -137,3 +137,44 @@ def test_console_paints_at_the_terminals_size_whatever_lines_and_columns_say(
     assert terminal.wait_exit(EXIT_TIMEOUT_S) == 0, terminal.dump()
     left = terminal.wait_session_empty(EXIT_TIMEOUT_S)
     assert not left, f"processes left behind after quitting: {left}"
+
+
+def test_a_terminal_that_hangs_up_ends_the_console_with_its_session_saved(
+    wrong_size_env: dict[str, str], terminals: list[PtyTerminal]
+) -> None:
+    """The terminal goes away and no SIGHUP reaches the console (make, not the console,
+    is the terminal's controlling process, as under tmux): its reads return nothing at once.
+    It used to spin on them at half a core for ever; it now saves its session and exits."""
+    terminal = PtyTerminal(["make", "console"], columns=100, lines=30, env=wrong_size_env, cwd=REPO)
+    terminals.append(terminal)
+    terminal.wait_for(
+        lambda rows: any(FOOTER_KEYS in row for row in rows), FRAME_TIMEOUT_S, "footer"
+    )
+    (console,) = [
+        pid
+        for pid in session_processes(terminal.process.pid)
+        if any(part.endswith("/runbook-console") for part in command_line(pid))
+    ]
+    terminal.press(b" ")  # tick the highlighted step: something to save
+    sessions = Path(os.environ["RUNBOOK_STATE_DIR"]) / "sessions"
+    wait_until(
+        lambda: any('"done"' in p.read_text() for p in sessions.rglob("*.json")),
+        EXIT_TIMEOUT_S,
+        "the tick saved",
+    )
+    terminal.hang_up()
+    wait_until(
+        lambda: not Path(f"/proc/{console}").exists() or _zombie(console),
+        EXIT_TIMEOUT_S,
+        "the console ended after its terminal hung up",
+    )
+    assert any('"done"' in p.read_text() for p in sessions.rglob("*.json"))
+    left = terminal.wait_session_empty(EXIT_TIMEOUT_S)
+    assert not left, f"processes left behind after the hang-up: {left}"
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True

@@ -4,21 +4,31 @@ engine dies mid-roll stops it, and the reporter's grid and the audit say which h
 
 from __future__ import annotations
 
+import os
 import shlex
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import pytest
 from engines import PrivateEngine, PrivateEngines
 
-from runbook.config import Config, EnvironmentConfig, ExecutionConfig
+from runbook.config import Config, EnvironmentConfig, ExecutionConfig, load_config
 from runbook.execution.audit import read_records
 from runbook.execution.executor import Executor, StepResult
+from runbook.execution.locks import EnvironmentLock, LockBusy, read_holder
 from runbook.execution.plan import Plan
 from runbook.execution.rollout import HostOutcome
-from runbook.execution.runs import OutputLine
+from runbook.execution.rolls import open_rolls
+from runbook.execution.runs import OutputLine, list_runs
 from runbook.model import Command, Procedure, Rollout, Runbook, Step
+from tests.waiting import wait_until
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("private-engines")]
 
@@ -155,3 +165,93 @@ def test_an_engine_dying_mid_roll_stops_it_and_grid_and_audit_say_which_ran(
     assert "Cannot connect" in " ".join(line.text for line in grid.lines) or any(
         "docker.sock" in line.text for line in grid.lines if line.stream == "stderr"
     )
+
+
+def test_a_roll_whose_console_dies_is_found_followed_and_closed_truthfully(
+    engines: PrivateEngines, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console driving a mutating roll across a, b and c is killed (SIGKILL) while b
+    runs: b carries on under its supervisor, holding the environment lock; c never starts.
+    `runbook-console rolls` shows each host's state; a console taking over (follow_roll)
+    follows b to its end and writes the closing record: a and b ran, c never started."""
+    a, b, c = engines.engines
+    release = tmp_path / "release"
+    monkeypatch.setenv("ROLL_RELEASE", str(release))
+    image = shlex.quote(engines.image)
+    runbook = tmp_path / "repo" / "runbook.md"
+    runbook.parent.mkdir()
+    runbook.write_text(
+        "# Fleet\n\n## Diagnose\n\n"
+        '```sh {"hosts": "all", "batch": 1}\n'
+        "# Each engine\n"
+        "docker info --format 'root={{.DockerRootDir}}'\n"
+        f"docker run --rm --network host {image} sh -c true\n"
+        f'if [ "$RUNBOOK_ROLL_HOST" = {name_of(b)} ]; then\n'
+        '  while [ ! -e "$ROLL_RELEASE" ]; do sleep 0.05; done\n'
+        "fi\n"
+        "```\n"
+    )
+    config_file = tmp_path / "config.toml"
+    urls = [engine.url for engine in (a, b, c)]
+    config_file.write_text(f"[environments.Development]\ndocker_hosts = {urls!r}\n")
+    config = load_config(config_file)
+    cli = [sys.executable, "-m", "console.cli"]
+    driver = subprocess.Popen(
+        [*cli, "run", str(runbook), "-p", "Diagnose", "--confirm", "Development"]
+        + ["--config", str(config_file)],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def b_running() -> bool:
+        runs = list_runs(config.runs_dir)
+        return any(r.spec.get("host") == name_of(b) and r.status == "running" for r in runs)
+
+    try:
+        wait_until(b_running, 120, "host b runs")
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(30)
+        holder = read_holder(config.lock_dir, "Development")  # b's supervisor holds it still
+        assert holder is not None and holder.procedure == "Diagnose"
+        with pytest.raises(LockBusy):
+            EnvironmentLock.acquire(config.lock_dir, replace(holder, pid=os.getpid()))
+
+        listed = subprocess.run(
+            [*cli, "rolls", "--config", str(config_file)],
+            cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        lines = listed.stdout.splitlines()
+        assert " open: Development  Diagnose step 1 (" in lines[0], listed
+        assert [line.split()[:2] for line in lines[1:4]] == [
+            [name_of(a), "ok"], [name_of(b), "running"], [name_of(c), "skipped"],
+        ]  # fmt: skip
+
+        [roll] = open_rolls(config.rolls_dir)
+        grid = Grid()
+        results: list[StepResult] = []
+        worker = threading.Thread(
+            target=lambda: results.append(Executor(config).follow_roll(roll, grid, "alice"))
+        )
+        worker.start()
+        wait_until(lambda: grid.states.get(name_of(b)) == "running", 30)
+        release.write_text("")
+        worker.join(120)
+    finally:
+        release.write_text("")
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait(30)
+    [result] = results
+    assert result.status == "failed"
+    assert result.reason == f"interrupted: 2 of 3 hosts ok; skipped: {name_of(c)}"
+    assert grid.states == {name_of(a): "ok", name_of(b): "ok", name_of(c): "skipped"}
+    assert f"[{name_of(b)}] root={b.root}/data" in [line.text for line in grid.lines]
+    records = read_records(config.audit_file)
+    assert [r["engine"] for r in records if r["event"] == "end"] == [a.url, b.url]
+    [closing] = [r for r in records if r["event"] == "roll"]
+    assert closing["status"] == "interrupted" and closing["closed_by"] == "alice"
+    assert closing["ran"] == [name_of(a), name_of(b)] and closing["skipped"] == [name_of(c)]
+    assert read_holder(config.lock_dir, "Development") is None  # b ended: the lock went
+    assert open_rolls(config.rolls_dir) == []

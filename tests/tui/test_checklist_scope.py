@@ -104,3 +104,27 @@ async def test_an_open_incident_resumes_its_own_checklist_in_its_own_environment
         assert production.incidents.incident is None and production.session.incident is None
         assert production.progress.record(incident.procedure, 1).status == "pending"
         await pilot.press("q")
+
+
+async def test_an_incident_opened_elsewhere_while_the_console_runs_becomes_its_own(
+    make_console: MakeConsole,
+) -> None:
+    """The CLI (`incident start`, `open --alert`) or another console opens one while this
+    console is up: it shows within seconds, as it would at start; another environment's
+    does not."""
+    from runbook.incident.model import open_incident
+
+    app = make_console()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(lambda: app.main_screen is not None)
+        await pilot.pause()
+        assert app.incidents.incident is None
+        store = app.incidents.store
+        elsewhere = open_incident(app.runbook, "P1", by="bob", environment="Production")
+        store.save(elsewhere)
+        here = open_incident(app.runbook, "P2", by="bob", environment=app.environment)
+        store.save(here)
+        await until(lambda: app.session.incident == here.id, 15, "the incident adopted")
+        assert app.incidents.incident is not None and app.incidents.incident.id == here.id
+        assert app.main_screen.step_list.procedure.key == here.procedure  # type: ignore[union-attr]
+        await pilot.press("q")

@@ -12,7 +12,7 @@ import pytest
 from console.messages import StepFinished
 from console.screens.confirm import ConfirmScreen
 from console.screens.help import HelpScreen
-from console.screens.main import MainScreen
+from console.screens.main import CHECKLIST_MIN, MainScreen
 from console.screens.search import SearchScreen
 from console.screens.variables import VariablesScreen
 from console.widgets.navigator import Navigator
@@ -632,9 +632,23 @@ async def test_the_navigator_fits_the_longest_procedure_name_where_there_is_room
     async with app.run_test(size=size) as pilot:
         await until(lambda: app.main_screen is not None)
         await pilot.pause()
-        navigator = app.main_screen.query_one(Navigator)  # type: ignore[union-attr]
+        screen = app.main_screen
+        assert screen is not None
+        navigator, steps = screen.query_one(Navigator), screen.query_one(StepList)
         longest = max(len(p.title) for p in app.runbook.procedures)
         assert longest == len("Zero-Downtime Deployment (Blue-Green)")
+        navigator.focus()  # choosing a procedure: the names show whole
+        await pilot.pause()
         # Borders, tree guide and progress mark around the name: the name shows whole.
         assert navigator.size.width >= longest + 4
         assert navigator.outer_size.width <= size[0] * 0.38
+        steps.focus()  # working the checklist beside the live panes: it keeps its width
+        await pilot.pause()
+        assert steps.outer_size.width >= CHECKLIST_MIN
+        labels = [navigator.render_line(y).text.rstrip() for y in range(navigator.size.height)]
+        cut = [label for label in labels if "Zero-Downtime" in label]
+        assert len(cut) == 1 and all(len(label) <= navigator.size.width for label in labels)
+        if navigator.size.width < longest + 4:
+            assert cut[0].endswith("…"), "a cut name says it is cut"
+        else:
+            assert cut[0].endswith("(Blue-Green)")

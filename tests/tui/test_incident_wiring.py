@@ -83,7 +83,9 @@ async def test_start_p1_from_the_palette_opens_its_checklist_with_countdowns(
         assert stored.acknowledged_by == "alice"
         kinds = [event.kind for event in stored.events]
         assert kinds[0] == "opened" and "deadline-due" in kinds and "acknowledged" in kinds
-        assert app.main_screen.query_one("#incident-hint").render()  # the deployment hint line
+        hint = app.main_screen.query_one("#incident-hint")
+        assert "e escalate" in str(hint.render())  # the deployment hint line, with the keys
+        await until(lambda: "a ack" not in str(hint.render()), 10, "a is no longer offered")
 
 
 async def test_ticking_skipping_and_running_steps_land_in_the_timeline(

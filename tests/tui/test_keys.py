@@ -3,10 +3,14 @@ to quit instead of doing nothing."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 from pathlib import Path
 
 from textual.binding import Binding
 
+import console
 from console.panes.containers import ContainersPane
 from console.panes.gauges import GaugesPane
 from console.panes.logs import LogsPane
@@ -93,3 +97,21 @@ async def test_the_footer_fits_80_columns_and_a_focused_pane_shows_its_keys(
         await pilot.pause()
         assert hint.region.height == 1
         assert "R restart" in str(hint.render()) and "I inspect" in str(hint.render())
+
+
+def test_docs_list_every_binding_id_with_its_default_keys() -> None:
+    """docs/config.md's keymap table names each binding id a `[keymap]` entry may rebind,
+    with the keys it has by default: a key added without its row fails here."""
+    table = (Path(__file__).parents[2] / "docs" / "config.md").read_text()
+    missing = []
+    for module in pkgutil.walk_packages(console.__path__, "console."):
+        if module.name.endswith("__main__"):
+            continue
+        for _name, cls in inspect.getmembers(importlib.import_module(module.name), inspect.isclass):
+            for binding in getattr(cls, "BINDINGS", None) or []:
+                if not isinstance(binding, Binding) or not binding.id:
+                    continue
+                keys = ", ".join(f"`{key.strip()}`" for key in binding.key.split(","))
+                if f"| `{binding.id}` | {keys} |" not in table:
+                    missing.append(f"{cls.__name__}: {binding.id} ({binding.key})")
+    assert not missing, missing

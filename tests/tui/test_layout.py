@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input
 
 from console.panes.containers import ContainersPane
@@ -14,7 +15,7 @@ from console.panes.messages import DockerEventArrived, LogLinesArrived, StatsArr
 from console.screens.main import MainScreen
 from console.widgets.step_list import StepList
 from console.widgets.step_output import StepOutput
-from runbook.sources.docker.containers import ContainersListed
+from runbook.sources.docker.containers import ContainerChanged, ContainersListed
 from runbook.sources.docker.stats import ContainerStats, StatsSampled
 from runbook.sources.logs import LogLine
 from tests.tui.conftest import MakeConsole
@@ -50,11 +51,12 @@ async def test_live_column_beside_the_checklist_from_120_columns(
         assert live.height > 3 and live.y > steps.bottom, "the Live tab shows it below"
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)])
 async def test_w_opens_the_live_view_and_escape_gives_the_checklist_back(
-    make_console: MakeConsole,
+    make_console: MakeConsole, size: tuple[int, int]
 ) -> None:
     app = make_console()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         screen = await _ready(pilot, app)
         procedure = app.runbook.procedure("Blue-Green")
         assert procedure is not None
@@ -69,7 +71,7 @@ async def test_w_opens_the_live_view_and_escape_gives_the_checklist_back(
         await pilot.pause()
         assert screen.live_view and steps.region.area == 0
         column = screen.query_one("#live-column").region
-        assert column.width == 80 and column.height >= 18, "the live panes fill the body"
+        assert column.width == size[0] and column.height >= size[1] - 6, "they fill the body"
         await pilot.press("space")  # a checklist key does nothing to a checklist out of sight
         await pilot.pause()
         assert app.progress.record(procedure.key, 3).status == "pending"
@@ -127,6 +129,22 @@ async def test_sort_keys_order_the_containers(tmp_path: Path) -> None:
         assert states == sorted(states)
         # The stats poller is told the rows on screen in the order they show.
         assert list(pane.table.rows) == [info.id for info in pane._ordered()]
+
+
+async def test_a_container_that_appears_takes_its_place_by_name(tmp_path: Path) -> None:
+    """A deploy's new container (web-green beside web-blue) shows where an operator looks
+    for it, not under a hundred others at the bottom of the table."""
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=(140, 50)) as pilot:
+        pane = app.query_one(ContainersPane)
+        await _listed(pilot, pane)
+        assert _names(pane) == ["cache", "db", "web-blue"]
+        for cid, name in (("d4", "web-green"), ("e5", "api")):
+            pane.post_message(DockerEventArrived(ContainerChanged(container(cid, name), "start")))
+            await until(lambda cid=cid: cid in pane.table.rows)
+        assert _names(pane) == ["api", "cache", "db", "web-blue", "web-green"]
+        await pilot.press("C")
+        assert _names(pane)[:3] == ["db", "cache", "web-blue"], "a chosen sort still rules"
 
 
 async def test_slash_filters_rows_and_takes_brackets_as_text(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from runbook.document import commands
 from runbook.document.blocks import markdown
 from runbook.document.check import check_file
 from runbook.document.commands import KNOWN_PROGRAMS, SHELL_LANGUAGES
@@ -82,3 +83,28 @@ def test_corpus_commands_found_widely() -> None:
         if any(s.commands or s.session_commands for pr in load(p).procedures for s in pr.steps)
     ]
     assert len(found) == len(with_shell)
+
+
+def test_the_plain_line_shortcut_splits_every_corpus_block_as_the_long_way_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`split_block` takes a line `PLAIN_COMMAND` matches without reading it further: every
+    fence of the corpus splits the same with the shortcut and without it."""
+    blocks = [
+        (token.content, token.info.strip().split(" ")[0].lower())
+        for path in FILES
+        for token in markdown().parse(path.read_text(encoding="utf-8", errors="replace"))
+        if token.type == "fence"
+    ]
+    fast = [commands.split_block(content, 1, language) for content, language in blocks]
+    assert (
+        sum(
+            bool(commands.PLAIN_COMMAND.fullmatch(line))
+            for c, _ in blocks
+            for line in c.split("\n")
+        )
+        > 300
+    ), "the shortcut is taken"
+    monkeypatch.setattr(commands, "PLAIN_COMMAND", re.compile(r"(?!)"))
+    slow = [commands.split_block(content, 1, language) for content, language in blocks]
+    assert fast == slow

@@ -28,9 +28,9 @@ from tests.fidelity_set import (
 )
 from tests.required import unavailable
 
-RECALL_FLOOR = 0.9960  # 510/512
-PRECISION_FLOOR = 1.0  # 510/510
-RISK_ACCURACY_FLOOR = 1.0  # 510/510
+RECALL_FLOOR = 1.0  # 512/512
+PRECISION_FLOOR = 1.0  # 512/512
+RISK_ACCURACY_FLOOR = 1.0  # 512/512
 SESSION_LINES_RUN_LOCALLY_CEILING = 0
 """Lines the labels say are typed inside a session, opened in the same fence or an earlier
 one (`kubectl exec -it … -- bash`, then the next fences), that the parser runs locally."""

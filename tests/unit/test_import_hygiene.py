@@ -35,6 +35,7 @@ HEADLESS_RUNS: dict[str, list[list[str]]] = {
     "open": [["open", SEED_FIXTURE, "--alert", "HighErrorRate"]],
     "report": [["report"]],
     "run": [["run", SEED_FIXTURE, "--procedure", "Emergency Rollback", "--dry-run"]],
+    "rolls": [["rolls"]],
     "runs": [["runs"]],
     "show": [["show", SEED_FIXTURE, "--json"], ["show", SEED_FIXTURE]],
 }
@@ -74,6 +75,7 @@ def test_headless_subcommands_import_no_textual() -> None:
         ("open", 0),
         ("report", 1),  # no incident to report on
         ("run", 0),
+        ("rolls", 0),
         ("runs", 0),
         ("show", 0),
         ("show", 0),

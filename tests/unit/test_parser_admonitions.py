@@ -156,3 +156,34 @@ def test_the_plan_and_its_description_carry_the_warning() -> None:
     assert step["admonitions"] == [
         {"kind": "warning", "text": "DO NOT RUN THE FOLLOWING ON A POOL REPOSITORY", "line": 7}
     ]
+
+
+def test_an_admonition_that_gives_an_order_with_a_command_is_a_step_and_still_warns() -> None:
+    """Rook's OpenShift page: `!!! attention` "Switch to `rook-ceph` namespace using
+    `oc project rook-ceph`." above the numbered steps: the command is a step of its own,
+    and the admonition still speaks to the step after it."""
+    procedure = only_procedure(
+        "## Troubleshoot\n\n!!! attention\n"
+        "    Switch to `rook-ceph` namespace using `oc project rook-ceph`.\n\n"
+        f"1. Delete the claim\n\n    {DELETE.replace(chr(10), chr(10) + '    ')}"
+    )
+    switch, delete = procedure.steps
+    assert [c.code for c in switch.commands] == ["oc project rook-ceph"]
+    assert switch.commands[0].risk == "mutating"
+    assert switch.text.startswith("Switch to `rook-ceph` namespace")
+    assert [a.kind for a in switch.admonitions] == ["warning"]
+    assert delete.commands[0].code == "kubectl -n app delete pvc data-0"
+    assert [a.text for a in delete.admonitions] == [switch.admonitions[0].text]
+
+
+@pytest.mark.parametrize(
+    "admonition",
+    [
+        "!!! note\n    These images need to be cleaned up manually using `rbd rm`.",
+        "> **Warning:** do not run `kubectl -n app delete pvc data-0` twice.",
+        "!!! danger\n    The `kubectl delete` below loses the claim's data.",
+    ],
+)
+def test_an_admonition_that_only_names_a_command_gives_no_step(admonition: str) -> None:
+    listing, delete = list_then_delete(admonition)
+    assert len(delete.admonitions) == 1 and not listing.admonitions

@@ -325,3 +325,46 @@ def test_settings_nothing_reads_are_no_commands_but_settings_read_later_are() ->
     used = parse(fence("sh", "NAMESPACE=prod") + "\n```sh\nkubectl -n $NAMESPACE get pods\n```\n")
     codes_ = [c.code for p in used.procedures for s in p.steps for c in s.commands]
     assert codes_[0] == "NAMESPACE=prod"
+
+
+ROOT_TRANSCRIPT = (
+    "```sh\n# docker ps\nCONTAINER ID   IMAGE          NAMES\n"
+    "4b9f29881a7b   engine:v1.6.2  carson\n```\n"
+)
+"""A script fence showing a root prompt and its output: the author writes `# ` for root."""
+
+
+def test_a_lone_root_prompted_line_is_a_command_where_the_author_writes_root_prompts() -> None:
+    """Longhorn's orphaned-replica KB: `# docker ps` with its output, then a fence holding
+    only `# docker stop <container_id>` after "stop the container using its ID:"."""
+    text = (
+        f"## Clean up\n\nFind the container ID:\n\n{ROOT_TRANSCRIPT}\n"
+        "Then, stop the container using its ID:\n\n```sh\n# docker stop <container_id>\n```\n"
+    )
+    runbook = parse(text)
+    listing, stop = runbook.procedures[0].steps
+    assert [c.code for c in listing.commands] == ["docker ps"]
+    (command,) = stop.commands
+    assert command.code == "docker stop <container_id>"
+    assert command.risk == "mutating"
+    assert [v.name for v in command.variables] == ["container_id"]
+    assert not [p for p in runbook.problems if "root prompt" in p.message]
+
+
+@pytest.mark.parametrize(
+    ("body", "runs"),
+    [
+        ("# Restart the service", []),  # prose after `#`: a comment, whoever writes it
+        (
+            "# kubectl get pods\nkubectl -n app delete pod web-0",
+            ["kubectl -n app delete pod web-0"],
+        ),
+        ("# First look\n# kubectl get pods", []),  # a comment beside it: all comments
+    ],
+)
+def test_the_authors_root_prompts_leave_script_comments_comments(
+    body: str, runs: list[str]
+) -> None:
+    runbook = parse(f"## Check\n\n{ROOT_TRANSCRIPT}\n```sh\n{body}\n```\n")
+    codes_run = [c.code for p in runbook.procedures for s in p.steps for c in s.commands]
+    assert codes_run == ["docker ps", *runs]
