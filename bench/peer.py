@@ -428,6 +428,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="windows per program and count")
     parser.add_argument("--frames", type=int, default=3, help="first-frame runs (median)")
     args = parser.parse_args()
+    # As installed: pip leaves the project's bytecode beside it, as it does Textual's for the
+    # bare app. Without it (PYTHONDONTWRITEBYTECODE, a fresh checkout) every launch would
+    # compile the console's modules, and the first frame and the fill would measure that.
+    subprocess.run([PYTHON, "-m", "compileall", "-q", "console", "runbook"], cwd=REPO, check=True)
     print(
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at start; "
         f"{args.rounds} x {args.window:.0f} s windows per program; pty {SIZE[0]}x{SIZE[1]}",

@@ -211,6 +211,12 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
     def on_resize(self) -> None:
         self._update_visible()
 
+    @on(QuietTable.Resized)
+    def _table_resized(self, event: QuietTable.Resized) -> None:
+        # More rows on screen when a pane beside it shrinks: their stats are read at once.
+        event.stop()
+        self._update_visible()
+
     def on_show(self) -> None:
         self._update_visible()
 

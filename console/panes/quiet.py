@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Unpack
 
 from textual.content import Content
 from textual.coordinate import Coordinate
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable
 
@@ -40,6 +41,12 @@ class Line(Widget):
 
 class QuietTable(DataTable[str]):
     """A DataTable whose single-cell updates repaint that cell only."""
+
+    class Resized(Message):
+        """The table's own size changed (its pane's may not have: a sibling shrank)."""
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
 
     def set_cell(self, row_key: str, column_key: str, value: str) -> None:
         coordinate: Coordinate = self.get_cell_coordinate(row_key, column_key)

@@ -57,8 +57,6 @@ if TYPE_CHECKING:
 MIN_WIDTH = 60
 MIN_HEIGHT = 16
 """Below this the console shows a "terminal too small" message instead of a cut-off screen."""
-LIVE_PANES_DELAY_S = 0.3
-"""The live panes mount this long after the checklist, so the first frame never waits."""
 COMPACT_WIDTH = 110
 """Below this width the status bar drops user@host."""
 SHORT_HEIGHT = 40
@@ -342,7 +340,8 @@ class MainScreen(Screen[None]):
             navigator.call_after_refresh(self._sync_navigator)
         self.query_one(StepList).focus()
         self.ready = True
-        self.set_timer(LIVE_PANES_DELAY_S, self._start_live_panes)
+        # Right after the first frame (which never waits for them), not a guessed delay later.
+        self.call_after_refresh(self._start_live_panes)
         self.actions.screen_ready()
 
     def _sync_navigator(self) -> None:

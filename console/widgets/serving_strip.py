@@ -139,7 +139,11 @@ class ServingStrip(Static):
             if self._client is None:
                 self._client = watch.client()
             serving = await watch.poll(self._client)
-        change = await asyncio.to_thread(self._changes.check, self.clock())
+        changes = self._changes
+        if changes.unchanged():
+            change = changes.change
+        else:
+            change = await asyncio.to_thread(changes.check, self.clock())
         if watch is self._watch:  # a poll of a base URL no longer watched is dropped
             self.post_message(self.Observed(serving, change, history_read=True))
 

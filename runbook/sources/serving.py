@@ -213,20 +213,31 @@ class ChangeWatch:
     def __init__(self, history_path: Path) -> None:
         self.history_path = history_path
         self._signature: tuple[int, int] | None = None
+        self._checked = False
         self.change: LastChange | None = None
 
     def check(self, now: datetime) -> LastChange | None:
         """Blocking (a stat, and a read when the file changed): call it off the event loop."""
+        signature = self._signature_now()
+        if signature is None:
+            self._signature, self.change = None, None
+        elif signature != self._signature:
+            self._signature = signature
+            self.change = last_change(self.history_path, now)
+        self._checked = True
+        return self.change
+
+    def unchanged(self) -> bool:
+        """Whether the file is as last checked: one stat, cheap enough for the event loop
+        (a thread for it every second cost more than the stat)."""
+        return self._checked and self._signature_now() == self._signature
+
+    def _signature_now(self) -> tuple[int, int] | None:
         try:
             stat = os.stat(self.history_path)
         except OSError:
-            self._signature, self.change = None, None
             return None
-        signature = (stat.st_mtime_ns, stat.st_size)
-        if signature != self._signature:
-            self._signature = signature
-            self.change = last_change(self.history_path, now)
-        return self.change
+        return (stat.st_mtime_ns, stat.st_size)
 
 
 def history_path_for(runbook_path: str | None) -> Path:

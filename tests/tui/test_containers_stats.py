@@ -56,15 +56,21 @@ def sample(container_id: str, cpu: float) -> StatsSampled:
     return StatsSampled((ContainerStats(container_id, cpu, 10, 100, None, None, time.time()),))
 
 
+async def hundred_rows(app: Harness) -> ContainersPane:
+    """The pane with 100 running rows listed, once it has asked for some rows' stats."""
+    pane = app.query_one(ContainersPane)
+    pane.post_message(DockerEventArrived(EngineChanged(EngineState(True, time.time()), HOST)))
+    pane.post_message(DockerEventArrived(ContainersListed(tuple(row(n) for n in range(100)))))
+    await until(lambda: pane.table.row_count == 100)
+    await until(lambda: bool(app.stats.watched) and len(app.stats.watched[-1]) > 0)
+    return pane
+
+
 async def test_stats_are_asked_for_the_rows_on_screen_only() -> None:
     app = Harness()
     async with app.run_test(size=(120, 14)) as pilot:
-        pane = app.query_one(ContainersPane)
+        pane = await hundred_rows(app)
         table = pane.table
-        pane.post_message(DockerEventArrived(EngineChanged(EngineState(True, time.time()), HOST)))
-        pane.post_message(DockerEventArrived(ContainersListed(tuple(row(n) for n in range(100)))))
-        await until(lambda: table.row_count == 100)
-        await until(lambda: bool(app.stats.watched) and len(app.stats.watched[-1]) > 0)
         shown = app.stats.watched[-1]
         on_screen = table.size.height - 1  # minus the header
         assert list(shown) == [f"id{n:03d}" for n in range(on_screen)]
@@ -78,6 +84,19 @@ async def test_stats_are_asked_for_the_rows_on_screen_only() -> None:
         # A restart gives a row a new process: it is asked for again, with the new pid.
         pane.post_message(DockerEventArrived(ContainerChanged(row(50, pid=7), "start")))
         await until(lambda: app.stats.watched[-1].get("id050") == 7)
+
+
+async def test_rows_that_come_on_screen_when_the_table_grows_are_read() -> None:
+    app = Harness()
+    async with app.run_test(size=(120, 14)):
+        pane = await hundred_rows(app)
+        table = pane.table
+        before = len(app.stats.watched[-1])
+        # The pane keeps its size; its status line goes, and the table gets its row.
+        pane.query_one("#containers-status").display = False
+        await until(lambda: table.size.height - 1 > before)
+        await until(lambda: len(app.stats.watched[-1]) == table.size.height - 1)
+        assert list(app.stats.watched[-1]) == [f"id{n:03d}" for n in range(before + 1)]
 
 
 async def test_a_sample_with_the_same_figures_repaints_nothing() -> None:

@@ -153,9 +153,13 @@ def test_last_change_is_the_newest_successful_deploy_or_rollback(tmp_path: Path)
 def test_change_watch_rereads_only_a_changed_file(tmp_path: Path) -> None:
     history = tmp_path / "deployments.jsonl"
     watch = ChangeWatch(history)
+    assert not watch.unchanged(), "never checked: a read is due"
     assert watch.check(NOW) is None
+    assert watch.unchanged()
     write_history(history, record("deploy", "v1", 5))
+    assert not watch.unchanged()
     first = watch.check(NOW)
+    assert watch.unchanged()
     assert first is not None and first.version == "v1"
     assert watch.check(NOW) is first  # not read again
     write_history(history, record("deploy", "v2", 1))

@@ -162,3 +162,11 @@ def test_cgroup_v2_and_the_containers_id_guard(tmp_path: Path) -> None:
     # Another container's id, a process that is gone: left to the engine.
     assert reader.read("d" * 64, 7) is None
     assert reader.read(CONTAINER, 8) is None
+    # The paths are read once per process; a pid reused by another container is read again.
+    other = "e" * 64
+    moved = f"/system.slice/docker-{other}.scope"
+    write(proc / "7" / "cgroup", f"0::{moved}\n")
+    write(root / moved.lstrip("/") / "cpu.stat", "usage_usec 30\n")
+    again = reader.read(other, 7)
+    assert again is not None and again["cpu_stats"]["cpu_usage"]["total_usage"] == 30_000
+    assert reader.read(CONTAINER, 7) is None

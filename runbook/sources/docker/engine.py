@@ -11,6 +11,8 @@ an `Emit` callback.
 from __future__ import annotations
 
 import contextlib
+import http.client
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -201,6 +203,7 @@ class Engine:
 
     def _watch(self) -> None:
         pinger: docker.APIClient | None = None
+        light: SocketPing | None = None
         while not self._stopped.is_set():
             try:
                 if self._base_url is None:
@@ -208,6 +211,9 @@ class Engine:
                 problem = preflight(self._base_url)
                 if problem:
                     self._set_state(False, problem, hint=problem)
+                elif light is not None:
+                    light.ping()
+                    self._set_state(True)
                 else:
                     if pinger is None:
                         pinger = docker.APIClient(
@@ -220,17 +226,75 @@ class Engine:
                     if self._api_version is None:
                         self._api_version = str(pinger.version(api_version=False)["ApiVersion"])
                     self._set_state(True)
+                    light = SocketPing.for_url(self._base_url, self.ping_timeout_s)
             except Exception as error:  # noqa: BLE001 - any failure means "unreachable"
                 if pinger is not None:
                     with contextlib.suppress(Exception):
                         pinger.close()
                 pinger = None
+                if light is not None:
+                    light.close()
+                light = None
                 self._set_state(False, short_error(error))
             self._kick.wait(self.ping_interval_s)
             self._kick.clear()
         if pinger is not None:
             with contextlib.suppress(Exception):
                 pinger.close()
+        if light is not None:
+            light.close()
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout_s: float) -> None:
+        super().__init__("localhost", timeout=timeout_s)
+        self.path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+class SocketPing:
+    """`GET /_ping` on one kept-open connection to a local engine's socket.
+
+    The watchdog pings twice a second for as long as the console runs; through the SDK
+    (a requests session, its adapters and hooks) each ping cost the console about ten
+    times as much CPU. A ping that fails or times out (a frozen daemon) raises.
+    """
+
+    def __init__(self, path: str, timeout_s: float) -> None:
+        self._connection = _UnixConnection(path, timeout_s)
+
+    @classmethod
+    def for_url(cls, base_url: str, timeout_s: float) -> SocketPing | None:
+        """For a unix socket URL; None for others (they keep the SDK's client)."""
+        if base_url.startswith("unix://"):
+            return cls(base_url.removeprefix("unix://"), timeout_s)
+        if base_url.startswith("/"):
+            return cls(base_url, timeout_s)
+        return None
+
+    def ping(self) -> None:
+        try:
+            self._connection.request("GET", "/_ping", headers={"User-Agent": "runbook-console"})
+            response = self._connection.getresponse()
+            response.read()
+        except Exception:
+            self.close()
+            raise
+        if response.status != 200:
+            raise ConnectionError(f"the engine answered its ping with HTTP {response.status}")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._connection.close()
 
 
 def follow_events(
