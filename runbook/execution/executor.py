@@ -49,7 +49,7 @@ from runbook.execution.rollout import (
     run_roll,
 )
 from runbook.execution.rolls import OpenRoll, RollFile
-from runbook.execution.run_spec import RunSpec, VerifySpec
+from runbook.execution.run_spec import SPEC_FILE, RunSpec, VerifySpec
 from runbook.execution.runs import OutputLine, RunInfo
 from runbook.model import Procedure, Runbook, Step
 from runbook.storage import paths
@@ -57,6 +57,10 @@ from runbook.storage.atomic_file import read_json, write_json_atomic
 
 StepStatus = Literal["succeeded", "failed", "cancelled", "timed-out", "refused"]
 POLL_S = 0.05
+SUPERVISOR_START_S = 30.0
+"""A supervisor says its pid in state.json as it starts: a run followed from another
+console with no pid this long after its spec was written never got one (its console
+died between writing the spec and starting it)."""
 _FINAL = ("succeeded", "failed", "cancelled", "timed-out", "refused")
 _SUPERVISOR_BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
@@ -607,7 +611,7 @@ class Executor:
                 signalled = True
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGTERM)
-            if self._supervisor_gone(process, state):
+            if self._supervisor_gone(process, state, directory):
                 for line in tail.read_new():
                     on_line(line)
                 final = read_json(directory / "state.json")
@@ -621,11 +625,19 @@ class Executor:
             time.sleep(POLL_S)
 
     @staticmethod
-    def _supervisor_gone(process: subprocess.Popen[bytes] | None, state: dict[str, object]) -> bool:
+    def _supervisor_gone(
+        process: subprocess.Popen[bytes] | None, state: dict[str, object], directory: Path
+    ) -> bool:
         if process is not None:
             return process.poll() is not None
         pid = state.get("supervisor_pid")
-        return isinstance(pid, int) and not runs.pid_alive(pid)
+        if isinstance(pid, int):
+            return not runs.pid_alive(pid)
+        try:
+            age = time.time() - (directory / SPEC_FILE).stat().st_mtime
+        except OSError:
+            age = float("inf")  # no spec either: nothing will ever run there
+        return age > SUPERVISOR_START_S
 
 
 def _host_ended(host: RollHost, state: Mapping[str, object], run_id: str) -> HostOutcome:

@@ -161,3 +161,18 @@ def test_a_followed_run_can_be_cancelled_from_the_new_console() -> None:
     assert states[0]["status"] == "cancelled"
     assert StepResult.from_state(states[0]).cancelled_by == "carol"
     assert recorder.results[0].cancelled_by == "carol"
+
+
+def test_following_a_run_whose_supervisor_never_started_ends(tmp_path: Path) -> None:
+    """The console died between writing a run's spec and starting its supervisor: no
+    state, no pid. The next console following it must not wait for ever (a roll's takeover
+    did): once a supervisor would have said its pid, the run ends as failed."""
+    directory = tmp_path / "run-1"
+    directory.mkdir()
+    spec = directory / "spec.json"
+    spec.write_text("{}")
+    long_ago = spec.stat().st_mtime - 3600
+    os.utime(spec, (long_ago, long_ago))
+    executor = Executor(fast_config())
+    state = executor.follow(load_run(directory), lambda line: None)
+    assert state["status"] == "failed" and "supervisor" in str(state["reason"])
