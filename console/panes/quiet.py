@@ -7,6 +7,7 @@ one cell and repaints that cell only (DataTable.update_cell repaints the whole t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Unpack
 
 from textual.content import Content
@@ -14,6 +15,7 @@ from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
 if TYPE_CHECKING:
     from console.widgets.options import WidgetOptions
@@ -41,6 +43,19 @@ class Line(Widget):
 
 class QuietTable(DataTable[str]):
     """A DataTable whose single-cell updates repaint that cell only."""
+
+    def _widths(self) -> list[int]:
+        return [column.content_width for column in self.columns.values()]
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # Textual measures new rows' widths when idle; rows already drawn at the header's
+        # widths ('monk  exite' for monkeytown-web-green) stayed on screen until something
+        # repainted them. A change of width repaints the whole table, once.
+        before = self._widths()
+        super()._update_dimensions(new_rows)
+        if self._widths() != before:
+            self._update_count += 1
+            self.refresh()
 
     class Resized(Message):
         """The table's own size changed (its pane's may not have: a sibling shrank)."""
