@@ -163,6 +163,9 @@ def test_quitting_with_every_stream_open_and_hung_takes_under_1_5s(
         # The console lists the containers and streams their stats: every stream is open.
         wait_until(lambda: ready.exists() or process.poll() is not None, 60, "the console streams")
         proxy.hang()  # every open stream now blocks in a read that never returns
+        # An event for the console's open event stream, which the hung proxy holds back
+        # (the engine itself is reached directly); pings open connections of their own.
+        ids.append(run_container(docker_client, token, "sleep 60").id)
         wait_until(lambda: proxy.swallowed > 0, 10, "the hung proxy holds back the engine")
         hung.touch()  # the console quits now
         out, err = process.communicate(timeout=30)
