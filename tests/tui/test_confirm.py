@@ -37,6 +37,8 @@ def text_of(screen: ConfirmScreen, selector: str) -> str:
 async def open_confirm(pilot, app, title: str = "Mark deployed") -> ConfirmScreen:  # type: ignore[no-untyped-def]
     await open_procedure(pilot, app, title)
     await pilot.press("r")
+    # The dialog is pushed once the step's plan is made: on a loaded box, after a pause.
+    await wait_until_async(lambda: isinstance(app.screen, ConfirmScreen), what="the dialog opens")
     await pilot.pause()
     screen = app.screen
     assert isinstance(screen, ConfirmScreen)
