@@ -93,9 +93,9 @@ class LoopbackSshd:
                 "-o",
                 "PermitRootLogin=prohibit-password",
                 "-o",
-                "MaxStartups=100",
+                "MaxStartups=10:30:100",
                 "-o",
-                "MaxSessions=100",
+                "MaxSessions=10",
             ],  # fmt: skip
             stdin=subprocess.DEVNULL,
             stdout=(self.root / "sshd.log").open("ab"),

@@ -164,3 +164,33 @@ async def test_an_engine_over_ssh_beside_a_local_one(
             await until(lambda: states(pane, sshd.url) == ["running"], 30)
     finally:
         sshd.stop()
+
+
+async def test_a_dozen_containers_over_ssh_within_a_default_sshds_limits(
+    engines: PrivateEngines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sshd's defaults (MaxStartups 10:30:100, MaxSessions 10) refuse bursts of
+    connections still authenticating: a dozen rows read over one ssh:// engine all get
+    their figures, and sshd drops nothing."""
+    if importlib.util.find_spec("paramiko") is None:
+        unavailable("paramiko is not installed (the Docker SDK's SSH transport)")
+    first = engines.engines[0]
+    sshd = LoopbackSshd(first.url)
+    try:
+        sshd.start()
+        monkeypatch.setenv("HOME", str(sshd.home))
+        token = uuid.uuid4().hex[:8]
+        ids = {first.run(engines.image, f"rbc-eng-{token}-{n:02}").id for n in range(12)}
+        settings = SourceSettings(
+            docker_hosts=(sshd.url,), containers=token, base_url="http://127.0.0.1:9"
+        )
+        app = LiveHarness(seed_runbook(), settings)
+        async with app.run_test(size=(160, 50)):
+            pane = app.query_one(ContainersPane)
+            await until(lambda: ids <= set(pane.containers), 60, "the dozen rows")
+            figures = lambda: [str(pane.table.get_cell(cid, "cpu")) for cid in ids]  # noqa: E731
+            await until(lambda: all(text != "-" for text in figures()), 60, "every row's CPU")
+        log = (sshd.root / "sshd.log").read_text(errors="replace")
+        assert "MaxStartups" not in log and "drop connection" not in log, log[-2000:]
+    finally:
+        sshd.stop()

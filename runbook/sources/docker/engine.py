@@ -160,9 +160,21 @@ class Engine:
         return self._api_version or "1.41"
 
     def client(self, timeout_s: float | None = None, pool: int = 4) -> docker.APIClient:
-        """A new low-level client; each thread keeps its own (requests sessions are not shared)."""
+        """A new low-level client; each thread keeps its own (requests sessions are not shared).
+
+        Over ssh:// the client's SSH connection is made here, one handshake at a time per
+        host: sshd's defaults (MaxStartups 10:30:100) drop connections that arrive in a
+        burst while others still authenticate, and a dozen rows' readers starting
+        together made such a burst."""
         if self._base_url is None:
             self._base_url, self._tls = resolve_endpoint(self.docker_host)
+        if self._base_url.startswith("ssh://"):
+            with _ssh_handshake_lock(self._base_url):
+                return self._new_client(timeout_s, pool)
+        return self._new_client(timeout_s, pool)
+
+    def _new_client(self, timeout_s: float | None, pool: int) -> docker.APIClient:
+        assert self._base_url is not None
         return docker.APIClient(
             base_url=self._base_url,
             tls=self._tls,
@@ -259,6 +271,16 @@ class _UnixConnection(http.client.HTTPConnection):
             sock.close()
             raise
         self.sock = sock
+
+
+_SSH_HANDSHAKES: dict[str, threading.Lock] = {}
+_SSH_HANDSHAKES_LOCK = threading.Lock()
+
+
+def _ssh_handshake_lock(url: str) -> threading.Lock:
+    """The lock that lets one SSH handshake at a time reach this host (Engine.client)."""
+    with _SSH_HANDSHAKES_LOCK:
+        return _SSH_HANDSHAKES.setdefault(url, threading.Lock())
 
 
 class SocketPing:
