@@ -67,3 +67,18 @@ def test_a_hundred_thousand_line_fence_keeps_its_first_lines_and_counts_the_rest
         "1. Run:\n\n   ```bash\n   echo line 0\n   echo line 1\n   echo line 2\n   ```\n\n"
         "   *… 99,997 more lines (f shows them all)*\n\n\n   Then look.\n"
     )
+
+
+@given(
+    st.lists(st.sampled_from(["a", " ", "\t", "界", "é", "$ ", "xyz"]), max_size=60).map("".join),
+    st.integers(4, 30),
+)
+def test_a_confirmation_row_wraps_to_the_box_and_loses_nothing(line: str, width: int) -> None:
+    from rich.cells import cell_len
+
+    from console.screens.confirm import wrap_row
+
+    rows = wrap_row(line, width)
+    assert all(cell_len(row) <= width for row in rows)
+    assert rows[0] + "".join(row[2:] for row in rows[1:]) == line.expandtabs()
+    assert all(row.startswith("  ") for row in rows[1:])
