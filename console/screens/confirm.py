@@ -319,11 +319,17 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 def wrap_row(line: str, width: int, indent: int = 2) -> list[str]:
-    """`line` cut into rows of at most `width` cells; the rows after the first are indented."""
+    """`line` cut into rows of at most `width` cells; the rows after the first are indented.
+
+    Called for every line of a confirmation (100,000 for a huge fence), so a short ASCII
+    line, the usual one, returns before anything else is looked at."""
+    if "\t" in line:
+        line = line.expandtabs()
+    if len(line) <= width and line.isascii():
+        return [line]
     from rich.cells import cell_len, chop_cells
 
-    line = line.expandtabs()
-    if (len(line) <= width and line.isascii()) or cell_len(line) <= width:
+    if cell_len(line) <= width:
         return [line]
     head = chop_cells(line, width)[0]
     rest = chop_cells(line[len(head) :], max(1, width - indent))

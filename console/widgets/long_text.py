@@ -8,7 +8,6 @@ it kept the console from its first frame for seconds.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 LINES_SHOWN = 20
 """Lines of a long command, or of a long fenced block, drawn in the step detail."""
@@ -24,12 +23,17 @@ def first_line(text: str) -> str:
     return text if found is None else text[: found.start()]
 
 
-def line_count(text: str) -> int:
-    """How many lines `text.splitlines()` would give, counted without making them."""
-    if not text:
+_BREAK_CHARACTERS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def line_count(text: str, start: int = 0) -> int:
+    """How many lines `text[start:].splitlines()` would give, counted without making them
+    (or the slice): a count per break character, each a scan at C speed."""
+    if start >= len(text):
         return 0
-    breaks = len(_LINE_BREAK.findall(text))
-    return breaks + (0 if _LINE_BREAK.fullmatch(text[-1]) else 1)
+    breaks = sum(text.count(character, start) for character in _BREAK_CHARACTERS)
+    breaks -= text.count("\r\n", start)  # one break, counted as "\r" and as "\n"
+    return breaks + (0 if text[-1] in _BREAK_CHARACTERS else 1)
 
 
 def head_lines(text: str, count: int) -> tuple[list[str], int]:
@@ -45,7 +49,7 @@ def head_lines(text: str, count: int) -> tuple[list[str], int]:
         if position < len(text) and len(lines) < count:
             lines.append(text[position:])
             position = len(text)
-    return lines, line_count(text[position:])
+    return lines, line_count(text, position)
 
 
 def more_lines(count: int) -> str:
@@ -57,37 +61,68 @@ def shorten_fences(text: str, keep: int = LINES_SHOWN, hint: str = "") -> str:
     """Markdown whose fenced code blocks show at most `keep` lines each; a longer block is
     closed after them and followed by a line saying how many more there are (and `hint`).
 
-    Only what is drawn is shortened: the step's commands still hold every line.
+    Only what is drawn is shortened: the step's commands still hold every line. Lines
+    outside the fences are read one by one; a block's lines past `keep` are only counted
+    (its closing fence is found by one search), so a 100,000-line fence costs two scans.
     """
     if text.count("\n") <= keep:
         return text
     out: list[str] = []
-    lines = iter(text.split("\n"))
-    for line in lines:
-        out.append(line)
-        opener = _FENCE.match(line)
-        if opener is None:
-            continue
-        out.extend(_shortened_block(lines, opener.group(1), opener.group(2), keep, hint))
+    position: int | None = 0
+    """Where the next line starts (None: no line is left)."""
+    while position is not None:
+        newline = text.find("\n", position)
+        out.append(text[position:] if newline < 0 else text[position:newline])
+        position = None if newline < 0 else newline + 1
+        opener = _FENCE.match(out[-1])
+        if opener is not None:
+            indent, fence = opener.group(1), opener.group(2)
+            position = _shortened_block(text, position, indent, fence, keep, hint, out)
     return "\n".join(out)
 
 
 def _shortened_block(
-    lines: Iterator[str], indent: str, fence: str, keep: int, hint: str
-) -> Iterator[str]:
-    """The rest of a fenced block from the line after its opener, at most `keep` lines."""
-    closer = re.compile(rf"^\s*{re.escape(fence[0])}{{{len(fence)},}}\s*$")
-    hidden = 0
-    for line in lines:
-        if closer.match(line):
-            break
-        if hidden == 0 and keep > 0:
-            keep -= 1
-            yield line
+    text: str, start: int | None, indent: str, fence: str, keep: int, hint: str, out: list[str]
+) -> int | None:
+    """Add the fenced block starting at `start` (the line after its opener) to `out`: at
+    most `keep` of its lines, its closing fence, and how many lines were left out. Returns
+    where the line after its closing fence starts (None when no line follows)."""
+    after: int | None = None
+    if start is None:  # the opener was the last line: an empty block
+        end, total = 0, 0
+        start = 0
+    else:
+        closer = _closing_fence(text, start, fence)
+        if closer is None:  # not closed: the block runs to the end of the text
+            end, total = len(text), text.count("\n", start) + 1
         else:
-            hidden += 1
-    yield f"{indent}{fence}"
+            end, total = closer[0], text.count("\n", start, closer[0])
+            after = closer[1] + 1 if closer[1] < len(text) else None
+    position = start
+    for _ in range(min(keep, total)):
+        newline = text.find("\n", position, end)
+        if newline < 0:  # the last line of a block that is not closed
+            out.append(text[position:end])
+            break
+        out.append(text[position:newline])
+        position = newline + 1
+    hidden = total - min(keep, total)
+    out.append(f"{indent}{fence}")
     if hidden:
-        yield ""
-        yield f"{indent}*{more_lines(hidden)}{hint}*"
-        yield ""
+        out += ["", f"{indent}*{more_lines(hidden)}{hint}*", ""]
+    return after
+
+
+def _closing_fence(text: str, start: int, fence: str) -> tuple[int, int] | None:
+    """Where the first line from `start` that closes `fence` starts and ends. Only the
+    lines holding the fence's characters are looked at (found at C speed)."""
+    closer = re.compile(rf"\s*{re.escape(fence[0])}{{{len(fence)},}}\s*")
+    found = text.find(fence[:3], start)
+    while found >= 0:
+        line_start = text.rfind("\n", start, found) + 1 or start
+        line_end = text.find("\n", found)
+        line_end = len(text) if line_end < 0 else line_end
+        if closer.fullmatch(text, line_start, line_end):
+            return line_start, line_end
+        found = text.find(fence[:3], line_end)
+    return None

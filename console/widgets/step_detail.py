@@ -76,6 +76,12 @@ class StepDetail(VerticalScroll, can_focus=True):
             False,
         )
         """What `show_step` was last given: the full view is of its step."""
+        self.builds = 0
+        """How often a step's text and commands were cut to what the detail draws: once
+        per step shown, however often it is shown again (the console shows its first
+        step several times as it starts; a huge command is read once)."""
+        self._built: tuple[Step, bool, str, Content] | None = None
+        """The step last built, whether read-only, its Markdown and its command lines."""
         self._full_title: Static | None = None
         self._full: Log | None = None
         """Every line of the step's commands: made and filled only when asked for (`f`)."""
@@ -106,6 +112,8 @@ class StepDetail(VerticalScroll, can_focus=True):
             markdown.update(self._markdown_text)
 
     def _show_markdown(self, text: str) -> None:
+        if text == self._markdown_text:
+            return  # the same step again: its Markdown is not parsed and laid out again
         self._markdown_text = text
         if self._markdown is not None:
             self._markdown.update(text)
@@ -137,7 +145,8 @@ class StepDetail(VerticalScroll, can_focus=True):
         step_lines = _admonition_lines(step.admonitions)
         admonitions.update(Content("\n").join(step_lines))
         admonitions.display = bool(step_lines)
-        self._show_markdown(shorten_fences(step.text, hint=FULL_HINT))
+        markdown, command_lines = self._build(step, read_only)
+        self._show_markdown(markdown)
         extra_lines: list[Content] = []
         if procedure.admonitions and step.index == procedure.steps[-1].index:
             # No step follows them: they are the section's, shown with its last step.
@@ -180,15 +189,7 @@ class StepDetail(VerticalScroll, can_focus=True):
                 )
         extra.update(Content("\n").join(extra_lines))
         extra.display = bool(extra_lines)
-        command_lines, hidden_lines = _command_lines(step, read_only)
-        if hidden_lines:
-            command_lines.append(Content.styled(f"  {hidden_lines}{FULL_HINT}", "$text-muted"))
-        rollout = step.rollout
-        if rollout is not None and command_lines:
-            text = rollout.error or f"rolls across {rollout.describe()}"
-            style = "$error" if rollout.error else "$accent"
-            command_lines.append(Content.styled(f"⇶ {text}", style))
-        commands.update(Content("\n").join(command_lines))
+        commands.update(command_lines)
         commands.display = bool(command_lines)
         notes_text = record.notes if record else []
         notes.update(
@@ -209,6 +210,25 @@ class StepDetail(VerticalScroll, can_focus=True):
         )
         output.display = bool(tail)
         self.scroll_home(animate=False)
+
+    def _build(self, step: Step, read_only: bool) -> tuple[str, Content]:
+        """The step's Markdown and command lines as drawn (a long fence or command cut to
+        its first lines), made when another step is shown, else the last ones again."""
+        if self._built is not None and self._built[0] is step and self._built[1] == read_only:
+            return self._built[2], self._built[3]
+        self.builds += 1
+        markdown = shorten_fences(step.text, hint=FULL_HINT)
+        command_lines, hidden_lines = _command_lines(step, read_only)
+        if hidden_lines:
+            command_lines.append(Content.styled(f"  {hidden_lines}{FULL_HINT}", "$text-muted"))
+        rollout = step.rollout
+        if rollout is not None and command_lines:
+            text = rollout.error or f"rolls across {rollout.describe()}"
+            style = "$error" if rollout.error else "$accent"
+            command_lines.append(Content.styled(f"⇶ {text}", style))
+        commands = Content("\n").join(command_lines)
+        self._built = (step, read_only, markdown, commands)
+        return markdown, commands
 
     @property
     def showing_full(self) -> bool:

@@ -66,6 +66,38 @@ async def test_a_hundred_thousand_line_fence_opens_capped_and_shows_every_line_o
         assert commands.display and full.line_count == 0
 
 
+def screen_text(app: object) -> str:
+    """The characters of the screen as the terminal would show them."""
+    from textual.app import App
+
+    assert isinstance(app, App)
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())  # noqa: SLF001
+
+
+async def test_a_huge_fence_is_cut_for_the_detail_once_however_often_its_step_is_shown(
+    make_console: MakeConsole, tmp_path: Path
+) -> None:
+    app = make_console(huge_fence(tmp_path / "huge.md"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: app.main_screen is not None, what="the main screen is ready")
+        screen = app.main_screen
+        assert screen is not None
+        detail = screen.query_one(StepDetail)
+        await until(lambda: detail._markdown is not None, what="the step's text is mounted")  # noqa: SLF001
+        await pilot.pause()  # the highlights the start posted are handled
+        # The console shows its first step three times as it starts (opening the
+        # procedure, then two highlights): the 100,000 lines are cut for it once.
+        assert detail.builds == 1
+        drawn = screen_text(app)
+        assert "$ echo line 0" in drawn, "the first screen shows the command's first lines"
+        assert "echo line 99999" not in drawn
+
+        screen._show_detail()  # noqa: SLF001 - as a finished run or a tick redraws it
+        assert detail.builds == 1
+        detail.show_step(screen.step_list.procedure, screen.step_list.current_step, None, True)
+        assert detail.builds == 2, "a read-only console draws it anew (its commands are hidden)"
+
+
 async def test_the_confirmation_counts_a_huge_command_and_scrolls_to_its_last_line() -> None:
     code = "\n".join(f"touch /tmp/never-run-{n}" for n in range(LINES))
     long_line = "curl -X DELETE http://localhost:9/" + "x" * 200
