@@ -58,6 +58,8 @@ async def test_drill_screen_readiness_fixed_from_the_step_list(
             )
             assert drill.incident is not None, "the drill did not start"
             live = app.screen.query_one("#drill-live", LivePanes)
+            # Mounted beside the incident panel; its panes are composed a moment later.
+            await until(lambda: bool(live.query("#live-health")), 30, "the live panes")
             assert live.settings.base_url == drill.sandbox.base_url
             assert live.settings.environment == drill.sandbox.environment
             assert bool(live.query(ContainersPane)) == (runtime == "docker")
