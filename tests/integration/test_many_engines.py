@@ -6,6 +6,7 @@ other engines' rows keep following their events meanwhile.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import shlex
 import subprocess
@@ -192,5 +193,42 @@ async def test_a_dozen_containers_over_ssh_within_a_default_sshds_limits(
             await until(lambda: all(text != "-" for text in figures()), 60, "every row's CPU")
         log = (sshd.root / "sshd.log").read_text(errors="replace")
         assert "MaxStartups" not in log and "drop connection" not in log, log[-2000:]
+    finally:
+        sshd.stop()
+
+
+async def test_quitting_while_the_engine_behind_ssh_hangs_does_not_hang(
+    engines: PrivateEngines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine behind ssh:// stalls (SIGSTOP) with every stream open over the SSH
+    session, which itself stays up: quitting then still ends the app (its workers'
+    blocked reads are closed), instead of waiting on them."""
+    if importlib.util.find_spec("paramiko") is None:
+        unavailable("paramiko is not installed (the Docker SDK's SSH transport)")
+    first = engines.engines[0]
+    sshd = LoopbackSshd(first.url)
+    try:
+        sshd.start()
+        monkeypatch.setenv("HOME", str(sshd.home))
+        token = uuid.uuid4().hex[:8]
+        ids = {first.run(engines.image, f"rbc-eng-{token}-{n}").id for n in range(3)}
+        settings = SourceSettings(
+            docker_hosts=(sshd.url,), containers=token, base_url="http://127.0.0.1:9"
+        )
+        app = LiveHarness(seed_runbook(), settings)
+
+        async def session() -> None:
+            async with app.run_test(size=(160, 40)):
+                pane = app.query_one(ContainersPane)
+                await until(lambda: ids <= set(pane.containers), 60, "the rows over ssh")
+                await until(lambda: all(pane.stats.get(cid) for cid in ids), 60, "their stats")
+                first.stall()
+                await until(lambda: unreachable(pane, sshd.url), 20)
+                app.exit()
+
+        try:
+            await asyncio.wait_for(session(), 90)  # a quit that hangs fails here, not for ever
+        finally:
+            first.resume()
     finally:
         sshd.stop()
