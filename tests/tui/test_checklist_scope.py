@@ -126,5 +126,14 @@ async def test_an_incident_opened_elsewhere_while_the_console_runs_becomes_its_o
         store.save(here)
         await until(lambda: app.session.incident == here.id, 15, "the incident adopted")
         assert app.incidents.incident is not None and app.incidents.incident.id == here.id
-        assert app.main_screen.step_list.procedure.key == here.procedure  # type: ignore[union-attr]
+        screen = app.main_screen
+        assert screen is not None
+        await until(
+            lambda: (
+                screen.step_list.procedure is not None
+                and screen.step_list.procedure.key == here.procedure
+            ),
+            15,
+            "its procedure shown",
+        )
         await pilot.press("q")
