@@ -168,67 +168,68 @@ async def test_an_engine_over_ssh_beside_a_local_one(
 
 
 async def test_a_dozen_containers_over_ssh_within_a_default_sshds_limits(
-    engines: PrivateEngines, monkeypatch: pytest.MonkeyPatch
+    engines: PrivateEngines, sshd: LoopbackSshd
 ) -> None:
     """sshd's defaults (MaxStartups 10:30:100, MaxSessions 10) refuse bursts of
     connections still authenticating: a dozen rows read over one ssh:// engine all get
     their figures, and sshd drops nothing."""
-    if importlib.util.find_spec("paramiko") is None:
-        unavailable("paramiko is not installed (the Docker SDK's SSH transport)")
-    first = engines.engines[0]
-    sshd = LoopbackSshd(first.url)
-    try:
-        sshd.start()
-        monkeypatch.setenv("HOME", str(sshd.home))
-        token = uuid.uuid4().hex[:8]
-        ids = {first.run(engines.image, f"rbc-eng-{token}-{n:02}").id for n in range(12)}
-        settings = SourceSettings(
-            docker_hosts=(sshd.url,), containers=token, base_url="http://127.0.0.1:9"
-        )
-        app = LiveHarness(seed_runbook(), settings)
-        async with app.run_test(size=(160, 50)):
-            pane = app.query_one(ContainersPane)
-            await until(lambda: ids <= set(pane.containers), 60, "the dozen rows")
-            figures = lambda: [str(pane.table.get_cell(cid, "cpu")) for cid in ids]  # noqa: E731
-            await until(lambda: all(text != "-" for text in figures()), 60, "every row's CPU")
-        log = (sshd.root / "sshd.log").read_text(errors="replace")
-        assert "MaxStartups" not in log and "drop connection" not in log, log[-2000:]
-    finally:
-        sshd.stop()
+    app, ids = app_over_ssh(engines, sshd, 12)
+    async with app.run_test(size=(160, 50)):
+        pane = app.query_one(ContainersPane)
+        await until(lambda: ids <= set(pane.containers), 60, "the dozen rows")
+        figures = lambda: [str(pane.table.get_cell(cid, "cpu")) for cid in ids]  # noqa: E731
+        await until(lambda: all(text != "-" for text in figures()), 60, "every row's CPU")
+    log = (sshd.root / "sshd.log").read_text(errors="replace")
+    assert "MaxStartups" not in log and "drop connection" not in log, log[-2000:]
 
 
 async def test_quitting_while_the_engine_behind_ssh_hangs_does_not_hang(
-    engines: PrivateEngines, monkeypatch: pytest.MonkeyPatch
+    engines: PrivateEngines, sshd: LoopbackSshd
 ) -> None:
     """The engine behind ssh:// stalls (SIGSTOP) with every stream open over the SSH
     session, which itself stays up: quitting then still ends the app (its workers'
     blocked reads are closed), instead of waiting on them."""
+    first = engines.engines[0]
+    app, ids = app_over_ssh(engines, sshd, 3)
+
+    async def session() -> None:
+        async with app.run_test(size=(160, 40)):
+            pane = app.query_one(ContainersPane)
+            await until(lambda: ids <= set(pane.containers), 60, "the rows over ssh")
+            await until(lambda: all(pane.stats.get(cid) for cid in ids), 60, "their stats")
+            first.stall()
+            await until(lambda: unreachable(pane, sshd.url), 20)
+            app.exit()
+
+    try:
+        await asyncio.wait_for(session(), 90)  # a quit that hangs fails here, not for ever
+    finally:
+        first.resume()
+
+
+@pytest.fixture
+def sshd(engines: PrivateEngines, monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackSshd]:
+    """A loopback sshd with sshd's default limits in front of the first private engine;
+    HOME points at its client key."""
     if importlib.util.find_spec("paramiko") is None:
         unavailable("paramiko is not installed (the Docker SDK's SSH transport)")
-    first = engines.engines[0]
-    sshd = LoopbackSshd(first.url)
+    server = LoopbackSshd(engines.engines[0].url)
     try:
-        sshd.start()
-        monkeypatch.setenv("HOME", str(sshd.home))
-        token = uuid.uuid4().hex[:8]
-        ids = {first.run(engines.image, f"rbc-eng-{token}-{n}").id for n in range(3)}
-        settings = SourceSettings(
-            docker_hosts=(sshd.url,), containers=token, base_url="http://127.0.0.1:9"
-        )
-        app = LiveHarness(seed_runbook(), settings)
-
-        async def session() -> None:
-            async with app.run_test(size=(160, 40)):
-                pane = app.query_one(ContainersPane)
-                await until(lambda: ids <= set(pane.containers), 60, "the rows over ssh")
-                await until(lambda: all(pane.stats.get(cid) for cid in ids), 60, "their stats")
-                first.stall()
-                await until(lambda: unreachable(pane, sshd.url), 20)
-                app.exit()
-
-        try:
-            await asyncio.wait_for(session(), 90)  # a quit that hangs fails here, not for ever
-        finally:
-            first.resume()
+        server.start()
+        monkeypatch.setenv("HOME", str(server.home))  # the SDK reads ~/.ssh from HOME
+        yield server
     finally:
-        sshd.stop()
+        server.stop()
+
+
+def app_over_ssh(
+    engines: PrivateEngines, sshd: LoopbackSshd, count: int
+) -> tuple[LiveHarness, set[str]]:
+    """`count` containers on the first engine, and an app that sees it over ssh:// only."""
+    token = uuid.uuid4().hex[:8]
+    first = engines.engines[0]
+    ids = {first.run(engines.image, f"rbc-eng-{token}-{n:02}").id for n in range(count)}
+    settings = SourceSettings(
+        docker_hosts=(sshd.url,), containers=token, base_url="http://127.0.0.1:9"
+    )
+    return LiveHarness(seed_runbook(), settings), ids
