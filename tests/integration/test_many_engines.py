@@ -131,40 +131,32 @@ def status(app: LiveHarness) -> str:
 
 
 async def test_an_engine_over_ssh_beside_a_local_one(
-    engines: PrivateEngines, monkeypatch: pytest.MonkeyPatch
+    engines: PrivateEngines, sshd: LoopbackSshd
 ) -> None:
-    if importlib.util.find_spec("paramiko") is None:
-        unavailable("paramiko is not installed (the Docker SDK's SSH transport)")
     first, second, _ = engines.engines
-    sshd = LoopbackSshd(first.url)
-    try:
-        sshd.start()
-        monkeypatch.setenv("HOME", str(sshd.home))  # the SDK reads ~/.ssh from HOME
-        token = uuid.uuid4().hex[:8]
-        over_ssh = first.run(engines.image, f"rbc-eng-{token}-a")
-        local = second.run(engines.image, f"rbc-eng-{token}-b")
-        settings = SourceSettings(
-            docker_hosts=(sshd.url, second.url), containers=token, base_url="http://127.0.0.1:9"
-        )
-        app = LiveHarness(seed_runbook(), settings)
-        async with app.run_test(size=(160, 40)):
-            pane = app.query_one(ContainersPane)
-            await until(lambda: {over_ssh.id, local.id} <= set(pane.containers), 30)
-            assert pane.containers[over_ssh.id].host == sshd.url
-            assert str(pane.table.get_cell(over_ssh.id, "host")) == f"root@127.0.0.1:{sshd.port}"
-            await until(lambda: "2 of 2 Docker engines connected" in status(app), 10)
+    token = uuid.uuid4().hex[:8]
+    over_ssh = first.run(engines.image, f"rbc-eng-{token}-a")
+    local = second.run(engines.image, f"rbc-eng-{token}-b")
+    settings = SourceSettings(
+        docker_hosts=(sshd.url, second.url), containers=token, base_url="http://127.0.0.1:9"
+    )
+    app = LiveHarness(seed_runbook(), settings)
+    async with app.run_test(size=(160, 40)):
+        pane = app.query_one(ContainersPane)
+        await until(lambda: {over_ssh.id, local.id} <= set(pane.containers), 30)
+        assert pane.containers[over_ssh.id].host == sshd.url
+        assert str(pane.table.get_cell(over_ssh.id, "host")) == f"root@127.0.0.1:{sshd.port}"
+        await until(lambda: "2 of 2 Docker engines connected" in status(app), 10)
 
-            first.stall()  # the engine behind SSH hangs: the SSH session itself stays up
-            try:
-                await until(lambda: unreachable(pane, sshd.url), 15)
-                local.kill()
-                await until(lambda: states(pane, second.url) == ["exited"], 10)
-                assert unreachable(pane, sshd.url)
-            finally:
-                first.resume()
-            await until(lambda: states(pane, sshd.url) == ["running"], 30)
-    finally:
-        sshd.stop()
+        first.stall()  # the engine behind SSH hangs: the SSH session itself stays up
+        try:
+            await until(lambda: unreachable(pane, sshd.url), 15)
+            local.kill()
+            await until(lambda: states(pane, second.url) == ["exited"], 10)
+            assert unreachable(pane, sshd.url)
+        finally:
+            first.resume()
+        await until(lambda: states(pane, sshd.url) == ["running"], 30)
 
 
 async def test_a_dozen_containers_over_ssh_within_a_default_sshds_limits(
