@@ -167,7 +167,7 @@ class Navigator(Tree[Procedure | None]):
         depth, parent = 0, node.parent
         while parent is not None and parent is not self.root:
             depth, parent = depth + 1, parent.parent
-        room = self.size.width - depth * self.guide_depth
+        room = self.scrollable_content_region.width - depth * self.guide_depth
         if room > 1 and label.cell_len > room:
             label.truncate(room, overflow="ellipsis")
         return label
