@@ -25,6 +25,7 @@ from console.messages import StepFinished
 from console.panes.containers import ContainersPane
 from console.panes.dock import LivePanes
 from console.panes.messages import DockerEventArrived
+from console.panes.quiet import QuietTable
 from console.panes.services import ServicesPane
 from console.runner import CONTAINERS
 from console.screens.confirm import ConfirmScreen
@@ -106,7 +107,8 @@ def console_with_containers(
 
 async def select_container(pilot, app: RunbookConsole) -> ContainersPane:  # type: ignore[no-untyped-def]
     def mounted() -> bool:
-        return app.main_screen is not None and bool(app.main_screen.query(ContainersPane))
+        screen = app.main_screen
+        return screen is not None and any(p.query(QuietTable) for p in screen.query(ContainersPane))
 
     await until(mounted)
     assert app.main_screen is not None
@@ -119,7 +121,8 @@ async def select_container(pilot, app: RunbookConsole) -> ContainersPane:  # typ
 
 async def select_service(pilot, app: RunbookConsole) -> ServicesPane:  # type: ignore[no-untyped-def]
     def mounted() -> bool:
-        return app.main_screen is not None and bool(app.main_screen.query(ServicesPane))
+        screen = app.main_screen
+        return screen is not None and any(p.query(QuietTable) for p in screen.query(ServicesPane))
 
     await until(mounted)
     assert app.main_screen is not None
