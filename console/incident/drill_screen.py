@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.incident.banner import DrillBanner
@@ -30,6 +30,7 @@ from console.messages import DrillStepRan, DrillStepRequested
 from console.panes.dock import LivePanes
 from console.panes.messages import ContainerActionRequested
 from console.screens.prompt import TextPromptScreen
+from console.widgets.key_footer import KeyFooter
 from runbook.sources.settings import SourceSettings
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class DrillScreen(Screen[None]):
             markup=False,
         )
         yield Horizontal(id="drill-body")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

@@ -20,12 +20,12 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from console.incident.deadlines import label_size
 from console.incident.panel import IncidentPanel
 from console.messages import DeadlineDue, IncidentLoaded
 from console.screens.prompt import TextPromptScreen
+from console.widgets.key_footer import KeyFooter
 from runbook.incident import actions
 from runbook.incident.actions import acknowledge, ticked_step
 from runbook.incident.events import GaugeReading
@@ -106,7 +106,7 @@ class IncidentScreen(Screen[None]):
             labels=label_size(self.app.size.width),
             id="incident-panel",
         )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         # Letter keys are the actions; the filter input takes them only after `/`.

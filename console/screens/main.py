@@ -40,6 +40,7 @@ from console.progress import Progress, StepStatus
 from console.settings import ConsoleSettings
 from console.text import literal
 from console.widgets.incident_strip import IncidentStrip
+from console.widgets.key_footer import KeyFooter
 from console.widgets.live_column import LiveColumn
 from console.widgets.live_dock import LiveDock
 from console.widgets.navigator import Navigator
@@ -316,7 +317,7 @@ class MainScreen(Screen[None]):
                 )
                 yield LiveColumn(LiveDock(self.runbook, id="pane-live"), id="live-column")
         yield Static(id="too-small", markup=False)
-        yield Footer(id="footer", compact=self.app.size.width < COMPACT_WIDTH)
+        yield KeyFooter(id="footer", compact=self.app.size.width < COMPACT_WIDTH)
 
     def on_mount(self) -> None:
         settings = self.settings
