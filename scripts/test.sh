@@ -17,6 +17,14 @@ fi
 # compiled runbook/ and console/ again from source: a third of a CLI subprocess's CPU.
 .venv/bin/python -m compileall -q -j 0 runbook console tests deploy bench >/dev/null
 
+# pytest rewrites the asserts of every test module it imports and caches the result beside
+# it, except where PYTHONDONTWRITEBYTECODE is set: then each worker rewrote every module, 5 s
+# of its 8 s CPU of collection. One collection allowed to write fills that cache while the
+# services start and lint runs; the workers read it (reading needs no write permission).
+PYTHONDONTWRITEBYTECODE= .venv/bin/pytest -p no:cacheprovider -n 0 --collect-only -q \
+    >/dev/null 2>&1 &
+collect_pid=$!
+
 bash scripts/services.sh
 
 echo "== ruff"
@@ -36,6 +44,7 @@ trap 'rm -f "$checks_log"' EXIT
 ) >"$checks_log" 2>&1 &
 checks_pid=$!
 
+wait "$collect_pid" || true # a collection error shows again in the run below
 echo "== pytest"
 export RUNBOOK_REQUIRE_SERVICES=1
 tests_status=0
