@@ -35,6 +35,7 @@ from runbook.document.commands import (
     split_block,
     unread_reason,
 )
+from runbook.document.lines import first_line
 from runbook.document.rollout import rollout_problems, step_rollout, without_host_variables
 from runbook.document.sessions import SessionTracker, opener_line
 from runbook.document.shell import session_opener
@@ -884,7 +885,7 @@ class _Builder:
             if comments:
                 text = comments[0] + ("\n\n" + " ".join(comments[1:]) if comments[1:] else "")
             else:
-                text = lead or f"Run `{code.splitlines()[0].strip()}`"
+                text = lead or f"Run `{first_line(code).strip()}`"
             if group.prompt:
                 text += f"\n\nprompt: `{group.prompt}` (run it there)"
             lead = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,15 @@ def test_a_quoted_or_tabbed_fence_is_read_by_markdown_it(monkeypatch: pytest.Mon
         calls.clear()
         assert shape(BLOCKS.parse(text)) == shape(REFERENCE.parse(text))
         assert calls, text
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(["", " ", "  ", "   ", "    ", "x", " x", "  x", "   x", "\tx"])).map(
+        "\n".join
+    ),
+    st.integers(min_value=0, max_value=4),
+)
+def test_outdent_takes_off_what_a_multiline_caret_would(text: str, width: int) -> None:
+    expected = re.sub(rf"^ {{1,{width}}}", "", text, flags=re.MULTILINE) if width else text
+    assert blocks.outdent(text, width) == expected
