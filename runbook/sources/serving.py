@@ -13,6 +13,7 @@ the incident's deployment hint reads, runbook.incident.deployments) only when it
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -280,7 +281,9 @@ first, the least important first, then whole segments dropped (never the environ
 or the version)."""
 
 
+@functools.lru_cache(maxsize=64)
 def clock_text(moment: float) -> str:
+    """HH:MM:SS of a moment (kept: the strip shows the same "since" every second)."""
     return time.strftime("%H:%M:%S", time.localtime(moment))
 
 
