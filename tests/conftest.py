@@ -66,6 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     textual._wait.SLEEP_GRANULARITY = 0.005
     textual._wait.SLEEP_IDLE = textual._wait.SLEEP_GRANULARITY / 20
     share_parsed_css()
+    render_what_is_shown_last()
 
 
 PARSED_CSS: dict[tuple[object, ...], object] = {}
@@ -94,3 +95,54 @@ def share_parsed_css() -> None:
             return rules
 
     Stylesheet._parse_rules = shared  # type: ignore[method-assign]  # noqa: SLF001
+
+
+def render_what_is_shown_last() -> None:
+    """A headless app renders the frames a test looks at, not every frame in between.
+
+    Textual renders every refresh of a headless app's screen into strips and throws them away
+    (nothing is written without a terminal): a third to a half of a console test's CPU. Here a
+    headless screen only takes its updates (layout, dirty regions) as it refreshes, and
+    renders in full (every widget's `render_line`, as a frame on a terminal would) when it
+    leaves the screen stack and, for every screen still shown, when the test's `run_test`
+    block ends. A widget that fails to render its last state still fails the test. What a
+    test reads (`export_screenshot`, snapshots, `render_line`, `render_strips`) is rendered
+    when it asks, as before; apps with a terminal (pty tests) are not touched.
+    """
+    import contextlib
+
+    from textual.app import App
+    from textual.screen import Screen
+
+    compositor_refresh = Screen._compositor_refresh  # noqa: SLF001 - no public hook
+    replace_screen = App._replace_screen  # noqa: SLF001
+    run_test = App.run_test
+
+    def skip_unseen_frames(self: Screen) -> None:
+        app = self.app
+        if not app.is_headless or app.is_inline or self is not app.screen:
+            compositor_refresh(self)
+            return
+        self._compositor._dirty_regions.clear()  # noqa: SLF001 - what render_update clears
+        self._dirty_widgets.clear()  # noqa: SLF001
+        app._update_mouse_over(self)  # noqa: SLF001
+
+    def render(screen: Screen) -> None:
+        if screen.app.is_headless and screen.is_attached and screen._compositor.size.area:  # noqa: SLF001
+            screen._compositor.render_update(full=True)  # noqa: SLF001
+
+    async def replace(self: App, screen: Screen) -> Screen:  # type: ignore[type-arg]
+        render(screen)
+        return await replace_screen(self, screen)
+
+    @contextlib.asynccontextmanager
+    async def run_and_render_last(self: App, *args: object, **kwargs: object):  # type: ignore[type-arg, no-untyped-def]
+        async with run_test(self, *args, **kwargs) as pilot:  # type: ignore[arg-type]
+            yield pilot
+            if self.is_running:
+                for screen in self.screen_stack:
+                    render(screen)
+
+    Screen._compositor_refresh = skip_unseen_frames  # type: ignore[method-assign]  # noqa: SLF001
+    App._replace_screen = replace  # type: ignore[method-assign]  # noqa: SLF001
+    App.run_test = run_and_render_last  # type: ignore[method-assign, assignment]

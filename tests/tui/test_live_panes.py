@@ -76,7 +76,7 @@ def make_app(tmp_path: Path) -> tuple[Harness, FakePrometheus]:
     sources = LiveSources.create(runbook, settings)
     fake = FakePrometheus()
     sources.prometheus = fake  # type: ignore[assignment]
-    sources.health.client = lambda: httpx.AsyncClient(  # type: ignore[method-assign]
+    sources.prober.client_factory = lambda: httpx.AsyncClient(
         transport=httpx.MockTransport(health_handler)
     )
     return Harness(runbook, sources, settings), fake

@@ -84,7 +84,7 @@ def engine_less_panes(tmp_path: Path, orchestrator: str = "docker") -> Callable[
             health_interval_s=60.0,
         )
         sources = LiveSources.create(console.runbook, settings)
-        sources.health.client = lambda: httpx.AsyncClient(  # type: ignore[method-assign]
+        sources.prober.client_factory = lambda: httpx.AsyncClient(
             transport=httpx.MockTransport(lambda _request: httpx.Response(200))
         )
         return LivePanes(
