@@ -164,7 +164,8 @@ async def test_a_huge_confirmation_draws_only_the_rows_in_view_also_when_resized
     app = Host(dialog)
     async with app.run_test(size=(80, 24)) as pilot:
         box = dialog.query_one("#confirm-commands-log", LineView)
-        await until(lambda: bool(drawn), what="the box is drawn")
+        await until(lambda: box.size.height > 0, what="the box is laid out")
+        assert rows_in_view(box)[0].startswith("$ touch /tmp/never-run-0")
         await pilot.resize_terminal(60, 20)
         await until(lambda: box.size.width < 60, what="the box is narrower")
         await pilot.pause()
@@ -175,3 +176,37 @@ async def test_a_huge_confirmation_draws_only_the_rows_in_view_also_when_resized
             what="the last line is in view",
         )
         assert len(drawn) < 100, f"{len(drawn)} lines drawn for a box of 8 rows"
+
+
+async def test_the_full_view_of_a_huge_command_draws_only_the_rows_in_view(
+    make_console: MakeConsole, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`f` shows the 100,000 lines without processing each (a `Log` measured every line as
+    it was written), and End still reaches line 99,999."""
+    drawn: set[int] = set()
+    text_of = LineView.text_of
+
+    def counted(view: LineView, index: int) -> str:
+        drawn.add(index)
+        return text_of(view, index)
+
+    monkeypatch.setattr(LineView, "text_of", counted)
+    app = make_console(huge_fence(tmp_path / "huge.md"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(lambda: app.main_screen is not None, what="the main screen is ready")
+        screen = app.main_screen
+        assert screen is not None
+        detail = screen.query_one(StepDetail)
+        await pilot.press("enter")
+        await until(lambda: detail.has_focus, what="the detail has focus")
+        await pilot.press("f")
+        await until(lambda: detail.showing_full, what="every line is shown")
+        full = screen.query_one("#detail-full", LineView)
+        await until(lambda: full.has_focus, what="the full view has focus")
+        assert full.row_count == LINES + 1
+        full.scroll_end(animate=False, immediate=True)
+        await until(
+            lambda: "$ echo line 99999" in "\n".join(rows_in_view(full)),
+            what="the last line is in view",
+        )
+        assert len(drawn) < 200, f"{len(drawn)} lines drawn for a view of some 20 rows"
