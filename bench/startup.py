@@ -21,8 +21,10 @@ Prints figures; asserts nothing.
 three runs each, the commit before the fence was read by searching the text against after
 (more in docs/schema.md, "Size limits"): the 100,000-line fence's first frame at 2.91-3.97 s
 wall, 0.84-0.93 s CPU before; 1.38-1.63 s wall, 0.64 s CPU after, as much CPU as a 9-line
-runbook's (0.67-0.68 s) and 0.4 s more than a bare Textual app's (0.21-0.26 s). At load 3-4
-the fence's first frame came 0.73-0.87 s after launch.
+runbook's (0.67-0.68 s) and 0.4 s more than a bare Textual app's (0.21-0.26 s). Those runs
+compiled the console's modules at each launch (see `compiled`); with its bytecode, at load
+3.6: the fence's first frame at 0.74-1.05 s wall, 0.63-0.69 s CPU before; 0.57-0.69 s wall,
+0.50-0.53 s CPU after (a 9-line runbook 0.50-0.55 s CPU, a bare app 0.20-0.23 s).
 """
 
 from __future__ import annotations
