@@ -190,6 +190,41 @@ def test_monitor_snapshot_then_events_and_a_raw_urllib3_error() -> None:
     assert engine.failures and "Connection broken" in engine.failures[0]
 
 
+def test_monitor_does_not_inspect_other_containers_of_a_shared_engine() -> None:
+    """An event of a container the name filter leaves out costs no inspect (the engine's
+    other users' containers come and go all day)."""
+    api = FakeAPI(
+        [
+            {"Action": "start", "id": "x", "Actor": {"Attributes": {"name": "someone-else"}}},
+            {"Action": "start", "id": "b", "Actor": {"Attributes": {"name": "mine-b"}}},
+        ]
+    )
+    api.inspected = {
+        "a": {"Id": "a", "Name": "/mine-a", "State": {"Status": "running"}},
+        "b": {"Id": "b", "Name": "/mine-b", "State": {"Status": "running"}},
+        "x": {"Id": "x", "Name": "/someone-else", "State": {"Status": "running"}},
+    }
+    inspected: list[str] = []
+    inspect = api.inspect_container
+
+    def counting(container_id: str) -> dict[str, Any]:
+        inspected.append(container_id)
+        return inspect(container_id)
+
+    api.inspect_container = counting  # type: ignore[method-assign]
+    api.containers = lambda all=False: [  # type: ignore[method-assign]
+        {"Id": "a", "Names": ["/mine-a"]}
+    ]
+    engine = FakeEngine(api)
+    monitor = ContainerMonitor(engine, name_filter="mine")  # type: ignore[arg-type]
+    seen: list[object] = []
+    thread = threading.Thread(target=monitor.run, args=(seen.append,))
+    thread.start()
+    thread.join(3)
+    assert "x" not in inspected
+    assert isinstance(seen[1], ContainerChanged) and seen[1].container.name == "mine-b"
+
+
 def test_parallel_map_keeps_order() -> None:
     assert threads.parallel_map(lambda n: n * 2, range(20), 4) == [n * 2 for n in range(20)]
 

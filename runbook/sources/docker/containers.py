@@ -165,6 +165,9 @@ class ContainerMonitor:
         container_id = str(event.get("id") or (event.get("Actor") or {}).get("ID") or "")
         if not container_id:
             return
+        name = str(((event.get("Actor") or {}).get("Attributes") or {}).get("name") or "")
+        if name and self.name_filter not in name and container_id not in self.containers:
+            return  # another container on a shared engine: not even inspected
         if action == "destroy":
             if self.containers.pop(container_id, None) is not None:
                 emit(ContainerRemoved(container_id, self.host))
