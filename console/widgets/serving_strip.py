@@ -101,7 +101,12 @@ class ServingStrip(Static):
         # The deployment history is read from the first round, the proxy once the live
         # panes say which base URL they watch (`watch_service`). Painted once laid out
         # (on_resize), at its width.
-        self._subscribe(None, (), 1.5)
+        # After the first frame: the prober's modules are not the checklist's to wait for.
+        self.call_after_refresh(self._subscribe_unwatched)
+
+    def _subscribe_unwatched(self) -> None:
+        if self._subscription is None:  # the live panes may have said what to watch already
+            self._subscribe(None, (), 1.5)
 
     def on_unmount(self) -> None:
         if self._subscription is not None:
