@@ -179,11 +179,30 @@ class ServingStrip(Static):
 
     @on(Observed)
     def _observed(self, message: Observed) -> None:
+        before = self._shown_from()
         if message.serving is not None:
             self.serving = message.serving
         self.change = message.change
         self.history_read = message.history_read
-        self._paint()
+        if self._shown_from() != before:
+            self._paint()
+
+    def _shown_from(self) -> tuple[object, ...]:
+        """What the line is made of, less the moment of each read: a read that says what
+        the last one said (a service down for an hour, every second) paints nothing."""
+        serving, change = self.serving, self.change
+        read = serving.read if serving is not None else None
+        latency_ms = None
+        if read is not None and read.latency_s is not None:
+            latency_ms = round(read.latency_s * 1000)
+        return (
+            None if serving is None else (serving.last_colour, serving.last_version),
+            None if serving is None else serving.down_since,
+            None if read is None else (read.status, read.colour, read.version, read.error),
+            latency_ms,
+            None if change is None else change.text(self.clock(), short=True),
+            self.history_read,
+        )
 
     def on_resize(self) -> None:
         self._paint()
