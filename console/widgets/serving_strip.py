@@ -101,7 +101,12 @@ class ServingStrip(Static):
         # The deployment history is read from the first round, the proxy once the live
         # panes say which base URL they watch (`watch_service`). Painted once laid out
         # (on_resize), at its width.
-        self._subscribe(None, (), 1.5)
+        # After the first frame: the prober's modules are not the checklist's to wait for.
+        self.call_after_refresh(self._subscribe_unwatched)
+
+    def _subscribe_unwatched(self) -> None:
+        if self._subscription is None:  # the live panes may have said what to watch already
+            self._subscribe(None, (), 1.5)
 
     def on_unmount(self) -> None:
         if self._subscription is not None:
@@ -174,11 +179,30 @@ class ServingStrip(Static):
 
     @on(Observed)
     def _observed(self, message: Observed) -> None:
+        before = self._shown_from()
         if message.serving is not None:
             self.serving = message.serving
         self.change = message.change
         self.history_read = message.history_read
-        self._paint()
+        if self._shown_from() != before:
+            self._paint()
+
+    def _shown_from(self) -> tuple[object, ...]:
+        """What the line is made of, less the moment of each read: a read that says what
+        the last one said (a service down for an hour, every second) paints nothing."""
+        serving, change = self.serving, self.change
+        read = serving.read if serving is not None else None
+        latency_ms = None
+        if read is not None and read.latency_s is not None:
+            latency_ms = round(read.latency_s * 1000)
+        return (
+            None if serving is None else (serving.last_colour, serving.last_version),
+            None if serving is None else serving.down_since,
+            None if read is None else (read.status, read.colour, read.version, read.error),
+            latency_ms,
+            None if change is None else change.text(self.clock(), short=True),
+            self.history_read,
+        )
 
     def on_resize(self) -> None:
         self._paint()

@@ -23,20 +23,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
-import datetime
 import hashlib
 import json
 import os
 import signal
 import socket
-import socketserver
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
+    from typing import Any
+
+# The deploy scripts start this file for every runtime call (inspect, tag, kill ...), many
+# per deploy: what only the engine (serve) or a container's start needs is imported there.
 
 RESTART_BACKOFF_S = (0.1, 30.0)
 """First and largest pause before a restart; it doubles per crash, like Docker's policy."""
@@ -50,6 +53,8 @@ class EngineError(Exception):
 
 
 def now_iso() -> str:
+    import datetime
+
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -133,10 +138,24 @@ class Images:
 # -- the engine --------------------------------------------------------------------------
 
 
+_prctl: Any = None
+"""libc's prctl, loaded by the engine (`serve`) before it forks: nothing is imported between
+fork and exec."""
+
+
+def _load_prctl() -> None:
+    global _prctl
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        _prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+
 def _die_with_engine() -> None:
     """In a container process: SIGTERM when the engine ends, however it ends."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if _prctl is not None:
+        with contextlib.suppress(OSError):
+            _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 class Container:
@@ -176,6 +195,8 @@ class Container:
         self.thread.start()
 
     def _spawn(self) -> subprocess.Popen[bytes]:
+        import subprocess
+
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self.directory / "tmp"),
@@ -252,6 +273,8 @@ class Container:
         if process is not None and process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
+            import subprocess
+
             try:
                 process.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
@@ -344,6 +367,9 @@ def _remove_tree(path: Path) -> None:
 
 def serve(root: Path) -> int:
     """Run the engine in the foreground until SIGTERM, SIGINT or `shutdown`."""
+    import socketserver
+
+    _load_prctl()
     root.mkdir(parents=True, exist_ok=True)
     engine = Engine(root)
     # Containers of an engine that died are gone with it (parent-death signal): say so.
@@ -428,6 +454,8 @@ def start_background(root: Path, wait_s: float = 10) -> int:
     """Start the engine detached from this terminal (own session); wait until it answers."""
     if answers(root):
         return 0
+    import subprocess
+
     root.mkdir(parents=True, exist_ok=True)
     with (root / "engine.log").open("ab") as log:
         subprocess.Popen(

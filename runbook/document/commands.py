@@ -30,7 +30,8 @@ from runbook.document.shell import (
     strip_foreign_prompt,
 )
 from runbook.document.values import parse_duration
-from runbook.execution.risk import classify
+from runbook.execution.risk import MAX_RATED_BYTES as MAX_RATED_BYTES
+from runbook.execution.risk import classify, too_long_to_rate
 from runbook.model import RISK_ORDER, Command, Problem, Procedure, Risk, Variable
 
 SHELL_LANGUAGES = frozenset(
@@ -624,18 +625,6 @@ def _dollar_names(code: str) -> list[tuple[str, str | None]]:
             elif plain:
                 names.append((plain.group(1), None))
     return names
-
-
-MAX_RATED_BYTES = 64 * 1024
-"""A longer command is not rated line by line when the runbook loads: it is destructive
-unread (confirmed before it runs). A 100,000-line fence took the rules some 1.5 s, with
-the console waiting on it for its first frame; no command in the public runbooks we read
-comes near 64 KB."""
-
-
-def too_long_to_rate(code: str) -> bool:
-    """Whether `code` is longer than the rules read at load (`MAX_RATED_BYTES`)."""
-    return len(code) > MAX_RATED_BYTES
 
 
 def declared_risk(code: str, declared: str | None) -> Risk:

@@ -174,6 +174,7 @@ class Prober:
         self._in_flight: dict[str, asyncio.Future[Probed]] = {}
         self._refusing: set[tuple[str, int | None]] = set()
         """Hosts whose last probe was refused: the next one checks with a bare connect."""
+        self._direct: dict[str, list[tuple[int, tuple[str, int]]] | None] = {}
         self._client: httpx.AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
@@ -246,7 +247,9 @@ class Prober:
         parts = urlsplit(url)
         host = (parts.hostname or "", parts.port)
         if host in self._refusing:
-            addresses = _direct_addresses(url)
+            if url not in self._direct:
+                self._direct[url] = _direct_addresses(url)  # the environment's proxies, once
+            addresses = self._direct[url]
             why = await _refused(addresses, deadline_s) if addresses else ""
             if why:
                 probed = Probed(url, time.time(), error=httpx.ConnectError(why))
