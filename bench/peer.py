@@ -19,7 +19,9 @@ Rounds alternate the programs so that a machine loaded by others weighs on both 
 an "engine idle" window with neither running shows the engine's floor. Then:
 
 - fill: seconds from launch until every container row on the console's screen shows a
-  CPU figure, beside how long `docker stats --no-stream` takes for all of them;
+  CPU figure, beside how long `docker stats --no-stream` takes for all of them (a row a
+  notification covers is not on screen: the console's gauges announce the error rate
+  that the unanswering base URL gives, and that toast hides the bottom rows for 8 s);
 - appear: seconds from `docker run` until a new container's row shows a CPU figure,
   beside `docker stats --no-stream` for that one container;
 - first frame at 120x40, the console beside a bare Textual app (bench/startup.py),
@@ -161,15 +163,22 @@ def start_containers(count: int, prefix: str) -> dict[str, str]:
 # --- the two programs on a pty ------------------------------------------------------------
 
 
+TOAST_EDGE = "▌"
+"""The left edge of a Textual notification: a row it covers up to its CPU cell is hidden."""
+
+
 def cpu_cells(rows: list[str], name_pattern: re.Pattern[str]) -> list[str] | None:
-    """The CPU % cell of each container row on screen (None: no CPU column on screen)."""
+    """The CPU % cell of each container row on screen (None: no CPU column on screen).
+
+    A row whose CPU cell a notification covers (the console's toasts, bottom right, for
+    8 s) is not on screen: nothing can be read there, a figure or not."""
     for number, row in enumerate(rows):
         column = row.find("CPU %")
         if column < 0 or "NAME" not in row.upper():
             continue
         cells = []
         for below in rows[number + 1 :]:
-            if name_pattern.search(below):
+            if name_pattern.search(below) and TOAST_EDGE not in below[: column + 8]:
                 cells.append(below[column : column + 8].strip().split(" ")[0])
         return cells
     return None

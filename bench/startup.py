@@ -16,6 +16,15 @@ and its one-line message. Huge inputs to try: `bench/parse.py --write DIR` write
 Usage: .venv/bin/python bench/startup.py [RUNBOOK] [--size 80x24] [--idle 10] [--runs 3]
        .venv/bin/python bench/startup.py --huge [--runs 3]
 Prints figures; asserts nothing.
+
+`--huge` on the shared 2-core box, 4 December, load 6-10 (other sessions' tests running),
+three runs each, the commit before the fence was read by searching the text against after
+(more in docs/schema.md, "Size limits"): the 100,000-line fence's first frame at 2.91-3.97 s
+wall, 0.84-0.93 s CPU before; 1.38-1.63 s wall, 0.64 s CPU after, as much CPU as a 9-line
+runbook's (0.67-0.68 s) and 0.4 s more than a bare Textual app's (0.21-0.26 s). Those runs
+compiled the console's modules at each launch (see `compiled`); with its bytecode, at load
+3.6: the fence's first frame at 0.74-1.05 s wall, 0.63-0.69 s CPU before; 0.57-0.69 s wall,
+0.50-0.53 s CPU after (a 9-line runbook 0.50-0.55 s CPU, a bare app 0.20-0.23 s).
 """
 
 from __future__ import annotations
@@ -188,7 +197,8 @@ def python_path() -> str:
 
 
 def app_environment(home: str) -> dict[str, str]:
-    """The environment an app runs in: a fresh state and config home, no TEXTUAL flags."""
+    """The environment an app runs in: a fresh state and config home, no TEXTUAL flags, and
+    the console's modules compiled once, as an installed console's are (see `compiled`)."""
     env = {
         **os.environ,
         "TERM": "xterm-256color",
@@ -199,7 +209,31 @@ def app_environment(home: str) -> dict[str, str]:
         "PYTHONPATH": str(REPO),
     }
     env.pop("TEXTUAL", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    compiled(env)
     return env
+
+
+def compiled(env: dict[str, str]) -> None:
+    """Compile the console's modules to bytecode (`__pycache__`, ignored by git), as an
+    installed console's are.
+
+    Textual and the other installed packages come with their bytecode; the console's own
+    modules, run from this checkout, are compiled on import unless `__pycache__` holds
+    them, and a shell with PYTHONDONTWRITEBYTECODE set (as some sandboxes have) compiled
+    every one at every launch: about 0.1 s of CPU before the first frame that no installed
+    console pays (4 December: a 9-line runbook's first frame 0.49-0.55 s CPU with the
+    bytecode, 0.57-0.66 s without).
+    """
+    command = [
+        python_path(),
+        "-m",
+        "compileall",
+        "-q",
+        str(REPO / "console"),
+        str(REPO / "runbook"),
+    ]
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def huge_inputs(args: argparse.Namespace, size: tuple[int, int]) -> int:

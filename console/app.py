@@ -8,10 +8,14 @@ post messages, which the app routes. Everything that runs goes through the one
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
+import importlib
 import os
 import signal
 import termios
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -56,9 +60,31 @@ from runbook.terminal import neutralise
 if TYPE_CHECKING:
     from runbook.execution.rolls import OpenRoll
 
+LIVE_PANES_MODULE = "console.panes.dock"
+"""What the live panes factory (console.launch) imports: loaded ahead, off the event loop."""
 CLOCK_INTERVAL_S = 1.0
 CPU_INTERVAL_S = 5.0
 """The status bar redraws only when the shown text changes, so idle costs almost nothing."""
+
+
+def imported_on_thread(module: str) -> asyncio.Future[None]:
+    """Import `module` on a daemon thread; the future is done when it is (a failed import
+    is left to whoever imports it next, who then says why)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
+        with contextlib.suppress(RuntimeError):  # the app quit meanwhile
+            loop.call_soon_threadsafe(settle)
+
+    threading.Thread(target=load, name="live-panes-import", daemon=True).start()
+    return done
 
 
 class RunbookConsole(App[int]):
@@ -170,8 +196,12 @@ class RunbookConsole(App[int]):
         factory = self.settings.live_panes
         if factory is None:
             return None
+        # Their modules (the Docker SDK, httpx: about half a second) load on a thread while
+        # the sandbox decision runs, instead of on the event loop after it.
+        loaded = imported_on_thread(LIVE_PANES_MODULE)
         # Nothing serves the environment: the panes watch a local sandbox (console.embedded).
         await self.embedded.prepare()
+        await loaded
         try:
             return factory(self)
         except Exception as error:  # noqa: BLE001 - the checklist must work regardless
@@ -437,7 +467,9 @@ class RunbookConsole(App[int]):
         self.set_interval(CPU_INTERVAL_S, self._tick_cpu, name="cpu")
 
     def _tick_cpu(self) -> None:
-        text = f"cpu {self.settings.cpu_meter():.0f}%"
+        # Two digits wide: 9% -> 10% changes the text, not the label's width (a new width
+        # lays the status bar out again).
+        text = f"cpu {self.settings.cpu_meter():>2.0f}%"
         if text != self.cpu_text:
             self.cpu_text = text
             self.update_status(cpu_text=text)

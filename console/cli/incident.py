@@ -24,7 +24,7 @@ import argparse
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.cli._common import CliError, load_settings
 from console.cli._incident_common import load_runbook, store
@@ -35,6 +35,12 @@ from runbook.incident.report import duration_text
 from runbook.incident.store import IncidentStore
 from runbook.incident.timeline import EVENT_KINDS, Event, filter_events, now_utc, parse_time
 from runbook.model import Procedure, Runbook, Step
+
+if TYPE_CHECKING:
+    from runbook.drills.checks import ContainerFigures
+    from runbook.sources.docker.containers import ContainerInfo
+    from runbook.sources.docker.stats import ContainerStats
+    from runbook.sources.settings import SourceSettings
 
 NAME = "incident"
 HELP = "Incident mode: start, acknowledge, escalate, note, close; deadlines and timeline."
@@ -137,23 +143,76 @@ def _start(args: argparse.Namespace, incidents: IncidentStore) -> int:
 def _gauges(
     runbook: Runbook, base_url: str | None, environment: str | None, config_file: str | None
 ) -> list[dict[str, Any]]:
-    """Gauges now from URL/metrics: the given URL, else the environment's when it answers."""
+    """The gauges now, from the sources the console's gauges pane reads: the environment's
+    Prometheus when it has one, else the service's /metrics and probes (the given URL, else
+    the environment's when it answers) and, for the environment's own service, CPU and
+    memory from its engines' containers (a swarm's services are not summed here: no data)."""
+    from runbook.config import ConfigError
     from runbook.drills.embedded import service_reachable
+    from runbook.sources.settings import load_source_settings
 
+    try:
+        settings = load_source_settings(environment, config_file)
+    except ConfigError:
+        settings = None
+    if settings is not None and settings.prometheus_url and base_url is None:
+        return _prometheus_gauges(runbook, settings)
     if base_url is None:
-        from runbook.config import ConfigError
-        from runbook.sources.settings import load_source_settings
-
-        try:
-            base_url = load_source_settings(environment, config_file).base_url
-        except ConfigError:
+        if settings is None:
             return []
+        base_url = settings.base_url
         if not service_reachable(base_url):
             print(f"gauges: no service answers at {base_url}; none recorded")
             return []
     from runbook.drills.checks import gauge_snapshot
 
-    return list(gauge_snapshot(runbook, base_url))
+    figures = None
+    if settings is not None and base_url == settings.base_url and settings.orchestrator != "swarm":
+        figures = _container_figures(settings)
+    return list(gauge_snapshot(runbook, base_url, container_figures=figures))
+
+
+def _container_figures(settings: SourceSettings) -> ContainerFigures:
+    """CPU and memory as the containers pane gives them to the gauges: every running container
+    of the environment's engines that its name filter keeps, read once."""
+    from runbook.sources.docker.engine import Engine
+    from runbook.sources.docker.stats import read_once
+
+    def figures() -> tuple[list[ContainerStats], dict[str, ContainerInfo]]:
+        stats: list[ContainerStats] = []
+        rows: dict[str, ContainerInfo] = {}
+        for host in settings.resolved_docker_hosts:
+            engine = Engine(host, timeout_s=settings.docker_timeout_s)
+            found, listed = read_once(engine, settings.containers, settings.docker_timeout_s)
+            stats += found
+            rows.update(listed)
+        return stats, rows
+
+    return figures
+
+
+def _prometheus_gauges(runbook: Runbook, settings: SourceSettings) -> list[dict[str, Any]]:
+    """One round of the gauges pane's Prometheus queries (errors read as no data, never 0)."""
+    from runbook.incident.events import reading_record
+    from runbook.sources.gauges import gauges_for
+    from runbook.sources.prometheus import PrometheusSource
+
+    assert settings.prometheus_url
+    source = PrometheusSource(
+        settings.prometheus_url,
+        timeout_s=settings.prometheus_timeout_s,
+        retries=settings.prometheus_retries,
+        settings=settings,
+    )
+    try:
+        readings = source.read(runbook.thresholds)
+    finally:
+        source.close()
+    gauges = gauges_for(runbook, hysteresis=settings.hysteresis)
+    return [
+        reading_record(gauge.update(reading))
+        for gauge, reading in zip(gauges, readings, strict=True)
+    ]
 
 
 def _print_deadlines(incident: Incident, now: datetime) -> None:

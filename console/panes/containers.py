@@ -244,9 +244,13 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
             before = self.containers.get(event.container.id)
             self._put(event.container)
             # `docker restart` is die then start; a restart policy also bumps the count.
-            if before is not None and (
-                event.container.restart_count > before.restart_count
-                or (event.action == "start" and before.state in ("exited", "dead"))
+            if (
+                before is not None
+                and before.detailed
+                and (
+                    event.container.restart_count > before.restart_count
+                    or (event.action == "start" and before.state in ("exited", "dead"))
+                )
             ):
                 self.post_message(
                     ContainerRestarted(event.container.name, event.container.restart_count)
@@ -318,7 +322,7 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
             "state": row_state(info, self.engine_states.get(info.host)),
             "health": info.health or "-",
             "up": uptime(info.uptime_s()),
-            "restarts": str(info.restart_count),
+            "restarts": str(info.restart_count) if info.detailed else "-",
         }
         new = info.id not in self.containers
         self.containers[info.id] = info
@@ -398,12 +402,17 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
                 if key.value is not None
                 and key.value in self.containers
                 and self.containers[key.value].state == "running"
+                and self.containers[key.value].detailed  # its process is known
             )
         if self.sources.prometheus is None:
             # The fallback gauges take CPU and memory from Docker stats: keep reading
             # the first running containers even when their rows are not on screen.
             running = sorted(
-                (info for info in self.containers.values() if info.state == "running"),
+                (
+                    info
+                    for info in self.containers.values()
+                    if info.state == "running" and info.detailed
+                ),
                 key=lambda info: info.name,
             )
             extra = [info.id for info in running[:FALLBACK_STATS_ROWS] if info.id not in visible]

@@ -151,7 +151,11 @@ class LivePanes(VerticalScroll, can_focus=False):
     """Docks shorter than this show one line per gauge."""
 
     def on_mount(self) -> None:
-        self.post_message(ServiceWatched(self.settings.base_url, self.settings.health_timeout_s))
+        self.post_message(
+            ServiceWatched(
+                self.settings.base_url, self.settings.health_timeout_s, self.sources.prober
+            )
+        )
 
     def on_resize(self) -> None:
         self.query_one(GaugesPane).compact = self.size.height < self.COMPACT_BELOW

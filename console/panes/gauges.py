@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Unpack
 
-import httpx
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -33,6 +33,7 @@ from runbook.sources.live import off_thread
 if TYPE_CHECKING:
     from console.widgets.options import WidgetOptions
     from runbook.sources.live import LiveSources
+    from runbook.sources.prober import Probed, Subscription
 
 StatsProvider = Callable[[], tuple[Iterable[ContainerStats], dict[str, ContainerInfo]]]
 
@@ -186,7 +187,7 @@ names its source.
         self._title_text = self._title()
         self._texts: dict[int, str] = {}
         self._announced: dict[str, str] = {}
-        self._client: httpx.AsyncClient | None = None
+        self._subscription: Subscription | None = None
         self.source_name = ""
 
     def compose(self) -> ComposeResult:
@@ -212,39 +213,62 @@ names its source.
 
     def on_mount(self) -> None:
         self._render_all()
-        if self.sources.gauges:
-            self._client = self.sources.scraper.client()
-            self.read_gauges()
-
-    async def on_unmount(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-
-    @work(exclusive=True, group="gauges", exit_on_error=False, description="Reading gauges")
-    async def read_gauges(self) -> None:
-        thresholds = [gauge.threshold for gauge in self.sources.gauges]
-        prometheus = self.sources.prometheus
-        if prometheus is not None:
-            # prometheus-api-client blocks: a daemon thread, so a hung server never
-            # holds up quitting.
-            readings = await off_thread(lambda: prometheus.read(thresholds))
-            self.post_message(GaugesArrived(tuple(readings), prometheus.name))
+        if not self.sources.gauges:
             return
-        assert self._client is not None
-        p99, error_rate, scrape_error = await self.sources.scraper.scrape(self._client)
+        if self.sources.prometheus is not None:
+            self.read_gauges()
+            return
+        # The environment's prober reads /metrics (and the public endpoints when /metrics
+        # fails) once for every reader: the health pane probes the same endpoints.
+        scraper = self.sources.scraper
+        self._subscription = self.sources.prober.subscribe(
+            (scraper.metrics_url,),
+            self.sources.settings.prometheus_interval_s,
+            scraper.timeout_s,
+            self._scraped,
+            on_error=self._failed,
+        )
+
+    def on_unmount(self) -> None:
+        if self._subscription is not None:
+            self._subscription.cancel()
+
+    def _failed(self, error: Exception) -> None:
+        self.notify(f"Reading gauges failed: {error}", severity="error")
+
+    async def _scraped(self, answers: dict[str, Probed]) -> None:
+        """A round of the fallback: /metrics, the probes if it failed, Docker stats, disk."""
+        scraper = self.sources.scraper
+        if scraper.needs_probes(answers[scraper.metrics_url]):
+            prober, interval = self.sources.prober, self.sources.settings.prometheus_interval_s
+            probed = await asyncio.gather(
+                *(prober.fetch(url, scraper.timeout_s, interval / 2) for url in scraper.probe_urls)
+            )
+            answers = {**answers, **dict(zip(scraper.probe_urls, probed, strict=True))}
+        p99, error_rate, scrape_error = scraper.from_answers(answers)
         stats, containers = self.stats_provider() if self.stats_provider else ((), {})
         readings = fallback_readings(
-            thresholds,
+            [gauge.threshold for gauge in self.sources.gauges],
             stats=stats,
             containers=containers,
             p99_s=p99,
             error_rate=error_rate,
-            scrape_source=self.sources.scraper.source,
+            scrape_source=scraper.source,
             scrape_error=scrape_error,
             disk_path=self.sources.local_disk_path,
-            error_rate_source=self.sources.scraper.error_rate_source,
+            error_rate_source=scraper.error_rate_source,
         )
         self.post_message(GaugesArrived(tuple(readings), "fallback"))
+
+    @work(exclusive=True, group="gauges", exit_on_error=False, description="Reading gauges")
+    async def read_gauges(self) -> None:
+        """A round from Prometheus (its client blocks: a daemon thread, so a hung server
+        never holds up quitting)."""
+        prometheus = self.sources.prometheus
+        assert prometheus is not None
+        thresholds = [gauge.threshold for gauge in self.sources.gauges]
+        readings = await off_thread(lambda: prometheus.read(thresholds))
+        self.post_message(GaugesArrived(tuple(readings), prometheus.name))
 
     @on(Worker.StateChanged)
     def _rearm(self, event: Worker.StateChanged) -> None:
@@ -253,7 +277,7 @@ names its source.
             WorkerState.ERROR,
         ):
             if event.state == WorkerState.ERROR:
-                self.notify(f"Reading gauges failed: {event.worker.error}", severity="error")
+                self._failed(event.worker.error)  # type: ignore[arg-type]
             self.set_timer(self.sources.settings.prometheus_interval_s, self.read_gauges)
 
     @on(GaugesArrived)

@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Unpack
 
-import httpx
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
 
 from console.panes.messages import HealthArrived, HealthChanged
 from console.panes.quiet import Line
@@ -20,6 +18,7 @@ from runbook.sources.health import CheckResult
 if TYPE_CHECKING:
     from console.widgets.options import WidgetOptions
     from runbook.sources.live import LiveSources
+    from runbook.sources.prober import Subscription
 
 
 def row_content(result: CheckResult) -> Content:
@@ -52,7 +51,7 @@ class HealthPane(Vertical):
         self.sources = sources
         self._texts: dict[str, str] = {}
         self._ok: dict[str, bool] = {}
-        self._client: httpx.AsyncClient | None = None
+        self._subscription: Subscription | None = None
 
     def compose(self) -> ComposeResult:
         base = self.sources.settings.base_url
@@ -67,29 +66,24 @@ class HealthPane(Vertical):
             yield Static("The runbook lists no endpoints.", classes="health-row", markup=False)
 
     def on_mount(self) -> None:
-        if self.sources.health.endpoints:
-            self._client = self.sources.health.client()
-            self.check()
+        health = self.sources.health
+        if health.endpoints:
+            # The environment's prober: URLs the gauges or the serving strip read too are
+            # fetched once for all of them.
+            self._subscription = self.sources.prober.subscribe(
+                health.urls,
+                self.sources.settings.health_interval_s,
+                health.deadline_s,
+                lambda answers: self.post_message(HealthArrived(health.results(answers))),
+                on_error=self._failed,
+            )
 
-    async def on_unmount(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+    def on_unmount(self) -> None:
+        if self._subscription is not None:
+            self._subscription.cancel()
 
-    @work(exclusive=True, group="health", exit_on_error=False, description="HTTP health checks")
-    async def check(self) -> None:
-        assert self._client is not None
-        self.post_message(HealthArrived(await self.sources.health.check_all(self._client)))
-
-    @on(Worker.StateChanged)
-    def _rearm(self, event: Worker.StateChanged) -> None:
-        # Polls never overlap: the next one is armed when this one has finished.
-        if event.worker.group == "health" and event.state in (
-            WorkerState.SUCCESS,
-            WorkerState.ERROR,
-        ):
-            if event.state == WorkerState.ERROR:
-                self.notify(f"Health checks failed: {event.worker.error}", severity="error")
-            self.set_timer(self.sources.settings.health_interval_s, self.check)
+    def _failed(self, error: Exception) -> None:
+        self.notify(f"Health checks failed: {error}", severity="error")
 
     @on(HealthArrived)
     def _results(self, message: HealthArrived) -> None:

@@ -173,6 +173,8 @@ after a marker; the status line says when.
         """When the view last skipped ahead to keep up with a flood (HH:MM:SS)."""
         self._follower: LogFollower | None = None
         self._pending: list[LogLine] = []
+        self._flush_armed = False
+        """A flush is due (`FLUSH_S` after the first line of a burst)."""
         self._filter = LogFilter("")
         self._highlighter = SearchHighlighter()
         self._editing = "filter"
@@ -201,7 +203,6 @@ after a marker; the status line says when.
     def on_mount(self) -> None:
         self.sources.engine.subscribe(lambda event: self.post_message(DockerEventArrived(event)))
         self.sources.engine.start()
-        self.set_interval(FLUSH_S, self._flush)
 
     def follow(self, containers: tuple[str, ...], *, services: bool = False) -> None:
         """Follow these containers (or services) from now on (the previous ones stop)."""
@@ -255,6 +256,10 @@ after a marker; the status line says when.
             return
         if not self.paused:
             self._pending.extend(message.lines)
+            if not self._flush_armed:
+                # One timer per burst, none while nothing arrives (an idle pane never wakes).
+                self._flush_armed = True
+                self.set_timer(FLUSH_S, self._flush)
 
     @on(DockerEventArrived)
     def _engine(self, message: DockerEventArrived) -> None:
@@ -267,6 +272,7 @@ after a marker; the status line says when.
         """New lines to the view, which follows the newest through any burst: only the
         last screenful-and-more of a burst is drawn (the rest is in the buffer), and the
         view goes to the end unless the operator scrolled back or paused."""
+        self._flush_armed = False
         if not self._pending:
             return
         lines, self._pending = self._pending, []

@@ -13,6 +13,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from runbook.sources.gauges import GaugeValue
+    from runbook.sources.prober import Prober
 
 
 @dataclass
@@ -48,10 +49,12 @@ class ContainerRestarted(Message):
 @dataclass
 class ServiceWatched(Message):
     """The live panes watch this base URL (the configured one, or the local sandbox's):
-    the serving strip reads its /health."""
+    the serving strip reads its /health, through the panes' prober when given (its
+    reads are shared with the health checks')."""
 
     base_url: str
     deadline_s: float
+    prober: Prober | None = None
 
 
 @dataclass

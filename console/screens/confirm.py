@@ -23,10 +23,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Log, Static
+from textual.widgets import Button, Input, Label, Static
 
 from console.requests import ConfirmRequest as ConfirmRequest  # re-exported for the panes
 from console.screens.focus_keys import FIELD_FOCUS_BINDINGS
+from console.widgets.line_view import LineView
+from console.widgets.line_view import wrap_row as wrap_row
 from console.widgets.long_text import line_count
 from console.widgets.step_detail import admonition_line
 from console.widgets.step_list import risk_badge
@@ -40,8 +42,9 @@ ARM_DELAY_S = 0.6
 BOX_LINES = 8
 """Rows of the command box; a longer command says how many lines it has, and scrolls."""
 INLINE_LINES = 200
-"""Commands up to this many lines are laid out whole; longer ones go in a `Log`, which
-draws only the rows in view (a 100,000-line command laid out whole took seconds)."""
+"""Commands up to this many lines are laid out whole; longer ones go in a `LineView`,
+which makes only the rows in view (a 100,000-line command laid out whole took seconds,
+and wrapped into a `Log` some 0.2 s each time the box's width changed)."""
 
 
 class GuardedInput(Input):
@@ -138,8 +141,6 @@ class ConfirmScreen(ModalScreen[bool]):
         self.arm_delay = arm_delay
         self._armed_at = time.monotonic() + arm_delay
         self._typed_value = ""
-        self._wrapped_width = 0
-        """The width the long command's rows were wrapped to (0: not yet)."""
 
     @property
     def typed(self) -> str:
@@ -176,7 +177,14 @@ class ConfirmScreen(ModalScreen[bool]):
             if total > BOX_LINES:
                 yield Static(_size(request, total), id="confirm-size", markup=False)
             if total > INLINE_LINES:
-                yield Log(id="confirm-commands-log", auto_scroll=False)
+                # Every line, wrapped to the box: nothing runs that cannot be read. A
+                # line's first row starts with `$ `, the rows it wraps onto with two spaces.
+                box = LineView(wrap=True, id="confirm-commands-log")
+                lines: list[str] = []
+                for command in request.commands:
+                    lines += command.split("\n")
+                box.set_lines(lines, prefix="$ ")
+                yield box
             else:
                 with VerticalScroll(id="confirm-commands"):
                     yield Static(
@@ -211,30 +219,6 @@ class ConfirmScreen(ModalScreen[bool]):
         first = "#confirm-typed" if self.request.production else "#confirm-cancel"
         self.query_one(first).focus()
         self._armed_at = time.monotonic() + self.arm_delay
-        if self.query("#confirm-commands-log"):
-            self.call_after_refresh(self._fill_commands_log)
-
-    def on_resize(self) -> None:
-        if self.query("#confirm-commands-log"):
-            self.call_after_refresh(self._fill_commands_log)
-
-    def _fill_commands_log(self) -> None:
-        """Every line of the commands, wrapped to the box: nothing runs that cannot be read.
-        A line's first row starts with `$ `, the rows it wraps onto with two spaces."""
-        log = self.query_one("#confirm-commands-log", Log)
-        width = log.scrollable_content_region.width
-        if width <= 4 or width == self._wrapped_width:
-            return
-        self._wrapped_width = width
-        top = log.scroll_offset.y
-        log.clear()
-        log.write_lines(
-            row
-            for command in self.request.commands
-            for line in command.split("\n")
-            for row in wrap_row(f"$ {line}", width)
-        )
-        log.scroll_to(y=top, animate=False, immediate=True)
 
     @property
     def _typing(self) -> bool:
@@ -316,24 +300,6 @@ class ConfirmScreen(ModalScreen[bool]):
     def _confirmed(self) -> None:
         self._typed_value = self.query_one("#confirm-typed", Input).value.strip()
         self.dismiss(True)
-
-
-def wrap_row(line: str, width: int, indent: int = 2) -> list[str]:
-    """`line` cut into rows of at most `width` cells; the rows after the first are indented.
-
-    Called for every line of a confirmation (100,000 for a huge fence), so a short ASCII
-    line, the usual one, returns before anything else is looked at."""
-    if "\t" in line:
-        line = line.expandtabs()
-    if len(line) <= width and line.isascii():
-        return [line]
-    from rich.cells import cell_len, chop_cells
-
-    if cell_len(line) <= width:
-        return [line]
-    head = chop_cells(line, width)[0]
-    rest = chop_cells(line[len(head) :], max(1, width - indent))
-    return [head, *(" " * indent + piece for piece in rest)]
 
 
 def _size(request: ConfirmRequest, total: int) -> str:

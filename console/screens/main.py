@@ -813,7 +813,9 @@ class MainScreen(Screen[None]):
     @on(ServiceWatched)
     def _service_watched(self, message: ServiceWatched) -> None:
         message.stop()
-        self.query_one(ServingStrip).watch_service(message.base_url, message.deadline_s)
+        self.query_one(ServingStrip).watch_service(
+            message.base_url, message.deadline_s, message.prober
+        )
 
     @on(ContainerRestarted)
     def _container_restarted(self, message: ContainerRestarted) -> None:

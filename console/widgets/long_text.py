@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import re
 
+from runbook.document.lines import LINE_BREAK as _LINE_BREAK
+from runbook.document.lines import first_line as first_line
+
 LINES_SHOWN = 20
 """Lines of a long command, or of a long fenced block, drawn in the step detail."""
 
-_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-"""Where `str.splitlines` breaks a line."""
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
-
-
-def first_line(text: str) -> str:
-    """`text.splitlines()[0]` (empty for empty text), without splitting the rest."""
-    found = _LINE_BREAK.search(text)
-    return text if found is None else text[: found.start()]
 
 
 _BREAK_CHARACTERS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"

@@ -16,17 +16,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Unpack
 
-from textual import on, work
+from textual import on
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
-    import httpx
-
     from console.widgets.options import WidgetOptions
     from runbook.sources.gauges import GaugeValue
+    from runbook.sources.prober import Probed, Prober, Subscription
     from runbook.sources.serving import ChangeWatch, LastChange, Serving, ServingWatch
 
 STYLES: dict[str, str] = {
@@ -94,25 +92,59 @@ class ServingStrip(Static):
         """Why the proxy is not read ("live panes off"); None while it is, or will be."""
         self._watch: ServingWatch | None = None
         self._changes: ChangeWatch | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._subscription: Subscription | None = None
+        self._own_prober: Prober | None = None
         self._shown = ""
         """The line as last painted: a poll that changed nothing repaints nothing."""
 
     def on_mount(self) -> None:
-        self.poll()  # painted once laid out (on_resize), at its width
+        # The deployment history is read from the first round, the proxy once the live
+        # panes say which base URL they watch (`watch_service`). Painted once laid out
+        # (on_resize), at its width.
+        # After the first frame: the prober's modules are not the checklist's to wait for.
+        self.call_after_refresh(self._subscribe_unwatched)
 
-    async def on_unmount(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+    def _subscribe_unwatched(self) -> None:
+        if self._subscription is None:  # the live panes may have said what to watch already
+            self._subscribe(None, (), 1.5)
 
-    def watch_service(self, base_url: str, deadline_s: float) -> None:
-        """Read this base URL's /health from now on (the live panes' base URL)."""
+    def on_unmount(self) -> None:
+        if self._subscription is not None:
+            self._subscription.cancel()
+        if self._own_prober is not None:
+            self._own_prober.close()
+
+    def _subscribe(self, prober: Prober | None, urls: tuple[str, ...], deadline_s: float) -> None:
+        """Read `urls` (and the deployment history) every second from now on, on the live
+        panes' prober (its other readers share the reads), else on one of the strip's own."""
+        from runbook.sources.prober import Prober
+        from runbook.sources.serving import INTERVAL_S
+
+        if self._subscription is not None:
+            self._subscription.cancel()
+        if prober is None:
+            if self._own_prober is None:
+                self._own_prober = Prober()
+            if self._watch is not None:
+                self._own_prober.client_factory = self._watch.client
+            prober = self._own_prober
+        self._subscription = prober.subscribe(
+            urls, INTERVAL_S, deadline_s, self._round, on_error=self._failed
+        )
+
+    def _failed(self, error: Exception) -> None:
+        self.log.error("serving strip poll failed", error)
+
+    def watch_service(self, base_url: str, deadline_s: float, prober: Prober | None = None) -> None:
+        """Read this base URL's /health from now on (the live panes' base URL), through
+        `prober` (the live panes', which their health checks share)."""
         from runbook.sources.serving import ServingWatch
 
         self._watch = ServingWatch(base_url, deadline_s=min(deadline_s, 1.5))
         self.not_watched = None
         self.serving = None
         self._paint()
+        self._subscribe(prober, (self._watch.url,), self._watch.deadline_s)
 
     def unwatched(self, why: str) -> None:
         """Nothing to read (no live panes): say why instead of "checking…"."""
@@ -125,49 +157,52 @@ class ServingStrip(Static):
         self.gauges = tuple(values)
         self._paint()
 
-    @work(exclusive=True, group="serving", exit_on_error=False, description="What is serving")
-    async def poll(self) -> None:
+    async def _round(self, answers: dict[str, Probed]) -> None:
+        """One round: the proxy's answer (when watched) and the deployment history."""
         import asyncio
 
-        from runbook.sources.serving import ChangeWatch, history_path_for
+        from runbook.sources.serving import ChangeWatch, history_path_for, serving_read
 
         if self._changes is None:
             path: Path = await asyncio.to_thread(history_path_for, self.runbook_path)
             self._changes = ChangeWatch(path)
         watch, serving = self._watch, None
-        if watch is not None:
-            if self._client is None:
-                self._client = watch.client()
-            serving = await watch.poll(self._client)
+        if watch is not None and watch.url in answers:
+            serving = watch.update(serving_read(answers[watch.url]))
         changes = self._changes
         if changes.unchanged():
             change = changes.change
         else:
             change = await asyncio.to_thread(changes.check, self.clock())
-        if watch is self._watch:  # a poll of a base URL no longer watched is dropped
-            self.post_message(self.Observed(serving, change, history_read=True))
-
-    @on(Worker.StateChanged)
-    def _rearm(self, event: Worker.StateChanged) -> None:
-        # Polls never overlap: the next one is armed when this one has finished.
-        if event.worker.group != "serving" or event.state not in (
-            WorkerState.SUCCESS,
-            WorkerState.ERROR,
-        ):
-            return
-        from runbook.sources.serving import INTERVAL_S
-
-        if event.state == WorkerState.ERROR:
-            self.log.error("serving strip poll failed", event.worker.error)
-        self.set_timer(INTERVAL_S, self.poll)
+        if watch is self._watch:  # a read of a base URL no longer watched is dropped
+            self._observed(self.Observed(serving, change, history_read=True))
 
     @on(Observed)
     def _observed(self, message: Observed) -> None:
+        before = self._shown_from()
         if message.serving is not None:
             self.serving = message.serving
         self.change = message.change
         self.history_read = message.history_read
-        self._paint()
+        if self._shown_from() != before:
+            self._paint()
+
+    def _shown_from(self) -> tuple[object, ...]:
+        """What the line is made of, less the moment of each read: a read that says what
+        the last one said (a service down for an hour, every second) paints nothing."""
+        serving, change = self.serving, self.change
+        read = serving.read if serving is not None else None
+        latency_ms = None
+        if read is not None and read.latency_s is not None:
+            latency_ms = round(read.latency_s * 1000)
+        return (
+            None if serving is None else (serving.last_colour, serving.last_version),
+            None if serving is None else serving.down_since,
+            None if read is None else (read.status, read.colour, read.version, read.error),
+            latency_ms,
+            None if change is None else change.text(self.clock(), short=True),
+            self.history_read,
+        )
 
     def on_resize(self) -> None:
         self._paint()

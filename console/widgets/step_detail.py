@@ -16,8 +16,9 @@ from console.widgets.step_list import risk_badge
 from runbook.model import Admonition, Procedure, Step
 
 if TYPE_CHECKING:
-    from textual.widgets import Log, Markdown
+    from textual.widgets import Markdown
 
+    from console.widgets.line_view import LineView
     from console.widgets.options import WidgetOptions
 
 OUTPUT_LINES_SHOWN = 12
@@ -83,7 +84,7 @@ class StepDetail(VerticalScroll, can_focus=True):
         self._built: tuple[Step, bool, str, Content] | None = None
         """The step last built, whether read-only, its Markdown and its command lines."""
         self._full_title: Static | None = None
-        self._full: Log | None = None
+        self._full: LineView | None = None
         """Every line of the step's commands: made and filled only when asked for (`f`)."""
 
     def compose(self) -> ComposeResult:
@@ -248,24 +249,24 @@ class StepDetail(VerticalScroll, can_focus=True):
         await self._show_full(step, read_only)
 
     async def _show_full(self, step: Step, read_only: bool) -> None:
-        from textual.widgets import Log
+        from console.widgets.line_view import LineView
 
         if self._full is None or self._full_title is None:
             self._full_title = Static(id="detail-full-title", markup=False)
-            self._full = Log(id="detail-full", auto_scroll=False)
+            self._full = LineView(id="detail-full")
             await self.mount(self._full_title, self._full, after=self._heading)
         full, title = self._full, self._full_title
-        full.clear()
-        total = 0
+        lines: list[str] = []
+        headers: list[int] = []
         count = len(step.commands)
         for number, command in enumerate(step.commands, 1):
             hidden = read_only and command.risk != "read-only"
             suffix = " · hidden: read-only console" if hidden else ""
-            lines = command.code.split("\n")
-            total += len(lines)
-            full.write_line(f"── command {number} of {count} · {command.risk}{suffix} ──")
-            full.write_lines([f"$ {line}" for line in lines])
-        title.update(f"All {total:,} lines · scroll ↑↓ PgDn End · f: back")
+            headers.append(len(lines))
+            lines.append(f"── command {number} of {count} · {command.risk}{suffix} ──")
+            lines += command.code.split("\n")
+        full.set_lines(lines, prefix="$ ", headers=headers)
+        title.update(f"All {len(lines) - count:,} lines · scroll ↑↓ PgDn End · f: back")
         for child in self.children:
             child.display = child in (self._heading, title, full)
         full.scroll_home(animate=False)

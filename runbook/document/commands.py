@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from typing import NamedTuple
 
 from runbook.document.shell import (
@@ -28,7 +30,8 @@ from runbook.document.shell import (
     strip_foreign_prompt,
 )
 from runbook.document.values import parse_duration
-from runbook.execution.risk import classify
+from runbook.execution.risk import MAX_RATED_BYTES as MAX_RATED_BYTES
+from runbook.execution.risk import classify, too_long_to_rate
 from runbook.model import RISK_ORDER, Command, Problem, Procedure, Risk, Variable
 
 SHELL_LANGUAGES = frozenset(
@@ -368,10 +371,8 @@ def split_block(
     after_output = False  # the last line read was output
     plain = None if transcript else PLAIN_COMMAND.fullmatch
     position = 0  # where the line at `offset` starts in `content`
-    skip = 0  # lines before this one were taken with a plain line before them
-    for offset, line in enumerate(lines):
-        if offset < skip:
-            continue
+    numbered = enumerate(lines)
+    for offset, line in numbered:
         start = position
         position += len(line) + 1
         current = groups[-1]
@@ -390,6 +391,8 @@ def split_block(
             ended = text.endswith("\n")  # else the run ends the block
             skip = offset + text.count("\n") + (0 if ended else 1)
             position = start + len(text) + (0 if ended else 1)
+            # Past the run's other lines at C speed (not one loop turn each).
+            deque(islice(numbered, skip - offset - 1), maxlen=0)
             if not current.code:
                 current.line = first_line + offset
             current.code.extend(lines[offset:skip])
@@ -622,18 +625,6 @@ def _dollar_names(code: str) -> list[tuple[str, str | None]]:
             elif plain:
                 names.append((plain.group(1), None))
     return names
-
-
-MAX_RATED_BYTES = 64 * 1024
-"""A longer command is not rated line by line when the runbook loads: it is destructive
-unread (confirmed before it runs). A 100,000-line fence took the rules some 1.5 s, with
-the console waiting on it for its first frame; no command in the public runbooks we read
-comes near 64 KB."""
-
-
-def too_long_to_rate(code: str) -> bool:
-    """Whether `code` is longer than the rules read at load (`MAX_RATED_BYTES`)."""
-    return len(code) > MAX_RATED_BYTES
 
 
 def declared_risk(code: str, declared: str | None) -> Risk:

@@ -14,11 +14,15 @@ data is not ok.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from runbook.drills.probes import HealthResult, Reading
 from runbook.incident.timeline import CONSOLE_ACTOR, Event, make_event
 from runbook.model import Runbook
+from runbook.sources.docker.containers import ContainerInfo
+from runbook.sources.docker.stats import ContainerStats
 from runbook.sources.fallback import ServiceScraper, fallback_readings, probe_urls
 from runbook.sources.gauges import Gauge, Hysteresis
 from runbook.sources.health import HealthChecker
@@ -27,6 +31,10 @@ REQUEST_GAUGES = ("latency", "error")
 """The gauges a drill's faults move; CPU, memory and disk are shown but do not decide."""
 STABLE_POLLS = 2
 _SEVERITY = {"ok": 0, "warning": 1, "critical": 2}
+
+ContainerFigures = Callable[[], tuple[list[ContainerStats], dict[str, ContainerInfo]]]
+"""The containers' stats and rows the CPU and memory gauges read (as the containers pane
+gives them to the gauges pane)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,8 @@ class DrillChecks:
     disk_path: str = "/"
     hysteresis: Hysteresis = field(default_factory=Hysteresis)
     """The gauges pane's own (`SourceSettings.hysteresis`), so drill and pane agree."""
+    container_figures: ContainerFigures | None = None
+    """Where CPU and memory come from; without it they read "no data"."""
     _last: CheckState | None = None
     _healthy_streak: int = 0
     history: list[CheckState] = field(default_factory=list)
@@ -93,12 +103,15 @@ class DrillChecks:
         async with self._health.client() as client:
             checked = await self._health.check_all(client)
             p99, error_rate, scrape_error = await self._scraper.scrape(client)
+        stats, containers = (
+            await asyncio.to_thread(self.container_figures) if self.container_figures else ((), {})
+        )
         health = tuple(HealthResult(c.path, c.ok, c.status, c.latency_s, c.detail) for c in checked)
         found: list[Reading] = []
         for reading in fallback_readings(
             self.runbook.thresholds,
-            stats=(),
-            containers={},
+            stats=stats,
+            containers=containers,
             p99_s=p99,
             error_rate=error_rate,
             scrape_source=self._scraper.source,
@@ -213,13 +226,22 @@ class DrillChecks:
 
 
 def gauge_snapshot(
-    runbook: Runbook, base_url: str, interval_s: float = 1.0
+    runbook: Runbook,
+    base_url: str,
+    interval_s: float = 1.0,
+    container_figures: ContainerFigures | None = None,
 ) -> list[dict[str, object]]:
-    """The gauges now, as the panes compute them (two scrapes `interval_s` apart), as dicts."""
+    """The gauges now, as the panes compute them (two scrapes `interval_s` apart), as dicts.
+
+    `container_figures` (CPU and memory) is read once, beside the first scrape."""
     import time
 
     checks = DrillChecks(runbook, base_url)
-    checks.poll()
-    time.sleep(interval_s)
-    state, _ = checks.poll()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        figures = pool.submit(container_figures) if container_figures else None
+        checks.poll()
+        time.sleep(interval_s)
+        if figures is not None:
+            checks.container_figures = figures.result
+        state, _ = checks.poll()
     return [reading.to_dict() for reading in state.readings]

@@ -23,7 +23,7 @@ from runbook.document.commands import find_variables
 from runbook.execution.environment import DEPLOY_ENV, deploy_env_name, inherited_overrides
 from runbook.execution.masking import MASK, is_secret_name
 from runbook.execution.resolve import resolve
-from runbook.execution.risk import classify
+from runbook.execution.risk import UNRATED_REASON, classify, too_long_to_rate
 from runbook.execution.rollout import RollError, RollPlan, environment_engines, roll_plan
 from runbook.model import RISK_ORDER, Admonition, Command, Procedure, Risk, Runbook, Step
 from runbook.storage import paths
@@ -47,6 +47,8 @@ class PlannedCommand:
     timeout_s: float
     env: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     """Variable values also given as environment (may hold secrets; never printed)."""
+    risk_reason: str = ""
+    """Why the risk is what it is when the rules did not read the code (`UNRATED_REASON`)."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,12 @@ class Plan:
         return self.risk != "read-only"
 
     @property
+    def risk_reason(self) -> str:
+        """Why the step's risk is what it is, when the rules did not decide it ("" when they
+        did): a command too long to rate is destructive unread."""
+        return next((c.risk_reason for c in self.commands if c.risk_reason), "")
+
+    @property
     def digest(self) -> str:
         """A hash of everything the confirmation vouches for."""
         parts = [self.runbook_sha256, self.environment, self.cwd, *self.resolved_commands]
@@ -147,7 +155,8 @@ class Plan:
         target = f"{self.target} PRODUCTION" if self.production else self.target
         lines = [f"Step {self.step_index}: {self.step_title}"]
         lines += [f"  {admonition.describe()}" for admonition in self.admonitions]
-        lines.append(f"  risk:        {self.risk}")
+        reason = f" ({self.risk_reason})" if self.risk_reason else ""
+        lines.append(f"  risk:        {self.risk}{reason}")
         lines += [f"  environment: {target}", f"  directory:   {self.cwd}"]
         lines += [f"  inherited:   {name}={value}" for name, value in self.inherited]
         if self.roll is not None:
@@ -270,13 +279,16 @@ def plan(
     for command in found_step.commands:
         resolution = resolve(command, values or {}, settings, environ, config.secrets.names)
         missing += [name for name in resolution.missing if name not in missing]
+        unread = too_long_to_rate(resolution.code) or too_long_to_rate(command.code)
         commands.append(
             PlannedCommand(
                 code=resolution.code,
-                risk=_planned_risk(command, resolution.code),
+                # Too long to rate: destructive unread, as at load, and never read here.
+                risk="destructive" if unread else _planned_risk(command, resolution.code),
                 line=command.line,
                 timeout_s=command.timeout_s or config.execution.default_timeout_s,
                 env=tuple(sorted(resolution.env.items())),
+                risk_reason=UNRATED_REASON if unread else "",
             )
         )
     checks: list[PlannedVerify] = []

@@ -34,11 +34,26 @@ _DECLARES = frozenset("export declare typeset local readonly".split())
 _INJECTABLE = frozenset("@*$(0123456789")
 _SHELL_WRAPPERS = frozenset("sudo doas chroot nsenter runuser nohup timeout nice".split())
 """Wrappers that, given no command, start a shell or fail."""
+MAX_RATED_BYTES = 64 * 1024
+"""A longer command is not read by the rules: it is destructive unread (confirmed before it
+runs), when the runbook loads and again when it is planned and run. The rules took some
+4 s on a 100,000-line fence, with the console waiting on them; no command in the public
+runbooks we read comes near 64 KB."""
+UNRATED_REASON = "too long to rate: destructive unread"
+"""Why a command over `MAX_RATED_BYTES` is destructive, as the confirmation says it."""
+
+
+def too_long_to_rate(code: str) -> bool:
+    """Whether `code` is longer than the rules read (`MAX_RATED_BYTES`)."""
+    return len(code) > MAX_RATED_BYTES
 
 
 @lru_cache(maxsize=8192)
 def classify(code: str) -> Risk:
-    """The riskiest command `code` runs, by the rules."""
+    """The riskiest command `code` runs, by the rules; destructive unread when it is too
+    long to rate (`too_long_to_rate`)."""
+    if too_long_to_rate(code):
+        return DE
     return classify_at(code, 0)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,7 @@ from runbook.sources.docker.containers import ContainerInfo
 from runbook.sources.docker.stats import ContainerStats
 from runbook.sources.gauges import Reading, metric_kind
 from runbook.sources.probe import PROBE_HEADERS
+from runbook.sources.prober import Probed, probe_once
 
 if TYPE_CHECKING:
     import httpx
@@ -119,23 +120,43 @@ class ServiceScraper:
 
         return httpx.AsyncClient(headers=PROBE_HEADERS)
 
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """What one round reads: /metrics, then the public endpoints (used when /metrics
+        cannot be read; a `Prober` shares them with the health checks)."""
+        return (self.metrics_url, *self.probe_urls)
+
     async def scrape(self, client: httpx.AsyncClient) -> tuple[float | None, float | None, str]:
         """(p99 seconds, error rate %, error); values None until two scrapes or no traffic.
 
         When the scrape fails, p99 is None with the error, and the error rate comes from
         the probes (`probe_urls`) if there are any.
         """
-        import httpx  # here, not at the top: `import httpx` loads rich (for httpx's own CLI)
+        metrics = await probe_once(client, self.metrics_url, self.timeout_s)
+        answers = {self.metrics_url: metrics}
+        if self.needs_probes(metrics):
+            for url in self.probe_urls:
+                answers[url] = await probe_once(client, url, self.timeout_s)
+        return self.from_answers(answers)
 
+    def needs_probes(self, metrics: Probed) -> bool:
+        """Whether this /metrics answer leaves the error rate to the probes."""
+        return bool(self.probe_urls) and _scrape_problem(metrics) is not None
+
+    def from_answers(self, answers: Mapping[str, Probed]) -> tuple[float | None, float | None, str]:
+        """`scrape`'s figures from a round of answers (a `Prober`'s, by URL as `urls`)."""
         self.error_rate_source = self.source
-        try:
-            response = await client.get(self.metrics_url, timeout=self.timeout_s)
-            response.raise_for_status()
-            current = parse_metrics(response.text)
-        except (httpx.HTTPError, ValueError) as error:
+        metrics = answers[self.metrics_url]
+        problem = _scrape_problem(metrics)
+        if problem is None:
+            try:
+                current = parse_metrics(metrics.text)
+            except ValueError as error:
+                problem = type(error).__name__
+        if problem is not None:
             self.previous = None  # the next window starts at the next good scrape
-            problem = f"cannot scrape {self.metrics_url}: {_describe(error)}"
-            return None, await self._probe_error_rate(client), problem
+            problem = f"cannot scrape {self.metrics_url}: {problem}"
+            return None, self._probe_error_rate(answers), problem
         previous, self.previous = self.previous, current
         if previous is None:
             return None, None, ""
@@ -145,20 +166,15 @@ class ServiceScraper:
         error_rate = 100.0 * errors / served if served > 0 else None
         return p99, error_rate, ""
 
-    async def _probe_error_rate(self, client: httpx.AsyncClient) -> float | None:
+    def _probe_error_rate(self, answers: Mapping[str, Probed]) -> float | None:
         """Share (%) of the public endpoints answering 5xx or not at all; None without probes."""
-        import httpx
-
         if not self.probe_urls:
             return None
-        failed = 0
-        for url in self.probe_urls:
-            try:
-                response = await client.get(url, timeout=self.timeout_s)
-            except httpx.HTTPError:
-                failed += 1
-                continue
-            failed += response.status_code >= 500
+        failed = sum(
+            1
+            for url in self.probe_urls
+            if answers[url].status is None or (answers[url].status or 0) >= 500
+        )
         where = self.probe_urls[0].split("/", 3)[:3]
         self.error_rate_source = (
             f"probes via {'/'.join(where)}: {failed}/{len(self.probe_urls)} failed "
@@ -167,9 +183,15 @@ class ServiceScraper:
         return 100.0 * failed / len(self.probe_urls)
 
 
-def _describe(error: Exception) -> str:
-    status = getattr(getattr(error, "response", None), "status_code", None)
-    return f"HTTP {status}" if status else type(error).__name__
+def _scrape_problem(metrics: Probed) -> str | None:
+    """Why a /metrics answer cannot be parsed (HTTP 502, ConnectError...), None when it can."""
+    if metrics.timed_out_s is not None:
+        return f"no answer in {metrics.timed_out_s:g} s"
+    if metrics.status is None:
+        return type(metrics.error).__name__ if metrics.error else "no answer"
+    if not 200 <= metrics.status < 300:
+        return f"HTTP {metrics.status}"
+    return None
 
 
 def busiest(

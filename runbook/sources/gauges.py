@@ -159,6 +159,19 @@ class Gauge:
         self.detail = ""
         self.failed = False
         self._runbook = runbook
+        self._procedures: dict[GaugeState, tuple[str | None, str | None]] = {}
+
+    def _procedures_for(self, state: GaugeState) -> tuple[str | None, str | None]:
+        """(the procedure that applies, the on-call one) in `state`: found once per state
+        (the runbook and the threshold never change; the search reads every step)."""
+        known = self._procedures.get(state)
+        if known is None:
+            assert self._runbook is not None
+            found = applicable_procedure(self._runbook, self.threshold, state)
+            on_call = severity_procedure(self._runbook, state)
+            known = (found.key if found else None, on_call.key if on_call else None)
+            self._procedures[state] = known
+        return known
 
     @property
     def unit(self) -> str:
@@ -232,10 +245,7 @@ class Gauge:
         state = self.state(now)
         procedure = severity = None
         if state in ("warning", "critical") and self._runbook is not None:
-            found = applicable_procedure(self._runbook, self.threshold, state)
-            procedure = found.key if found else None
-            on_call = severity_procedure(self._runbook, state)
-            severity = on_call.key if on_call else None
+            procedure, severity = self._procedures_for(state)
         has_value = state not in ("stale", "no-data")
         since = self._failing_since if self.failed else self.value_at
         return GaugeValue(

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runbook.model import Endpoint
 from runbook.sources.probe import PROBE_HEADERS
+from runbook.sources.prober import Probed, probe_once
 
 if TYPE_CHECKING:
     import httpx
@@ -87,34 +88,32 @@ def http_error_text(error: BaseException) -> str:
     return f"{name}: {text or PLAIN_HTTP_ERRORS.get(name, 'no detail given')}"
 
 
+def endpoint_outcome(
+    probed: Probed, endpoint: Endpoint
+) -> tuple[bool, int | None, float | None, str]:
+    """What one GET says of an endpoint: (ok, status, latency seconds, detail)."""
+    if probed.timed_out_s is not None:
+        return False, None, None, f"timed out after {probed.timed_out_s:g} s"
+    if probed.status is None:
+        error = probed.error or ConnectionError("no answer")
+        return False, None, None, http_error_text(error)[:160]
+    status, latency = probed.status, probed.latency_s
+    if endpoint.expect_status is not None and status != endpoint.expect_status:
+        return False, status, latency, f"expected {endpoint.expect_status}, got {status}"
+    if endpoint.expect_status is None and status >= 400:
+        return False, status, latency, f"HTTP {status}"
+    matched, why = body_matches(endpoint.expect_body, probed.text)
+    if not matched:
+        return False, status, latency, why
+    return True, status, latency, "ok"
+
+
 async def check_endpoint(
     client: httpx.AsyncClient, base_url: str, endpoint: Endpoint, deadline_s: float
 ) -> tuple[bool, int | None, float | None, str]:
     """One check: (ok, status, latency seconds, detail)."""
-    import httpx  # here, not at the top: `import httpx` loads rich (for httpx's own CLI)
-
     url = join_url(base_url, endpoint.path)
-    started = time.monotonic()
-    try:
-        response = await asyncio.wait_for(client.get(url), timeout=deadline_s)
-    except TimeoutError:
-        return False, None, None, f"timed out after {deadline_s:g} s"
-    except httpx.HTTPError as error:
-        return False, None, None, http_error_text(error)[:160]
-    latency = time.monotonic() - started
-    if endpoint.expect_status is not None and response.status_code != endpoint.expect_status:
-        return (
-            False,
-            response.status_code,
-            latency,
-            (f"expected {endpoint.expect_status}, got {response.status_code}"),
-        )
-    if endpoint.expect_status is None and response.status_code >= 400:
-        return False, response.status_code, latency, f"HTTP {response.status_code}"
-    matched, why = body_matches(endpoint.expect_body, response.text)
-    if not matched:
-        return False, response.status_code, latency, why
-    return True, response.status_code, latency, "ok"
+    return endpoint_outcome(await probe_once(client, url, deadline_s), endpoint)
 
 
 class HealthChecker:
@@ -128,6 +127,11 @@ class HealthChecker:
         self.deadline_s = deadline_s
         self.last: dict[str, CheckResult] = {}
 
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """Each endpoint's URL, in the endpoints' order."""
+        return tuple(join_url(self.base_url, endpoint.path) for endpoint in self.endpoints)
+
     async def check_all(self, client: httpx.AsyncClient) -> tuple[CheckResult, ...]:
         outcomes = await asyncio.gather(
             *(
@@ -135,6 +139,20 @@ class HealthChecker:
                 for endpoint in self.endpoints
             )
         )
+        return self._results(list(outcomes))
+
+    def results(self, answers: Mapping[str, Probed]) -> tuple[CheckResult, ...]:
+        """This round's results from a `Prober`'s answers (by URL, as `urls` names them)."""
+        return self._results(
+            [
+                endpoint_outcome(answers[url], endpoint)
+                for url, endpoint in zip(self.urls, self.endpoints, strict=True)
+            ]
+        )
+
+    def _results(
+        self, outcomes: list[tuple[bool, int | None, float | None, str]]
+    ) -> tuple[CheckResult, ...]:
         now = time.time()
         results = []
         for endpoint, (ok, status, latency, detail) in zip(self.endpoints, outcomes, strict=True):
@@ -165,4 +183,10 @@ class HealthChecker:
         )
 
 
-__all__ = ["CheckResult", "HealthChecked", "HealthChecker", "check_endpoint"]
+__all__ = [
+    "CheckResult",
+    "HealthChecked",
+    "HealthChecker",
+    "check_endpoint",
+    "endpoint_outcome",
+]

@@ -21,6 +21,7 @@ from runbook.sources.fallback import ServiceScraper, probe_urls
 from runbook.sources.gauges import Gauge, gauges_for
 from runbook.sources.health import HealthChecker
 from runbook.sources.logs import LogFollower
+from runbook.sources.prober import Prober
 from runbook.sources.prometheus import PrometheusSource
 from runbook.sources.services import ServiceSource
 from runbook.sources.settings import SourceSettings
@@ -72,6 +73,9 @@ class LiveSources:
     followers: list[LogFollower] = field(default_factory=list)
     services: ServiceSource | None = None
     """The orchestrator's services (`orchestrator = "swarm"`); None for bare containers."""
+    prober: Prober = field(default_factory=Prober)
+    """One GET per URL per interval for every reader of the service (health, gauges, the
+    serving strip)."""
 
     @classmethod
     def create(cls, runbook: Runbook, settings: SourceSettings) -> LiveSources:
@@ -187,5 +191,6 @@ class LiveSources:
         for follower in self.followers:
             follower.stop()
         self.fleet.stop()
+        self.prober.close()
         if self.prometheus is not None:
             self.prometheus.close()

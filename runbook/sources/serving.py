@@ -13,7 +13,7 @@ the incident's deployment hint reads, runbook.incident.deployments) only when it
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import math
 import os
 import time
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 from runbook.sources.health import http_error_text, join_url
 from runbook.sources.probe import PROBE_HEADERS
+from runbook.sources.prober import Probed, probe_once
 
 if TYPE_CHECKING:
     import httpx
@@ -66,22 +67,20 @@ def read_response(
     )
 
 
+def serving_read(probed: Probed) -> ServingRead:
+    """What one GET of the public /health (a `Prober`'s answer) says."""
+    if probed.timed_out_s is not None:
+        why = f"no answer in {probed.timed_out_s:g} s"
+        return ServingRead(probed.at, None, None, None, error=why)
+    if probed.status is None:
+        error = probed.error or ConnectionError("no answer")
+        return ServingRead(probed.at, None, None, None, error=http_error_text(error)[:120])
+    return read_response(probed.status, dict(probed.headers), probed.at, probed.latency_s)
+
+
 async def probe_serving(client: httpx.AsyncClient, url: str, deadline_s: float) -> ServingRead:
     """GET `url` (a /health) once, under a deadline; never raises for network trouble."""
-    import httpx  # here, not at the top: `import httpx` loads rich (for httpx's own CLI)
-
-    started = time.monotonic()
-    try:
-        response = await asyncio.wait_for(
-            client.get(url, headers=PROBE_HEADERS), timeout=deadline_s
-        )
-    except TimeoutError:
-        return ServingRead(time.time(), None, None, None, error=f"no answer in {deadline_s:g} s")
-    except httpx.HTTPError as error:
-        return ServingRead(time.time(), None, None, None, error=http_error_text(error)[:120])
-    return read_response(
-        response.status_code, dict(response.headers), time.time(), time.monotonic() - started
-    )
+    return serving_read(await probe_once(client, url, deadline_s))
 
 
 @dataclass(frozen=True)
@@ -282,7 +281,9 @@ first, the least important first, then whole segments dropped (never the environ
 or the version)."""
 
 
+@functools.lru_cache(maxsize=64)
 def clock_text(moment: float) -> str:
+    """HH:MM:SS of a moment (kept: the strip shows the same "since" every second)."""
     return time.strftime("%H:%M:%S", time.localtime(moment))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http.server
+import json
 import threading
 import time
 import urllib.request
@@ -80,6 +81,10 @@ def test_gauges_from_real_prometheus_then_stale_when_it_dies(service: str, tmp_p
         assert 0.01 < poll()["Request Latency (p99)"].value < 0.5
         assert values["CPU Usage"].state == "no-data"  # no node-exporter here: no data, not 0
         assert values["Error Rate"].source == f"prometheus {url}"
+        # `incident start` records the gauges from the same Prometheus as the pane.
+        opened = incident_readings(tmp_path, url)
+        assert opened["Error Rate"]["source"] == f"prometheus {url}"
+        assert 10 < opened["Error Rate"]["value"] < 90
     # Prometheus is gone (killed): the next read fails and the gauges go stale. They show
     # no number at all (never the last value as if current, never 0), and say since when.
     values = poll()
@@ -88,6 +93,23 @@ def test_gauges_from_real_prometheus_then_stale_when_it_dies(service: str, tmp_p
     assert errors.value_text().startswith("unreachable since ")
     assert "refused" in errors.detail
     assert errors.history  # the last good values stay in the sparkline only
+
+
+def incident_readings(tmp_path: Path, prometheus_url: str) -> dict[str, dict[str, Any]]:
+    """The readings `runbook-console incident start` records at open, by metric, for the
+    project runbook in an environment whose gauges come from `prometheus_url`."""
+    from tests.unit.test_incident_cli import REPO, cli
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[environments.Development]\nprometheus_url = "{prometheus_url}"\n')
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    runbook = tmp_path / "runbook.md"
+    runbook.write_text((REPO / ".monkeytown" / "devops" / "runbook.md").read_text())
+    started = cli("--config", str(config), "start", "--severity", "P1", str(runbook))
+    assert started.returncode == 0, started.stderr
+    events = [json.loads(line) for line in cli("timeline", "--json").stdout.splitlines()]
+    (readings,) = [event["data"]["readings"] for event in events if event["kind"] == "readings"]
+    return {reading["metric"]: reading for reading in readings}
 
 
 class Failing(http.server.BaseHTTPRequestHandler):

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Log, Static
+import pytest
+from textual.widgets import Static
 
 from console.requests import ConfirmRequest
 from console.screens.confirm import ConfirmScreen
+from console.widgets.line_view import LineView
 from console.widgets.long_text import LINES_SHOWN
 from console.widgets.step_detail import StepDetail
 from console.widgets.step_list import StepList
@@ -25,7 +27,7 @@ def huge_fence(path: Path) -> Path:
     return path
 
 
-def rows_in_view(log: Log) -> list[str]:
+def rows_in_view(log: LineView) -> list[str]:
     return [log.render_line(y).text for y in range(log.scrollable_content_region.height)]
 
 
@@ -53,7 +55,7 @@ async def test_a_hundred_thousand_line_fence_opens_capped_and_shows_every_line_o
         await until(lambda: detail.has_focus, what="the detail has focus")
         await pilot.press("f")
         await until(lambda: detail.showing_full, what="every line is shown")
-        full = screen.query_one("#detail-full", Log)
+        full = screen.query_one("#detail-full", LineView)
         assert full.line_count == LINES + 1  # a line naming the command, then its lines
         await until(lambda: full.has_focus, what="the full view has focus")
         await pilot.press("end")
@@ -116,7 +118,7 @@ async def test_the_confirmation_counts_a_huge_command_and_scrolls_to_its_last_li
         await until(lambda: size.region.height > 0, what="the size line is drawn")
         said = str(size.render())
         assert f"{LINES + 1:,} lines · sha256 " in said
-        log = dialog.query_one("#confirm-commands-log", Log)
+        log = dialog.query_one("#confirm-commands-log", LineView)
         await until(lambda: log.line_count > LINES, what="the box holds every line")
         assert rows_in_view(log)[0].startswith("$ touch /tmp/never-run-0")
         log.focus()
@@ -126,6 +128,7 @@ async def test_the_confirmation_counts_a_huge_command_and_scrolls_to_its_last_li
             lambda: "touch /tmp/never-run-99999" in "\n".join(rows_in_view(log)),
             what="the last line of the first command is in view",
         )
+        await until(lambda: log.scroll_y == log.max_scroll_y, what="scrolled to the end")
         rows = rows_in_view(log)
         start = next(n for n, row in enumerate(rows) if row.startswith("$ curl"))
         wrapped = [row[2:].rstrip() for row in rows[start + 1 :] if row.startswith("  ")]
@@ -133,3 +136,77 @@ async def test_the_confirmation_counts_a_huge_command_and_scrolls_to_its_last_li
         assert log.max_scroll_x == 0, "no row is wider than the box"
         await pilot.press("escape")
         await until(lambda: app.result is False, what="cancelled")
+
+
+async def test_a_huge_confirmation_draws_only_the_rows_in_view_also_when_resized(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The box counts its rows without drawing every line (each was wrapped and measured
+    on opening, and again at each new width), and still scrolls to the last one."""
+    drawn: set[int] = set()
+    text_of = LineView.text_of
+
+    def counted(view: LineView, index: int) -> str:
+        drawn.add(index)
+        return text_of(view, index)
+
+    monkeypatch.setattr(LineView, "text_of", counted)
+    code = "\n".join(f"touch /tmp/never-run-{n}" for n in range(LINES))
+    request = ConfirmRequest(
+        title="Huge",
+        risk="mutating",
+        commands=(code,),
+        cwd="/srv/app",
+        environment="Development",
+        production=False,
+    )
+    dialog = ConfirmScreen(request, arm_delay=0.0)
+    app = Host(dialog)
+    async with app.run_test(size=(80, 24)) as pilot:
+        box = dialog.query_one("#confirm-commands-log", LineView)
+        await until(lambda: box.size.height > 0, what="the box is laid out")
+        assert rows_in_view(box)[0].startswith("$ touch /tmp/never-run-0")
+        await pilot.resize_terminal(60, 20)
+        await until(lambda: box.size.width < 60, what="the box is narrower")
+        await pilot.pause()
+        assert box.row_count == LINES, "no line is wider than the box"
+        box.scroll_end(animate=False, immediate=True)
+        await until(
+            lambda: "$ touch /tmp/never-run-99999" in rows_in_view(box)[-1],
+            what="the last line is in view",
+        )
+        assert len(drawn) < 100, f"{len(drawn)} lines drawn for a box of 8 rows"
+
+
+async def test_the_full_view_of_a_huge_command_draws_only_the_rows_in_view(
+    make_console: MakeConsole, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`f` shows the 100,000 lines without processing each (a `Log` measured every line as
+    it was written), and End still reaches line 99,999."""
+    drawn: set[int] = set()
+    text_of = LineView.text_of
+
+    def counted(view: LineView, index: int) -> str:
+        drawn.add(index)
+        return text_of(view, index)
+
+    monkeypatch.setattr(LineView, "text_of", counted)
+    app = make_console(huge_fence(tmp_path / "huge.md"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(lambda: app.main_screen is not None, what="the main screen is ready")
+        screen = app.main_screen
+        assert screen is not None
+        detail = screen.query_one(StepDetail)
+        await pilot.press("enter")
+        await until(lambda: detail.has_focus, what="the detail has focus")
+        await pilot.press("f")
+        await until(lambda: detail.showing_full, what="every line is shown")
+        full = screen.query_one("#detail-full", LineView)
+        await until(lambda: full.has_focus, what="the full view has focus")
+        assert full.row_count == LINES + 1
+        full.scroll_end(animate=False, immediate=True)
+        await until(
+            lambda: "$ echo line 99999" in "\n".join(rows_in_view(full)),
+            what="the last line is in view",
+        )
+        assert len(drawn) < 200, f"{len(drawn)} lines drawn for a view of some 20 rows"

@@ -193,7 +193,7 @@ async def test_the_gauges_on_screen_are_recorded_at_open_mitigation_and_close(
         fake = FakePrometheus()
         fake.values = {"Memory Usage": 97.0, "CPU Usage": 20.0}
         sources.prometheus = fake  # type: ignore[assignment]
-        sources.health.client = lambda: httpx.AsyncClient(  # type: ignore[method-assign]
+        sources.prober.client_factory = lambda: httpx.AsyncClient(
             transport=httpx.MockTransport(health_handler)
         )
         gauges = GaugesPane(sources, id="pane-live")

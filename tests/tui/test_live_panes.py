@@ -76,7 +76,7 @@ def make_app(tmp_path: Path) -> tuple[Harness, FakePrometheus]:
     sources = LiveSources.create(runbook, settings)
     fake = FakePrometheus()
     sources.prometheus = fake  # type: ignore[assignment]
-    sources.health.client = lambda: httpx.AsyncClient(  # type: ignore[method-assign]
+    sources.prober.client_factory = lambda: httpx.AsyncClient(
         transport=httpx.MockTransport(health_handler)
     )
     return Harness(runbook, sources, settings), fake
@@ -375,3 +375,30 @@ async def test_console_probes_are_hidden_and_counted_until_shown(tmp_path: Path)
         assert "console probes shown (H hides)" in status()
         await pilot.press("H")
         await until(lambda: len(logs.view.lines) == 2)
+
+
+async def test_a_row_not_inspected_yet_shows_no_made_up_figures(tmp_path: Path) -> None:
+    """A row from the engine's listing (`detailed` False) shows "-" for what only its
+    inspect tells; its details arriving are not a restart, and its stats wait for them."""
+    from dataclasses import replace
+
+    from console.panes.messages import ContainerRestarted
+    from runbook.sources.docker.containers import ContainerChanged
+
+    app, _ = make_app(tmp_path)
+    seen: list[Message] = []
+    async with app.run_test(size=(140, 50), message_hook=seen.append) as pilot:
+        pane = app.query_one(ContainersPane)
+        listed = ContainerInfo("a1", "web", "monkeytown-web:v2", "running", detailed=False)
+        pane.post_message(DockerEventArrived(ContainersListed((listed,))))
+        await until(lambda: pane.table.row_count == 1)
+        table = pane.table
+        assert (table.get_cell("a1", "up"), table.get_cell("a1", "restarts")) == ("-", "-")
+        assert "a1" not in [cid for cid, _pid in pane._visible]  # no stats without a process
+        inspected = replace(container("a1", "web"), restart_count=3, pid=4242)
+        pane.post_message(DockerEventArrived(ContainerChanged(inspected, "start")))
+        await until(lambda: table.get_cell("a1", "restarts") == "3")
+        assert table.get_cell("a1", "up") == "2m"
+        assert ("a1", 4242) in pane._visible
+        await pilot.pause()
+        assert not any(isinstance(m, ContainerRestarted) for m in seen)

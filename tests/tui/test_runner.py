@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -24,6 +24,7 @@ from console.app import RunbookConsole
 from console.messages import StepFinished
 from console.panes.containers import ContainersPane
 from console.panes.dock import LivePanes
+from console.panes.live_table import LiveTablePane
 from console.panes.messages import DockerEventArrived
 from console.panes.quiet import QuietTable
 from console.panes.services import ServicesPane
@@ -83,7 +84,7 @@ def engine_less_panes(tmp_path: Path, orchestrator: str = "docker") -> Callable[
             health_interval_s=60.0,
         )
         sources = LiveSources.create(console.runbook, settings)
-        sources.health.client = lambda: httpx.AsyncClient(  # type: ignore[method-assign]
+        sources.prober.client_factory = lambda: httpx.AsyncClient(
             transport=httpx.MockTransport(lambda _request: httpx.Response(200))
         )
         return LivePanes(
@@ -91,6 +92,9 @@ def engine_less_panes(tmp_path: Path, orchestrator: str = "docker") -> Callable[
         )
 
     return build
+
+
+P = TypeVar("P", bound=LiveTablePane)
 
 
 def console_with_containers(
@@ -105,33 +109,29 @@ def console_with_containers(
     return app
 
 
-async def select_container(pilot, app: RunbookConsole) -> ContainersPane:  # type: ignore[no-untyped-def]
+async def select_row(app: RunbookConsole, kind: type[P], listed: object) -> P:
+    """Wait for the live pane `kind` and its table, list `listed` in it, and focus its row."""
+
     def mounted() -> bool:
         screen = app.main_screen
-        return screen is not None and any(p.query(QuietTable) for p in screen.query(ContainersPane))
+        return screen is not None and any(pane.query(QuietTable) for pane in screen.query(kind))
 
     await until(mounted)
     assert app.main_screen is not None
-    pane = app.main_screen.query_one(ContainersPane)
-    pane.post_message(DockerEventArrived(ContainersListed((WEB,))))
+    pane = app.main_screen.query_one(kind)
+    pane.post_message(DockerEventArrived(listed))
     await until(lambda: pane.table.row_count == 1)
     pane.table.focus()
     return pane
+
+
+async def select_container(pilot, app: RunbookConsole) -> ContainersPane:  # type: ignore[no-untyped-def]
+    return await select_row(app, ContainersPane, ContainersListed((WEB,)))
 
 
 async def select_service(pilot, app: RunbookConsole) -> ServicesPane:  # type: ignore[no-untyped-def]
-    def mounted() -> bool:
-        screen = app.main_screen
-        return screen is not None and any(p.query(QuietTable) for p in screen.query(ServicesPane))
-
-    await until(mounted)
-    assert app.main_screen is not None
-    pane = app.main_screen.query_one(ServicesPane)
     web = ServiceInfo("5e4b1ce00001abcd", "web", "monkeytown-web:v2", running=1, desired=1)
-    pane.post_message(DockerEventArrived(ServicesListed((web,), ())))
-    await until(lambda: pane.table.row_count == 1)
-    pane.table.focus()
-    return pane
+    return await select_row(app, ServicesPane, ServicesListed((web,), ()))
 
 
 def shows_p1(app: RunbookConsole) -> bool:

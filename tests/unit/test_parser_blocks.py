@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block.fence import fence as markdown_it_fence
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from runbook.document import blocks
 from runbook.document.blocks import MAX_NESTING, TABLE_ROW, markdown
 
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seed_runbook.md"
@@ -119,3 +124,73 @@ def test_any_document_blocks_match_markdown_it(text: str) -> None:
 @given(LIST_DOCUMENTS)
 def test_any_list_blocks_match_markdown_it(text: str) -> None:
     assert shape(BLOCKS.parse(text)) == shape(REFERENCE.parse(text))
+
+
+FENCE_LINES = st.sampled_from(
+    ["```", "````", "```sh", "``` `x`", "```  ", "~~~", "~~~~ text", "``", "echo x", "", " ",
+     "- ```sh", "1. ```", "* item", "> ```", "> echo", ">", "text", "# h", "````` x", "`~~`",
+     "~~~ `ok`", "\t```", "  \t~~~", "| a | b |", "|---|---|"]
+)  # fmt: skip
+FENCE_INDENTS = st.sampled_from(["", "", " ", "  ", "   ", "    ", "     ", "       "])
+FENCE_DOCUMENTS = st.lists(st.tuples(FENCE_INDENTS, FENCE_LINES), max_size=40).map(
+    lambda lines: "\n".join(indent + line for indent, line in lines)
+)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(FENCE_DOCUMENTS)
+def test_any_fence_blocks_match_markdown_it(text: str) -> None:
+    """The fence rule that searches the text ends and cuts fences where markdown-it's does:
+    closers of every length and indentation, less indented text in a list item, fences in
+    quotes and list items, tabs."""
+    assert shape(BLOCKS.parse(text)) == shape(REFERENCE.parse(text))
+
+
+def test_a_huge_fence_is_read_by_searching_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 100,000-line fence in a list item: markdown-it's rule, which looks at each line in
+    Python, is not called, and the tokens are markdown-it's."""
+    body = "\n".join(f"   echo line {n}" for n in range(100_000))
+    text = f"# Huge\n\n1. Run:\n\n   ```bash\n{body}\n   ```\n\n   after\n2. Next\n"
+    calls: list[int] = []
+
+    def counted(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+        calls.append(start)
+        return markdown_it_fence(state, start, end, silent)
+
+    monkeypatch.setattr(blocks, "markdown_it_fence", counted)
+    tokens = markdown().parse(text)
+    (fence,) = [token for token in tokens if token.type == "fence"]
+    assert not calls
+    assert fence.content.count("\n") == 100_000
+    assert fence.content.startswith("echo line 0\necho line 1\n")
+    assert fence.content.endswith("echo line 99999\n")
+    assert shape(tokens) == shape(REFERENCE.parse(text))
+
+
+def test_a_quoted_or_tabbed_fence_is_read_by_markdown_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the text's own lines are not what the rule reads (a quote moves each line's
+    start past its `>`; a tab counts to the next multiple of four), markdown-it's rule reads
+    the fence, and the tokens are still markdown-it's."""
+    calls: list[int] = []
+
+    def counted(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+        calls.append(start)
+        return markdown_it_fence(state, start, end, silent)
+
+    monkeypatch.setattr(blocks, "markdown_it_fence", counted)
+    for text in ("> ```sh\n> echo a\n> ```\n", "- x\n\n  ```sh\n\techo a\n  ```\n"):
+        calls.clear()
+        assert shape(BLOCKS.parse(text)) == shape(REFERENCE.parse(text))
+        assert calls, text
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(["", " ", "  ", "   ", "    ", "x", " x", "  x", "   x", "\tx"])).map(
+        "\n".join
+    ),
+    st.integers(min_value=0, max_value=4),
+)
+def test_outdent_takes_off_what_a_multiline_caret_would(text: str, width: int) -> None:
+    expected = re.sub(rf"^ {{1,{width}}}", "", text, flags=re.MULTILINE) if width else text
+    assert blocks.outdent(text, width) == expected

@@ -190,6 +190,86 @@ def test_monitor_snapshot_then_events_and_a_raw_urllib3_error() -> None:
     assert engine.failures and "Connection broken" in engine.failures[0]
 
 
+def test_monitor_does_not_inspect_other_containers_of_a_shared_engine() -> None:
+    """An event of a container the name filter leaves out costs no inspect (the engine's
+    other users' containers come and go all day)."""
+    api = FakeAPI(
+        [
+            {"Action": "start", "id": "x", "Actor": {"Attributes": {"name": "someone-else"}}},
+            {"Action": "start", "id": "b", "Actor": {"Attributes": {"name": "mine-b"}}},
+        ]
+    )
+    api.inspected = {
+        "a": {"Id": "a", "Name": "/mine-a", "State": {"Status": "running"}},
+        "b": {"Id": "b", "Name": "/mine-b", "State": {"Status": "running"}},
+        "x": {"Id": "x", "Name": "/someone-else", "State": {"Status": "running"}},
+    }
+    inspected: list[str] = []
+    inspect = api.inspect_container
+
+    def counting(container_id: str) -> dict[str, Any]:
+        inspected.append(container_id)
+        return inspect(container_id)
+
+    api.inspect_container = counting  # type: ignore[method-assign]
+    api.containers = lambda all=False: [  # type: ignore[method-assign]
+        {"Id": "a", "Names": ["/mine-a"]}
+    ]
+    engine = FakeEngine(api)
+    monitor = ContainerMonitor(engine, name_filter="mine")  # type: ignore[arg-type]
+    seen: list[object] = []
+    thread = threading.Thread(target=monitor.run, args=(seen.append,))
+    thread.start()
+    thread.join(3)
+    assert "x" not in inspected
+    assert isinstance(seen[1], ContainerChanged) and seen[1].container.name == "mine-b"
+
+
+def test_a_first_listing_of_many_shows_every_row_then_inspects_the_first_by_name() -> None:
+    """Rows at once from the engine's listing (nothing unknown shown as 0), the rows on
+    screen (first by name) inspected before the rest."""
+    from runbook.sources.docker.containers import FIRST_ROWS
+
+    count = FIRST_ROWS + 12
+    api = FakeAPI([])
+    api.inspected = {
+        f"id{n}": {
+            "Id": f"id{n}",
+            "Name": f"/web-{n:03d}",
+            "State": {"Status": "running", "Pid": 1000 + n, "StartedAt": "2026-01-01T00:00:00Z"},
+            "RestartCount": 2,
+        }
+        for n in reversed(range(count))
+    }
+    api.containers = lambda all=False: [  # type: ignore[method-assign]
+        {
+            "Id": f"id{n}",
+            "Names": [f"/web-{n:03d}"],
+            "Image": "web:v1",
+            "State": "running",
+            "Status": "Up 2 minutes (healthy)",
+        }
+        for n in reversed(range(count))
+    ]
+    engine = FakeEngine(api)
+    monitor = ContainerMonitor(engine)  # type: ignore[arg-type]
+    seen: list[object] = []
+    thread = threading.Thread(target=monitor.run, args=(seen.append,))
+    thread.start()
+    thread.join(3)
+    listings = [event for event in seen if isinstance(event, ContainersListed)]
+    assert len(listings) == 3
+    first, second, last = ({c.name: c for c in listing.containers} for listing in listings)
+    assert len(first) == len(second) == len(last) == count
+    row = first["web-000"]
+    assert not row.detailed and row.pid == 0 and row.started_at is None
+    assert (row.state, row.health, row.image) == ("running", "healthy", "web:v1")
+    detailed = sorted(name for name, info in second.items() if info.detailed)
+    assert detailed == [f"web-{n:03d}" for n in range(FIRST_ROWS)]
+    assert all(info.detailed and info.restart_count == 2 for info in last.values())
+    assert last["web-059"].pid == 1059
+
+
 def test_parallel_map_keeps_order() -> None:
     assert threads.parallel_map(lambda n: n * 2, range(20), 4) == [n * 2 for n in range(20)]
 

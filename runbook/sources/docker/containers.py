@@ -42,6 +42,9 @@ class ContainerInfo:
     pid: int = 0
     """Its main process on the engine's host (0 when not running): a local engine's
     stats are read from that process's cgroup."""
+    detailed: bool = True
+    """False for a row from the engine's listing not inspected yet: its start time,
+    restart count and process are not known (shown as "-", never as 0)."""
 
     def uptime_s(self, now: float | None = None) -> float | None:
         if self.state != "running" or self.started_at is None:
@@ -100,6 +103,35 @@ def container_from_inspect(data: dict[str, Any], host: str = "") -> ContainerInf
     )
 
 
+def container_from_summary(summary: dict[str, Any], host: str = "") -> ContainerInfo:
+    """A row from the engine's listing (`docker ps -a`), before its inspect (`detailed`
+    False): the health is read from the status text, as `docker ps` shows it."""
+    status = str(summary.get("Status") or "")
+    health = ""
+    for marker, word in (
+        ("(healthy)", "healthy"),
+        ("(unhealthy)", "unhealthy"),
+        ("(health: starting)", "starting"),
+    ):
+        if marker in status:
+            health = word
+    names = summary.get("Names") or ["/"]
+    return ContainerInfo(
+        id=str(summary.get("Id", "")),
+        name=str(names[0]).lstrip("/"),
+        image=str(summary.get("Image", "")),
+        state=str(summary.get("State", "")),
+        health=health,
+        host=host,
+        detailed=False,
+    )
+
+
+FIRST_ROWS = 48
+"""On a first listing of more containers than this, the rows show at once from the listing
+and this many, first by name (the rows on screen), are inspected before the rest."""
+
+
 class ContainerMonitor:
     """The container list: a snapshot, then Docker events; resynchronised after an outage."""
 
@@ -135,15 +167,35 @@ class ContainerMonitor:
             self._apply(client, event, emit)
 
     def _snapshot(self, client: docker.APIClient, emit: Emit) -> None:
-        summaries = client.containers(all=True)
-        ids = [
-            str(summary["Id"])
-            for summary in summaries
+        summaries = [
+            summary
+            for summary in client.containers(all=True)
             if any(self.name_filter in name for name in summary.get("Names") or ["/"])
         ]
-        found = parallel_map(self._inspector(), ids, self.inspect_threads)
-        self.containers = {info.id: info for info in found if info is not None}
-        emit(ContainersListed(tuple(self.containers.values()), self.host))
+        ids = [str(summary["Id"]) for summary in summaries]
+        if self.containers or len(ids) <= FIRST_ROWS:
+            # A resynchronisation, or few: one listing, every row inspected.
+            found = parallel_map(self._inspector(), ids, self.inspect_threads)
+            self.containers = {info.id: info for info in found if info is not None}
+            emit(ContainersListed(tuple(self.containers.values()), self.host))
+            return
+        # Many, the first time: every row at once, then the first by name (those on
+        # screen: their stats wait for their process) inspected before the rest.
+        rows = {info.id: info for info in (container_from_summary(s, self.host) for s in summaries)}
+        self.containers = dict(rows)
+        emit(ContainersListed(tuple(rows.values()), self.host))
+        order = sorted(rows, key=lambda container_id: rows[container_id].name)
+        inspect = self._inspector()
+        for part in (order[:FIRST_ROWS], order[FIRST_ROWS:]):
+            for container_id, info in zip(
+                part, parallel_map(inspect, part, self.inspect_threads), strict=True
+            ):
+                if info is None:
+                    del rows[container_id]  # removed meanwhile
+                else:
+                    rows[container_id] = info
+            self.containers = dict(rows)
+            emit(ContainersListed(tuple(rows.values()), self.host))
 
     def _inspector(self) -> Callable[[str], ContainerInfo | None]:
         local = threading.local()
@@ -165,6 +217,9 @@ class ContainerMonitor:
         container_id = str(event.get("id") or (event.get("Actor") or {}).get("ID") or "")
         if not container_id:
             return
+        name = str(((event.get("Actor") or {}).get("Attributes") or {}).get("name") or "")
+        if name and self.name_filter not in name and container_id not in self.containers:
+            return  # another container on a shared engine: not even inspected
         if action == "destroy":
             if self.containers.pop(container_id, None) is not None:
                 emit(ContainerRemoved(container_id, self.host))

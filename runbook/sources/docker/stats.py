@@ -21,9 +21,10 @@ import docker
 from docker.errors import NotFound
 
 from runbook.sources.docker.cgroups import CgroupReader
+from runbook.sources.docker.containers import ContainerInfo
 from runbook.sources.docker.endpoint import resolve_host
 from runbook.sources.docker.engine import Emit, Engine
-from runbook.sources.docker.threads import run_until_stopped
+from runbook.sources.docker.threads import parallel_map, run_until_stopped
 
 
 @dataclass(frozen=True)
@@ -253,3 +254,39 @@ class StatsPoller:
             net_tx=tx,
             at=time.time(),
         )
+
+
+def read_once(
+    engine: Engine, name_filter: str = "", timeout_s: float = 3.0
+) -> tuple[list[ContainerStats], dict[str, ContainerInfo]]:
+    """The figures of every running container whose name holds `name_filter`, read once
+    as `docker stats --no-stream` reads them: the engine's sample and the one before it
+    (its `precpu_stats`) give the CPU delta. Blocking; an unreachable engine gives none."""
+    try:
+        client = engine.client(timeout_s=timeout_s, pool=16)
+        summaries = client.containers(filters={"status": "running"})
+    except Exception:  # noqa: BLE001 - no engine: no figures, the gauges say "no data"
+        return [], {}
+    rows: dict[str, ContainerInfo] = {}
+    for summary in summaries:
+        name = ((summary.get("Names") or ["/"])[0]).lstrip("/")
+        if name_filter in name:
+            rows[summary["Id"]] = ContainerInfo(
+                summary["Id"], name, summary.get("Image") or "", "running"
+            )
+
+    def read(container_id: str) -> ContainerStats | None:
+        try:
+            raw = client.stats(container_id, stream=False)
+        except Exception:  # noqa: BLE001 - gone or slow: left out, as a row without figures
+            return None
+        poller = StatsPoller(engine)
+        poller.compute(container_id, {"cpu_stats": raw.get("precpu_stats") or {}})
+        return poller.compute(container_id, raw)
+
+    try:
+        found = parallel_map(read, list(rows), threads=16)
+    finally:
+        with contextlib.suppress(Exception):
+            client.close()
+    return [figures for figures in found if figures is not None], rows
