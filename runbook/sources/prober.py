@@ -142,6 +142,9 @@ class Subscription:
     """Called on the event loop; when it returns an awaitable, the round lasts until it is done."""
     on_error: Callable[[Exception], object] | None = None
     """Called with what `deliver` raised (else it is raised in the prober's task)."""
+    on_closed: Callable[[], object] | None = None
+    """Called when the prober closes under a reader that did not cancel (it may read on
+    elsewhere: the serving strip outlives the live panes' prober)."""
     due: float = 0.0
     running: bool = False
     cancelled: bool = False
@@ -187,6 +190,7 @@ class Prober:
         deadline_s: float,
         deliver: Callable[[dict[str, Probed]], object],
         on_error: Callable[[Exception], object] | None = None,
+        on_closed: Callable[[], object] | None = None,
     ) -> Subscription:
         """Read `urls` now and every `interval_s` from now on; call on the event loop.
 
@@ -199,6 +203,7 @@ class Prober:
             deadline_s,
             deliver,
             on_error,
+            on_closed,
             due=time.monotonic(),
             prober=self,
         )
@@ -222,6 +227,8 @@ class Prober:
         self._closed = True
         for subscription in list(self._subscriptions):
             subscription.cancel()
+            if subscription.on_closed is not None:
+                subscription.on_closed()
         if self._task is not None:
             self._task.cancel()
         client, self._client = self._client, None

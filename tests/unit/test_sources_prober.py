@@ -178,3 +178,19 @@ async def test_a_cancelled_reader_gets_nothing_more(server: CountingServer) -> N
         assert len(got) <= before + 1  # at most the round under way when cancelled
     finally:
         prober.close()
+
+
+async def test_closing_tells_the_readers_that_did_not_leave(server: CountingServer) -> None:
+    prober = Prober()
+    url = server.url + "/health"
+    closed: list[str] = []
+    staying = prober.subscribe(
+        (url,), 5.0, 1.0, lambda _a: None, on_closed=lambda: closed.append("stay")
+    )
+    leaving = prober.subscribe(
+        (url,), 5.0, 1.0, lambda _a: None, on_closed=lambda: closed.append("left")
+    )
+    leaving.cancel()
+    prober.close()
+    assert closed == ["stay"] and staying.cancelled
+    assert prober.subscribe((url,), 1.0, 1.0, lambda _a: None).cancelled  # closed for good
