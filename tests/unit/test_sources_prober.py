@@ -7,6 +7,7 @@ import collections
 import http.server
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -32,6 +33,8 @@ class CountingServer:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - the base class's name
                 counts[self.path] += 1
+                if self.path == "/slow":
+                    time.sleep(0.3)
                 agents.add(self.headers.get("User-Agent", ""))
                 body = b'{"status": "healthy"}'
                 self.send_response(200 if self.path != "/metrics" else 503)
@@ -194,3 +197,21 @@ async def test_closing_tells_the_readers_that_did_not_leave(server: CountingServ
     prober.close()
     assert closed == ["stay"] and staying.cancelled
     assert prober.subscribe((url,), 1.0, 1.0, lambda _a: None).cancelled  # closed for good
+
+
+async def test_a_reader_that_waits_longer_gets_the_answer_not_a_shorter_timeout(
+    server: CountingServer,
+) -> None:
+    """The serving strip waits 1.5 s, the health checks 2 s: a slow answer is a timeout
+    for the one and an answer for the other, never the first's timeout for both."""
+    prober = Prober()
+    url = server.url + "/slow"
+    got: dict[str, Probed] = {}
+    try:
+        prober.subscribe((url,), 5.0, 0.1, lambda a: got.setdefault("impatient", a[url]))
+        prober.subscribe((url,), 5.0, 2.0, lambda a: got.setdefault("patient", a[url]))
+        await until(lambda: len(got) == 2, what="both readers' rounds")
+        assert got["impatient"].timed_out_s == 0.1 and got["impatient"].status is None
+        assert got["patient"].status == 200
+    finally:
+        prober.close()
