@@ -314,6 +314,8 @@ stops answering read "unreachable since HH:MM:SS" while the others keep updating
         """Show `info`'s row, new or changed. A new row keeps the table's order (by name
         when no sort key is chosen): it is appended when it goes last, else the rows are
         put back in order, unless `defer` (False is then returned: the caller rebuilds)."""
+        if self.containers.get(info.id) == info:
+            return True  # a listing again (details of other rows came): nothing to write
         table = self.table
         row = {
             "name": info.name,

@@ -129,8 +129,20 @@ class ServingStrip(Static):
                 self._own_prober.client_factory = self._watch.client
             prober = self._own_prober
         self._subscription = prober.subscribe(
-            urls, INTERVAL_S, deadline_s, self._round, on_error=self._failed
+            urls,
+            INTERVAL_S,
+            deadline_s,
+            self._round,
+            on_error=self._failed,
+            on_closed=lambda: self._prober_closed(prober, urls, deadline_s),
         )
+
+    def _prober_closed(self, prober: Prober, urls: tuple[str, ...], deadline_s: float) -> None:
+        """The live panes' prober closed (they went) while the strip still shows what
+        serves: it reads on by itself rather than show a last read as current."""
+        if self.is_attached and prober is not self._own_prober:
+            self._subscription = None
+            self._subscribe(None, urls, deadline_s)
 
     def _failed(self, error: Exception) -> None:
         self.log.error("serving strip poll failed", error)

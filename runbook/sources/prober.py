@@ -131,6 +131,12 @@ async def _refused(addresses: Sequence[tuple[int, tuple[str, int]]], deadline_s:
     return why or "connection refused"
 
 
+def _shorter_wait(probed: Probed, deadline_s: float) -> bool:
+    """Whether this answer is a timeout under a shorter deadline than a reader's own (the
+    serving strip waits 1.5 s, the health checks 2 s: theirs is asked again)."""
+    return probed.timed_out_s is not None and probed.timed_out_s < deadline_s
+
+
 @dataclass(eq=False)
 class Subscription:
     """A reader's URLs, read every `interval_s`; `deliver` gets each round's answers."""
@@ -142,6 +148,9 @@ class Subscription:
     """Called on the event loop; when it returns an awaitable, the round lasts until it is done."""
     on_error: Callable[[Exception], object] | None = None
     """Called with what `deliver` raised (else it is raised in the prober's task)."""
+    on_closed: Callable[[], object] | None = None
+    """Called when the prober closes under a reader that did not cancel (it may read on
+    elsewhere: the serving strip outlives the live panes' prober)."""
     due: float = 0.0
     running: bool = False
     cancelled: bool = False
@@ -187,6 +196,7 @@ class Prober:
         deadline_s: float,
         deliver: Callable[[dict[str, Probed]], object],
         on_error: Callable[[Exception], object] | None = None,
+        on_closed: Callable[[], object] | None = None,
     ) -> Subscription:
         """Read `urls` now and every `interval_s` from now on; call on the event loop.
 
@@ -199,6 +209,7 @@ class Prober:
             deadline_s,
             deliver,
             on_error,
+            on_closed,
             due=time.monotonic(),
             prober=self,
         )
@@ -222,6 +233,8 @@ class Prober:
         self._closed = True
         for subscription in list(self._subscriptions):
             subscription.cancel()
+            if subscription.on_closed is not None:
+                subscription.on_closed()
         if self._task is not None:
             self._task.cancel()
         client, self._client = self._client, None
@@ -232,13 +245,17 @@ class Prober:
     async def fetch(self, url: str, deadline_s: float, fresh_s: float = 0.0) -> Probed:
         """An answer of `url` younger than `fresh_s`, the request in flight, or a new one."""
         last = self._last.get(url)
-        if last is not None and time.monotonic() - last[0] <= fresh_s:
+        fresh = last is not None and time.monotonic() - last[0] <= fresh_s
+        if last is not None and fresh and not _shorter_wait(last[1], deadline_s):
             return last[1]
         running = self._in_flight.get(url)
-        if running is None:
-            running = asyncio.ensure_future(self._get(url, deadline_s))
-            self._in_flight[url] = running
-            running.add_done_callback(lambda _: self._in_flight.pop(url, None))
+        if running is not None:
+            shared = await asyncio.shield(running)
+            if not _shorter_wait(shared, deadline_s):
+                return shared
+        running = asyncio.ensure_future(self._get(url, deadline_s))
+        self._in_flight[url] = running
+        running.add_done_callback(lambda _: self._in_flight.pop(url, None))
         return await asyncio.shield(running)
 
     async def _get(self, url: str, deadline_s: float) -> Probed:

@@ -16,6 +16,7 @@ from textual.widget import Widget
 from console.panes.observations import GaugesShown, ServiceWatched
 from console.widgets.serving_strip import ServingStrip
 from runbook.sources.gauges import GaugeValue
+from runbook.sources.prober import Prober
 from runbook.sources.serving import ServingWatch
 from tests.tui.conftest import FIXED_NOW, MakeConsole
 from tests.waiting import wait_until_async as until
@@ -138,3 +139,32 @@ async def test_without_live_panes_it_says_not_watched(make_console: MakeConsole)
         strip = app.screen.query_one(ServingStrip)
         await until(lambda: strip.history_read and "rollback v3 5m" in strip.text)
         assert "not watched" in strip.text
+
+
+class WatchingThrough(Widget):
+    """Live panes that say which base URL they watch, and the prober they read it with."""
+
+    def __init__(self, prober: Prober) -> None:
+        super().__init__()
+        self.prober = prober
+
+    def on_mount(self) -> None:
+        self.post_message(ServiceWatched("http://service.test", 1.0, self.prober))
+
+
+async def test_the_strip_reads_on_by_itself_when_the_live_panes_prober_closes(
+    make_console: MakeConsole, proxy: Proxy
+) -> None:
+    prober = Prober(client_factory=lambda: httpx.AsyncClient(transport=httpx.MockTransport(proxy)))
+    app = make_console(
+        environment="Production", live_panes=lambda _console: WatchingThrough(prober)
+    )
+    app.embedded.engine_reachable = lambda _host: True
+    async with app.run_test(size=(120, 40)):
+        await until(lambda: app.main_screen is not None)
+        strip = app.screen.query_one(ServingStrip)
+        await until(lambda: "blue v1" in strip.text, what="the strip shows blue v1")
+        assert prober.requests >= 1  # through the live panes' prober
+        prober.close()
+        proxy.colour, proxy.version = "green", "v2"
+        await until(lambda: "green v2" in strip.text, what="the strip reads on by itself")

@@ -7,6 +7,7 @@ import collections
 import http.server
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -32,6 +33,8 @@ class CountingServer:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - the base class's name
                 counts[self.path] += 1
+                if self.path == "/slow":
+                    time.sleep(0.3)
                 agents.add(self.headers.get("User-Agent", ""))
                 body = b'{"status": "healthy"}'
                 self.send_response(200 if self.path != "/metrics" else 503)
@@ -176,5 +179,39 @@ async def test_a_cancelled_reader_gets_nothing_more(server: CountingServer) -> N
         before = len(got)
         await until(lambda: len(kept) >= before + 4, what="four more rounds of the other")
         assert len(got) <= before + 1  # at most the round under way when cancelled
+    finally:
+        prober.close()
+
+
+async def test_closing_tells_the_readers_that_did_not_leave(server: CountingServer) -> None:
+    prober = Prober()
+    url = server.url + "/health"
+    closed: list[str] = []
+    staying = prober.subscribe(
+        (url,), 5.0, 1.0, lambda _a: None, on_closed=lambda: closed.append("stay")
+    )
+    leaving = prober.subscribe(
+        (url,), 5.0, 1.0, lambda _a: None, on_closed=lambda: closed.append("left")
+    )
+    leaving.cancel()
+    prober.close()
+    assert closed == ["stay"] and staying.cancelled
+    assert prober.subscribe((url,), 1.0, 1.0, lambda _a: None).cancelled  # closed for good
+
+
+async def test_a_reader_that_waits_longer_gets_the_answer_not_a_shorter_timeout(
+    server: CountingServer,
+) -> None:
+    """The serving strip waits 1.5 s, the health checks 2 s: a slow answer is a timeout
+    for the one and an answer for the other, never the first's timeout for both."""
+    prober = Prober()
+    url = server.url + "/slow"
+    got: dict[str, Probed] = {}
+    try:
+        prober.subscribe((url,), 5.0, 0.1, lambda a: got.setdefault("impatient", a[url]))
+        prober.subscribe((url,), 5.0, 2.0, lambda a: got.setdefault("patient", a[url]))
+        await until(lambda: len(got) == 2, what="both readers' rounds")
+        assert got["impatient"].timed_out_s == 0.1 and got["impatient"].status is None
+        assert got["patient"].status == 200
     finally:
         prober.close()
