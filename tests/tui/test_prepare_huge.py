@@ -121,3 +121,29 @@ async def test_the_huge_commands_confirmation_says_destructive_because_unread(
         reason = dialog.query_one("#confirm-risk-reason", Static)
         assert str(reason.render()) == "risk: too long to rate: destructive unread"
         assert "DESTRUCTIVE" in str(dialog.query_one("#confirm-title", Label).render()).upper()
+
+
+async def test_a_dry_run_of_a_huge_step_shows_its_ends_and_says_what_it_left_out(
+    make_console: MakeConsole, tmp_path: Path
+) -> None:
+    from textual.widgets import RichLog
+
+    from console.driver import DRY_RUN_LINES
+
+    app = make_console(huge_second_step(tmp_path / "huge.md"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(lambda: app.main_screen is not None, what="the main screen is ready")
+        steps = app.screen.query_one(StepList)
+        steps.focus()
+        await pilot.press("down", "d")
+        log = app.screen.query_one("#output-log", RichLog)
+
+        def shown() -> list[str]:
+            return [strip.text for strip in log.lines]
+
+        await until(lambda: any("lines not shown" in row for row in shown()), what="the note")
+        rows = shown()
+        assert len(rows) < 2 * DRY_RUN_LINES, "wrapped rows of the lines kept, not 100,000"
+        assert any("echo line 0 " in row for row in rows)
+        assert any(f"echo line {LINES - 1} " in row for row in rows)
+        assert "Dry-run of step 2" in str(app.screen.query_one("#output-title", Static).render())
