@@ -91,8 +91,10 @@ async def test_the_console_answers_keys_while_a_huge_step_is_prepared_and_opens_
         assert "preparing step 2…" in session_text(app)
 
         held.released.set()
-        await until(lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
-        await pilot.pause()
+        await until(
+            lambda: isinstance(app.screen, ConfirmScreen) and app.screen.query("#confirm-run"),
+            what="the confirmation, composed",
+        )
         assert held.calls == 1, "one preparation, not two"
         assert sum(isinstance(screen, ConfirmScreen) for screen in app.screen_stack) == 1
         assert "preparing" not in session_text(app)
@@ -113,10 +115,12 @@ async def test_the_huge_commands_confirmation_says_destructive_because_unread(
         steps = app.screen.query_one(StepList)
         steps.focus()
         await pilot.press("down", "r")
-        dialog = await until(
-            lambda: app.screen if isinstance(app.screen, ConfirmScreen) else None,
-            what="the confirmation",
+        await until(
+            lambda: isinstance(app.screen, ConfirmScreen) and app.screen.query("#confirm-run"),
+            what="the confirmation, composed",
         )
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
         assert dialog.request.risk == "destructive"
         reason = dialog.query_one("#confirm-risk-reason", Static)
         assert str(reason.render()) == "risk: too long to rate: destructive unread"
