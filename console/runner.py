@@ -238,12 +238,7 @@ class StepRunner:
         The status bar says at once that the step is being prepared; another `r` meanwhile
         is answered in words and starts nothing (the first preparation goes on)."""
         app = self.app
-        if self.preparing is not None:
-            app.notify(
-                f"Step {self.preparing[1]} is being prepared: one at a time.",
-                severity="warning",
-                timeout=3,
-            )
+        if self._still_preparing():
             return
         self.preparing = (procedure.key, step.index)
         self._show_planning(True)
@@ -254,6 +249,18 @@ class StepRunner:
             exit_on_error=False,
             description="Preparing a run",
         )
+
+    def _still_preparing(self) -> bool:
+        """A step's run is being prepared: said in words (another flow started now would
+        cancel it, the step-flow workers being exclusive)."""
+        if self.preparing is None:
+            return False
+        self.app.notify(
+            f"Step {self.preparing[1]} is being prepared: one at a time.",
+            severity="warning",
+            timeout=3,
+        )
+        return True
 
     def _show_planning(self, planning: bool) -> None:
         self._planning = planning
@@ -362,6 +369,8 @@ class StepRunner:
 
     def run_container_action(self, request: ContainerActionRequested) -> None:
         """A containers pane's action (restart, inspect, logs), run like a step."""
+        if self._still_preparing():
+            return
         self.app.run_worker(
             self._container_flow(request),
             group="step-flow",
@@ -388,6 +397,12 @@ class StepRunner:
     def run_drill_step(self, request: DrillStepRequested) -> None:
         """A drill step, confirmed as in a real incident (the dialog marked [DRILL]), then
         run for real in the drill's sandbox."""
+        if self._still_preparing():
+            from runbook.execution.executor import StepResult
+
+            refused = StepResult(status="refused", reason="a step is being prepared")
+            request.reply_to.post_message(DrillStepRan(request.index, refused))
+            return
         self.app.run_worker(
             self._drill_flow(request),
             group="step-flow",
