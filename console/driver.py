@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 STREAMS = {"stdout": "stdout", "stderr": "stderr", "system": "info"}
 """Executor stream names to the output pane's."""
+DRY_RUN_LINES = 200
+"""A dry-run shows at most this many lines in the output pane: the first and the last
+halves (every line of a 100,000-line command, wrapped in the pane, took seconds)."""
 
 
 class MessageSink(Protocol):
@@ -187,8 +190,15 @@ class Driver:
         )
 
     def dry_run_lines(self, plan: Plan) -> list[str]:
-        """What a run would do, as lines; starts nothing."""
+        """What a run would do, as lines; starts nothing. Past `DRY_RUN_LINES`, the middle
+        of the commands is left out, and a line says how much."""
         lines = plan.describe().splitlines()
+        if len(lines) > DRY_RUN_LINES:
+            kept = DRY_RUN_LINES // 2
+            left_out = len(lines) - 2 * kept
+            lines[kept:-kept] = [
+                f"    … {left_out:,} lines not shown (f in the step's detail shows every one)"
+            ]
         if plan.missing:
             lines.append(f"missing values: {', '.join(plan.missing)}")
         lines.append(

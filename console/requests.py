@@ -32,6 +32,9 @@ class ConfirmRequest:
     """The runbook's warnings and notes written just before the step."""
     hosts: tuple[str, ...] = ()
     """For a step that rolls across hosts: the summary line, then one line per batch."""
+    risk_reason: str = ""
+    """Why the risk is what it is when the rules did not decide it ("too long to rate:
+    destructive unread"); empty when they did."""
 
     @property
     def target(self) -> str:
@@ -59,6 +62,7 @@ class ConfirmRequest:
             drill=drill,
             admonitions=plan.admonitions,
             hosts=tuple(plan.roll.describe()) if plan.roll is not None else (),
+            risk_reason=plan.risk_reason,
         )
 
 

@@ -161,6 +161,11 @@ class StepRunner:
     def __init__(self, app: RunnerHost) -> None:
         self.app = app
         self.current: Run | None = None
+        self.preparing: tuple[str, int] | None = None
+        """(procedure key, step index) of the step whose run is being prepared (its plan
+        worked out, its dialogs open), from `r` or `d` until it starts or is given up."""
+        self._planning = False
+        """The plan is being worked out (the status bar says so)."""
 
     @cached_property
     def driver(self) -> Driver:
@@ -177,8 +182,13 @@ class StepRunner:
         return self.current.key if self.current is not None else None
 
     def describe(self) -> str | None:
-        """What runs, as the status bar says it ("running step 3"), or None."""
-        return f"running {self.current.name}" if self.current is not None else None
+        """What runs, as the status bar says it ("running step 3", "preparing step 2…"),
+        or None."""
+        if self.current is not None:
+            return f"running {self.current.name}"
+        if self._planning and self.preparing is not None:
+            return f"preparing step {self.preparing[1]}…"
+        return None
 
     # Refusals (said in words, never silent) ---------------------------------------------
 
@@ -223,14 +233,47 @@ class StepRunner:
     # Checklist steps ----------------------------------------------------------------
 
     def run_step(self, procedure: Procedure, step: Step, dry_run: bool) -> None:
-        """Ask for variables and confirmation, then hand the step to the executor."""
-        self.app.run_worker(
-            self._step_flow(procedure, step, dry_run),
+        """Ask for variables and confirmation, then hand the step to the executor.
+
+        The status bar says at once that the step is being prepared; another `r` meanwhile
+        is answered in words and starts nothing (the first preparation goes on)."""
+        app = self.app
+        if self._still_preparing():
+            return
+        self.preparing = (procedure.key, step.index)
+        self._show_planning(True)
+        app.run_worker(
+            self._prepared_flow(procedure, step, dry_run),
             group="step-flow",
             exclusive=True,
             exit_on_error=False,
             description="Preparing a run",
         )
+
+    def _still_preparing(self) -> bool:
+        """A step's run is being prepared: said in words (another flow started now would
+        cancel it, the step-flow workers being exclusive)."""
+        if self.preparing is None:
+            return False
+        self.app.notify(
+            f"Step {self.preparing[1]} is being prepared: one at a time.",
+            severity="warning",
+            timeout=3,
+        )
+        return True
+
+    def _show_planning(self, planning: bool) -> None:
+        self._planning = planning
+        app = self.app
+        app.update_status(session_state=app.session_state, running=planning or bool(self.current))
+
+    async def _prepared_flow(self, procedure: Procedure, step: Step, dry_run: bool) -> None:
+        try:
+            await self._step_flow(procedure, step, dry_run)
+        finally:
+            self.preparing = None
+            if self._planning:
+                self._show_planning(False)
 
     async def _step_flow(self, procedure: Procedure, step: Step, dry_run: bool) -> None:
         # The dialogs are imported when a step is run, not for the first frame.
@@ -255,16 +298,20 @@ class StepRunner:
         if app.read_only and step.risk != "read-only" and not dry_run:  # hidden, yet say why
             self._refuse_read_only("this step")
             return
-        questions = self.driver.questions(step)
+        # Reading the commands is CPU work that grows with them: on a thread, so keys and
+        # the clock are answered meanwhile.
+        questions = await asyncio.to_thread(self.driver.questions, step)
         values: dict[str, str] = {}
         if questions:
             form = VariablesScreen(f"Values for step {step.index}: {step.title}", questions)
             self._offer_suggestions(form, step)
+            self._show_planning(False)
             answer = await app.push_screen_wait(form)
             if answer is None:
                 return
             values = answer
-        plan = self.driver.plan(procedure, step, values)
+            self._show_planning(True)
+        plan = await asyncio.to_thread(self.driver.plan, procedure, step, values)
         # Hashing the file is disk work: off the event loop.
         if (
             not dry_run
@@ -274,6 +321,7 @@ class StepRunner:
             # Confirming the old text would be refused: take the new one, show what changed.
             app.reload_runbook("The runbook changed on disk since it was opened. ")
             return
+        self._show_planning(False)
         if dry_run:
             screen = app.main_screen
             if screen is not None:
@@ -321,6 +369,8 @@ class StepRunner:
 
     def run_container_action(self, request: ContainerActionRequested) -> None:
         """A containers pane's action (restart, inspect, logs), run like a step."""
+        if self._still_preparing():
+            return
         self.app.run_worker(
             self._container_flow(request),
             group="step-flow",
@@ -347,6 +397,12 @@ class StepRunner:
     def run_drill_step(self, request: DrillStepRequested) -> None:
         """A drill step, confirmed as in a real incident (the dialog marked [DRILL]), then
         run for real in the drill's sandbox."""
+        if self._still_preparing():
+            from runbook.execution.executor import StepResult
+
+            refused = StepResult(status="refused", reason="a step is being prepared")
+            request.reply_to.post_message(DrillStepRan(request.index, refused))
+            return
         self.app.run_worker(
             self._drill_flow(request),
             group="step-flow",

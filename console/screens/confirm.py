@@ -111,6 +111,7 @@ class ConfirmScreen(ModalScreen[bool]):
     }
     ConfirmScreen.-production #confirm-dialog { border: thick $error; }
     ConfirmScreen #confirm-title { text-style: bold; width: 1fr; }
+    ConfirmScreen #confirm-risk-reason { color: $text-warning; text-style: bold; }
     ConfirmScreen #confirm-banner { background: $error; color: $text; text-style: bold;
         width: 1fr; content-align: center middle; display: none; }
     ConfirmScreen.-production #confirm-banner { display: block; }
@@ -170,6 +171,8 @@ class ConfirmScreen(ModalScreen[bool]):
                 markup=False,
             )
             yield Static(request.title, id="confirm-step", markup=False)
+            if request.risk_reason:
+                yield Static(f"risk: {request.risk_reason}", id="confirm-risk-reason", markup=False)
             if request.admonitions:
                 with VerticalScroll(id="confirm-admonitions"):
                     yield Static(_admonitions(request), id="confirm-admonitions-text")

@@ -136,7 +136,9 @@ class StepOutput(Vertical):
         log = self.log_widget
         # RichLog takes Rich Text, so the theme's error colour is looked up by name.
         error_style = self.app.theme_variables.get("text-error", "")
-        for stream, line in lines:
+        # The log keeps the last OUTPUT_MAX_LINES: older lines would be wrapped, drawn and
+        # dropped (100,000 at once froze the console for most of a minute).
+        for stream, line in lines[-OUTPUT_MAX_LINES:]:
             # Colours are parsed into styles; every other escape or control never reaches
             # the terminal (a step cannot clear the screen or set the window title).
             style = error_style if stream == "stderr" else "bold" if stream == "info" else ""

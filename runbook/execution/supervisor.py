@@ -51,6 +51,11 @@ BRIEF_CHARS = 80
 """How much of a verify command a reason quotes."""
 
 
+MAX_ARGUMENT_BYTES = 128 * 1024 - 1
+"""Linux refuses a longer single argument (MAX_ARG_STRLEN, its NUL included) with E2BIG:
+a 100,000-line step given to `bash -c` never started."""
+
+
 @dataclass(frozen=True)
 class _ChildEnd:
     """How one `bash -c` ended."""
@@ -283,6 +288,20 @@ class Supervisor:
             return _Verification("failed", reason, None, records)
         return _Verification("succeeded", None, None, records)
 
+    def bash_argv(self, code: str, what: str = "") -> list[str]:
+        """`bash -e -c code`; for code longer than one argument may be (`MAX_ARGUMENT_BYTES`),
+        `bash -e FILE`, the code written to a file of the run's directory (bash reads a
+        script file as it runs it, as it does `-c`).
+
+        Raises:
+            OSError: the file cannot be written (the step then does not start).
+        """
+        if len(code) * 4 < MAX_ARGUMENT_BYTES or len(code.encode()) < MAX_ARGUMENT_BYTES:
+            return ["bash", "-e", "-c", code]
+        script = self.directory / f"{what or 'step'}.sh"
+        script.write_text(code, encoding="utf-8")
+        return ["bash", "-e", str(script)]
+
     def run_child(
         self, code: str, timeout_s: float, started_at: float, what: str = ""
     ) -> _ChildEnd:
@@ -299,7 +318,7 @@ class Supervisor:
         env = {**os.environ, "RUNBOOK_RUN_ID": spec.run_id}
         try:
             child = subprocess.Popen(
-                ["bash", "-e", "-c", code],
+                self.bash_argv(code, what),
                 cwd=spec.cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -405,3 +405,36 @@ async def test_a_drill_step_waits_for_the_running_step_too(
         assert app.running == (slow.key, 1)
         app.runner.cancel()
         assert (await finished(pilot, messages, slow.key)).status == "cancelled"
+
+
+async def test_a_container_action_while_a_step_is_prepared_is_refused_and_the_step_goes_on(
+    make_console: MakeConsole, ops_p1: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.tui.test_prepare_huge import HeldPlan
+
+    messages: list[object] = []
+    app = console_with_containers(make_console, ops_p1, tmp_path)
+    async with app.run_test(size=(200, 60), message_hook=messages.append) as pilot:
+        await until(lambda: app.main_screen is not None)
+        slow = app.runbook.procedure("Slow")
+        assert slow is not None
+        main = app.main_screen
+        assert main is not None
+        main.jump_to(slow.key)
+        await pilot.pause()
+        main.query_one(StepList).focus()
+        held = HeldPlan(app.runner.driver.plan)
+        monkeypatch.setattr(app.runner.driver, "plan", held)
+        await pilot.press("r")
+        await until(held.entered.is_set, what="step 1 is being prepared")
+        await select_container(pilot, app)
+        await pilot.press("R")
+        await until(lambda: "Step 1 is being prepared: one at a time." in notified(app))
+        held.released.set()
+        await until(lambda: app.progress.record(slow.key, 1).status == "running")
+        assert held.calls == 1 and not isinstance(app.screen, ConfirmScreen)
+        main.query_one(StepList).focus()
+        await pilot.press("c")
+        cancelled = await finished(pilot, messages, slow.key)
+        assert cancelled.status == "cancelled"
+        assert "docker restart" not in app.settings.config.audit_file.read_text()

@@ -153,3 +153,18 @@ def test_cancel_at_the_very_start_is_honoured() -> None:
     assert result.status == "cancelled"
     assert result.cancelled_by == "eager"
     assert processes_with_run_id(result.run_ids[0]) == []
+
+
+def test_a_step_longer_than_one_argument_may_be_runs_to_its_last_line() -> None:
+    """A 100,000-line step (4 MB: over Linux's 128 KB for one argument) runs as a script
+    file, unread by the risk rules and so confirmed, each line in order, stopping at the
+    first failing one as `bash -e -c` does."""
+    lines = [f": line {n} some words to make it longer than usual" for n in range(100_000)]
+    code = "\n".join([*lines, 'echo "last $((40 + 2))"', "false", "echo never"])
+    executor = Executor(fast_config())
+    recorder = Recorder()
+    plan = executor.plan(make_runbook(code), PROCEDURE, 1)
+    assert plan.risk == "destructive" and plan.risk_reason == "too long to rate: destructive unread"
+    result = executor.run(plan, recorder, plan.confirm())
+    assert result.status == "failed" and result.exit_code == 1, result.reason
+    assert recorder.texts("stdout") == ["last 42"]

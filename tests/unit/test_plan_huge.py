@@ -89,3 +89,14 @@ def test_history_finds_a_deploy_after_many_lines() -> None:
     assert history.classify(f"{many}\ndocker tag web:abc web:current") == ("rollback", "abc")
     assert history.classify(f"{many}\ndocker compose up -d") == ("deploy", None)
     assert history.classify(many) is None
+
+
+def test_the_image_a_placeholder_tags_is_found_on_any_line_of_a_huge_command() -> None:
+    from runbook.execution.resolve import image_repository
+    from runbook.model import Command, Variable
+
+    tag = Variable(name="<tag>", kind="placeholder")
+    many = "\n".join(f"echo line {n}" for n in range(20_000))
+    code = f"{many}\necho ' :<tag>'\ndocker run registry/web:<tag>\n{many}"
+    assert image_repository(Command(code=code, line=1, risk="read-only"), tag) == "registry/web"
+    assert image_repository(Command(code=many, line=1, risk="read-only"), tag) is None
